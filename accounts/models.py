@@ -1,0 +1,255 @@
+"""Users, workspaces (the tenant), memberships, invitations, notifications and TikTok accounts."""
+
+from __future__ import annotations
+
+import uuid
+import zoneinfo
+from typing import Any, ClassVar
+
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+
+from later.models import BaseModel, TenantModel
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def _create(self, email: str, password: str | None, **extra: Any) -> User:
+        if not email:
+            raise ValueError("An e-mail address is required")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
+        extra.update(is_staff=True, is_superuser=True)
+        return self._create(email, password, **extra)
+
+
+class User(AbstractUser):
+    """A person who signs in with an e-mail address. Belongs to workspaces via Membership."""
+
+    username = None  # type: ignore[assignment]
+    email = models.EmailField("e-mail address", unique=True)
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
+
+    objects = UserManager()  # type: ignore[misc,assignment]
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def display_name(self) -> str:
+        return self.get_full_name() or self.email
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"“{value}” is not an IANA time zone (for example Europe/Paris).")
+
+
+class Workspace(BaseModel):
+    """The tenant: one per brand or agency client. Every tenant-owned row points here."""
+
+    name = models.CharField(max_length=120)
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+
+    class Meta:
+        ordering: ClassVar = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", "Owner"
+    ADMIN = "admin", "Admin"
+    EDITOR = "editor", "Editor"
+    VIEWER = "viewer", "Viewer"
+
+
+ROLE_RANK: dict[str, int] = {Role.VIEWER: 0, Role.EDITOR: 1, Role.ADMIN: 2, Role.OWNER: 3}
+
+
+class Membership(TenantModel):
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.EDITOR)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["workspace", "user"], name="membership_unique_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.workspace} ({self.role})"
+
+    def has_role(self, at_least: str) -> bool:
+        return ROLE_RANK[self.role] >= ROLE_RANK[at_least]
+
+    @property
+    def can_edit(self) -> bool:
+        return self.has_role(Role.EDITOR)
+
+    @property
+    def can_manage(self) -> bool:
+        return self.has_role(Role.ADMIN)
+
+
+class Invitation(TenantModel):
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.EDITOR)
+    token = models.CharField(max_length=64, unique=True, editable=False)
+    invited_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["workspace", "email"],
+                condition=models.Q(accepted_at__isnull=True),
+                name="invitation_unique_pending_email",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Invitation of {self.email} to {self.workspace}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.accepted_at is None and self.expires_at > timezone.now()
+
+
+class Notification(TenantModel):
+    """An in-app notice for one member (publishing failed, account needs reconnecting...)."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="notifications")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=48)
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    url = models.CharField(max_length=500, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes: ClassVar = [models.Index(fields=["user", "read_at", "-created_at"])]
+        ordering: ClassVar = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class AccountStatus(models.TextChoices):
+    CONNECTED = "connected", "Connected"
+    NEEDS_RECONNECT = "needs_reconnect", "Needs reconnect"
+    DISCONNECTED = "disconnected", "Disconnected"
+
+
+class AccountType(models.TextChoices):
+    PERSONAL = "personal", "Personal"
+    CREATOR = "creator", "Creator"
+    BUSINESS = "business", "Business"
+
+
+class TikTokAccount(TenantModel):
+    """A TikTok account connected to a workspace. Tokens are Fernet-encrypted (accounts.crypto)."""
+
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="tiktok_accounts"
+    )
+    open_id = models.CharField(max_length=128)
+    union_id = models.CharField(max_length=128, blank=True)
+    username = models.CharField(max_length=128, blank=True)
+    display_name = models.CharField(max_length=256, blank=True)
+    avatar_url = models.URLField(max_length=1000, blank=True)
+    account_type = models.CharField(
+        max_length=16, choices=AccountType.choices, default=AccountType.PERSONAL
+    )
+    is_private = models.BooleanField(default=False)
+    scopes = models.JSONField(default=list, blank=True)
+    color = models.CharField(max_length=7, default="#7c3aed")
+    status = models.CharField(
+        max_length=20, choices=AccountStatus.choices, default=AccountStatus.CONNECTED
+    )
+    status_reason = models.CharField(max_length=500, blank=True)
+    access_token_encrypted = models.BinaryField(editable=False, default=bytes)
+    refresh_token_encrypted = models.BinaryField(editable=False, default=bytes)
+    access_token_expires_at = models.DateTimeField(null=True, blank=True)
+    refresh_token_expires_at = models.DateTimeField(null=True, blank=True)
+    token_refreshed_at = models.DateTimeField(null=True, blank=True)
+    connected_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    follower_count = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["workspace", "open_id"], name="tiktok_account_unique")
+        ]
+        ordering: ClassVar = ["display_name", "username"]
+
+    def __str__(self) -> str:
+        return f"@{self.username}" if self.username else self.display_name or self.open_id
+
+    @property
+    def handle(self) -> str:
+        return f"@{self.username}" if self.username else self.display_name
+
+    @property
+    def is_business(self) -> bool:
+        return self.account_type == AccountType.BUSINESS
+
+    @property
+    def needs_reconnect(self) -> bool:
+        return self.status == AccountStatus.NEEDS_RECONNECT
+
+
+class TikTokVideo(TenantModel):
+    """A video on a connected account as TikTok lists it (ours or posted elsewhere)."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="tiktok_videos")
+    account = models.ForeignKey(TikTokAccount, on_delete=models.CASCADE, related_name="videos")
+    video_id = models.CharField(max_length=64)
+    caption = models.TextField(blank=True)
+    cover_image_url = models.URLField(max_length=2000, blank=True)
+    share_url = models.URLField(max_length=1000, blank=True)
+    duration_seconds = models.PositiveIntegerField(null=True, blank=True)
+    posted_at = models.DateTimeField(db_index=True)
+    view_count = models.BigIntegerField(default=0)
+    like_count = models.BigIntegerField(default=0)
+    comment_count = models.BigIntegerField(default=0)
+    share_count = models.BigIntegerField(default=0)
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+    comments_synced_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["workspace", "account", "video_id"], name="tiktok_video_unique"
+            )
+        ]
+        ordering: ClassVar = ["-posted_at"]
+
+    def __str__(self) -> str:
+        return self.caption[:60] or self.video_id

@@ -1,0 +1,39 @@
+from django.urls import path
+
+from accounts import api, views
+
+app_name = "accounts"
+
+W = "w/<uuid:workspace_id>/"
+
+urlpatterns = [
+    path("workspaces/new/", views.workspace_create, name="workspace_create"),
+    path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
+    path(W, views.workspace_home, name="workspace_home"),
+    path(W + "settings/", views.workspace_settings, name="workspace_settings"),
+    path(W + "members/", views.members, name="members"),
+    path(W + "members/invite/", views.member_invite, name="member_invite"),
+    path(W + "members/<uuid:membership_id>/role/", views.member_role, name="member_role"),
+    path(W + "members/<uuid:membership_id>/remove/", views.member_remove, name="member_remove"),
+    path(
+        W + "invitations/<uuid:invitation_id>/revoke/",
+        views.invitation_revoke,
+        name="invitation_revoke",
+    ),
+    path(W + "notifications/read/", views.notifications_read, name="notifications_read"),
+    # REST API
+    path("api/v1/workspaces/", api.WorkspaceListApi.as_view(), name="api_workspaces"),
+    path("api/v1/" + W, api.WorkspaceDetailApi.as_view(), name="api_workspace"),
+    path("api/v1/" + W + "members/", api.MemberListApi.as_view(), name="api_members"),
+    path(
+        "api/v1/" + W + "members/<uuid:membership_id>/",
+        api.MemberDetailApi.as_view(),
+        name="api_member",
+    ),
+    path("api/v1/" + W + "invitations/", api.InvitationListApi.as_view(), name="api_invitations"),
+    path(
+        "api/v1/" + W + "invitations/<uuid:invitation_id>/",
+        api.InvitationDetailApi.as_view(),
+        name="api_invitation",
+    ),
+]

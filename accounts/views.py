@@ -1,0 +1,208 @@
+"""HTML views: home, workspace switching and creation, settings, members and invitations.
+
+TikTok connection views live in accounts/tiktok_views.py.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from accounts import selectors, services
+from accounts.models import Role
+from later.errors import AppError
+from later.tenancy import workspace_view
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    memberships = list(selectors.memberships_for_user(user=request.user))  # type: ignore[arg-type]
+    if not memberships:
+        return redirect("accounts:workspace_create")
+    current = request.session.get("current_workspace_id")
+    chosen = next((m for m in memberships if str(m.workspace_id) == current), memberships[0])
+    return redirect("accounts:workspace_home", workspace_id=chosen.workspace_id)
+
+
+@login_required
+def workspace_create(request: HttpRequest) -> HttpResponse:
+    form: dict[str, Any] = {"name": "", "time_zone": "UTC"}
+    errors: dict[str, Any] = {}
+    if request.method == "POST":
+        form = {
+            "name": request.POST.get("name", ""),
+            "time_zone": request.POST.get("time_zone", "UTC"),
+        }
+        try:
+            workspace = services.workspace_create(owner=request.user, **form)  # type: ignore[arg-type]
+        except AppError as exc:
+            messages.error(request, exc.message)
+            errors = exc.details or {}
+        else:
+            messages.success(request, f"Workspace “{workspace.name}” created.")
+            return redirect("accounts:workspace_home", workspace_id=workspace.id)
+    return render(
+        request,
+        "accounts/workspace_create.html",
+        {"form": form, "errors": errors, "time_zones": _time_zones()},
+        status=400 if errors else 200,
+    )
+
+
+def _time_zones() -> list[str]:
+    import zoneinfo
+
+    return sorted(zoneinfo.available_timezones())
+
+
+@workspace_view()
+def workspace_home(request: HttpRequest) -> HttpResponse:
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        return redirect(reverse("calendar_app:calendar", args=[request.workspace.id]))  # type: ignore[attr-defined]
+    except NoReverseMatch:
+        return redirect("accounts:workspace_settings", workspace_id=request.workspace.id)  # type: ignore[attr-defined]
+
+
+@workspace_view()
+def workspace_settings(request: HttpRequest) -> HttpResponse:
+    workspace = request.workspace  # type: ignore[attr-defined]
+    form = {"name": workspace.name, "time_zone": workspace.time_zone}
+    status = 200
+    if request.method == "POST":
+        form = {"name": request.POST.get("name", ""), "time_zone": request.POST.get("time_zone", "")}
+        if not request.membership.can_manage:  # type: ignore[attr-defined]
+            messages.error(request, "Only owners and admins can change workspace settings.")
+            status = 403
+        else:
+            try:
+                services.workspace_update(workspace=workspace, **form)
+            except AppError as exc:
+                messages.error(request, exc.message)
+                status = 400
+            else:
+                messages.success(request, "Workspace settings saved.")
+                return redirect("accounts:workspace_settings", workspace_id=workspace.id)
+    return render(
+        request,
+        "accounts/workspace_settings.html",
+        {"form": form, "time_zones": _time_zones()},
+        status=status,
+    )
+
+
+@workspace_view()
+def members(request: HttpRequest) -> HttpResponse:
+    workspace = request.workspace  # type: ignore[attr-defined]
+    return render(
+        request,
+        "accounts/members.html",
+        {
+            "members": selectors.workspace_members(workspace=workspace),
+            "invitations": selectors.workspace_pending_invitations(workspace=workspace),
+            "roles": Role.choices,
+        },
+    )
+
+
+def _run(request: HttpRequest, action: Any, success: str) -> None:
+    try:
+        action()
+    except AppError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, success)
+
+
+@require_POST
+@workspace_view(min_role=Role.ADMIN)
+def member_invite(request: HttpRequest) -> HttpResponse:
+    ws, actor = request.workspace, request.membership  # type: ignore[attr-defined]
+    email = request.POST.get("email", "")
+    _run(
+        request,
+        lambda: services.invitation_create(
+            workspace=ws, actor=actor, email=email, role=request.POST.get("role", Role.EDITOR)
+        ),
+        f"Invitation sent to {email}.",
+    )
+    return redirect("accounts:members", workspace_id=ws.id)
+
+
+@require_POST
+@workspace_view(min_role=Role.ADMIN)
+def member_role(request: HttpRequest, membership_id: Any) -> HttpResponse:
+    ws, actor = request.workspace, request.membership  # type: ignore[attr-defined]
+    _run(
+        request,
+        lambda: services.membership_change_role(
+            workspace=ws, actor=actor, membership_id=membership_id, role=request.POST.get("role", "")
+        ),
+        "Role updated.",
+    )
+    return redirect("accounts:members", workspace_id=ws.id)
+
+
+@require_POST
+@workspace_view(min_role=Role.VIEWER)
+def member_remove(request: HttpRequest, membership_id: Any) -> HttpResponse:
+    ws, actor = request.workspace, request.membership  # type: ignore[attr-defined]
+    leaving = str(actor.pk) == str(membership_id)
+    try:
+        services.membership_remove(workspace=ws, actor=actor, membership_id=membership_id)
+    except AppError as exc:
+        messages.error(request, exc.message)
+        return redirect("accounts:members", workspace_id=ws.id)
+    if leaving:
+        messages.success(request, f"You left {ws.name}.")
+        request.session.pop("current_workspace_id", None)
+        return redirect("home")
+    messages.success(request, "Member removed.")
+    return redirect("accounts:members", workspace_id=ws.id)
+
+
+@require_POST
+@workspace_view(min_role=Role.ADMIN)
+def invitation_revoke(request: HttpRequest, invitation_id: Any) -> HttpResponse:
+    ws, actor = request.workspace, request.membership  # type: ignore[attr-defined]
+    _run(
+        request,
+        lambda: services.invitation_revoke(workspace=ws, actor=actor, invitation_id=invitation_id),
+        "Invitation revoked.",
+    )
+    return redirect("accounts:members", workspace_id=ws.id)
+
+
+@login_required
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    if request.method == "POST":
+        try:
+            membership = services.invitation_accept(token=token, user=request.user)  # type: ignore[arg-type]
+        except AppError as exc:
+            return render(request, "accounts/invitation_invalid.html", {"reason": exc.message}, status=404)
+        messages.success(request, f"Welcome to {membership.workspace.name}.")
+        return redirect("accounts:workspace_home", workspace_id=membership.workspace_id)
+    from accounts.models import Invitation
+
+    invitation = Invitation.objects.unscoped().select_related("workspace").filter(token=token).first()
+    if invitation is None or not invitation.is_pending:
+        return render(
+            request,
+            "accounts/invitation_invalid.html",
+            {"reason": "This invitation is invalid or has expired."},
+            status=404,
+        )
+    return render(request, "accounts/invitation_accept.html", {"invitation": invitation})
+
+
+@require_POST
+@workspace_view(min_role=Role.VIEWER)
+def notifications_read(request: HttpRequest) -> HttpResponse:
+    services.notification_mark_read(workspace=request.workspace, user=request.user)  # type: ignore[attr-defined,arg-type]
+    return redirect(request.POST.get("next") or "home")

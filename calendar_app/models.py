@@ -1,0 +1,166 @@
+"""Media library, posts and the publishing timeline."""
+
+from __future__ import annotations
+
+import uuid
+from typing import ClassVar
+
+from django.conf import settings
+from django.db import models
+
+from accounts.models import TikTokAccount, TikTokVideo, Workspace
+from later.models import TenantModel
+
+
+def media_upload_path(instance: MediaAsset, filename: str) -> str:
+    # The stored name never reuses the uploader's file name: it is untrusted input.
+    suffix = {"video": "mp4", "image": "jpg"}.get(instance.kind, "bin")
+    if instance.content_type == "video/quicktime":
+        suffix = "mov"
+    elif instance.content_type == "video/webm":
+        suffix = "webm"
+    elif instance.content_type == "image/webp":
+        suffix = "webp"
+    return f"media/{instance.workspace_id}/{instance.id}.{suffix}"
+
+
+class MediaKind(models.TextChoices):
+    VIDEO = "video", "Video"
+    IMAGE = "image", "Image"
+
+
+class MediaAsset(TenantModel):
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="media_assets")
+    kind = models.CharField(max_length=8, choices=MediaKind.choices)
+    file = models.FileField(upload_to=media_upload_path, max_length=500)
+    thumbnail = models.FileField(upload_to="thumbnails/", max_length=500, blank=True)
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=64)
+    size_bytes = models.BigIntegerField()
+    sha256 = models.CharField(max_length=64, blank=True)
+    duration_seconds = models.FloatField(null=True, blank=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    frame_rate = models.FloatField(null=True, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    class Meta:
+        ordering: ClassVar = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class PostStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SCHEDULED = "scheduled", "Scheduled"
+    QUEUED = "queued", "Queued"
+    PUBLISHING = "publishing", "Publishing"
+    PUBLISHED = "published", "Published"
+    SENT_TO_INBOX = "sent_to_inbox", "Sent to TikTok inbox"
+    FAILED = "failed", "Failed"
+    UNCONFIRMED = "unconfirmed", "Unconfirmed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class PostMode(models.TextChoices):
+    DIRECT = "direct", "Publish directly"
+    INBOX = "inbox", "Send to TikTok inbox as a draft"
+
+
+class PrivacyLevel(models.TextChoices):
+    PUBLIC_TO_EVERYONE = "PUBLIC_TO_EVERYONE", "Everyone"
+    MUTUAL_FOLLOW_FRIENDS = "MUTUAL_FOLLOW_FRIENDS", "Friends"
+    FOLLOWER_OF_CREATOR = "FOLLOWER_OF_CREATOR", "Followers"
+    SELF_ONLY = "SELF_ONLY", "Only me"
+
+
+class Post(TenantModel):
+    """One TikTok post for one account. A multi-account post is several rows sharing group_id."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="posts")
+    account = models.ForeignKey(TikTokAccount, on_delete=models.CASCADE, related_name="posts")
+    group_id = models.UUIDField(default=uuid.uuid4, db_index=True)
+    media = models.ForeignKey(
+        MediaAsset, on_delete=models.PROTECT, null=True, blank=True, related_name="posts"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    # What the user planned (TikTok's post_info).
+    post_mode = models.CharField(max_length=8, choices=PostMode.choices, default=PostMode.DIRECT)
+    caption = models.TextField(blank=True)
+    privacy_level = models.CharField(max_length=32, choices=PrivacyLevel.choices, blank=True)
+    allow_comment = models.BooleanField(default=False)
+    allow_duet = models.BooleanField(default=False)
+    allow_stitch = models.BooleanField(default=False)
+    commercial_content = models.BooleanField(default=False)
+    brand_organic = models.BooleanField(default=False, help_text="Your brand")
+    brand_content = models.BooleanField(default=False, help_text="Branded content")
+    is_aigc = models.BooleanField(default=False)
+    cover_timestamp_ms = models.PositiveIntegerField(null=True, blank=True)
+
+    # When: UTC instant plus the wall-clock time and zone it was planned in.
+    scheduled_at = models.DateTimeField(null=True, blank=True)
+    scheduled_local = models.CharField(max_length=32, blank=True)
+    scheduled_tz = models.CharField(max_length=64, blank=True)
+
+    status = models.CharField(max_length=16, choices=PostStatus.choices, default=PostStatus.DRAFT)
+    needs_attention = models.CharField(max_length=300, blank=True)
+
+    # Publishing pipeline state; each step is persisted before the next one starts.
+    claim_token = models.UUIDField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    init_started_at = models.DateTimeField(null=True, blank=True)
+    publish_id = models.CharField(max_length=64, blank=True)
+    upload_url = models.CharField(max_length=512, blank=True)
+    bytes_total = models.BigIntegerField(default=0)
+    bytes_uploaded = models.BigIntegerField(default=0)
+    chunks_total = models.PositiveIntegerField(default=0)
+    chunks_uploaded = models.PositiveIntegerField(default=0)
+    tiktok_status = models.CharField(max_length=32, blank=True)
+    tiktok_post_id = models.CharField(max_length=64, blank=True)
+    tiktok_share_url = models.URLField(max_length=1000, blank=True)
+    fail_code = models.CharField(max_length=64, blank=True)
+    fail_message = models.TextField(blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    video = models.ForeignKey(
+        TikTokVideo, on_delete=models.SET_NULL, null=True, blank=True, related_name="posts"
+    )
+
+    class Meta:
+        indexes: ClassVar = [
+            models.Index(fields=["workspace", "scheduled_at"], name="post_ws_scheduled"),
+            models.Index(
+                fields=["scheduled_at"],
+                condition=models.Q(status="scheduled"),
+                name="post_due",
+            ),
+            models.Index(fields=["status", "heartbeat_at"], name="post_status_heartbeat"),
+        ]
+        ordering: ClassVar = ["scheduled_at", "created_at"]
+
+    def __str__(self) -> str:
+        return self.caption[:60] or f"Post {self.id}"
+
+
+class PostEvent(TenantModel):
+    """The per-post timeline shown in the UI and the API (queued, uploading 2/5, failed ...)."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="post_events")
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=32)
+    message = models.CharField(max_length=500)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.message}"

@@ -1,0 +1,1 @@
+"""Synced TikTok comments (models are built by the conversations issue)."""

@@ -1,0 +1,230 @@
+"""One exception hierarchy for every way a TikTok call can fail."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class TikTokError(Exception):
+    """Base class: ``code`` is TikTok's error code (or ours for transport failures)."""
+
+    default_retryable: ClassVar[bool] = False
+    default_user_message: ClassVar[str] = (
+        "TikTok could not complete this request. Please try again, "
+        "and contact support if it keeps happening."
+    )
+    user_messages_by_code: ClassVar[dict[str, str]] = {}
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        code: str = "unknown_error",
+        log_id: str | None = None,
+        http_status: int | None = None,
+        retryable: bool | None = None,
+    ) -> None:
+        self.code = code
+        self.message = message
+        self.log_id = log_id
+        self.http_status = http_status
+        self.retryable = self.default_retryable if retryable is None else retryable
+        detail = f"{code}: {message}" if message else code
+        if http_status is not None:
+            detail += f" (HTTP {http_status})"
+        if log_id:
+            detail += f" [log_id={log_id}]"
+        super().__init__(detail)
+
+    @property
+    def user_message(self) -> str:
+        return self.user_messages_by_code.get(self.code, self.default_user_message)
+
+
+class TikTokAuthError(TikTokError):
+    default_user_message = (
+        "TikTok no longer accepts this account's connection (it expired or was removed). "
+        "Please reconnect the TikTok account."
+    )
+
+
+class TikTokScopeError(TikTokAuthError):
+    default_user_message = (
+        "This TikTok account did not grant the permission this feature needs. "
+        "Reconnect the account and keep all permissions ticked."
+    )
+
+
+class TikTokOAuthError(TikTokError):
+    """Flat OAuth error (``{"error": ..., "error_description": ...}``); ``.error`` is the category."""
+
+    default_user_message = "Connecting to TikTok failed. Please start the connection again."
+    user_messages_by_code = {
+        "access_denied": "The TikTok connection was cancelled. Nothing was connected.",
+        "invalid_grant": (
+            "TikTok's sign-in link expired or was already used. Please connect the account again."
+        ),
+        "invalid_client": (
+            "TikTok rejected this app's credentials. An administrator needs to check the "
+            "TikTok app settings."
+        ),
+        "invalid_scope": (
+            "TikTok refused the requested permissions. An administrator needs to check which "
+            "permissions the TikTok app is approved for."
+        ),
+    }
+
+    @property
+    def error(self) -> str:
+        return self.code
+
+
+class TikTokRateLimited(TikTokError):
+    default_retryable = True
+    default_user_message = (
+        "TikTok is receiving too many requests for this account right now. "
+        "We will try again in a minute."
+    )
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        code: str = "rate_limit_exceeded",
+        log_id: str | None = None,
+        http_status: int | None = None,
+        retryable: bool | None = None,
+        retry_after: float = 60.0,
+        local: bool = False,
+    ) -> None:
+        super().__init__(
+            message, code=code, log_id=log_id, http_status=http_status, retryable=retryable
+        )
+        self.retry_after = retry_after
+        self.local = local
+
+
+class TikTokPostingCapError(TikTokError):
+    default_user_message = "TikTok is not letting this account post right now. Try again later."
+    user_messages_by_code = {
+        "spam_risk_too_many_posts": (
+            "TikTok limits how many posts a creator can publish per day; this account has "
+            "reached it. Try again tomorrow."
+        ),
+        "spam_risk_too_many_pending_share": (
+            "This account already has 5 drafts waiting in the TikTok app. Post or delete them "
+            "in TikTok, then try again."
+        ),
+        "spam_risk_user_banned_from_posting": (
+            "TikTok has temporarily blocked this account from posting. Check the TikTok app "
+            "for details and try again later."
+        ),
+        "reached_active_user_cap": (
+            "Our TikTok app has reached the number of creators TikTok lets it post for today. "
+            "Try again tomorrow."
+        ),
+        "unaudited_client_can_only_post_to_private_accounts": (
+            "Until TikTok approves this app, it can only post privately to private accounts. "
+            "Make the TikTok account private or choose 'Only me'."
+        ),
+    }
+
+
+class TikTokPrivacyLevelMismatch(TikTokError):
+    default_user_message = (
+        "The chosen audience is not available for this TikTok account. "
+        "Pick one of the audiences TikTok offers for it."
+    )
+
+
+class TikTokInvalidRequest(TikTokError):
+    default_user_message = (
+        "TikTok rejected this request because something in it is not allowed. "
+        "Check the post's settings and media."
+    )
+    user_messages_by_code = {
+        "url_ownership_unverified": (
+            "TikTok can only fetch media from a verified website. The media host needs to be "
+            "verified in the TikTok app settings."
+        ),
+        "invalid_file_upload": "TikTok could not accept this video file. Try a different export.",
+    }
+
+
+class TikTokUnavailable(TikTokError):
+    default_retryable = True
+    default_user_message = (
+        "TikTok is not responding right now. We will try again automatically."
+    )
+
+
+class TikTokUploadError(TikTokError):
+    default_user_message = (
+        "Uploading the video to TikTok failed part-way. Please try publishing again."
+    )
+
+
+POSTING_CAP_CODES = frozenset(TikTokPostingCapError.user_messages_by_code)
+SCOPE_CODES = frozenset({"scope_not_authorized", "scope_permission_missed"})
+INVALID_REQUEST_CODES = frozenset(
+    {"invalid_params", "invalid_param", "invalid_file_upload", "url_ownership_unverified"}
+)
+
+
+def error_from_v2(
+    *,
+    code: str,
+    message: str,
+    log_id: str | None,
+    http_status: int | None,
+    retry_after: float = 60.0,
+) -> TikTokError:
+    """Map an Open API v2 ``error`` object (plus HTTP status) to a typed exception."""
+    if code == "rate_limit_exceeded" or http_status == 429:
+        return TikTokRateLimited(
+            message, code=code, log_id=log_id, http_status=http_status, retry_after=retry_after
+        )
+    cls: type[TikTokError]
+    if code in SCOPE_CODES:
+        cls = TikTokScopeError
+    elif code == "access_token_invalid":
+        cls = TikTokAuthError
+    elif code in POSTING_CAP_CODES:
+        cls = TikTokPostingCapError
+    elif code == "privacy_level_option_mismatch":
+        cls = TikTokPrivacyLevelMismatch
+    elif code == "internal_error" or (http_status is not None and http_status >= 500):
+        cls = TikTokUnavailable
+    elif http_status == 401:
+        cls = TikTokAuthError
+    else:
+        cls = TikTokInvalidRequest
+    return cls(message, code=code, log_id=log_id, http_status=http_status)
+
+
+# TikTok for Business numeric codes are poorly documented; these follow the Marketing API
+# family that the Accounts API shares (40100 rate limit, 4010x token problems).
+BUSINESS_RATE_LIMIT_CODES = frozenset({40100})
+BUSINESS_AUTH_CODES = frozenset({40102, 40104, 40105})
+BUSINESS_SCOPE_CODES = frozenset({40001})
+
+
+def error_from_business(
+    *, code: int, message: str, request_id: str | None, http_status: int | None
+) -> TikTokError:
+    """Map a Business API ``{code, message}`` pair (usually under HTTP 200) to an exception."""
+    lowered = message.lower()
+    if code in BUSINESS_RATE_LIMIT_CODES or "too many requests" in lowered:
+        return TikTokRateLimited(
+            message, code=str(code), log_id=request_id, http_status=http_status
+        )
+    cls: type[TikTokError]
+    if code in BUSINESS_AUTH_CODES or "access token" in lowered or "auth_removed" in lowered:
+        cls = TikTokAuthError
+    elif code in BUSINESS_SCOPE_CODES or "scope" in lowered:
+        cls = TikTokScopeError
+    elif code >= 50000:
+        cls = TikTokUnavailable
+    else:
+        cls = TikTokInvalidRequest
+    return cls(message, code=str(code), log_id=request_id, http_status=http_status)
