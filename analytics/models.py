@@ -1,1 +1,101 @@
-"""Daily snapshots of profile and video metrics (models are built by the analytics issue)."""
+"""Daily snapshots of profile and video metrics.
+
+TikTok mostly returns lifetime counters, so history is ours to build: one row per account per
+day, and per video one row per hour for its first two days, then one per day. A missing row
+is a missing measurement; nothing downstream invents it.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from django.db import models
+
+from accounts.models import TikTokAccount, TikTokVideo, Workspace
+from later.models import TenantModel
+
+
+class SnapshotSource(models.TextChoices):
+    CAPTURE = "capture", "Captured by us"
+    BUSINESS = "business", "TikTok Business daily metrics"
+
+
+class AccountDailySnapshot(TenantModel):
+    """One account on one day (the workspace's local date for captures, TikTok's for metrics)."""
+
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="account_snapshots"
+    )
+    account = models.ForeignKey(
+        TikTokAccount, on_delete=models.CASCADE, related_name="daily_snapshots"
+    )
+    date = models.DateField()
+    source = models.CharField(
+        max_length=16, choices=SnapshotSource.choices, default=SnapshotSource.CAPTURE
+    )
+    captured_at = models.DateTimeField(null=True, blank=True)
+
+    # Lifetime profile counters at capture time (Display API user.info.stats or business/get).
+    followers = models.BigIntegerField(null=True, blank=True)
+    following = models.BigIntegerField(null=True, blank=True)
+    likes_total = models.BigIntegerField(null=True, blank=True)
+    video_count = models.BigIntegerField(null=True, blank=True)
+    # Sum of view counters over the synced videos; lets personal accounts get daily views.
+    video_views_total = models.BigIntegerField(null=True, blank=True)
+
+    # Activity on that day. Business daily metrics when TikTok has them; for other accounts
+    # the difference of lifetime counters against the previous day's row, if that row exists.
+    video_views = models.BigIntegerField(null=True, blank=True)
+    profile_views = models.BigIntegerField(null=True, blank=True)
+    likes = models.BigIntegerField(null=True, blank=True)
+    comments = models.BigIntegerField(null=True, blank=True)
+    shares = models.BigIntegerField(null=True, blank=True)
+    reach = models.BigIntegerField(null=True, blank=True)
+    engaged_audience = models.BigIntegerField(null=True, blank=True)
+    new_followers = models.BigIntegerField(null=True, blank=True)
+    lost_followers = models.BigIntegerField(null=True, blank=True)
+    audience = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["workspace", "account", "date"], name="account_daily_snapshot_unique"
+            )
+        ]
+        indexes: ClassVar = [models.Index(fields=["account", "date"])]
+        ordering: ClassVar = ["account", "date"]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} on {self.date}"
+
+
+class VideoSnapshot(TenantModel):
+    """A video's counters at one moment; `bucket_at` (hour or local day) makes re-runs upsert."""
+
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="video_snapshots"
+    )
+    video = models.ForeignKey(TikTokVideo, on_delete=models.CASCADE, related_name="snapshots")
+    bucket_at = models.DateTimeField()
+    captured_at = models.DateTimeField()
+    date = models.DateField()
+    views = models.BigIntegerField(default=0)
+    likes = models.BigIntegerField(default=0)
+    comments = models.BigIntegerField(default=0)
+    shares = models.BigIntegerField(default=0)
+    reach = models.BigIntegerField(null=True, blank=True)
+    average_time_watched = models.FloatField(null=True, blank=True)
+    full_video_watched_rate = models.FloatField(null=True, blank=True)
+    impression_sources = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["workspace", "video", "bucket_at"], name="video_snapshot_unique"
+            )
+        ]
+        indexes: ClassVar = [models.Index(fields=["video", "captured_at"])]
+        ordering: ClassVar = ["video", "captured_at"]
+
+    def __str__(self) -> str:
+        return f"{self.video_id} at {self.captured_at:%Y-%m-%d %H:%M}"
