@@ -1,0 +1,385 @@
+"""Writes: capture account and video snapshots from TikTok, backfill Business daily metrics.
+
+Every write is an upsert on a natural key (`bulk_create(update_conflicts=True)`), so a task
+that runs twice, or an hourly run on the same day, rewrites the same rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from accounts.models import TikTokAccount, TikTokVideo
+from accounts.tiktok import get_tiktok_client, tiktok_account_call
+from accounts.video_sync import FetchedVideo, tiktok_videos_fetch, tiktok_videos_upsert
+from analytics.models import AccountDailySnapshot, SnapshotSource, VideoSnapshot
+from tiktok_client.client import TikTokClient
+from tiktok_client.schemas import BusinessAccount, BusinessDailyMetric, UserInfo
+
+#: Videos get an hourly snapshot while this young, so views at 1 h / 24 h can be read back.
+HOURLY_WINDOW = dt.timedelta(hours=48)
+#: TikTok's business/get serves at most 60 days of daily metrics, ending yesterday (UTC).
+BACKFILL_DAYS = 60
+#: Business metrics lag 1-2 days, so each capture re-reads the last few days.
+METRICS_RELOAD_DAYS = 3
+
+STATS_SCOPE = "user.info.stats"
+DISPLAY_STATS_FIELDS = ("follower_count", "following_count", "likes_count", "video_count")
+BUSINESS_PROFILE_FIELDS = (
+    "username",
+    "display_name",
+    "profile_image",
+    "followers_count",
+    "following_count",
+    "total_likes",
+    "videos_count",
+    "audience_ages",
+    "audience_genders",
+    "audience_countries",
+)
+BUSINESS_METRIC_FIELDS = ("metrics",)
+
+CAPTURE_FIELDS = [
+    "captured_at",
+    "followers",
+    "following",
+    "likes_total",
+    "video_count",
+    "video_views_total",
+    "updated_at",
+]
+METRIC_FIELDS = [
+    "video_views",
+    "profile_views",
+    "likes",
+    "comments",
+    "shares",
+    "reach",
+    "engaged_audience",
+    "new_followers",
+    "lost_followers",
+    "updated_at",
+]
+VIDEO_SNAPSHOT_FIELDS = [
+    "captured_at",
+    "date",
+    "views",
+    "likes",
+    "comments",
+    "shares",
+    "reach",
+    "average_time_watched",
+    "full_video_watched_rate",
+    "impression_sources",
+    "updated_at",
+]
+
+
+@dataclass(frozen=True)
+class CaptureResult:
+    videos: int
+    video_snapshots: int
+    metric_days: int
+
+
+def video_snapshot_bucket(
+    *, posted_at: dt.datetime, captured_at: dt.datetime, tz: dt.tzinfo
+) -> dt.datetime:
+    """Hour bucket while the video is young, then the start of the local day."""
+    if captured_at - posted_at < HOURLY_WINDOW:
+        return captured_at.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
+    local_day = captured_at.astimezone(tz).date()
+    return dt.datetime.combine(local_day, dt.time.min, tzinfo=tz).astimezone(dt.UTC)
+
+
+def video_snapshots_record(
+    *,
+    account: TikTokAccount,
+    videos: Sequence[TikTokVideo],
+    fetched: Iterable[FetchedVideo],
+    captured_at: dt.datetime,
+) -> int:
+    """Upsert one snapshot per video for the bucket `captured_at` falls in."""
+    tz = account.workspace.tz
+    by_id = {video.video_id: video for video in videos}
+    rows = []
+    for item in fetched:
+        video = by_id.get(item.video_id)
+        if video is None:
+            continue
+        rows.append(
+            VideoSnapshot(
+                workspace_id=account.workspace_id,
+                video=video,
+                bucket_at=video_snapshot_bucket(
+                    posted_at=video.posted_at, captured_at=captured_at, tz=tz
+                ),
+                captured_at=captured_at,
+                date=captured_at.astimezone(tz).date(),
+                views=item.views,
+                likes=item.likes,
+                comments=item.comments,
+                shares=item.shares,
+                reach=item.reach,
+                average_time_watched=item.average_time_watched,
+                full_video_watched_rate=item.full_video_watched_rate,
+                impression_sources=item.impression_sources,
+            )
+        )
+    if not rows:
+        return 0
+    VideoSnapshot.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["workspace", "video", "bucket_at"],
+        update_fields=VIDEO_SNAPSHOT_FIELDS,
+    )
+    return len(rows)
+
+
+def _business_account(
+    access_token: str,
+    *,
+    client: TikTokClient,
+    business_id: str,
+    fields: Sequence[str],
+    start_date: dt.date | None,
+    end_date: dt.date | None,
+) -> BusinessAccount:
+    return client.business_get_account(
+        access_token=access_token,
+        business_id=business_id,
+        fields=fields,
+        start_date=start_date,
+        end_date=end_date,
+    )
+
+
+def _user_info(access_token: str, *, client: TikTokClient) -> UserInfo:
+    return client.get_user_info(access_token=access_token, fields=DISPLAY_STATS_FIELDS)
+
+
+def _fetch_business(
+    *, account: TikTokAccount, fields: Sequence[str], start: dt.date | None, end: dt.date | None
+) -> BusinessAccount:
+    return tiktok_account_call(
+        account=account,
+        call=functools.partial(
+            _business_account,
+            client=get_tiktok_client(),
+            business_id=account.open_id,
+            fields=fields,
+            start_date=start,
+            end_date=end,
+        ),
+    )
+
+
+def _metric_rows(
+    *, account: TikTokAccount, metrics: Iterable[BusinessDailyMetric]
+) -> list[AccountDailySnapshot]:
+    return [
+        AccountDailySnapshot(
+            workspace_id=account.workspace_id,
+            account=account,
+            date=metric.date,
+            source=SnapshotSource.BUSINESS,
+            # Only used when the day has no capture of ours (a missed day): an insert.
+            followers=metric.daily_total_followers,
+            video_views=metric.video_views,
+            profile_views=metric.profile_views,
+            likes=metric.likes,
+            comments=metric.comments,
+            shares=metric.shares,
+            reach=metric.reach,
+            engaged_audience=metric.engaged_audience,
+            new_followers=metric.daily_new_followers,
+            lost_followers=metric.daily_lost_followers,
+        )
+        for metric in metrics
+    ]
+
+
+def account_metrics_upsert(
+    *, account: TikTokAccount, metrics: Iterable[BusinessDailyMetric]
+) -> int:
+    """Write Business daily metrics; a day we captured keeps its own profile counters."""
+    rows = _metric_rows(account=account, metrics=metrics)
+    if not rows:
+        return 0
+    AccountDailySnapshot.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["workspace", "account", "date"],
+        update_fields=METRIC_FIELDS,
+    )
+    return len(rows)
+
+
+def _utc_yesterday(now: dt.datetime) -> dt.date:
+    return now.astimezone(dt.UTC).date() - dt.timedelta(days=1)
+
+
+def account_backfill(*, account: TikTokAccount) -> int:
+    """Load up to 60 days of Business daily metrics. Returns the number of days written.
+
+    Personal accounts have no Business API access, so there is nothing to backfill: their
+    history starts with the first capture.
+    """
+    if not account.is_business:
+        return 0
+    end = _utc_yesterday(timezone.now())
+    start = end - dt.timedelta(days=BACKFILL_DAYS - 1)
+    business = _fetch_business(account=account, fields=BUSINESS_METRIC_FIELDS, start=start, end=end)
+    with transaction.atomic():
+        return account_metrics_upsert(account=account, metrics=business.metrics)
+
+
+def _audience(business: BusinessAccount) -> dict[str, Any]:
+    audience: dict[str, Any] = {}
+    for key, values in (
+        ("ages", business.audience_ages),
+        ("genders", business.audience_genders),
+        ("countries", business.audience_countries),
+    ):
+        if values:
+            audience[key] = [[label, share] for label, share in values]
+    return audience
+
+
+def _difference(current: int | None, previous: int | None) -> int | None:
+    # A counter that went down (videos deleted, followers lost) is not negative activity.
+    if current is None or previous is None:
+        return None
+    return current - previous if current >= previous else None
+
+
+def account_snapshot_capture(*, account: TikTokAccount) -> CaptureResult:
+    """Capture today's profile counters and every recent video's counters for one account."""
+    now = timezone.now()
+    tz = account.workspace.tz
+    today = now.astimezone(tz).date()
+
+    fetched = tiktok_videos_fetch(account=account)
+    profile: dict[str, int | None] = {}
+    audience: dict[str, Any] = {}
+    metrics: tuple[BusinessDailyMetric, ...] = ()
+    if account.is_business:
+        end = _utc_yesterday(now)
+        business = _fetch_business(
+            account=account,
+            fields=BUSINESS_PROFILE_FIELDS + BUSINESS_METRIC_FIELDS,
+            start=_metrics_reload_start(account=account, end=end),
+            end=end,
+        )
+        profile = {
+            "followers": business.followers_count,
+            "following": business.following_count,
+            "likes_total": business.total_likes,
+            "video_count": business.videos_count,
+        }
+        audience = _audience(business)
+        metrics = business.metrics
+    elif STATS_SCOPE in (account.scopes or []):
+        info = tiktok_account_call(
+            account=account, call=functools.partial(_user_info, client=get_tiktok_client())
+        )
+        profile = {
+            "followers": info.follower_count,
+            "following": info.following_count,
+            "likes_total": info.likes_count,
+            "video_count": info.video_count,
+        }
+
+    with transaction.atomic():
+        videos = tiktok_videos_upsert(account=account, videos=fetched)
+        snapshots = video_snapshots_record(
+            account=account, videos=videos, fetched=fetched, captured_at=now
+        )
+        metric_days = account_metrics_upsert(account=account, metrics=metrics)
+        views_total = (
+            TikTokVideo.objects.for_workspace(account.workspace_id)
+            .filter(account=account)
+            .aggregate(total=Sum("view_count"))["total"]
+        )
+        _capture_row_upsert(
+            account=account,
+            day=today,
+            captured_at=now,
+            profile=profile,
+            views_total=views_total,
+            audience=audience,
+        )
+        if profile.get("followers") is not None:
+            TikTokAccount.objects.for_workspace(account.workspace_id).filter(pk=account.pk).update(
+                follower_count=profile["followers"]
+            )
+    return CaptureResult(videos=len(videos), video_snapshots=snapshots, metric_days=metric_days)
+
+
+def _metrics_reload_start(*, account: TikTokAccount, end: dt.date) -> dt.date:
+    latest = (
+        AccountDailySnapshot.objects.for_workspace(account.workspace_id)
+        .filter(account=account, video_views__isnull=False, date__lte=end)
+        .order_by("-date")
+        .values_list("date", flat=True)
+        .first()
+    )
+    floor = end - dt.timedelta(days=BACKFILL_DAYS - 1)
+    if latest is None:
+        return floor
+    # Re-read the lagging days and anything missed since the last metrics we hold.
+    return max(
+        floor, min(latest + dt.timedelta(days=1), end) - dt.timedelta(days=METRICS_RELOAD_DAYS - 1)
+    )
+
+
+def _capture_row_upsert(
+    *,
+    account: TikTokAccount,
+    day: dt.date,
+    captured_at: dt.datetime,
+    profile: dict[str, int | None],
+    views_total: int | None,
+    audience: dict[str, Any],
+) -> None:
+    previous = (
+        AccountDailySnapshot.objects.for_workspace(account.workspace_id)
+        .filter(account=account, date=day - dt.timedelta(days=1))
+        .first()
+    )
+    row = AccountDailySnapshot(
+        workspace_id=account.workspace_id,
+        account=account,
+        date=day,
+        source=SnapshotSource.CAPTURE,
+        captured_at=captured_at,
+        followers=profile.get("followers"),
+        following=profile.get("following"),
+        likes_total=profile.get("likes_total"),
+        video_count=profile.get("video_count"),
+        video_views_total=views_total,
+        audience=audience,
+    )
+    update_fields = list(CAPTURE_FIELDS)
+    if audience:
+        update_fields.append("audience")
+    if not account.is_business:
+        # Without Business daily metrics, a day's activity is the growth of lifetime counters
+        # since yesterday's row; after a missed day there is no honest figure, so none.
+        row.video_views = _difference(views_total, previous.video_views_total if previous else None)
+        row.likes = _difference(row.likes_total, previous.likes_total if previous else None)
+        update_fields += ["video_views", "likes"]
+    AccountDailySnapshot.objects.bulk_create(
+        [row],
+        update_conflicts=True,
+        unique_fields=["workspace", "account", "date"],
+        update_fields=update_fields,
+    )
