@@ -253,3 +253,21 @@ class TikTokVideo(TenantModel):
 
     def __str__(self) -> str:
         return self.caption[:60] or self.video_id
+
+
+class TikTokOAuthState(TenantModel):
+    """One pending "Connect TikTok" attempt: single use, short-lived, bound to user and session.
+
+    Only digests of the state and the session key are stored; the PKCE verifier is encrypted.
+    """
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    state_digest = models.CharField(max_length=64, unique=True)
+    session_digest = models.CharField(max_length=64)
+    code_verifier_encrypted = models.BinaryField(editable=False, default=bytes)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"TikTok connection attempt in {self.workspace_id}"

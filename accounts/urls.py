@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import api, views
+from accounts import api, tiktok_api, tiktok_views, views
 
 app_name = "accounts"
 
@@ -35,5 +35,29 @@ urlpatterns = [
         "api/v1/" + W + "invitations/<uuid:invitation_id>/",
         api.InvitationDetailApi.as_view(),
         name="api_invitation",
+    ),
+    # TikTok accounts
+    path("connect/tiktok/callback/", tiktok_views.tiktok_callback, name="tiktok_callback"),
+    path(W + "accounts/", tiktok_views.tiktok_accounts, name="tiktok_accounts"),
+    path(W + "accounts/connect/", tiktok_views.tiktok_connect, name="tiktok_connect"),
+    path(
+        W + "accounts/<uuid:account_id>/disconnect/",
+        tiktok_views.tiktok_disconnect,
+        name="tiktok_disconnect",
+    ),
+    path(
+        "api/v1/" + W + "tiktok-accounts/",
+        tiktok_api.TikTokAccountListApi.as_view(),
+        name="api_tiktok_accounts",
+    ),
+    path(
+        "api/v1/" + W + "tiktok-accounts/connect/",
+        tiktok_api.TikTokConnectApi.as_view(),
+        name="api_tiktok_connect",
+    ),
+    path(
+        "api/v1/" + W + "tiktok-accounts/<uuid:account_id>/",
+        tiktok_api.TikTokAccountDetailApi.as_view(),
+        name="api_tiktok_account",
     ),
 ]
