@@ -1,0 +1,103 @@
+"""API of the publishing pipeline: timeline, retry, cancel, resolve an unconfirmed post."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from calendar_app import publishing
+from calendar_app.models import Post, PostEvent
+from later.api import WorkspaceAPIView
+
+
+class PostEventSerializer(serializers.ModelSerializer[PostEvent]):
+    class Meta:
+        model = PostEvent
+        fields = ("id", "kind", "message", "data", "created_at")
+
+
+class PublishingStateSerializer(serializers.ModelSerializer[Post]):
+    can_retry = serializers.SerializerMethodField()
+    can_cancel = serializers.SerializerMethodField()
+    video_id = serializers.CharField(source="tiktok_post_id")
+    share_url = serializers.CharField(source="tiktok_share_url")
+
+    class Meta:
+        model = Post
+        fields = (
+            "id",
+            "status",
+            "post_mode",
+            "scheduled_at",
+            "published_at",
+            "attempts",
+            "publish_id",
+            "tiktok_status",
+            "bytes_uploaded",
+            "bytes_total",
+            "chunks_uploaded",
+            "chunks_total",
+            "fail_code",
+            "fail_message",
+            "needs_attention",
+            "video_id",
+            "share_url",
+            "can_retry",
+            "can_cancel",
+        )
+
+    def get_can_retry(self, post: Post) -> bool:
+        return publishing.post_can_retry(post)
+
+    def get_can_cancel(self, post: Post) -> bool:
+        return publishing.post_can_cancel(post)
+
+
+def _timeline_body(post: Post, events: list[PostEvent]) -> dict[str, Any]:
+    return {
+        "post": PublishingStateSerializer(post).data,
+        "events": PostEventSerializer(events, many=True).data,
+    }
+
+
+class PostTimelineAPI(WorkspaceAPIView):
+    def get(self, request: Request, workspace_id: Any, post_id: Any) -> Response:
+        post, events = publishing.post_timeline(workspace=self.workspace, post_id=post_id)
+        return Response(_timeline_body(post, events))
+
+
+class PostRetryAPI(WorkspaceAPIView):
+    def post(self, request: Request, workspace_id: Any, post_id: Any) -> Response:
+        publishing.post_publish_retry(workspace=self.workspace, post_id=post_id, actor=request.user)
+        post, events = publishing.post_timeline(workspace=self.workspace, post_id=post_id)
+        return Response(_timeline_body(post, events))
+
+
+class PostCancelAPI(WorkspaceAPIView):
+    def post(self, request: Request, workspace_id: Any, post_id: Any) -> Response:
+        publishing.post_publish_cancel(
+            workspace=self.workspace, post_id=post_id, actor=request.user
+        )
+        post, events = publishing.post_timeline(workspace=self.workspace, post_id=post_id)
+        return Response(_timeline_body(post, events))
+
+
+class ResolveSerializer(serializers.Serializer[Any]):
+    outcome = serializers.ChoiceField(choices=publishing.RESOLVE_OUTCOMES)
+
+
+class PostResolveAPI(WorkspaceAPIView):
+    def post(self, request: Request, workspace_id: Any, post_id: Any) -> Response:
+        body = ResolveSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        publishing.post_publish_resolve(
+            workspace=self.workspace,
+            post_id=post_id,
+            actor=request.user,
+            outcome=body.validated_data["outcome"],
+        )
+        post, events = publishing.post_timeline(workspace=self.workspace, post_id=post_id)
+        return Response(_timeline_body(post, events))

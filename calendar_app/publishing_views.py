@@ -1,0 +1,89 @@
+"""HTML views of the publishing pipeline: the per-post timeline and its actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from calendar_app import publishing
+from later.errors import AppError, NotFound
+from later.tenancy import workspace_view
+
+
+def _timeline_context(request: HttpRequest, post_id: Any) -> dict[str, Any]:
+    try:
+        post, events = publishing.post_timeline(
+            workspace=request.workspace,  # type: ignore[attr-defined]
+            post_id=post_id,
+        )
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    return {"post": post, "events": events}
+
+
+@require_GET
+@workspace_view(min_role="viewer")
+def post_publishing(request: HttpRequest, post_id: Any) -> HttpResponse:
+    context = _timeline_context(request, post_id)
+    context["workspace"] = request.workspace  # type: ignore[attr-defined]
+    return render(request, "calendar_app/publishing_page.html", context)
+
+
+@require_GET
+@workspace_view(min_role="viewer")
+def post_timeline_fragment(request: HttpRequest, post_id: Any) -> HttpResponse:
+    context = _timeline_context(request, post_id)
+    return render(request, "calendar_app/publishing_timeline.html", context)
+
+
+def _action(request: HttpRequest, post_id: Any, action: str) -> HttpResponse:
+    workspace = request.workspace  # type: ignore[attr-defined]
+    try:
+        if action == "retry":
+            publishing.post_publish_retry(workspace=workspace, post_id=post_id, actor=request.user)
+            messages.success(request, "The post will be published again in a few seconds.")
+        elif action == "cancel":
+            publishing.post_publish_cancel(workspace=workspace, post_id=post_id, actor=request.user)
+            messages.success(request, "The post was cancelled; nothing was sent to TikTok.")
+        else:
+            outcome = request.POST.get("outcome", "")
+            publishing.post_publish_resolve(
+                workspace=workspace, post_id=post_id, actor=request.user, outcome=outcome
+            )
+            messages.success(
+                request,
+                "Marked as published."
+                if outcome == "published"
+                else "The post will be published again in a few seconds.",
+            )
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    except AppError as exc:
+        messages.error(request, exc.message)
+    if request.headers.get("HX-Request"):
+        return render(
+            request, "calendar_app/publishing_timeline.html", _timeline_context(request, post_id)
+        )
+    return redirect("publishing:post_publishing", workspace_id=workspace.id, post_id=post_id)
+
+
+@require_POST
+@workspace_view(min_role="editor")
+def post_retry(request: HttpRequest, post_id: Any) -> HttpResponse:
+    return _action(request, post_id, "retry")
+
+
+@require_POST
+@workspace_view(min_role="editor")
+def post_cancel(request: HttpRequest, post_id: Any) -> HttpResponse:
+    return _action(request, post_id, "cancel")
+
+
+@require_POST
+@workspace_view(min_role="editor")
+def post_resolve(request: HttpRequest, post_id: Any) -> HttpResponse:
+    return _action(request, post_id, "resolve")
