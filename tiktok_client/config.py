@@ -35,7 +35,7 @@ class TikTokConfig:
         base_url: str,
         *,
         client_key: str = "sim-client-key",
-        client_secret: str = "sim-client-secret",
+        client_secret: str = "sim-client-secret",  # noqa: S107 - simulator fixture
         redirect_uri: str = "http://localhost:8000/accounts/tiktok/callback/",
         timeout_seconds: float = 10.0,
         scopes: tuple[str, ...] = DEFAULT_SCOPES,

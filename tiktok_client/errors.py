@@ -56,7 +56,7 @@ class TikTokScopeError(TikTokAuthError):
 
 
 class TikTokOAuthError(TikTokError):
-    """Flat OAuth error (``{"error": ..., "error_description": ...}``); ``.error`` is the category."""
+    """Flat OAuth error ``{"error", "error_description", "log_id"}``; ``.error`` is the category."""
 
     default_user_message = "Connecting to TikTok failed. Please start the connection again."
     user_messages_by_code = {
@@ -153,9 +153,7 @@ class TikTokInvalidRequest(TikTokError):
 
 class TikTokUnavailable(TikTokError):
     default_retryable = True
-    default_user_message = (
-        "TikTok is not responding right now. We will try again automatically."
-    )
+    default_user_message = "TikTok is not responding right now. We will try again automatically."
 
 
 class TikTokUploadError(TikTokError):

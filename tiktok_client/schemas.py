@@ -168,7 +168,9 @@ class PostInfo:
             body["video_cover_timestamp_ms"] = self.video_cover_timestamp_ms
         return body
 
-    def to_photo_json(self, *, description: str = "", auto_add_music: bool = True) -> dict[str, Any]:
+    def to_photo_json(
+        self, *, description: str = "", auto_add_music: bool = True
+    ) -> dict[str, Any]:
         """Photo posts take a subset: no duet/stitch/cover/AIGC, plus description and music."""
         return {
             "title": self.title,
@@ -497,7 +499,9 @@ class Comment:
             liked=_bool(data.get("liked")),
             pinned=_bool(data.get("pinned")),
             status=_str(data.get("status"), "PUBLIC"),
-            reply_list=tuple(Comment.from_json(item) for item in _dict_list(data.get("reply_list"))),
+            reply_list=tuple(
+                Comment.from_json(item) for item in _dict_list(data.get("reply_list"))
+            ),
         )
 
 

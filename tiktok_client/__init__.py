@@ -1,0 +1,80 @@
+"""Thin client for TikTok's APIs plus a local simulator (``tiktok_client.simulator``)."""
+
+from tiktok_client.chunks import plan_chunks
+from tiktok_client.client import DEFAULT_BUSINESS_VIDEO_FIELDS, DEFAULT_VIDEO_FIELDS, TikTokClient
+from tiktok_client.config import TikTokConfig
+from tiktok_client.errors import (
+    TikTokAuthError,
+    TikTokError,
+    TikTokInvalidRequest,
+    TikTokOAuthError,
+    TikTokPostingCapError,
+    TikTokPrivacyLevelMismatch,
+    TikTokRateLimited,
+    TikTokScopeError,
+    TikTokUnavailable,
+    TikTokUploadError,
+)
+from tiktok_client.pkce import pkce_challenge, pkce_pair
+from tiktok_client.ratelimit import (
+    InMemoryRateLimiter,
+    NoRateLimiter,
+    RateLimiter,
+    RedisRateLimiter,
+)
+from tiktok_client.schemas import (
+    BusinessAccount,
+    BusinessDailyMetric,
+    BusinessVideo,
+    BusinessVideoPage,
+    ChunkPlan,
+    Comment,
+    CommentPage,
+    CreatorInfo,
+    PostInfo,
+    PublishInit,
+    PublishStatus,
+    TokenSet,
+    UserInfo,
+    Video,
+    VideoPage,
+)
+
+__all__ = [
+    "DEFAULT_BUSINESS_VIDEO_FIELDS",
+    "DEFAULT_VIDEO_FIELDS",
+    "BusinessAccount",
+    "BusinessDailyMetric",
+    "BusinessVideo",
+    "BusinessVideoPage",
+    "ChunkPlan",
+    "Comment",
+    "CommentPage",
+    "CreatorInfo",
+    "InMemoryRateLimiter",
+    "NoRateLimiter",
+    "PostInfo",
+    "PublishInit",
+    "PublishStatus",
+    "RateLimiter",
+    "RedisRateLimiter",
+    "TikTokAuthError",
+    "TikTokClient",
+    "TikTokConfig",
+    "TikTokError",
+    "TikTokInvalidRequest",
+    "TikTokOAuthError",
+    "TikTokPostingCapError",
+    "TikTokPrivacyLevelMismatch",
+    "TikTokRateLimited",
+    "TikTokScopeError",
+    "TikTokUnavailable",
+    "TikTokUploadError",
+    "TokenSet",
+    "UserInfo",
+    "Video",
+    "VideoPage",
+    "pkce_challenge",
+    "pkce_pair",
+    "plan_chunks",
+]

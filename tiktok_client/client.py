@@ -1,0 +1,837 @@
+"""Thin, ORM-free HTTP client for TikTok's Login Kit, Content Posting, Display and Business APIs.
+
+Every call goes through ``TikTokClient._request``: one place with a mandatory timeout, the
+client-side rate budget, and the mapping of every failure to ``tiktok_client.errors``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any, Literal
+from urllib.parse import urlencode, urlsplit
+
+import httpx
+
+from tiktok_client.chunks import plan_chunks
+from tiktok_client.config import TikTokConfig
+from tiktok_client.errors import (
+    TikTokError,
+    TikTokOAuthError,
+    TikTokRateLimited,
+    TikTokUnavailable,
+    TikTokUploadError,
+    error_from_business,
+    error_from_v2,
+)
+from tiktok_client.pkce import pkce_pair
+from tiktok_client.ratelimit import InMemoryRateLimiter, RateLimiter
+from tiktok_client.schemas import (
+    BusinessAccount,
+    BusinessVideoPage,
+    ChunkPlan,
+    Comment,
+    CommentPage,
+    CreatorInfo,
+    JsonDict,
+    PostInfo,
+    PublishInit,
+    PublishStatus,
+    TokenSet,
+    UserInfo,
+    Video,
+    VideoPage,
+)
+
+logger = logging.getLogger("tiktok_client")
+
+Surface = Literal["oauth", "v2", "business", "upload"]
+
+DEFAULT_VIDEO_FIELDS: tuple[str, ...] = (
+    "id",
+    "create_time",
+    "title",
+    "video_description",
+    "duration",
+    "cover_image_url",
+    "share_url",
+    "embed_link",
+    "view_count",
+    "like_count",
+    "comment_count",
+    "share_count",
+)
+DEFAULT_BUSINESS_VIDEO_FIELDS: tuple[str, ...] = (
+    "item_id",
+    "create_time",
+    "caption",
+    "thumbnail_url",
+    "share_url",
+    "video_views",
+    "likes",
+    "comments",
+    "shares",
+    "reach",
+    "average_time_watched",
+    "full_video_watched_rate",
+    "total_time_watched",
+    "impression_sources",
+)
+DEFAULT_RETRY_AFTER_SECONDS = 60.0
+PHOTO_POST_MODES = ("DIRECT_POST", "MEDIA_UPLOAD")
+
+__all__ = [
+    "DEFAULT_BUSINESS_VIDEO_FIELDS",
+    "DEFAULT_VIDEO_FIELDS",
+    "TikTokClient",
+    "pkce_pair",
+    "plan_chunks",
+]
+
+
+def _retry_after(response: httpx.Response) -> float:
+    raw = response.headers.get("Retry-After")
+    if raw:
+        try:
+            return max(float(raw), 0.0)
+        except ValueError:
+            pass
+    return DEFAULT_RETRY_AFTER_SECONDS
+
+
+def _json_body(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+class TikTokClient:
+    """One instance per app configuration; safe to share between threads."""
+
+    def __init__(
+        self,
+        config: TikTokConfig,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        rate_limiter: RateLimiter | None = None,
+    ) -> None:
+        if config.timeout_seconds <= 0:
+            raise ValueError("timeout_seconds must be positive")
+        self.config = config
+        self.rate_limiter: RateLimiter = rate_limiter or InMemoryRateLimiter()
+        self._http = httpx.Client(
+            transport=transport,
+            timeout=httpx.Timeout(config.timeout_seconds),
+            follow_redirects=False,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> TikTokClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ request path
+
+    def _request(
+        self,
+        method: str,
+        url: str,
+        *,
+        surface: Surface,
+        access_token: str | None = None,
+        family: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        json_body: Any = None,
+        form: Mapping[str, str] | None = None,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Any:
+        endpoint = urlsplit(url).path
+        if access_token is not None and family is not None:
+            wait = self.rate_limiter.acquire(access_token=access_token, family=family)
+            if wait > 0:
+                raise TikTokRateLimited(
+                    f"local budget for {family} exhausted",
+                    retry_after=wait,
+                    local=True,
+                )
+        request_headers: dict[str, str] = dict(headers or {})
+        if access_token is not None:
+            if surface == "business":
+                request_headers["Access-Token"] = access_token
+            else:
+                request_headers["Authorization"] = f"Bearer {access_token}"
+        if json_body is not None:
+            content = json.dumps(json_body).encode("utf-8")
+            request_headers["Content-Type"] = "application/json; charset=UTF-8"
+        try:
+            response = self._http.request(
+                method,
+                url,
+                params=params,
+                data=form,
+                content=content,
+                headers=request_headers,
+                timeout=self.config.timeout_seconds,
+            )
+        except httpx.TimeoutException as exc:
+            logger.warning("tiktok %s %s timed out", method, endpoint)
+            raise TikTokUnavailable(f"{endpoint} timed out", code="timeout") from exc
+        except (httpx.TransportError, TimeoutError, ConnectionError) as exc:
+            logger.warning("tiktok %s %s connection failed: %s", method, endpoint, type(exc))
+            code = "timeout" if isinstance(exc, TimeoutError) else "connection_error"
+            raise TikTokUnavailable(f"{endpoint}: {type(exc).__name__}", code=code) from exc
+
+        if surface == "upload":
+            return self._handle_upload(response, endpoint)
+        body = _json_body(response)
+        if surface == "oauth":
+            result = self._handle_oauth(response, body)
+        elif surface == "business":
+            result = self._handle_business(response, body)
+        else:
+            result = self._handle_v2(response, body)
+        logger.info("tiktok %s %s -> %s", method, endpoint, response.status_code)
+        return result
+
+    def _fail(self, response: httpx.Response, error: TikTokError) -> TikTokError:
+        logger.warning(
+            "tiktok %s %s failed: %s (HTTP %s, log_id=%s)",
+            response.request.method,
+            response.request.url.path,
+            error.code,
+            response.status_code,
+            error.log_id,
+        )
+        return error
+
+    def _malformed(self, response: httpx.Response) -> TikTokError:
+        status = response.status_code
+        if status == 429:
+            error: TikTokError = TikTokRateLimited(
+                "rate limited", http_status=status, retry_after=_retry_after(response)
+            )
+        elif status in (401, 403) or 400 <= status < 500:
+            error = error_from_v2(
+                code=f"http_{status}", message="unparsable body", log_id=None, http_status=status
+            )
+        else:
+            error = TikTokUnavailable(
+                "TikTok returned an unparsable response",
+                code="malformed_response",
+                http_status=status,
+            )
+        return self._fail(response, error)
+
+    def _handle_v2(self, response: httpx.Response, body: Any) -> JsonDict:
+        if not isinstance(body, dict) or not isinstance(body.get("error"), dict):
+            raise self._malformed(response)
+        error = body["error"]
+        code = str(error.get("code", ""))
+        log_id = error.get("log_id") or response.headers.get("X-Tt-Logid")
+        if code == "ok" and response.status_code < 400:
+            data = body.get("data")
+            return data if isinstance(data, dict) else {}
+        raise self._fail(
+            response,
+            error_from_v2(
+                code=code or f"http_{response.status_code}",
+                message=str(error.get("message", "")),
+                log_id=str(log_id) if log_id else None,
+                http_status=response.status_code,
+                retry_after=_retry_after(response),
+            ),
+        )
+
+    def _handle_oauth(self, response: httpx.Response, body: Any) -> JsonDict:
+        if not isinstance(body, dict):
+            raise self._malformed(response)
+        error = body.get("error")
+        # Token errors may arrive under HTTP 200, so the body decides, not the status.
+        if isinstance(error, str) and error:
+            log_id = body.get("log_id")
+            raise self._fail(
+                response,
+                TikTokOAuthError(
+                    str(body.get("error_description", "")),
+                    code=error,
+                    log_id=str(log_id) if log_id else None,
+                    http_status=response.status_code,
+                ),
+            )
+        if isinstance(error, dict) and error.get("code") not in (None, "ok"):
+            return self._handle_v2(response, body)
+        if response.status_code == 429:
+            raise self._fail(
+                response,
+                TikTokRateLimited(http_status=429, retry_after=_retry_after(response)),
+            )
+        if response.status_code >= 500:
+            raise self._fail(
+                response,
+                TikTokUnavailable(
+                    "server error", code="internal_error", http_status=response.status_code
+                ),
+            )
+        if response.status_code >= 400:
+            raise self._malformed(response)
+        return body
+
+    def _handle_business(self, response: httpx.Response, body: Any) -> JsonDict:
+        if response.status_code == 429:
+            raise self._fail(
+                response,
+                TikTokRateLimited(http_status=429, retry_after=_retry_after(response)),
+            )
+        if not isinstance(body, dict) or "code" not in body:
+            raise self._malformed(response)
+        request_id = body.get("request_id")
+        try:
+            code = int(body["code"])
+        except (TypeError, ValueError):
+            raise self._malformed(response) from None
+        if code == 0 and response.status_code < 400:
+            data = body.get("data")
+            return data if isinstance(data, dict) else {}
+        if code == 0:
+            raise self._malformed(response)
+        raise self._fail(
+            response,
+            error_from_business(
+                code=code,
+                message=str(body.get("message", "")),
+                request_id=str(request_id) if request_id else None,
+                http_status=response.status_code,
+            ),
+        )
+
+    def _handle_upload(self, response: httpx.Response, endpoint: str) -> int:
+        status = response.status_code
+        logger.info("tiktok PUT %s -> %s", endpoint, status)
+        if status in (200, 201, 206):
+            return status
+        if status == 403:
+            raise TikTokUploadError(
+                "upload URL expired or invalid", code="upload_url_expired", http_status=status
+            )
+        if status == 416:
+            raise TikTokUploadError(
+                "Content-Range does not match the upload's progress",
+                code="range_mismatch",
+                http_status=status,
+            )
+        if status == 429:
+            raise TikTokRateLimited(http_status=status, retry_after=_retry_after(response))
+        if status >= 500:
+            raise TikTokUnavailable("upload host error", code="upload_failed", http_status=status)
+        raise TikTokUploadError("upload chunk refused", code=f"http_{status}", http_status=status)
+
+    def _open_api(self, path: str) -> str:
+        return f"{self.config.open_api_base_url.rstrip('/')}{path}"
+
+    def _business_api(self, path: str) -> str:
+        return f"{self.config.business_api_base_url.rstrip('/')}{path}"
+
+    # ------------------------------------------------------------------ Login Kit v2
+
+    def authorize_url(
+        self, *, state: str, code_challenge: str, scopes: Sequence[str] | None = None
+    ) -> str:
+        """Browser URL for ``GET https://www.tiktok.com/v2/auth/authorize/`` (Login Kit v2)."""
+        query = {
+            "client_key": self.config.client_key,
+            "response_type": "code",
+            "scope": ",".join(scopes if scopes is not None else self.config.scopes),
+            "redirect_uri": self.config.redirect_uri,
+            "state": state,
+            "code_challenge": code_challenge,
+            "code_challenge_method": "S256",
+        }
+        base = self.config.auth_base_url.rstrip("/")
+        return f"{base}/v2/auth/authorize/?{urlencode(query, safe=',')}"
+
+    def exchange_code(self, *, code: str, code_verifier: str) -> TokenSet:
+        """``POST /v2/oauth/token/`` with ``grant_type=authorization_code``."""
+        body = self._request(
+            "POST",
+            self._open_api("/v2/oauth/token/"),
+            surface="oauth",
+            form={
+                "client_key": self.config.client_key,
+                "client_secret": self.config.client_secret,
+                "code": code,
+                "grant_type": "authorization_code",
+                "redirect_uri": self.config.redirect_uri,
+                "code_verifier": code_verifier,
+            },
+            headers={"Cache-Control": "no-cache"},
+        )
+        return TokenSet.from_json(body)
+
+    def refresh_access_token(self, *, refresh_token: str) -> TokenSet:
+        """``POST /v2/oauth/token/`` with ``grant_type=refresh_token``.
+
+        TikTok rotates refresh tokens: persist the returned ``refresh_token`` atomically.
+        """
+        body = self._request(
+            "POST",
+            self._open_api("/v2/oauth/token/"),
+            surface="oauth",
+            form={
+                "client_key": self.config.client_key,
+                "client_secret": self.config.client_secret,
+                "grant_type": "refresh_token",
+                "refresh_token": refresh_token,
+            },
+            headers={"Cache-Control": "no-cache"},
+        )
+        return TokenSet.from_json(body)
+
+    def revoke_token(self, *, access_token: str) -> None:
+        """``POST /v2/oauth/revoke/``: disconnects the app from the user's account."""
+        self._request(
+            "POST",
+            self._open_api("/v2/oauth/revoke/"),
+            surface="oauth",
+            form={
+                "client_key": self.config.client_key,
+                "client_secret": self.config.client_secret,
+                "token": access_token,
+            },
+        )
+
+    # ------------------------------------------------------------------ Content Posting
+
+    def query_creator_info(self, *, access_token: str) -> CreatorInfo:
+        """``POST /v2/post/publish/creator_info/query/`` (fetch on every post-screen render)."""
+        data = self._request(
+            "POST",
+            self._open_api("/v2/post/publish/creator_info/query/"),
+            surface="v2",
+            access_token=access_token,
+            family="creator_info",
+            json_body={},
+        )
+        return CreatorInfo.from_json(data)
+
+    def init_video_post(
+        self, *, access_token: str, post_info: PostInfo, chunk_plan: ChunkPlan
+    ) -> PublishInit:
+        """``POST /v2/post/publish/video/init/`` (Direct Post, FILE_UPLOAD)."""
+        data = self._request(
+            "POST",
+            self._open_api("/v2/post/publish/video/init/"),
+            surface="v2",
+            access_token=access_token,
+            family="init",
+            json_body={
+                "post_info": post_info.to_json(),
+                "source_info": chunk_plan.to_source_info(),
+            },
+        )
+        return PublishInit.from_json(data)
+
+    def init_video_post_from_url(
+        self, *, access_token: str, post_info: PostInfo, video_url: str
+    ) -> PublishInit:
+        """``POST /v2/post/publish/video/init/`` (Direct Post, PULL_FROM_URL)."""
+        data = self._request(
+            "POST",
+            self._open_api("/v2/post/publish/video/init/"),
+            surface="v2",
+            access_token=access_token,
+            family="init",
+            json_body={
+                "post_info": post_info.to_json(),
+                "source_info": {"source": "PULL_FROM_URL", "video_url": video_url},
+            },
+        )
+        return PublishInit.from_json(data)
+
+    def init_inbox_video(self, *, access_token: str, chunk_plan: ChunkPlan) -> PublishInit:
+        """``POST /v2/post/publish/inbox/video/init/`` (draft to the creator's TikTok inbox)."""
+        data = self._request(
+            "POST",
+            self._open_api("/v2/post/publish/inbox/video/init/"),
+            surface="v2",
+            access_token=access_token,
+            family="init",
+            json_body={"source_info": chunk_plan.to_source_info()},
+        )
+        return PublishInit.from_json(data)
+
+    def init_photo_post(
+        self,
+        *,
+        access_token: str,
+        post_info: PostInfo,
+        photo_urls: Sequence[str],
+        cover_index: int,
+        post_mode: str,
+        description: str = "",
+        auto_add_music: bool = True,
+    ) -> PublishInit:
+        """``POST /v2/post/publish/content/init/`` (photo post; PULL_FROM_URL only)."""
+        if post_mode not in PHOTO_POST_MODES:
+            raise ValueError(f"post_mode must be one of {PHOTO_POST_MODES}")
+        data = self._request(
+            "POST",
+            self._open_api("/v2/post/publish/content/init/"),
+            surface="v2",
+            access_token=access_token,
+            family="init",
+            json_body={
+                "media_type": "PHOTO",
+                "post_mode": post_mode,
+                "post_info": post_info.to_photo_json(
+                    description=description, auto_add_music=auto_add_music
+                ),
+                "source_info": {
+                    "source": "PULL_FROM_URL",
+                    "photo_images": list(photo_urls),
+                    "photo_cover_index": cover_index,
+                },
+            },
+        )
+        return PublishInit.from_json(data)
+
+    def upload_chunk(
+        self,
+        *,
+        upload_url: str,
+        data: bytes,
+        start: int,
+        end_inclusive: int,
+        total: int,
+        content_type: str = "video/mp4",
+    ) -> int:
+        """``PUT {upload_url}`` with ``Content-Range``; returns 206 (more to come) or 201 (done)."""
+        if end_inclusive - start + 1 != len(data):
+            raise ValueError("chunk length does not match the byte range")
+        return int(
+            self._request(
+                "PUT",
+                upload_url,
+                surface="upload",
+                content=data,
+                headers={
+                    "Content-Type": content_type,
+                    "Content-Range": f"bytes {start}-{end_inclusive}/{total}",
+                },
+            )
+        )
+
+    def upload_file(
+        self,
+        *,
+        upload_url: str,
+        data: bytes,
+        chunk_plan: ChunkPlan,
+        content_type: str = "video/mp4",
+    ) -> int:
+        """Upload a whole in-memory video sequentially following ``chunk_plan``."""
+        status = 0
+        for start, end in chunk_plan.ranges():
+            status = self.upload_chunk(
+                upload_url=upload_url,
+                data=data[start : end + 1],
+                start=start,
+                end_inclusive=end,
+                total=chunk_plan.video_size,
+                content_type=content_type,
+            )
+        return status
+
+    def fetch_publish_status(self, *, access_token: str, publish_id: str) -> PublishStatus:
+        """``POST /v2/post/publish/status/fetch/``."""
+        data = self._request(
+            "POST",
+            self._open_api("/v2/post/publish/status/fetch/"),
+            surface="v2",
+            access_token=access_token,
+            family="status",
+            json_body={"publish_id": publish_id},
+        )
+        return PublishStatus.from_json(data)
+
+    def cancel_publish(self, *, access_token: str, publish_id: str) -> None:
+        """``POST /v2/post/publish/cancel/`` (only PULL_FROM_URL posts still downloading)."""
+        self._request(
+            "POST",
+            self._open_api("/v2/post/publish/cancel/"),
+            surface="v2",
+            access_token=access_token,
+            json_body={"publish_id": publish_id},
+        )
+
+    # ------------------------------------------------------------------ Display API
+
+    def get_user_info(self, *, access_token: str, fields: Sequence[str]) -> UserInfo:
+        """``GET /v2/user/info/?fields=...``."""
+        if not fields:
+            raise ValueError("TikTok requires at least one field")
+        data = self._request(
+            "GET",
+            self._open_api("/v2/user/info/"),
+            surface="v2",
+            access_token=access_token,
+            family="display",
+            params={"fields": ",".join(fields)},
+        )
+        user = data.get("user")
+        return UserInfo.from_json(user if isinstance(user, dict) else {})
+
+    def list_videos(
+        self,
+        *,
+        access_token: str,
+        cursor: int | None = None,
+        max_count: int = 20,
+        fields: Sequence[str] = DEFAULT_VIDEO_FIELDS,
+    ) -> VideoPage:
+        """``POST /v2/video/list/?fields=...``: newest first; ``cursor`` is a ms timestamp."""
+        body: dict[str, Any] = {"max_count": max_count}
+        if cursor is not None:
+            body["cursor"] = cursor
+        data = self._request(
+            "POST",
+            self._open_api("/v2/video/list/"),
+            surface="v2",
+            access_token=access_token,
+            family="display",
+            params={"fields": ",".join(fields)},
+            json_body=body,
+        )
+        return VideoPage.from_json(data)
+
+    def query_videos(
+        self,
+        *,
+        access_token: str,
+        video_ids: Sequence[str],
+        fields: Sequence[str] = DEFAULT_VIDEO_FIELDS,
+    ) -> list[Video]:
+        """``POST /v2/video/query/?fields=...`` for up to 20 of the token owner's video ids."""
+        if len(video_ids) > 20:
+            raise ValueError("TikTok accepts at most 20 video ids per query")
+        data = self._request(
+            "POST",
+            self._open_api("/v2/video/query/"),
+            surface="v2",
+            access_token=access_token,
+            family="display",
+            params={"fields": ",".join(fields)},
+            json_body={"filters": {"video_ids": list(video_ids)}},
+        )
+        return list(VideoPage.from_json(data).videos)
+
+    # ------------------------------------------------------------------ Business API
+
+    def _business_get(self, path: str, *, access_token: str, params: Mapping[str, Any]) -> JsonDict:
+        clean = {key: value for key, value in params.items() if value is not None}
+        result: JsonDict = self._request(
+            "GET",
+            self._business_api(path),
+            surface="business",
+            access_token=access_token,
+            params=clean,
+        )
+        return result
+
+    def _business_post(self, path: str, *, access_token: str, body: Mapping[str, Any]) -> JsonDict:
+        result: JsonDict = self._request(
+            "POST",
+            self._business_api(path),
+            surface="business",
+            access_token=access_token,
+            json_body=dict(body),
+        )
+        return result
+
+    def business_get_account(
+        self,
+        *,
+        access_token: str,
+        business_id: str,
+        fields: Sequence[str],
+        start_date: date | None = None,
+        end_date: date | None = None,
+    ) -> BusinessAccount:
+        """``GET /business/get/``: profile, daily ``metrics[]`` (≤60-day window) and audience."""
+        data = self._business_get(
+            "/business/get/",
+            access_token=access_token,
+            params={
+                "business_id": business_id,
+                "fields": json.dumps(list(fields)),
+                "start_date": start_date.isoformat() if start_date else None,
+                "end_date": end_date.isoformat() if end_date else None,
+            },
+        )
+        return BusinessAccount.from_json(data)
+
+    def business_list_videos(
+        self,
+        *,
+        access_token: str,
+        business_id: str,
+        fields: Sequence[str] = DEFAULT_BUSINESS_VIDEO_FIELDS,
+        cursor: int | None = None,
+        max_count: int = 20,
+        video_ids: Sequence[str] | None = None,
+    ) -> BusinessVideoPage:
+        """``GET /business/video/list/`` (per-video insights)."""
+        data = self._business_get(
+            "/business/video/list/",
+            access_token=access_token,
+            params={
+                "business_id": business_id,
+                "fields": json.dumps(list(fields)),
+                "filters": json.dumps({"video_ids": list(video_ids)}) if video_ids else None,
+                "cursor": cursor,
+                "max_count": max_count,
+            },
+        )
+        return BusinessVideoPage.from_json(data)
+
+    def business_list_comments(
+        self,
+        *,
+        access_token: str,
+        business_id: str,
+        video_id: str,
+        cursor: int | None = None,
+        max_count: int = 30,
+        include_replies: bool = False,
+        status: str = "ALL",
+        sort_order: str = "desc",
+        sort_field: str = "create_time",
+    ) -> CommentPage:
+        """``GET /business/comment/list/``."""
+        data = self._business_get(
+            "/business/comment/list/",
+            access_token=access_token,
+            params={
+                "business_id": business_id,
+                "video_id": video_id,
+                "include_replies": json.dumps(include_replies),
+                "status": status,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "cursor": cursor,
+                "max_count": max_count,
+            },
+        )
+        return CommentPage.from_json(data)
+
+    def business_list_replies(
+        self,
+        *,
+        access_token: str,
+        business_id: str,
+        video_id: str,
+        comment_id: str,
+        cursor: int | None = None,
+        max_count: int = 30,
+    ) -> CommentPage:
+        """``GET /business/comment/reply/list/``."""
+        data = self._business_get(
+            "/business/comment/reply/list/",
+            access_token=access_token,
+            params={
+                "business_id": business_id,
+                "video_id": video_id,
+                "comment_id": comment_id,
+                "cursor": cursor,
+                "max_count": max_count,
+            },
+        )
+        return CommentPage.from_json(data)
+
+    def business_reply_to_comment(
+        self, *, access_token: str, business_id: str, video_id: str, comment_id: str, text: str
+    ) -> Comment:
+        """``POST /business/comment/reply/create/`` (text ≤150 characters)."""
+        data = self._business_post(
+            "/business/comment/reply/create/",
+            access_token=access_token,
+            body={
+                "business_id": business_id,
+                "video_id": video_id,
+                "comment_id": comment_id,
+                "text": text,
+            },
+        )
+        return Comment.from_json(data)
+
+    def business_create_comment(
+        self, *, access_token: str, business_id: str, video_id: str, text: str
+    ) -> Comment:
+        """``POST /business/comment/create/`` (top-level comment by the business)."""
+        data = self._business_post(
+            "/business/comment/create/",
+            access_token=access_token,
+            body={"business_id": business_id, "video_id": video_id, "text": text},
+        )
+        return Comment.from_json(data)
+
+    def business_set_comment_hidden(
+        self, *, access_token: str, business_id: str, video_id: str, comment_id: str, hidden: bool
+    ) -> None:
+        """``POST /business/comment/hide/`` with ``action`` HIDE or UNHIDE."""
+        self._business_post(
+            "/business/comment/hide/",
+            access_token=access_token,
+            body={
+                "business_id": business_id,
+                "video_id": video_id,
+                "comment_id": comment_id,
+                "action": "HIDE" if hidden else "UNHIDE",
+            },
+        )
+
+    def business_set_comment_pinned(
+        self, *, access_token: str, business_id: str, video_id: str, comment_id: str, pinned: bool
+    ) -> None:
+        """``POST /business/comment/pin/`` with ``action`` PIN or UNPIN."""
+        self._business_post(
+            "/business/comment/pin/",
+            access_token=access_token,
+            body={
+                "business_id": business_id,
+                "video_id": video_id,
+                "comment_id": comment_id,
+                "action": "PIN" if pinned else "UNPIN",
+            },
+        )
+
+    def business_delete_comment(
+        self, *, access_token: str, business_id: str, comment_id: str
+    ) -> None:
+        """``POST /business/comment/delete/`` (only comments the business itself wrote)."""
+        self._business_post(
+            "/business/comment/delete/",
+            access_token=access_token,
+            body={"business_id": business_id, "comment_id": comment_id},
+        )
+
+    def business_set_comment_liked(
+        self, *, access_token: str, business_id: str, comment_id: str, liked: bool
+    ) -> None:
+        """``POST /business/comment/like/`` with ``action`` LIKE or UNLIKE."""
+        self._business_post(
+            "/business/comment/like/",
+            access_token=access_token,
+            body={
+                "business_id": business_id,
+                "comment_id": comment_id,
+                "action": "LIKE" if liked else "UNLIKE",
+            },
+        )

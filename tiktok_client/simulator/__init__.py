@@ -1,0 +1,32 @@
+"""Local TikTok simulator: same paths, envelopes, limits and status machine as TikTok.
+
+In tests mount it in-process with ``httpx.WSGITransport(app=create_app())``; from a shell
+run ``python -m tiktok_client.simulator --port 8765``.
+"""
+
+from tiktok_client.simulator.app import SimulatorApp, create_app
+from tiktok_client.simulator.clock import SimClock
+from tiktok_client.simulator.faults import FAULT_KINDS, SimCounters, SimFaults
+from tiktok_client.simulator.state import (
+    DEFAULT_CLIENT_KEY,
+    DEFAULT_CLIENT_SECRET,
+    DEFAULT_REDIRECT_URIS,
+    SimSettings,
+    SimState,
+    seeded_creators,
+)
+
+__all__ = [
+    "DEFAULT_CLIENT_KEY",
+    "DEFAULT_CLIENT_SECRET",
+    "DEFAULT_REDIRECT_URIS",
+    "FAULT_KINDS",
+    "SimClock",
+    "SimCounters",
+    "SimFaults",
+    "SimSettings",
+    "SimState",
+    "SimulatorApp",
+    "create_app",
+    "seeded_creators",
+]
