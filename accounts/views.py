@@ -204,5 +204,10 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
 @require_POST
 @workspace_view(min_role=Role.VIEWER)
 def notifications_read(request: HttpRequest) -> HttpResponse:
+    from django.utils.http import url_has_allowed_host_and_scheme
+
     services.notification_mark_read(workspace=request.workspace, user=request.user)  # type: ignore[attr-defined,arg-type]
-    return redirect(request.POST.get("next") or "home")
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = "/"
+    return redirect(target)

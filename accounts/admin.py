@@ -1,0 +1,118 @@
+"""Admin for people, workspaces and TikTok accounts. Token fields are never shown."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from accounts.models import (
+    Invitation,
+    Membership,
+    Notification,
+    TikTokAccount,
+    TikTokVideo,
+    User,
+    Workspace,
+)
+
+
+class UnscopedAdminMixin:
+    """Admins see every tenant on purpose: the named bypass is used here knowingly."""
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return self.model.objects.unscoped()  # type: ignore[attr-defined]
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    ordering = ("email",)
+    list_display = ("email", "first_name", "last_name", "is_staff", "is_active", "date_joined")
+    list_filter = ("is_staff", "is_superuser", "is_active")
+    search_fields = ("email", "first_name", "last_name")
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        ("Personal info", {"fields": ("first_name", "last_name")}),
+        ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
+        ("Important dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ("user",)
+
+
+@admin.register(Workspace)
+class WorkspaceAdmin(admin.ModelAdmin):
+    list_display = ("name", "time_zone", "created_at")
+    search_fields = ("name", "id")
+    list_filter = ("time_zone",)
+    inlines = (MembershipInline,)
+
+
+@admin.register(Membership)
+class MembershipAdmin(UnscopedAdminMixin, admin.ModelAdmin):
+    list_display = ("user", "workspace", "role", "created_at")
+    list_filter = ("role",)
+    search_fields = ("user__email", "workspace__name")
+    list_select_related = ("user", "workspace")
+    autocomplete_fields = ("user", "workspace")
+
+
+@admin.register(Invitation)
+class InvitationAdmin(UnscopedAdminMixin, admin.ModelAdmin):
+    list_display = ("email", "workspace", "role", "expires_at", "accepted_at")
+    list_filter = ("role",)
+    search_fields = ("email", "workspace__name")
+    list_select_related = ("workspace",)
+    exclude = ("token",)
+    readonly_fields = ("accepted_at", "accepted_by", "invited_by")
+
+
+@admin.register(Notification)
+class NotificationAdmin(UnscopedAdminMixin, admin.ModelAdmin):
+    list_display = ("title", "user", "workspace", "kind", "created_at", "read_at")
+    list_filter = ("kind",)
+    search_fields = ("title", "user__email", "workspace__name")
+    list_select_related = ("user", "workspace")
+
+
+@admin.register(TikTokAccount)
+class TikTokAccountAdmin(UnscopedAdminMixin, admin.ModelAdmin):
+    list_display = (
+        "__str__",
+        "display_name",
+        "workspace",
+        "account_type",
+        "status",
+        "access_token_expires_at",
+        "created_at",
+    )
+    list_filter = ("status", "account_type", "is_private")
+    search_fields = ("username", "display_name", "open_id", "workspace__name")
+    list_select_related = ("workspace",)
+    # Encrypted tokens are excluded outright: not even ciphertext leaves the database via admin.
+    exclude = ("access_token_encrypted", "refresh_token_encrypted")
+    readonly_fields = (
+        "open_id",
+        "union_id",
+        "scopes",
+        "access_token_expires_at",
+        "refresh_token_expires_at",
+        "token_refreshed_at",
+        "connected_by",
+    )
+
+
+@admin.register(TikTokVideo)
+class TikTokVideoAdmin(UnscopedAdminMixin, admin.ModelAdmin):
+    list_display = ("video_id", "account", "workspace", "posted_at", "view_count", "like_count")
+    search_fields = ("video_id", "caption", "account__username")
+    list_select_related = ("account", "workspace")
+    date_hierarchy = "posted_at"

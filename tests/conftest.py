@@ -1,0 +1,70 @@
+"""Shared fixtures: personas (owner / editor / viewer / outsider) and their workspaces."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from django.test import Client
+from rest_framework.test import APIClient
+
+from accounts.models import Role, User, Workspace
+from tests.factories import MembershipFactory, UserFactory, WorkspaceFactory
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def owner(db: None) -> User:
+    return UserFactory(email="owner@example.com")
+
+
+@pytest.fixture
+def editor(db: None) -> User:
+    return UserFactory(email="editor@example.com")
+
+
+@pytest.fixture
+def viewer(db: None) -> User:
+    return UserFactory(email="viewer@example.com")
+
+
+@pytest.fixture
+def outsider(db: None) -> User:
+    return UserFactory(email="outsider@example.com")
+
+
+@pytest.fixture
+def workspace(owner: User, editor: User, viewer: User) -> Workspace:
+    ws = WorkspaceFactory(name="Acme Client")
+    MembershipFactory(workspace=ws, user=owner, role=Role.OWNER)
+    MembershipFactory(workspace=ws, user=editor, role=Role.EDITOR)
+    MembershipFactory(workspace=ws, user=viewer, role=Role.VIEWER)
+    return ws
+
+
+@pytest.fixture
+def other_workspace(outsider: User) -> Workspace:
+    ws = WorkspaceFactory(name="Rival Client")
+    MembershipFactory(workspace=ws, user=outsider, role=Role.OWNER)
+    return ws
+
+
+@pytest.fixture
+def client_for(db: None) -> Callable[[User], Client]:
+    def make(user: User) -> Client:
+        c = Client()
+        c.force_login(user)
+        return c
+
+    return make
+
+
+@pytest.fixture
+def api_client_for(db: None) -> Callable[[User], APIClient]:
+    def make(user: User) -> APIClient:
+        c = APIClient()
+        c.force_authenticate(user)
+        return c
+
+    return make
