@@ -34,6 +34,9 @@ class Command(BaseCommand):
             "https://open.tiktokapis.com"
         )
         procs: list[tuple[str, subprocess.Popen[bytes]]] = []
+        site = f"http://{opts['host']}:{opts['port']}"
+        env.setdefault("SITE_URL", site)
+        env.setdefault("TIKTOK_REDIRECT_URI", f"{site}/connect/tiktok/callback/")
         if use_sim:
             sim_url = f"http://127.0.0.1:{opts['simulator_port']}"
             env.update(
@@ -45,15 +48,16 @@ class Command(BaseCommand):
                 (
                     "simulator",
                     subprocess.Popen(
-                        [python, "-m", "tiktok_client.simulator", "--port", str(opts["simulator_port"])],
+                        [
+                            python, "-m", "tiktok_client.simulator",
+                            "--port", str(opts["simulator_port"]),
+                            "--redirect-uri", env["TIKTOK_REDIRECT_URI"],
+                        ],
                         env=env,
                     ),
                 )
             )
             time.sleep(0.5)
-        site = f"http://{opts['host']}:{opts['port']}"
-        env.setdefault("SITE_URL", site)
-        env.setdefault("TIKTOK_REDIRECT_URI", f"{site}/connect/tiktok/callback/")
         sqlite = settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
         # SQLite allows one writer at a time, so the embedded mode runs a single-process worker.
         pool = ["--pool=solo"] if sqlite else ["--pool=prefork", "--concurrency=4"]

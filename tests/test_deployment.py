@@ -1,0 +1,46 @@
+"""What can be checked of the production wiring without Docker: compose, Dockerfile, Celery."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_compose_describes_the_full_stack() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert set(services) == {"web", "worker", "beat", "postgres", "redis"}
+    for name in ("web", "worker", "beat"):
+        env = services[name]["environment"]
+        assert env["DATABASE_URL"].startswith("postgres://")
+        assert env["REDIS_URL"].startswith("redis://")
+        assert env["DEBUG"] == "False"
+        assert set(services[name]["depends_on"]) == {"postgres", "redis"}
+    assert "migrate" in services["web"]["command"]
+    assert "later.wsgi:application" in services["web"]["command"]
+    assert services["worker"]["command"].startswith("celery -A later worker")
+    assert services["beat"]["command"].startswith("celery -A later beat")
+
+
+def test_dockerfile_copies_every_package() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    for package in ("later", "accounts", "calendar_app", "conversations", "analytics", "tiktok_client",
+                    "templates", "static"):
+        assert f"COPY {package} {package}" in dockerfile
+
+
+def test_beat_schedule_names_registered_tasks() -> None:
+    from later.celery import app
+
+    app.loader.import_default_modules()
+    registered = set(app.tasks.keys())
+    for entry in settings.CELERY_BEAT_SCHEDULE.values():
+        assert entry["task"] in registered, entry["task"]
+
+
+def test_task_time_limits_are_set() -> None:
+    assert 0 < settings.CELERY_TASK_SOFT_TIME_LIMIT < settings.CELERY_TASK_TIME_LIMIT
