@@ -45,6 +45,8 @@ def chunk_plan_error(video_size: int, chunk_size: int, total_chunk_count: int) -
         return "chunk_size must be between 5 MB and 64 MB"
     if chunk_size > video_size:
         return "chunk_size exceeds video_size"
+    if total_chunk_count == 1 and chunk_size != video_size:
+        return "a single-chunk upload must declare chunk_size == video_size"
     if total_chunk_count != video_size // chunk_size:
         return "total_chunk_count must equal floor(video_size / chunk_size)"
     if total_chunk_count > MAX_CHUNK_COUNT:

@@ -1,0 +1,103 @@
+"""Fixtures: an in-process simulator mounted through httpx.WSGITransport and a client on it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+
+from tiktok_client import NoRateLimiter, TikTokClient, TikTokConfig, TokenSet, pkce_pair
+from tiktok_client.simulator import SimulatorApp, create_app
+
+SIM_BASE = "http://sim.test"
+REDIRECT_URI = "http://localhost:8000/accounts/tiktok/callback/"
+
+AVA = "sim-ava-public"
+BEN = "sim-ben-private"
+CAFE = "sim-cafe-business"
+DANCE = "sim-dance-business"
+QUIET = "sim-quiet-chef"
+PAUSED = "sim-paused-poster"
+
+
+class RecordingTransport(httpx.BaseTransport):
+    """Keeps every request so tests can assert wire shapes."""
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self.inner = inner
+        self.requests: list[httpx.Request] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        request.read()
+        self.requests.append(request)
+        return self.inner.handle_request(request)
+
+    def last(self, path: str) -> httpx.Request:
+        matching = [r for r in self.requests if r.url.path == path]
+        assert matching, f"no request to {path}"
+        return matching[-1]
+
+
+@pytest.fixture
+def sim() -> SimulatorApp:
+    return create_app(moderation_delay=10.0)
+
+
+@pytest.fixture
+def transport(sim: SimulatorApp) -> RecordingTransport:
+    return RecordingTransport(httpx.WSGITransport(app=sim))
+
+
+@pytest.fixture
+def config() -> TikTokConfig:
+    return TikTokConfig.for_simulator(SIM_BASE, redirect_uri=REDIRECT_URI)
+
+
+@pytest.fixture
+def tiktok(config: TikTokConfig, transport: RecordingTransport) -> Iterator[TikTokClient]:
+    """Client without a local budget, so TikTok's own limits are observable."""
+    with TikTokClient(config, transport=transport, rate_limiter=NoRateLimiter()) as client:
+        yield client
+
+
+@pytest.fixture
+def browser(transport: RecordingTransport) -> Iterator[httpx.Client]:
+    """A plain HTTP client standing in for the user's browser on the consent page."""
+    with httpx.Client(transport=transport, base_url=SIM_BASE) as client:
+        yield client
+
+
+ConnectFn = Callable[..., TokenSet]
+
+
+@pytest.fixture
+def connect(tiktok: TikTokClient, browser: httpx.Client) -> ConnectFn:
+    """Run the real Login Kit flow for a seeded creator and return its tokens."""
+
+    def _connect(open_id: str, scopes: tuple[str, ...] | None = None) -> TokenSet:
+        verifier, challenge = pkce_pair()
+        url = tiktok.authorize_url(state="s1", code_challenge=challenge, scopes=scopes)
+        query = {key: values[0] for key, values in parse_qs(urlsplit(url).query).items()}
+        response = browser.post("/v2/auth/authorize/", data={**query, "open_id": open_id})
+        assert response.status_code == 302, response.text
+        code = parse_qs(urlsplit(response.headers["location"]).query)["code"][0]
+        return tiktok.exchange_code(code=code, code_verifier=verifier)
+
+    return _connect
+
+
+@pytest.fixture
+def token_for(sim: SimulatorApp) -> Callable[..., str]:
+    """Mint an access token directly in the simulator (skips the consent page)."""
+
+    def _token(open_id: str, scopes: tuple[str, ...] | None = None) -> str:
+        with sim.state.lock:
+            issued = sim.state.issue_tokens(
+                open_id=open_id,
+                scopes=scopes or tuple(TikTokConfig("k", "s", "r").scopes),
+            )
+        return str(issued["access_token"])
+
+    return _token
