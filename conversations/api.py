@@ -1,0 +1,209 @@
+"""REST API for comments: the same selectors and services as the HTML views."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from conversations import selectors, services
+from conversations.models import Comment
+from later.api import WorkspaceAPIView
+from later.errors import ValidationFailed
+
+
+class CommentSerializer(serializers.ModelSerializer[Comment]):
+    video = serializers.SerializerMethodField()
+    account = serializers.SerializerMethodField()
+    author = serializers.SerializerMethodField()
+    parent_id = serializers.UUIDField(read_only=True, allow_null=True)
+    is_read = serializers.BooleanField(read_only=True)
+    is_handled = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Comment
+        fields = [
+            "id",
+            "comment_id",
+            "parent_id",
+            "video",
+            "account",
+            "author",
+            "text",
+            "created_at_tiktok",
+            "like_count",
+            "reply_count",
+            "is_hidden",
+            "is_pinned",
+            "is_own",
+            "liked",
+            "is_read",
+            "read_at",
+            "is_handled",
+            "handled_at",
+            "is_pending",
+            "pending_error",
+        ]
+        read_only_fields = fields
+
+    def get_video(self, obj: Comment) -> dict[str, Any]:
+        return {"id": str(obj.video_id), "video_id": obj.video.video_id}
+
+    def get_account(self, obj: Comment) -> dict[str, Any]:
+        return {"id": str(obj.account_id), "username": obj.account.username}
+
+    def get_author(self, obj: Comment) -> dict[str, str]:
+        return {
+            "key": obj.author_key,
+            "username": obj.author_username,
+            "display_name": obj.author_display_name,
+            "avatar_url": obj.author_avatar_url,
+        }
+
+
+class ReplySerializer(serializers.Serializer[Any]):
+    # No max_length here: the service counts it and words the error.
+    text = serializers.CharField(allow_blank=True, trim_whitespace=False)
+
+
+class BulkSerializer(serializers.Serializer[Any]):
+    ids = serializers.ListField(child=serializers.UUIDField(), allow_empty=False)
+    action = serializers.ChoiceField(choices=services.BULK_ACTIONS)
+
+
+def _flag(request: Request, name: str) -> bool:
+    value = request.data.get(name, True) if hasattr(request.data, "get") else True
+    if isinstance(value, bool):
+        return value
+    if str(value).lower() in ("true", "1", "yes"):
+        return True
+    if str(value).lower() in ("false", "0", "no"):
+        return False
+    raise ValidationFailed(f"“{name}” must be true or false.")
+
+
+class CommentListApi(WorkspaceAPIView):
+    """Newest first, keyset-paginated: pass `next_cursor` back as `cursor`."""
+
+    def get(self, request: Request, workspace_id: Any) -> Response:
+        filters = selectors.InboxFilters.parse(request.query_params)
+        try:
+            page_size = int(request.query_params.get("page_size", selectors.PAGE_SIZE))
+        except ValueError as exc:
+            raise ValidationFailed("page_size must be a number.") from exc
+        qs = selectors.comments_base(workspace=self.workspace)
+        if request.query_params.get("include_own") != "true":
+            qs = qs.filter(is_own=False)
+        qs = selectors.apply_filters(qs, filters).order_by("-created_at_tiktok", "-id")
+        page = selectors.keyset_page(
+            qs, cursor=request.query_params.get("cursor") or None, page_size=page_size
+        )
+        return Response(
+            {
+                "results": CommentSerializer(page.comments, many=True).data,
+                "next_cursor": page.next_cursor,
+            }
+        )
+
+
+class _CommentApi(WorkspaceAPIView):
+    target: Comment
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        # Resolve before method dispatch so a foreign id is 404 for every verb, never 405.
+        self.target = selectors.comment_get(workspace=self.workspace, pk=kwargs["comment_id"])
+
+    def comment(self, comment_id: Any) -> Comment:
+        return self.target
+
+    def ok(self, comment: Comment, status: int = 200) -> Response:
+        comment.refresh_from_db()
+        return Response(CommentSerializer(comment).data, status=status)
+
+
+class CommentDetailApi(_CommentApi):
+    def get(self, request: Request, workspace_id: Any, comment_id: Any) -> Response:
+        return Response(CommentSerializer(self.comment(comment_id)).data)
+
+    def delete(self, request: Request, workspace_id: Any, comment_id: Any) -> Response:
+        services.comment_delete(comment=self.comment(comment_id))
+        return Response(status=204)
+
+
+class CommentReplyApi(_CommentApi):
+    def post(self, request: Request, workspace_id: Any, comment_id: Any) -> Response:
+        comment = self.comment(comment_id)
+        body = ReplySerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        reply = services.comment_reply(
+            comment=comment,
+            text=body.validated_data["text"],
+            user=request.user,  # type: ignore[arg-type]
+        )
+        return Response(CommentSerializer(reply).data, status=201)
+
+
+class CommentHideApi(_CommentApi):
+    def post(self, request: Request, workspace_id: Any, comment_id: Any) -> Response:
+        comment = self.comment(comment_id)
+        services.comment_set_hidden(
+            comment=comment,
+            hidden=_flag(request, "hidden"),
+            user=request.user,  # type: ignore[arg-type]
+        )
+        return self.ok(comment)
+
+
+class CommentLikeApi(_CommentApi):
+    def post(self, request: Request, workspace_id: Any, comment_id: Any) -> Response:
+        comment = self.comment(comment_id)
+        services.comment_set_liked(comment=comment, liked=_flag(request, "liked"))
+        return self.ok(comment)
+
+
+class CommentHandledApi(_CommentApi):
+    def post(self, request: Request, workspace_id: Any, comment_id: Any) -> Response:
+        comment = self.comment(comment_id)
+        services.comments_mark_handled(
+            workspace=self.workspace,
+            comments=[comment],
+            handled=_flag(request, "handled"),
+            user=request.user,  # type: ignore[arg-type]
+        )
+        return self.ok(comment)
+
+
+class CommentReadApi(_CommentApi):
+    def post(self, request: Request, workspace_id: Any, comment_id: Any) -> Response:
+        comment = self.comment(comment_id)
+        services.comments_mark_read(
+            workspace=self.workspace, comments=[comment], read=_flag(request, "read")
+        )
+        return self.ok(comment)
+
+
+class CommentBulkApi(WorkspaceAPIView):
+    def post(self, request: Request, workspace_id: Any) -> Response:
+        body = BulkSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        comments = selectors.comments_by_ids(
+            workspace=self.workspace, ids=body.validated_data["ids"]
+        )
+        result = services.comments_bulk_action(
+            workspace=self.workspace,
+            comments=comments,
+            action=body.validated_data["action"],
+            user=request.user,  # type: ignore[arg-type]
+        )
+        return Response(
+            {
+                "done": result.done,
+                "failures": [
+                    {"id": str(comment.pk), "message": message}
+                    for comment, message in result.failures
+                ],
+            }
+        )

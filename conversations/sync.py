@@ -1,0 +1,479 @@
+"""Comment sync: mirror the comments of a business account's recent videos into `Comment`.
+
+Each due video is read newest-first through `/business/comment/list/` until the page that
+reaches the previous pass's newest comment (the watermark); once an hour a full pass walks
+everything to catch reply-count changes on older threads. Replies are fetched only for
+threads whose reply count changed. Rows are upserted on (workspace, TikTok comment id), and
+rows whose content did not change are not written at all, so a re-run writes nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import functools
+import logging
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import AccountStatus, AccountType, TikTokAccount, TikTokVideo
+from accounts.tiktok import get_tiktok_client, tiktok_account_call
+from conversations.models import PENDING_ID_PREFIX, Comment, CommentSyncState
+from tiktok_client import schemas
+from tiktok_client.client import TikTokClient
+from tiktok_client.errors import TikTokRateLimited
+from tiktok_client.ratelimit import InMemoryRateLimiter, RateLimiter, RedisRateLimiter
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+COMMENT_READ_SCOPE = "comment.list"
+COMMENT_MANAGE_SCOPE = "comment.list.manage"
+PAGE_SIZE = 30  # TikTok's maximum for comment lists
+MAX_PAGES_PER_THREAD = 20
+# Newer videos get most of the comments, so they are polled far more often.
+POLL_TIERS: tuple[tuple[dt.timedelta, dt.timedelta], ...] = (
+    (dt.timedelta(days=2), dt.timedelta(seconds=55)),
+    (dt.timedelta(days=14), dt.timedelta(hours=1)),
+)
+OLD_VIDEO_POLL = dt.timedelta(days=1)
+FULL_PASS_EVERY = dt.timedelta(hours=1)
+# TikTok does not publish Business API comment budgets; stay well below what it tolerates,
+# per account, shared by every worker through Redis.
+CALLS_PER_MINUTE = 100
+MAX_CALLS_PER_RUN = 60
+BUDGET_FAMILY = "business_comments"
+
+SYNCED_FIELDS = [
+    "parent",
+    "author_username",
+    "author_display_name",
+    "author_avatar_url",
+    "text",
+    "like_count",
+    "reply_count",
+    "is_hidden",
+    "is_pinned",
+    "is_own",
+    "liked",
+]
+
+_memory_limiter = InMemoryRateLimiter({BUDGET_FAMILY: CALLS_PER_MINUTE})
+
+
+def comment_rate_limiter() -> RateLimiter:
+    redis_url = getattr(settings, "REDIS_URL", "") or ""
+    if redis_url:
+        return RedisRateLimiter(
+            redis_url,
+            {BUDGET_FAMILY: CALLS_PER_MINUTE},
+            key_prefix="tiktok:ratelimit:comments",
+        )
+    return _memory_limiter
+
+
+class CallBudget:
+    """Counts this run's TikTok calls and takes a slot of the account's per-minute budget."""
+
+    def __init__(
+        self,
+        *,
+        account: TikTokAccount,
+        limiter: RateLimiter | None = None,
+        max_calls: int = MAX_CALLS_PER_RUN,
+    ) -> None:
+        self.account = account
+        self.limiter = limiter or comment_rate_limiter()
+        self.max_calls = max_calls
+        self.calls = 0
+
+    def call(self, fn: Callable[[str], T]) -> T:
+        if self.calls >= self.max_calls:
+            raise TikTokRateLimited("comment sync run budget used up", retry_after=60.0, local=True)
+        # The key is the account, not its token: a refresh must not reset the budget.
+        wait = self.limiter.acquire(access_token=self.account.open_id, family=BUDGET_FAMILY)
+        if wait > 0:
+            raise TikTokRateLimited("comment sync budget exhausted", retry_after=wait, local=True)
+        self.calls += 1
+        return tiktok_account_call(account=self.account, call=fn)
+
+
+@dataclass
+class SyncStats:
+    videos: int = 0
+    fetched: int = 0
+    created: int = 0
+    updated: int = 0
+    calls: int = 0
+    created_ids: list[str] = field(default_factory=list)
+
+    def add(self, other: SyncStats) -> None:
+        self.videos += other.videos
+        self.fetched += other.fetched
+        self.created += other.created
+        self.updated += other.updated
+        self.created_ids += other.created_ids
+
+
+def _epoch(seconds: int) -> dt.datetime:
+    return dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
+
+
+def account_can_sync_comments(account: TikTokAccount) -> bool:
+    return (
+        account.account_type == AccountType.BUSINESS
+        and account.status == AccountStatus.CONNECTED
+        and COMMENT_READ_SCOPE in (account.scopes or [])
+    )
+
+
+def poll_interval(*, video: TikTokVideo, now: dt.datetime) -> dt.timedelta:
+    age = now - video.posted_at
+    for max_age, interval in POLL_TIERS:
+        if age < max_age:
+            return interval
+    return OLD_VIDEO_POLL
+
+
+def videos_due(*, account: TikTokAccount, now: dt.datetime) -> list[TikTokVideo]:
+    videos = TikTokVideo.objects.for_workspace(account.workspace_id).filter(account=account)
+    return [
+        video
+        for video in videos.order_by("-posted_at")
+        if video.comments_synced_at is None
+        or video.comments_synced_at <= now - poll_interval(video=video, now=now)
+    ]
+
+
+# --------------------------------------------------------------------------- upsert
+
+
+def _row(
+    *,
+    account: TikTokAccount,
+    video: TikTokVideo,
+    item: schemas.Comment,
+    parent_pk: uuid.UUID | None,
+    now: dt.datetime,
+) -> Comment:
+    return Comment(
+        workspace_id=account.workspace_id,
+        video=video,
+        account=account,
+        comment_id=item.comment_id,
+        parent_id=parent_pk,
+        author_key=item.unique_identifier[:128],
+        author_username=item.username[:128],
+        author_display_name=item.display_name[:256],
+        author_avatar_url=item.profile_image if len(item.profile_image) <= 2000 else "",
+        text=item.text,
+        created_at_tiktok=_epoch(item.create_time),
+        like_count=max(item.likes, 0),
+        reply_count=max(item.replies, 0),
+        is_hidden=item.status.upper() == "HIDDEN",
+        is_pinned=item.pinned,
+        is_own=item.owner,
+        liked=item.liked,
+        # Our own comments need no attention from us.
+        read_at=now if item.owner else None,
+        handled_at=now if item.owner else None,
+        synced_at=now,
+    )
+
+
+def _unchanged(existing: Comment, row: Comment) -> bool:
+    return all(
+        getattr(existing, name + "_id" if name == "parent" else name)
+        == getattr(row, name + "_id" if name == "parent" else name)
+        for name in SYNCED_FIELDS
+    )
+
+
+def _claim_pending_replies(
+    *, account: TikTokAccount, video: TikTokVideo, own: Sequence[schemas.Comment]
+) -> None:
+    """Give a reply that stayed "pending" (TikTok timed out) the id TikTok reports for it."""
+    pending = list(
+        Comment.objects.for_workspace(account.workspace_id)
+        .filter(video=video, is_pending=True, comment_id__startswith=PENDING_ID_PREFIX)
+        .select_related("parent")
+    )
+    for item in own:
+        for row in pending:
+            parent_id = row.parent.comment_id if row.parent else None
+            if row.text == item.text and parent_id == item.parent_comment_id:
+                Comment.objects.for_workspace(account.workspace_id).filter(pk=row.pk).update(
+                    comment_id=item.comment_id,
+                    is_pending=False,
+                    pending_error="",
+                    created_at_tiktok=_epoch(item.create_time),
+                )
+                pending.remove(row)
+                break
+
+
+def comments_upsert(
+    *,
+    account: TikTokAccount,
+    video: TikTokVideo,
+    items: Iterable[schemas.Comment],
+    now: dt.datetime | None = None,
+) -> SyncStats:
+    """Insert new comments and update changed ones; unchanged rows are not written."""
+    now = now or timezone.now()
+    stats = SyncStats()
+    unique = {item.comment_id: item for item in items if item.comment_id}
+    if not unique:
+        return stats
+    stats.fetched = len(unique)
+    scoped = Comment.objects.for_workspace(account.workspace_id)
+    parent_ids = {i.parent_comment_id for i in unique.values() if i.parent_comment_id}
+    existing = {c.comment_id: c for c in scoped.filter(comment_id__in=list(unique))}
+    own_new = [i for i in unique.values() if i.owner and i.comment_id not in existing]
+    if own_new:
+        _claim_pending_replies(account=account, video=video, own=own_new)
+        existing = {c.comment_id: c for c in scoped.filter(comment_id__in=list(unique))}
+
+    tops = [i for i in unique.values() if not i.parent_comment_id]
+    replies = [i for i in unique.values() if i.parent_comment_id]
+    created: list[Comment] = []
+    with transaction.atomic():
+        for level in (tops, replies):
+            parents = dict(
+                scoped.filter(comment_id__in=list(parent_ids)).values_list("comment_id", "pk")
+            )
+            rows: list[Comment] = []
+            for item in level:
+                parent_pk = parents.get(item.parent_comment_id) if item.parent_comment_id else None
+                if item.parent_comment_id and parent_pk is None:
+                    continue  # orphan reply: it arrives with its thread on a later pass
+                row = _row(account=account, video=video, item=item, parent_pk=parent_pk, now=now)
+                old = existing.get(item.comment_id)
+                if old is not None and _unchanged(old, row):
+                    continue
+                rows.append(row)
+                if old is None:
+                    created.append(row)
+                else:
+                    stats.updated += 1
+            if rows:
+                Comment.objects.bulk_create(
+                    rows,
+                    update_conflicts=True,
+                    unique_fields=["workspace", "comment_id"],
+                    update_fields=[*SYNCED_FIELDS, "synced_at", "updated_at"],
+                )
+        stats.created = len(created)
+        stats.created_ids = [row.comment_id for row in created]
+        fan_reply_parents = {row.parent_id for row in created if row.parent_id and not row.is_own}
+        if fan_reply_parents:
+            # A fan answering in a handled thread reopens it.
+            scoped.filter(pk__in=fan_reply_parents, handled_at__isnull=False).update(
+                handled_at=None, handled_by=None, read_at=None
+            )
+    return stats
+
+
+# --------------------------------------------------------------------------- fetching
+
+
+def _list_comments(
+    token: str, *, client: TikTokClient, business_id: str, video_id: str, cursor: int | None
+) -> schemas.CommentPage:
+    return client.business_list_comments(
+        access_token=token,
+        business_id=business_id,
+        video_id=video_id,
+        cursor=cursor,
+        max_count=PAGE_SIZE,
+        status="ALL",
+        sort_order="desc",
+    )
+
+
+def _list_replies(
+    token: str,
+    *,
+    client: TikTokClient,
+    business_id: str,
+    video_id: str,
+    comment_id: str,
+    cursor: int | None,
+) -> schemas.CommentPage:
+    return client.business_list_replies(
+        access_token=token,
+        business_id=business_id,
+        video_id=video_id,
+        comment_id=comment_id,
+        cursor=cursor,
+        max_count=PAGE_SIZE,
+    )
+
+
+def _fetch_replies(
+    *, client: TikTokClient, budget: CallBudget, video: TikTokVideo, thread: schemas.Comment
+) -> list[schemas.Comment]:
+    fetched: list[schemas.Comment] = []
+    cursor: int | None = None
+    for _ in range(MAX_PAGES_PER_THREAD):
+        page = budget.call(
+            functools.partial(
+                _list_replies,
+                client=client,
+                business_id=budget.account.open_id,
+                video_id=video.video_id,
+                comment_id=thread.comment_id,
+                cursor=cursor,
+            )
+        )
+        fetched.extend(
+            # Some API versions omit parent_comment_id inside reply lists.
+            item
+            if item.parent_comment_id
+            else dataclasses.replace(item, parent_comment_id=thread.comment_id)
+            for item in page.comments
+        )
+        if not page.has_more or page.cursor == cursor:
+            break
+        cursor = page.cursor
+    return fetched
+
+
+def comment_sync_video(
+    *,
+    account: TikTokAccount,
+    video: TikTokVideo,
+    client: TikTokClient,
+    budget: CallBudget,
+    now: dt.datetime,
+) -> SyncStats:
+    """One pass over one video's comments. Raises TikTokRateLimited when the budget runs out
+    (progress is kept: the next run resumes at the saved cursor)."""
+    state, _ = CommentSyncState.objects.for_workspace(account.workspace_id).get_or_create(
+        workspace_id=account.workspace_id, video=video
+    )
+    if state.pass_cursor is not None:
+        cursor: int | None = state.pass_cursor
+        full, watermark, newest = state.pass_is_full, state.pass_watermark, state.pass_newest_at
+    else:
+        full = state.full_pass_at is None or state.full_pass_at <= now - FULL_PASS_EVERY
+        cursor, watermark, newest = None, (None if full else state.newest_seen_at), None
+
+    known_replies = dict(
+        Comment.objects.for_workspace(account.workspace_id)
+        .filter(video=video, parent__isnull=True, is_pending=False)
+        .values_list("comment_id", "reply_count")
+    )
+    stats = SyncStats(videos=1)
+    seen_pages = 0
+    while True:
+        page = budget.call(
+            functools.partial(
+                _list_comments,
+                client=client,
+                business_id=account.open_id,
+                video_id=video.video_id,
+                cursor=cursor,
+            )
+        )
+        seen_pages += 1
+        batch: list[schemas.Comment] = []
+        reached_watermark = False
+        try:
+            for item in page.comments:
+                created_at = _epoch(item.create_time)
+                if watermark is not None and created_at < watermark:
+                    reached_watermark = True
+                if not item.parent_comment_id:
+                    newest = max(newest, created_at) if newest else created_at
+                batch.append(item)
+                batch.extend(item.reply_list)
+                if (
+                    not item.parent_comment_id
+                    and item.replies != known_replies.get(item.comment_id, 0)
+                    and item.replies > 0
+                ):
+                    batch.extend(
+                        _fetch_replies(client=client, budget=budget, video=video, thread=item)
+                    )
+        except TikTokRateLimited:
+            _save_progress(state, cursor=cursor, full=full, watermark=watermark, newest=newest)
+            raise
+        stats.add(comments_upsert(account=account, video=video, items=batch, now=now))
+        done = reached_watermark or not page.has_more or page.cursor == cursor
+        if done:
+            break
+        cursor = page.cursor
+        _save_progress(state, cursor=cursor, full=full, watermark=watermark, newest=newest)
+
+    if newest and (state.newest_seen_at is None or newest > state.newest_seen_at):
+        state.newest_seen_at = newest
+    if full:
+        state.full_pass_at = now
+    state.pass_cursor = None
+    state.pass_newest_at = None
+    state.pass_watermark = None
+    state.pass_is_full = False
+    state.last_error = ""
+    state.save()
+    TikTokVideo.objects.for_workspace(account.workspace_id).filter(pk=video.pk).update(
+        comments_synced_at=now
+    )
+    stats.videos = 1
+    return stats
+
+
+def _save_progress(
+    state: CommentSyncState,
+    *,
+    cursor: int | None,
+    full: bool,
+    watermark: dt.datetime | None,
+    newest: dt.datetime | None,
+) -> None:
+    state.pass_cursor = cursor if cursor is not None else None
+    state.pass_is_full = full
+    state.pass_watermark = watermark
+    state.pass_newest_at = newest
+    state.save(update_fields=["pass_cursor", "pass_is_full", "pass_watermark", "pass_newest_at"])
+
+
+def comment_sync_account(
+    *,
+    account: TikTokAccount,
+    client: TikTokClient | None = None,
+    budget: CallBudget | None = None,
+    now: dt.datetime | None = None,
+) -> SyncStats:
+    """Sync every due video of the account, newest first. TikTokRateLimited propagates
+    (after progress is saved) so the task can back off."""
+    now = now or timezone.now()
+    client = client or get_tiktok_client()
+    budget = budget or CallBudget(account=account)
+    stats = SyncStats()
+    if not account_can_sync_comments(account):
+        return stats
+    try:
+        for video in videos_due(account=account, now=now):
+            stats.add(
+                comment_sync_video(
+                    account=account, video=video, client=client, budget=budget, now=now
+                )
+            )
+    finally:
+        stats.calls = budget.calls
+        logger.info(
+            "comment sync account=%s videos=%s created=%s updated=%s calls=%s",
+            account.pk,
+            stats.videos,
+            stats.created,
+            stats.updated,
+            stats.calls,
+        )
+    return stats

@@ -1,0 +1,82 @@
+"""Celery: the per-minute fan-out and one comment sync per business account."""
+
+from __future__ import annotations
+
+import logging
+import random
+from typing import Any
+
+from celery import shared_task
+from django.core.cache import cache
+
+from accounts.models import AccountStatus, AccountType, TikTokAccount, Workspace
+from accounts.tiktok import AccountNeedsReconnect
+from conversations.sync import COMMENT_READ_SCOPE, comment_sync_account
+from later.tenancy import workspace_task
+from tiktok_client.errors import TikTokRateLimited, TikTokUnavailable
+
+logger = logging.getLogger(__name__)
+
+LOCK_SECONDS = 300
+VIDEO_REFRESH_SECONDS = 600
+MAX_RETRIES = 5
+
+
+@shared_task(name="conversations.tasks.schedule_comment_sync")
+def schedule_comment_sync() -> int:
+    """Beat, every minute: one sync task per connected business account (ids only)."""
+    rows = (
+        TikTokAccount.objects.unscoped()
+        .filter(
+            account_type=AccountType.BUSINESS,
+            status=AccountStatus.CONNECTED,
+            scopes__contains=[COMMENT_READ_SCOPE],
+        )
+        .values_list("pk", "workspace_id")
+    )
+    count = 0
+    for account_id, workspace_id in rows:
+        sync_account_comments.delay(workspace_id=str(workspace_id), account_id=str(account_id))
+        count += 1
+    return count
+
+
+def _refresh_videos(account: TikTokAccount) -> None:
+    """Keep the account's video list current, at most every ten minutes."""
+    try:
+        from accounts.video_sync import tiktok_videos_sync
+    except ImportError:  # pragma: no cover - the analytics side ships it
+        return
+    if cache.add(f"comment-sync:videos:{account.pk}", 1, timeout=VIDEO_REFRESH_SECONDS):
+        tiktok_videos_sync(account=account)
+
+
+@workspace_task
+def _sync(*, workspace: Workspace, account_id: str) -> dict[str, int] | None:
+    account = TikTokAccount.objects.for_workspace(workspace).filter(pk=account_id).first()
+    if account is None:
+        return None
+    _refresh_videos(account)
+    stats = comment_sync_account(account=account)
+    return {"videos": stats.videos, "created": stats.created, "updated": stats.updated}
+
+
+@shared_task(bind=True, name="conversations.tasks.sync_account_comments", max_retries=MAX_RETRIES)
+def sync_account_comments(self: Any, *, workspace_id: str, account_id: str) -> Any:
+    lock = f"comment-sync:lock:{account_id}"
+    # Beat fires every minute; a long sync must not run twice for one account.
+    if not cache.add(lock, 1, timeout=LOCK_SECONDS):
+        return None
+    try:
+        return _sync(workspace_id=workspace_id, account_id=account_id)
+    except AccountNeedsReconnect:
+        return None
+    except TikTokRateLimited as exc:
+        countdown = exc.retry_after + random.uniform(0, 5)
+        logger.info("comment sync of %s rate limited; retry in %.0fs", account_id, countdown)
+        raise self.retry(exc=exc, countdown=countdown) from exc
+    except TikTokUnavailable as exc:
+        countdown = min(2**self.request.retries * 15, 600) + random.uniform(0, 5)
+        raise self.retry(exc=exc, countdown=countdown) from exc
+    finally:
+        cache.delete(lock)

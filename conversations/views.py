@@ -1,0 +1,306 @@
+"""HTML: the Inbox, Post and User views and the moderation actions (htmx-first, no-JS safe)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.models import Role
+from conversations import selectors, services
+from conversations.models import REPLY_MAX_CHARS, Comment
+from later.errors import AppError, NotFound, ValidationFailed
+from later.tenancy import workspace_view
+
+ACTIONS = ("hide", "unhide", "like", "unlike", "handled", "open", "read", "unread", "delete")
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _back(request: HttpRequest) -> HttpResponse:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    return redirect("conversations:inbox", workspace_id=request.workspace.pk)  # type: ignore[attr-defined]
+
+
+def _filters(request: HttpRequest) -> selectors.InboxFilters:
+    try:
+        return selectors.InboxFilters.parse(request.GET)
+    except ValidationFailed as exc:
+        messages.error(request, exc.message)
+        return selectors.InboxFilters()
+
+
+def _get_comment(request: HttpRequest, comment_id: Any) -> Comment:
+    try:
+        return selectors.comment_get(workspace=request.workspace, pk=comment_id)  # type: ignore[attr-defined]
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+
+
+def _filter_query(filters: selectors.InboxFilters, **extra: str) -> str:
+    params = {
+        "status": filters.status if filters.status != "all" else "",
+        "q": filters.search,
+        "account": str(filters.account_id or ""),
+        **extra,
+    }
+    return urlencode({key: value for key, value in params.items() if value})
+
+
+def _micros(moment: dt.datetime) -> str:
+    return str(int(moment.timestamp() * 1_000_000))
+
+
+@workspace_view()
+@require_GET
+def inbox(request: HttpRequest) -> HttpResponse:
+    workspace = request.workspace  # type: ignore[attr-defined]
+    filters = _filters(request)
+    cursor = request.GET.get("cursor") or None
+    try:
+        page = selectors.inbox_page(workspace=workspace, filters=filters, cursor=cursor)
+    except ValidationFailed as exc:
+        messages.error(request, exc.message)
+        cursor = None
+        page = selectors.inbox_page(workspace=workspace, filters=filters)
+    context = {
+        "page": page,
+        "filters": filters,
+        "cursor": cursor,
+        "status_choices": [
+            ("all", "All"),
+            ("unread", "Unread"),
+            ("open", "Open"),
+            ("handled", "Handled"),
+        ],
+        "counts": selectors.inbox_counts(workspace=workspace),
+        "accounts": selectors.comment_accounts(workspace=workspace),
+        "filter_query": _filter_query(filters),
+        "next_query": _filter_query(filters, cursor=page.next_cursor or ""),
+        "since": _micros(timezone.now()),
+        "reply_max": REPLY_MAX_CHARS,
+        "next_url": request.get_full_path(),
+    }
+    return render(request, "conversations/inbox.html", context)
+
+
+@workspace_view()
+@require_GET
+def inbox_new(request: HttpRequest) -> HttpResponse:
+    """htmx poll: comments stored since `since`, prepended to the list out of band."""
+    workspace = request.workspace  # type: ignore[attr-defined]
+    filters = _filters(request)
+    try:
+        since = dt.datetime.fromtimestamp(int(request.GET.get("since", "")) / 1_000_000, tz=dt.UTC)
+    except (ValueError, OverflowError):
+        since = timezone.now()
+    now = timezone.now()
+    comments = selectors.inbox_new_since(workspace=workspace, filters=filters, since=since)
+    return render(
+        request,
+        "conversations/_new_since.html",
+        {
+            "comments": comments,
+            "filters": filters,
+            "filter_query": _filter_query(filters),
+            "since": _micros(max([now, *[c.created_at for c in comments]])),
+            "reply_max": REPLY_MAX_CHARS,
+            "next_url": reverse("conversations:inbox", args=[workspace.pk]),
+        },
+    )
+
+
+@workspace_view()
+@require_GET
+def post_detail(request: HttpRequest, video_id: uuid.UUID) -> HttpResponse:
+    workspace = request.workspace  # type: ignore[attr-defined]
+    try:
+        video = selectors.video_get(workspace=workspace, pk=video_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    threads = selectors.video_threads(workspace=workspace, video=video)
+    return render(
+        request,
+        "conversations/post.html",
+        {
+            "video": video,
+            "threads": threads,
+            "reply_max": REPLY_MAX_CHARS,
+            "next_url": request.get_full_path(),
+        },
+    )
+
+
+@workspace_view()
+@require_GET
+def person_detail(request: HttpRequest, author_key: str) -> HttpResponse:
+    workspace = request.workspace  # type: ignore[attr-defined]
+    try:
+        profile = selectors.author_profile(workspace=workspace, author_key=author_key)
+        page = selectors.author_comments(
+            workspace=workspace, author_key=author_key, cursor=request.GET.get("cursor") or None
+        )
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    except ValidationFailed as exc:
+        messages.error(request, exc.message)
+        page = selectors.author_comments(workspace=workspace, author_key=author_key)
+    return render(
+        request,
+        "conversations/person.html",
+        {
+            "profile": profile,
+            "page": page,
+            "reply_max": REPLY_MAX_CHARS,
+            "next_url": request.get_full_path(),
+        },
+    )
+
+
+def _render_item(
+    request: HttpRequest,
+    comment: Comment,
+    *,
+    error: str = "",
+    draft: str = "",
+    sent_reply: Comment | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    return render(
+        request,
+        "conversations/_comment.html",
+        {
+            "c": comment,
+            "error": error,
+            "draft": draft,
+            "reply_open": bool(draft),
+            "sent_reply": sent_reply,
+            "reply_max": REPLY_MAX_CHARS,
+            "next_url": request.POST.get("next", ""),
+            "membership": request.membership,  # type: ignore[attr-defined]
+            "workspace": request.workspace,  # type: ignore[attr-defined]
+        },
+        status=status,
+    )
+
+
+@workspace_view(min_role=Role.EDITOR)
+def comment_reply(request: HttpRequest, comment_id: uuid.UUID) -> HttpResponse:
+    # Look the comment up before checking the method: a foreign id is a 404, whatever the verb.
+    comment = _get_comment(request, comment_id)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    text = request.POST.get("text", "")
+    try:
+        reply = services.comment_reply(comment=comment, text=text, user=request.user)  # type: ignore[arg-type]
+    except AppError as exc:
+        if _is_htmx(request):
+            # htmx swaps 2xx only; the fragment carries the error and keeps the draft.
+            return _render_item(request, comment, error=exc.message, draft=text)
+        return render(
+            request,
+            "conversations/reply_failed.html",
+            {
+                "c": comment,
+                "error": exc.message,
+                "draft": text,
+                "reply_max": REPLY_MAX_CHARS,
+                "reply_open": True,
+                "next_url": request.POST.get("next", ""),
+            },
+            status=exc.status,
+        )
+    comment.refresh_from_db()
+    if _is_htmx(request):
+        return _render_item(request, comment, sent_reply=reply)
+    messages.success(request, "Reply posted on TikTok.")
+    return _back(request)
+
+
+def _run_action(request: HttpRequest, comment: Comment, action: str) -> str:
+    workspace = request.workspace  # type: ignore[attr-defined]
+    user = request.user
+    if action in ("hide", "unhide"):
+        services.comment_set_hidden(comment=comment, hidden=action == "hide", user=user)  # type: ignore[arg-type]
+        return "Comment hidden on TikTok." if action == "hide" else "Comment visible again."
+    if action in ("like", "unlike"):
+        services.comment_set_liked(comment=comment, liked=action == "like")
+        return "Liked." if action == "like" else "Like removed."
+    if action in ("handled", "open"):
+        services.comments_mark_handled(
+            workspace=workspace,
+            comments=[comment],
+            handled=action == "handled",
+            user=user,  # type: ignore[arg-type]
+        )
+        return "Marked as handled." if action == "handled" else "Reopened."
+    if action in ("read", "unread"):
+        services.comments_mark_read(workspace=workspace, comments=[comment], read=action == "read")
+        return "Marked as read." if action == "read" else "Marked as unread."
+    services.comment_delete(comment=comment)
+    return "Reply deleted on TikTok."
+
+
+@workspace_view(min_role=Role.EDITOR)
+def comment_action(request: HttpRequest, comment_id: uuid.UUID, action: str) -> HttpResponse:
+    if action not in ACTIONS:
+        raise Http404("Unknown action.")
+    comment = _get_comment(request, comment_id)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    try:
+        done = _run_action(request, comment, action)
+    except AppError as exc:
+        if _is_htmx(request):
+            return _render_item(request, comment, error=exc.message)
+        messages.error(request, exc.message)
+        return _back(request)
+    if _is_htmx(request):
+        if action == "delete":
+            return HttpResponse("")
+        comment.refresh_from_db()
+        return _render_item(request, comment)
+    messages.success(request, done)
+    return _back(request)
+
+
+@workspace_view(min_role=Role.EDITOR)
+@require_POST
+def bulk_action(request: HttpRequest) -> HttpResponse:
+    workspace = request.workspace  # type: ignore[attr-defined]
+    ids: list[uuid.UUID] = []
+    for raw in request.POST.getlist("ids"):
+        try:
+            ids.append(uuid.UUID(raw))
+        except ValueError:
+            continue
+    comments = selectors.comments_by_ids(workspace=workspace, ids=ids)
+    try:
+        result = services.comments_bulk_action(
+            workspace=workspace,
+            comments=comments,
+            action=request.POST.get("action", ""),
+            user=request.user,  # type: ignore[arg-type]
+        )
+    except AppError as exc:
+        messages.error(request, exc.message)
+        return _back(request)
+    if result.failures:
+        messages.warning(request, result.summary)
+    else:
+        messages.success(request, result.summary)
+    return _back(request)
