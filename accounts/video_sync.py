@@ -79,7 +79,8 @@ def uses_business_api(account: TikTokAccount) -> bool:
 
 
 def can_list_videos(account: TikTokAccount) -> bool:
-    return uses_business_api(account) or VIDEO_LIST_SCOPE in (account.scopes or [])
+    # Both /v2/video/list/ and /business/video/list/ are gated by the video.list scope.
+    return VIDEO_LIST_SCOPE in (account.scopes or [])
 
 
 def _business_page(
@@ -215,11 +216,18 @@ def tiktok_videos_upsert(
         for name in UPDATED_FIELDS
         if not (name == "duration_seconds" and uses_business_api(account))
     ]
-    return TikTokVideo.objects.bulk_create(
+    TikTokVideo.objects.bulk_create(
         rows,
         update_conflicts=True,
         unique_fields=["workspace", "account", "video_id"],
         update_fields=update_fields,
+    )
+    # bulk_create keeps the fresh UUIDs it generated even for rows that already existed,
+    # so read the rows back to hand callers the real primary keys.
+    return list(
+        TikTokVideo.objects.for_workspace(account.workspace_id).filter(
+            account=account, video_id__in=list(unique)
+        )
     )
 
 

@@ -31,6 +31,7 @@ BACKFILL_DAYS = 60
 METRICS_RELOAD_DAYS = 3
 
 STATS_SCOPE = "user.info.stats"
+INSIGHTS_SCOPE = "user.insights"
 DISPLAY_STATS_FIELDS = ("follower_count", "following_count", "likes_count", "video_count")
 BUSINESS_PROFILE_FIELDS = (
     "username",
@@ -223,6 +224,10 @@ def account_metrics_upsert(
     return len(rows)
 
 
+def has_business_insights(account: TikTokAccount) -> bool:
+    return account.is_business and INSIGHTS_SCOPE in (account.scopes or [])
+
+
 def _utc_yesterday(now: dt.datetime) -> dt.date:
     return now.astimezone(dt.UTC).date() - dt.timedelta(days=1)
 
@@ -233,7 +238,7 @@ def account_backfill(*, account: TikTokAccount) -> int:
     Personal accounts have no Business API access, so there is nothing to backfill: their
     history starts with the first capture.
     """
-    if not account.is_business:
+    if not has_business_insights(account):
         return 0
     end = _utc_yesterday(timezone.now())
     start = end - dt.timedelta(days=BACKFILL_DAYS - 1)
@@ -271,7 +276,7 @@ def account_snapshot_capture(*, account: TikTokAccount) -> CaptureResult:
     profile: dict[str, int | None] = {}
     audience: dict[str, Any] = {}
     metrics: tuple[BusinessDailyMetric, ...] = ()
-    if account.is_business:
+    if has_business_insights(account):
         end = _utc_yesterday(now)
         business = _fetch_business(
             account=account,
@@ -371,7 +376,7 @@ def _capture_row_upsert(
     update_fields = list(CAPTURE_FIELDS)
     if audience:
         update_fields.append("audience")
-    if not account.is_business:
+    if not has_business_insights(account):
         # Without Business daily metrics, a day's activity is the growth of lifetime counters
         # since yesterday's row; after a missed day there is no honest figure, so none.
         row.video_views = _difference(views_total, previous.video_views_total if previous else None)

@@ -1,5 +1,35 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from analytics import api, views
 
 app_name = "analytics"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("w/<uuid:workspace_id>/analytics/", views.overview, name="overview"),
+    path("w/<uuid:workspace_id>/analytics/videos/<uuid:video_id>/", views.video, name="video"),
+    path(
+        "w/<uuid:workspace_id>/analytics/export/account.csv",
+        views.export_account,
+        name="export_account",
+    ),
+    path(
+        "w/<uuid:workspace_id>/analytics/export/posts.csv",
+        views.export_posts,
+        name="export_posts",
+    ),
+    path(
+        "api/v1/w/<uuid:workspace_id>/analytics/overview/",
+        api.OverviewAPI.as_view(),
+        name="api_overview",
+    ),
+    path(
+        "api/v1/w/<uuid:workspace_id>/analytics/videos/",
+        api.VideoListAPI.as_view(),
+        name="api_videos",
+    ),
+    path(
+        "api/v1/w/<uuid:workspace_id>/analytics/videos/<uuid:video_id>/",
+        api.VideoDetailAPI.as_view(),
+        name="api_video",
+    ),
+]

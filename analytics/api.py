@@ -1,0 +1,152 @@
+"""REST API: the overview and the posts table, the same numbers as the HTML pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import pagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.models import TikTokAccount, TikTokVideo
+from analytics import selectors
+from analytics.models import VideoSnapshot
+from analytics.selectors import Card, DateRange
+from later.api import WorkspaceAPIView
+
+FILTER_PARAMETERS = [
+    OpenApiParameter("range", str, enum=list(selectors.RANGE_CHOICES)),
+    OpenApiParameter("start", str, description="YYYY-MM-DD, with range=custom"),
+    OpenApiParameter("end", str, description="YYYY-MM-DD, with range=custom"),
+    OpenApiParameter("account", str, description="TikTok account id; all accounts if omitted"),
+]
+
+
+class VideoPagination(pagination.PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+def _round(value: float | None, digits: int = 2) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def card_dict(card: Card) -> dict[str, Any]:
+    return {
+        "key": card.key,
+        "label": card.label,
+        "value": _round(card.value) if card.kind == "rate" else card.value,
+        "previous": _round(card.previous) if card.kind == "rate" else card.previous,
+        "change": _round(card.change),
+        "change_percent": _round(card.change_percent),
+        "headline": card.headline,
+        "days_with_data": card.days_with_data,
+        "note": card.note,
+    }
+
+
+def video_dict(video: TikTokVideo) -> dict[str, Any]:
+    return {
+        "id": str(video.pk),
+        "tiktok_video_id": video.video_id,
+        "account_id": str(video.account_id),
+        "video_views": video.view_count,
+        "posted_at": video.posted_at.isoformat(),
+        "caption": video.caption,
+        "share_url": video.share_url,
+        "likes": video.like_count,
+        "comments": video.comment_count,
+        "shares": video.share_count,
+        "engagement_rate_percent": _round(getattr(video, "engagement_rate", None)),
+        "views_1h": getattr(video, "views_1h", None),
+        "views_24h": getattr(video, "views_24h", None),
+        "views_7d": getattr(video, "views_7d", None),
+        "reach": getattr(video, "reach", None),
+        "average_time_watched": _round(getattr(video, "average_time_watched", None)),
+        "full_video_watched_rate": _round(getattr(video, "full_video_watched_rate", None), 4),
+    }
+
+
+def snapshot_dict(snapshot: VideoSnapshot) -> dict[str, Any]:
+    return {
+        "captured_at": snapshot.captured_at.isoformat(),
+        "date": snapshot.date.isoformat(),
+        "views": snapshot.views,
+        "likes": snapshot.likes,
+        "comments": snapshot.comments,
+        "shares": snapshot.shares,
+        "reach": snapshot.reach,
+        "average_time_watched": snapshot.average_time_watched,
+        "full_video_watched_rate": snapshot.full_video_watched_rate,
+        "impression_sources": snapshot.impression_sources,
+    }
+
+
+class _FilteredAPI(WorkspaceAPIView):
+    def filters(
+        self, request: Request
+    ) -> tuple[DateRange, list[TikTokAccount], TikTokAccount | None]:
+        period = selectors.date_range_parse(
+            workspace=self.workspace,
+            range_key=request.query_params.get("range"),
+            start=request.query_params.get("start"),
+            end=request.query_params.get("end"),
+        )
+        accounts = list(selectors.accounts_for_analytics(workspace=self.workspace))
+        account = selectors.account_resolve(
+            accounts=accounts, account_id=request.query_params.get("account")
+        )
+        return period, accounts, account
+
+
+class OverviewAPI(_FilteredAPI):
+    @extend_schema(parameters=FILTER_PARAMETERS, responses={200: dict})
+    def get(self, request: Request, workspace_id: Any) -> Response:
+        period, accounts, account = self.filters(request)
+        data = selectors.overview_build(
+            workspace=self.workspace, period=period, accounts=accounts, account=account
+        )
+        return Response(
+            {
+                "range": {"start": period.start, "end": period.end, "key": period.key},
+                "previous_range": {"start": data.previous.start, "end": data.previous.end},
+                "account_id": str(account.pk) if account else None,
+                "cards": [card_dict(card) for card in data.cards],
+                "daily": [
+                    {"date": day, "followers": followers, "video_views": views, "posts": posts}
+                    for (day, followers), (_, views), (_, posts) in zip(
+                        data.followers_series, data.views_series, data.posts_series, strict=True
+                    )
+                ],
+                "audience": data.audience,
+                "empty_reasons": data.empty_reasons,
+            }
+        )
+
+
+class VideoListAPI(_FilteredAPI):
+    @extend_schema(
+        parameters=[*FILTER_PARAMETERS, OpenApiParameter("sort", str)], responses={200: dict}
+    )
+    def get(self, request: Request, workspace_id: Any) -> Response:
+        period, _accounts, account = self.filters(request)
+        videos = selectors.videos_for_period(
+            workspace=self.workspace,
+            period=period,
+            account=account,
+            sort=request.query_params.get("sort"),
+        )
+        paginator = VideoPagination()
+        page = paginator.paginate_queryset(videos, request, view=self) or []
+        return paginator.get_paginated_response([video_dict(video) for video in page])
+
+
+class VideoDetailAPI(WorkspaceAPIView):
+    @extend_schema(responses={200: dict})
+    def get(self, request: Request, workspace_id: Any, video_id: Any) -> Response:
+        video = selectors.video_get(workspace=self.workspace, video_id=video_id)
+        body = video_dict(video)
+        body["snapshots"] = [snapshot_dict(s) for s in selectors.video_snapshots(video=video)]
+        return Response(body)

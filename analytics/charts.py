@@ -1,0 +1,180 @@
+"""Geometry for the server-rendered SVG charts (no JavaScript chart library, works offline).
+
+A day without a measurement is a gap: lines break there and no bar is drawn.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+WIDTH = 640
+HEIGHT = 220
+PAD_LEFT = 56
+PAD_RIGHT = 12
+PAD_TOP = 12
+PAD_BOTTOM = 28
+MAX_X_LABELS = 7
+
+
+@dataclass(frozen=True)
+class Point:
+    x: float
+    y: float
+    title: str
+
+
+@dataclass(frozen=True)
+class Bar:
+    x: float
+    y: float
+    width: float
+    height: float
+    title: str
+
+
+@dataclass(frozen=True)
+class Tick:
+    position: float
+    label: str
+
+
+@dataclass
+class Chart:
+    kind: str
+    label: str
+    width: int = WIDTH
+    height: int = HEIGHT
+    segments: list[str] = field(default_factory=list)
+    points: list[Point] = field(default_factory=list)
+    bars: list[Bar] = field(default_factory=list)
+    y_ticks: list[Tick] = field(default_factory=list)
+    x_ticks: list[Tick] = field(default_factory=list)
+    baseline: float = HEIGHT - PAD_BOTTOM
+    left: float = PAD_LEFT
+    right: float = WIDTH - PAD_RIGHT
+    gaps: int = 0
+
+    @property
+    def empty(self) -> bool:
+        return not self.points and not self.bars
+
+
+def compact(value: float) -> str:
+    """12 300 -> '12.3K'; axis labels must stay short."""
+    magnitude = abs(value)
+    for threshold, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
+        if magnitude >= threshold:
+            text = f"{value / threshold:.1f}".rstrip("0").rstrip(".")
+            return f"{text}{suffix}"
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
+
+
+def _nice_step(span: float, ticks: int = 4) -> float:
+    raw = span / ticks
+    exponent = 10 ** math.floor(math.log10(raw))
+    for multiple in (1, 2, 2.5, 5, 10):
+        if raw <= multiple * exponent:
+            return multiple * exponent
+    return 10 * exponent
+
+
+def _y_scale(values: Sequence[float], *, from_zero: bool) -> tuple[float, float, list[float]]:
+    low = 0.0 if from_zero else min(values)
+    high = max(values)
+    if high == low:
+        high = low + (1 if low == 0 else abs(low) * 0.1 or 1)
+        if not from_zero:
+            low = max(0.0, low - (high - low))
+    step = _nice_step(high - low)
+    low = math.floor(low / step) * step
+    high = math.ceil(high / step) * step
+    ticks = [low + step * index for index in range(round((high - low) / step) + 1)]
+    return low, high, ticks
+
+
+def _x_ticks(days: Sequence[dt.date], xs: Sequence[float]) -> list[Tick]:
+    if not days:
+        return []
+    every = max(1, math.ceil(len(days) / MAX_X_LABELS))
+    return [
+        Tick(position=x, label=f"{day:%b} {day.day}")
+        for index, (day, x) in enumerate(zip(days, xs, strict=True))
+        if index % every == 0
+    ]
+
+
+def _date_title(day: dt.date, value: float | None, unit: str) -> str:
+    shown = "no data" if value is None else f"{value:,.0f} {unit}"
+    return f"{day:%a %b} {day.day}, {day.year}: {shown}"
+
+
+def line_chart(series: Sequence[tuple[dt.date, int | None]], *, label: str, unit: str) -> Chart:
+    chart = Chart(kind="line", label=label)
+    values = [float(value) for _, value in series if value is not None]
+    days = [day for day, _ in series]
+    span = chart.right - chart.left
+    step = span / max(len(series) - 1, 1)
+    xs = [chart.left + index * step for index in range(len(series))]
+    chart.x_ticks = _x_ticks(days, xs)
+    chart.gaps = sum(1 for _, value in series if value is None)
+    if not values:
+        return chart
+    low, high, ticks = _y_scale(values, from_zero=False)
+    plot_height = chart.baseline - PAD_TOP
+
+    def y_of(value: float) -> float:
+        return chart.baseline - (value - low) / (high - low) * plot_height
+
+    chart.y_ticks = [Tick(position=y_of(tick), label=compact(tick)) for tick in ticks]
+    current: list[str] = []
+    for (day, value), x in zip(series, xs, strict=True):
+        if value is None:
+            if current:
+                chart.segments.append(" ".join(current))
+            current = []
+            continue
+        y = y_of(float(value))
+        current.append(f"{x:.1f},{y:.1f}")
+        chart.points.append(Point(x=x, y=y, title=_date_title(day, value, unit)))
+    if current:
+        chart.segments.append(" ".join(current))
+    return chart
+
+
+def bar_chart(series: Sequence[tuple[dt.date, int | None]], *, label: str, unit: str) -> Chart:
+    chart = Chart(kind="bar", label=label)
+    days = [day for day, _ in series]
+    span = chart.right - chart.left
+    slot = span / max(len(series), 1)
+    xs = [chart.left + slot * (index + 0.5) for index in range(len(series))]
+    chart.x_ticks = _x_ticks(days, xs)
+    chart.gaps = sum(1 for _, value in series if value is None)
+    values = [float(value) for _, value in series if value is not None]
+    if not values:
+        return chart
+    low, high, ticks = _y_scale(values, from_zero=True)
+    plot_height = chart.baseline - PAD_TOP
+    chart.y_ticks = [
+        Tick(
+            position=chart.baseline - (tick - low) / (high - low) * plot_height, label=compact(tick)
+        )
+        for tick in ticks
+    ]
+    width = max(slot * 0.7, 1.0)
+    for (day, value), x in zip(series, xs, strict=True):
+        if value is None:
+            continue
+        height = (float(value) - low) / (high - low) * plot_height
+        chart.bars.append(
+            Bar(
+                x=x - width / 2,
+                y=chart.baseline - height,
+                width=width,
+                height=max(height, 0.0),
+                title=_date_title(day, value, unit),
+            )
+        )
+    return chart

@@ -1,0 +1,194 @@
+"""HTML views: the analytics overview, one video's analytics, CSV exports."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.http import urlencode
+
+from accounts.models import TikTokAccount, Workspace
+from analytics import charts, exports, selectors
+from analytics.models import VideoSnapshot
+from later.errors import NotFound, ValidationFailed
+from later.tenancy import workspace_view
+
+POSTS_PER_PAGE = 25
+
+SORTABLE_COLUMNS = (
+    ("views", "Video views"),
+    ("posted", "Published"),
+    ("likes", "Likes"),
+    ("comments", "Comments"),
+    ("shares", "Shares"),
+    ("engagement", "Engagement"),
+    ("views_1h", "Views at 1 h"),
+    ("views_24h", "Views at 24 h"),
+    ("views_7d", "Views at 7 d"),
+)
+
+
+def _filters(
+    request: HttpRequest, workspace: Workspace
+) -> tuple[selectors.DateRange, list[TikTokAccount], TikTokAccount | None, list[str]]:
+    """Range and account from the query string; bad input falls back with a sentence."""
+    errors: list[str] = []
+    try:
+        period = selectors.date_range_parse(
+            workspace=workspace,
+            range_key=request.GET.get("range"),
+            start=request.GET.get("start"),
+            end=request.GET.get("end"),
+        )
+    except ValidationFailed as exc:
+        errors.append(exc.message)
+        period = selectors.date_range_parse(
+            workspace=workspace, range_key="30", start=None, end=None
+        )
+    accounts = list(selectors.accounts_for_analytics(workspace=workspace))
+    try:
+        account = selectors.account_resolve(
+            accounts=accounts, account_id=request.GET.get("account")
+        )
+    except ValidationFailed as exc:
+        errors.append(exc.message)
+        account = None
+    return period, accounts, account, errors
+
+
+def _query(request: HttpRequest, **changes: str) -> str:
+    params = {key: value for key, value in request.GET.items() if value}
+    params.update(changes)
+    if "sort" in changes:
+        params.pop("page", None)
+    return urlencode({key: value for key, value in params.items() if value})
+
+
+@workspace_view()
+def overview(request: HttpRequest) -> HttpResponse:
+    workspace: Workspace = request.workspace  # type: ignore[attr-defined]
+    period, accounts, account, errors = _filters(request, workspace)
+    data = selectors.overview_build(
+        workspace=workspace, period=period, accounts=accounts, account=account
+    )
+    sort = selectors.sort_parse(request.GET.get("sort"))
+    videos = selectors.videos_for_period(
+        workspace=workspace, period=period, account=account, sort=sort
+    )
+    page = Paginator(videos, POSTS_PER_PAGE).get_page(request.GET.get("page"))
+    sort_links = []
+    for key, label in SORTABLE_COLUMNS:
+        active = sort.lstrip("-") == key
+        next_sort = key if active and sort.startswith("-") else f"-{key}"
+        sort_links.append(
+            {
+                "key": key,
+                "label": label,
+                "active": active,
+                "descending": sort.startswith("-"),
+                "query": _query(request, sort=next_sort),
+            }
+        )
+    context: dict[str, Any] = {
+        "overview": data,
+        "period": period,
+        "errors": errors,
+        "form": {
+            "range": request.GET.get("range", period.key),
+            "start": request.GET.get("start", period.start.isoformat()),
+            "end": request.GET.get("end", period.end.isoformat()),
+            "account": request.GET.get("account", ""),
+        },
+        "views_chart": charts.bar_chart(data.views_series, label="Video views", unit="views"),
+        "followers_chart": charts.line_chart(
+            data.followers_series, label="Followers", unit="followers"
+        ),
+        "posts_chart": charts.bar_chart(
+            [(day, count) for day, count in data.posts_series],
+            label="Posts published",
+            unit="posts",
+        ),
+        "page": page,
+        "sort": sort,
+        "sort_links": sort_links,
+        "filter_query": _query(request),
+    }
+    return render(request, "analytics/overview.html", context, status=400 if errors else 200)
+
+
+def _daily_views(snapshots: list[VideoSnapshot]) -> list[tuple[dt.date, int | None]]:
+    if not snapshots:
+        return []
+    last_per_day: dict[dt.date, int] = {}
+    for snapshot in snapshots:
+        last_per_day[snapshot.date] = snapshot.views
+    first, last = min(last_per_day), max(last_per_day)
+    days = [first + dt.timedelta(days=offset) for offset in range((last - first).days + 1)]
+    return [(day, last_per_day.get(day)) for day in days]
+
+
+@workspace_view()
+def video(request: HttpRequest, video_id: Any) -> HttpResponse:
+    workspace: Workspace = request.workspace  # type: ignore[attr-defined]
+    try:
+        item = selectors.video_get(workspace=workspace, video_id=video_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    snapshots = selectors.video_snapshots(video=item)
+    latest = snapshots[-1] if snapshots else None
+    sources = sorted(
+        (latest.impression_sources or {}).items() if latest else [],
+        key=lambda pair: pair[1],
+        reverse=True,
+    )
+    context = {
+        "video": item,
+        "snapshots": snapshots[-48:][::-1],
+        "snapshot_count": len(snapshots),
+        "latest": latest,
+        "sources": [(name, share if share > 1 else share * 100) for name, share in sources],
+        "views_chart": charts.line_chart(_daily_views(snapshots), label="Views", unit="views"),
+    }
+    return render(request, "analytics/video.html", context)
+
+
+def _csv_response(body: str, filename: str) -> HttpResponse:
+    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _export_filters(
+    request: HttpRequest,
+) -> tuple[Workspace, selectors.DateRange, TikTokAccount | None]:
+    workspace: Workspace = request.workspace  # type: ignore[attr-defined]
+    period, _accounts, account, errors = _filters(request, workspace)
+    if errors:
+        raise ValidationFailed(" ".join(errors))
+    return workspace, period, account
+
+
+@workspace_view()
+def export_account(request: HttpRequest) -> HttpResponse:
+    try:
+        workspace, period, account = _export_filters(request)
+    except ValidationFailed as exc:
+        return HttpResponse(exc.message, status=400, content_type="text/plain; charset=utf-8")
+    body = exports.account_metrics_csv(workspace=workspace, period=period, account=account)
+    return _csv_response(body, f"account-metrics-{period.start}-{period.end}.csv")
+
+
+@workspace_view()
+def export_posts(request: HttpRequest) -> HttpResponse:
+    try:
+        workspace, period, account = _export_filters(request)
+    except ValidationFailed as exc:
+        return HttpResponse(exc.message, status=400, content_type="text/plain; charset=utf-8")
+    videos = selectors.videos_for_period(
+        workspace=workspace, period=period, account=account, sort=request.GET.get("sort")
+    )
+    body = exports.post_metrics_csv(workspace=workspace, videos=videos)
+    return _csv_response(body, f"post-metrics-{period.start}-{period.end}.csv")
