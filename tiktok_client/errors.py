@@ -205,6 +205,13 @@ def error_from_v2(
 BUSINESS_RATE_LIMIT_CODES = frozenset({40100})
 BUSINESS_AUTH_CODES = frozenset({40102, 40104, 40105})
 BUSINESS_SCOPE_CODES = frozenset({40001})
+# Message fragments integrations match on when the numeric code is unfamiliar.
+BUSINESS_AUTH_HINTS = (
+    "access token has expired",
+    "access token is incorrect",
+    "access token is null",
+    "auth_removed",
+)
 
 
 def error_from_business(
@@ -217,7 +224,7 @@ def error_from_business(
             message, code=str(code), log_id=request_id, http_status=http_status
         )
     cls: type[TikTokError]
-    if code in BUSINESS_AUTH_CODES or "access token" in lowered or "auth_removed" in lowered:
+    if code in BUSINESS_AUTH_CODES or any(hint in lowered for hint in BUSINESS_AUTH_HINTS):
         cls = TikTokAuthError
     elif code in BUSINESS_SCOPE_CODES or "scope" in lowered:
         cls = TikTokScopeError
