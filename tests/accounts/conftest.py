@@ -60,10 +60,21 @@ def sim(settings) -> Iterator[Sim]:  # type: ignore[no-untyped-def]
 
 
 def consent(
-    sim: Sim, authorize_url: str, *, open_id: str | None = None, cancel: bool = False
+    sim: Sim,
+    authorize_url: str,
+    *,
+    open_id: str | None = None,
+    cancel: bool = False,
+    granted: list[str] | None = None,
 ) -> str:
-    """Submit the simulator's consent form as a user would; return TikTok's redirect target."""
-    form = dict(parse_qsl(urlsplit(authorize_url).query))
+    """Submit the simulator's consent form as a user would; return TikTok's redirect target.
+
+    `granted` unticks every other permission, as a user may on TikTok's consent screen.
+    """
+    form: dict[str, str | list[str]] = dict(parse_qsl(urlsplit(authorize_url).query))
+    if granted is not None:
+        form["scope_choice"] = "1"
+        form["granted_scope"] = granted
     if cancel:
         form["action"] = "cancel"
     else:

@@ -42,6 +42,7 @@ def test_connect_personal_creator_lands_on_accounts_page(
     access = decrypt_token(account.access_token_encrypted)
     assert sim.state.access_tokens[access].open_id == "sim-ava-public"
     assert decrypt_token(account.refresh_token_encrypted).startswith("rft.")
+    assert account.access_token_expires_at is not None
     assert account.access_token_expires_at > timezone.now() + timedelta(hours=23)
 
     page = client.get(response["Location"])
@@ -91,9 +92,7 @@ def test_denied_consent_stores_nothing(
     assert _accounts(workspace) == []
 
 
-def test_replayed_state_is_refused(
-    sim: Sim, owner: Any, workspace: Any, client_for: Any
-) -> None:
+def test_replayed_state_is_refused(sim: Sim, owner: Any, workspace: Any, client_for: Any) -> None:
     client = client_for(owner)
     path = callback_path(consent(sim, start_connect(client, workspace), open_id="sim-ava-public"))
     assert client.get(path).status_code == 302
@@ -232,3 +231,24 @@ def test_member_demoted_between_start_and_callback_stores_nothing(
     response = client.get(callback_path(location))
     assert response.status_code == 400
     assert _accounts(workspace) == []
+
+
+def test_unticked_permissions_limit_fields_and_capabilities(
+    sim: Sim, owner: Any, workspace: Any, client_for: Any
+) -> None:
+    client = client_for(owner)
+    location = consent(
+        sim,
+        start_connect(client, workspace),
+        open_id="sim-ava-public",
+        granted=["user.info.basic", "video.list"],
+    )
+    assert client.get(callback_path(location)).status_code == 302
+    (account,) = _accounts(workspace)
+    assert sorted(account.scopes) == ["user.info.basic", "video.list"]
+    assert account.display_name == "Ava Creates"
+    # Only user.info.basic fields were requested, so TikTok never refused the profile call.
+    assert account.username == ""
+    html = client.get(reverse("accounts:tiktok_accounts", args=[workspace.id])).content
+    assert b'data-capability="publish" data-available="false"' in html
+    assert b'data-capability="videos" data-available="true"' in html

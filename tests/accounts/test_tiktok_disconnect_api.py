@@ -152,9 +152,7 @@ def test_api_connect_returns_authorize_url(
     assert "redirect_uri=http%3A%2F%2Ftestserver%2Fconnect%2Ftiktok%2Fcallback%2F" in url
 
 
-def test_api_delete_disconnects(
-    sim: Sim, owner: Any, workspace: Any, api_client_for: Any
-) -> None:
+def test_api_delete_disconnects(sim: Sim, owner: Any, workspace: Any, api_client_for: Any) -> None:
     account = make_connected_account(sim, workspace)
     response = api_client_for(owner).delete(
         reverse("accounts:api_tiktok_account", args=[workspace.id, account.id])
