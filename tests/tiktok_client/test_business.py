@@ -83,7 +83,8 @@ def test_daily_metrics_window_rules(
     assert excinfo.value.http_status == 200 and excinfo.value.code == "40002"
     old = tiktok.business_get_account(
         access_token=token, business_id=CAFE, fields=["metrics"],
-        start_date=_today(sim) - dt.timedelta(days=120), end_date=_today(sim) - dt.timedelta(days=85),
+        start_date=_today(sim) - dt.timedelta(days=120),
+        end_date=_today(sim) - dt.timedelta(days=85),
     )  # fmt: skip
     assert old.metrics[0].date == _today(sim) - dt.timedelta(days=90)
 

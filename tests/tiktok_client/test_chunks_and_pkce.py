@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 
 import pytest
 
@@ -36,7 +37,7 @@ def test_ranges_are_contiguous_and_last_chunk_absorbs_remainder(size: int) -> No
     assert len(ranges) == plan.total_chunk_count
     assert ranges[0][0] == 0
     assert ranges[-1][1] == size - 1
-    for (_, prev_end), (start, _) in zip(ranges, ranges[1:], strict=False):
+    for (_, prev_end), (start, _) in itertools.pairwise(ranges):
         assert start == prev_end + 1
     for start, end in ranges[:-1]:
         assert end - start + 1 == plan.chunk_size

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from tests.tiktok_client.conftest import AVA, BEN, CAFE, RecordingTransport
-from tiktok_client import TikTokClient, TikTokInvalidRequest, TikTokScopeError
+from tiktok_client import TikTokClient, TikTokInvalidRequest, TikTokScopeError, Video
 from tiktok_client.simulator import SimulatorApp
 
 TokenFor = Callable[..., str]
@@ -57,7 +57,7 @@ def test_video_list_paginates_newest_first_with_ms_cursor(
     tiktok: TikTokClient, token_for: TokenFor, transport: RecordingTransport
 ) -> None:
     token = token_for(AVA)
-    seen = []
+    seen: list[Video] = []
     cursor = None
     pages = 0
     while True:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 
@@ -36,7 +37,7 @@ TokenFor = Callable[..., str]
 
 
 def _post(title: str = "Launch day #fyp", privacy: str = PUBLIC, **flags: bool) -> PostInfo:
-    return PostInfo(title=title, privacy_level=privacy, **flags)  # type: ignore[arg-type]
+    return PostInfo(title, privacy, **flags)
 
 
 def _publish(tiktok: TikTokClient, token: str, post_info: PostInfo | None = None) -> str:
@@ -355,7 +356,9 @@ def test_creator_interaction_settings_are_honoured(
 ) -> None:
     with pytest.raises(TikTokInvalidRequest) as excinfo:
         tiktok.init_video_post(
-            access_token=token_for(open_id), post_info=_post(**flags), chunk_plan=plan_chunks(9)
+            access_token=token_for(open_id),
+            post_info=dataclasses.replace(_post(), **flags),
+            chunk_plan=plan_chunks(9),
         )
     assert excinfo.value.code == "invalid_params"
 

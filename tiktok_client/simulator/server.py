@@ -48,7 +48,9 @@ def run_in_thread(
     """
     server = build_server(app or create_app(), host=host, port=port)
     bound_port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, name="tiktok-sim", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="tiktok-sim", daemon=True
+    )
     thread.start()
 
     def stop() -> None:

@@ -540,6 +540,7 @@ class SimState:
         return int(p.download_size * fraction)
 
     def resolve_inbox(self, publish_id: str, action: str) -> Publish:
+        self.tick()
         p = self.publishes[publish_id]
         if p.direct:
             raise ValueError("only inbox drafts can be resolved")

@@ -1,0 +1,152 @@
+"""The simulator on a real socket: what Celery workers and browser tests talk to."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.tiktok_client.conftest import CAFE
+from tiktok_client import (
+    NoRateLimiter,
+    PostInfo,
+    TikTokClient,
+    TikTokConfig,
+    TikTokUnavailable,
+    plan_chunks,
+)
+from tiktok_client.simulator import SimulatorApp, create_app
+from tiktok_client.simulator.server import run_in_thread
+
+INIT = "/v2/post/publish/video/init/"
+POST = PostInfo(title="over the wire", privacy_level="PUBLIC_TO_EVERYONE")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class TestThreadedServer:
+    @pytest.fixture
+    def server(self) -> Iterator[tuple[str, SimulatorApp]]:
+        app = create_app(moderation_delay=0)
+        base_url, stop = run_in_thread(port=0, app=app)
+        yield base_url, app
+        stop()
+
+    @pytest.fixture
+    def token(self, server: tuple[str, SimulatorApp]) -> str:
+        base_url, _ = server
+        issued = httpx.post(f"{base_url}/_sim/tokens/issue", json={"open_id": CAFE}).json()
+        return str(issued["token"]["access_token"])
+
+    def _client(self, base_url: str, timeout: float = 5.0) -> TikTokClient:
+        config = TikTokConfig.for_simulator(base_url, timeout_seconds=timeout)
+        return TikTokClient(config, rate_limiter=NoRateLimiter())
+
+    def test_publish_end_to_end_over_http(
+        self, server: tuple[str, SimulatorApp], token: str
+    ) -> None:
+        base_url, _ = server
+        client = self._client(base_url)
+        data = os.urandom(3000)
+        plan = plan_chunks(len(data))
+        init = client.init_video_post(access_token=token, post_info=POST, chunk_plan=plan)
+        assert init.upload_url and init.upload_url.startswith(f"{base_url}/video/?")
+        assert client.upload_file(upload_url=init.upload_url, data=data, chunk_plan=plan) == 201
+        httpx.post(f"{base_url}/_sim/clock/advance", json={"seconds": 5})
+        status = client.fetch_publish_status(access_token=token, publish_id=init.publish_id)
+        assert status.status == "PUBLISH_COMPLETE"
+        (post_id,) = status.publicly_available_post_ids
+        page = client.business_list_videos(access_token=token, business_id=CAFE, max_count=1)
+        assert page.videos[0].item_id == post_id
+        counters = httpx.get(f"{base_url}/_sim/counters").json()
+        assert counters["succeeded"][INIT] == {CAFE: 1}
+        assert counters["publishes"][init.publish_id]["chunks"] == 1
+
+    def test_drop_after_accept_closes_the_connection(
+        self, server: tuple[str, SimulatorApp], token: str
+    ) -> None:
+        base_url, app = server
+        httpx.post(f"{base_url}/_sim/faults", json={"endpoint": INIT, "kind": "drop_after_accept"})
+        with pytest.raises(TikTokUnavailable) as excinfo:
+            self._client(base_url).init_video_post(
+                access_token=token, post_info=POST, chunk_plan=plan_chunks(10)
+            )
+        assert excinfo.value.code == "connection_error"
+        assert len(app.state.publishes) == 1  # performed, but the answer was lost
+
+    def test_timeout_fault_trips_the_client_timeout(
+        self, server: tuple[str, SimulatorApp], token: str
+    ) -> None:
+        base_url, app = server
+        app.faults.add(INIT, "timeout", seconds=1.5)
+        started = time.perf_counter()
+        with pytest.raises(TikTokUnavailable) as excinfo:
+            self._client(base_url, timeout=0.3).init_video_post(
+                access_token=token, post_info=POST, chunk_plan=plan_chunks(10)
+            )
+        assert excinfo.value.code == "timeout"
+        assert time.perf_counter() - started < 1.4
+        assert app.state.publishes == {}
+
+    def test_http_500_and_latency_over_http(
+        self, server: tuple[str, SimulatorApp], token: str
+    ) -> None:
+        base_url, _ = server
+        client = self._client(base_url)
+        httpx.post(f"{base_url}/_sim/faults", json={"endpoint": "*", "kind": "http_500"})
+        with pytest.raises(TikTokUnavailable):
+            client.query_creator_info(access_token=token)
+        httpx.post(f"{base_url}/_sim/latency", json={"seconds": 0.1})
+        started = time.perf_counter()
+        assert client.query_creator_info(access_token=token).username == "corner.cafe"
+        assert time.perf_counter() - started >= 0.1
+
+    def test_consent_page_redirects_with_code(self, server: tuple[str, SimulatorApp]) -> None:
+        base_url, _ = server
+        client = self._client(base_url)
+        page = httpx.get(client.authorize_url(state="x", code_challenge="c" * 64))
+        assert 'data-open-id="sim-ava-public"' in page.text
+        assert "Continue as @ava.creates" in page.text
+
+    def test_concurrent_requests_are_served(
+        self, server: tuple[str, SimulatorApp], token: str
+    ) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        base_url, app = server
+        app.faults.latency_seconds = 0.2
+        client = self._client(base_url)
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            names = list(
+                pool.map(
+                    lambda _: client.get_user_info(access_token=token, fields=["username"]),
+                    range(8),
+                )
+            )
+        assert {n.username for n in names} == {"corner.cafe"}
+        assert time.perf_counter() - started < 1.0  # served in parallel, not 8 * 0.2 s
+
+
+def test_module_entry_point_serves_and_prints_url() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tiktok_client.simulator", "--port", "0"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert line.startswith("TikTok simulator listening on http://127.0.0.1:")
+        url = line.rsplit(" ", 1)[1].strip()
+        assert httpx.get(f"{url}/_sim/health").json()["ok"] is True
+    finally:
+        process.terminate()
+        process.wait(timeout=5)
