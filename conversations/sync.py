@@ -392,17 +392,18 @@ def comment_sync_video(
                     reached_watermark = True
                 if not item.parent_comment_id:
                     newest = max(newest, created_at) if newest else created_at
-                batch.append(item)
-                batch.extend(item.reply_list)
+                thread = [item, *item.reply_list]
                 if (
                     not item.parent_comment_id
                     and item.replies != known_replies.get(item.comment_id, 0)
                     and item.replies > 0
                 ):
-                    batch.extend(
-                        _fetch_replies(client=client, budget=budget, video=video, thread=item)
-                    )
+                    thread += _fetch_replies(client=client, budget=budget, video=video, thread=item)
+                # A thread is stored only with its replies: its reply count is what tells the
+                # next pass whether replies still need fetching.
+                batch += thread
         except TikTokRateLimited:
+            stats.add(comments_upsert(account=account, video=video, items=batch, now=now))
             _save_progress(state, cursor=cursor, full=full, watermark=watermark, newest=newest)
             raise
         stats.add(comments_upsert(account=account, video=video, items=batch, now=now))

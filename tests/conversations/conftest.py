@@ -1,0 +1,147 @@
+"""Fixtures for the conversations tests: a threaded simulator, a connected business account
+holding real simulator tokens, and TikTokVideo rows for the simulator's seeded videos."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from django.core.cache import cache
+from django.utils import timezone
+
+from accounts.crypto import encrypt_token
+from accounts.models import AccountType, TikTokAccount, TikTokVideo, Workspace
+from accounts.tiktok import get_tiktok_client, tiktok_account_call
+from conversations.sync import BUDGET_FAMILY, CallBudget
+from tiktok_client.ratelimit import InMemoryRateLimiter
+from tiktok_client.simulator import SimulatorApp, create_app
+from tiktok_client.simulator.server import run_in_thread
+
+BUSINESS = "/open_api/v1.3/business"
+LIST_PATH = f"{BUSINESS}/comment/list/"
+REPLIES_PATH = f"{BUSINESS}/comment/reply/list/"
+REPLY_CREATE_PATH = f"{BUSINESS}/comment/reply/create/"
+HIDE_PATH = f"{BUSINESS}/comment/hide/"
+DELETE_PATH = f"{BUSINESS}/comment/delete/"
+BUSINESS_SCOPES = (
+    "user.info.basic",
+    "video.list",
+    "video.insights",
+    "comment.list",
+    "comment.list.manage",
+)
+
+
+@dataclass
+class CommentSim:
+    app: SimulatorApp
+    base_url: str
+
+    @property
+    def state(self):  # type: ignore[no-untyped-def]
+        return self.app.state
+
+    def calls(self, path: str) -> int:
+        return int(self.app.counters.requests_to(path))
+
+    def fault(self, path: str, kind: str, count: int = 1) -> None:
+        self.app.faults.add(path, kind, count=count)
+
+    def fan_comment(self, video_id: str, text: str, parent: str | None = None) -> str:
+        with self.state.lock:
+            video = self.state.videos[video_id]
+            return str(
+                self.state.add_comment(video=video, text=text, parent_id=parent, by_owner=False)
+                .comment_id
+            )
+
+    def visible_comments(self, video_id: str) -> int:
+        with self.state.lock:
+            self.state.materialize_comments(self.state.videos[video_id])
+            return int(self.state.visible_comment_count(video_id))
+
+
+@pytest.fixture
+def csim(settings) -> Iterator[CommentSim]:  # type: ignore[no-untyped-def]
+    app = create_app()
+    base_url, stop = run_in_thread(port=0, app=app)
+    settings.TIKTOK_AUTH_BASE_URL = base_url
+    settings.TIKTOK_OPEN_API_BASE_URL = base_url
+    settings.TIKTOK_BUSINESS_API_BASE_URL = base_url + "/open_api/v1.3"
+    # Per-process limiter: tests must not share budgets through Redis.
+    settings.REDIS_URL = ""
+    cache.clear()
+    try:
+        yield CommentSim(app, base_url)
+    finally:
+        stop()
+
+
+def connect_business_account(
+    sim: CommentSim,
+    workspace: Workspace,
+    *,
+    open_id: str = "sim-dance-business",
+    username: str = "dance.studio",
+    scopes: tuple[str, ...] = BUSINESS_SCOPES,
+) -> TikTokAccount:
+    with sim.state.lock:
+        tokens = sim.state.issue_tokens(open_id=open_id, scopes=scopes)
+    now = timezone.now()
+    return TikTokAccount.objects.create(
+        workspace=workspace,
+        open_id=open_id,
+        username=username,
+        display_name=username.replace(".", " ").title(),
+        account_type=AccountType.BUSINESS,
+        scopes=list(scopes),
+        access_token_encrypted=encrypt_token(str(tokens["access_token"])),
+        refresh_token_encrypted=encrypt_token(str(tokens["refresh_token"])),
+        access_token_expires_at=now + timedelta(hours=20),
+        refresh_token_expires_at=now + timedelta(days=300),
+    )
+
+
+def seed_videos(account: TikTokAccount, *, limit: int = 2, skip: int = 0) -> list[TikTokVideo]:
+    """TikTokVideo rows for the account's newest seeded videos, read through the client."""
+    client = get_tiktok_client()
+    page = tiktok_account_call(
+        account=account,
+        call=lambda token: client.business_list_videos(
+            access_token=token, business_id=account.open_id, max_count=20
+        ),
+    )
+    rows = []
+    for video in page.videos[skip : skip + limit]:
+        rows.append(
+            TikTokVideo.objects.create(
+                workspace=account.workspace,
+                account=account,
+                video_id=video.item_id,
+                caption=video.caption,
+                cover_image_url=video.thumbnail_url or "",
+                posted_at=dt.datetime.fromtimestamp(video.create_time, tz=dt.UTC),
+            )
+        )
+    return rows
+
+
+def roomy_budget(account: TikTokAccount, max_calls: int = 500) -> CallBudget:
+    return CallBudget(
+        account=account,
+        limiter=InMemoryRateLimiter({BUDGET_FAMILY: 10_000}),
+        max_calls=max_calls,
+    )
+
+
+@pytest.fixture
+def business_account(csim: CommentSim, workspace: Workspace) -> TikTokAccount:
+    return connect_business_account(csim, workspace)
+
+
+@pytest.fixture
+def videos(business_account: TikTokAccount) -> list[TikTokVideo]:
+    return seed_videos(business_account, limit=2, skip=3)

@@ -1,0 +1,54 @@
+"""Comment rows without the simulator, for view, selector and isolation tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from typing import Any
+
+from django.utils import timezone
+
+from accounts.models import AccountType, TikTokAccount, TikTokVideo, Workspace
+from conversations.models import Comment
+
+_seq = itertools.count(1)
+
+
+def make_account(workspace: Workspace, **extra: Any) -> TikTokAccount:
+    n = next(_seq)
+    values: dict[str, Any] = {
+        "open_id": f"biz-{n}",
+        "username": f"brand{n}",
+        "display_name": f"Brand {n}",
+        "account_type": AccountType.BUSINESS,
+        "scopes": ["comment.list", "comment.list.manage"],
+    }
+    values.update(extra)
+    return TikTokAccount.objects.create(workspace=workspace, **values)
+
+
+def make_video(account: TikTokAccount, **extra: Any) -> TikTokVideo:
+    n = next(_seq)
+    values: dict[str, Any] = {
+        "video_id": f"73{n:017d}",
+        "caption": f"Video number {n}",
+        "posted_at": timezone.now() - dt.timedelta(days=1),
+    }
+    values.update(extra)
+    return TikTokVideo.objects.create(workspace=account.workspace, account=account, **values)
+
+
+def make_comment(video: TikTokVideo, **extra: Any) -> Comment:
+    n = next(_seq)
+    values: dict[str, Any] = {
+        "comment_id": f"74{n:017d}",
+        "author_key": f"fan-key-{n}",
+        "author_username": f"fan{n}",
+        "author_display_name": f"Fan {n}",
+        "text": f"Comment number {n}",
+        "created_at_tiktok": timezone.now() - dt.timedelta(minutes=n),
+    }
+    values.update(extra)
+    return Comment.objects.create(
+        workspace=video.workspace, video=video, account=video.account, **values
+    )

@@ -1,0 +1,195 @@
+"""Comment sync against the simulator: complete, incremental, idempotent, budgeted."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import TikTokAccount, TikTokVideo
+from conversations.models import Comment, CommentSyncState
+from conversations.sync import (
+    comment_sync_account,
+    poll_interval,
+    videos_due,
+)
+from tests.conversations.conftest import (
+    LIST_PATH,
+    REPLIES_PATH,
+    CommentSim,
+    roomy_budget,
+    seed_videos,
+)
+from tiktok_client.errors import TikTokRateLimited
+
+pytestmark = pytest.mark.django_db
+
+
+def _sync(account: TikTokAccount, now: dt.datetime | None = None, max_calls: int = 500):  # type: ignore[no-untyped-def]
+    return comment_sync_account(account=account, budget=roomy_budget(account, max_calls), now=now)
+
+
+def test_first_sync_mirrors_every_comment_and_reply(
+    csim: CommentSim, business_account: TikTokAccount, videos: list[TikTokVideo]
+) -> None:
+    stats = _sync(business_account)
+
+    expected = sum(csim.visible_comments(v.video_id) for v in videos)
+    assert expected > 0
+    assert stats.created == expected
+    assert Comment.objects.for_workspace(business_account.workspace).count() == expected
+    replies = Comment.objects.for_workspace(business_account.workspace).filter(parent__isnull=False)
+    assert replies.exists()
+    for reply in replies:
+        assert reply.parent is not None and reply.parent.parent_id is None
+        assert reply.video_id == reply.parent.video_id
+    top = Comment.objects.for_workspace(business_account.workspace).filter(parent__isnull=True)
+    assert all(c.author_key and c.text for c in top)
+    for video in videos:
+        video.refresh_from_db()
+        assert video.comments_synced_at is not None
+
+
+def test_second_run_writes_nothing(
+    csim: CommentSim, business_account: TikTokAccount, videos: list[TikTokVideo]
+) -> None:
+    _sync(business_account)
+    rows = Comment.objects.for_workspace(business_account.workspace)
+    before = {c.comment_id: c.updated_at for c in rows}
+
+    # A day later every video is due again and a full pass runs: still nothing to write.
+    stats = _sync(business_account, now=timezone.now() + dt.timedelta(days=2))
+
+    assert stats.videos == len(videos)
+    assert stats.created == 0
+    assert stats.updated == 0
+    after = {c.comment_id: c.updated_at for c in rows.all()}
+    assert after == before
+
+
+def test_incremental_run_fetches_only_news(
+    csim: CommentSim, business_account: TikTokAccount, videos: list[TikTokVideo]
+) -> None:
+    _sync(business_account)
+    video = videos[0]
+    thread = (
+        Comment.objects.for_workspace(business_account.workspace)
+        .filter(video=video, parent__isnull=True)
+        .order_by("created_at_tiktok")
+        .first()
+    )
+    assert thread is not None
+    new_top = csim.fan_comment(video.video_id, "Brand new question?")
+    new_reply = csim.fan_comment(video.video_id, "Late answer in an old thread", thread.comment_id)
+    list_calls, reply_calls = csim.calls(LIST_PATH), csim.calls(REPLIES_PATH)
+
+    stats = _sync(business_account, now=timezone.now() + dt.timedelta(days=2))
+
+    assert stats.created == 2
+    # One page per due video, and replies only for the one thread whose count changed.
+    assert csim.calls(LIST_PATH) - list_calls == len(videos)
+    assert csim.calls(REPLIES_PATH) - reply_calls == 1
+    scoped = Comment.objects.for_workspace(business_account.workspace)
+    assert scoped.get(comment_id=new_top).parent_id is None
+    assert scoped.get(comment_id=new_reply).parent_id == thread.pk
+
+
+def test_videos_are_polled_by_age(business_account: TikTokAccount) -> None:
+    now = timezone.now()
+    fresh = TikTokVideo(posted_at=now - dt.timedelta(hours=5))
+    week = TikTokVideo(posted_at=now - dt.timedelta(days=7))
+    old = TikTokVideo(posted_at=now - dt.timedelta(days=40))
+    assert poll_interval(video=fresh, now=now) < dt.timedelta(minutes=1, seconds=1)
+    assert poll_interval(video=week, now=now) == dt.timedelta(hours=1)
+    assert poll_interval(video=old, now=now) == dt.timedelta(days=1)
+
+    for video, synced_ago in ((fresh, 120), (week, 600), (old, 7200)):
+        video.workspace = business_account.workspace
+        video.account = business_account
+        video.video_id = f"v-{synced_ago}"
+        video.comments_synced_at = now - dt.timedelta(seconds=synced_ago)
+        video.save()
+    assert [v.video_id for v in videos_due(account=business_account, now=now)] == ["v-120"]
+
+
+def test_videos_not_due_cost_no_calls(
+    csim: CommentSim, business_account: TikTokAccount, videos: list[TikTokVideo]
+) -> None:
+    _sync(business_account)
+    calls = csim.calls(LIST_PATH)
+    stats = _sync(business_account, now=timezone.now() + dt.timedelta(seconds=5))
+    assert stats.videos == 0
+    assert csim.calls(LIST_PATH) == calls
+
+
+def test_tiktok_rate_limit_propagates_and_keeps_nothing_half_done(
+    csim: CommentSim, business_account: TikTokAccount, videos: list[TikTokVideo]
+) -> None:
+    csim.fault(LIST_PATH, "http_429")
+    with pytest.raises(TikTokRateLimited):
+        _sync(business_account)
+    first = videos_due(account=business_account, now=timezone.now())
+    assert len(first) == len(videos)  # nothing was marked synced
+
+    stats = _sync(business_account)
+    assert stats.created == sum(csim.visible_comments(v.video_id) for v in videos)
+
+
+def test_call_budget_stops_the_run_and_later_runs_resume(
+    csim: CommentSim, workspace, business_account: TikTokAccount  # type: ignore[no-untyped-def]
+) -> None:
+    from tests.conversations.conftest import connect_business_account
+
+    # The cafe account's videos carry 36 comments (two list pages) and many reply threads.
+    cafe = connect_business_account(csim, workspace, open_id="sim-cafe-business", username="cafe")
+    video = seed_videos(cafe, limit=1, skip=5)[0]
+    expected = csim.visible_comments(video.video_id)
+    stored = Comment.objects.for_workspace(workspace).filter(video=video)
+
+    with pytest.raises(TikTokRateLimited) as raised:
+        _sync(cafe, max_calls=3)
+    assert raised.value.local
+    assert 0 < stored.count() < expected  # finished threads were kept
+
+    runs, cursors = 1, set()
+    while True:
+        runs += 1
+        assert runs < 40, "sync made no progress"
+        try:
+            _sync(cafe, max_calls=3)
+            break
+        except TikTokRateLimited:
+            state = CommentSyncState.objects.for_workspace(workspace).get(video=video)
+            cursors.add(state.pass_cursor)
+    assert stored.count() == expected
+    assert 30 in cursors  # a later run resumed at the second page instead of the top
+    state = CommentSyncState.objects.for_workspace(workspace).get(video=video)
+    assert state.pass_cursor is None and state.full_pass_at is not None
+
+
+def test_fan_reply_in_handled_thread_reopens_it(
+    csim: CommentSim, business_account: TikTokAccount, videos: list[TikTokVideo]
+) -> None:
+    _sync(business_account)
+    scoped = Comment.objects.for_workspace(business_account.workspace)
+    thread = scoped.filter(video=videos[0], parent__isnull=True).first()
+    assert thread is not None
+    scoped.filter(pk=thread.pk).update(handled_at=timezone.now(), read_at=timezone.now())
+
+    csim.fan_comment(videos[0].video_id, "Still waiting for an answer!", thread.comment_id)
+    _sync(business_account, now=timezone.now() + dt.timedelta(days=2))
+
+    thread.refresh_from_db()
+    assert thread.handled_at is None
+    assert thread.read_at is None
+
+
+def test_sync_skips_accounts_without_comment_scope(
+    csim: CommentSim, business_account: TikTokAccount, videos: list[TikTokVideo]
+) -> None:
+    business_account.scopes = ["user.info.basic"]
+    business_account.save()
+    stats = _sync(business_account)
+    assert stats.videos == 0
+    assert csim.calls(LIST_PATH) == 0
