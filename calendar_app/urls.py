@@ -1,5 +1,35 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from calendar_app import api, views
 
 app_name = "calendar_app"
 
-urlpatterns: list = []
+W = "w/<uuid:workspace_id>/"
+A = "api/v1/w/<uuid:workspace_id>/"
+
+urlpatterns = [
+    path(W + "calendar/", views.calendar, name="calendar"),
+    path(W + "media/", views.media, name="media"),
+    path(W + "media/<uuid:media_id>/delete/", views.media_delete, name="media_delete"),
+    path(W + "posts/new/", views.post_create, name="post_create"),
+    path(W + "posts/creator-panel/<uuid:account_id>/", views.creator_panel, name="creator_panel"),
+    path(W + "posts/<uuid:post_id>/", views.post_detail, name="post_detail"),
+    path(W + "posts/<uuid:post_id>/edit/", views.post_edit, name="post_edit"),
+    path(W + "posts/<uuid:post_id>/delete/", views.post_delete, name="post_delete"),
+    path(W + "posts/<uuid:post_id>/reschedule/", views.post_reschedule, name="post_reschedule"),
+    # REST API
+    path(A + "posts/", api.PostListApi.as_view(), name="api_posts"),
+    path(A + "posts/<uuid:post_id>/", api.PostDetailApi.as_view(), name="api_post"),
+    path(
+        A + "posts/<uuid:post_id>/reschedule/",
+        api.PostRescheduleApi.as_view(),
+        name="api_post_reschedule",
+    ),
+    path(A + "media/", api.MediaListApi.as_view(), name="api_media"),
+    path(A + "media/<uuid:media_id>/", api.MediaDetailApi.as_view(), name="api_media_detail"),
+    path(
+        A + "tiktok-accounts/<uuid:account_id>/creator-info/",
+        api.CreatorInfoApi.as_view(),
+        name="api_creator_info",
+    ),
+]

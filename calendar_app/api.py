@@ -1,0 +1,376 @@
+"""REST API for posts, media and creator info. Same services as the HTML views."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from calendar_app import selectors, services
+from calendar_app.creators import creator_info_fetch
+from calendar_app.models import MediaAsset, Post, PostMode, PrivacyLevel
+from later.api import CursorPagination, WorkspaceAPIView
+from later.errors import ValidationFailed
+
+# --- serializers ------------------------------------------------------------------------------
+
+
+class AccountRefSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.UUIDField()
+    username = serializers.CharField()
+    display_name = serializers.CharField()
+    color = serializers.CharField()
+
+
+class PostSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    account = AccountRefSerializer(read_only=True)
+    media_id = serializers.UUIDField(allow_null=True, read_only=True)
+
+    class Meta:
+        model = Post
+        fields = [
+            "id",
+            "group_id",
+            "account",
+            "media_id",
+            "caption",
+            "post_mode",
+            "privacy_level",
+            "allow_comment",
+            "allow_duet",
+            "allow_stitch",
+            "commercial_content",
+            "brand_organic",
+            "brand_content",
+            "is_aigc",
+            "cover_timestamp_ms",
+            "scheduled_at",
+            "scheduled_local",
+            "scheduled_tz",
+            "status",
+            "needs_attention",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class TargetSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    account_id = serializers.UUIDField()
+    privacy_level = serializers.ChoiceField(
+        choices=PrivacyLevel.choices, required=False, allow_blank=True, default=""
+    )
+    allow_comment = serializers.BooleanField(default=False)
+    allow_duet = serializers.BooleanField(default=False)
+    allow_stitch = serializers.BooleanField(default=False)
+
+
+class _ContentFields(serializers.Serializer):  # type: ignore[type-arg]
+    caption = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    media_id = serializers.UUIDField(required=False, allow_null=True)
+    post_mode = serializers.ChoiceField(choices=PostMode.choices, required=False)
+    commercial_content = serializers.BooleanField(required=False)
+    brand_organic = serializers.BooleanField(required=False, help_text="Your brand")
+    brand_content = serializers.BooleanField(required=False, help_text="Branded content")
+    is_aigc = serializers.BooleanField(required=False)
+    cover_timestamp_ms = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+    scheduled_local = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text="Wall-clock time in scheduled_tz, e.g. 2026-03-29T14:30.",
+    )
+    scheduled_tz = serializers.CharField(
+        required=False, allow_blank=True, help_text="IANA zone; defaults to the workspace's."
+    )
+    fold = serializers.ChoiceField(
+        choices=[0, 1],
+        required=False,
+        allow_null=True,
+        help_text="For a repeated local time (clocks going back): 0 first, 1 second occurrence.",
+    )
+    schedule = serializers.BooleanField(
+        default=True, help_text="false saves drafts (privacy may be left empty)."
+    )
+    acknowledge_warnings = serializers.BooleanField(
+        default=False, help_text="Schedule even if TikTok's daily caps would probably refuse it."
+    )
+
+
+class PostCreateSerializer(_ContentFields):
+    targets = TargetSerializer(many=True, help_text="One post is created per account.")
+
+
+class PostUpdateSerializer(_ContentFields):
+    privacy_level = serializers.ChoiceField(
+        choices=PrivacyLevel.choices, required=False, allow_blank=True
+    )
+    allow_comment = serializers.BooleanField(required=False)
+    allow_duet = serializers.BooleanField(required=False)
+    allow_stitch = serializers.BooleanField(required=False)
+
+
+class RescheduleSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    scheduled_local = serializers.CharField(help_text="e.g. 2026-03-29T14:30")
+    scheduled_tz = serializers.CharField(required=False, allow_blank=True)
+    fold = serializers.ChoiceField(choices=[0, 1], required=False, allow_null=True)
+
+
+class MediaSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    url = serializers.SerializerMethodField()
+    thumbnail_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = MediaAsset
+        fields = [
+            "id",
+            "kind",
+            "original_name",
+            "content_type",
+            "size_bytes",
+            "sha256",
+            "duration_seconds",
+            "width",
+            "height",
+            "frame_rate",
+            "url",
+            "thumbnail_url",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def get_url(self, obj: MediaAsset) -> str | None:
+        return obj.file.url if obj.file else None
+
+    def get_thumbnail_url(self, obj: MediaAsset) -> str | None:
+        return obj.thumbnail.url if obj.thumbnail else None
+
+
+class MediaUploadSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    file = serializers.FileField()
+
+
+class CreatorInfoSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    avatar_url = serializers.CharField()
+    username = serializers.CharField()
+    nickname = serializers.CharField()
+    privacy_level_options = serializers.ListField(child=serializers.CharField())
+    comment_disabled = serializers.BooleanField()
+    duet_disabled = serializers.BooleanField()
+    stitch_disabled = serializers.BooleanField()
+    max_video_post_duration_sec = serializers.IntegerField()
+
+
+def _content(data: dict[str, Any], workspace: Any) -> services.PostContent:
+    return services.PostContent(
+        caption=data.get("caption", ""),
+        media_id=data.get("media_id"),
+        post_mode=data.get("post_mode") or PostMode.DIRECT,
+        commercial_content=data.get("commercial_content", False),
+        brand_organic=data.get("brand_organic", False),
+        brand_content=data.get("brand_content", False),
+        is_aigc=data.get("is_aigc", False),
+        cover_timestamp_ms=data.get("cover_timestamp_ms"),
+        scheduled_local=data.get("scheduled_local", ""),
+        scheduled_tz=data.get("scheduled_tz") or workspace.time_zone,
+        fold=data.get("fold"),
+    )
+
+
+def _valid(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:  # type: ignore[type-arg]
+    s = serializer_class(data=data)
+    if not s.is_valid():
+        raise ValidationFailed("Some fields are invalid.", details=s.errors)
+    return dict(s.validated_data)
+
+
+# --- views ------------------------------------------------------------------------------------
+
+
+class PostListApi(WorkspaceAPIView):
+    @extend_schema(
+        operation_id="posts_list",
+        parameters=[
+            OpenApiParameter("account", str, description="TikTok account id"),
+            OpenApiParameter("status", str, enum=list(selectors.STATUS_FILTERS)),
+            OpenApiParameter("from", str, description="ISO datetime, inclusive (scheduled_at)"),
+            OpenApiParameter("to", str, description="ISO datetime, exclusive"),
+        ],
+        responses=PostSerializer(many=True),
+    )
+    def get(self, request: Request, workspace_id: Any) -> Response:
+        def when(name: str) -> datetime | None:
+            raw = request.query_params.get(name)
+            if not raw:
+                return None
+            try:
+                value = datetime.fromisoformat(raw)
+            except ValueError as exc:
+                raise ValidationFailed(f"“{raw}” is not an ISO date-time.") from exc
+            return value if value.tzinfo else value.replace(tzinfo=self.workspace.tz)
+
+        qs = selectors.post_list(
+            workspace=self.workspace,
+            account_id=request.query_params.get("account"),
+            status=request.query_params.get("status"),
+            start=when("from"),
+            end=when("to"),
+        )
+        paginator = CursorPagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        return paginator.get_paginated_response(PostSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="posts_create",
+        request=PostCreateSerializer,
+        responses={201: PostSerializer(many=True)},
+        description="Creates one post per target account (sharing a group_id). Scheduling "
+        "validates against each creator's live creator_info.",
+    )
+    def post(self, request: Request, workspace_id: Any) -> Response:
+        data = _valid(PostCreateSerializer, request.data)
+        posts = services.post_create(
+            workspace=self.workspace,
+            user=request.user,  # type: ignore[arg-type]
+            content=_content(data, self.workspace),
+            targets=[services.PostTarget(**t) for t in data["targets"]],
+            schedule=data["schedule"],
+            acknowledge_warnings=data["acknowledge_warnings"],
+        )
+        posts = list(
+            selectors.post_queryset(workspace=self.workspace).filter(pk__in=[p.pk for p in posts])
+        )
+        return Response(PostSerializer(posts, many=True).data, status=status.HTTP_201_CREATED)
+
+
+class PostDetailApi(WorkspaceAPIView):
+    def _get(self, post_id: Any) -> Post:
+        return selectors.post_get(workspace=self.workspace, post_id=post_id)
+
+    @extend_schema(operation_id="posts_retrieve", responses=PostSerializer)
+    def get(self, request: Request, workspace_id: Any, post_id: Any) -> Response:
+        return Response(PostSerializer(self._get(post_id)).data)
+
+    @extend_schema(
+        operation_id="posts_partial_update", request=PostUpdateSerializer, responses=PostSerializer
+    )
+    def patch(self, request: Request, workspace_id: Any, post_id: Any) -> Response:
+        post = self._get(post_id)
+        data = _valid(PostUpdateSerializer, request.data)
+        content, target = services.post_content_of(post)
+        content_fields = {f.name for f in dataclasses.fields(services.PostContent)}
+        content = dataclasses.replace(
+            content,
+            **{k: v for k, v in data.items() if k in content_fields and k != "media_id"},
+        )
+        if "media_id" in data:
+            content = dataclasses.replace(content, media_id=data["media_id"])
+        target_fields = {"privacy_level", "allow_comment", "allow_duet", "allow_stitch"}
+        target = dataclasses.replace(
+            target, **{k: v for k, v in data.items() if k in target_fields}
+        )
+        schedule = data["schedule"] if "schedule" in request.data else post.status != "draft"
+        post = services.post_update(
+            workspace=self.workspace,
+            post=post,
+            content=content,
+            target=target,
+            schedule=schedule,
+            acknowledge_warnings=data["acknowledge_warnings"],
+        )
+        return Response(PostSerializer(self._get(post.pk)).data)
+
+    @extend_schema(operation_id="posts_destroy", responses={204: None})
+    def delete(self, request: Request, workspace_id: Any, post_id: Any) -> Response:
+        services.post_delete(workspace=self.workspace, post=self._get(post_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PostRescheduleApi(WorkspaceAPIView):
+    @extend_schema(
+        operation_id="posts_reschedule", request=RescheduleSerializer, responses=PostSerializer
+    )
+    def post(self, request: Request, workspace_id: Any, post_id: Any) -> Response:
+        post = selectors.post_get(workspace=self.workspace, post_id=post_id)
+        data = _valid(RescheduleSerializer, request.data)
+        post = services.post_reschedule(
+            workspace=self.workspace,
+            post=post,
+            scheduled_local=data["scheduled_local"],
+            scheduled_tz=data.get("scheduled_tz") or self.workspace.time_zone,
+            fold=data.get("fold"),
+        )
+        return Response(
+            PostSerializer(selectors.post_get(workspace=self.workspace, post_id=post.pk)).data
+        )
+
+
+class MediaListApi(WorkspaceAPIView):
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    @extend_schema(
+        operation_id="media_list",
+        parameters=[OpenApiParameter("kind", str, enum=["video", "image"])],
+        responses=MediaSerializer(many=True),
+    )
+    def get(self, request: Request, workspace_id: Any) -> Response:
+        qs = selectors.media_list(workspace=self.workspace, kind=request.query_params.get("kind"))
+        paginator = CursorPagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        return paginator.get_paginated_response(MediaSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="media_upload",
+        request={"multipart/form-data": MediaUploadSerializer},
+        responses={201: MediaSerializer},
+        description="The type is detected from the file's content; duration, resolution and "
+        "frame rate are read from the file and checked against TikTok's limits.",
+    )
+    def post(self, request: Request, workspace_id: Any) -> Response:
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise ValidationFailed("Attach the file as multipart field “file”.")
+        asset = services.media_upload(
+            workspace=self.workspace,
+            user=request.user,  # type: ignore[arg-type]
+            upload=upload,
+            original_name=upload.name or "upload",
+        )
+        return Response(MediaSerializer(asset).data, status=status.HTTP_201_CREATED)
+
+
+class MediaDetailApi(WorkspaceAPIView):
+    @extend_schema(operation_id="media_retrieve", responses=MediaSerializer)
+    def get(self, request: Request, workspace_id: Any, media_id: Any) -> Response:
+        asset = selectors.media_get(workspace=self.workspace, media_id=media_id)
+        return Response(MediaSerializer(asset).data)
+
+    @extend_schema(operation_id="media_destroy", responses={204: None})
+    def delete(self, request: Request, workspace_id: Any, media_id: Any) -> Response:
+        asset = selectors.media_get(workspace=self.workspace, media_id=media_id)
+        services.media_delete(workspace=self.workspace, media=asset)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CreatorInfoApi(WorkspaceAPIView):
+    # Fetching creator_info is part of composing a post, so it needs the editor role.
+    read_role = "editor"
+
+    @extend_schema(
+        operation_id="tiktok_account_creator_info",
+        responses={
+            200: CreatorInfoSerializer,
+            409: inline_serializer("CreatorInfoError", {"error": serializers.DictField()}),
+        },
+        description="Live creator_info from TikTok (never cached): who is posting, the privacy "
+        "options, disabled interactions and the creator's max video duration.",
+    )
+    def get(self, request: Request, workspace_id: Any, account_id: Any) -> Response:
+        account = selectors.account_get(workspace=self.workspace, account_id=account_id)
+        info = creator_info_fetch(account=account)
+        return Response(CreatorInfoSerializer(dataclasses.asdict(info)).data)

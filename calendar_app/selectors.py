@@ -1,0 +1,239 @@
+"""Reads for the media library, the calendar and the API. Every query is workspace-scoped and
+fetches its relations up front so that pages run a fixed number of queries."""
+
+from __future__ import annotations
+
+import calendar as pycalendar
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from accounts.models import TikTokAccount, Workspace
+from calendar_app.models import MediaAsset, Post, PostStatus
+from later.errors import NotFound
+
+VIEWS = ("month", "week", "list")
+MAX_POSTS_SHOWN_PER_DAY = 6
+
+STATUS_FILTERS: dict[str, tuple[str, Q]] = {
+    "draft": ("Draft", Q(status=PostStatus.DRAFT)),
+    "scheduled": ("Scheduled", Q(status=PostStatus.SCHEDULED)),
+    "publishing": ("Publishing", Q(status__in=[PostStatus.QUEUED, PostStatus.PUBLISHING])),
+    "published": ("Published", Q(status__in=[PostStatus.PUBLISHED, PostStatus.SENT_TO_INBOX])),
+    "failed": ("Failed", Q(status=PostStatus.FAILED)),
+    "needs_attention": (
+        "Needs attention",
+        ~Q(needs_attention="") | Q(status=PostStatus.UNCONFIRMED),
+    ),
+}
+
+
+def display_status(post: Post) -> str:
+    """The calendar's status key for a post (drives the badge and the filter)."""
+    if post.needs_attention or post.status == PostStatus.UNCONFIRMED:
+        return "needs_attention"
+    return {
+        PostStatus.QUEUED: "publishing",
+        PostStatus.SENT_TO_INBOX: "published",
+    }.get(PostStatus(post.status), post.status)
+
+
+def media_list(*, workspace: Workspace, kind: str | None = None) -> QuerySet[MediaAsset]:
+    qs = MediaAsset.objects.for_workspace(workspace).select_related("uploaded_by")
+    if kind:
+        qs = qs.filter(kind=kind)
+    return qs.order_by("-created_at")
+
+
+def media_get(*, workspace: Workspace, media_id: Any) -> MediaAsset:
+    try:
+        return MediaAsset.objects.for_workspace(workspace).get(pk=media_id)
+    except (MediaAsset.DoesNotExist, ValueError) as exc:
+        raise NotFound("Media not found.") from exc
+
+
+def account_list(*, workspace: Workspace) -> QuerySet[TikTokAccount]:
+    return TikTokAccount.objects.for_workspace(workspace).order_by("display_name", "username")
+
+
+def account_get(*, workspace: Workspace, account_id: Any) -> TikTokAccount:
+    try:
+        return TikTokAccount.objects.for_workspace(workspace).get(pk=account_id)
+    except (TikTokAccount.DoesNotExist, ValueError) as exc:
+        raise NotFound("TikTok account not found.") from exc
+
+
+def post_queryset(*, workspace: Workspace) -> QuerySet[Post]:
+    return Post.objects.for_workspace(workspace).select_related("account", "media")
+
+
+def post_get(*, workspace: Workspace, post_id: Any) -> Post:
+    try:
+        return post_queryset(workspace=workspace).get(pk=post_id)
+    except (Post.DoesNotExist, ValueError) as exc:
+        raise NotFound("Post not found.") from exc
+
+
+def post_list(
+    *,
+    workspace: Workspace,
+    account_id: str | None = None,
+    status: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> QuerySet[Post]:
+    qs = post_queryset(workspace=workspace)
+    if account_id:
+        try:
+            qs = qs.filter(account_id=uuid.UUID(str(account_id)))
+        except ValueError:
+            return qs.none()
+    if status in STATUS_FILTERS:
+        qs = qs.filter(STATUS_FILTERS[status][1])
+    if start is not None:
+        qs = qs.filter(scheduled_at__gte=start)
+    if end is not None:
+        qs = qs.filter(scheduled_at__lt=end)
+    return qs.order_by("scheduled_at", "created_at")
+
+
+def post_group(*, workspace: Workspace, group_id: Any) -> QuerySet[Post]:
+    return post_queryset(workspace=workspace).filter(group_id=group_id)
+
+
+# --- calendar ---------------------------------------------------------------------------------
+
+
+@dataclass
+class CalendarDay:
+    day: date
+    in_month: bool
+    is_today: bool
+    is_past: bool
+    posts: list[Post] = field(default_factory=list)
+    slots: list[list[Post]] = field(default_factory=list)
+
+    @property
+    def shown(self) -> list[Post]:
+        return self.posts[:MAX_POSTS_SHOWN_PER_DAY]
+
+    @property
+    def hidden_count(self) -> int:
+        return max(0, len(self.posts) - MAX_POSTS_SHOWN_PER_DAY)
+
+
+@dataclass
+class CalendarPage:
+    view: str
+    anchor: date
+    start: date
+    end: date  # exclusive
+    title: str
+    prev_date: date
+    next_date: date
+    weeks: list[list[CalendarDay]] = field(default_factory=list)
+    days: list[CalendarDay] = field(default_factory=list)
+    hours: list[int] = field(default_factory=list)
+    week_rows: list[tuple[int, list[tuple[CalendarDay, list[Post]]]]] = field(default_factory=list)
+    unscheduled: list[Post] = field(default_factory=list)
+    total: int = 0
+
+
+def _utc_bounds(workspace: Workspace, start: date, end: date) -> tuple[datetime, datetime]:
+    tz = workspace.tz
+    return (
+        datetime.combine(start, time(0), tz).astimezone(UTC),
+        datetime.combine(end, time(0), tz).astimezone(UTC),
+    )
+
+
+def calendar_page(
+    *,
+    workspace: Workspace,
+    view: str,
+    anchor: date,
+    today: date,
+    account_id: str | None = None,
+    status: str | None = None,
+) -> CalendarPage:
+    """Posts for one month / week / list page, bucketed by day in the workspace's zone.
+
+    One query for the posts (account and media joined), one for unscheduled drafts.
+    """
+    if view == "week":
+        start = anchor - timedelta(days=anchor.weekday())
+        end = start + timedelta(days=7)
+        title = f"{start:%d %b} - {(end - timedelta(days=1)):%d %b %Y}"
+        prev_date, next_date = start - timedelta(days=7), start + timedelta(days=7)
+    else:
+        first = anchor.replace(day=1)
+        last = first.replace(day=pycalendar.monthrange(first.year, first.month)[1])
+        title = f"{first:%B %Y}"
+        prev_date = (first - timedelta(days=1)).replace(day=1)
+        next_date = last + timedelta(days=1)
+        if view == "month":
+            start = first - timedelta(days=first.weekday())
+            end = last + timedelta(days=7 - last.weekday())
+        else:
+            start, end = first, next_date
+    page = CalendarPage(
+        view=view,
+        anchor=anchor,
+        start=start,
+        end=end,
+        title=title,
+        prev_date=prev_date,
+        next_date=next_date,
+    )
+    start_utc, end_utc = _utc_bounds(workspace, start, end)
+    posts = list(
+        post_list(
+            workspace=workspace,
+            account_id=account_id,
+            status=status,
+            start=start_utc,
+            end=end_utc,
+        )
+    )
+    page.total = len(posts)
+    tz = workspace.tz
+    by_day: dict[date, list[Post]] = defaultdict(list)
+    for post in posts:
+        assert post.scheduled_at is not None
+        local = post.scheduled_at.astimezone(tz)
+        post.local_dt = local  # type: ignore[attr-defined]
+        post.display_status = display_status(post)  # type: ignore[attr-defined]
+        by_day[local.date()].append(post)
+    days = []
+    cursor = start
+    while cursor < end:
+        days.append(
+            CalendarDay(
+                day=cursor,
+                in_month=view == "week" or cursor.month == anchor.month,
+                is_today=cursor == today,
+                is_past=cursor < today,
+                posts=by_day.get(cursor, []),
+            )
+        )
+        cursor += timedelta(days=1)
+    page.days = days
+    if view == "month":
+        page.weeks = [days[i : i + 7] for i in range(0, len(days), 7)]
+    elif view == "list":
+        page.days = [d for d in days if d.posts]
+    if view == "week":
+        page.hours = list(range(24))
+        for d in days:
+            d.slots = [[p for p in d.posts if p.local_dt.hour == h] for h in page.hours]  # type: ignore[attr-defined]
+        page.week_rows = [(h, [(d, d.slots[h]) for d in days]) for h in page.hours]
+    drafts = post_list(workspace=workspace, account_id=account_id).filter(
+        status=PostStatus.DRAFT, scheduled_at__isnull=True
+    )
+    if status in (None, "", "draft"):
+        page.unscheduled = list(drafts.order_by("-created_at")[:20])
+    return page

@@ -1,0 +1,685 @@
+"""Writes for the media library, the composer and the calendar.
+
+HTML views and the REST API call these same functions, so validation cannot drift.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import tempfile
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import IO, Any
+
+from django.core.files.base import ContentFile, File
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import TikTokAccount, User, Workspace
+from calendar_app.captions import clean_caption
+from calendar_app.creators import creator_info_fetch
+from calendar_app.media import MediaInfo, inspect_file, make_thumbnail
+from calendar_app.models import MediaAsset, MediaKind, Post, PostMode, PostStatus, PrivacyLevel
+from calendar_app.timezones import (
+    ResolvedTime,
+    parse_local,
+    require_future,
+    resolve_local_time,
+)
+from later.errors import Conflict, NotFound, ValidationFailed
+from tiktok_client.schemas import CreatorInfo
+
+logger = logging.getLogger(__name__)
+
+EDITABLE_STATUSES = frozenset({PostStatus.DRAFT, PostStatus.SCHEDULED, PostStatus.FAILED})
+DAILY_DIRECT_POST_CAP = 15
+PENDING_INBOX_DRAFT_CAP = 5
+_DIRECT_COUNTED = (
+    PostStatus.SCHEDULED,
+    PostStatus.QUEUED,
+    PostStatus.PUBLISHING,
+    PostStatus.PUBLISHED,
+    PostStatus.UNCONFIRMED,
+)
+_INBOX_COUNTED = (
+    PostStatus.SCHEDULED,
+    PostStatus.QUEUED,
+    PostStatus.PUBLISHING,
+    PostStatus.SENT_TO_INBOX,
+)
+
+
+class NotEditable(Conflict):
+    code = "post_not_editable"
+
+
+class ConfirmationRequired(ValidationFailed):
+    """TikTok would probably refuse the post later; the user must confirm to go ahead."""
+
+    code = "confirmation_required"
+
+
+# --- media ------------------------------------------------------------------------------------
+
+
+def media_upload(
+    *, workspace: Workspace, user: User | None, upload: IO[bytes] | File, original_name: str
+) -> MediaAsset:
+    """Inspect an upload by content, then store it (and a thumbnail) through default storage."""
+    digest = hashlib.sha256()
+    with tempfile.NamedTemporaryFile(prefix="later-upload-", suffix=".bin") as tmp:
+        chunks = (
+            upload.chunks() if isinstance(upload, File) else iter(lambda: upload.read(1 << 20), b"")
+        )
+        for chunk in chunks:
+            digest.update(chunk)
+            tmp.write(chunk)
+        tmp.flush()
+        path = Path(tmp.name)
+        info = inspect_file(path)
+        thumb = make_thumbnail(path, info)
+        asset = MediaAsset(
+            workspace=workspace,
+            kind=info.kind,
+            original_name=(original_name or "upload")[:255],
+            content_type=info.content_type,
+            size_bytes=path.stat().st_size,
+            sha256=digest.hexdigest(),
+            duration_seconds=info.duration_seconds,
+            width=info.width,
+            height=info.height,
+            frame_rate=info.frame_rate,
+            uploaded_by=user,
+        )
+        tmp.seek(0)
+        # The storage write happens before the row exists; on failure we delete the blob.
+        asset.file.save("upload", File(tmp), save=False)
+    try:
+        if thumb:
+            asset.thumbnail.save(f"{asset.id}.jpg", ContentFile(thumb), save=False)
+        asset.save()
+    except Exception:
+        asset.file.delete(save=False)
+        raise
+    return asset
+
+
+def media_delete(*, workspace: Workspace, media: MediaAsset) -> None:
+    if media.workspace_id != workspace.id:
+        raise NotFound("Media not found.")
+    in_use = Post.objects.for_workspace(workspace).filter(media=media).count()
+    if in_use:
+        raise Conflict(
+            f"This file is used by {in_use} post{'s' if in_use != 1 else ''}; "
+            "delete or change those posts first.",
+            code="media_in_use",
+        )
+    names = [str(f.name) for f in (media.file, media.thumbnail) if f]
+    storage = media.file.storage
+    media.delete()
+
+    def delete_blobs() -> None:
+        for name in names:
+            storage.delete(name)
+
+    # Blobs go only once the row is gone for good; a rolled-back delete keeps its file.
+    transaction.on_commit(delete_blobs)
+
+
+# --- composer ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PostContent:
+    """What every account in a multi-account post shares (each row keeps its own copy)."""
+
+    caption: str = ""
+    media_id: Any = None
+    post_mode: str = PostMode.DIRECT
+    commercial_content: bool = False
+    brand_organic: bool = False
+    brand_content: bool = False
+    is_aigc: bool = False
+    cover_timestamp_ms: int | None = None
+    scheduled_local: str = ""
+    scheduled_tz: str = ""
+    fold: int | None = None
+
+
+@dataclass(frozen=True)
+class PostTarget:
+    """Per-account settings, chosen against that creator's creator_info."""
+
+    account_id: Any
+    privacy_level: str = ""
+    allow_comment: bool = False
+    allow_duet: bool = False
+    allow_stitch: bool = False
+
+
+@dataclass
+class Preflight:
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _media_for(workspace: Workspace, media_id: Any) -> MediaAsset | None:
+    if not media_id:
+        return None
+    try:
+        return MediaAsset.objects.for_workspace(workspace).get(pk=media_id)
+    except (MediaAsset.DoesNotExist, ValueError, TypeError) as exc:
+        raise ValidationFailed(
+            "That media file isn't in this workspace's library.", code="media_not_found"
+        ) from exc
+
+
+def _accounts_for(workspace: Workspace, ids: Iterable[Any]) -> dict[str, TikTokAccount]:
+    wanted = [str(i) for i in ids]
+    if not wanted:
+        raise ValidationFailed("Choose at least one TikTok account.", code="no_account")
+    if len(set(wanted)) != len(wanted):
+        raise ValidationFailed("Each account can appear only once.", code="duplicate_account")
+    try:
+        wanted = [str(uuid.UUID(i)) for i in wanted]
+    except ValueError as exc:
+        raise ValidationFailed("Unknown TikTok account.", code="account_not_found") from exc
+    found = {
+        str(a.id): a for a in TikTokAccount.objects.for_workspace(workspace).filter(pk__in=wanted)
+    }
+    missing = [i for i in wanted if i not in found]
+    if missing:
+        raise ValidationFailed(
+            "One of the chosen TikTok accounts isn't connected to this workspace.",
+            code="account_not_found",
+            details={"account_ids": missing},
+        )
+    return found
+
+
+def resolve_schedule(content: PostContent, workspace: Workspace) -> ResolvedTime | None:
+    if not content.scheduled_local:
+        return None
+    return resolve_local_time(
+        parse_local(content.scheduled_local),
+        content.scheduled_tz or workspace.time_zone,
+        content.fold,
+    )
+
+
+def _count_window(
+    *,
+    workspace: Workspace,
+    account: TikTokAccount,
+    mode: str,
+    statuses: Sequence[str],
+    start: datetime,
+    end: datetime,
+    exclude: Iterable[Any],
+) -> int:
+    return (
+        Post.objects.for_workspace(workspace)
+        .filter(account=account, post_mode=mode, status__in=statuses)
+        .filter(scheduled_at__gte=start, scheduled_at__lt=end)
+        .exclude(pk__in=list(exclude))
+        .count()
+    )
+
+
+def post_preflight(
+    *,
+    workspace: Workspace,
+    account: TikTokAccount,
+    media: MediaAsset | None,
+    post_mode: str,
+    scheduled_at: datetime | None,
+    creator_info: CreatorInfo | None,
+    exclude_post_ids: Iterable[Any] = (),
+) -> Preflight:
+    """What TikTok would refuse later, checked now: hard errors and confirmable warnings."""
+    result = Preflight()
+    exclude = list(exclude_post_ids)
+    if account.needs_reconnect:
+        result.errors.append(f"{account} needs to be reconnected before it can post.")
+    if (
+        creator_info is not None
+        and media is not None
+        and media.kind == MediaKind.VIDEO
+        and media.duration_seconds
+        and media.duration_seconds > creator_info.max_video_post_duration_sec
+    ):
+        result.errors.append(
+            f"This video is {media.duration_seconds:.0f} s long; {account} can post videos of "
+            f"at most {creator_info.max_video_post_duration_sec} s."
+        )
+    if scheduled_at is not None:
+        day = timedelta(hours=24)
+        if post_mode == PostMode.DIRECT:
+            counts = [
+                _count_window(
+                    workspace=workspace,
+                    account=account,
+                    mode=PostMode.DIRECT,
+                    statuses=_DIRECT_COUNTED,
+                    start=start,
+                    end=start + day,
+                    exclude=exclude,
+                )
+                for start in (scheduled_at - day + timedelta(seconds=1), scheduled_at)
+            ]
+            if max(counts) >= DAILY_DIRECT_POST_CAP:
+                result.warnings.append(
+                    f"{account} already has {max(counts)} direct posts within 24 hours of this "
+                    f"time; TikTok allows about {DAILY_DIRECT_POST_CAP} a day and will likely "
+                    "refuse this one."
+                )
+        else:
+            pending = _count_window(
+                workspace=workspace,
+                account=account,
+                mode=PostMode.INBOX,
+                statuses=_INBOX_COUNTED,
+                start=scheduled_at - day,
+                end=scheduled_at + day,
+                exclude=exclude,
+            )
+            if pending >= PENDING_INBOX_DRAFT_CAP:
+                result.warnings.append(
+                    f"{account} already has {pending} drafts waiting in the TikTok inbox around "
+                    f"this time; TikTok allows {PENDING_INBOX_DRAFT_CAP} pending drafts and will "
+                    "refuse more until the creator posts or discards some."
+                )
+    return result
+
+
+def _validate_target(
+    *,
+    content: PostContent,
+    target: PostTarget,
+    account: TikTokAccount,
+    media: MediaAsset | None,
+    creator_info: CreatorInfo | None,
+    scheduling: bool,
+) -> dict[str, Any]:
+    """Field values for one Post row; raises ValidationFailed naming the account."""
+    inbox = content.post_mode == PostMode.INBOX
+    is_photo = media is not None and media.kind == MediaKind.IMAGE
+    values: dict[str, Any] = {
+        "privacy_level": target.privacy_level or "",
+        "allow_comment": bool(target.allow_comment),
+        "allow_duet": bool(target.allow_duet) and not is_photo,
+        "allow_stitch": bool(target.allow_stitch) and not is_photo,
+        "commercial_content": bool(content.commercial_content),
+        "brand_organic": bool(content.commercial_content and content.brand_organic),
+        "brand_content": bool(content.commercial_content and content.brand_content),
+        "is_aigc": bool(content.is_aigc),
+    }
+    if inbox:
+        # TikTok's inbox init takes no post_info: the creator sets all of this in the app.
+        values.update(
+            privacy_level="",
+            allow_comment=False,
+            allow_duet=False,
+            allow_stitch=False,
+            commercial_content=False,
+            brand_organic=False,
+            brand_content=False,
+            is_aigc=False,
+        )
+        return values
+
+    def fail(message: str, code: str) -> ValidationFailed:
+        return ValidationFailed(
+            f"{account}: {message}", code=code, details={"account_id": str(account.id)}
+        )
+
+    privacy = values["privacy_level"]
+    if privacy and privacy not in PrivacyLevel.values:
+        raise fail("choose who can view this post.", "invalid_privacy_level")
+    if values["commercial_content"] and not (values["brand_organic"] or values["brand_content"]):
+        raise fail(
+            "you turned on commercial content disclosure; tick “Your brand”, “Branded content” "
+            "or both.",
+            "commercial_content_incomplete",
+        )
+    if values["brand_content"] and privacy == PrivacyLevel.SELF_ONLY:
+        raise fail("branded content visibility cannot be set to private.", "branded_private")
+    if not scheduling:
+        return values
+    if not privacy:
+        raise fail("choose who can view this post (there is no default).", "privacy_required")
+    if creator_info is not None:
+        if privacy not in creator_info.privacy_level_options:
+            raise fail(
+                f"“{PrivacyLevel(privacy).label}” isn't available for this creator.",
+                "privacy_not_offered",
+            )
+        for flag, disabled, word in (
+            ("allow_comment", creator_info.comment_disabled, "comments"),
+            ("allow_duet", creator_info.duet_disabled, "Duet"),
+            ("allow_stitch", creator_info.stitch_disabled, "Stitch"),
+        ):
+            if values[flag] and disabled:
+                raise fail(f"the creator has turned {word} off in TikTok.", "interaction_disabled")
+    return values
+
+
+@transaction.atomic
+def post_create(
+    *,
+    workspace: Workspace,
+    user: User | None,
+    content: PostContent,
+    targets: Sequence[PostTarget],
+    schedule: bool,
+    acknowledge_warnings: bool = False,
+    creator_infos: Mapping[str, CreatorInfo] | None = None,
+    now: datetime | None = None,
+) -> list[Post]:
+    """One Post per account sharing a group_id; `schedule=False` saves drafts."""
+    accounts = _accounts_for(workspace, [t.account_id for t in targets])
+    group_id = uuid.uuid4()
+    prepared = _prepare(
+        workspace=workspace,
+        content=content,
+        targets=targets,
+        accounts=accounts,
+        schedule=schedule,
+        acknowledge_warnings=acknowledge_warnings,
+        creator_infos=creator_infos,
+        now=now,
+        exclude_post_ids=(),
+    )
+    posts = []
+    for values in prepared:
+        post = Post(workspace=workspace, group_id=group_id, created_by=user, **values)
+        post.save()
+        posts.append(post)
+    return posts
+
+
+def _prepare(
+    *,
+    workspace: Workspace,
+    content: PostContent,
+    targets: Sequence[PostTarget],
+    accounts: Mapping[str, TikTokAccount],
+    schedule: bool,
+    acknowledge_warnings: bool,
+    creator_infos: Mapping[str, CreatorInfo] | None,
+    now: datetime | None,
+    exclude_post_ids: Iterable[Any],
+) -> list[dict[str, Any]]:
+    caption = clean_caption(content.caption)
+    if content.post_mode not in PostMode.values:
+        raise ValidationFailed(
+            "Choose how to post: directly or to the TikTok inbox.", code="invalid_post_mode"
+        )
+    media = _media_for(workspace, content.media_id)
+    resolved = resolve_schedule(content, workspace)
+    if schedule:
+        if media is None:
+            raise ValidationFailed("Add a video or photo before scheduling.", code="media_required")
+        if resolved is None:
+            raise ValidationFailed("Pick a date and time to schedule.", code="time_required")
+        require_future(resolved, now or timezone.now())
+    if content.cover_timestamp_ms is not None:
+        limit_ms = int((media.duration_seconds or 0) * 1000) if media else 0
+        if content.cover_timestamp_ms < 0 or (media and content.cover_timestamp_ms > limit_ms):
+            raise ValidationFailed(
+                "The cover frame must be a moment inside the video.", code="invalid_cover"
+            )
+    rows: list[dict[str, Any]] = []
+    warnings: list[str] = []
+    for target in targets:
+        account = accounts[str(target.account_id)]
+        info: CreatorInfo | None = None
+        if schedule and content.post_mode == PostMode.DIRECT:
+            info = (creator_infos or {}).get(str(account.id)) or creator_info_fetch(account=account)
+        elif schedule and account.needs_reconnect:
+            info = None
+        values = _validate_target(
+            content=content,
+            target=target,
+            account=account,
+            media=media,
+            creator_info=info,
+            scheduling=schedule,
+        )
+        if schedule:
+            check = post_preflight(
+                workspace=workspace,
+                account=account,
+                media=media,
+                post_mode=content.post_mode,
+                scheduled_at=resolved.utc if resolved else None,
+                creator_info=info,
+                exclude_post_ids=exclude_post_ids,
+            )
+            if check.errors:
+                raise ValidationFailed(
+                    check.errors[0], code="preflight_failed", details={"errors": check.errors}
+                )
+            warnings.extend(check.warnings)
+        values.update(
+            account=account,
+            media=media,
+            caption=caption,
+            post_mode=content.post_mode,
+            cover_timestamp_ms=content.cover_timestamp_ms
+            if media and media.kind == "video"
+            else None,
+            scheduled_at=resolved.utc if resolved else None,
+            scheduled_local=resolved.local_iso if resolved else "",
+            scheduled_tz=resolved.tz_name if resolved else "",
+            status=PostStatus.SCHEDULED if schedule else PostStatus.DRAFT,
+        )
+        rows.append(values)
+    if warnings and not acknowledge_warnings:
+        raise ConfirmationRequired(
+            "TikTok will probably refuse this post: "
+            + " ".join(warnings)
+            + " Confirm to schedule it anyway.",
+            details={"warnings": warnings},
+        )
+    return rows
+
+
+def _lock_editable(workspace: Workspace, post: Post) -> Post:
+    locked = Post.objects.for_workspace(workspace).select_for_update().filter(pk=post.pk).first()
+    if locked is None:
+        raise NotFound("Post not found.")
+    if locked.status not in EDITABLE_STATUSES:
+        raise NotEditable(
+            f"This post is {locked.get_status_display().lower()}; only drafts, scheduled and "
+            "failed posts can be changed."
+        )
+    return locked
+
+
+@transaction.atomic
+def post_update(
+    *,
+    workspace: Workspace,
+    post: Post,
+    content: PostContent,
+    target: PostTarget,
+    schedule: bool,
+    acknowledge_warnings: bool = False,
+    creator_infos: Mapping[str, CreatorInfo] | None = None,
+    now: datetime | None = None,
+) -> Post:
+    locked = _lock_editable(workspace, post)
+    accounts = _accounts_for(workspace, [target.account_id])
+    (values,) = _prepare(
+        workspace=workspace,
+        content=content,
+        targets=[target],
+        accounts=accounts,
+        schedule=schedule,
+        acknowledge_warnings=acknowledge_warnings,
+        creator_infos=creator_infos,
+        now=now,
+        exclude_post_ids=[locked.pk],
+    )
+    for name, value in values.items():
+        setattr(locked, name, value)
+    locked.save()
+    return locked
+
+
+def post_content_of(post: Post) -> tuple[PostContent, PostTarget]:
+    return (
+        PostContent(
+            caption=post.caption,
+            media_id=post.media_id,
+            post_mode=post.post_mode,
+            commercial_content=post.commercial_content,
+            brand_organic=post.brand_organic,
+            brand_content=post.brand_content,
+            is_aigc=post.is_aigc,
+            cover_timestamp_ms=post.cover_timestamp_ms,
+            scheduled_local=post.scheduled_local,
+            scheduled_tz=post.scheduled_tz,
+            fold=_fold_of(post),
+        ),
+        PostTarget(
+            account_id=post.account_id,
+            privacy_level=post.privacy_level,
+            allow_comment=post.allow_comment,
+            allow_duet=post.allow_duet,
+            allow_stitch=post.allow_stitch,
+        ),
+    )
+
+
+def _fold_of(post: Post) -> int | None:
+    """Which occurrence a stored ambiguous wall-clock time meant, recovered from the UTC instant."""
+    if not (post.scheduled_at and post.scheduled_local and post.scheduled_tz):
+        return None
+    local = parse_local(post.scheduled_local)
+    for fold in (0, 1):
+        try:
+            if resolve_local_time(local, post.scheduled_tz, fold).utc == post.scheduled_at:
+                return fold
+        except ValidationFailed:
+            return None
+    return None
+
+
+def post_schedule(
+    *,
+    workspace: Workspace,
+    post: Post,
+    acknowledge_warnings: bool = False,
+    creator_infos: Mapping[str, CreatorInfo] | None = None,
+    now: datetime | None = None,
+) -> Post:
+    """Schedule a draft (or a failed post) with its stored settings."""
+    content, target = post_content_of(post)
+    return post_update(
+        workspace=workspace,
+        post=post,
+        content=content,
+        target=target,
+        schedule=True,
+        acknowledge_warnings=acknowledge_warnings,
+        creator_infos=creator_infos,
+        now=now,
+    )
+
+
+@transaction.atomic
+def post_reschedule(
+    *,
+    workspace: Workspace,
+    post: Post,
+    scheduled_local: str,
+    scheduled_tz: str,
+    fold: int | None = None,
+    now: datetime | None = None,
+) -> Post:
+    """Move a post to a new wall-clock time (drag and drop, API). Past times are refused."""
+    locked = _lock_editable(workspace, post)
+    resolved = resolve_local_time(parse_local(scheduled_local), scheduled_tz, fold)
+    require_future(resolved, now or timezone.now())
+    locked.scheduled_at = resolved.utc
+    locked.scheduled_local = resolved.local_iso
+    locked.scheduled_tz = resolved.tz_name
+    if locked.status == PostStatus.FAILED:
+        locked.status = PostStatus.SCHEDULED
+    locked.save(
+        update_fields=["scheduled_at", "scheduled_local", "scheduled_tz", "status", "updated_at"]
+    )
+    return locked
+
+
+def post_move(
+    *,
+    workspace: Workspace,
+    post: Post,
+    target_date: date,
+    target_time: time | None = None,
+    fold: int | None = None,
+    now: datetime | None = None,
+) -> Post:
+    """Calendar drop. Month view passes a day: the post keeps its wall-clock time in its own
+    zone. Week view passes a slot: the time is read in the workspace's zone."""
+    if target_time is not None:
+        local = datetime.combine(target_date, target_time)
+        return post_reschedule(
+            workspace=workspace,
+            post=post,
+            scheduled_local=local.isoformat(timespec="minutes"),
+            scheduled_tz=workspace.time_zone,
+            fold=fold,
+            now=now,
+        )
+    if post.scheduled_at is None or not post.scheduled_local:
+        local = datetime.combine(target_date, time(12, 0))
+        tz_name = workspace.time_zone
+    else:
+        shown_day = timezone.localtime(post.scheduled_at, workspace.tz).date()
+        tz_name = post.scheduled_tz or workspace.time_zone
+        local = parse_local(post.scheduled_local) + (target_date - shown_day)
+    return post_reschedule(
+        workspace=workspace,
+        post=post,
+        scheduled_local=local.isoformat(timespec="minutes"),
+        scheduled_tz=tz_name,
+        fold=fold,
+        now=now,
+    )
+
+
+@transaction.atomic
+def post_delete(*, workspace: Workspace, post: Post) -> None:
+    locked = _lock_editable(workspace, post)
+    locked.delete()
+
+
+def media_info_of(asset: MediaAsset) -> MediaInfo:
+    return MediaInfo(
+        kind=asset.kind,
+        content_type=asset.content_type,
+        width=asset.width,
+        height=asset.height,
+        duration_seconds=asset.duration_seconds,
+        frame_rate=asset.frame_rate,
+    )
+
+
+def posts_filter_q(*, account_id: str | None, status: str | None) -> Q:
+    q = Q()
+    if account_id:
+        q &= Q(account_id=account_id)
+    if status == "needs_attention":
+        q &= ~Q(needs_attention="") | Q(status=PostStatus.UNCONFIRMED)
+    elif status:
+        q &= Q(status=status)
+    return q

@@ -1,0 +1,41 @@
+"""Factories for media and posts (the file is a placeholder blob; real files come from
+the make_media fixture)."""
+
+from __future__ import annotations
+
+import factory
+from django.core.files.base import ContentFile
+
+from calendar_app.models import MediaAsset, Post, PostStatus
+from tests.factories import TikTokAccountFactory, WorkspaceFactory
+
+
+class MediaAssetFactory(factory.django.DjangoModelFactory[MediaAsset]):
+    class Meta:
+        model = MediaAsset
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    kind = "video"
+    file = factory.LazyFunction(lambda: ContentFile(b"\x00\x00\x00\x18ftypisom", name="v.mp4"))
+    original_name = "clip.mp4"
+    content_type = "video/mp4"
+    size_bytes = 1000
+    duration_seconds = 12.0
+    width = 720
+    height = 1280
+    frame_rate = 30.0
+
+
+class PostFactory(factory.django.DjangoModelFactory[Post]):
+    class Meta:
+        model = Post
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    account = factory.SubFactory(
+        TikTokAccountFactory, workspace=factory.SelfAttribute("..workspace")
+    )
+    media = factory.SubFactory(MediaAssetFactory, workspace=factory.SelfAttribute("..workspace"))
+    caption = factory.Sequence(lambda n: f"Post {n} #later")
+    privacy_level = "PUBLIC_TO_EVERYONE"
+    status = PostStatus.SCHEDULED
+    scheduled_tz = "Europe/Paris"
