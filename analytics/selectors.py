@@ -185,7 +185,7 @@ def _daily_rows(
     if account is not None:
         qs = qs.filter(account=account)
     rows = qs.values("date").annotate(**{name: Sum(name) for name in DAILY_SUM_FIELDS})
-    return {row["date"]: row for row in rows}
+    return {row["date"]: dict(row) for row in rows}
 
 
 def _period_sum(
@@ -204,7 +204,7 @@ def _period_last(rows: dict[dt.date, dict[str, Any]], period: DateRange, name: s
     return None
 
 
-def _rate(numerator: int | None, denominator: int | None) -> float | None:
+def _rate(numerator: int | None, denominator: float | None) -> float | None:
     if numerator is None or not denominator:
         return None
     return numerator / denominator * 100
@@ -224,10 +224,10 @@ def _posts_per_day(
     rows = (
         qs.annotate(day=TruncDate("posted_at", tzinfo=tz))
         .values("day")
-        .annotate(posts=Count("pk"))
+        .annotate(post_count=Count("pk"))
         .order_by()
     )
-    return {row["day"]: row["posts"] for row in rows}
+    return {row["day"]: row["post_count"] for row in rows}
 
 
 def overview_build(
@@ -276,7 +276,7 @@ def overview_build(
     p_shares, _ = _period_sum(rows, previous, "shares")
 
     def engagement(
-        likes_: int | None, comments_: int | None, shares_: int | None, views: int | None
+        likes_: int | None, comments_: int | None, shares_: int | None, views: float | None
     ) -> float | None:
         if likes_ is None and comments_ is None and shares_ is None:
             return None

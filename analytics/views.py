@@ -60,7 +60,7 @@ def _filters(
 
 
 def _query(request: HttpRequest, **changes: str) -> str:
-    params = {key: value for key, value in request.GET.items() if value}
+    params: dict[str, str] = {key: str(value) for key, value in request.GET.items() if value}
     params.update(changes)
     if "sort" in changes:
         params.pop("page", None)

@@ -1,0 +1,72 @@
+"""Browser: open the overview and see the charts drawn as inline SVG with data points."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from django.urls import reverse
+
+from accounts.models import User, Workspace
+from tests.analytics.seed import business_account, day_row
+
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def page() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
+        context = browser.new_context()
+        try:
+            yield context
+        finally:
+            browser.close()
+
+
+def test_overview_shows_svg_charts(page, live_server, owner: User, workspace: Workspace) -> None:  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    from analytics.models import AccountDailySnapshot
+    from analytics.selectors import local_today
+
+    account = business_account(workspace)
+    today = local_today(workspace)
+    AccountDailySnapshot.objects.bulk_create(
+        day_row(account, today - dt.timedelta(days=i), followers=900 + i, video_views=100 * i)
+        for i in range(1, 8)
+    )
+    client = Client()
+    client.force_login(owner)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+    page.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}]
+    )
+    tab = page.new_page()
+    tab.goto(live_server.url + reverse("analytics:overview", args=[workspace.id]) + "?range=7")
+    views = tab.locator('[data-testid="chart-views"] svg')
+    followers = tab.locator('[data-testid="chart-followers"] svg')
+    assert views.is_visible() and followers.is_visible()
+    assert tab.locator('[data-testid="chart-views"] rect[data-point]').count() == 6
+    assert tab.locator('[data-testid="chart-followers"] circle[data-point]').count() == 6
+    title = tab.locator('[data-testid="chart-followers"] circle[data-point] title').first
+    assert "followers" in (title.text_content() or "")
+    assert tab.locator('[data-testid="card-video_views"]').is_visible()
