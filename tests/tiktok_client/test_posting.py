@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Callable
 
@@ -344,21 +343,19 @@ def test_privacy_level_must_be_offered(tiktok: TikTokClient, token_for: TokenFor
 
 
 @pytest.mark.parametrize(
-    ("open_id", "flags"),
+    ("open_id", "post_info"),
     [
-        (QUIET, {"disable_comment": False}),
-        (DANCE, {"disable_duet": False, "disable_stitch": True}),
-        (DANCE, {"disable_duet": True, "disable_stitch": False}),
+        (QUIET, PostInfo("t", PUBLIC, disable_comment=False)),
+        (DANCE, PostInfo("t", PUBLIC, disable_duet=False, disable_stitch=True)),
+        (DANCE, PostInfo("t", PUBLIC, disable_duet=True, disable_stitch=False)),
     ],
 )
 def test_creator_interaction_settings_are_honoured(
-    tiktok: TikTokClient, token_for: TokenFor, open_id: str, flags: dict[str, bool]
+    tiktok: TikTokClient, token_for: TokenFor, open_id: str, post_info: PostInfo
 ) -> None:
     with pytest.raises(TikTokInvalidRequest) as excinfo:
         tiktok.init_video_post(
-            access_token=token_for(open_id),
-            post_info=dataclasses.replace(_post(), **flags),
-            chunk_plan=plan_chunks(9),
+            access_token=token_for(open_id), post_info=post_info, chunk_plan=plan_chunks(9)
         )
     assert excinfo.value.code == "invalid_params"
 

@@ -108,7 +108,7 @@ class SimulatorApp:
             with state.lock:
                 response = self._dispatch_control(request)
             return self._finish(response, start_response)
-        if endpoint.startswith("/_sim/") is False and state.faults.latency_seconds > 0:
+        if state.faults.latency_seconds > 0:
             time.sleep(state.faults.latency_seconds)
         request.open_id = self._resolve_open_id(request)
         state.counters.record_request(endpoint, request.open_id)

@@ -18,6 +18,8 @@ class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
 
 class SimRequestHandler(WSGIRequestHandler):
     quiet = True
+    # wsgiref writes headers and body separately; Nagle + delayed ACK would add ~40 ms each.
+    disable_nagle_algorithm = True
 
     def get_environ(self) -> dict[str, Any]:
         environ = super().get_environ()

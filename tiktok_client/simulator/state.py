@@ -244,6 +244,8 @@ class SimState:
         self.rate_windows: dict[tuple[str, str], deque[float]] = {}
         self.direct_posts: list[tuple[float, str, str]] = []  # (time, open_id, client_key)
         self._sequence = 0
+        self._flow_cache: dict[tuple[str, dt.date], tuple[int, int]] = {}
+        self._followers_cache: dict[tuple[str, dt.date], int] = {}
         self._rng = random.Random(f"{self.seed}:runtime")
         self.epoch = self.clock.now()
         for creator in self.creators.values():
@@ -304,19 +306,28 @@ class SimState:
         }
 
     def followers_on(self, creator: Creator, day: dt.date) -> int:
-        start = dt.date.fromtimestamp(self.epoch - 120 * DAY)
-        total = creator.base_followers
-        current = start
-        while current <= day:
-            new, lost = self._follower_flow(creator, current)
-            total += new - lost
-            current += dt.timedelta(days=1)
-        return max(total, 0)
+        key = (creator.open_id, day)
+        if key not in self._followers_cache:
+            start = dt.date.fromtimestamp(self.epoch - 120 * DAY)
+            total = creator.base_followers
+            current = start
+            while current <= day:
+                new, lost = self._follower_flow(creator, current)
+                total += new - lost
+                current += dt.timedelta(days=1)
+            self._followers_cache[key] = max(total, 0)
+        return self._followers_cache[key]
 
     def _follower_flow(self, creator: Creator, day: dt.date) -> tuple[int, int]:
-        rng = random.Random(f"{self.seed}:{creator.open_id}:{day.isoformat()}:followers")
-        scale = max(creator.base_followers / 400, 1)
-        return int(rng.uniform(0.5, 2.5) * scale), int(rng.uniform(0.1, 1.0) * scale)
+        key = (creator.open_id, day)
+        if key not in self._flow_cache:
+            rng = random.Random(f"{self.seed}:{creator.open_id}:{day.isoformat()}:followers")
+            scale = max(creator.base_followers / 400, 1)
+            self._flow_cache[key] = (
+                int(rng.uniform(0.5, 2.5) * scale),
+                int(rng.uniform(0.1, 1.0) * scale),
+            )
+        return self._flow_cache[key]
 
     def daily_metric(self, creator: Creator, day: dt.date) -> dict[str, Any]:
         rng = random.Random(f"{self.seed}:{creator.open_id}:{day.isoformat()}:metrics")

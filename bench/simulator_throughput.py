@@ -1,0 +1,52 @@
+"""Throughput of the threaded TikTok simulator, with and without injected latency.
+
+Run: .venv/bin/python bench/simulator_throughput.py [--requests 400] [--workers 16]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+
+from tiktok_client import NoRateLimiter, TikTokClient, TikTokConfig
+from tiktok_client.simulator import create_app
+from tiktok_client.simulator.server import run_in_thread
+
+
+def measure(requests: int, workers: int, latency: float) -> float:
+    app = create_app()
+    app.faults.latency_seconds = latency
+    base_url, stop = run_in_thread(port=0, app=app)
+    try:
+        token = httpx.post(
+            f"{base_url}/_sim/tokens/issue", json={"open_id": "sim-cafe-business"}
+        ).json()["token"]["access_token"]
+        client = TikTokClient(TikTokConfig.for_simulator(base_url), rate_limiter=NoRateLimiter())
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            list(
+                pool.map(
+                    lambda _: client.get_user_info(access_token=token, fields=["open_id"]),
+                    range(requests),
+                )
+            )
+        return requests / (time.perf_counter() - started)
+    finally:
+        stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=400)
+    parser.add_argument("--workers", type=int, default=16)
+    args = parser.parse_args()
+    for latency in (0.0, 0.05):
+        rate = measure(args.requests, args.workers, latency)
+        print(f"latency={latency * 1000:>4.0f} ms  workers={args.workers}  {rate:8.1f} req/s")
+
+
+if __name__ == "__main__":
+    main()
