@@ -12,6 +12,7 @@ Invariants (see docs/architecture.md and style.md, "Celery and the publishing pi
 from __future__ import annotations
 
 import logging
+import os
 import random
 import time
 import uuid
@@ -104,7 +105,11 @@ class PublishResult:
 
 
 def _setting(name: str, default: Any) -> Any:
-    return getattr(settings, f"PUBLISHING_{name}", default)
+    """Tunables: Django settings first, then the environment (workers started by tests)."""
+    key = f"PUBLISHING_{name}"
+    if hasattr(settings, key):
+        return getattr(settings, key)
+    return type(default)(os.environ[key]) if key in os.environ else default
 
 
 def _now() -> datetime:
@@ -188,7 +193,7 @@ def posts_dispatch_due(*, now: datetime | None = None, limit: int | None = None)
                     data={"lateness_seconds": round(lateness, 3), "attempt": post.attempts + 1},
                 )
             )
-        Post.objects.bulk_update(due, ["status", "claim_token", "claimed_at", "heartbeat_at"])
+        _posts().bulk_update(due, ["status", "claim_token", "claimed_at", "heartbeat_at"])
         PostEvent.objects.bulk_create(events)
 
         def enqueue() -> None:
@@ -668,7 +673,12 @@ def _upload(post: Post, token: uuid.UUID) -> PublishResult | None:
                 return _upload_lost(post, token)
             if isinstance(exc, TikTokRateLimited):
                 time.sleep(min(exc.retry_after, 5.0))
-            resumed = _resync_upload(post, token, plan)
+            try:
+                resumed = _resync_upload(post, token, plan)
+            except _StatusUnknown:
+                # Maybe the last chunk landed and TikTok is publishing: never call it failed.
+                _guarded_update(post, token)
+                return PublishResult(status=PostStatus.PUBLISHING, poll_again_in=backoff_seconds(2))
             if resumed is None:
                 return _upload_lost(post, token)
             index = resumed
@@ -687,16 +697,28 @@ def _upload(post: Post, token: uuid.UUID) -> PublishResult | None:
     return None
 
 
+class _StatusUnknown(Exception):
+    """TikTok's status could not be read right now; try this step again later."""
+
+
 def _resync_upload(post: Post, token: uuid.UUID, plan: ChunkPlan) -> int | None:
     """The chunk index to continue from according to TikTok, or None when resume is unsafe."""
     client = _client()
-    try:
-        status = _account_call(
-            post.account,
-            lambda t: client.fetch_publish_status(access_token=t, publish_id=post.publish_id),
-        )
-    except TikTokError:
-        return None
+    for attempt in range(3):
+        try:
+            status = _account_call(
+                post.account,
+                lambda t: client.fetch_publish_status(access_token=t, publish_id=post.publish_id),
+            )
+            break
+        except TikTokRateLimited as exc:
+            if exc.retry_after > 5 or attempt == 2:
+                raise _StatusUnknown from exc
+            time.sleep(exc.retry_after)
+        except TikTokUnavailable as exc:
+            if attempt == 2:
+                raise _StatusUnknown from exc
+            time.sleep(0.5 * 2**attempt)
     if status.status != "PROCESSING_UPLOAD" or status.uploaded_bytes >= plan.video_size:
         _guarded_update(
             post, token, chunks_uploaded=plan.total_chunk_count, bytes_uploaded=plan.video_size

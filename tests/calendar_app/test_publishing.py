@@ -1,0 +1,418 @@
+"""The publishing pipeline against the simulator, run in-process (one eager test per task)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from accounts.models import AccountStatus, Notification, TikTokVideo, Workspace
+from calendar_app import publishing
+from calendar_app.models import Post, PostMode, PostStatus
+from calendar_app.tasks import (
+    dispatch_due_posts,
+    publish_post,
+    resolve_public_post_id,
+    sweep_stale_posts,
+)
+from later.celery import app as celery_app
+from later.errors import Conflict
+from tests.calendar_app.test_publishing_factories import (
+    CREATOR_INFO,
+    INBOX_INIT,
+    INIT,
+    STATUS,
+    UPLOAD,
+    Sim,
+    connect_account,
+    make_post,
+    make_video,
+    pub_sim,
+)
+
+__all__ = ["pub_sim"]
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def eager(settings: Any) -> Any:
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+def _refresh(post: Post) -> Post:
+    return Post.objects.for_workspace(post.workspace_id).get(pk=post.pk)
+
+
+def _kinds(post: Post) -> list[str]:
+    return list(post.events.values_list("kind", flat=True))
+
+
+def _run_once(post: Post) -> publishing.PublishResult | None:
+    """Claim `post` through the dispatcher and run one publish pass in-process."""
+    claimed = dict(publishing.posts_dispatch_due())
+    assert post.pk in claimed
+    return publishing.post_publish(post_id=post.pk, claim_token=claimed[post.pk])
+
+
+def _run_to_end(post: Post, *, passes: int = 10) -> Post:
+    token = dict(publishing.posts_dispatch_due())[post.pk]
+    for _ in range(passes):
+        result = publishing.post_publish(post_id=post.pk, claim_token=token)
+        if result is None or result.poll_again_in is None:
+            break
+    return _refresh(post)
+
+
+# ------------------------------------------------------------------ tasks (eager)
+
+
+def test_dispatch_task_publishes_due_post_end_to_end(
+    pub_sim: Sim, workspace: Workspace, eager: None, django_capture_on_commit_callbacks: Any
+) -> None:
+    account = connect_account(pub_sim, workspace, "sim-ava-public")
+    post = make_post(account, privacy_level="PUBLIC_TO_EVERYONE", allow_comment=True)
+    future = make_post(account, scheduled_at=timezone.now() + dt.timedelta(hours=1))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert dispatch_due_posts.delay().get() == 1
+
+    post = _refresh(post)
+    assert post.status == PostStatus.PUBLISHED
+    assert post.publish_id and post.init_started_at and post.published_at
+    assert pub_sim.state.counters.requests_to(INIT) == 1
+    assert [p.post_info["title"] for p in pub_sim.state.publishes.values()] == [post.caption]
+    kinds = _kinds(post)
+    assert kinds[:2] == ["queued", "checking"]
+    assert {"initiated", "uploading", "processing", "published", "public"} <= set(kinds)
+    video = TikTokVideo.objects.for_workspace(workspace).get()
+    assert post.video == video and video.video_id == post.tiktok_post_id
+    assert post.tiktok_share_url.endswith(f"/video/{video.video_id}")
+    assert _refresh(future).status == PostStatus.SCHEDULED  # never enqueued ahead of time
+
+
+def test_publish_post_task_ignores_a_stale_or_foreign_claim(
+    pub_sim: Sim, workspace: Workspace, eager: None
+) -> None:
+    account = connect_account(pub_sim, workspace, "sim-ava-public")
+    post = make_post(account)
+    publishing.posts_dispatch_due()
+    assert publish_post.delay(str(post.pk), "00000000-0000-0000-0000-000000000000").get() is None
+    assert pub_sim.state.counters.requests_to(INIT) == 0
+    assert _refresh(post).status == PostStatus.QUEUED
+
+
+def test_sweep_task_reoffers_each_kind_of_stale_post(
+    pub_sim: Sim, workspace: Workspace, eager: None, django_capture_on_commit_callbacks: Any
+) -> None:
+    account = connect_account(pub_sim, workspace, "sim-ava-public")
+    before_init, after_init, initiated = (make_post(account) for _ in range(3))
+    claimed = dict(publishing.posts_dispatch_due())
+    # Run `initiated` to the point where TikTok has its publish_id, then "kill" it.
+    pub_sim.app.faults.add(STATUS, "latency", seconds=0.0)
+    publishing._take_ownership(initiated.pk, claimed[initiated.pk])
+    post = publishing._posts().select_related("account", "media", "workspace").get(pk=initiated.pk)
+    assert publishing._prepare_and_init(post, claimed[initiated.pk]) is None
+    Post.objects.for_workspace(workspace).filter(pk=after_init.pk).update(
+        status=PostStatus.PUBLISHING, init_started_at=timezone.now()
+    )
+    old = timezone.now() - dt.timedelta(minutes=10)
+    Post.objects.for_workspace(workspace).update(heartbeat_at=old)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        counts = sweep_stale_posts.delay().get()
+
+    assert counts == {"rescheduled": 1, "repolled": 1, "unconfirmed": 1}
+    assert _refresh(before_init).status == PostStatus.SCHEDULED
+    assert _refresh(after_init).status == PostStatus.UNCONFIRMED
+    assert _refresh(initiated).status == PostStatus.PUBLISHED  # resumed: upload + poll
+    assert pub_sim.state.counters.requests_to(INIT) == 1
+
+
+def test_resolve_public_post_id_task_links_the_video_once_it_is_public(
+    pub_sim: Sim, workspace: Workspace, eager: None, django_capture_on_commit_callbacks: Any
+) -> None:
+    pub_sim.state.settings.moderation_delay = 3600.0
+    account = connect_account(pub_sim, workspace, "sim-ava-public")
+    post = make_post(account, privacy_level="PUBLIC_TO_EVERYONE")
+    celery_app.conf.task_always_eager = False  # keep the countdown follow-up out of this run
+    with django_capture_on_commit_callbacks(execute=False):
+        post = _run_to_end(post)
+    assert post.status == PostStatus.PUBLISHED and post.tiktok_post_id == ""
+    celery_app.conf.task_always_eager = True
+    pub_sim.state.clock.advance(3601.0)
+    resolve_public_post_id.delay(str(post.pk)).get()
+    post = _refresh(post)
+    assert post.tiktok_post_id and post.video is not None
+    assert "public" in _kinds(post)
+
+
+# ------------------------------------------------------------------ steps and outcomes
+
+
+def test_inbox_mode_ends_in_sent_to_inbox_with_instructions(
+    pub_sim: Sim, workspace: Workspace
+) -> None:
+    account = connect_account(pub_sim, workspace, "sim-ava-public")
+    post = _run_to_end(make_post(account, post_mode=PostMode.INBOX))
+    assert post.status == PostStatus.SENT_TO_INBOX
+    assert pub_sim.state.counters.requests_to(INBOX_INIT) == 1
+    assert pub_sim.state.counters.requests_to(CREATOR_INFO) == 0
+    assert post.events.get(kind="sent_to_inbox").message == publishing.INBOX_INSTRUCTIONS
+
+
+def test_multi_chunk_upload_reports_progress(pub_sim: Sim, workspace: Workspace) -> None:
+    account = connect_account(pub_sim, workspace, "sim-ava-public")
+    media = make_video(workspace, size=21 * 1024 * 1024)
+    post = _run_to_end(make_post(account, media=media))
+    assert post.status == PostStatus.PUBLISHED
+    assert (post.chunks_uploaded, post.chunks_total) == (2, 2)
+    assert post.bytes_uploaded == post.bytes_total == 21 * 1024 * 1024
+    messages = list(post.events.filter(kind="uploading").values_list("message", flat=True))
+    assert messages == ["Uploading 1/2", "Uploading 2/2"]
+
+
+def test_creator_setting_disabled_since_planning_fails_before_init(
+    pub_sim: Sim, workspace: Workspace, settings: Any
+) -> None:
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    account = connect_account(pub_sim, workspace, "sim-quiet-chef")
+    post = make_post(account, allow_comment=True)
+    post = _run_to_end(post)
+    assert post.status == PostStatus.FAILED
+    assert post.fail_code == "creator_settings_changed"
+    assert "turned comments off" in post.fail_message
+    assert pub_sim.state.counters.requests_to(INIT) == 0
+    assert publishing.post_can_retry(post)
+    notes = Notification.objects.for_workspace(workspace).filter(kind="post_failed")
+    assert notes.count() == 2  # editors and up: owner and editor
+    assert all("failed" in n.title for n in notes)
+
+
+def test_posting_ban_fails_with_tiktoks_reason_in_plain_words(
+    pub_sim: Sim, workspace: Workspace
+) -> None:
+    account = connect_account(pub_sim, workspace, "sim-paused-poster")
+    post = _run_to_end(make_post(account))
+    assert post.status == PostStatus.FAILED
+    assert post.fail_code == "spam_risk_user_banned_from_posting"
+    assert "temporarily blocked this account from posting" in post.fail_message
+    assert pub_sim.state.counters.successes(INIT) == 0
+
+
+def test_daily_cap_refusal_is_a_clear_failure_and_retry_is_safe(
+    pub_sim: Sim, workspace: Workspace
+) -> None:
+    pub_sim.state.settings.daily_post_cap = 0
+    account = connect_account(pub_sim, workspace, "sim-ava-public")
+    post = _run_to_end(make_post(account))
+    assert post.status == PostStatus.FAILED
+    assert post.fail_code == "spam_risk_too_many_posts"
+    assert "Try again tomorrow" in post.fail_message
+    assert publishing.post_can_retry(post)
+
+
+def test_5xx_before_init_retries_with_backoff_then_publishes(
+    pub_sim: Sim, workspace: Workspace
+) -> None:
+    account = connect_account(pub_sim, workspace, "sim-ava-public")
+    post = make_post(account)
+    pub_sim.app.faults.add(CREATOR_INFO, "http_500", count=2)
+    for _ in range(2):
+        assert _run_once(post).status == PostStatus.SCHEDULED  # type: ignore[union-attr]
+        post = _refresh(post)
+        assert post.next_attempt_at is not None and post.init_started_at is None
+        Post.objects.for_workspace(workspace).filter(pk=post.pk).update(next_attempt_at=None)
+    post = _run_to_end(post)
+    assert post.status == PostStatus.PUBLISHED and post.attempts == 2
+    assert pub_sim.state.counters.requests_to(INIT) == 1
+    assert _kinds(post).count("retry_scheduled") == 2
+
+
+@pytest.mark.parametrize("kind", ["http_500", "http_429"])
+def test_refused_init_is_retried_without_duplicates(
+    pub_sim: Sim, workspace: Workspace, kind: str
+) -> None:
+    account = connect_account(pub_sim, workspace, "sim-ava-public")
+    post = make_post(account)
+    pub_sim.app.faults.add(INIT, kind, seconds=2.0)
+    assert _run_once(post).status == PostStatus.SCHEDULED  # type: ignore[union-attr]
+    post = _refresh(post)
+    assert post.init_started_at is None
+    wait = (post.next_attempt_at - timezone.now()).total_seconds()  # type: ignore[operator]
+    if kind == "http_429":
+        assert 1.5 <= wait <= 4.5  # Retry-After honoured, plus jitter
+    Post.objects.for_workspace(workspace).filter(pk=post.pk).update(next_attempt_at=None)
+    post = _run_to_end(post)
+    assert post.status == PostStatus.PUBLISHED
+    assert pub_sim.state.counters.successes(INIT) == 1
+    assert len(pub_sim.publishes_by_title()[post.caption]) == 1
+
+
+@pytest.mark.parametrize("kind", ["drop_after_accept", "timeout"])
+def test_lost_init_response_becomes_unconfirmed_never_a_second_init(
+    pub_sim: Sim, workspace: Workspace, kind: str
+) -> None:
+    account = connect_account(pub_sim, workspace, "sim-ava-public")
+    post = make_post(account)
+    pub_sim.app.faults.add(INIT, kind, seconds=3.0)
+    assert _run_once(post).status == PostStatus.UNCONFIRMED  # type: ignore[union-attr]
+    post = _refresh(post)
+    assert post.status == PostStatus.UNCONFIRMED and post.fail_code == "init_unconfirmed"
+    assert "tell us whether it was published" in post.fail_message
+    assert not publishing.post_can_retry(post)
+    # Neither the dispatcher nor the sweeper touches it again.
+    assert publishing.posts_dispatch_due() == []
+    assert publishing.posts_sweep_stale(stale_after=dt.timedelta(0)) == {
+        "rescheduled": 0,
+        "repolled": 0,
+        "unconfirmed": 0,
+    }
+    assert pub_sim.state.counters.requests_to(INIT) == 1
+    assert len(pub_sim.publishes_by_title().get(post.caption, [])) == (
+        1 if kind == "drop_after_accept" else 0
+    )
+
+
+def test_dropped_upload_and_status_responses_still_publish_once(
+    pub_sim: Sim, workspace: Workspace
+) -> None:
+    account = connect_account(pub_sim, workspace, "sim-ava-public")
+    post = make_post(account, media=make_video(workspace, size=21 * 1024 * 1024))
+    pub_sim.app.faults.add(UPLOAD, "drop_after_accept", count=1)
+    pub_sim.app.faults.add(STATUS, "http_500", count=2)
+    pub_sim.app.faults.add(STATUS, "http_429", count=1, seconds=1.0)
+    post = _run_to_end(post)
+    assert post.status == PostStatus.PUBLISHED
+    assert pub_sim.state.counters.requests_to(INIT) == 1
+    (publish,) = pub_sim.publishes_by_title()[post.caption]
+    assert publish.status == "PUBLISH_COMPLETE" and publish.chunks_received == 2
+
+
+def test_tiktok_failed_status_is_explained_and_retry_posts_once_more(
+    pub_sim: Sim, workspace: Workspace, owner: Any
+) -> None:
+    account = connect_account(pub_sim, workspace, "sim-ava-public")
+    post = make_post(account)
+    pub_sim.app.faults.add(INIT, "publish_fail", fail_reason="frame_rate_check_failed")
+    post = _run_to_end(post)
+    assert post.status == PostStatus.FAILED and post.fail_code == "frame_rate_check_failed"
+    assert "23 to 60 frames per second" in post.fail_message
+    assert publishing.post_can_retry(post)
+
+    publishing.post_publish_retry(workspace=workspace, post_id=post.pk, actor=owner)
+    post = _run_to_end(_refresh(post))
+    assert post.status == PostStatus.PUBLISHED
+    assert pub_sim.state.counters.successes(INIT) == 2  # one failed on TikTok, one posted
+
+
+def test_revoked_account_fails_with_reconnect_reason_and_no_retry(
+    pub_sim: Sim, workspace: Workspace
+) -> None:
+    account = connect_account(pub_sim, workspace, "sim-ava-public")
+    with pub_sim.state.lock:
+        pub_sim.state.revoke_grant(open_id="sim-ava-public")
+    post = _run_to_end(make_post(account))
+    assert post.status == PostStatus.FAILED and post.fail_code == "account_needs_reconnect"
+    assert "needs to be reconnected" in post.fail_message
+    assert post.attempts == 0
+    account.refresh_from_db()
+    assert account.status == AccountStatus.NEEDS_RECONNECT
+    assert pub_sim.state.counters.requests_to(INIT) == 0
+
+
+def test_email_and_in_app_notification_on_failure(
+    pub_sim: Sim, workspace: Workspace, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    account = connect_account(pub_sim, workspace, "sim-paused-poster")
+    with django_capture_on_commit_callbacks(execute=True):
+        post = _run_to_end(make_post(account))
+    assert post.status == PostStatus.FAILED
+    assert len(mail.outbox) == 1
+    assert "failed" in mail.outbox[0].subject
+    assert set(mail.outbox[0].to) == {"owner@example.com", "editor@example.com"}
+    assert Notification.objects.for_workspace(workspace).filter(kind="post_failed").exists()
+
+
+# ------------------------------------------------------------------ dispatcher details
+
+
+def test_dispatcher_claims_each_due_post_once_and_respects_backoff(
+    pub_sim: Sim, workspace: Workspace
+) -> None:
+    account = connect_account(pub_sim, workspace, "sim-ava-public")
+    due = [make_post(account) for _ in range(3)]
+    backing_off = make_post(account, next_attempt_at=timezone.now() + dt.timedelta(minutes=1))
+    make_post(account, status=PostStatus.DRAFT)
+    claimed = publishing.posts_dispatch_due()
+    assert {pk for pk, _ in claimed} == {p.pk for p in due}
+    assert publishing.posts_dispatch_due() == []
+    assert _refresh(backing_off).status == PostStatus.SCHEDULED
+    post = _refresh(due[0])
+    assert post.status == PostStatus.QUEUED and post.claim_token and post.heartbeat_at
+
+
+# ------------------------------------------------------------------ user actions
+
+
+def test_cancel_before_init_stops_a_claimed_post(
+    pub_sim: Sim, workspace: Workspace, owner: Any
+) -> None:
+    account = connect_account(pub_sim, workspace, "sim-ava-public")
+    post = make_post(account)
+    token = dict(publishing.posts_dispatch_due())[post.pk]
+    publishing.post_publish_cancel(workspace=workspace, post_id=post.pk, actor=owner)
+    assert publishing.post_publish(post_id=post.pk, claim_token=token) is None
+    assert _refresh(post).status == PostStatus.CANCELLED
+    assert pub_sim.state.counters.requests_to(INIT) == 0
+
+
+def test_cancel_and_retry_refused_once_tiktok_may_have_the_post(
+    pub_sim: Sim, workspace: Workspace, owner: Any
+) -> None:
+    account = connect_account(pub_sim, workspace, "sim-ava-public")
+    post = make_post(account)
+    pub_sim.app.faults.add(INIT, "drop_after_accept")
+    _run_once(post)
+    with pytest.raises(Conflict):
+        publishing.post_publish_cancel(workspace=workspace, post_id=post.pk, actor=owner)
+    with pytest.raises(Conflict):
+        publishing.post_publish_retry(workspace=workspace, post_id=post.pk, actor=owner)
+
+
+def test_resolving_unconfirmed_not_published_posts_again(
+    pub_sim: Sim, workspace: Workspace, owner: Any
+) -> None:
+    account = connect_account(pub_sim, workspace, "sim-ava-public")
+    post = make_post(account)
+    pub_sim.app.faults.add(INIT, "timeout", seconds=3.0)
+    _run_once(post)
+    publishing.post_publish_resolve(
+        workspace=workspace, post_id=post.pk, actor=owner, outcome="not_published"
+    )
+    post = _refresh(post)
+    assert post.status == PostStatus.SCHEDULED and post.init_started_at is None
+    post = _run_to_end(post)
+    assert post.status == PostStatus.PUBLISHED
+    assert "resolved_not_published" in _kinds(post)
+
+
+def test_resolving_unconfirmed_as_published(pub_sim: Sim, workspace: Workspace, owner: Any) -> None:
+    account = connect_account(pub_sim, workspace, "sim-ava-public")
+    post = make_post(account)
+    pub_sim.app.faults.add(INIT, "drop_after_accept")
+    _run_once(post)
+    publishing.post_publish_resolve(
+        workspace=workspace, post_id=post.pk, actor=owner, outcome="published"
+    )
+    post = _refresh(post)
+    assert post.status == PostStatus.PUBLISHED and post.fail_message == ""
+    assert pub_sim.state.counters.requests_to(INIT) == 1
