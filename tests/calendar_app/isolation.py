@@ -1,0 +1,28 @@
+"""Foreign-object factories for the tenant isolation sweep (kwarg name -> id in that workspace)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from accounts.models import Workspace
+from tests.calendar_app.factories import MediaAssetFactory, PostFactory
+from tests.factories import TikTokAccountFactory
+
+
+def _post(workspace: Workspace) -> str:
+    return str(PostFactory(workspace=workspace).id)
+
+
+def _media(workspace: Workspace) -> str:
+    return str(MediaAssetFactory(workspace=workspace).id)
+
+
+def _account(workspace: Workspace) -> str:
+    return str(TikTokAccountFactory(workspace=workspace).id)
+
+
+FOREIGN_OBJECTS: dict[str, Callable[[Workspace], str]] = {
+    "post_id": _post,
+    "media_id": _media,
+    "account_id": _account,
+}
