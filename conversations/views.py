@@ -125,13 +125,14 @@ def inbox_new(request: HttpRequest) -> HttpResponse:
 
 
 @workspace_view()
-@require_GET
 def post_detail(request: HttpRequest, video_id: uuid.UUID) -> HttpResponse:
     workspace = request.workspace  # type: ignore[attr-defined]
     try:
         video = selectors.video_get(workspace=workspace, pk=video_id)
     except NotFound as exc:
         raise Http404(exc.message) from exc
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET"])
     threads = selectors.video_threads(workspace=workspace, video=video)
     return render(
         request,
@@ -146,16 +147,18 @@ def post_detail(request: HttpRequest, video_id: uuid.UUID) -> HttpResponse:
 
 
 @workspace_view()
-@require_GET
 def person_detail(request: HttpRequest, author_key: str) -> HttpResponse:
     workspace = request.workspace  # type: ignore[attr-defined]
     try:
         profile = selectors.author_profile(workspace=workspace, author_key=author_key)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET"])
+    try:
         page = selectors.author_comments(
             workspace=workspace, author_key=author_key, cursor=request.GET.get("cursor") or None
         )
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
     except ValidationFailed as exc:
         messages.error(request, exc.message)
         page = selectors.author_comments(workspace=workspace, author_key=author_key)

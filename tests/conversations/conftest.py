@@ -54,8 +54,9 @@ class CommentSim:
         with self.state.lock:
             video = self.state.videos[video_id]
             return str(
-                self.state.add_comment(video=video, text=text, parent_id=parent, by_owner=False)
-                .comment_id
+                self.state.add_comment(
+                    video=video, text=text, parent_id=parent, by_owner=False
+                ).comment_id
             )
 
     def visible_comments(self, video_id: str) -> int:

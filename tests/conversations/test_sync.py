@@ -137,7 +137,9 @@ def test_tiktok_rate_limit_propagates_and_keeps_nothing_half_done(
 
 
 def test_call_budget_stops_the_run_and_later_runs_resume(
-    csim: CommentSim, workspace, business_account: TikTokAccount  # type: ignore[no-untyped-def]
+    csim: CommentSim,
+    workspace,
+    business_account: TikTokAccount,  # type: ignore[no-untyped-def]
 ) -> None:
     from tests.conversations.conftest import connect_business_account
 
