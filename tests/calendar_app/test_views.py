@@ -60,6 +60,9 @@ def test_month_week_and_list_show_posts_with_status_and_account_colour(
         assert f'data-post-id="{post.id}"' in html
         assert "--acct: #12b76a" in html
         assert "Needs attention" in html
+        # Shown in the workspace's zone (Europe/Paris), not UTC.
+        local_time = when.astimezone(workspace.tz).strftime("%H:%M")
+        assert f'data-role="time">{local_time}<' in html
         assert "Launch &lt;b&gt;day&lt;/b&gt;" in html and "<b>day</b>" not in html
         # Viewers see everything but get no drag handles and no buttons.
         assert 'draggable="true"' not in html and "+ New post" not in html
