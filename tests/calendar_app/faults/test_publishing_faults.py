@@ -1,0 +1,215 @@
+"""Fault tests: real Celery workers SIGKILLed mid-step, Redis emptied, TikTok faults.
+
+Every assertion about duplicates is made on what the simulator received, not on our rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import queue
+import threading
+import time
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from accounts.models import Workspace
+from calendar_app import publishing
+from calendar_app.models import Post, PostStatus
+from tests.calendar_app.faults.conftest import Worker
+from tests.calendar_app.test_publishing_factories import (
+    CREATOR_INFO,
+    INIT,
+    STATUS,
+    UPLOAD,
+    Sim,
+    connect_account,
+    flush_rate_limits,
+    make_post,
+    make_video,
+)
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+TERMINAL = {PostStatus.PUBLISHED, PostStatus.UNCONFIRMED, PostStatus.FAILED, PostStatus.SENT_TO_INBOX}
+
+
+def _post(post: Post) -> Post:
+    return Post.objects.for_workspace(post.workspace_id).get(pk=post.pk)
+
+
+def _wait(predicate: Any, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _wait_terminal(post: Post, timeout: float = 40.0) -> Post:
+    _wait(lambda: _post(post).status in TERMINAL, timeout, f"post {post.pk} to settle")
+    return _post(post)
+
+
+def _recover(worker: Worker) -> None:
+    """What production does after a crash: a worker comes back, beat runs the sweeper."""
+    worker.start()
+    publishing.posts_sweep_stale(stale_after=dt.timedelta(0))
+    publishing.posts_dispatch_due()
+
+
+def _assert_once(sim: Sim, post: Post) -> Any:
+    publishes = sim.publishes_by_title().get(post.caption, [])
+    # Refused inits (500/429) created nothing; only accepted ones count as posts.
+    assert sim.state.counters.successes(INIT) == 1, "TikTok must accept exactly one init"
+    assert len(publishes) == 1
+    return publishes[0]
+
+
+@pytest.mark.parametrize(
+    ("step", "endpoint", "expected"),
+    [
+        ("creator_info", CREATOR_INFO, PostStatus.PUBLISHED),
+        ("init", INIT, PostStatus.UNCONFIRMED),
+        ("upload", UPLOAD, PostStatus.PUBLISHED),
+        ("status", STATUS, PostStatus.PUBLISHED),
+    ],
+)
+def test_worker_sigkilled_mid_step_never_duplicates_nor_loses_the_post(
+    fault_sim: Sim, worker: Worker, workspace: Workspace, step: str, endpoint: str, expected: str
+) -> None:
+    account = connect_account(fault_sim, workspace, "sim-ava-public")
+    post = make_post(account, caption=f"sigkill during {step}")
+    fault_sim.app.faults.add(endpoint, "latency", seconds=3.0)
+
+    publishing.posts_dispatch_due()
+    _wait(
+        lambda: fault_sim.state.counters.requests_to(endpoint) >= 1,
+        30,
+        f"the worker to reach {step}",
+    )
+    worker.kill()
+    killed = _post(post)
+    assert killed.status == PostStatus.PUBLISHING
+    time.sleep(3.2)  # let the simulator finish what it was doing for the dead worker
+
+    _recover(worker)
+    post = _wait_terminal(post)
+    assert post.status == expected, post.fail_message
+    if expected == PostStatus.UNCONFIRMED:
+        # init reached TikTok but its answer died with the worker: a person decides.
+        assert post.init_started_at is not None and post.publish_id == ""
+        assert fault_sim.state.counters.requests_to(INIT) == 1
+    else:
+        publish = _assert_once(fault_sim, post)
+        assert publish.status == "PUBLISH_COMPLETE"
+        assert post.publish_id == publish.publish_id
+
+
+def test_redis_emptied_after_dispatch_the_sweeper_still_publishes_once(
+    fault_sim: Sim, worker: Worker, workspace: Workspace
+) -> None:
+    account = connect_account(fault_sim, workspace, "sim-ava-public")
+    worker.kill()
+    post = make_post(account, caption="lost in redis")
+    publishing.posts_dispatch_due()
+    flush_rate_limits()  # FLUSHDB on the broker's database: the publish message is gone
+    assert _post(post).status == PostStatus.QUEUED
+    _recover(worker)
+    post = _wait_terminal(post)
+    assert post.status == PostStatus.PUBLISHED
+    _assert_once(fault_sim, post)
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "kind"),
+    [
+        (CREATOR_INFO, "http_500"),
+        (CREATOR_INFO, "timeout"),
+        (INIT, "http_500"),
+        (INIT, "http_429"),
+        (UPLOAD, "http_500"),
+        (UPLOAD, "drop_after_accept"),
+        (STATUS, "http_429"),
+        (STATUS, "drop_after_accept"),
+    ],
+)
+def test_tiktok_faults_on_a_real_worker_yield_no_duplicates(
+    fault_sim: Sim, worker: Worker, workspace: Workspace, endpoint: str, kind: str
+) -> None:
+    account = connect_account(fault_sim, workspace, "sim-ava-public")
+    post = make_post(account, caption=f"{kind} on {endpoint}")
+    fault_sim.app.faults.add(endpoint, kind, seconds=1.0 if kind != "timeout" else 2.5)
+    deadline = time.monotonic() + 40
+    while time.monotonic() < deadline:
+        publishing.posts_dispatch_due()  # beat would do this every 5 s
+        if _post(post).status in TERMINAL:
+            break
+        time.sleep(0.3)
+    post = _post(post)
+    assert post.status == PostStatus.PUBLISHED, post.fail_message
+    _assert_once(fault_sim, post)
+
+
+def test_200_posts_due_together_across_50_accounts_publish_exactly_once(
+    fault_sim: Sim, workspace: Workspace, monkeypatch: Any
+) -> None:
+    """In-process: two racing dispatchers and eight publishing threads on the real DB."""
+    from calendar_app import tasks
+
+    accounts = []
+    for n in range(50):
+        fault_sim.add_creator(f"bulk-{n:02d}")
+        accounts.append(connect_account(fault_sim, workspace, f"bulk-{n:02d}"))
+    media = make_video(workspace)
+    posts = [
+        make_post(accounts[n % 50], media=media, caption=f"bulk post {n:03d}") for n in range(200)
+    ]
+
+    work: queue.Queue[tuple[str, str] | None] = queue.Queue()
+    monkeypatch.setattr(tasks.publish_post, "delay", lambda pid, tok: work.put((pid, tok)))
+    claims: list[Any] = []
+
+    def dispatcher() -> None:
+        try:
+            for _ in range(10):
+                claims.extend(publishing.posts_dispatch_due(limit=40))
+        finally:
+            connection.close()
+
+    def publisher() -> None:
+        try:
+            while (item := work.get()) is not None:
+                result = publishing.post_publish(post_id=item[0], claim_token=item[1])
+                if result is not None and result.poll_again_in is not None:
+                    time.sleep(result.poll_again_in)
+                    work.put(item)
+        finally:
+            connection.close()
+
+    racing = [threading.Thread(target=dispatcher) for _ in range(2)]
+    pool = [threading.Thread(target=publisher) for _ in range(8)]
+    for t in racing + pool:
+        t.start()
+    for t in racing:
+        t.join()
+    assert len(claims) == 200
+    assert len({pk for pk, _ in claims}) == 200  # no post claimed by both dispatchers
+
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if not Post.objects.for_workspace(workspace).exclude(status__in=TERMINAL).exists():
+            break
+        time.sleep(0.5)
+    for _ in pool:
+        work.put(None)
+    for t in pool:
+        t.join()
+
+    statuses = set(Post.objects.for_workspace(workspace).values_list("status", flat=True))
+    assert statuses == {PostStatus.PUBLISHED}
+    by_title = fault_sim.publishes_by_title()
+    assert all(len(by_title[p.caption]) == 1 for p in posts)
+    assert fault_sim.state.counters.requests_to(INIT) == 200
