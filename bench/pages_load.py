@@ -1,0 +1,215 @@
+"""Calendar and inbox page latency under concurrent load, beside a bare Django JSON view.
+
+    .venv/bin/python bench/pages_load.py
+
+Seeds a throwaway PostgreSQL database (5 accounts, 5,000 posts, 200 videos, 100,000 comments),
+serves it with gunicorn on a loopback port (production settings), and drives it with a
+bounded threaded load generator. The ceiling is `/healthz/` (a bare Django JSON view doing
+`SELECT 1`) measured in the same run with the same concurrency.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._common import ROOT, drop_database, fresh_database, percentile, report, setup_django
+
+DB_NAME = "later_bench_pages"
+CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "8"))
+REQUESTS = int(os.environ.get("BENCH_REQUESTS", "240"))
+POSTS, VIDEOS, COMMENTS = 5_000, 200, 100_000
+
+
+def seed() -> tuple[str, str, str]:
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.utils import timezone
+
+    from accounts.models import TikTokAccount, TikTokVideo, User
+    from accounts.services import workspace_create
+    from calendar_app.models import Post, PostStatus
+    from conversations.models import Comment
+
+    user = User.objects.create_user("bench@example.com", "bench-password")
+    ws = workspace_create(owner=user, name="Bench", time_zone="Europe/Paris")
+    accounts = [
+        TikTokAccount.objects.create(
+            workspace=ws, open_id=f"bench-{i}", username=f"bench{i}", display_name=f"Bench {i}",
+            account_type="business", scopes=["comment.list", "video.publish"],
+        )
+        for i in range(5)
+    ]
+    now = timezone.now()
+    rng = random.Random(7)
+    statuses = [PostStatus.SCHEDULED, PostStatus.PUBLISHED, PostStatus.DRAFT, PostStatus.FAILED]
+    # Month view of "now" holds ~1/3 of the posts: a busy agency calendar.
+    Post.objects.bulk_create(
+        [
+            Post(
+                workspace=ws, account=accounts[i % 5], caption=f"Post {i} #coffee",
+                status=statuses[i % 4], privacy_level="PUBLIC_TO_EVERYONE",
+                scheduled_at=now + timedelta(minutes=rng.randint(-45 * 24 * 60, 45 * 24 * 60)),
+            )
+            for i in range(POSTS)
+        ],
+        batch_size=1000,
+    )
+    videos = TikTokVideo.objects.bulk_create(
+        [
+            TikTokVideo(
+                workspace=ws, account=accounts[i % 5], video_id=f"v{i}", caption=f"Video {i}",
+                posted_at=now - timedelta(hours=i * 7),
+            )
+            for i in range(VIDEOS)
+        ]
+    )
+    Comment.objects.bulk_create(
+        [
+            Comment(
+                workspace=ws, video=videos[i % VIDEOS], account=videos[i % VIDEOS].account,
+                comment_id=f"c{i}", author_key=f"fan{i % 5000}", author_username=f"fan{i % 5000}",
+                text=f"Great video number {i}!", created_at_tiktok=now - timedelta(seconds=i * 13),
+            )
+            for i in range(COMMENTS)
+        ],
+        batch_size=5000,
+    )
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    return str(ws.id), session.session_key or "", now.date().isoformat()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def load(base: str, path: str, cookie: str) -> tuple[list[float], float, int]:
+    import httpx
+
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    remaining = [REQUESTS]
+
+    def worker() -> None:
+        nonlocal errors
+        with httpx.Client(base_url=base, headers={"Cookie": f"sessionid={cookie}"}, timeout=30) as c:
+            c.get(path)  # warm the connection and the worker
+            while True:
+                with lock:
+                    if remaining[0] <= 0:
+                        return
+                    remaining[0] -= 1
+                t0 = time.perf_counter()
+                r = c.get(path)
+                elapsed = time.perf_counter() - t0
+                with lock:
+                    latencies.append(elapsed * 1000)
+                    if r.status_code != 200:
+                        errors += 1
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=worker) for _ in range(CONCURRENCY)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    wall = time.perf_counter() - started
+    return latencies, len(latencies) / wall, errors
+
+
+def main() -> None:
+    url = fresh_database(DB_NAME)
+    static_root = tempfile.mkdtemp(prefix="later-bench-static-")
+    env = {
+        "DEBUG": "False",
+        "SECRET_KEY": uuid.uuid4().hex * 2,
+        "TOKEN_ENCRYPTION_KEYS": "ZGV2LW9ubHktdG9rZW4ta2V5LWRvLW5vdC11c2UtMzI=",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "False",
+        "STATIC_ROOT": static_root,
+        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/14"),
+    }
+    server = None
+    try:
+        setup_django(url, **env)
+        from django.core.management import call_command
+
+        call_command("collectstatic", interactive=False, verbosity=0)
+        t0 = time.perf_counter()
+        ws_id, cookie, today = seed()
+        print(f"seeded {POSTS} posts, {VIDEOS} videos, {COMMENTS} comments in {time.perf_counter() - t0:.1f}s")
+        port = free_port()
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "later.wsgi:application", "--bind", f"127.0.0.1:{port}",
+             "--workers", "3", "--log-level", "warning"],
+            cwd=ROOT, env={**os.environ, **env, "DATABASE_URL": url},
+        )
+        base = f"http://127.0.0.1:{port}"
+        import httpx
+
+        for _ in range(100):
+            try:
+                if httpx.get(base + "/healthz/", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        pages = {
+            "healthz (bare JSON view)": "/healthz/",
+            "calendar month, 5k posts": f"/w/{ws_id}/calendar/?view=month&date={today}",
+            "calendar list": f"/w/{ws_id}/calendar/?view=list&date={today}",
+            "inbox page 1, 100k comments": f"/w/{ws_id}/conversations/",
+        }
+        results = {}
+        for label, path in pages.items():
+            latencies, rps, errors = load(base, path, cookie)
+            results[label] = (latencies, rps)
+            print(
+                f"{label:32s} p50 {percentile(latencies, 50):7.1f} ms  p95 {percentile(latencies, 95):7.1f} ms"
+                f"  p99 {percentile(latencies, 99):7.1f} ms  {rps:7.1f} req/s  errors {errors}"
+            )
+            if errors:
+                raise SystemExit(f"{label}: {errors} non-200 responses")
+        base_lat, base_rps = results["healthz (bare JSON view)"]
+        for label, (lat, rps) in results.items():
+            if label.startswith("healthz"):
+                continue
+            report(
+                name=f"{label}: p95 latency at {CONCURRENCY} concurrent",
+                value=percentile(lat, 95), unit="ms",
+                baseline_name="bare Django JSON view p95", baseline_value=percentile(base_lat, 95),
+            )
+            report(
+                name=f"{label}: throughput",
+                value=rps, unit="req/s",
+                baseline_name="bare Django JSON view", baseline_value=base_rps,
+            )
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=10)
+        from django.db import connections
+
+        connections.close_all()
+        drop_database(DB_NAME)
+
+
+if __name__ == "__main__":
+    main()
