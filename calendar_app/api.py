@@ -6,6 +6,7 @@ import dataclasses
 from datetime import datetime
 from typing import Any
 
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -145,10 +146,13 @@ class MediaSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
         read_only_fields = fields
 
     def get_url(self, obj: MediaAsset) -> str | None:
-        return obj.file.url if obj.file else None
+        # Member-only download through the app, whatever the storage backend.
+        return reverse("calendar_app:media_file", args=[obj.workspace_id, obj.id])
 
     def get_thumbnail_url(self, obj: MediaAsset) -> str | None:
-        return obj.thumbnail.url if obj.thumbnail else None
+        if not obj.thumbnail:
+            return None
+        return reverse("calendar_app:media_thumbnail", args=[obj.workspace_id, obj.id])
 
 
 class MediaUploadSerializer(serializers.Serializer):  # type: ignore[type-arg]

@@ -7,7 +7,7 @@ from datetime import date, datetime, time
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
@@ -187,9 +187,49 @@ def _media_json(asset: MediaAsset) -> dict[str, Any]:
         "width": asset.width,
         "height": asset.height,
         "frame_rate": asset.frame_rate,
-        "url": asset.file.url if asset.file else None,
-        "thumbnail_url": asset.thumbnail.url if asset.thumbnail else None,
+        "url": reverse("calendar_app:media_file", args=[asset.workspace_id, asset.id]),
+        "thumbnail_url": reverse(
+            "calendar_app:media_thumbnail", args=[asset.workspace_id, asset.id]
+        )
+        if asset.thumbnail
+        else None,
     }
+
+
+def _serve(asset: MediaAsset, field: str) -> FileResponse:
+    stored = getattr(asset, field)
+    if not stored:
+        raise Http404("No such file.")
+    try:
+        handle = stored.storage.open(stored.name, "rb")
+    except (OSError, FileNotFoundError) as exc:
+        raise Http404("The file is missing from storage.") from exc
+    content_type = asset.content_type if field == "file" else "image/jpeg"
+    response = FileResponse(handle, content_type=content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@require_GET
+@workspace_view(min_role="viewer")
+def media_file(request: HttpRequest, media_id: uuid.UUID) -> FileResponse:
+    """Media is tenant data: served only to members, through the storage API (disk or S3)."""
+    try:
+        asset = selectors.media_get(workspace=_ws(request), media_id=media_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    return _serve(asset, "file")
+
+
+@require_GET
+@workspace_view(min_role="viewer")
+def media_thumbnail(request: HttpRequest, media_id: uuid.UUID) -> FileResponse:
+    try:
+        asset = selectors.media_get(workspace=_ws(request), media_id=media_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    return _serve(asset, "thumbnail")
 
 
 @require_POST
@@ -199,8 +239,6 @@ def media_delete(request: HttpRequest, media_id: uuid.UUID) -> HttpResponse:
     try:
         asset = selectors.media_get(workspace=workspace, media_id=media_id)
     except NotFound as exc:
-        from django.http import Http404
-
         raise Http404(exc.message) from exc
     try:
         services.media_delete(workspace=workspace, media=asset)
@@ -271,8 +309,6 @@ def creator_panel(request: HttpRequest, account_id: uuid.UUID) -> HttpResponse:
     try:
         account = selectors.account_get(workspace=workspace, account_id=account_id)
     except NotFound as exc:
-        from django.http import Http404
-
         raise Http404(exc.message) from exc
     return render(
         request,
@@ -409,8 +445,6 @@ def post_edit(request: HttpRequest, post_id: uuid.UUID) -> HttpResponse:
     try:
         post = selectors.post_get(workspace=workspace, post_id=post_id)
     except NotFound as exc:
-        from django.http import Http404
-
         raise Http404(exc.message) from exc
     if post.status not in services.EDITABLE_STATUSES:
         messages.error(
@@ -492,8 +526,6 @@ def post_detail(request: HttpRequest, post_id: uuid.UUID) -> HttpResponse:
     try:
         post = selectors.post_get(workspace=workspace, post_id=post_id)
     except NotFound as exc:
-        from django.http import Http404
-
         raise Http404(exc.message) from exc
     siblings = [
         p
@@ -523,8 +555,6 @@ def post_delete(request: HttpRequest, post_id: uuid.UUID) -> HttpResponse:
     try:
         post = selectors.post_get(workspace=workspace, post_id=post_id)
     except NotFound as exc:
-        from django.http import Http404
-
         raise Http404(exc.message) from exc
     try:
         services.post_delete(workspace=workspace, post=post)

@@ -114,12 +114,18 @@ def test_media_page_upload_answers_json_for_the_progress_bar(
     good = SimpleUploadedFile("a.mp4", make_media().read_bytes())
     response = client.post(url, {"file": good}, headers={"accept": "application/json"})
     assert response.status_code == 201 and response.json()["media"]["kind"] == "video"
+    created = response.json()["media"]
     bad = SimpleUploadedFile("evil.mp4", b"MZ\x90\x00 not a video")
     response = client.post(url, {"file": bad}, headers={"accept": "application/json"})
     assert response.status_code == 400
     assert "contents, not its name" in response.json()["error"]["message"]
     page = client.get(url)
     assert b"a.mp4" in page.content
+    served = client.get(created["url"])
+    assert served.status_code == 200 and served["Content-Type"] == "video/mp4"
+    assert b"".join(served.streaming_content) == make_media().read_bytes()
+    thumb = client.get(created["thumbnail_url"])
+    assert thumb.status_code == 200 and thumb["Content-Type"] == "image/jpeg"
 
 
 @pytest.mark.django_db

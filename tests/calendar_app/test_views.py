@@ -208,6 +208,8 @@ ROUTES = [
     ("calendar_app:post_delete", "post", ("post_id",)),
     ("calendar_app:post_reschedule", "post", ("post_id",)),
     ("calendar_app:media_delete", "post", ("media_id",)),
+    ("calendar_app:media_file", "get", ("media_id",)),
+    ("calendar_app:media_thumbnail", "get", ("media_id",)),
     ("calendar_app:creator_panel", "get", ("account_id",)),
     ("calendar_app:api_post", "get", ("post_id",)),
     ("calendar_app:api_post_reschedule", "post", ("post_id",)),
