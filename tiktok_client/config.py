@@ -36,7 +36,7 @@ class TikTokConfig:
         *,
         client_key: str = "sim-client-key",
         client_secret: str = "sim-client-secret",  # noqa: S107 - simulator fixture
-        redirect_uri: str = "http://localhost:8000/accounts/tiktok/callback/",
+        redirect_uri: str = "http://localhost:8000/connect/tiktok/callback/",
         timeout_seconds: float = 10.0,
         scopes: tuple[str, ...] = DEFAULT_SCOPES,
     ) -> TikTokConfig:

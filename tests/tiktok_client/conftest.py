@@ -12,7 +12,7 @@ from tiktok_client import NoRateLimiter, TikTokClient, TikTokConfig, TokenSet, p
 from tiktok_client.simulator import SimulatorApp, create_app
 
 SIM_BASE = "http://sim.test"
-REDIRECT_URI = "http://localhost:8000/accounts/tiktok/callback/"
+REDIRECT_URI = "http://localhost:8000/connect/tiktok/callback/"
 
 AVA = "sim-ava-public"
 BEN = "sim-ben-private"

@@ -165,7 +165,7 @@ def test_loopback_redirect_uri_may_use_any_port(
 ) -> None:
     other_port = TikTokClient(
         TikTokConfig.for_simulator(
-            SIM_BASE, redirect_uri="http://localhost:54321/accounts/tiktok/callback/"
+            SIM_BASE, redirect_uri="http://localhost:54321/connect/tiktok/callback/"
         )
     )
     page = browser.get(other_port.authorize_url(state="s", code_challenge="x" * 64))
@@ -227,7 +227,7 @@ def test_exchange_requires_same_redirect_uri(
     code = _query(_consent(browser, url, open_id=AVA).headers["location"])["code"]
     other = TikTokClient(
         TikTokConfig.for_simulator(
-            SIM_BASE, redirect_uri="http://127.0.0.1:8000/accounts/tiktok/callback/"
+            SIM_BASE, redirect_uri="http://127.0.0.1:8000/connect/tiktok/callback/"
         ),
         transport=transport,
     )

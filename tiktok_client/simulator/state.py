@@ -38,9 +38,9 @@ TOKEN_PROFILES: dict[str, tuple[int, int]] = {
 DEFAULT_CLIENT_KEY = "sim-client-key"
 DEFAULT_CLIENT_SECRET = "sim-client-secret"
 DEFAULT_REDIRECT_URIS = [
-    "http://localhost:8000/accounts/tiktok/callback/",
-    "http://127.0.0.1:8000/accounts/tiktok/callback/",
-    "http://testserver/accounts/tiktok/callback/",
+    "http://localhost:8000/connect/tiktok/callback/",
+    "http://127.0.0.1:8000/connect/tiktok/callback/",
+    "http://testserver/connect/tiktok/callback/",
 ]
 APPROVED_SCOPES = frozenset(
     {*DEFAULT_SCOPES, "user.info.username", "user.account.type", "video.insights"}

@@ -63,6 +63,7 @@ class Command(BaseCommand):
         pool = ["--pool=solo"] if sqlite else ["--pool=prefork", "--concurrency=4"]
         (settings.VAR_DIR / "broker").mkdir(parents=True, exist_ok=True)
         (settings.VAR_DIR / "broker-processed").mkdir(parents=True, exist_ok=True)
+        (settings.VAR_DIR / "broker-control").mkdir(parents=True, exist_ok=True)
         procs.append(
             (
                 "web",
