@@ -997,9 +997,9 @@ RESOLVE_OUTCOMES = ("published", "not_published")
 
 @transaction.atomic
 def post_publish_resolve(*, workspace: Workspace, post_id: Any, actor: Any, outcome: str) -> Post:
+    post = _post_for_action(workspace=workspace, post_id=post_id)
     if outcome not in RESOLVE_OUTCOMES:
         raise ValidationFailed("Choose whether the post was published or not.")
-    post = _post_for_action(workspace=workspace, post_id=post_id)
     if post.status != PostStatus.UNCONFIRMED:
         raise Conflict("Only a post whose outcome is unconfirmed can be resolved.")
     if outcome == "published":

@@ -3,6 +3,7 @@ threaded simulator shared by the module, for the publishing fault tests."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -22,7 +23,7 @@ from tiktok_client.simulator.app import create_app
 from tiktok_client.simulator.server import run_in_thread
 
 REPO = Path(__file__).resolve().parents[3]
-FAST_SIM = {"min_processing_seconds": 0.2, "moderation_delay": 0.0}
+FAST_SIM: dict[str, Any] = {"min_processing_seconds": 0.2, "moderation_delay": 0.0}
 
 
 class Worker:
@@ -74,10 +75,8 @@ class Worker:
         """SIGKILL the worker and its pool children: no warm shutdown, no message requeue."""
         if self.proc is None:
             return
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         self.proc.wait(timeout=10)
         self.proc = None
 
@@ -118,7 +117,9 @@ def _media_root(tmp_path_factory: Any) -> Path:
 
 
 @pytest.fixture(scope="module")
-def worker(module_sim: Sim, tmp_path_factory: Any, django_db_setup: Any, django_db_blocker: Any) -> Iterator[Worker]:
+def worker(
+    module_sim: Sim, tmp_path_factory: Any, django_db_setup: Any, django_db_blocker: Any
+) -> Iterator[Worker]:
     with django_db_blocker.unblock():
         db_name = connection.settings_dict["NAME"]
     base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/later")
