@@ -84,11 +84,17 @@ class WorkspaceDetailApi(WorkspaceAPIView):
     @extend_schema(request=WorkspaceWriteSerializer, responses=WorkspaceSerializer)
     def patch(self, request: Request, workspace_id: Any) -> Response:
         body = WorkspaceWriteSerializer(
-            data={"name": self.workspace.name, "time_zone": self.workspace.time_zone, **request.data}
+            data={
+                "name": self.workspace.name,
+                "time_zone": self.workspace.time_zone,
+                **dict(request.data),
+            }
         )
         body.is_valid(raise_exception=True)
         ws = services.workspace_update(workspace=self.workspace, **body.validated_data)
-        return Response(WorkspaceSerializer(ws, context={"roles": {ws.id: self.membership.role}}).data)
+        return Response(
+            WorkspaceSerializer(ws, context={"roles": {ws.id: self.membership.role}}).data
+        )
 
 
 class MemberListApi(WorkspaceAPIView):

@@ -13,9 +13,7 @@ def memberships_for_user(*, user: User) -> QuerySet[Membership]:
 
 def workspace_members(*, workspace: Workspace) -> QuerySet[Membership]:
     return (
-        Membership.objects.for_workspace(workspace)
-        .select_related("user")
-        .order_by("user__email")
+        Membership.objects.for_workspace(workspace).select_related("user").order_by("user__email")
     )
 
 

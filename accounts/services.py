@@ -172,7 +172,7 @@ def invitation_accept(*, token: str, user: User) -> Membership:
         raise NotFound("This invitation is invalid or has expired.")
     if invitation.email.lower() != user.email.lower():
         raise NotFound("This invitation was sent to another e-mail address.")
-    membership, created = Membership.objects.for_workspace(invitation.workspace).get_or_create(
+    membership, _ = Membership.objects.for_workspace(invitation.workspace).get_or_create(
         workspace=invitation.workspace, user=user, defaults={"role": invitation.role}
     )
     invitation.accepted_at = timezone.now()
@@ -211,7 +211,9 @@ def notification_notify_members(
     ]
     notes = Notification.objects.bulk_create(
         [
-            Notification(workspace=workspace, user=m.user, kind=kind, title=title, body=body, url=url)
+            Notification(
+                workspace=workspace, user=m.user, kind=kind, title=title, body=body, url=url
+            )
             for m in members
         ]
     )

@@ -76,7 +76,10 @@ def workspace_settings(request: HttpRequest) -> HttpResponse:
     form = {"name": workspace.name, "time_zone": workspace.time_zone}
     status = 200
     if request.method == "POST":
-        form = {"name": request.POST.get("name", ""), "time_zone": request.POST.get("time_zone", "")}
+        form = {
+            "name": request.POST.get("name", ""),
+            "time_zone": request.POST.get("time_zone", ""),
+        }
         if not request.membership.can_manage:  # type: ignore[attr-defined]
             messages.error(request, "Only owners and admins can change workspace settings.")
             status = 403
@@ -142,7 +145,10 @@ def member_role(request: HttpRequest, membership_id: Any) -> HttpResponse:
     _run(
         request,
         lambda: services.membership_change_role(
-            workspace=ws, actor=actor, membership_id=membership_id, role=request.POST.get("role", "")
+            workspace=ws,
+            actor=actor,
+            membership_id=membership_id,
+            role=request.POST.get("role", ""),
         ),
         "Role updated.",
     )
@@ -185,12 +191,16 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         try:
             membership = services.invitation_accept(token=token, user=request.user)  # type: ignore[arg-type]
         except AppError as exc:
-            return render(request, "accounts/invitation_invalid.html", {"reason": exc.message}, status=404)
+            return render(
+                request, "accounts/invitation_invalid.html", {"reason": exc.message}, status=404
+            )
         messages.success(request, f"Welcome to {membership.workspace.name}.")
         return redirect("accounts:workspace_home", workspace_id=membership.workspace_id)
     from accounts.models import Invitation
 
-    invitation = Invitation.objects.unscoped().select_related("workspace").filter(token=token).first()
+    invitation = (
+        Invitation.objects.unscoped().select_related("workspace").filter(token=token).first()
+    )
     if invitation is None or not invitation.is_pending:
         return render(
             request,

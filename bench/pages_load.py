@@ -46,8 +46,12 @@ def seed() -> tuple[str, str, str]:
     ws = workspace_create(owner=user, name="Bench", time_zone="Europe/Paris")
     accounts = [
         TikTokAccount.objects.create(
-            workspace=ws, open_id=f"bench-{i}", username=f"bench{i}", display_name=f"Bench {i}",
-            account_type="business", scopes=["comment.list", "video.publish"],
+            workspace=ws,
+            open_id=f"bench-{i}",
+            username=f"bench{i}",
+            display_name=f"Bench {i}",
+            account_type="business",
+            scopes=["comment.list", "video.publish"],
         )
         for i in range(5)
     ]
@@ -58,8 +62,11 @@ def seed() -> tuple[str, str, str]:
     Post.objects.bulk_create(
         [
             Post(
-                workspace=ws, account=accounts[i % 5], caption=f"Post {i} #coffee",
-                status=statuses[i % 4], privacy_level="PUBLIC_TO_EVERYONE",
+                workspace=ws,
+                account=accounts[i % 5],
+                caption=f"Post {i} #coffee",
+                status=statuses[i % 4],
+                privacy_level="PUBLIC_TO_EVERYONE",
                 scheduled_at=now + timedelta(minutes=rng.randint(-45 * 24 * 60, 45 * 24 * 60)),
             )
             for i in range(POSTS)
@@ -69,7 +76,10 @@ def seed() -> tuple[str, str, str]:
     videos = TikTokVideo.objects.bulk_create(
         [
             TikTokVideo(
-                workspace=ws, account=accounts[i % 5], video_id=f"v{i}", caption=f"Video {i}",
+                workspace=ws,
+                account=accounts[i % 5],
+                video_id=f"v{i}",
+                caption=f"Video {i}",
                 posted_at=now - timedelta(hours=i * 7),
             )
             for i in range(VIDEOS)
@@ -78,9 +88,14 @@ def seed() -> tuple[str, str, str]:
     Comment.objects.bulk_create(
         [
             Comment(
-                workspace=ws, video=videos[i % VIDEOS], account=videos[i % VIDEOS].account,
-                comment_id=f"c{i}", author_key=f"fan{i % 5000}", author_username=f"fan{i % 5000}",
-                text=f"Great video number {i}!", created_at_tiktok=now - timedelta(seconds=i * 13),
+                workspace=ws,
+                video=videos[i % VIDEOS],
+                account=videos[i % VIDEOS].account,
+                comment_id=f"c{i}",
+                author_key=f"fan{i % 5000}",
+                author_username=f"fan{i % 5000}",
+                text=f"Great video number {i}!",
+                created_at_tiktok=now - timedelta(seconds=i * 13),
             )
             for i in range(COMMENTS)
         ],
@@ -110,7 +125,9 @@ def load(base: str, path: str, cookie: str) -> tuple[list[float], float, int]:
 
     def worker() -> None:
         nonlocal errors
-        with httpx.Client(base_url=base, headers={"Cookie": f"sessionid={cookie}"}, timeout=30) as c:
+        with httpx.Client(
+            base_url=base, headers={"Cookie": f"sessionid={cookie}"}, timeout=30
+        ) as c:
             c.get(path)  # warm the connection and the worker
             while True:
                 with lock:
@@ -155,12 +172,24 @@ def main() -> None:
         call_command("collectstatic", interactive=False, verbosity=0)
         t0 = time.perf_counter()
         ws_id, cookie, today = seed()
-        print(f"seeded {POSTS} posts, {VIDEOS} videos, {COMMENTS} comments in {time.perf_counter() - t0:.1f}s")
+        seconds = time.perf_counter() - t0
+        print(f"seeded {POSTS} posts, {VIDEOS} videos, {COMMENTS} comments in {seconds:.1f}s")
         port = free_port()
         server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "later.wsgi:application", "--bind", f"127.0.0.1:{port}",
-             "--workers", "3", "--log-level", "warning"],
-            cwd=ROOT, env={**os.environ, **env, "DATABASE_URL": url},
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "later.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "3",
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env={**os.environ, **env, "DATABASE_URL": url},
         )
         base = f"http://127.0.0.1:{port}"
         import httpx
@@ -181,9 +210,10 @@ def main() -> None:
         for label, path in pages.items():
             latencies, rps, errors = load(base, path, cookie)
             results[label] = (latencies, rps)
+            p50, p95, p99 = (percentile(latencies, q) for q in (50, 95, 99))
             print(
-                f"{label:32s} p50 {percentile(latencies, 50):7.1f} ms  p95 {percentile(latencies, 95):7.1f} ms"
-                f"  p99 {percentile(latencies, 99):7.1f} ms  {rps:7.1f} req/s  errors {errors}"
+                f"{label:32s} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  p99 {p99:7.1f} ms"
+                f"  {rps:7.1f} req/s  errors {errors}"
             )
             if errors:
                 raise SystemExit(f"{label}: {errors} non-200 responses")
@@ -193,13 +223,17 @@ def main() -> None:
                 continue
             report(
                 name=f"{label}: p95 latency at {CONCURRENCY} concurrent",
-                value=percentile(lat, 95), unit="ms",
-                baseline_name="bare Django JSON view p95", baseline_value=percentile(base_lat, 95),
+                value=percentile(lat, 95),
+                unit="ms",
+                baseline_name="bare Django JSON view p95",
+                baseline_value=percentile(base_lat, 95),
             )
             report(
                 name=f"{label}: throughput",
-                value=rps, unit="req/s",
-                baseline_name="bare Django JSON view", baseline_value=base_rps,
+                value=rps,
+                unit="req/s",
+                baseline_name="bare Django JSON view",
+                baseline_value=base_rps,
             )
     finally:
         if server is not None:

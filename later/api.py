@@ -36,7 +36,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         response.data = {"error": {"code": code, "message": message, "details": response.data}}
         return response
     elif isinstance(exc, exceptions.APIException):
-        code = exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code
+        codes = exc.get_codes()
+        code = codes if isinstance(codes, str) else str(exc.default_code)
         message = str(exc.detail)
     else:
         code, message = "error", "Request failed."

@@ -22,7 +22,9 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=True)
-SECRET_KEY = env.str("SECRET_KEY", default="dev-only-insecure-secret-key-change-me" if DEBUG else "")
+SECRET_KEY = env.str(
+    "SECRET_KEY", default="dev-only-insecure-secret-key-change-me" if DEBUG else ""
+)
 if not SECRET_KEY:
     raise environ.ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
 
@@ -155,7 +157,11 @@ STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
 STORAGES = {
-    "default": {"BACKEND": env.str("MEDIA_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage")},
+    "default": {
+        "BACKEND": env.str(
+            "MEDIA_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage"
+        )
+    },
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not DEBUG
@@ -232,7 +238,10 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "dispatch-due-posts": {"task": "calendar_app.tasks.dispatch_due_posts", "schedule": 5.0},
     "sweep-stale-publishing": {"task": "calendar_app.tasks.sweep_stale_posts", "schedule": 60.0},
-    "refresh-expiring-tokens": {"task": "accounts.tasks.refresh_expiring_tokens", "schedule": 600.0},
+    "refresh-expiring-tokens": {
+        "task": "accounts.tasks.refresh_expiring_tokens",
+        "schedule": 600.0,
+    },
     "sync-comments": {"task": "conversations.tasks.schedule_comment_sync", "schedule": 60.0},
     "snapshot-analytics": {"task": "analytics.tasks.schedule_daily_snapshots", "schedule": 3600.0},
 }
@@ -240,11 +249,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
 # TikTok: defaults are TikTok's real hosts; the quick start and tests point them at the simulator.
 TIKTOK_CLIENT_KEY = env.str("TIKTOK_CLIENT_KEY", default="sim-client-key")
 TIKTOK_CLIENT_SECRET = env.str("TIKTOK_CLIENT_SECRET", default="sim-client-secret")
-TIKTOK_REDIRECT_URI = env.str(
-    "TIKTOK_REDIRECT_URI", default=f"{SITE_URL}/connect/tiktok/callback/"
-)
+TIKTOK_REDIRECT_URI = env.str("TIKTOK_REDIRECT_URI", default=f"{SITE_URL}/connect/tiktok/callback/")
 TIKTOK_AUTH_BASE_URL = env.str("TIKTOK_AUTH_BASE_URL", default="https://www.tiktok.com")
-TIKTOK_OPEN_API_BASE_URL = env.str("TIKTOK_OPEN_API_BASE_URL", default="https://open.tiktokapis.com")
+TIKTOK_OPEN_API_BASE_URL = env.str(
+    "TIKTOK_OPEN_API_BASE_URL", default="https://open.tiktokapis.com"
+)
 TIKTOK_BUSINESS_API_BASE_URL = env.str(
     "TIKTOK_BUSINESS_API_BASE_URL", default="https://business-api.tiktok.com/open_api/v1.3"
 )

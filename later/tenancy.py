@@ -43,7 +43,7 @@ class TenantQuerySet(models.QuerySet[_M]):
     _tenant_scoped: bool = False
 
     def _clone(self) -> Self:
-        clone = super()._clone()
+        clone = super()._clone()  # type: ignore[misc]
         clone._tenant_scoped = self._tenant_scoped
         return clone
 
@@ -116,6 +116,7 @@ class TenantManager(models.Manager[_M]):
 
 # --- Layer 3: the workspace is resolved in one place per interface ---------------------------
 
+
 def resolve_membership(*, user: Any, workspace_id: Any) -> Any:
     """The caller's membership of `workspace_id`, or NotFound (outsiders never learn it exists)."""
     from accounts.models import Membership
@@ -159,9 +160,10 @@ def workspace_view(min_role: str = "viewer") -> Any:
             except NotFound as exc:
                 raise Http404(str(exc)) from exc
             needed = min_role
-            if request.method not in ("GET", "HEAD", "OPTIONS") and ROLE_RANK[needed] < ROLE_RANK[
-                Role.EDITOR
-            ]:
+            if (
+                request.method not in ("GET", "HEAD", "OPTIONS")
+                and ROLE_RANK[needed] < ROLE_RANK[Role.EDITOR]
+            ):
                 needed = Role.EDITOR
             request.workspace = membership.workspace  # type: ignore[attr-defined]
             request.membership = membership  # type: ignore[attr-defined]

@@ -1,4 +1,4 @@
-"""factory_boy factories for the foundation models. Apps add their own in tests/<app>/factories.py."""
+"""factory_boy factories for the foundation models; apps add theirs in tests/<app>/factories.py."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ class UserFactory(factory.django.DjangoModelFactory[User]):
     password = factory.PostGenerationMethodCall("set_password", "correct horse battery")
 
     @factory.post_generation
-    def _save(obj: User, create: bool, extracted: object, **kwargs: object) -> None:  # noqa: N805
+    def _save(obj: User, create: bool, extracted: object, **kwargs: object) -> None:
         if create:
             obj.save()
 

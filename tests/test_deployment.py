@@ -28,8 +28,16 @@ def test_compose_describes_the_full_stack() -> None:
 
 def test_dockerfile_copies_every_package() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
-    for package in ("later", "accounts", "calendar_app", "conversations", "analytics", "tiktok_client",
-                    "templates", "static"):
+    for package in (
+        "later",
+        "accounts",
+        "calendar_app",
+        "conversations",
+        "analytics",
+        "tiktok_client",
+        "templates",
+        "static",
+    ):
         assert f"COPY {package} {package}" in dockerfile
 
 

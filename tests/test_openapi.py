@@ -1,4 +1,4 @@
-"""The REST API is documented: the OpenAPI schema generates without warnings and covers every route."""
+"""The REST API is documented: the schema generates cleanly and covers every route."""
 
 from __future__ import annotations
 

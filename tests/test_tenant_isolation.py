@@ -67,7 +67,9 @@ def _registry() -> dict[str, Callable[[Workspace], str]]:
     return registry
 
 
-def _walk(resolver: URLResolver, prefix: str = "", namespace: str = "") -> Iterator[tuple[str, Any]]:
+def _walk(
+    resolver: URLResolver, prefix: str = "", namespace: str = ""
+) -> Iterator[tuple[str, Any]]:
     for entry in resolver.url_patterns:
         if isinstance(entry, URLResolver):
             ns = namespace
@@ -80,7 +82,7 @@ def _walk(resolver: URLResolver, prefix: str = "", namespace: str = "") -> Itera
 
 def workspace_routes() -> list[tuple[str, list[str]]]:
     routes = []
-    for route, pattern in _walk(get_resolver()):
+    for route, _pattern in _walk(get_resolver()):
         if "<uuid:workspace_id>" not in route:
             continue
         routes.append((route, re.findall(r"<(?:\w+:)?(\w+)>", route)))
@@ -94,7 +96,8 @@ def _fill(route: str, values: dict[str, str]) -> str:
 def test_every_workspace_route_is_covered_by_a_foreign_object_factory() -> None:
     registry = _registry()
     missing = sorted(
-        {k for _, kwargs in workspace_routes() for k in kwargs if k != "workspace_id"} - set(registry)
+        {k for _, kwargs in workspace_routes() for k in kwargs if k != "workspace_id"}
+        - set(registry)
     )
     assert not missing, f"add FOREIGN_OBJECTS factories for: {missing}"
 

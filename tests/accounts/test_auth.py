@@ -20,7 +20,11 @@ def test_signup_then_create_first_workspace() -> None:
     client = Client()
     response = client.post(
         "/accounts/signup/",
-        {"email": "fresh@example.com", "password1": "a-long-passphrase-42", "password2": "a-long-passphrase-42"},
+        {
+            "email": "fresh@example.com",
+            "password1": "a-long-passphrase-42",
+            "password2": "a-long-passphrase-42",
+        },
     )
     assert response.status_code == 302
     assert User.objects.filter(email="fresh@example.com").exists()
@@ -41,7 +45,9 @@ def test_failed_logins_are_rate_limited(owner: User) -> None:
     assert b"Too many failed login attempts" not in bodies[0]
     assert b"Too many failed login attempts" in bodies[-1]
     # Even the right password is refused while the limit holds.
-    ok = client.post("/accounts/login/", {"login": owner.email, "password": "correct horse battery"})
+    ok = client.post(
+        "/accounts/login/", {"login": owner.email, "password": "correct horse battery"}
+    )
     assert ok.status_code == 200
     assert b"Too many failed login attempts" in ok.content
     assert "_auth_user_id" not in client.session

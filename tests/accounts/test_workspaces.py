@@ -139,7 +139,9 @@ def test_editor_cannot_invite(editor: User, workspace: Workspace, client_for: Ca
     assert not Invitation.objects.for_workspace(workspace).exists()
 
 
-def test_viewer_cannot_change_anything(viewer: User, workspace: Workspace, client_for: Callable) -> None:
+def test_viewer_cannot_change_anything(
+    viewer: User, workspace: Workspace, client_for: Callable
+) -> None:
     client = client_for(viewer)
     response = client.post(
         reverse("accounts:workspace_settings", args=[workspace.id]),
@@ -152,7 +154,9 @@ def test_viewer_cannot_change_anything(viewer: User, workspace: Workspace, clien
     assert b"view-only access" in page.content
 
 
-def test_settings_keep_input_on_error(owner: User, workspace: Workspace, client_for: Callable) -> None:
+def test_settings_keep_input_on_error(
+    owner: User, workspace: Workspace, client_for: Callable
+) -> None:
     response = client_for(owner).post(
         reverse("accounts:workspace_settings", args=[workspace.id]),
         {"name": "Renamed", "time_zone": "Not/AZone"},
@@ -178,7 +182,9 @@ def test_api_foreign_workspace_is_404_with_error_shape(
     assert response.json() == {"error": {"code": "not_found", "message": "Workspace not found."}}
 
 
-def test_api_viewer_cannot_invite(viewer: User, workspace: Workspace, api_client_for: Callable) -> None:
+def test_api_viewer_cannot_invite(
+    viewer: User, workspace: Workspace, api_client_for: Callable
+) -> None:
     response = api_client_for(viewer).post(
         f"/api/v1/w/{workspace.id}/invitations/", {"email": "z@example.com"}, format="json"
     )

@@ -49,9 +49,13 @@ class Command(BaseCommand):
                     "simulator",
                     subprocess.Popen(
                         [
-                            python, "-m", "tiktok_client.simulator",
-                            "--port", str(opts["simulator_port"]),
-                            "--redirect-uri", env["TIKTOK_REDIRECT_URI"],
+                            python,
+                            "-m",
+                            "tiktok_client.simulator",
+                            "--port",
+                            str(opts["simulator_port"]),
+                            "--redirect-uri",
+                            env["TIKTOK_REDIRECT_URI"],
                         ],
                         env=env,
                     ),
@@ -68,7 +72,13 @@ class Command(BaseCommand):
             (
                 "web",
                 subprocess.Popen(
-                    [python, "manage.py", "runserver", f"{opts['host']}:{opts['port']}", "--noreload"],
+                    [
+                        python,
+                        "manage.py",
+                        "runserver",
+                        f"{opts['host']}:{opts['port']}",
+                        "--noreload",
+                    ],
                     env=env,
                 ),
             )
@@ -86,8 +96,16 @@ class Command(BaseCommand):
                 "beat",
                 subprocess.Popen(
                     [
-                        python, "-m", "celery", "-A", "later", "beat", "-l", "INFO",
-                        "-s", str(settings.VAR_DIR / "celerybeat-schedule"),
+                        python,
+                        "-m",
+                        "celery",
+                        "-A",
+                        "later",
+                        "beat",
+                        "-l",
+                        "INFO",
+                        "-s",
+                        str(settings.VAR_DIR / "celerybeat-schedule"),
                     ],
                     env=env,
                 ),
