@@ -1,0 +1,312 @@
+"""Comment ingest and inbox paging, on a throwaway PostgreSQL database.
+
+    .venv/bin/python bench/comments_ingest.py            # 1,000,000 comments
+    BENCH_COMMENTS=200000 .venv/bin/python bench/comments_ingest.py
+
+1. Ingest: the sync's upsert path (`conversations.sync.comments_upsert`, in TikTok-page-sized
+   batches as the sync calls it, and in 1,000-row batches) against raw PostgreSQL COPY of the
+   very same rows into the same table with the same indexes, in the same run; then the
+   idempotent re-run (nothing changed, nothing written).
+2. Inbox: the table is filled to BENCH_COMMENTS rows in one workspace and the Inbox page query
+   (`conversations.selectors.inbox_page`, the code the view runs) is timed on page 1 and on
+   deep pages reached by keyset cursor, beside the same deep page fetched with OFFSET.
+
+Creates database `later_bench_comments`, drops it at the end; bounded to a few minutes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import sys
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._common import (  # noqa: E402
+    drop_database,
+    fresh_database,
+    median,
+    percentile,
+    report,
+    setup_django,
+)
+
+DB_NAME = "later_bench_comments"
+TOTAL_COMMENTS = int(os.environ.get("BENCH_COMMENTS", "1000000"))
+INGEST_ROWS = int(os.environ.get("BENCH_INGEST_ROWS", "12000"))
+VIDEOS = 20
+QUERY_REPS = int(os.environ.get("BENCH_QUERY_REPS", "40"))
+DEADLINE_SECONDS = 280
+COPY_COLUMNS = [
+    "id", "created_at", "updated_at", "workspace_id", "video_id", "account_id", "comment_id",
+    "parent_id", "author_key", "author_username", "author_display_name", "author_avatar_url",
+    "text", "created_at_tiktok", "like_count", "reply_count", "is_hidden", "is_pinned", "is_own",
+    "liked", "read_at", "handled_at", "handled_by_id", "is_pending", "pending_error",
+    "sent_by_id", "deleted_at", "synced_at",
+]  # fmt: skip
+
+
+def _items(video_ids: list[str], count: int, start: int) -> dict[str, list]:  # type: ignore[type-arg]
+    """TikTok comment objects as the client returns them, grouped per video; one in five is a
+    reply to the thread just before it."""
+    from tiktok_client.schemas import Comment as TikTokComment
+
+    base = int(time.time()) - 86400
+    per_video: dict[str, list[TikTokComment]] = {v: [] for v in video_ids}
+    parent: dict[str, str] = {}
+    for n in range(start, start + count):
+        video = video_ids[n % len(video_ids)]
+        is_reply = n % 5 == 4 and video in parent
+        per_video[video].append(
+            TikTokComment(
+                comment_id=f"{7_400_000_000_000_000_000 + n}",
+                video_id=video,
+                parent_comment_id=parent[video] if is_reply else None,
+                unique_identifier=f"fan-{n % 5000}",
+                username=f"fan{n % 5000}",
+                display_name=f"Fan {n % 5000}",
+                profile_image=f"https://p16.tiktokcdn.test/avatar/{n % 5000}.jpeg",
+                text=f"Comment {n}: where did you get that cup? 😍",
+                create_time=base + n,
+                likes=n % 40,
+                replies=0,
+                owner=False,
+                liked=False,
+                pinned=False,
+                status="PUBLIC",
+            )
+        )
+        if not is_reply:
+            parent[video] = f"{7_400_000_000_000_000_000 + n}"
+    return per_video
+
+
+def _ingest(account, videos, per_video, batch: int) -> float:  # type: ignore[no-untyped-def]
+    from conversations.sync import comments_upsert
+
+    started = time.perf_counter()
+    rows = 0
+    for video in videos:
+        items = per_video[video.video_id]
+        for i in range(0, len(items), batch):
+            chunk = items[i : i + batch]
+            # A reply must travel with its parent or after it, as in a TikTok page + replies.
+            comments_upsert(account=account, video=video, items=chunk)
+            rows += len(chunk)
+    return rows / (time.perf_counter() - started)
+
+
+def _copy_rows(workspace_id: uuid.UUID, account_id: uuid.UUID) -> list[tuple]:  # type: ignore[type-arg]
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {', '.join(COPY_COLUMNS)} FROM conversations_comment WHERE workspace_id = %s",
+            [workspace_id],
+        )
+        return list(cursor.fetchall())
+
+
+def _copy(rows: list[tuple]) -> float:  # type: ignore[type-arg]
+    from django.db import connection
+
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        with raw.copy(f"COPY conversations_comment ({', '.join(COPY_COLUMNS)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    return len(rows) / (time.perf_counter() - started)
+
+
+def _fill(workspace_id: uuid.UUID, account_id: uuid.UUID, video_pks: list[uuid.UUID]) -> float:
+    from django.db import connection
+
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO conversations_comment (
+                id, created_at, updated_at, workspace_id, video_id, account_id, comment_id,
+                parent_id, author_key, author_username, author_display_name, author_avatar_url,
+                text, created_at_tiktok, like_count, reply_count, is_hidden, is_pinned, is_own,
+                liked, read_at, handled_at, handled_by_id, is_pending, pending_error, sent_by_id,
+                deleted_at, synced_at)
+            SELECT gen_random_uuid(), now(), now(), %(ws)s, (%(videos)s::uuid[])[1 + g %% %(n)s],
+                   %(acc)s, 'bulk-' || g, NULL, 'fan-' || (g %% 50000), 'fan' || (g %% 50000),
+                   'Fan ' || (g %% 50000), '', 'Comment ' || g || ' about the latte art',
+                   now() - (g || ' seconds')::interval * 7, g %% 40, 0, g %% 97 = 0, false,
+                   false, false,
+                   CASE WHEN g %% 10 < 7 THEN now() END, CASE WHEN g %% 10 < 6 THEN now() END,
+                   NULL, false, '', NULL, NULL, now()
+            FROM generate_series(1, %(total)s) AS g
+            """,
+            {
+                "ws": workspace_id,
+                "acc": account_id,
+                "videos": [str(v) for v in video_pks],
+                "n": len(video_pks),
+                "total": TOTAL_COMMENTS,
+            },
+        )
+        cursor.execute("ANALYZE conversations_comment")
+    return time.perf_counter() - started
+
+
+def _time(fn, reps: int) -> list[float]:  # type: ignore[no-untyped-def]
+    fn()  # warm the plan and the cache
+    samples = []
+    for _ in range(reps):
+        started = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def _cursor_at(workspace, offset: int, status: str = "all") -> str:  # type: ignore[no-untyped-def]
+    from conversations import selectors
+
+    qs = selectors.inbox_queryset(
+        workspace=workspace, filters=selectors.InboxFilters(status=status)
+    )
+    row = qs.values_list("created_at_tiktok", "id")[offset - 1 : offset].get()
+    return selectors.Cursor(created_at=row[0], pk=row[1]).encode()
+
+
+def main() -> None:
+    began = time.perf_counter()
+    url = fresh_database(DB_NAME)
+    try:
+        setup_django(url, REDIS_URL="")
+        run(began)
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        drop_database(DB_NAME)
+    print(f"done in {time.perf_counter() - began:.0f}s (database {DB_NAME} dropped)")
+
+
+def run(began: float) -> None:
+    from django.db import connection
+
+    from accounts.models import AccountType, TikTokAccount, TikTokVideo, Workspace
+    from conversations import selectors
+    from conversations.models import Comment
+
+    workspace = Workspace.objects.create(name="Bench")
+    account = TikTokAccount.objects.create(
+        workspace=workspace,
+        open_id="bench-biz",
+        username="bench",
+        account_type=AccountType.BUSINESS,
+    )
+    now = dt.datetime.now(dt.UTC)
+    videos = [
+        TikTokVideo.objects.create(
+            workspace=workspace,
+            account=account,
+            video_id=f"73000000000000{i:05d}",
+            posted_at=now - dt.timedelta(days=i),
+        )
+        for i in range(VIDEOS)
+    ]
+    video_ids = [v.video_id for v in videos]
+    scoped = Comment.objects.for_workspace(workspace)
+
+    # --- ingest: page-sized batches (as the sync calls it), then 1,000-row batches ---------
+    page_items = _items(video_ids, INGEST_ROWS, start=0)
+    page_rate = _ingest(account, videos, page_items, batch=30)
+    bulk_items = _items(video_ids, INGEST_ROWS, start=INGEST_ROWS)
+    bulk_rate = _ingest(account, videos, bulk_items, batch=1000)
+    rerun_rate = _ingest(account, videos, bulk_items, batch=1000)
+    written = scoped.count()
+    assert written == 2 * INGEST_ROWS, written
+
+    rows = _copy_rows(workspace.pk, account.pk)
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE conversations_comment")
+    copy_rate = _copy(rows)
+    assert scoped.count() == len(rows)
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE conversations_comment")
+
+    print(f"ingest, {INGEST_ROWS:,} rows each (same table, same 8 indexes):")
+    print(f"  upsert path, TikTok pages of 30   {page_rate:>10,.0f} rows/s")
+    print(f"  upsert path, batches of 1,000     {bulk_rate:>10,.0f} rows/s")
+    print(f"  re-run, nothing changed (0 writes){rerun_rate:>10,.0f} rows/s")
+    print(f"  raw PostgreSQL COPY, same rows    {copy_rate:>10,.0f} rows/s")
+    print(f"  ratio upsert(1,000) / COPY         {bulk_rate / copy_rate:>10.2f}")
+    report(
+        name="comments ingest upsert (pages of 30)", value=page_rate, unit="rows/s",
+        baseline_name="PostgreSQL COPY", baseline_value=copy_rate,
+    )  # fmt: skip
+    report(
+        name="comments ingest upsert (batches of 1000)", value=bulk_rate, unit="rows/s",
+        baseline_name="PostgreSQL COPY", baseline_value=copy_rate,
+    )  # fmt: skip
+
+    # --- inbox paging at scale ------------------------------------------------------------
+    fill_seconds = _fill(workspace.pk, account.pk, [v.pk for v in videos])
+    print(f"\nfilled {TOTAL_COMMENTS:,} comments in {fill_seconds:.0f}s")
+    if time.perf_counter() - began > DEADLINE_SECONDS:
+        print("deadline reached; skipping query timings")
+        return
+
+    page_size = selectors.PAGE_SIZE
+    filters_all = selectors.InboxFilters()
+    filters_unread = selectors.InboxFilters(status="unread")
+
+    def page(filters: selectors.InboxFilters, cursor: str | None) -> None:
+        result = selectors.inbox_page(workspace=workspace, filters=filters, cursor=cursor)
+        assert len(result.comments) == page_size
+
+    deep_1000 = _cursor_at(workspace, min(1000 * page_size, TOTAL_COMMENTS - 2 * page_size))
+    deepest = _cursor_at(workspace, TOTAL_COMMENTS - 2 * page_size)
+    unread_total = selectors.inbox_queryset(workspace=workspace, filters=filters_unread).count()
+    unread_deep = _cursor_at(
+        workspace, min(1000 * page_size, unread_total - 2 * page_size), status="unread"
+    )
+    offset_rows = 1000 * page_size
+
+    def offset_page() -> None:
+        qs = selectors.inbox_queryset(workspace=workspace, filters=filters_all)
+        assert len(list(qs[offset_rows : offset_rows + page_size])) == page_size
+
+    timings = {
+        "page 1": _time(lambda: page(filters_all, None), QUERY_REPS),
+        "page 1,000 (keyset)": _time(lambda: page(filters_all, deep_1000), QUERY_REPS),
+        f"last page, ~{TOTAL_COMMENTS // page_size:,} (keyset)": _time(
+            lambda: page(filters_all, deepest), QUERY_REPS
+        ),
+        "unread, page 1": _time(lambda: page(filters_unread, None), QUERY_REPS),
+        "unread, page 1,000 (keyset)": _time(lambda: page(filters_unread, unread_deep), QUERY_REPS),
+        "page 1,000 with OFFSET (contrast)": _time(offset_page, max(5, QUERY_REPS // 4)),
+    }
+    print(f"\ninbox page query at {TOTAL_COMMENTS:,} comments ({page_size} per page), ms:")
+    print(f"  {'':40} {'p50':>8} {'p95':>8}")
+    for label, samples in timings.items():
+        print(f"  {label:40} {median(samples):8.2f} {percentile(samples, 95):8.2f}")
+    first_p95 = percentile(timings["page 1"], 95)
+    report(
+        name="inbox page 1,000 p95 (keyset, 1M comments)",
+        value=percentile(timings["page 1,000 (keyset)"], 95),
+        unit="ms",
+        baseline_name="page 1 p95",
+        baseline_value=first_p95,
+    )
+    report(
+        name="inbox last page p95 (keyset, 1M comments)",
+        value=percentile(timings[f"last page, ~{TOTAL_COMMENTS // page_size:,} (keyset)"], 95),
+        unit="ms",
+        baseline_name="page 1 p95",
+        baseline_value=first_p95,
+    )
+
+
+if __name__ == "__main__":
+    main()
