@@ -17,7 +17,6 @@ Creates database `later_bench_comments`, drops it at the end; bounded to a few m
 from __future__ import annotations
 
 import datetime as dt
-import io
 import os
 import sys
 import time
@@ -26,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import (  # noqa: E402
+from bench._common import (
     drop_database,
     fresh_database,
     median,
