@@ -204,6 +204,18 @@ def posts_dispatch_due(*, now: datetime | None = None, limit: int | None = None)
     return claimed
 
 
+def posts_dispatch_all_due(*, max_batches: int = 10) -> int:
+    """One beat tick: claim batch after batch so a burst of due posts is not spread over ticks."""
+    batch = int(_setting("DISPATCH_BATCH", DISPATCH_BATCH))
+    total = 0
+    for _ in range(max_batches):
+        claimed = len(posts_dispatch_due(limit=batch))
+        total += claimed
+        if claimed < batch:
+            break
+    return total
+
+
 def posts_sweep_stale(
     *, now: datetime | None = None, stale_after: timedelta | None = None
 ) -> dict[str, int]:

@@ -10,7 +10,7 @@ from calendar_app import publishing
 @shared_task(name="calendar_app.tasks.dispatch_due_posts", ignore_result=True)
 def dispatch_due_posts() -> int:
     """Beat, every 5 s: claim due posts and enqueue one publish_post per post."""
-    return len(publishing.posts_dispatch_due())
+    return publishing.posts_dispatch_all_due()
 
 
 @shared_task(name="calendar_app.tasks.publish_post", ignore_result=True)
