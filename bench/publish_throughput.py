@@ -241,7 +241,7 @@ def _drive(sim: Any, args: argparse.Namespace, scheduled_at: Any, low: float, hi
     )
     queued = PostEvent.objects.unscoped().filter(kind="queued")
     lateness = [float(e["data"].get("lateness_seconds", 0)) for e in queued.values("data")]
-    publish_lateness = [(p - scheduled_at).total_seconds() for p in published if p]
+    publish_lateness = [(p - scheduled_at).total_seconds() for p in published]
     requests = sum(
         n
         for endpoint, n in sim.state.counters.requests.items()
@@ -258,11 +258,13 @@ def _drive(sim: Any, args: argparse.Namespace, scheduled_at: Any, low: float, hi
     mean_latency = (low + high) / 2
     ceiling = args.concurrency / (per_post * mean_latency)
     print(
-        f"dispatch lateness p50 {percentile(lateness, 50):.2f}s  p99 {percentile(lateness, 99):.2f}s\n"
+        f"dispatch lateness p50 {percentile(lateness, 50):.2f}s  "
+        f"p99 {percentile(lateness, 99):.2f}s\n"
         f"publish lateness  p50 {percentile(publish_lateness, 50):.2f}s  "
         f"p99 {percentile(publish_lateness, 99):.2f}s\n"
         f"throughput {throughput:.1f} posts/s; ceiling {ceiling:.1f} posts/s = "
-        f"{args.concurrency} slots / ({per_post:.1f} requests/post x {mean_latency * 1000:.0f} ms); "
+        f"{args.concurrency} slots / ({per_post:.1f} requests/post "
+        f"x {mean_latency * 1000:.0f} ms); "
         f"ratio {throughput / ceiling:.2f}\n"
         f"TikTok accepted {inits} inits for {args.posts} posts "
         f"({'exactly once' if inits == len(published) + counts.get('failed', 0) else 'CHECK'})",
