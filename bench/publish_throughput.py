@@ -236,9 +236,11 @@ def _drive(sim: Any, args: argparse.Namespace, scheduled_at: Any, low: float, hi
 
     posts = Post.objects.unscoped()
     counts = {s: posts.filter(status=s).count() for s in PostStatus.values}
-    published = list(
-        posts.filter(status=PostStatus.PUBLISHED).values_list("published_at", flat=True)
-    )
+    published = [
+        p
+        for p in posts.filter(status=PostStatus.PUBLISHED).values_list("published_at", flat=True)
+        if p is not None
+    ]
     queued = PostEvent.objects.unscoped().filter(kind="queued")
     lateness = [float(e["data"].get("lateness_seconds", 0)) for e in queued.values("data")]
     publish_lateness = [(p - scheduled_at).total_seconds() for p in published]
