@@ -271,18 +271,58 @@ def _target(account_id: str, values: dict[str, Any]) -> services.PostTarget:
     )
 
 
+def _panel_preflight(
+    workspace: Any,
+    account: TikTokAccount,
+    info: CreatorInfo | None,
+    data: Any,
+    exclude: list[Any],
+) -> services.Preflight:
+    """What TikTok would refuse later, for the composer's current media, time and mode."""
+    media = None
+    media_uuid = _uuid_or_none(data.get("media_id", ""))
+    if media_uuid:
+        media = selectors.media_list(workspace=workspace).filter(pk=media_uuid).first()
+    scheduled_at = None
+    if data.get("scheduled_date") and data.get("scheduled_time"):
+        fold = data.get("fold")
+        content = services.PostContent(
+            scheduled_local=f"{data['scheduled_date']}T{data['scheduled_time'][:5]}",
+            scheduled_tz=data.get("scheduled_tz") or workspace.time_zone,
+            fold=int(fold) if fold in ("0", "1") else None,
+        )
+        try:
+            resolved = services.resolve_schedule(content, workspace)
+            scheduled_at = resolved.utc if resolved else None
+        except AppError:
+            scheduled_at = None  # the form reports bad times on submit
+    return services.post_preflight(
+        workspace=workspace,
+        account=account,
+        media=media,
+        post_mode=data.get("post_mode") or PostMode.DIRECT,
+        scheduled_at=scheduled_at,
+        creator_info=info,
+        exclude_post_ids=exclude,
+    )
+
+
 def _panel_context(
     account: TikTokAccount,
     values: dict[str, Any] | None,
-    info: CreatorInfo | None = None,
-    error: str = "",
+    *,
+    workspace: Any,
+    data: Any,
+    exclude: list[Any] | None = None,
 ) -> dict[str, Any]:
-    """Fetches creator_info live unless the caller already did during this request."""
-    if info is None and not error:
-        try:
-            info = creator_info_fetch(account=account)
-        except AppError as exc:
-            error = exc.message
+    """creator_info is fetched live on every render, as TikTok's posting guidelines require."""
+    info: CreatorInfo | None = None
+    error = ""
+    try:
+        info = creator_info_fetch(account=account)
+    except AppError as exc:
+        error = exc.message
+    preflight = _panel_preflight(workspace, account, info, data, exclude or [])
     values = values or {}
     options = []
     if info is not None:
@@ -298,6 +338,7 @@ def _panel_context(
         "error": error,
         "values": values,
         "privacy_options": options,
+        "preflight": preflight,
     }
 
 
@@ -313,7 +354,12 @@ def creator_panel(request: HttpRequest, account_id: uuid.UUID) -> HttpResponse:
     return render(
         request,
         "calendar_app/_creator_panel.html",
-        _panel_context(account, _target_values(request.GET, str(account.id))),
+        _panel_context(
+            account,
+            _target_values(request.GET, str(account.id)),
+            workspace=workspace,
+            data=request.GET,
+        ),
     )
 
 
@@ -329,8 +375,15 @@ def _composer_response(
 ) -> HttpResponse:
     workspace = _ws(request)
     accounts = list(selectors.account_list(workspace=workspace))
+    data = request.POST if request.method == "POST" else _initial_data(form)
     panels = [
-        _panel_context(a, target_values.get(str(a.id)))
+        _panel_context(
+            a,
+            target_values.get(str(a.id)),
+            workspace=workspace,
+            data=data,
+            exclude=[post.pk] if post else [],
+        )
         for a in accounts
         if str(a.id) in selected_ids
     ]
@@ -350,6 +403,19 @@ def _composer_response(
         "blocked": any(p["error"] for p in panels),
     }
     return render(request, "calendar_app/composer.html", ctx, status=status)
+
+
+def _initial_data(form: ComposerForm) -> dict[str, str]:
+    """The unbound form's initial values as the strings a submitted form would carry."""
+    out: dict[str, str] = {}
+    for name in ("media_id", "scheduled_date", "scheduled_time", "scheduled_tz", "post_mode"):
+        value = form.initial.get(name)
+        if value is None or value == "":
+            continue
+        if hasattr(value, "strftime"):
+            value = value.strftime("%H:%M" if name == "scheduled_time" else "%Y-%m-%d")
+        out[name] = str(value)
+    return out
 
 
 def _content_from(form: ComposerForm) -> services.PostContent:

@@ -23,8 +23,35 @@
   function mode() { const m = form.querySelector("[name=post_mode]:checked"); return m ? m.value : "direct"; }
 
   // --- creator panels (creator_info is fetched by the server on every load) -------------------
+  // The server recomputes warnings (daily cap, inbox drafts, duration) from the current choices.
+  function panelQuery(accountId) {
+    const q = new URLSearchParams();
+    ["scheduled_date", "scheduled_time", "scheduled_tz", "fold"].forEach((n) => {
+      const el = form.querySelector("[name=" + n + "]");
+      if (el && el.value) q.set(n, el.value);
+    });
+    const media = selectedMedia();
+    if (media) q.set("media_id", media.value);
+    q.set("post_mode", mode());
+    const sel = form.querySelector('[name="privacy_level__' + accountId + '"]');
+    if (sel && sel.value) q.set("privacy_level__" + accountId, sel.value);
+    ["allow_comment", "allow_duet", "allow_stitch"].forEach((n) => {
+      const box = form.querySelector('[name="' + n + "__" + accountId + '"]');
+      if (box && box.checked) q.set(n + "__" + accountId, "on");
+    });
+    return q.toString();
+  }
+
+  let reloadTimer = null;
+  function reloadPanelsSoon() {
+    clearTimeout(reloadTimer);
+    reloadTimer = setTimeout(() => {
+      panels.querySelectorAll(".creator-panel[data-account-id]").forEach((p) => loadPanel(p.dataset.accountId));
+    }, 500);
+  }
+
   async function loadPanel(accountId) {
-    const url = panelUrl.replace("00000000-0000-0000-0000-000000000000", accountId);
+    const url = panelUrl.replace("00000000-0000-0000-0000-000000000000", accountId) + "?" + panelQuery(accountId);
     let holder = panels.querySelector('[data-account-id="' + accountId + '"]');
     if (!holder) {
       holder = document.createElement("div");
@@ -53,6 +80,7 @@
       if (t.checked) loadPanel(t.value);
       else { const p = panels.querySelector('[data-account-id="' + t.value + '"]'); if (p) p.remove(); }
     }
+    if (["media_id", "scheduled_date", "scheduled_time", "scheduled_tz", "post_mode"].includes(t.name)) reloadPanelsSoon();
     refresh();
   });
   form.addEventListener("click", (ev) => {
@@ -120,10 +148,6 @@
     const isPhoto = media && media.dataset.kind === "image";
     form.querySelectorAll("[data-video-only]").forEach((el) => { el.hidden = isPhoto || (el.hasAttribute("data-inbox-hidden") && inbox); });
     const duration = media ? parseFloat(media.dataset.duration || "0") : 0;
-    panels.querySelectorAll(".creator-panel[data-max-duration]").forEach((p) => {
-      const warn = p.querySelector("[data-role=too-long]");
-      if (warn) warn.hidden = !(duration && duration > parseFloat(p.dataset.maxDuration));
-    });
     if (media) {
       if (isPhoto) { video.hidden = true; image.hidden = false; if (image.dataset.src !== media.dataset.url) { image.src = media.dataset.url; image.dataset.src = media.dataset.url; } }
       else { image.hidden = true; video.hidden = false; if (video.dataset.src !== media.dataset.url) { video.src = media.dataset.url; video.dataset.src = media.dataset.url; } }

@@ -267,3 +267,30 @@ def test_month_view_query_count_is_constant(
         counts.append(len(ctx.captured_queries))
     assert response.context["page"].total == 5000
     assert counts[0] == counts[1] <= 12, counts
+
+
+def test_creator_panel_warns_before_scheduling(workspace, editor, client_for, tiktok_sim):
+    account = tiktok_sim.connect(workspace, "sim-quiet-chef")  # 60 s max
+    long_video = MediaAssetFactory(workspace=workspace, duration_seconds=95)
+    day = future_day(4)
+    for i in range(15):
+        make_post(workspace, account, day + timedelta(minutes=i))
+    local = day.astimezone(workspace.tz)
+    url = reverse("calendar_app:creator_panel", args=[workspace.id, account.id])
+    html = (
+        client_for(editor)
+        .get(
+            url,
+            {
+                "media_id": str(long_video.id),
+                "scheduled_date": local.date().isoformat(),
+                "scheduled_time": local.strftime("%H:%M"),
+                "post_mode": "direct",
+                f"privacy_level__{account.id}": "SELF_ONLY",
+            },
+        )
+        .content.decode()
+    )
+    assert "can post videos of at most 60 s" in html
+    assert "15 direct posts within 24 hours" in html
+    assert 'value="SELF_ONLY" selected' in html  # the user's choice survives the reload
