@@ -284,6 +284,9 @@ def run(began: float) -> None:
         ),
         "unread, page 1": _time(lambda: page(filters_unread, None), QUERY_REPS),
         "unread, page 1,000 (keyset)": _time(lambda: page(filters_unread, unread_deep), QUERY_REPS),
+        "filter chip counts (capped)": _time(
+            lambda: selectors.inbox_counts(workspace=workspace), QUERY_REPS
+        ),
         "page 1,000 with OFFSET (contrast)": _time(offset_page, max(5, QUERY_REPS // 4)),
     }
     print(f"\ninbox page query at {TOTAL_COMMENTS:,} comments ({page_size} per page), ms:")

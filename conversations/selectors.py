@@ -175,11 +175,20 @@ def inbox_new_since(
     return list(qs[:limit])
 
 
-def inbox_counts(*, workspace: Workspace) -> dict[str, int]:
+COUNT_CAP = 1000
+
+
+def inbox_counts(*, workspace: Workspace) -> dict[str, str]:
+    """Unread and open counts for the filter chips, capped: an exact 300,000 costs a scan of
+    300,000 rows on every page view, and "999+" says the same to a person."""
     qs = Comment.objects.for_workspace(workspace).filter(is_own=False, deleted_at__isnull=True)
+    counts = {
+        "unread": qs.filter(read_at__isnull=True).values("pk")[:COUNT_CAP].count(),
+        "open": qs.filter(handled_at__isnull=True).values("pk")[:COUNT_CAP].count(),
+    }
     return {
-        "unread": qs.filter(read_at__isnull=True).count(),
-        "open": qs.filter(handled_at__isnull=True).count(),
+        key: f"{COUNT_CAP - 1}+" if value >= COUNT_CAP else str(value)
+        for key, value in counts.items()
     }
 
 

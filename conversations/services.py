@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User, Workspace
@@ -144,6 +145,8 @@ def comment_reply(
         scoped.filter(pk__in={comment.pk, root.pk}).update(
             handled_at=now, handled_by=user, read_at=now
         )
+        if confirmed is pending:
+            scoped.filter(pk=root.pk).update(reply_count=F("reply_count") + 1)
     return confirmed
 
 
@@ -215,6 +218,10 @@ def comment_delete(*, comment: Comment, client: TikTokClient | None = None) -> C
     )
     comment.deleted_at = timezone.now()
     comment.save(update_fields=["deleted_at", "updated_at"])
+    if comment.parent_id:
+        Comment.objects.for_workspace(comment.workspace_id).filter(
+            pk=comment.parent_id, reply_count__gt=0
+        ).update(reply_count=F("reply_count") - 1)
     return comment
 
 

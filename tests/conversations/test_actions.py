@@ -41,6 +41,7 @@ def test_reply_is_posted_confirmed_and_handles_the_comment(
     csim: CommentSim, business_account: TikTokAccount, synced: None, editor: User
 ) -> None:
     comment = _fan_comment(business_account)
+    replies_before = comment.reply_count
 
     reply = services.comment_reply(comment=comment, text="  Thanks for watching!  ", user=editor)
 
@@ -52,6 +53,7 @@ def test_reply_is_posted_confirmed_and_handles_the_comment(
     assert reply.parent_id == comment.pk and reply.is_own and reply.sent_by == editor
     comment.refresh_from_db()
     assert comment.handled_at is not None and comment.handled_by == editor
+    assert comment.reply_count == replies_before + 1
 
     # The next sync recognises TikTok's copy of our reply instead of storing it twice.
     before = Comment.objects.for_workspace(business_account.workspace).count()
@@ -167,6 +169,7 @@ def test_delete_own_reply(
     assert csim.state.comments[reply.comment_id].deleted
     reply.refresh_from_db()
     assert reply.deleted_at is not None
+    assert reply.parent is not None and reply.parent.reply_count == 0
 
 
 def test_deleting_a_fans_comment_is_refused(

@@ -110,4 +110,12 @@ def test_reply_and_hide_from_the_inbox(
     assert csim.state.comments[newest.comment_id].status == "HIDDEN"
     newest.refresh_from_db()
     assert newest.is_hidden and newest.handled_at is not None
-    page.screenshot(path=str(django_settings.BASE_DIR / "var" / "conversations-inbox.png"))
+    shots = django_settings.BASE_DIR / "var"
+    page.screenshot(path=str(shots / "conversations-inbox.png"))
+
+    # The Post view shows the thread with our confirmed reply under the fan's comment.
+    page.locator(f"#c-{newest.pk} a.cv-post").click()
+    page.locator("[data-testid=caption]").wait_for()
+    thread = page.locator(f"#c-{newest.pk}").locator("xpath=..")
+    assert "Thanks so much! 💛" in thread.inner_text()
+    page.screenshot(path=str(shots / "conversations-post.png"))

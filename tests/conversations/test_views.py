@@ -321,3 +321,16 @@ def test_reply_failure_without_htmx_keeps_the_draft(
     body = response.content.decode()
     assert response.status_code == 502
     assert "TikTok did not post the reply." in body and "My careful words" in body
+
+
+def test_filter_chip_counts_are_capped(
+    workspace: Workspace, video: TikTokVideo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from conversations import selectors
+
+    for _ in range(4):
+        make_comment(video)
+    make_comment(video, read_at=timezone.now(), handled_at=timezone.now())
+    assert selectors.inbox_counts(workspace=workspace) == {"unread": "4", "open": "4"}
+    monkeypatch.setattr(selectors, "COUNT_CAP", 3)
+    assert selectors.inbox_counts(workspace=workspace) == {"unread": "2+", "open": "2+"}
