@@ -42,32 +42,34 @@ def post_timeline_fragment(request: HttpRequest, post_id: Any) -> HttpResponse:
 
 def _action(request: HttpRequest, post_id: Any, action: str) -> HttpResponse:
     workspace = request.workspace  # type: ignore[attr-defined]
+    notice, failed = "", False
     try:
         if action == "retry":
             publishing.post_publish_retry(workspace=workspace, post_id=post_id, actor=request.user)
-            messages.success(request, "The post will be published again in a few seconds.")
+            notice = "The post will be published again in a few seconds."
         elif action == "cancel":
             publishing.post_publish_cancel(workspace=workspace, post_id=post_id, actor=request.user)
-            messages.success(request, "The post was cancelled; nothing was sent to TikTok.")
+            notice = "Publishing was cancelled; nothing was sent to TikTok."
         else:
             outcome = request.POST.get("outcome", "")
             publishing.post_publish_resolve(
                 workspace=workspace, post_id=post_id, actor=request.user, outcome=outcome
             )
-            messages.success(
-                request,
+            notice = (
                 "Marked as published."
                 if outcome == "published"
-                else "The post will be published again in a few seconds.",
+                else "The post will be published again in a few seconds."
             )
     except NotFound as exc:
         raise Http404(exc.message) from exc
     except AppError as exc:
-        messages.error(request, exc.message)
+        notice, failed = exc.message, True
     if request.headers.get("HX-Request"):
-        return render(
-            request, "calendar_app/publishing_timeline.html", _timeline_context(request, post_id)
-        )
+        # Included in other pages (the post detail): answer with the refreshed timeline only.
+        context = _timeline_context(request, post_id)
+        context.update(notice=notice, notice_error=failed)
+        return render(request, "calendar_app/publishing_timeline.html", context)
+    (messages.error if failed else messages.success)(request, notice)
     return redirect("publishing:post_publishing", workspace_id=workspace.id, post_id=post_id)
 
 

@@ -195,3 +195,20 @@ def test_api_cancel_then_nothing_reaches_tiktok(
     assert response.status_code == 200 and response.json()["post"]["status"] == "cancelled"
     assert publishing.posts_dispatch_due() == []
     assert pub_sim.state.counters.requests_to(INIT) == 0
+
+
+def test_htmx_action_answers_with_the_timeline_and_an_inline_notice(
+    workspace: Workspace, editor: Any, client_for: Any
+) -> None:
+    from django.utils import timezone
+
+    client = client_for(editor)
+    post = _failed_post(workspace, init_started_at=timezone.now())
+    response = client.post(_url("post_retry", post), HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert response.status_code == 200 and 'data-testid="publishing-timeline"' in html
+    assert "pub-notice-error" in html and "could post it twice" in html
+
+    post = make_post(_account(workspace), status=PostStatus.SCHEDULED)
+    html = client.post(_url("post_cancel", post), HTTP_HX_REQUEST="true").content.decode()
+    assert "nothing was sent to TikTok" in html and 'data-status="cancelled"' in html
