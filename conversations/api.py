@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -73,6 +74,44 @@ class BulkSerializer(serializers.Serializer[Any]):
     action = serializers.ChoiceField(choices=services.BULK_ACTIONS)
 
 
+class CommentPageSerializer(serializers.Serializer[Any]):
+    results = CommentSerializer(many=True)
+    next_cursor = serializers.CharField(allow_null=True)
+
+
+def _flag_serializer(name: str) -> type[serializers.Serializer[Any]]:
+    field = serializers.BooleanField(default=True)
+    return type(f"{name.title()}FlagSerializer", (serializers.Serializer,), {name: field})
+
+
+HiddenSerializer = _flag_serializer("hidden")
+LikedSerializer = _flag_serializer("liked")
+HandledSerializer = _flag_serializer("handled")
+ReadSerializer = _flag_serializer("read")
+
+
+class BulkFailureSerializer(serializers.Serializer[Any]):
+    id = serializers.UUIDField()
+    message = serializers.CharField()
+
+
+class BulkResultSerializer(serializers.Serializer[Any]):
+    done = serializers.IntegerField()
+    failures = BulkFailureSerializer(many=True)
+
+
+LIST_PARAMETERS = [
+    OpenApiParameter("status", str, enum=list(selectors.STATUS_FILTERS)),
+    OpenApiParameter("q", str, description="Search in text and author names"),
+    OpenApiParameter("account", str, description="TikTok account id"),
+    OpenApiParameter("video", str, description="Video id"),
+    OpenApiParameter("author", str, description="Author key (TikTok unique_identifier)"),
+    OpenApiParameter("cursor", str, description="next_cursor of the previous page"),
+    OpenApiParameter("page_size", int),
+    OpenApiParameter("include_own", bool, description="Include the account's own replies"),
+]
+
+
 def _flag(request: Request, name: str) -> bool:
     value = request.data.get(name, True) if hasattr(request.data, "get") else True
     if isinstance(value, bool):
@@ -87,6 +126,9 @@ def _flag(request: Request, name: str) -> bool:
 class CommentListApi(WorkspaceAPIView):
     """Newest first, keyset-paginated: pass `next_cursor` back as `cursor`."""
 
+    @extend_schema(
+        operation_id="comments_list", parameters=LIST_PARAMETERS, responses=CommentPageSerializer
+    )
     def get(self, request: Request, workspace_id: Any) -> Response:
         filters = selectors.InboxFilters.parse(request.query_params)
         try:
@@ -125,15 +167,20 @@ class _CommentApi(WorkspaceAPIView):
 
 
 class CommentDetailApi(_CommentApi):
+    @extend_schema(operation_id="comments_retrieve", responses=CommentSerializer)
     def get(self, request: Request, workspace_id: Any, comment_id: Any) -> Response:
         return Response(CommentSerializer(self.comment(comment_id)).data)
 
+    @extend_schema(operation_id="comments_destroy", responses={204: None})
     def delete(self, request: Request, workspace_id: Any, comment_id: Any) -> Response:
         services.comment_delete(comment=self.comment(comment_id))
         return Response(status=204)
 
 
 class CommentReplyApi(_CommentApi):
+    @extend_schema(
+        operation_id="comments_reply", request=ReplySerializer, responses={201: CommentSerializer}
+    )
     def post(self, request: Request, workspace_id: Any, comment_id: Any) -> Response:
         comment = self.comment(comment_id)
         body = ReplySerializer(data=request.data)
@@ -147,6 +194,9 @@ class CommentReplyApi(_CommentApi):
 
 
 class CommentHideApi(_CommentApi):
+    @extend_schema(
+        operation_id="comments_hide", request=HiddenSerializer, responses=CommentSerializer
+    )
     def post(self, request: Request, workspace_id: Any, comment_id: Any) -> Response:
         comment = self.comment(comment_id)
         services.comment_set_hidden(
@@ -158,6 +208,9 @@ class CommentHideApi(_CommentApi):
 
 
 class CommentLikeApi(_CommentApi):
+    @extend_schema(
+        operation_id="comments_like", request=LikedSerializer, responses=CommentSerializer
+    )
     def post(self, request: Request, workspace_id: Any, comment_id: Any) -> Response:
         comment = self.comment(comment_id)
         services.comment_set_liked(comment=comment, liked=_flag(request, "liked"))
@@ -165,6 +218,9 @@ class CommentLikeApi(_CommentApi):
 
 
 class CommentHandledApi(_CommentApi):
+    @extend_schema(
+        operation_id="comments_handled", request=HandledSerializer, responses=CommentSerializer
+    )
     def post(self, request: Request, workspace_id: Any, comment_id: Any) -> Response:
         comment = self.comment(comment_id)
         services.comments_mark_handled(
@@ -177,6 +233,9 @@ class CommentHandledApi(_CommentApi):
 
 
 class CommentReadApi(_CommentApi):
+    @extend_schema(
+        operation_id="comments_read", request=ReadSerializer, responses=CommentSerializer
+    )
     def post(self, request: Request, workspace_id: Any, comment_id: Any) -> Response:
         comment = self.comment(comment_id)
         services.comments_mark_read(
@@ -186,6 +245,9 @@ class CommentReadApi(_CommentApi):
 
 
 class CommentBulkApi(WorkspaceAPIView):
+    @extend_schema(
+        operation_id="comments_bulk", request=BulkSerializer, responses=BulkResultSerializer
+    )
     def post(self, request: Request, workspace_id: Any) -> Response:
         body = BulkSerializer(data=request.data)
         body.is_valid(raise_exception=True)
