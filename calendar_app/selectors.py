@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Window
+from django.db.models.functions import RowNumber, TruncDate
 
 from accounts.models import TikTokAccount, Workspace
 from calendar_app.models import MediaAsset, Post, PostStatus
@@ -116,6 +117,7 @@ class CalendarDay:
     is_past: bool
     posts: list[Post] = field(default_factory=list)
     slots: list[list[Post]] = field(default_factory=list)
+    count: int | None = None  # all posts that day, when `posts` holds only the first few
 
     @property
     def shown(self) -> list[Post]:
@@ -123,7 +125,8 @@ class CalendarDay:
 
     @property
     def hidden_count(self) -> int:
-        return max(0, len(self.posts) - MAX_POSTS_SHOWN_PER_DAY)
+        total = len(self.posts) if self.count is None else self.count
+        return max(0, total - len(self.shown))
 
 
 @dataclass
@@ -190,17 +193,31 @@ def calendar_page(
         next_date=next_date,
     )
     start_utc, end_utc = _utc_bounds(workspace, start, end)
-    posts = list(
-        post_list(
-            workspace=workspace,
-            account_id=account_id,
-            status=status,
-            start=start_utc,
-            end=end_utc,
-        )
-    )
-    page.total = len(posts)
     tz = workspace.tz
+    in_range = post_list(
+        workspace=workspace, account_id=account_id, status=status, start=start_utc, end=end_utc
+    )
+    day_counts: dict[date, int] | None = None
+    if view == "month":
+        # A month cell shows a few posts and "+N more": rank posts per local day in SQL so a
+        # busy workspace (thousands of posts) loads at most 6 per day, in one query.
+        local_day = TruncDate("scheduled_at", tzinfo=tz)
+        day_counts = dict(
+            in_range.order_by()
+            .annotate(day=local_day)
+            .values("day")
+            .annotate(n=Count("id"))
+            .values_list("day", "n")
+        )
+        in_range = in_range.annotate(
+            day_rank=Window(
+                RowNumber(),
+                partition_by=[local_day],
+                order_by=[F("scheduled_at").asc(), F("created_at").asc()],
+            )
+        ).filter(day_rank__lte=MAX_POSTS_SHOWN_PER_DAY)
+    posts = list(in_range)
+    page.total = sum(day_counts.values()) if day_counts is not None else len(posts)
     by_day: dict[date, list[Post]] = defaultdict(list)
     for post in posts:
         assert post.scheduled_at is not None
@@ -218,6 +235,7 @@ def calendar_page(
                 is_today=cursor == today,
                 is_past=cursor < today,
                 posts=by_day.get(cursor, []),
+                count=day_counts.get(cursor, 0) if day_counts is not None else None,
             )
         )
         cursor += timedelta(days=1)
