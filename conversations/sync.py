@@ -27,7 +27,7 @@ from accounts.tiktok import get_tiktok_client, tiktok_account_call
 from conversations.models import PENDING_ID_PREFIX, Comment, CommentSyncState
 from tiktok_client import schemas
 from tiktok_client.client import TikTokClient
-from tiktok_client.errors import TikTokRateLimited
+from tiktok_client.errors import TikTokError, TikTokInvalidRequest, TikTokRateLimited
 from tiktok_client.ratelimit import InMemoryRateLimiter, RateLimiter, RedisRateLimiter
 
 logger = logging.getLogger(__name__)
@@ -445,6 +445,22 @@ def _save_progress(
     state.save(update_fields=["pass_cursor", "pass_is_full", "pass_watermark", "pass_newest_at"])
 
 
+def _video_failed(
+    *, account: TikTokAccount, video: TikTokVideo, error: TikTokError, now: dt.datetime
+) -> None:
+    logger.warning("comment sync of video %s refused by TikTok: %s", video.pk, error)
+    CommentSyncState.objects.for_workspace(account.workspace_id).filter(video=video).update(
+        last_error=(error.message or error.code)[:500],
+        pass_cursor=None,
+        pass_watermark=None,
+        pass_newest_at=None,
+        pass_is_full=False,
+    )
+    TikTokVideo.objects.for_workspace(account.workspace_id).filter(pk=video.pk).update(
+        comments_synced_at=now
+    )
+
+
 def comment_sync_account(
     *,
     account: TikTokAccount,
@@ -462,11 +478,16 @@ def comment_sync_account(
         return stats
     try:
         for video in videos_due(account=account, now=now):
-            stats.add(
-                comment_sync_video(
-                    account=account, video=video, client=client, budget=budget, now=now
+            try:
+                stats.add(
+                    comment_sync_video(
+                        account=account, video=video, client=client, budget=budget, now=now
+                    )
                 )
-            )
+            except TikTokInvalidRequest as exc:
+                # One video TikTok refuses (deleted, made private) must not stall the others;
+                # it is tried again at its normal cadence.
+                _video_failed(account=account, video=video, error=exc, now=now)
     finally:
         stats.calls = budget.calls
         logger.info(

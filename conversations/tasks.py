@@ -13,7 +13,7 @@ from accounts.models import AccountStatus, AccountType, TikTokAccount, Workspace
 from accounts.tiktok import AccountNeedsReconnect
 from conversations.sync import COMMENT_READ_SCOPE, comment_sync_account
 from later.tenancy import workspace_task
-from tiktok_client.errors import TikTokRateLimited, TikTokUnavailable
+from tiktok_client.errors import TikTokError, TikTokRateLimited, TikTokUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +48,13 @@ def _refresh_videos(account: TikTokAccount) -> None:
     except ImportError:  # pragma: no cover - the analytics side ships it
         return
     if cache.add(f"comment-sync:videos:{account.pk}", 1, timeout=VIDEO_REFRESH_SECONDS):
-        tiktok_videos_sync(account=account)
+        try:
+            tiktok_videos_sync(account=account)
+        except TikTokRateLimited:
+            raise
+        except TikTokError as exc:
+            # Comments of the videos we already know can still be synced.
+            logger.warning("video refresh for comment sync of %s failed: %s", account.pk, exc)
 
 
 @workspace_task
@@ -74,9 +80,15 @@ def sync_account_comments(self: Any, *, workspace_id: str, account_id: str) -> A
     except TikTokRateLimited as exc:
         countdown = exc.retry_after + random.uniform(0, 5)
         logger.info("comment sync of %s rate limited; retry in %.0fs", account_id, countdown)
+        cache.delete(lock)
         raise self.retry(exc=exc, countdown=countdown) from exc
     except TikTokUnavailable as exc:
         countdown = min(2**self.request.retries * 15, 600) + random.uniform(0, 5)
+        cache.delete(lock)
         raise self.retry(exc=exc, countdown=countdown) from exc
+    except TikTokError as exc:
+        # Not retryable (scope withdrawn, request refused): the next beat tries again.
+        logger.warning("comment sync of %s refused by TikTok: %s", account_id, exc)
+        return None
     finally:
         cache.delete(lock)

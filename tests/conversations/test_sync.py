@@ -195,3 +195,20 @@ def test_sync_skips_accounts_without_comment_scope(
     stats = _sync(business_account)
     assert stats.videos == 0
     assert csim.calls(LIST_PATH) == 0
+
+
+def test_a_video_tiktok_refuses_does_not_stall_the_others(
+    csim: CommentSim, business_account: TikTokAccount, videos: list[TikTokVideo]
+) -> None:
+    gone = TikTokVideo.objects.create(
+        workspace=business_account.workspace,
+        account=business_account,
+        video_id="7399999999999999999",
+        posted_at=timezone.now(),  # newest: synced first
+    )
+    stats = _sync(business_account)
+    assert stats.created == sum(csim.visible_comments(v.video_id) for v in videos)
+    state = CommentSyncState.objects.for_workspace(business_account.workspace).get(video=gone)
+    assert "does not belong" in state.last_error
+    gone.refresh_from_db()
+    assert gone.comments_synced_at is not None
