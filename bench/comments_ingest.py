@@ -276,6 +276,9 @@ def run(began: float) -> None:
         qs = selectors.inbox_queryset(workspace=workspace, filters=filters_all)
         assert len(list(qs[offset_rows : offset_rows + page_size])) == page_size
 
+    def search_page() -> None:
+        selectors.inbox_page(workspace=workspace, filters=selectors.InboxFilters(search="fan4999"))
+
     timings = {
         "page 1": _time(lambda: page(filters_all, None), QUERY_REPS),
         "page 1,000 (keyset)": _time(lambda: page(filters_all, deep_1000), QUERY_REPS),
@@ -287,6 +290,7 @@ def run(began: float) -> None:
         "filter chip counts (capped)": _time(
             lambda: selectors.inbox_counts(workspace=workspace), QUERY_REPS
         ),
+        "search 'fan4999' (substring, no index)": _time(search_page, max(5, QUERY_REPS // 4)),
         "page 1,000 with OFFSET (contrast)": _time(offset_page, max(5, QUERY_REPS // 4)),
     }
     print(f"\ninbox page query at {TOTAL_COMMENTS:,} comments ({page_size} per page), ms:")

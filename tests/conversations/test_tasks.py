@@ -68,3 +68,27 @@ def test_account_task_is_a_no_op_for_a_deleted_account(workspace: Workspace) -> 
         }
     )
     assert result.result is None
+
+
+def test_account_task_survives_a_refused_video_refresh(
+    csim: CommentSim, workspace: Workspace
+) -> None:
+    import datetime as dt
+
+    from tests.conversations.conftest import connect_business_account
+
+    # Without video.insights TikTok refuses the video list; known videos still sync.
+    account = connect_business_account(
+        csim, workspace, scopes=("user.info.basic", "comment.list", "comment.list.manage")
+    )
+    sim_video = next(v for v in csim.state.videos.values() if v.open_id == account.open_id)
+    TikTokVideo.objects.create(
+        workspace=workspace,
+        account=account,
+        video_id=sim_video.id,
+        posted_at=dt.datetime.fromtimestamp(sim_video.create_time, tz=dt.UTC),
+    )
+    tasks.sync_account_comments.apply(
+        kwargs={"workspace_id": str(workspace.pk), "account_id": str(account.pk)}
+    )
+    assert Comment.objects.for_workspace(workspace).count() == csim.visible_comments(sim_video.id)
