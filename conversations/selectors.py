@@ -8,6 +8,7 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Prefetch, Q
 
@@ -99,6 +100,16 @@ def comment_get(*, workspace: Workspace, pk: uuid.UUID | str) -> Comment:
         return comments_base(workspace=workspace).get(pk=pk)
     except (Comment.DoesNotExist, ValueError) as exc:
         raise NotFound("This comment does not exist in this workspace.") from exc
+
+
+def pending_reply(*, comment: Comment, user: Any) -> Comment | None:
+    """The newest reply this user sent in the comment's thread that TikTok has not confirmed."""
+    return (
+        Comment.objects.for_workspace(comment.workspace_id)
+        .filter(parent_id=comment.parent_id or comment.pk, is_pending=True, sent_by=user)
+        .order_by("-created_at")
+        .first()
+    )
 
 
 def comments_by_ids(*, workspace: Workspace, ids: Sequence[uuid.UUID]) -> list[Comment]:

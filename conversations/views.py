@@ -211,6 +211,10 @@ def comment_reply(request: HttpRequest, comment_id: uuid.UUID) -> HttpResponse:
     try:
         reply = services.comment_reply(comment=comment, text=text, user=request.user)  # type: ignore[arg-type]
     except AppError as exc:
+        if exc.code == "tiktok_unconfirmed" and _is_htmx(request):
+            # TikTok may have posted it: show the reply as pending, not a draft to resend.
+            pending = selectors.pending_reply(comment=comment, user=request.user)
+            return _render_item(request, comment, error=exc.message, sent_reply=pending)
         if _is_htmx(request):
             # htmx swaps 2xx only; the fragment carries the error and keeps the draft.
             return _render_item(request, comment, error=exc.message, draft=text)

@@ -334,3 +334,27 @@ def test_filter_chip_counts_are_capped(
     assert selectors.inbox_counts(workspace=workspace) == {"unread": "4", "open": "4"}
     monkeypatch.setattr(selectors, "COUNT_CAP", 3)
     assert selectors.inbox_counts(workspace=workspace) == {"unread": "2+", "open": "2+"}
+
+
+def test_reply_tiktok_did_not_confirm_is_shown_pending(
+    csim: CommentSim,
+    workspace: Workspace,
+    synced_account: TikTokAccount,
+    editor: User,
+    client_for: Callable[[User], Client],
+) -> None:
+    from tests.conversations.conftest import REPLY_CREATE_PATH
+
+    comment = _first_fan_comment(workspace)
+    csim.fault(REPLY_CREATE_PATH, "drop_after_accept")
+    body = (
+        client_for(editor)
+        .post(
+            reverse("conversations:reply", args=[workspace.pk, comment.pk]),
+            {"text": "Are you there?"},
+            HTTP_HX_REQUEST="true",
+        )
+        .content.decode()
+    )
+    assert "did not confirm the reply in time" in body
+    assert 'data-testid="sent-reply"' in body and "Pending" in body and "Are you there?" in body
