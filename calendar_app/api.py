@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -252,7 +253,28 @@ class PostListApi(WorkspaceAPIView):
         return Response(PostSerializer(posts, many=True).data, status=status.HTTP_201_CREATED)
 
 
-class PostDetailApi(WorkspaceAPIView):
+class _ScopedObjectMixin(WorkspaceAPIView):
+    """Looks the URL's object up right after the workspace, before method dispatch, so a
+    foreign id is 404 whatever the method."""
+
+    object_kwarg: str = ""
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        getters: dict[str, Callable[..., Any]] = {
+            "post_id": selectors.post_get,
+            "media_id": selectors.media_get,
+            "account_id": selectors.account_get,
+        }
+        getter = getters[self.object_kwarg]
+        self.scoped_object = getter(
+            workspace=self.workspace, **{self.object_kwarg: kwargs[self.object_kwarg]}
+        )
+
+
+class PostDetailApi(_ScopedObjectMixin):
+    object_kwarg = "post_id"
+
     def _get(self, post_id: Any) -> Post:
         return selectors.post_get(workspace=self.workspace, post_id=post_id)
 
@@ -295,7 +317,9 @@ class PostDetailApi(WorkspaceAPIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class PostRescheduleApi(WorkspaceAPIView):
+class PostRescheduleApi(_ScopedObjectMixin):
+    object_kwarg = "post_id"
+
     @extend_schema(
         operation_id="posts_reschedule", request=RescheduleSerializer, responses=PostSerializer
     )
@@ -348,7 +372,9 @@ class MediaListApi(WorkspaceAPIView):
         return Response(MediaSerializer(asset).data, status=status.HTTP_201_CREATED)
 
 
-class MediaDetailApi(WorkspaceAPIView):
+class MediaDetailApi(_ScopedObjectMixin):
+    object_kwarg = "media_id"
+
     @extend_schema(operation_id="media_retrieve", responses=MediaSerializer)
     def get(self, request: Request, workspace_id: Any, media_id: Any) -> Response:
         asset = selectors.media_get(workspace=self.workspace, media_id=media_id)
@@ -361,7 +387,8 @@ class MediaDetailApi(WorkspaceAPIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class CreatorInfoApi(WorkspaceAPIView):
+class CreatorInfoApi(_ScopedObjectMixin):
+    object_kwarg = "account_id"
     # Fetching creator_info is part of composing a post, so it needs the editor role.
     read_role = "editor"
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
+from collections.abc import Callable
 from datetime import date, datetime, time
 from typing import Any
 
@@ -27,6 +29,24 @@ from later.tenancy import workspace_view
 from tiktok_client.schemas import CreatorInfo
 
 
+def _scoped(kwarg: str, getter: Callable[..., Any]) -> Callable[[Any], Any]:
+    """Resolve `kwarg` to the workspace's object (404 otherwise) before anything else runs,
+    so a foreign id answers 404 whatever the HTTP method."""
+
+    def decorator(view: Any) -> Any:
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, **kwargs: Any) -> Any:
+            try:
+                obj = getter(workspace=_ws(request), **{kwarg: kwargs.pop(kwarg)})
+            except NotFound as exc:
+                raise Http404(exc.message) from exc
+            return view(request, obj, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
 def _wants_json(request: HttpRequest) -> bool:
     return (
         "application/json" in request.headers.get("Accept", "")
@@ -48,8 +68,8 @@ def _parse_date(value: str | None, default: date) -> date:
 # --- calendar ---------------------------------------------------------------------------------
 
 
-@require_GET
 @workspace_view(min_role="viewer")
+@require_GET
 def calendar(request: HttpRequest) -> HttpResponse:
     workspace = _ws(request)
     today = timezone.localtime(timezone.now(), workspace.tz).date()
@@ -89,15 +109,12 @@ def calendar(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_POST
 @workspace_view(min_role="editor")
-def post_reschedule(request: HttpRequest, post_id: uuid.UUID) -> JsonResponse:
+@_scoped("post_id", selectors.post_get)
+@require_POST
+def post_reschedule(request: HttpRequest, post: Post) -> JsonResponse:
     """Drop target of the calendar's drag and drop. Answers JSON, never a redirect."""
     workspace = _ws(request)
-    try:
-        post = selectors.post_get(workspace=workspace, post_id=post_id)
-    except NotFound as exc:
-        return JsonResponse(exc.as_dict(), status=404)
     try:
         target_date = date.fromisoformat(request.POST.get("date", ""))
         raw_time = request.POST.get("time", "")
@@ -138,8 +155,8 @@ def _post_json(post: Post, workspace: Any) -> dict[str, Any]:
 # --- media library ----------------------------------------------------------------------------
 
 
-@require_http_methods(["GET", "POST"])
 @workspace_view(min_role="viewer")
+@require_http_methods(["GET", "POST"])
 def media(request: HttpRequest) -> HttpResponse:
     workspace = _ws(request)
     form = MediaUploadForm()
@@ -211,35 +228,26 @@ def _serve(asset: MediaAsset, field: str) -> FileResponse:
     return response
 
 
-@require_GET
 @workspace_view(min_role="viewer")
-def media_file(request: HttpRequest, media_id: uuid.UUID) -> FileResponse:
+@_scoped("media_id", selectors.media_get)
+@require_GET
+def media_file(request: HttpRequest, asset: MediaAsset) -> FileResponse:
     """Media is tenant data: served only to members, through the storage API (disk or S3)."""
-    try:
-        asset = selectors.media_get(workspace=_ws(request), media_id=media_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
     return _serve(asset, "file")
 
 
-@require_GET
 @workspace_view(min_role="viewer")
-def media_thumbnail(request: HttpRequest, media_id: uuid.UUID) -> FileResponse:
-    try:
-        asset = selectors.media_get(workspace=_ws(request), media_id=media_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
+@_scoped("media_id", selectors.media_get)
+@require_GET
+def media_thumbnail(request: HttpRequest, asset: MediaAsset) -> FileResponse:
     return _serve(asset, "thumbnail")
 
 
-@require_POST
 @workspace_view(min_role="editor")
-def media_delete(request: HttpRequest, media_id: uuid.UUID) -> HttpResponse:
+@_scoped("media_id", selectors.media_get)
+@require_POST
+def media_delete(request: HttpRequest, asset: MediaAsset) -> HttpResponse:
     workspace = _ws(request)
-    try:
-        asset = selectors.media_get(workspace=workspace, media_id=media_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
     try:
         services.media_delete(workspace=workspace, media=asset)
     except AppError as exc:
@@ -342,15 +350,12 @@ def _panel_context(
     }
 
 
-@require_GET
 @workspace_view(min_role="editor")
-def creator_panel(request: HttpRequest, account_id: uuid.UUID) -> HttpResponse:
+@_scoped("account_id", selectors.account_get)
+@require_GET
+def creator_panel(request: HttpRequest, account: TikTokAccount) -> HttpResponse:
     """The per-account block of the composer, with creator_info fetched live (fact sheet 2.10)."""
     workspace = _ws(request)
-    try:
-        account = selectors.account_get(workspace=workspace, account_id=account_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
     return render(
         request,
         "calendar_app/_creator_panel.html",
@@ -441,8 +446,8 @@ def _content_from(form: ComposerForm) -> services.PostContent:
     )
 
 
-@require_http_methods(["GET", "POST"])
 @workspace_view(min_role="editor")
+@require_http_methods(["GET", "POST"])
 def post_create(request: HttpRequest) -> HttpResponse:
     workspace = _ws(request)
     media_qs = selectors.media_list(workspace=workspace)
@@ -504,14 +509,11 @@ def _uuid_or_none(value: str) -> uuid.UUID | None:
         return None
 
 
-@require_http_methods(["GET", "POST"])
 @workspace_view(min_role="editor")
-def post_edit(request: HttpRequest, post_id: uuid.UUID) -> HttpResponse:
+@_scoped("post_id", selectors.post_get)
+@require_http_methods(["GET", "POST"])
+def post_edit(request: HttpRequest, post: Post) -> HttpResponse:
     workspace = _ws(request)
-    try:
-        post = selectors.post_get(workspace=workspace, post_id=post_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
     if post.status not in services.EDITABLE_STATUSES:
         messages.error(
             request, f"This post is {post.get_status_display().lower()} and can't be edited."
@@ -585,14 +587,11 @@ def _has_publishing_timeline() -> bool:
     return True
 
 
-@require_GET
 @workspace_view(min_role="viewer")
-def post_detail(request: HttpRequest, post_id: uuid.UUID) -> HttpResponse:
+@_scoped("post_id", selectors.post_get)
+@require_GET
+def post_detail(request: HttpRequest, post: Post) -> HttpResponse:
     workspace = _ws(request)
-    try:
-        post = selectors.post_get(workspace=workspace, post_id=post_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
     siblings = [
         p
         for p in selectors.post_group(workspace=workspace, group_id=post.group_id)
@@ -614,14 +613,11 @@ def post_detail(request: HttpRequest, post_id: uuid.UUID) -> HttpResponse:
     )
 
 
-@require_POST
 @workspace_view(min_role="editor")
-def post_delete(request: HttpRequest, post_id: uuid.UUID) -> HttpResponse:
+@_scoped("post_id", selectors.post_get)
+@require_POST
+def post_delete(request: HttpRequest, post: Post) -> HttpResponse:
     workspace = _ws(request)
-    try:
-        post = selectors.post_get(workspace=workspace, post_id=post_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
     try:
         services.post_delete(workspace=workspace, post=post)
     except AppError as exc:
