@@ -308,3 +308,72 @@ def test_busy_day_shows_six_and_a_count(workspace, owner, client_for):
     html = client_for(owner).get(cal_url(workspace, view="month", date=day)).content.decode()
     shown = [p for p in posts if f'data-post-id="{p.id}"' in html]
     assert shown == posts[:6] and "+2 more" in html
+
+
+def test_media_dropped_on_a_day_prefills_the_composer(workspace, editor, client_for):
+    media = MediaAssetFactory(workspace=workspace)
+    url = reverse("calendar_app:post_create", args=[workspace.id])
+    html = client_for(editor).get(url, {"media": str(media.id), "date": "2030-05-01"}).content
+    page = html.decode()
+    import re
+
+    radio = re.search(rf'<input[^>]*value="{media.id}"[^>]*>', page).group(0)
+    assert "checked" in radio
+    assert 'value="2030-05-01"' in page and 'value="12:00"' in page
+
+
+def _compose(client, workspace, account, media, **extra):
+    data = {
+        "accounts": [str(account.id)],
+        "media_id": str(media.id),
+        "caption": "c",
+        "post_mode": "direct",
+        "scheduled_tz": "America/New_York",
+        "action": "schedule",
+        f"privacy_level__{account.id}": "PUBLIC_TO_EVERYONE",
+    }
+    data.update(extra)
+    return client.post(reverse("calendar_app:post_create", args=[workspace.id]), data)
+
+
+def test_composer_asks_which_occurrence_of_a_repeated_time(
+    workspace, editor, client_for, tiktok_sim
+):
+    account = tiktok_sim.connect(workspace, "sim-ava-public")
+    media = MediaAssetFactory(workspace=workspace)
+    client = client_for(editor)
+    first = _compose(
+        client, workspace, account, media, scheduled_date="2030-11-03", scheduled_time="01:30"
+    )
+    html = first.content.decode()
+    assert first.status_code == 400 and "happens twice on 2030-11-03" in html
+    assert 'data-testid="fold-0"' in html and 'data-testid="fold-1"' in html
+    second = _compose(
+        client,
+        workspace,
+        account,
+        media,
+        scheduled_date="2030-11-03",
+        scheduled_time="01:30",
+        fold="1",
+    )
+    assert second.status_code == 302
+    post = Post.objects.for_workspace(workspace).get()
+    assert post.scheduled_at == datetime(2030, 11, 3, 6, 30, tzinfo=UTC)  # EST, second pass
+    assert post.scheduled_local == "2030-11-03T01:30"
+
+
+def test_composer_confirms_cap_warnings(workspace, editor, client_for, tiktok_sim):
+    account = tiktok_sim.connect(workspace, "sim-ava-public")
+    media = MediaAssetFactory(workspace=workspace)
+    when = datetime(2030, 6, 1, 14, 0, tzinfo=UTC)
+    for i in range(15):
+        make_post(workspace, account, when - timedelta(hours=i))
+    client = client_for(editor)
+    kwargs = {"scheduled_date": "2030-06-01", "scheduled_time": "10:30"}
+    first = _compose(client, workspace, account, media, **kwargs)
+    assert first.status_code == 400 and 'data-testid="acknowledge"' in first.content.decode()
+    assert Post.objects.for_workspace(workspace).count() == 15
+    second = _compose(client, workspace, account, media, acknowledge_warnings="on", **kwargs)
+    assert second.status_code == 302
+    assert Post.objects.for_workspace(workspace).count() == 16
