@@ -15,6 +15,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import IO, Any
 
+from django.conf import settings
 from django.core.files.base import ContentFile, File
 from django.db import transaction
 from django.db.models import Q
@@ -23,7 +24,7 @@ from django.utils import timezone
 from accounts.models import TikTokAccount, User, Workspace
 from calendar_app.captions import clean_caption
 from calendar_app.creators import creator_info_fetch
-from calendar_app.media import MediaInfo, inspect_file, make_thumbnail
+from calendar_app.media import MediaInfo, MediaRejected, inspect_file, make_thumbnail
 from calendar_app.models import MediaAsset, MediaKind, Post, PostMode, PostStatus, PrivacyLevel
 from calendar_app.timezones import (
     ResolvedTime,
@@ -71,6 +72,15 @@ def media_upload(
     *, workspace: Workspace, user: User | None, upload: IO[bytes] | File, original_name: str
 ) -> MediaAsset:
     """Inspect an upload by content, then store it (and a thumbnail) through default storage."""
+    declared = getattr(upload, "size", None)
+    ceiling = max(settings.MEDIA_MAX_VIDEO_BYTES, settings.MEDIA_MAX_IMAGE_BYTES)
+    if declared is not None and declared > ceiling:
+        # Refuse before copying a huge body to disk; the exact per-type limit is checked below.
+        raise MediaRejected(
+            f"This file is {declared / (1024 * 1024):.1f} MB; the limit is "
+            f"{ceiling / (1024 * 1024):.1f} MB.",
+            code="media_too_large",
+        )
     digest = hashlib.sha256()
     with tempfile.NamedTemporaryFile(prefix="later-upload-", suffix=".bin") as tmp:
         chunks = (

@@ -151,3 +151,12 @@ def test_delete_removes_blob_but_not_media_in_use(workspace, make_media):
     Post.objects.for_workspace(workspace).delete()
     services.media_delete(workspace=workspace, media=asset)
     assert not default_storage.exists(name)
+
+
+@pytest.mark.django_db
+def test_declared_size_is_refused_before_copying(workspace, settings):
+    settings.MEDIA_MAX_VIDEO_BYTES = settings.MEDIA_MAX_IMAGE_BYTES = 10
+    big = SimpleUploadedFile("big.mp4", b"\x00" * 11)
+    with pytest.raises(MediaRejected) as exc:
+        services.media_upload(workspace=workspace, user=None, upload=big, original_name="big.mp4")
+    assert exc.value.code == "media_too_large"

@@ -377,3 +377,21 @@ def test_composer_confirms_cap_warnings(workspace, editor, client_for, tiktok_si
     second = _compose(client, workspace, account, media, acknowledge_warnings="on", **kwargs)
     assert second.status_code == 302
     assert Post.objects.for_workspace(workspace).count() == 16
+
+
+def test_unscheduled_draft_can_be_dropped_on_a_day(workspace, editor, client_for):
+    account = TikTokAccountFactory(workspace=workspace)
+    draft = PostFactory(
+        workspace=workspace,
+        account=account,
+        status=PostStatus.DRAFT,
+        scheduled_at=None,
+        privacy_level="",
+    )
+    client = client_for(editor)
+    assert f'data-post-id="{draft.id}"' in client.get(cal_url(workspace)).content.decode()
+    day = future_day(2).astimezone(workspace.tz).date()
+    url = reverse("calendar_app:post_reschedule", args=[workspace.id, draft.id])
+    assert client.post(url, {"date": day.isoformat()}).status_code == 200
+    draft.refresh_from_db()
+    assert draft.status == PostStatus.DRAFT and draft.scheduled_local == f"{day}T12:00"
