@@ -537,10 +537,27 @@ def post_update(
         now=now,
         exclude_post_ids=[locked.pk],
     )
+    if locked.status == PostStatus.FAILED and values["status"] == PostStatus.SCHEDULED:
+        _revive_failed(locked)
+    elif locked.status == PostStatus.FAILED:
+        values["status"] = PostStatus.FAILED  # editing a failed post doesn't reschedule it
     for name, value in values.items():
         setattr(locked, name, value)
     locked.save()
     return locked
+
+
+def _revive_failed(post: Post) -> list[str]:
+    """Clear a failed post's pipeline state before it is scheduled again, unless TikTok may
+    already hold it (then a second publish could post it twice)."""
+    from calendar_app.publishing import _reset_pipeline, post_can_retry
+
+    if not post_can_retry(post):
+        raise NotEditable(
+            "TikTok may already have received this post, so scheduling it again could post it "
+            "twice. Check the publishing timeline and resolve it there first."
+        )
+    return _reset_pipeline(post)
 
 
 def post_content_of(post: Post) -> tuple[PostContent, PostTarget]:
@@ -621,10 +638,19 @@ def post_reschedule(
     locked.scheduled_at = resolved.utc
     locked.scheduled_local = resolved.local_iso
     locked.scheduled_tz = resolved.tz_name
+    revived: list[str] = []
     if locked.status == PostStatus.FAILED:
+        revived = _revive_failed(locked)
         locked.status = PostStatus.SCHEDULED
     locked.save(
-        update_fields=["scheduled_at", "scheduled_local", "scheduled_tz", "status", "updated_at"]
+        update_fields=[
+            "scheduled_at",
+            "scheduled_local",
+            "scheduled_tz",
+            "status",
+            "updated_at",
+            *revived,
+        ]
     )
     return locked
 

@@ -390,3 +390,30 @@ def test_now_default_uses_the_clock(workspace, account, video):
         creator_infos={str(account.id): creator_info()},
     )
     assert post.status == PostStatus.SCHEDULED
+
+
+def test_rescheduling_a_failed_post_clears_its_pipeline_state(workspace, scheduled):
+    Post.objects.for_workspace(workspace).filter(pk=scheduled.pk).update(
+        status=PostStatus.FAILED, attempts=3, fail_code="internal", fail_message="boom"
+    )
+    scheduled.refresh_from_db()
+    moved = services.post_move(
+        workspace=workspace, post=scheduled, target_date=date(2026, 3, 27), now=NOW
+    )
+    moved.refresh_from_db()
+    assert moved.status == PostStatus.SCHEDULED and moved.attempts == 0 and moved.fail_code == ""
+
+
+def test_failed_post_tiktok_may_have_cannot_be_rescheduled(workspace, scheduled):
+    Post.objects.for_workspace(workspace).filter(pk=scheduled.pk).update(
+        status=PostStatus.FAILED, init_started_at=NOW, publish_id="v_pub_file~v2-1.1"
+    )
+    scheduled.refresh_from_db()
+    code = error_code(
+        services.post_move,
+        workspace=workspace,
+        post=scheduled,
+        target_date=date(2026, 3, 27),
+        now=NOW,
+    )
+    assert code == "post_not_editable"
