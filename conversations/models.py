@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models.functions import Concat, Lower, Upper
 
 from accounts.models import TikTokAccount, TikTokVideo, Workspace
 from later.models import TenantModel
@@ -14,6 +14,19 @@ from later.models import TenantModel
 #: TikTok's limit for a comment or reply, in characters.
 REPLY_MAX_CHARS = 150
 PENDING_ID_PREFIX = "pending:"
+
+# What Inbox search matches, as one upper-cased string; migration 0002 indexes exactly this
+# expression with pg_trgm (Meta.indexes cannot: Django puts the opclass inside the parentheses).
+SEARCH_DOCUMENT = Upper(
+    Concat(
+        "text",
+        models.Value(" "),
+        "author_username",
+        models.Value(" "),
+        "author_display_name",
+        output_field=models.TextField(),
+    )
+)
 
 
 class Comment(TenantModel):

@@ -13,7 +13,7 @@ from typing import Any
 from django.db.models import Prefetch, Q
 
 from accounts.models import AccountType, TikTokAccount, TikTokVideo, Workspace
-from conversations.models import Comment
+from conversations.models import SEARCH_DOCUMENT, Comment
 from later.errors import NotFound, ValidationFailed
 from later.tenancy import TenantQuerySet
 
@@ -129,12 +129,10 @@ def apply_filters(qs: TenantQuerySet[Comment], filters: InboxFilters) -> TenantQ
         qs = qs.filter(video_id=filters.video_id)
     if filters.author_key:
         qs = qs.filter(author_key=filters.author_key)
-    if filters.search:
-        term = filters.search.lstrip("@") if filters.search.startswith("@") else filters.search
-        qs = qs.filter(
-            Q(text__icontains=filters.search)
-            | Q(author_username__icontains=term)
-            | Q(author_display_name__icontains=filters.search)
+    term = filters.search.lstrip("@").strip()
+    if term:
+        qs = qs.alias(search_document=SEARCH_DOCUMENT).filter(
+            search_document__contains=term.upper()
         )
     return qs
 
