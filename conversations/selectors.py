@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Prefetch, Q
+from django.db.models.lookups import Contains
 
 from accounts.models import AccountType, TikTokAccount, TikTokVideo, Workspace
 from conversations.models import SEARCH_DOCUMENT, Comment
@@ -131,9 +132,7 @@ def apply_filters(qs: TenantQuerySet[Comment], filters: InboxFilters) -> TenantQ
         qs = qs.filter(author_key=filters.author_key)
     term = filters.search.lstrip("@").strip()
     if term:
-        qs = qs.alias(search_document=SEARCH_DOCUMENT).filter(
-            search_document__contains=term.upper()
-        )
+        qs = qs.filter(Contains(SEARCH_DOCUMENT, term.upper()))
     return qs
 
 

@@ -97,6 +97,8 @@ def test_inbox_filters_search_and_account(
     assert shown(status="open") == {unread.text, by_name.text}
     assert shown(q="SHOP") == {unread.text}
     assert shown(q="@latte") == {by_name.text}
+    assert shown(q="%") == set()  # LIKE wildcards are searched for, not obeyed
+    assert shown(q="Fan") == {unread.text, handled.text, by_name.text}  # display names
     assert shown(account=str(other_video.account_id)) == {by_name.text}
     assert client.get(_inbox(workspace, status="bogus")).status_code == 200
 
