@@ -118,6 +118,7 @@
     const inbox = mode() === "inbox";
     form.querySelectorAll("[data-inbox-hidden]").forEach((el) => { el.hidden = inbox; });
     form.querySelector("[data-role=inbox-note]").hidden = !inbox;
+    form.querySelector("[data-role=inbox-caption-note]").hidden = !inbox;
 
     const on = commercial && commercial.checked && !inbox;
     form.querySelector("[data-role=disclosure]").hidden = !on;
