@@ -234,7 +234,7 @@ def run(began: float) -> None:
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE conversations_comment")
 
-    print(f"ingest, {INGEST_ROWS:,} rows each (same table, same 8 indexes):")
+    print(f"ingest, {INGEST_ROWS:,} rows each (same table, same indexes):")
     print(f"  upsert path, TikTok pages of 30   {page_rate:>10,.0f} rows/s")
     print(f"  upsert path, batches of 1,000     {bulk_rate:>10,.0f} rows/s")
     print(f"  re-run, nothing changed (0 writes){rerun_rate:>10,.0f} rows/s")

@@ -183,17 +183,22 @@ def _render_item(
     sent_reply: Comment | None = None,
     status: int = 200,
 ) -> HttpResponse:
+    next_url = request.POST.get("next", "")
+    # Re-rendered in place: keep the Post view's thread layout when the action came from there.
+    in_post = "/conversations/videos/" in next_url
     return render(
         request,
         "conversations/_comment.html",
         {
             "c": comment,
+            "in_post": in_post,
+            "compact": in_post and comment.parent_id is not None,
             "error": error,
             "draft": draft,
             "reply_open": bool(draft),
             "sent_reply": sent_reply,
             "reply_max": REPLY_MAX_CHARS,
-            "next_url": request.POST.get("next", ""),
+            "next_url": next_url,
             "membership": request.membership,  # type: ignore[attr-defined]
             "workspace": request.workspace,  # type: ignore[attr-defined]
         },

@@ -360,3 +360,20 @@ def test_reply_tiktok_did_not_confirm_is_shown_pending(
     )
     assert "did not confirm the reply in time" in body
     assert 'data-testid="sent-reply"' in body and "Pending" in body and "Are you there?" in body
+
+
+def test_action_from_the_post_view_keeps_the_thread_layout(
+    workspace: Workspace, video: TikTokVideo, editor: User, client_for: Callable[[User], Client]
+) -> None:
+    thread = make_comment(video)
+    reply = make_comment(video, parent=thread)
+    post_url = reverse("conversations:post", args=[workspace.pk, video.pk])
+    client = client_for(editor)
+    for comment in (thread, reply):
+        body = client.post(
+            reverse("conversations:comment_read", args=[workspace.pk, comment.pk]),
+            {"next": post_url},
+            HTTP_HX_REQUEST="true",
+        ).content.decode()
+        assert 'class="cv-post' not in body
+    assert "is-compact" in body and "Reply to" not in body
