@@ -50,8 +50,13 @@ STALE_AFTER = timedelta(minutes=3)
 MAX_ATTEMPTS = 6
 RETRY_BASE_SECONDS = 10.0
 RETRY_CAP_SECONDS = 15 * 60.0
-# How long one task run polls in-process before handing the poll to a countdown message.
-POLL_IN_TASK_SECONDS = 20.0
+# How long one task run polls in-process before handing the poll to a countdown message:
+# by default one poll, then the worker slot is free while TikTok processes the video.
+POLL_IN_TASK_SECONDS = 0.0
+# Redis serves lower numbers first: posts TikTok already has (polls, resumes) go ahead of a
+# backlog of fresh ones, so a burst finishes posts instead of starting all of them at once.
+RESUME_PRIORITY = 0
+FRESH_PRIORITY = 6
 POLL_FIRST_INTERVAL = 0.5
 POLL_MAX_INTERVAL = 8.0
 POLL_GIVE_UP_AFTER = timedelta(hours=2)
@@ -198,7 +203,7 @@ def posts_dispatch_due(*, now: datetime | None = None, limit: int | None = None)
 
         def enqueue() -> None:
             for post_id, token in claimed:
-                publish_post.delay(str(post_id), str(token))
+                publish_post.apply_async(args=(str(post_id), str(token)), priority=FRESH_PRIORITY)
 
         transaction.on_commit(enqueue)
     return claimed
@@ -266,7 +271,7 @@ def posts_sweep_stale(
 
         def enqueue() -> None:
             for post_id, token in to_poll:
-                publish_post.delay(str(post_id), str(token))
+                publish_post.apply_async(args=(str(post_id), str(token)), priority=RESUME_PRIORITY)
 
         transaction.on_commit(enqueue)
     return counts
@@ -528,7 +533,7 @@ def _run(post: Post, token: uuid.UUID) -> PublishResult:
 
 
 def _prepare_and_init(post: Post, token: uuid.UUID) -> PublishResult | None:
-    from accounts.tiktok import tiktok_account_access_token
+    from accounts.tiktok import AccountNeedsReconnect, tiktok_account_access_token
 
     client = _client()
     if post.media is None or not post.media.file:
@@ -608,6 +613,9 @@ def _prepare_and_init(post: Post, token: uuid.UUID) -> PublishResult | None:
                     access_token=t, post_info=_post_info(post), chunk_plan=plan
                 ),
             )
+    except AccountNeedsReconnect as exc:
+        # TikTok answered 401 to init, even after a refresh: it refused, nothing was created.
+        return _finish_failed(post=post, token=token, code=exc.code, message=exc.message)
     except TikTokRateLimited as exc:
         return _reschedule(
             post=post,
@@ -759,8 +767,12 @@ def _upload_lost(post: Post, token: uuid.UUID) -> PublishResult:
 
 def _poll(post: Post, token: uuid.UUID) -> PublishResult:
     client = _client()
-    interval = float(_setting("POLL_FIRST_INTERVAL", POLL_FIRST_INTERVAL))
     ceiling = float(_setting("POLL_MAX_INTERVAL", POLL_MAX_INTERVAL))
+    # Back off across runs too: TikTok allows 30 status fetches a minute per account.
+    age = (_now() - post.init_started_at).total_seconds() if post.init_started_at else 0.0
+    interval = min(
+        ceiling, max(float(_setting("POLL_FIRST_INTERVAL", POLL_FIRST_INTERVAL)), age / 4)
+    )
     deadline = time.monotonic() + float(_setting("POLL_IN_TASK_SECONDS", POLL_IN_TASK_SECONDS))
     if not post.events.filter(kind="processing").exists():
         post_event_add(post=post, kind="processing", message="TikTok is processing the video.")

@@ -21,7 +21,11 @@ def publish_post(post_id: str, claim_token: str) -> str | None:
     if result.poll_again_in is not None:
         # Only an already-initiated post is ever re-enqueued, and only to poll its status;
         # if this message is lost the sweeper picks the post up from its stale heartbeat.
-        publish_post.apply_async(args=(post_id, claim_token), countdown=result.poll_again_in)
+        publish_post.apply_async(
+            args=(post_id, claim_token),
+            countdown=result.poll_again_in,
+            priority=publishing.RESUME_PRIORITY,
+        )
     return str(result.status)
 
 

@@ -83,6 +83,7 @@ def pub_sim(settings: Any, tmp_path: Path) -> Iterator[Sim]:
     settings.PUBLISHING_POLL_FIRST_INTERVAL = 0.1
     settings.PUBLISHING_POLL_MAX_INTERVAL = 0.3
     settings.PUBLISHING_RETRY_BASE_SECONDS = 0.0
+    settings.PUBLISHING_POLL_IN_TASK_SECONDS = 5.0  # in-process runs settle in one pass
     settings.CELERY_TASK_ALWAYS_EAGER = False
     yield Sim(app=app, base_url=base_url)
     stop()

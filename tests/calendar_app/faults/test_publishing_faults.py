@@ -32,7 +32,12 @@ from tests.calendar_app.test_publishing_factories import (
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
-TERMINAL = {PostStatus.PUBLISHED, PostStatus.UNCONFIRMED, PostStatus.FAILED, PostStatus.SENT_TO_INBOX}
+TERMINAL = {
+    PostStatus.PUBLISHED,
+    PostStatus.UNCONFIRMED,
+    PostStatus.FAILED,
+    PostStatus.SENT_TO_INBOX,
+}
 
 
 def _post(post: Post) -> Post:
@@ -169,7 +174,9 @@ def test_200_posts_due_together_across_50_accounts_publish_exactly_once(
     ]
 
     work: queue.Queue[tuple[str, str] | None] = queue.Queue()
-    monkeypatch.setattr(tasks.publish_post, "delay", lambda pid, tok: work.put((pid, tok)))
+    monkeypatch.setattr(
+        tasks.publish_post, "apply_async", lambda args, **options: work.put(tuple(args))
+    )
     claims: list[Any] = []
 
     def dispatcher() -> None:
