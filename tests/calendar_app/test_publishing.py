@@ -416,3 +416,35 @@ def test_resolving_unconfirmed_as_published(pub_sim: Sim, workspace: Workspace, 
     post = _refresh(post)
     assert post.status == PostStatus.PUBLISHED and post.fail_message == ""
     assert pub_sim.state.counters.requests_to(INIT) == 1
+
+
+def test_one_beat_tick_drains_every_due_batch_at_fresh_priority(
+    workspace: Workspace, settings: Any, monkeypatch: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from tests.factories import TikTokAccountFactory
+
+    settings.PUBLISHING_DISPATCH_BATCH = 2
+    sent: list[tuple[tuple[str, ...], dict[str, Any]]] = []
+    monkeypatch.setattr(
+        publish_post, "apply_async", lambda args, **options: sent.append((args, options))
+    )
+    account = TikTokAccountFactory.create(workspace=workspace)
+    posts = [make_post(account) for _ in range(5)]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert publishing.posts_dispatch_all_due() == 5
+    assert sorted(args[0] for args, _ in sent) == sorted(str(p.pk) for p in posts)
+    assert {options["priority"] for _, options in sent} == {publishing.FRESH_PRIORITY}
+
+
+def test_publish_post_task_hands_a_pending_poll_to_a_resume_priority_countdown(
+    workspace: Workspace, monkeypatch: Any
+) -> None:
+    sent: list[dict[str, Any]] = []
+    monkeypatch.setattr(
+        publishing,
+        "post_publish",
+        lambda **kw: publishing.PublishResult(status=PostStatus.PUBLISHING, poll_again_in=2.5),
+    )
+    monkeypatch.setattr(publish_post, "apply_async", lambda args, **options: sent.append(options))
+    assert publish_post.run("post-id", "token") == PostStatus.PUBLISHING
+    assert sent == [{"countdown": 2.5, "priority": publishing.RESUME_PRIORITY}]
