@@ -69,16 +69,16 @@ def _owner_count(workspace: Workspace) -> int:
 def membership_change_role(
     *, workspace: Workspace, actor: Membership, membership_id: Any, role: str
 ) -> Membership:
-    if role not in Role.values:
-        raise ValidationFailed(f"Unknown role “{role}”.")
-    if not actor.has_role(Role.ADMIN):
-        raise RoleRequired("Only owners and admins can change roles.")
     try:
         membership = (
             Membership.objects.for_workspace(workspace).select_for_update().get(pk=membership_id)
         )
     except (Membership.DoesNotExist, ValidationError, ValueError) as exc:
         raise NotFound("Member not found.") from exc
+    if role not in Role.values:
+        raise ValidationFailed(f"Unknown role “{role}”.")
+    if not actor.has_role(Role.ADMIN):
+        raise RoleRequired("Only owners and admins can change roles.")
     # Admins manage editors and viewers; only owners can create or demote owners and admins.
     if ROLE_RANK[max(membership.role, role, key=ROLE_RANK.__getitem__)] >= ROLE_RANK[
         Role.ADMIN

@@ -34,8 +34,8 @@ def _account_rows(accounts: list[TikTokAccount]) -> list[dict[str, Any]]:
     ]
 
 
-@require_GET
 @workspace_view(min_role=Role.VIEWER)
+@require_GET
 def tiktok_accounts(request: HttpRequest) -> HttpResponse:
     workspace = request.workspace  # type: ignore[attr-defined]
     membership = request.membership  # type: ignore[attr-defined]
@@ -54,8 +54,8 @@ def tiktok_accounts(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_POST
 @workspace_view(min_role=Role.ADMIN)
+@require_POST
 def tiktok_connect(request: HttpRequest) -> HttpResponse:
     workspace = request.workspace  # type: ignore[attr-defined]
     try:
@@ -103,8 +103,8 @@ def _connect_error(request: HttpRequest, exc: ConnectFailed) -> HttpResponse:
     )
 
 
-@require_POST
 @workspace_view(min_role=Role.ADMIN)
+@require_POST
 def tiktok_disconnect(request: HttpRequest, account_id: Any) -> HttpResponse:
     workspace = request.workspace  # type: ignore[attr-defined]
     try:

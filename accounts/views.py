@@ -9,13 +9,13 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts import selectors, services
 from accounts.models import Role
-from later.errors import AppError
+from later.errors import AppError, NotFound
 from later.tenancy import workspace_view
 
 
@@ -117,14 +117,16 @@ def members(request: HttpRequest) -> HttpResponse:
 def _run(request: HttpRequest, action: Any, success: str) -> None:
     try:
         action()
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
     except AppError as exc:
         messages.error(request, exc.message)
     else:
         messages.success(request, success)
 
 
-@require_POST
 @workspace_view(min_role=Role.ADMIN)
+@require_POST
 def member_invite(request: HttpRequest) -> HttpResponse:
     ws, actor = request.workspace, request.membership  # type: ignore[attr-defined]
     email = request.POST.get("email", "")
@@ -138,8 +140,8 @@ def member_invite(request: HttpRequest) -> HttpResponse:
     return redirect("accounts:members", workspace_id=ws.id)
 
 
-@require_POST
 @workspace_view(min_role=Role.ADMIN)
+@require_POST
 def member_role(request: HttpRequest, membership_id: Any) -> HttpResponse:
     ws, actor = request.workspace, request.membership  # type: ignore[attr-defined]
     _run(
@@ -155,13 +157,15 @@ def member_role(request: HttpRequest, membership_id: Any) -> HttpResponse:
     return redirect("accounts:members", workspace_id=ws.id)
 
 
-@require_POST
 @workspace_view(min_role=Role.VIEWER)
+@require_POST
 def member_remove(request: HttpRequest, membership_id: Any) -> HttpResponse:
     ws, actor = request.workspace, request.membership  # type: ignore[attr-defined]
     leaving = str(actor.pk) == str(membership_id)
     try:
         services.membership_remove(workspace=ws, actor=actor, membership_id=membership_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
     except AppError as exc:
         messages.error(request, exc.message)
         return redirect("accounts:members", workspace_id=ws.id)
@@ -173,8 +177,8 @@ def member_remove(request: HttpRequest, membership_id: Any) -> HttpResponse:
     return redirect("accounts:members", workspace_id=ws.id)
 
 
-@require_POST
 @workspace_view(min_role=Role.ADMIN)
+@require_POST
 def invitation_revoke(request: HttpRequest, invitation_id: Any) -> HttpResponse:
     ws, actor = request.workspace, request.membership  # type: ignore[attr-defined]
     _run(
@@ -211,8 +215,8 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "accounts/invitation_accept.html", {"invitation": invitation})
 
 
-@require_POST
 @workspace_view(min_role=Role.VIEWER)
+@require_POST
 def notifications_read(request: HttpRequest) -> HttpResponse:
     from django.utils.http import url_has_allowed_host_and_scheme
 

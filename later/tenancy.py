@@ -146,6 +146,7 @@ def workspace_view(min_role: str = "viewer") -> Any:
     from django.contrib.auth.views import redirect_to_login
     from django.http import Http404, HttpRequest, HttpResponse
     from django.shortcuts import render
+    from django.utils import timezone
 
     from accounts.models import ROLE_RANK, Role
     from later.errors import NotFound
@@ -176,7 +177,9 @@ def workspace_view(min_role: str = "viewer") -> Any:
                 )
                 return response
             request.session["current_workspace_id"] = str(membership.workspace_id)
-            return view(request, *args, **kwargs)
+            # Every date and time on a workspace page is shown in the workspace's zone.
+            with timezone.override(membership.workspace.tz):
+                return view(request, *args, **kwargs)
 
         return wrapper
 

@@ -132,7 +132,15 @@ def test_foreign_ids_answer_404_everywhere(
             response = getattr(client, method)(url)
             checked += 1
             body = getattr(response, "content", b"")
-            if response.status_code != 404 or FOREIGN_NAME.encode() in body:
-                failures.append(f"{method.upper()} {url} -> {response.status_code}")
+            status = response.status_code
+            if status == 405 and values["workspace_id"] == str(workspace.id):
+                # A method refused before any lookup says nothing about the foreign object, as
+                # long as a never-existing id gets exactly the same answer.
+                unknown = {k: str(uuid.uuid4()) for k in foreign}
+                twin = getattr(client, method)(_fill(route, {**values, **unknown}))
+                if twin.status_code == 405:
+                    continue
+            if status != 404 or FOREIGN_NAME.encode() in body:
+                failures.append(f"{method.upper()} {url} -> {status}")
     assert checked > 10
     assert not failures, "\n".join(failures)
