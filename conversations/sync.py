@@ -13,6 +13,7 @@ import dataclasses
 import datetime as dt
 import functools
 import logging
+import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -48,6 +49,8 @@ FULL_PASS_EVERY = dt.timedelta(hours=1)
 # per account, shared by every worker through Redis.
 CALLS_PER_MINUTE = 100
 MAX_CALLS_PER_RUN = 60
+# Well inside the Celery soft time limit and the per-account lock, even when calls are slow.
+MAX_SECONDS_PER_RUN = 120.0
 BUDGET_FAMILY = "business_comments"
 
 SYNCED_FIELDS = [
@@ -87,14 +90,16 @@ class CallBudget:
         account: TikTokAccount,
         limiter: RateLimiter | None = None,
         max_calls: int = MAX_CALLS_PER_RUN,
+        max_seconds: float = MAX_SECONDS_PER_RUN,
     ) -> None:
         self.account = account
         self.limiter = limiter or comment_rate_limiter()
         self.max_calls = max_calls
+        self.deadline = time.monotonic() + max_seconds
         self.calls = 0
 
     def call(self, fn: Callable[[str], T]) -> T:
-        if self.calls >= self.max_calls:
+        if self.calls >= self.max_calls or time.monotonic() >= self.deadline:
             raise TikTokRateLimited("comment sync run budget used up", retry_after=60.0, local=True)
         # The key is the account, not its token: a refresh must not reset the budget.
         wait = self.limiter.acquire(access_token=self.account.open_id, family=BUDGET_FAMILY)

@@ -212,3 +212,12 @@ def test_a_video_tiktok_refuses_does_not_stall_the_others(
     assert "does not belong" in state.last_error
     gone.refresh_from_db()
     assert gone.comments_synced_at is not None
+
+
+def test_run_budget_also_bounds_wall_clock_time(business_account: TikTokAccount) -> None:
+    from conversations.sync import CallBudget
+
+    budget = CallBudget(account=business_account, max_seconds=0)
+    with pytest.raises(TikTokRateLimited) as raised:
+        budget.call(lambda token: pytest.fail("TikTok must not be called"))
+    assert raised.value.local and budget.calls == 0
