@@ -16,6 +16,7 @@ from rest_framework.response import Response
 
 from calendar_app import selectors, services
 from calendar_app.creators import creator_info_fetch
+from calendar_app.media import UPLOAD_CUT_SHORT, MediaRejected, upload_cut_short
 from calendar_app.models import MediaAsset, Post, PostMode, PrivacyLevel
 from later.api import CursorPagination, WorkspaceAPIView
 from later.errors import ValidationFailed
@@ -363,6 +364,8 @@ class MediaListApi(WorkspaceAPIView):
         upload = request.FILES.get("file")
         if upload is None:
             raise ValidationFailed("Attach the file as multipart field “file”.")
+        if upload_cut_short(request):
+            raise MediaRejected(UPLOAD_CUT_SHORT)
         asset = services.media_upload(
             workspace=self.workspace,
             user=request.user,  # type: ignore[arg-type]

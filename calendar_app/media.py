@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from django.conf import settings
+from django.core.handlers.wsgi import LimitedStream
+from django.http import HttpRequest
 
 from later.errors import ValidationFailed
 
@@ -45,6 +47,20 @@ class MediaInfo:
 
 class MediaRejected(ValidationFailed):
     code = "media_rejected"
+
+
+def upload_cut_short(request: HttpRequest) -> bool:
+    """Whether the body ended before its Content-Length, i.e. HTTP's "incomplete message".
+
+    wsgiref and gunicorn pass a short body on as if it were whole; call after parsing.
+    """
+    stream = getattr(getattr(request, "_request", request), "_stream", None)
+    if not isinstance(stream, LimitedStream):
+        return False
+    return int(getattr(stream, "_pos", stream.limit)) < stream.limit
+
+
+UPLOAD_CUT_SHORT = "The upload ended before the whole file arrived; nothing was saved. Try again."
 
 
 def max_video_seconds() -> int:

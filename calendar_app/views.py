@@ -22,6 +22,7 @@ from calendar_app import selectors, services
 from calendar_app.captions import MAX_CAPTION_UTF16
 from calendar_app.creators import creator_info_fetch
 from calendar_app.forms import ComposerForm, MediaUploadForm
+from calendar_app.media import UPLOAD_CUT_SHORT, MediaRejected, upload_cut_short
 from calendar_app.models import MediaAsset, Post, PostMode, PrivacyLevel
 from calendar_app.timezones import AmbiguousLocalTime, NonexistentLocalTime
 from later.errors import AppError, NotFound
@@ -165,6 +166,8 @@ def media(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             upload = form.cleaned_data["file"]
             try:
+                if upload_cut_short(request):
+                    raise MediaRejected(UPLOAD_CUT_SHORT)
                 asset = services.media_upload(
                     workspace=workspace,
                     user=request.user,  # type: ignore[arg-type]

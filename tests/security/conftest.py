@@ -73,6 +73,15 @@ class Seeded:
         }
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings: Any) -> None:
+    """The suite creates many users and brute-forces logins; hashing cost is not under test."""
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    ]
+
+
 @pytest.fixture
 def seeded(workspace: Workspace, owner: User, editor: User, settings: Any, tmp_path: Any) -> Seeded:
     """The workspace with every user- or TikTok-controlled string set to a hostile value."""
