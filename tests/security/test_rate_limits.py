@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import pytest
@@ -57,3 +58,19 @@ def test_password_reset_flood_is_refused(owner: User, settings: Any) -> None:
     assert codes[0] == 302
     assert codes[-1] == 429
     assert len(mail.outbox) <= 5
+
+
+def test_api_basic_auth_shares_the_failed_login_limit(owner: User, workspace: Any) -> None:
+    """The REST API accepts HTTP Basic: it must not be a side door around the login limit."""
+    url = f"/api/v1/w/{workspace.id}/"
+
+    def basic(password: str) -> Any:
+        token = base64.b64encode(f"{owner.email}:{password}".encode()).decode()
+        return Client().get(url, headers={"Authorization": f"Basic {token}"})
+
+    assert basic(PASSWORD).status_code == 200
+    answers = [basic(f"guess-{n}") for n in range(6)]
+    assert all(a.status_code in (401, 403) for a in answers)
+    locked = basic(PASSWORD)
+    assert locked.status_code in (401, 403)
+    assert TOO_MANY in locked.json()["error"]["message"]

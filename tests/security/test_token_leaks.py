@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import subprocess
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -44,10 +45,11 @@ def connect_refresh_publish(
     tiktok_account_refresh_token(account=account, min_validity=timedelta(days=3650))
     post = make_post(account, media=make_video(workspace, size=96 * 1024))
     claim = dict(publishing.posts_dispatch_due())[post.pk]
-    for _ in range(20):
+    for _ in range(40):
         result = publishing.post_publish(post_id=post.pk, claim_token=claim)
         if result is None or result.poll_again_in is None:
             break
+        time.sleep(min(result.poll_again_in, 0.3))
     post = Post.objects.for_workspace(workspace).get(pk=post.pk)
     assert post.status == PostStatus.PUBLISHED, (post.status, post.fail_message)
     return account, post
