@@ -119,6 +119,7 @@ class MemberDetailApi(WorkspaceAPIView):
         )
         return Response(MembershipSerializer(m).data)
 
+    @extend_schema(responses={204: None})
     def delete(self, request: Request, workspace_id: Any, membership_id: Any) -> Response:
         services.membership_remove(
             workspace=self.workspace, actor=self.membership, membership_id=membership_id
@@ -150,6 +151,7 @@ class InvitationListApi(WorkspaceAPIView):
 class InvitationDetailApi(WorkspaceAPIView):
     write_role = Role.ADMIN
 
+    @extend_schema(responses={204: None})
     def delete(self, request: Request, workspace_id: Any, invitation_id: Any) -> Response:
         services.invitation_revoke(
             workspace=self.workspace, actor=self.membership, invitation_id=invitation_id

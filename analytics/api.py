@@ -128,7 +128,9 @@ class OverviewAPI(_FilteredAPI):
 
 class VideoListAPI(_FilteredAPI):
     @extend_schema(
-        parameters=[*FILTER_PARAMETERS, OpenApiParameter("sort", str)], responses={200: dict}
+        operation_id="analytics_videos_list",
+        parameters=[*FILTER_PARAMETERS, OpenApiParameter("sort", str)],
+        responses={200: dict},
     )
     def get(self, request: Request, workspace_id: Any) -> Response:
         period, _accounts, account = self.filters(request)
@@ -144,7 +146,7 @@ class VideoListAPI(_FilteredAPI):
 
 
 class VideoDetailAPI(WorkspaceAPIView):
-    @extend_schema(responses={200: dict})
+    @extend_schema(operation_id="analytics_video_retrieve", responses={200: dict})
     def get(self, request: Request, workspace_id: Any, video_id: Any) -> Response:
         video = selectors.video_get(workspace=self.workspace, video_id=video_id)
         body = video_dict(video)

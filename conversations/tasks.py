@@ -27,15 +27,15 @@ def schedule_comment_sync() -> int:
     """Beat, every minute: one sync task per connected business account (ids only)."""
     rows = (
         TikTokAccount.objects.unscoped()
-        .filter(
-            account_type=AccountType.BUSINESS,
-            status=AccountStatus.CONNECTED,
-            scopes__contains=[COMMENT_READ_SCOPE],
-        )
-        .values_list("pk", "workspace_id")
+        .filter(account_type=AccountType.BUSINESS, status=AccountStatus.CONNECTED)
+        .values_list("pk", "workspace_id", "scopes")
     )
     count = 0
-    for account_id, workspace_id in rows:
+    # Scopes are checked here rather than in SQL: JSON containment is PostgreSQL-only and the
+    # quick start runs on SQLite.
+    for account_id, workspace_id, scopes in rows:
+        if COMMENT_READ_SCOPE not in (scopes or []):
+            continue
         sync_account_comments.delay(workspace_id=str(workspace_id), account_id=str(account_id))
         count += 1
     return count

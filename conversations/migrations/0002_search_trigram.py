@@ -12,6 +12,17 @@ CREATE INDEX IF NOT EXISTS comment_search_trgm ON conversations_comment USING gi
 """
 
 
+def create_search_index(apps, schema_editor):  # type: ignore[no-untyped-def]
+    # The embedded SQLite quick start searches without an index.
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(SEARCH_INDEX)
+
+
+def drop_search_index(apps, schema_editor):  # type: ignore[no-untyped-def]
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("DROP INDEX IF EXISTS comment_search_trgm")
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("conversations", "0001_initial"),
@@ -20,5 +31,5 @@ class Migration(migrations.Migration):
     operations = [
         # pg_trgm is a trusted extension: the database owner may create it.
         TrigramExtension(),
-        migrations.RunSQL(SEARCH_INDEX, "DROP INDEX IF EXISTS comment_search_trgm"),
+        migrations.RunPython(create_search_index, drop_search_index),
     ]

@@ -22,6 +22,11 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--simulator-port", type=int, default=8765)
         parser.add_argument(
+            "--no-demo-data",
+            action="store_true",
+            help="Do not connect simulator creators and fill the demo workspaces.",
+        )
+        parser.add_argument(
             "--no-simulator",
             action="store_true",
             help="Do not start the TikTok simulator (TIKTOK_* URLs point at real TikTok).",
@@ -111,6 +116,10 @@ class Command(BaseCommand):
                 ),
             )
         )
+        # One-shot: fills the demo workspaces from the simulator while the stack comes up.
+        demo = None
+        if use_sim and not opts["no_demo_data"]:
+            demo = subprocess.Popen([python, "manage.py", "demo_data"], env=env)
         self.stdout.write(
             self.style.SUCCESS(
                 f"\nLater for TikTok is starting at {site}/ "
@@ -136,6 +145,8 @@ class Command(BaseCommand):
                         break
                 time.sleep(0.5)
         finally:
+            if demo is not None and demo.poll() is None:
+                demo.terminate()
             for _, proc in procs:
                 if proc.poll() is None:
                     proc.terminate()
