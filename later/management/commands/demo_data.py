@@ -109,7 +109,7 @@ class Command(BaseCommand):
 
         try:
             account_backfill(account=account)
-        except Exception as exc:  # noqa: BLE001 - a demo keeps going without one report
+        except Exception as exc:  # a demo keeps going without one report
             self.stderr.write(f"  analytics backfill of {account.handle} skipped: {exc}")
         account_snapshot_capture(account=account)
         from conversations.sync import account_can_sync_comments, comment_sync_account
@@ -168,7 +168,7 @@ class Command(BaseCommand):
                     schedule=True,
                     acknowledge_warnings=True,
                 )
-            except Exception as exc:  # noqa: BLE001 - show why and keep filling the calendar
+            except Exception as exc:  # show why and keep filling the calendar
                 self.stderr.write(f"  could not schedule demo post {index}: {exc}")
         post_create(
             workspace=workspace,
