@@ -6,7 +6,9 @@ Run: .venv/bin/python bench/simulator_throughput.py [--requests 400] [--workers 
 from __future__ import annotations
 
 import argparse
+import sys
 import time
+from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -39,13 +41,28 @@ def measure(requests: int, workers: int, latency: float) -> float:
 
 
 def main() -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from bench._common import report
+
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=400)
     parser.add_argument("--workers", type=int, default=16)
     args = parser.parse_args()
+    rates = {}
     for latency in (0.0, 0.05):
-        rate = measure(args.requests, args.workers, latency)
-        print(f"latency={latency * 1000:>4.0f} ms  workers={args.workers}  {rate:8.1f} req/s")
+        rates[latency] = measure(args.requests, args.workers, latency)
+        print(
+            f"latency={latency * 1000:>4.0f} ms  workers={args.workers}  {rates[latency]:8.1f} req/s"
+        )
+    # With 50 ms added per request, N concurrent clients cannot exceed N / 0.05 requests/s.
+    report(
+        name=f"simulator, 50 ms latency, {args.workers} clients",
+        value=rates[0.05],
+        unit="req/s",
+        baseline_name="ceiling clients/latency",
+        baseline_value=args.workers / 0.05,
+        note=f"no added latency: {rates[0.0]:.0f} req/s",
+    )
 
 
 if __name__ == "__main__":
