@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,31 +11,13 @@ from django.urls import reverse
 
 from accounts.models import AccountType, TikTokAccount
 from tests.accounts.conftest import CALLBACK_PATH, Sim
-
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from tests.browser import chromium_context
 
 
 @pytest.fixture
 def page(live_server: Any) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        context = browser.new_context()
-        try:
-            yield context
-        finally:
-            context.close()
-            browser.close()
+    with chromium_context() as context:
+        yield context
 
 
 @pytest.mark.browser

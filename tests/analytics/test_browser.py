@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
@@ -12,34 +11,15 @@ from django.urls import reverse
 
 from accounts.models import User, Workspace
 from tests.analytics.seed import business_account, day_row
-
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+from tests.browser import chromium_context
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture
 def page() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
-        context = browser.new_context()
-        try:
-            yield context
-        finally:
-            browser.close()
+    with chromium_context() as context:
+        yield context
 
 
 def test_overview_shows_svg_charts(page, live_server, owner: User, workspace: Workspace) -> None:  # type: ignore[no-untyped-def]

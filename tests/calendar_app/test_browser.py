@@ -2,53 +2,27 @@
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from calendar_app.models import MediaAsset, Post
-
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from tests.browser import signed_in_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def browser_page(live_server: Any, settings: Any, editor: Any) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    client = Client()
-    client.force_login(editor)
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        context = browser.new_context(timezone_id="America/New_York")
-        context.add_cookies(
-            [{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}]
-        )
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        try:
-            yield page
-        finally:
-            context.close()
-            browser.close()
+def browser_page(live_server: Any, editor: Any) -> Iterator[Any]:
+    with signed_in_page(
+        user=editor, base_url=live_server.url, timezone_id="America/New_York"
+    ) as page:
+        yield page
 
 
 def test_upload_compose_see_and_drag(browser_page, live_server, workspace, tiktok_sim, make_media):
@@ -138,8 +112,6 @@ def test_greyed_duet_and_stitch_for_creator_who_disabled_them(
 
 
 def test_viewer_cannot_drag(live_server, settings, workspace, viewer, tiktok_sim):
-    from playwright.sync_api import sync_playwright
-
     from tests.calendar_app.factories import PostFactory
 
     account = tiktok_sim.connect(workspace, "sim-ava-public")
@@ -150,21 +122,7 @@ def test_viewer_cannot_drag(live_server, settings, workspace, viewer, tiktok_sim
         scheduled_at=when,
         scheduled_local=when.astimezone(workspace.tz).strftime("%Y-%m-%dT%H:%M"),
     )
-    client = Client()
-    client.force_login(viewer)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        context = browser.new_context()
-        context.add_cookies(
-            [
-                {
-                    "name": settings.SESSION_COOKIE_NAME,
-                    "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                    "url": live_server.url,
-                }
-            ]
-        )
-        page = context.new_page()
+    with signed_in_page(user=viewer, base_url=live_server.url) as page:
         page.goto(
             live_server.url
             + reverse("calendar_app:calendar", args=[workspace.id])
@@ -173,4 +131,3 @@ def test_viewer_cannot_drag(live_server, settings, workspace, viewer, tiktok_sim
         assert page.locator(".cal-post").count() == 1
         assert page.locator(".cal-post[draggable=true]").count() == 0
         assert page.get_by_test_id("new-post").count() == 0
-        browser.close()

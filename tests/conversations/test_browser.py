@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
 from django.conf import settings as django_settings
-from django.test import Client
 from django.urls import reverse
 
 from accounts.models import User, Workspace
 from conversations.models import Comment
 from conversations.sync import comment_sync_account
+from tests.browser import signed_in_page
 from tests.conversations.conftest import (
     CommentSim,
     connect_business_account,
@@ -20,46 +19,15 @@ from tests.conversations.conftest import (
     seed_videos,
 )
 
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture
 def browser_page(live_server, editor: User) -> Iterator[object]:  # type: ignore[no-untyped-def]
-    from playwright.sync_api import sync_playwright
-
-    client = Client()
-    client.force_login(editor)
-    session = client.cookies[django_settings.SESSION_COOKIE_NAME].value
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1400, "height": 900})
-        context.add_cookies(
-            [
-                {
-                    "name": django_settings.SESSION_COOKIE_NAME,
-                    "value": session,
-                    "url": live_server.url,
-                }
-            ]
-        )
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        try:
-            yield page
-        finally:
-            context.close()
-            browser.close()
+    with signed_in_page(
+        user=editor, base_url=live_server.url, viewport={"width": 1400, "height": 900}
+    ) as page:
+        yield page
 
 
 def test_reply_and_hide_from_the_inbox(
