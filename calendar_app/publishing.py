@@ -29,7 +29,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from accounts.models import TikTokAccount, TikTokVideo, Workspace
-from calendar_app.models import Post, PostEvent, PostMode, PostStatus
+from calendar_app.models import Post, PostEvent, PostMode, PostStatus, PrivacyLevel
 from later.errors import Conflict, NotFound, ValidationFailed
 from tiktok_client.chunks import DEFAULT_CHUNK_SIZE, plan_chunks
 from tiktok_client.errors import (
@@ -57,6 +57,7 @@ POLL_IN_TASK_SECONDS = 0.0
 # backlog of fresh ones, so a burst finishes posts instead of starting all of them at once.
 RESUME_PRIORITY = 0
 FRESH_PRIORITY = 6
+LINK_PRIORITY = 9
 POLL_FIRST_INTERVAL = 0.5
 POLL_MAX_INTERVAL = 8.0
 POLL_GIVE_UP_AFTER = timedelta(hours=2)
@@ -337,9 +338,7 @@ def _notify(*, post: Post, title: str, body: str) -> None:
     )
 
 
-def _finish_failed(
-    *, post: Post, token: uuid.UUID, code: str, message: str, retry_safe: bool = True
-) -> PublishResult:
+def _finish_failed(*, post: Post, token: uuid.UUID, code: str, message: str) -> PublishResult:
     with transaction.atomic():
         _guarded_update(
             post,
@@ -348,10 +347,11 @@ def _finish_failed(
             claim_token=None,
             fail_code=code[:64],
             fail_message=message,
-            # The retry button is offered only when nothing can be on TikTok already.
-            init_started_at=None if retry_safe else post.init_started_at,
+            # "Failed" always means TikTok does not have the post (refused, reported FAILED,
+            # or never got the whole upload); anything less certain is "unconfirmed".
+            init_started_at=None,
         )
-        post_event_add(post=post, kind="failed", message=message, code=code, retry_safe=retry_safe)
+        post_event_add(post=post, kind="failed", message=message, code=code)
         _notify(post=post, title=f"A post to {post.account} failed", body=message)
     return PublishResult(status=PostStatus.FAILED)
 
@@ -761,7 +761,6 @@ def _upload_lost(post: Post, token: uuid.UUID) -> PublishResult:
             "The video upload to TikTok was interrupted and could not be resumed, so TikTok "
             "did not publish it. Retry to upload it again."
         ),
-        retry_safe=True,
     )
 
 
@@ -853,12 +852,25 @@ def _settle(post: Post, token: uuid.UUID, status: PublishStatus) -> PublishResul
         post_event_add(post=post, kind="published", message="Published on TikTok.")
         if post_id_on_tiktok:
             _link_video(post, post_id_on_tiktok)
+        elif post.privacy_level != PrivacyLevel.PUBLIC_TO_EVERYONE:
+            # TikTok only gives public ids to public posts: polling for one would be wasted.
+            post_event_add(
+                post=post,
+                kind="no_public_link",
+                message=(
+                    f"Visible to “{post.get_privacy_level_display() or 'Only me'}”, so TikTok "
+                    "gives no public link. The video appears under the account's videos after "
+                    "the next sync."
+                ),
+            )
         else:
             from calendar_app.tasks import resolve_public_post_id
 
             post_pk = str(post.pk)
             transaction.on_commit(
-                lambda: resolve_public_post_id.apply_async(args=(post_pk,), countdown=5)
+                lambda: resolve_public_post_id.apply_async(
+                    args=(post_pk,), countdown=5, priority=LINK_PRIORITY
+                )
             )
     return PublishResult(status=PostStatus.PUBLISHED)
 
@@ -924,7 +936,9 @@ def post_resolve_public_id(*, post_id: Any) -> float | None:
             ),
         )
         return None
-    return 15.0
+    # Moderation usually takes under a minute, sometimes hours: ask less and less often.
+    age = (_now() - post.published_at).total_seconds()
+    return min(120.0, max(5.0, age / 4))
 
 
 # ------------------------------------------------------------------ user actions

@@ -39,4 +39,6 @@ def sweep_stale_posts() -> dict[str, int]:
 def resolve_public_post_id(post_id: str) -> None:
     wait = publishing.post_resolve_public_id(post_id=post_id)
     if wait is not None:
-        resolve_public_post_id.apply_async(args=(post_id,), countdown=wait)
+        resolve_public_post_id.apply_async(
+            args=(post_id,), countdown=wait, priority=publishing.LINK_PRIORITY
+        )

@@ -177,6 +177,8 @@ def test_multi_chunk_upload_reports_progress(pub_sim: Sim, workspace: Workspace)
     assert post.bytes_uploaded == post.bytes_total == 21 * 1024 * 1024
     messages = list(post.events.filter(kind="uploading").values_list("message", flat=True))
     assert messages == ["Uploading 1/2", "Uploading 2/2"]
+    # "Only me" posts never get a public id, so nothing keeps polling TikTok for one.
+    assert "no_public_link" in _kinds(post) and post.video is None
 
 
 def test_creator_setting_disabled_since_planning_fails_before_init(
