@@ -91,6 +91,7 @@ class ResolveSerializer(serializers.Serializer[Any]):
 
 class PostResolveAPI(WorkspaceAPIView):
     def post(self, request: Request, workspace_id: Any, post_id: Any) -> Response:
+        publishing.post_timeline(workspace=self.workspace, post_id=post_id)  # 404 before 400
         body = ResolveSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         publishing.post_publish_resolve(

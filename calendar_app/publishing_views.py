@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_POST
 
 from calendar_app import publishing
 from later.errors import AppError, NotFound
@@ -25,23 +24,31 @@ def _timeline_context(request: HttpRequest, post_id: Any) -> dict[str, Any]:
     return {"post": post, "events": events}
 
 
-@require_GET
+# The post is looked up before the method is checked: a foreign id is a 404 whatever the verb.
+
+
 @workspace_view(min_role="viewer")
 def post_publishing(request: HttpRequest, post_id: Any) -> HttpResponse:
     context = _timeline_context(request, post_id)
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET"])
     context["workspace"] = request.workspace  # type: ignore[attr-defined]
     return render(request, "calendar_app/publishing_page.html", context)
 
 
-@require_GET
 @workspace_view(min_role="viewer")
 def post_timeline_fragment(request: HttpRequest, post_id: Any) -> HttpResponse:
     context = _timeline_context(request, post_id)
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET"])
     return render(request, "calendar_app/publishing_timeline.html", context)
 
 
 def _action(request: HttpRequest, post_id: Any, action: str) -> HttpResponse:
     workspace = request.workspace  # type: ignore[attr-defined]
+    if request.method != "POST":
+        _timeline_context(request, post_id)
+        return HttpResponseNotAllowed(["POST"])
     notice, failed = "", False
     try:
         if action == "retry":
@@ -73,19 +80,16 @@ def _action(request: HttpRequest, post_id: Any, action: str) -> HttpResponse:
     return redirect("publishing:post_publishing", workspace_id=workspace.id, post_id=post_id)
 
 
-@require_POST
 @workspace_view(min_role="editor")
 def post_retry(request: HttpRequest, post_id: Any) -> HttpResponse:
     return _action(request, post_id, "retry")
 
 
-@require_POST
 @workspace_view(min_role="editor")
 def post_cancel(request: HttpRequest, post_id: Any) -> HttpResponse:
     return _action(request, post_id, "cancel")
 
 
-@require_POST
 @workspace_view(min_role="editor")
 def post_resolve(request: HttpRequest, post_id: Any) -> HttpResponse:
     return _action(request, post_id, "resolve")

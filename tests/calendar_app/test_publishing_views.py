@@ -125,8 +125,8 @@ def test_foreign_post_is_404_on_every_html_route(
         f"publishing:{name}", kwargs={"workspace_id": workspace.id, "post_id": foreign.pk}
     )
     client = client_for(owner)
-    response = client.get(url) if name in ("post_publishing", "post_timeline") else client.post(url)
-    assert response.status_code == 404
+    assert client.get(url).status_code == 404
+    assert client.post(url).status_code == 404  # whatever the verb, never 405 or 400
     foreign.refresh_from_db()
     assert foreign.status == PostStatus.FAILED
 
@@ -212,3 +212,14 @@ def test_htmx_action_answers_with_the_timeline_and_an_inline_notice(
     post = make_post(_account(workspace), status=PostStatus.SCHEDULED)
     html = client.post(_url("post_cancel", post), HTTP_HX_REQUEST="true").content.decode()
     assert "nothing was sent to TikTok" in html and 'data-status="cancelled"' in html
+
+
+def test_wrong_verb_on_an_own_post_is_405(
+    workspace: Workspace, editor: Any, client_for: Any
+) -> None:
+    post = _failed_post(workspace)
+    client = client_for(editor)
+    assert client.get(_url("post_retry", post)).status_code == 405
+    assert client.post(_url("post_timeline", post)).status_code == 405
+    post.refresh_from_db()
+    assert post.status == PostStatus.FAILED
