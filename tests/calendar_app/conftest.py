@@ -9,19 +9,15 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.utils import timezone
 
-from accounts.crypto import encrypt_token
 from accounts.models import TikTokAccount, Workspace
+from tests.simulator import account_with_simulator_tokens, running_simulator
 from tiktok_client.schemas import CreatorInfo
-from tiktok_client.simulator import create_app
 from tiktok_client.simulator.app import SimulatorApp
-from tiktok_client.simulator.server import run_in_thread
 
 SCOPES = ("user.info.basic", "video.publish", "video.upload", "video.list")
 
@@ -94,35 +90,15 @@ class TikTokSim:
         self, workspace: Workspace, open_id: str = "sim-ava-public", *, color: str = "#7c3aed"
     ) -> TikTokAccount:
         """An account holding real simulator tokens (the OAuth flow is the accounts app's test)."""
-        with self.app.state.lock:
-            tokens = self.app.state.issue_tokens(open_id=open_id, scopes=SCOPES)
-            creator = self.app.state.creators[open_id]
-        now = timezone.now()
-        return TikTokAccount.objects.create(
-            workspace=workspace,
-            open_id=open_id,
-            username=creator.username,
-            display_name=creator.nickname,
-            scopes=list(SCOPES),
-            color=color,
-            access_token_encrypted=encrypt_token(str(tokens["access_token"])),
-            refresh_token_encrypted=encrypt_token(str(tokens["refresh_token"])),
-            access_token_expires_at=now + timedelta(hours=20),
-            refresh_token_expires_at=now + timedelta(days=300),
+        return account_with_simulator_tokens(
+            self.app, workspace, open_id=open_id, scopes=SCOPES, color=color
         )
 
 
 @pytest.fixture
 def tiktok_sim(settings: Any) -> Iterator[TikTokSim]:
-    app = create_app()
-    base_url, stop = run_in_thread(port=0, app=app)
-    settings.TIKTOK_AUTH_BASE_URL = base_url
-    settings.TIKTOK_OPEN_API_BASE_URL = base_url
-    settings.TIKTOK_BUSINESS_API_BASE_URL = base_url + "/open_api/v1.3"
-    try:
+    with running_simulator(settings) as (app, base_url):
         yield TikTokSim(app, base_url)
-    finally:
-        stop()
 
 
 def creator_info(**overrides: Any) -> CreatorInfo:

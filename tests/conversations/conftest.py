@@ -6,19 +6,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
-from django.utils import timezone
 
-from accounts.crypto import encrypt_token
 from accounts.models import AccountType, TikTokAccount, TikTokVideo, Workspace
 from accounts.tiktok import get_tiktok_client, tiktok_account_call
 from conversations.sync import BUDGET_FAMILY, CallBudget
+from tests.simulator import account_with_simulator_tokens, running_simulator
 from tiktok_client.ratelimit import InMemoryRateLimiter
-from tiktok_client.simulator import SimulatorApp, create_app
-from tiktok_client.simulator.server import run_in_thread
+from tiktok_client.simulator import SimulatorApp
 
 BUSINESS = "/open_api/v1.3/business"
 LIST_PATH = f"{BUSINESS}/comment/list/"
@@ -67,18 +64,11 @@ class CommentSim:
 
 @pytest.fixture
 def csim(settings) -> Iterator[CommentSim]:  # type: ignore[no-untyped-def]
-    app = create_app()
-    base_url, stop = run_in_thread(port=0, app=app)
-    settings.TIKTOK_AUTH_BASE_URL = base_url
-    settings.TIKTOK_OPEN_API_BASE_URL = base_url
-    settings.TIKTOK_BUSINESS_API_BASE_URL = base_url + "/open_api/v1.3"
     # Per-process limiter: tests must not share budgets through Redis.
     settings.REDIS_URL = ""
     cache.clear()
-    try:
+    with running_simulator(settings) as (app, base_url):
         yield CommentSim(app, base_url)
-    finally:
-        stop()
 
 
 def connect_business_account(
@@ -89,20 +79,14 @@ def connect_business_account(
     username: str = "dance.studio",
     scopes: tuple[str, ...] = BUSINESS_SCOPES,
 ) -> TikTokAccount:
-    with sim.state.lock:
-        tokens = sim.state.issue_tokens(open_id=open_id, scopes=scopes)
-    now = timezone.now()
-    return TikTokAccount.objects.create(
-        workspace=workspace,
+    return account_with_simulator_tokens(
+        sim.app,
+        workspace,
         open_id=open_id,
+        scopes=scopes,
+        account_type=AccountType.BUSINESS,
         username=username,
         display_name=username.replace(".", " ").title(),
-        account_type=AccountType.BUSINESS,
-        scopes=list(scopes),
-        access_token_encrypted=encrypt_token(str(tokens["access_token"])),
-        refresh_token_encrypted=encrypt_token(str(tokens["refresh_token"])),
-        access_token_expires_at=now + timedelta(hours=20),
-        refresh_token_expires_at=now + timedelta(days=300),
     )
 
 
