@@ -16,37 +16,37 @@ PASSWORD = "correct horse battery"
 
 @pytest.fixture
 def owner(db: None) -> User:
-    return UserFactory(email="owner@example.com")
+    return UserFactory.create(email="owner@example.com")
 
 
 @pytest.fixture
 def editor(db: None) -> User:
-    return UserFactory(email="editor@example.com")
+    return UserFactory.create(email="editor@example.com")
 
 
 @pytest.fixture
 def viewer(db: None) -> User:
-    return UserFactory(email="viewer@example.com")
+    return UserFactory.create(email="viewer@example.com")
 
 
 @pytest.fixture
 def outsider(db: None) -> User:
-    return UserFactory(email="outsider@example.com")
+    return UserFactory.create(email="outsider@example.com")
 
 
 @pytest.fixture
 def workspace(owner: User, editor: User, viewer: User) -> Workspace:
-    ws = WorkspaceFactory(name="Acme Client")
-    MembershipFactory(workspace=ws, user=owner, role=Role.OWNER)
-    MembershipFactory(workspace=ws, user=editor, role=Role.EDITOR)
-    MembershipFactory(workspace=ws, user=viewer, role=Role.VIEWER)
+    ws = WorkspaceFactory.create(name="Acme Client")
+    MembershipFactory.create(workspace=ws, user=owner, role=Role.OWNER)
+    MembershipFactory.create(workspace=ws, user=editor, role=Role.EDITOR)
+    MembershipFactory.create(workspace=ws, user=viewer, role=Role.VIEWER)
     return ws
 
 
 @pytest.fixture
 def other_workspace(outsider: User) -> Workspace:
-    ws = WorkspaceFactory(name="Rival Client")
-    MembershipFactory(workspace=ws, user=outsider, role=Role.OWNER)
+    ws = WorkspaceFactory.create(name="Rival Client")
+    MembershipFactory.create(workspace=ws, user=outsider, role=Role.OWNER)
     return ws
 
 

@@ -26,7 +26,7 @@ FOREIGN_NAME = "Rival Client Secret Plans"
 
 
 def _membership_in(ws: Workspace) -> str:
-    return str(Membership.objects.create(workspace=ws, user=UserFactory(), role=Role.EDITOR).id)
+    return str(Membership.objects.create(workspace=ws, user=UserFactory.create(), role=Role.EDITOR).id)
 
 
 def _invitation_in(ws: Workspace) -> str:
@@ -44,7 +44,7 @@ def _invitation_in(ws: Workspace) -> str:
 
 
 def _account_in(ws: Workspace) -> str:
-    return str(TikTokAccountFactory(workspace=ws, display_name=FOREIGN_NAME).id)
+    return str(TikTokAccountFactory.create(workspace=ws, display_name=FOREIGN_NAME).id)
 
 
 CORE_FOREIGN_OBJECTS: dict[str, Callable[[Workspace], str]] = {

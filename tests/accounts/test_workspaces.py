@@ -66,7 +66,7 @@ def test_last_owner_cannot_be_demoted_or_removed(owner: User, workspace: Workspa
 
 
 def test_admin_cannot_promote_to_owner(owner: User, editor: User, workspace: Workspace) -> None:
-    admin_user = UserFactory()
+    admin_user = UserFactory.create()
     Membership.objects.create(workspace=workspace, user=admin_user, role=Role.ADMIN)
     actor = _membership(workspace, admin_user)
     target = _membership(workspace, editor)
@@ -111,7 +111,7 @@ def test_invitation_flow_by_email(
     assert len(mail.outbox) == 1
     assert invitation.token in mail.outbox[0].body
 
-    newcomer = UserFactory(email="new.person@example.com")
+    newcomer = UserFactory.create(email="new.person@example.com")
     client = client_for(newcomer)
     accept_url = reverse("accounts:invitation_accept", args=[invitation.token])
     assert client.get(accept_url).status_code == 200
@@ -125,7 +125,7 @@ def test_invitation_for_another_address_cannot_be_used(owner: User, workspace: W
     inv = services.invitation_create(
         workspace=workspace, actor=_membership(workspace, owner), email="a@example.com"
     )
-    intruder = UserFactory(email="b@example.com")
+    intruder = UserFactory.create(email="b@example.com")
     with pytest.raises(NotFound):
         services.invitation_accept(token=inv.token, user=intruder)
     assert not Membership.objects.for_workspace(workspace).filter(user=intruder).exists()

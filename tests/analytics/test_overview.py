@@ -140,7 +140,7 @@ def test_empty_states(
     client = client_for(owner)
     url = reverse("analytics:overview", args=[workspace.id])
     assert 'data-testid="empty-no-accounts"' in client.get(url).content.decode()
-    TikTokAccountFactory(workspace=workspace)
+    TikTokAccountFactory.create(workspace=workspace)
     html = client.get(url).content.decode()
     assert 'data-testid="empty-just-connected"' in html
     assert 'data-testid="empty-personal"' in html

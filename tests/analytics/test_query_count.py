@@ -65,9 +65,9 @@ def test_overview_query_count_does_not_grow(
 ) -> None:
     from tests.factories import MembershipFactory, WorkspaceFactory
 
-    small, large = WorkspaceFactory(), WorkspaceFactory()
+    small, large = WorkspaceFactory.create(), WorkspaceFactory.create()
     for ws in (small, large):
-        MembershipFactory(workspace=ws, user=owner, role="owner")
+        MembershipFactory.create(workspace=ws, user=owner, role="owner")
     with time_machine.travel(NOW, tick=False):
         _seed(small, days=30, posts=10)
         _seed(large, days=730, posts=1000)

@@ -10,15 +10,15 @@ from tests.factories import TikTokAccountFactory
 
 
 def _post(workspace: Workspace) -> str:
-    return str(PostFactory(workspace=workspace).id)
+    return str(PostFactory.create(workspace=workspace).id)
 
 
 def _media(workspace: Workspace) -> str:
-    return str(MediaAssetFactory(workspace=workspace).id)
+    return str(MediaAssetFactory.create(workspace=workspace).id)
 
 
 def _account(workspace: Workspace) -> str:
-    return str(TikTokAccountFactory(workspace=workspace).id)
+    return str(TikTokAccountFactory.create(workspace=workspace).id)
 
 
 FOREIGN_OBJECTS: dict[str, Callable[[Workspace], str]] = {

@@ -23,7 +23,7 @@ def local_in(workspace, days: int) -> str:
 @pytest.fixture
 def setup(workspace, tiktok_sim):
     account = tiktok_sim.connect(workspace, "sim-quiet-chef")  # comments off, 60 s max
-    media = MediaAssetFactory(workspace=workspace, duration_seconds=30)
+    media = MediaAssetFactory.create(workspace=workspace, duration_seconds=30)
     return account, media
 
 
@@ -72,7 +72,7 @@ def test_validation_errors_are_one_json_shape(workspace, editor, api_client_for,
     account, media = setup
     api = api_client_for(editor)
     base = reverse("calendar_app:api_posts", args=[workspace.id])
-    long_video = MediaAssetFactory(workspace=workspace, duration_seconds=90)
+    long_video = MediaAssetFactory.create(workspace=workspace, duration_seconds=90)
     cases = [
         ({"privacy_level": ""}, {}, "privacy_required"),
         (

@@ -116,7 +116,7 @@ def test_viewer_cannot_drag(live_server, settings, workspace, viewer, tiktok_sim
 
     account = tiktok_sim.connect(workspace, "sim-ava-public")
     when = timezone.now() + timedelta(days=3)
-    PostFactory(
+    PostFactory.create(
         workspace=workspace,
         account=account,
         scheduled_at=when,

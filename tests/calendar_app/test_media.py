@@ -142,7 +142,7 @@ def test_viewer_cannot_upload(workspace, viewer, client_for, make_media):
 def test_delete_removes_blob_but_not_media_in_use(workspace, make_media):
     asset = upload(workspace, make_media())
     name = asset.file.name
-    PostFactory(workspace=workspace, media=asset)
+    PostFactory.create(workspace=workspace, media=asset)
     with pytest.raises(Exception, match="used by 1 post"):
         services.media_delete(workspace=workspace, media=asset)
     MediaAsset.objects.for_workspace(workspace)  # still there

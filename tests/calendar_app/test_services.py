@@ -22,12 +22,12 @@ NOW = datetime(2026, 3, 20, 9, 0, tzinfo=UTC)
 
 @pytest.fixture
 def account(workspace):
-    return TikTokAccountFactory(workspace=workspace, username="ava.creates")
+    return TikTokAccountFactory.create(workspace=workspace, username="ava.creates")
 
 
 @pytest.fixture
 def video(workspace):
-    return MediaAssetFactory(workspace=workspace, duration_seconds=30.0)
+    return MediaAssetFactory.create(workspace=workspace, duration_seconds=30.0)
 
 
 def create(workspace, account, video, *, info=None, schedule=True, ack=False, **kw):
@@ -175,7 +175,7 @@ def test_draft_may_lack_privacy_and_time(workspace, account):
 
 
 def test_several_accounts_get_one_post_each_with_their_own_settings(workspace, account, video):
-    other = TikTokAccountFactory(workspace=workspace)
+    other = TikTokAccountFactory.create(workspace=workspace)
     posts = services.post_create(
         workspace=workspace,
         user=None,
@@ -200,7 +200,7 @@ def test_several_accounts_get_one_post_each_with_their_own_settings(workspace, a
 
 
 def test_accounts_of_other_workspaces_are_refused(workspace, other_workspace, video):
-    foreign = TikTokAccountFactory(workspace=other_workspace)
+    foreign = TikTokAccountFactory.create(workspace=other_workspace)
     assert error_code(create, workspace, foreign, video) == "account_not_found"
 
 
@@ -219,7 +219,7 @@ def test_inbox_mode_ignores_post_info(workspace, account, video):
 
 def test_daily_direct_post_cap_needs_confirmation(workspace, account, video):
     for i in range(15):
-        PostFactory(
+        PostFactory.create(
             workspace=workspace,
             account=account,
             media=video,
@@ -234,7 +234,7 @@ def test_daily_direct_post_cap_needs_confirmation(workspace, account, video):
 
 def test_pending_inbox_drafts_cap_needs_confirmation(workspace, account, video):
     for i in range(5):
-        PostFactory(
+        PostFactory.create(
             workspace=workspace,
             account=account,
             media=video,

@@ -25,7 +25,7 @@ def future_day(days: int = 10) -> datetime:
 
 def make_post(workspace, account, when: datetime, **kw) -> Post:
     local = when.astimezone(workspace.tz)
-    return PostFactory(
+    return PostFactory.create(
         workspace=workspace,
         account=account,
         scheduled_at=when,
@@ -44,7 +44,7 @@ def cal_url(workspace, **params) -> str:
 def test_month_week_and_list_show_posts_with_status_and_account_colour(
     workspace, viewer, client_for
 ):
-    account = TikTokAccountFactory(workspace=workspace, color="#12b76a")
+    account = TikTokAccountFactory.create(workspace=workspace, color="#12b76a")
     when = future_day()
     post = make_post(
         workspace,
@@ -69,7 +69,7 @@ def test_month_week_and_list_show_posts_with_status_and_account_colour(
 
 
 def test_filters_by_account_and_status(workspace, owner, client_for):
-    a, b = TikTokAccountFactory(workspace=workspace), TikTokAccountFactory(workspace=workspace)
+    a, b = TikTokAccountFactory.create(workspace=workspace), TikTokAccountFactory.create(workspace=workspace)
     when = future_day()
     pa = make_post(workspace, a, when)
     pb = make_post(workspace, b, when, status=PostStatus.FAILED)
@@ -82,16 +82,16 @@ def test_filters_by_account_and_status(workspace, owner, client_for):
 
 
 def test_editor_gets_drag_handles(workspace, editor, client_for):
-    account = TikTokAccountFactory(workspace=workspace)
+    account = TikTokAccountFactory.create(workspace=workspace)
     when = future_day()
     make_post(workspace, account, when)
-    MediaAssetFactory(workspace=workspace)
+    MediaAssetFactory.create(workspace=workspace)
     html = client_for(editor).get(cal_url(workspace, date=when.date().isoformat())).content.decode()
     assert 'draggable="true" data-reschedule-url' in html and "data-media-id" in html
 
 
 def test_reschedule_endpoint_persists_and_refuses(workspace, editor, viewer, client_for):
-    account = TikTokAccountFactory(workspace=workspace)
+    account = TikTokAccountFactory.create(workspace=workspace)
     when = future_day(5)
     post = make_post(workspace, account, when)
     url = reverse("calendar_app:post_reschedule", args=[workspace.id, post.id])
@@ -111,7 +111,7 @@ def test_composer_renders_and_keeps_input_on_error(
     workspace, editor, client_for, tiktok_sim, make_media
 ):
     account = tiktok_sim.connect(workspace, "sim-dance-business")
-    media = MediaAssetFactory(workspace=workspace)
+    media = MediaAssetFactory.create(workspace=workspace)
     client = client_for(editor)
     url = reverse("calendar_app:post_create", args=[workspace.id])
     page = client.get(url + f"?media={media.id}&account={account.id}").content.decode()
@@ -149,7 +149,7 @@ def test_composer_renders_and_keeps_input_on_error(
 def test_composer_creates_posts_for_two_accounts(workspace, editor, client_for, tiktok_sim):
     ava = tiktok_sim.connect(workspace, "sim-ava-public")
     cafe = tiktok_sim.connect(workspace, "sim-cafe-business")
-    media = MediaAssetFactory(workspace=workspace, duration_seconds=20)
+    media = MediaAssetFactory.create(workspace=workspace, duration_seconds=20)
     day = future_day(3).astimezone(workspace.tz).date().isoformat()
     response = client_for(editor).post(
         reverse("calendar_app:post_create", args=[workspace.id]),
@@ -185,7 +185,7 @@ def test_composer_stops_when_creator_cannot_post(workspace, editor, client_for, 
 
 
 def test_post_detail_and_edit(workspace, owner, viewer, client_for):
-    account = TikTokAccountFactory(workspace=workspace)
+    account = TikTokAccountFactory.create(workspace=workspace)
     post = make_post(workspace, account, future_day(), caption="<script>x</script>")
     url = reverse("calendar_app:post_detail", args=[workspace.id, post.id])
     html = client_for(viewer).get(url).content.decode()
@@ -197,7 +197,7 @@ def test_post_detail_and_edit(workspace, owner, viewer, client_for):
 
 
 def test_post_delete(workspace, editor, client_for):
-    post = make_post(workspace, TikTokAccountFactory(workspace=workspace), future_day())
+    post = make_post(workspace, TikTokAccountFactory.create(workspace=workspace), future_day())
     client_for(editor).post(reverse("calendar_app:post_delete", args=[workspace.id, post.id]))
     assert not Post.objects.for_workspace(workspace).filter(pk=post.pk).exists()
 
@@ -236,7 +236,7 @@ def test_outsider_gets_404(workspace, outsider, client_for):
 
 def _fill_month(workspace, accounts, count: int, month_start: datetime) -> None:
     rng = random.Random(count)
-    media = MediaAssetFactory(workspace=workspace)
+    media = MediaAssetFactory.create(workspace=workspace)
     Post.objects.bulk_create(
         Post(
             workspace=workspace,
@@ -257,7 +257,7 @@ def test_month_view_query_count_is_constant(
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    accounts = [TikTokAccountFactory(workspace=workspace) for _ in range(3)]
+    accounts = [TikTokAccountFactory.create(workspace=workspace) for _ in range(3)]
     start = datetime(2027, 2, 1, 0, 0, tzinfo=UTC)
     client = client_for(owner)
     client.get(cal_url(workspace, date="2027-02-10"))  # warm the session
@@ -275,7 +275,7 @@ def test_month_view_query_count_is_constant(
 
 def test_creator_panel_warns_before_scheduling(workspace, editor, client_for, tiktok_sim):
     account = tiktok_sim.connect(workspace, "sim-quiet-chef")  # 60 s max
-    long_video = MediaAssetFactory(workspace=workspace, duration_seconds=95)
+    long_video = MediaAssetFactory.create(workspace=workspace, duration_seconds=95)
     day = future_day(4)
     for i in range(15):
         make_post(workspace, account, day + timedelta(minutes=i))
@@ -301,7 +301,7 @@ def test_creator_panel_warns_before_scheduling(workspace, editor, client_for, ti
 
 
 def test_busy_day_shows_six_and_a_count(workspace, owner, client_for):
-    account = TikTokAccountFactory(workspace=workspace)
+    account = TikTokAccountFactory.create(workspace=workspace)
     when = future_day(6)
     posts = [make_post(workspace, account, when + timedelta(minutes=i)) for i in range(8)]
     day = when.astimezone(workspace.tz).date().isoformat()
@@ -311,7 +311,7 @@ def test_busy_day_shows_six_and_a_count(workspace, owner, client_for):
 
 
 def test_media_dropped_on_a_day_prefills_the_composer(workspace, editor, client_for):
-    media = MediaAssetFactory(workspace=workspace)
+    media = MediaAssetFactory.create(workspace=workspace)
     url = reverse("calendar_app:post_create", args=[workspace.id])
     html = client_for(editor).get(url, {"media": str(media.id), "date": "2030-05-01"}).content
     page = html.decode()
@@ -340,7 +340,7 @@ def test_composer_asks_which_occurrence_of_a_repeated_time(
     workspace, editor, client_for, tiktok_sim
 ):
     account = tiktok_sim.connect(workspace, "sim-ava-public")
-    media = MediaAssetFactory(workspace=workspace)
+    media = MediaAssetFactory.create(workspace=workspace)
     client = client_for(editor)
     first = _compose(
         client, workspace, account, media, scheduled_date="2030-11-03", scheduled_time="01:30"
@@ -365,7 +365,7 @@ def test_composer_asks_which_occurrence_of_a_repeated_time(
 
 def test_composer_confirms_cap_warnings(workspace, editor, client_for, tiktok_sim):
     account = tiktok_sim.connect(workspace, "sim-ava-public")
-    media = MediaAssetFactory(workspace=workspace)
+    media = MediaAssetFactory.create(workspace=workspace)
     when = datetime(2030, 6, 1, 14, 0, tzinfo=UTC)
     for i in range(15):
         make_post(workspace, account, when - timedelta(hours=i))
@@ -380,8 +380,8 @@ def test_composer_confirms_cap_warnings(workspace, editor, client_for, tiktok_si
 
 
 def test_unscheduled_draft_can_be_dropped_on_a_day(workspace, editor, client_for):
-    account = TikTokAccountFactory(workspace=workspace)
-    draft = PostFactory(
+    account = TikTokAccountFactory.create(workspace=workspace)
+    draft = PostFactory.create(
         workspace=workspace,
         account=account,
         status=PostStatus.DRAFT,

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_unscoped_evaluation_raises(workspace: Workspace) -> None:
-    TikTokAccountFactory(workspace=workspace)
+    TikTokAccountFactory.create(workspace=workspace)
     with pytest.raises(UnscopedQueryError):
         list(TikTokAccount.objects.all())
     with pytest.raises(UnscopedQueryError):
@@ -30,8 +30,8 @@ def test_unscoped_evaluation_raises(workspace: Workspace) -> None:
 def test_scoped_queries_only_see_their_workspace(
     workspace: Workspace, other_workspace: Workspace
 ) -> None:
-    mine = TikTokAccountFactory(workspace=workspace)
-    TikTokAccountFactory(workspace=other_workspace)
+    mine = TikTokAccountFactory.create(workspace=workspace)
+    TikTokAccountFactory.create(workspace=other_workspace)
     assert list(TikTokAccount.objects.for_workspace(workspace)) == [mine]
     assert list(TikTokAccount.objects.filter(workspace=workspace)) == [mine]
     assert list(TikTokAccount.objects.filter(workspace_id=workspace.id)) == [mine]
@@ -41,13 +41,13 @@ def test_scoped_queries_only_see_their_workspace(
 def test_or_filters_do_not_count_as_scoped(workspace: Workspace) -> None:
     from django.db.models import Q
 
-    TikTokAccountFactory(workspace=workspace)
+    TikTokAccountFactory.create(workspace=workspace)
     with pytest.raises(UnscopedQueryError):
         list(TikTokAccount.objects.filter(Q(workspace=workspace) | Q(username="x")))
 
 
 def test_related_managers_are_scoped_by_their_row(workspace: Workspace) -> None:
-    TikTokAccountFactory(workspace=workspace)
+    TikTokAccountFactory.create(workspace=workspace)
     assert workspace.tiktok_accounts.count() == 1
     membership = Membership.objects.for_workspace(workspace).first()
     assert membership is not None

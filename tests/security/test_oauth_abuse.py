@@ -76,8 +76,8 @@ def test_replayed_state_with_a_fresh_code_is_refused_before_any_exchange(
 def test_state_started_by_another_admin_is_refused(
     security_sim: Sim, owner: User, workspace: Workspace, client_for: Callable[[User], Client]
 ) -> None:
-    other_admin = UserFactory()
-    MembershipFactory(workspace=workspace, user=other_admin, role=Role.ADMIN)
+    other_admin = UserFactory.create()
+    MembershipFactory.create(workspace=workspace, user=other_admin, role=Role.ADMIN)
     location = consent(security_sim, start_connect(client_for(owner), workspace), open_id=CREATOR)
     ledger = Ledger(security_sim)
     _refused(client_for(other_admin).get(callback_path(location)), b"another user")
@@ -104,7 +104,7 @@ def test_attackers_state_cannot_plant_a_victims_tiktok_in_the_attackers_workspac
     client_for: Callable[[User], Client],
 ) -> None:
     """OAuth login CSRF: the attacker starts a flow for their workspace and lures the victim."""
-    MembershipFactory(workspace=other_workspace, user=owner, role=Role.VIEWER)
+    MembershipFactory.create(workspace=other_workspace, user=owner, role=Role.VIEWER)
     attacker_authorize = start_connect(client_for(outsider), other_workspace)
     victim = client_for(owner)
     location = consent(security_sim, attacker_authorize, open_id="sim-cafe-business")
@@ -115,15 +115,15 @@ def test_attackers_state_cannot_plant_a_victims_tiktok_in_the_attackers_workspac
     # A viewer of that workspace cannot mint a state for it, and a stranger cannot either.
     states = TikTokOAuthState.objects.unscoped().count()
     assert victim.post(f"/w/{other_workspace.id}/accounts/connect/").status_code == 403
-    assert client_for(UserFactory()).post(f"/w/{workspace.id}/accounts/connect/").status_code == 404
+    assert client_for(UserFactory.create()).post(f"/w/{workspace.id}/accounts/connect/").status_code == 404
     assert TikTokOAuthState.objects.unscoped().count() == states
 
 
 def test_state_minted_before_losing_the_admin_role_is_refused(
     security_sim: Sim, owner: User, workspace: Workspace, client_for: Callable[[User], Client]
 ) -> None:
-    admin = UserFactory()
-    membership = MembershipFactory(workspace=workspace, user=admin, role=Role.ADMIN)
+    admin = UserFactory.create()
+    membership = MembershipFactory.create(workspace=workspace, user=admin, role=Role.ADMIN)
     client = client_for(admin)
     location = consent(security_sim, start_connect(client, workspace), open_id=CREATOR)
     Membership.objects.for_workspace(workspace).filter(pk=membership.pk).delete()

@@ -260,9 +260,9 @@ def _raw_request(host: str, port: int, head: bytes, body: bytes) -> bytes:
 def test_lying_content_length_over_a_real_socket(
     live_server: Any, real_mp4: bytes, media_root: Path
 ) -> None:
-    user = UserFactory()
-    workspace = WorkspaceFactory()
-    MembershipFactory(workspace=workspace, user=user, role=Role.OWNER)
+    user = UserFactory.create()
+    workspace = WorkspaceFactory.create()
+    MembershipFactory.create(workspace=workspace, user=user, role=Role.OWNER)
     body = _multipart(real_mp4)
     host, port = live_server.thread.host, live_server.thread.port
     auth = base64.b64encode(f"{user.email}:{PASSWORD}".encode()).decode()
