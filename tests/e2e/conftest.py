@@ -1,4 +1,4 @@
-"""Fixtures for the end-to-end journeys: one Chromium for the session, a real threaded TikTok
+"""Fixtures for the end-to-end journeys: Chromium per test, a real threaded TikTok
 simulator per test with the product's settings (and OAuth redirect) pointed at it."""
 
 from __future__ import annotations
@@ -38,8 +38,10 @@ class E2ESim:
         return sum(self.app.counters.snapshot()["requests"].values())
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def chromium() -> Iterator[Any]:
+    # Per test: a live sync Playwright keeps an asyncio loop running, and other apps' browser
+    # tests start their own Playwright later in the same session.
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:

@@ -93,6 +93,9 @@ def test_agency_user_switches_between_client_workspaces(
             # Outside the switcher menu the other client is not even named.
             assert other["workspace"].name not in main, path
             assert page.locator(".switcher-name").inner_text() == ws.name
+        # The logo (home) returns to the workspace last switched to.
+        page.locator("a.brand").click()
+        page.wait_for_url(f"**/w/{ws.id}/calendar/")
 
     # The other client's objects are not reachable through this workspace's URLs either.
     response = page.goto(

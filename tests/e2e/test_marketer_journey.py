@@ -161,6 +161,7 @@ def test_marketer_signs_up_connects_publishes_moderates_and_reads_analytics(
         wait_until(published, timeout=seconds_left + 60, interval=1.0, tick=dispatch_due_posts)
         # The open post page updates itself (htmx polling) to the outcome with the link.
         expect(page.get_by_test_id("publishing-status")).to_have_text("Published")
+        expect(page.get_by_test_id("status")).to_have_text("Published")  # header badge too
         for post in posts.values():
             post.refresh_from_db()
             assert post.tiktok_post_id and post.video is not None
