@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 
-from calendar_app import publishing
+from calendar_app import publishing, selectors
 from later.errors import AppError, NotFound
 from later.tenancy import workspace_view
 
@@ -21,7 +21,7 @@ def _timeline_context(request: HttpRequest, post_id: Any) -> dict[str, Any]:
         )
     except NotFound as exc:
         raise Http404(exc.message) from exc
-    return {"post": post, "events": events}
+    return {"post": post, "events": events, "display_status": selectors.display_status(post)}
 
 
 # The post is looked up before the method is checked: a foreign id is a 404 whatever the verb.
