@@ -128,6 +128,28 @@ def test_redis_emptied_after_dispatch_the_sweeper_still_publishes_once(
     _assert_once(fault_sim, post)
 
 
+def test_database_connections_dropped_mid_step_the_post_still_publishes_once(
+    fault_sim: Sim, worker: Worker, workspace: Workspace
+) -> None:
+    account = connect_account(fault_sim, workspace, "sim-ava-public")
+    post = make_post(account, caption="postgres dropped us")
+    fault_sim.app.faults.add(STATUS, "latency", seconds=2.0)
+    publishing.posts_dispatch_due()
+    _wait(lambda: fault_sim.state.counters.requests_to(STATUS) >= 1, 30, "the status poll")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        assert cursor.fetchall(), "the worker had no connection to drop"
+    time.sleep(2.5)  # the worker's next write fails on its dead connection
+    assert _post(post).status == PostStatus.PUBLISHING
+    publishing.posts_sweep_stale(stale_after=dt.timedelta(0))
+    post = _wait_terminal(post)
+    assert post.status == PostStatus.PUBLISHED
+    _assert_once(fault_sim, post)
+
+
 @pytest.mark.parametrize(
     ("endpoint", "kind"),
     [
