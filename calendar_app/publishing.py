@@ -29,7 +29,14 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from accounts.models import TikTokAccount, TikTokVideo, Workspace
-from calendar_app.models import Post, PostEvent, PostMode, PostStatus, PrivacyLevel
+from calendar_app.models import (
+    MediaKind,
+    Post,
+    PostEvent,
+    PostMode,
+    PostStatus,
+    PrivacyLevel,
+)
 from later.errors import Conflict, NotFound, ValidationFailed
 from tiktok_client.chunks import DEFAULT_CHUNK_SIZE, plan_chunks
 from tiktok_client.errors import (
@@ -542,6 +549,14 @@ def _prepare_and_init(post: Post, token: uuid.UUID) -> PublishResult | None:
             token=token,
             code="no_media",
             message="This post has no video attached. Edit the post, add a video and retry.",
+        )
+    if post.media.kind != MediaKind.VIDEO:
+        # Photo posts need PULL_FROM_URL from a verified domain, which this pipeline lacks.
+        return _finish_failed(
+            post=post,
+            token=token,
+            code="photo_not_supported",
+            message="Automatic publishing handles videos only. Attach a video and retry.",
         )
     try:
         post_event_add(post=post, kind="checking", message="Checking the TikTok account.")

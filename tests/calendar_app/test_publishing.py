@@ -450,3 +450,15 @@ def test_publish_post_task_hands_a_pending_poll_to_a_resume_priority_countdown(
     monkeypatch.setattr(publish_post, "apply_async", lambda args, **options: sent.append(options))
     assert publish_post.run("post-id", "token") == PostStatus.PUBLISHING
     assert sent == [{"countdown": 2.5, "priority": publishing.RESUME_PRIORITY}]
+
+
+def test_photo_post_fails_clearly_without_calling_tiktok(
+    pub_sim: Sim, workspace: Workspace
+) -> None:
+    account = connect_account(pub_sim, workspace, "sim-ava-public")
+    media = make_video(workspace)
+    media.kind = "image"
+    media.save(update_fields=["kind"])
+    post = _run_to_end(make_post(account, media=media))
+    assert post.status == PostStatus.FAILED and post.fail_code == "photo_not_supported"
+    assert pub_sim.state.counters.requests_to(INIT) == 0
