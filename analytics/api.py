@@ -44,6 +44,9 @@ def card_dict(card: Card) -> dict[str, Any]:
         "headline": card.headline,
         "days_with_data": card.days_with_data,
         "note": card.note,
+        # Levels summed across accounts compare only accounts measured at both ends.
+        "compared_value": card.compared_value if card.level else card.value,
+        "excluded": list(card.excluded),
     }
 
 
@@ -119,6 +122,17 @@ class OverviewAPI(_FilteredAPI):
                     for (day, followers), (_, views), (_, posts) in zip(
                         data.followers_series, data.views_series, data.posts_series, strict=True
                     )
+                ],
+                "followers_by_account": [
+                    {
+                        "account_id": str(line.account.pk),
+                        "handle": line.account.handle,
+                        "color": line.account.color,
+                        "followers": [
+                            {"date": day, "followers": value} for day, value in line.points
+                        ],
+                    }
+                    for line in data.followers_by_account
                 ],
                 "audience": data.audience,
                 "empty_reasons": data.empty_reasons,

@@ -42,13 +42,23 @@ class Tick:
 
 
 @dataclass
+class Line:
+    """One drawn series; `color` empty means the stylesheet's default line colour."""
+
+    label: str
+    color: str = ""
+    segments: list[str] = field(default_factory=list)
+    points: list[Point] = field(default_factory=list)
+    gaps: int = 0
+
+
+@dataclass
 class Chart:
     kind: str
     label: str
     width: int = WIDTH
     height: int = HEIGHT
-    segments: list[str] = field(default_factory=list)
-    points: list[Point] = field(default_factory=list)
+    lines: list[Line] = field(default_factory=list)
     bars: list[Bar] = field(default_factory=list)
     y_ticks: list[Tick] = field(default_factory=list)
     x_ticks: list[Tick] = field(default_factory=list)
@@ -58,8 +68,20 @@ class Chart:
     gaps: int = 0
 
     @property
+    def points(self) -> list[Point]:
+        return [point for line in self.lines for point in line.points]
+
+    @property
     def empty(self) -> bool:
         return not self.points and not self.bars
+
+    @property
+    def legend(self) -> bool:
+        return len(self.lines) > 1
+
+    @property
+    def gapped_lines(self) -> list[Line]:
+        return [line for line in self.lines if line.gaps]
 
 
 def compact(value: float) -> str:
@@ -112,14 +134,38 @@ def _date_title(day: dt.date, value: float | None, unit: str) -> str:
 
 
 def line_chart(series: Sequence[tuple[dt.date, int | None]], *, label: str, unit: str) -> Chart:
+    return multi_line_chart([LineSeries(label=label, series=series)], label=label, unit=unit)
+
+
+@dataclass(frozen=True)
+class LineSeries:
+    label: str
+    series: Sequence[tuple[dt.date, int | None]]
+    color: str = ""
+
+
+def multi_line_chart(lines: Sequence[LineSeries], *, label: str, unit: str) -> Chart:
+    """Lines over the same days on one y-scale; each line breaks where it has no measurement."""
     chart = Chart(kind="line", label=label)
-    values = [float(value) for _, value in series if value is not None]
-    days = [day for day, _ in series]
+    if not lines:
+        return chart
+    days = [day for day, _ in lines[0].series]
+    values = [float(value) for line in lines for _, value in line.series if value is not None]
     span = chart.right - chart.left
-    step = span / max(len(series) - 1, 1)
-    xs = [chart.left + index * step for index in range(len(series))]
+    step = span / max(len(days) - 1, 1)
+    xs = [chart.left + index * step for index in range(len(days))]
     chart.x_ticks = _x_ticks(days, xs)
-    chart.gaps = sum(1 for _, value in series if value is None)
+    chart.gaps = sum(
+        1 for index in range(len(days)) if all(line.series[index][1] is None for line in lines)
+    )
+    chart.lines = [
+        Line(
+            label=line.label,
+            color=line.color,
+            gaps=sum(1 for _, value in line.series if value is None),
+        )
+        for line in lines
+    ]
     if not values:
         return chart
     low, high, ticks = _y_scale(values, from_zero=False)
@@ -129,18 +175,20 @@ def line_chart(series: Sequence[tuple[dt.date, int | None]], *, label: str, unit
         return chart.baseline - (value - low) / (high - low) * plot_height
 
     chart.y_ticks = [Tick(position=y_of(tick), label=compact(tick)) for tick in ticks]
-    current: list[str] = []
-    for (day, value), x in zip(series, xs, strict=True):
-        if value is None:
-            if current:
-                chart.segments.append(" ".join(current))
-            current = []
-            continue
-        y = y_of(float(value))
-        current.append(f"{x:.1f},{y:.1f}")
-        chart.points.append(Point(x=x, y=y, title=_date_title(day, value, unit)))
-    if current:
-        chart.segments.append(" ".join(current))
+    for source, drawn in zip(lines, chart.lines, strict=True):
+        prefix = f"{source.label} · " if len(lines) > 1 else ""
+        current: list[str] = []
+        for (day, value), x in zip(source.series, xs, strict=True):
+            if value is None:
+                if current:
+                    drawn.segments.append(" ".join(current))
+                current = []
+                continue
+            y = y_of(float(value))
+            current.append(f"{x:.1f},{y:.1f}")
+            drawn.points.append(Point(x=x, y=y, title=prefix + _date_title(day, value, unit)))
+        if current:
+            drawn.segments.append(" ".join(current))
     return chart
 
 

@@ -15,10 +15,10 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     FloatField,
+    Min,
     OuterRef,
     QuerySet,
     Subquery,
-    Sum,
     Value,
 )
 from django.db.models.functions import Cast, NullIf, TruncDate
@@ -131,19 +131,36 @@ class Card:
     headline: bool = False
     note: str = ""
     days_with_data: int = 0
+    #: For a level summed across accounts: the current total over only the accounts that
+    #: also have a previous value, so the change never counts an account joining or leaving.
+    compared_value: float | int | None = None
+    level: bool = False
+    excluded: tuple[str, ...] = ()
+
+    @property
+    def _current_for_change(self) -> float | int | None:
+        return self.compared_value if self.level else self.value
 
     @property
     def change(self) -> float | int | None:
-        if self.value is None or self.previous is None:
+        current = self._current_for_change
+        if current is None or self.previous is None:
             return None
-        return self.value - self.previous
+        return current - self.previous
 
     @property
     def change_percent(self) -> float | None:
-        if self.value is None or self.previous in (None, 0):
+        current = self._current_for_change
+        if current is None or self.previous in (None, 0):
             return None
         assert self.previous is not None
-        return (self.value - self.previous) / self.previous * 100
+        return (current - self.previous) / self.previous * 100
+
+
+@dataclass(frozen=True)
+class AccountSeries:
+    account: TikTokAccount
+    points: list[tuple[dt.date, int | None]]
 
 
 @dataclass
@@ -153,7 +170,9 @@ class Overview:
     account: TikTokAccount | None
     accounts: list[TikTokAccount]
     cards: list[Card]
+    #: Followers summed only on days when every drawn account has a measurement, else None.
     followers_series: list[tuple[dt.date, int | None]]
+    followers_by_account: list[AccountSeries]
     views_series: list[tuple[dt.date, int | None]]
     posts_series: list[tuple[dt.date, int]]
     audience: dict[str, Any]
@@ -165,8 +184,8 @@ class Overview:
         return next(card for card in self.cards if card.headline)
 
 
+#: Activity on one day: adding accounts together is meaningful on every day.
 DAILY_SUM_FIELDS = (
-    "followers",
     "video_views",
     "profile_views",
     "likes",
@@ -176,16 +195,92 @@ DAILY_SUM_FIELDS = (
     "new_followers",
     "lost_followers",
 )
+#: Lifetime counters: a sum is only comparable over the same set of accounts.
+LEVEL_FIELDS = ("followers", "following", "likes_total", "video_count")
+
+AccountRows = dict[Any, dict[dt.date, dict[str, Any]]]
 
 
-def _daily_rows(
+def _account_rows(
     *, workspace: Workspace, account: TikTokAccount | None, start: dt.date, end: dt.date
-) -> dict[dt.date, dict[str, Any]]:
+) -> AccountRows:
+    """Per account, per day, the snapshot's values (one row per account and day)."""
     qs = AccountDailySnapshot.objects.for_workspace(workspace).filter(date__range=(start, end))
     if account is not None:
         qs = qs.filter(account=account)
-    rows = qs.values("date").annotate(**{name: Sum(name) for name in DAILY_SUM_FIELDS})
-    return {row["date"]: dict(row) for row in rows}
+    per_account: AccountRows = {}
+    for row in qs.values("account_id", "date", *DAILY_SUM_FIELDS, *LEVEL_FIELDS).order_by():
+        per_account.setdefault(row["account_id"], {})[row["date"]] = row
+    return per_account
+
+
+def _daily_sums(per_account: AccountRows) -> dict[dt.date, dict[str, Any]]:
+    """Flow metrics summed per day; a field nobody measured that day stays None."""
+    days: dict[dt.date, dict[str, Any]] = {}
+    for rows in per_account.values():
+        for day, row in rows.items():
+            total = days.setdefault(day, {name: None for name in DAILY_SUM_FIELDS})
+            for name in DAILY_SUM_FIELDS:
+                if row[name] is not None:
+                    total[name] = (total[name] or 0) + row[name]
+    return days
+
+
+def _first_dates(*, workspace: Workspace, account: TikTokAccount | None) -> dict[Any, dt.date]:
+    history = AccountDailySnapshot.objects.for_workspace(workspace)
+    if account is not None:
+        history = history.filter(account=account)
+    rows = history.values("account_id").annotate(first=Min("date")).order_by()
+    return {row["account_id"]: row["first"] for row in rows}
+
+
+def _short_date(day: dt.date) -> str:
+    return f"{day:%b} {day.day}, {day.year}"
+
+
+def _level_card(
+    *,
+    key: str,
+    label: str,
+    scope: list[TikTokAccount],
+    per_account: AccountRows,
+    first_dates: dict[Any, dt.date],
+    period: DateRange,
+    previous: DateRange,
+) -> Card:
+    """Value: today's total over every account. Change: only accounts measured at both ends."""
+    value: int | None = None
+    compared_now: int | None = None
+    compared_before: int | None = None
+    excluded: list[str] = []
+    for acc in scope:
+        rows = per_account.get(acc.pk, {})
+        now = _period_last(rows, period, key)
+        before = _period_last(rows, previous, key)
+        if now is not None:
+            value = (value or 0) + now
+        if now is not None and before is not None:
+            compared_now = (compared_now or 0) + now
+            compared_before = (compared_before or 0) + before
+        elif now is not None:
+            first = first_dates.get(acc.pk)
+            if first is not None and first > previous.end:
+                reason = f"no history before {_short_date(first)}"
+            else:
+                reason = "no measurement in the previous period"
+            excluded.append(f"{acc.handle} is excluded from the change: {reason}")
+        elif before is not None:
+            excluded.append(f"{acc.handle} is excluded from the change: no measurement this period")
+    return Card(
+        key=key,
+        label=label,
+        value=value,
+        previous=compared_before,
+        compared_value=compared_now,
+        level=True,
+        # With nobody comparable the card already says there is no previous data.
+        excluded=tuple(excluded) if compared_before is not None else (),
+    )
 
 
 def _period_sum(
@@ -202,6 +297,19 @@ def _period_last(rows: dict[dt.date, dict[str, Any]], period: DateRange, name: s
         if day in rows and rows[day][name] is not None:
             return int(rows[day][name])
     return None
+
+
+def _complete_day_sums(
+    lines: list[AccountSeries], days: list[dt.date]
+) -> list[tuple[dt.date, int | None]]:
+    """A day's total only when every account has a value that day: no mid-range jumps."""
+    if not lines:
+        return [(day, None) for day in days]
+    totals: list[tuple[dt.date, int | None]] = []
+    for index, day in enumerate(days):
+        values = [line.points[index][1] for line in lines]
+        totals.append((day, None if None in values else sum(v for v in values if v is not None)))
+    return totals
 
 
 def _rate(numerator: int | None, denominator: float | None) -> float | None:
@@ -238,14 +346,18 @@ def overview_build(
     account: TikTokAccount | None,
 ) -> Overview:
     previous = period.previous()
-    rows = _daily_rows(workspace=workspace, account=account, start=previous.start, end=period.end)
+    per_account = _account_rows(
+        workspace=workspace, account=account, start=previous.start, end=period.end
+    )
+    rows = _daily_sums(per_account)
     posts = _posts_per_day(
         workspace=workspace, account=account, start=previous.start, end=period.end
     )
+    first_dates = _first_dates(workspace=workspace, account=account)
+    has_history = bool(first_dates)
     history = AccountDailySnapshot.objects.for_workspace(workspace)
     if account is not None:
         history = history.filter(account=account)
-    has_history = history.exists()
     audience_row = (
         history.exclude(audience={}).order_by("-date").values_list("audience", flat=True).first()
     )
@@ -288,11 +400,14 @@ def overview_build(
     )
     cards = [
         views_card,
-        Card(
+        _level_card(
             key="followers",
             label="Followers",
-            value=_period_last(rows, period, "followers"),
-            previous=_period_last(rows, previous, "followers"),
+            scope=scope,
+            per_account=per_account,
+            first_dates=first_dates,
+            period=period,
+            previous=previous,
         ),
         summed("profile_views", "Profile views", note=business_note),
         summed("likes", "Likes"),
@@ -323,15 +438,28 @@ def overview_build(
     ):
         reasons.append("audience_under_100")
 
+    followers_by_account = [
+        AccountSeries(
+            account=acc,
+            points=[
+                (day, per_account.get(acc.pk, {}).get(day, {}).get("followers"))
+                for day in period.dates()
+            ],
+        )
+        for acc in scope
+    ]
+    followers_by_account = [
+        line for line in followers_by_account if any(v is not None for _, v in line.points)
+    ]
+
     return Overview(
         period=period,
         previous=previous,
         account=account,
         accounts=accounts,
         cards=cards,
-        followers_series=[
-            (day, rows[day]["followers"] if day in rows else None) for day in period.dates()
-        ],
+        followers_series=_complete_day_sums(followers_by_account, period.dates()),
+        followers_by_account=followers_by_account,
         views_series=[
             (day, rows[day]["video_views"] if day in rows else None) for day in period.dates()
         ],

@@ -67,6 +67,25 @@ def _query(request: HttpRequest, **changes: str) -> str:
     return urlencode({key: value for key, value in params.items() if value})
 
 
+#: Used when two accounts share a colour, so every line stays distinguishable.
+FALLBACK_COLORS = ("#0ea5e9", "#f97316", "#16a34a", "#db2777", "#ca8a04", "#475569")
+
+
+def _followers_chart(data: selectors.Overview) -> charts.Chart:
+    if data.account is not None or len(data.followers_by_account) < 2:
+        return charts.line_chart(data.followers_series, label="Followers", unit="followers")
+    used: set[str] = set()
+    lines = []
+    for index, line in enumerate(data.followers_by_account):
+        color = line.account.color.lower()
+        if not color or color in used:
+            spare = [c for c in FALLBACK_COLORS if c not in used]
+            color = spare[0] if spare else FALLBACK_COLORS[index % len(FALLBACK_COLORS)]
+        used.add(color)
+        lines.append(charts.LineSeries(label=line.account.handle, series=line.points, color=color))
+    return charts.multi_line_chart(lines, label="Followers", unit="followers")
+
+
 @workspace_view()
 def overview(request: HttpRequest) -> HttpResponse:
     workspace: Workspace = request.workspace  # type: ignore[attr-defined]
@@ -103,9 +122,7 @@ def overview(request: HttpRequest) -> HttpResponse:
             "account": request.GET.get("account", ""),
         },
         "views_chart": charts.bar_chart(data.views_series, label="Video views", unit="views"),
-        "followers_chart": charts.line_chart(
-            data.followers_series, label="Followers", unit="followers"
-        ),
+        "followers_chart": _followers_chart(data),
         "posts_chart": charts.bar_chart(
             [(day, count) for day, count in data.posts_series],
             label="Posts published",

@@ -117,6 +117,7 @@ def test_personal_account_daily_views_from_counter_growth_and_gap(
         account.refresh_from_db()
         services.account_snapshot_capture(account=account)
     second = _rows(workspace)[day0 + dt.timedelta(days=1)]
+    assert second.video_views is not None and second.video_views_total is not None
     assert second.video_views == second.video_views_total - first.video_views_total
     assert second.video_views > 0
 
