@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from django.core.paginator import Paginator
@@ -68,6 +69,7 @@ def _query(request: HttpRequest, **changes: str) -> str:
 
 
 #: Used when two accounts share a colour, so every line stays distinguishable.
+HEX_COLOR = re.compile(r"#[0-9a-f]{6}")
 FALLBACK_COLORS = ("#0ea5e9", "#f97316", "#16a34a", "#db2777", "#ca8a04", "#475569")
 
 
@@ -78,7 +80,8 @@ def _followers_chart(data: selectors.Overview) -> charts.Chart:
     lines = []
     for index, line in enumerate(data.followers_by_account):
         color = line.account.color.lower()
-        if not color or color in used:
+        # The colour lands in a style attribute: only a plain hex colour goes there.
+        if not HEX_COLOR.fullmatch(color) or color in used:
             spare = [c for c in FALLBACK_COLORS if c not in used]
             color = spare[0] if spare else FALLBACK_COLORS[index % len(FALLBACK_COLORS)]
         used.add(color)
