@@ -8,8 +8,8 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
 
@@ -52,7 +52,8 @@ def main() -> None:
     for latency in (0.0, 0.05):
         rates[latency] = measure(args.requests, args.workers, latency)
         print(
-            f"latency={latency * 1000:>4.0f} ms  workers={args.workers}  {rates[latency]:8.1f} req/s"
+            f"latency={latency * 1000:>4.0f} ms  workers={args.workers}  "
+            f"{rates[latency]:8.1f} req/s"
         )
     # With 50 ms added per request, N concurrent clients cannot exceed N / 0.05 requests/s.
     report(

@@ -26,7 +26,9 @@ FOREIGN_NAME = "Rival Client Secret Plans"
 
 
 def _membership_in(ws: Workspace) -> str:
-    return str(Membership.objects.create(workspace=ws, user=UserFactory.create(), role=Role.EDITOR).id)
+    return str(
+        Membership.objects.create(workspace=ws, user=UserFactory.create(), role=Role.EDITOR).id
+    )
 
 
 def _invitation_in(ws: Workspace) -> str:

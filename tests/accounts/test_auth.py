@@ -28,7 +28,7 @@ def test_signup_then_create_first_workspace() -> None:
     )
     assert response.status_code == 302
     assert User.objects.filter(email="fresh@example.com").exists()
-    assert client.get("/").url == "/workspaces/new/"
+    assert client.get("/")["Location"] == "/workspaces/new/"
 
 
 def test_login_page_renders_in_product_layout() -> None:
@@ -62,4 +62,4 @@ def test_mfa_totp_setup_page_available(owner: User) -> None:
     # Activating TOTP asks for the password again first (reauthentication).
     activate = client.get("/accounts/2fa/totp/activate/")
     assert activate.status_code == 302
-    assert "/accounts/reauthenticate/" in activate.url
+    assert "/accounts/reauthenticate/" in activate["Location"]

@@ -73,7 +73,7 @@ def test_validation_errors_are_one_json_shape(workspace, editor, api_client_for,
     api = api_client_for(editor)
     base = reverse("calendar_app:api_posts", args=[workspace.id])
     long_video = MediaAssetFactory.create(workspace=workspace, duration_seconds=90)
-    cases = [
+    cases: list[tuple[dict[str, str], dict[str, object], str]] = [
         ({"privacy_level": ""}, {}, "privacy_required"),
         (
             {"privacy_level": "PUBLIC_TO_EVERYONE"},

@@ -44,9 +44,11 @@ def test_mp4_parsing_needs_no_ffmpeg(make_media, monkeypatch):
 def test_upload_stores_file_and_thumbnail(workspace, make_media):
     asset = upload(workspace, make_media(), name="holiday.mov")
     assert asset.content_type == "video/mp4"  # the bytes say MP4, whatever the name says
-    assert asset.file.name.endswith(".mp4") and "holiday" not in asset.file.name
-    assert default_storage.exists(asset.file.name)
-    assert asset.thumbnail and default_storage.open(asset.thumbnail.name).read(2) == b"\xff\xd8"
+    name, thumbnail = asset.file.name, asset.thumbnail.name
+    assert name and thumbnail  # both blobs were stored
+    assert name.endswith(".mp4") and "holiday" not in name
+    assert default_storage.exists(name)
+    assert default_storage.open(thumbnail).read(2) == b"\xff\xd8"
     assert len(asset.sha256) == 64 and asset.duration_seconds == pytest.approx(2.0, abs=0.1)
 
 
@@ -142,6 +144,7 @@ def test_viewer_cannot_upload(workspace, viewer, client_for, make_media):
 def test_delete_removes_blob_but_not_media_in_use(workspace, make_media):
     asset = upload(workspace, make_media())
     name = asset.file.name
+    assert name is not None
     PostFactory.create(workspace=workspace, media=asset)
     with pytest.raises(Exception, match="used by 1 post"):
         services.media_delete(workspace=workspace, media=asset)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -33,6 +34,13 @@ def make_post(workspace, account, when: datetime, **kw) -> Post:
         scheduled_tz=workspace.time_zone,
         **kw,
     )
+
+
+def first_tag(pattern: str, page: str) -> str:
+    """The first tag matching ``pattern``; fails the test when the page has none."""
+    match = re.search(pattern, page)
+    assert match is not None, f"no tag matches {pattern!r}"
+    return match.group(0)
 
 
 def cal_url(workspace, **params) -> str:
@@ -69,7 +77,10 @@ def test_month_week_and_list_show_posts_with_status_and_account_colour(
 
 
 def test_filters_by_account_and_status(workspace, owner, client_for):
-    a, b = TikTokAccountFactory.create(workspace=workspace), TikTokAccountFactory.create(workspace=workspace)
+    a, b = (
+        TikTokAccountFactory.create(workspace=workspace),
+        TikTokAccountFactory.create(workspace=workspace),
+    )
     when = future_day()
     pa = make_post(workspace, a, when)
     pb = make_post(workspace, b, when, status=PostStatus.FAILED)
@@ -117,10 +128,8 @@ def test_composer_renders_and_keeps_input_on_error(
     page = client.get(url + f"?media={media.id}&account={account.id}").content.decode()
     assert "Move Dance Studio" in page and "Videos up to" in page
     assert "Choose who can view" in page
-    import re
-
-    duet = re.search(rf'<input[^>]*name="allow_duet__{account.id}"[^>]*>', page).group(0)
-    comment = re.search(rf'<input[^>]*name="allow_comment__{account.id}"[^>]*>', page).group(0)
+    duet = first_tag(rf'<input[^>]*name="allow_duet__{account.id}"[^>]*>', page)
+    comment = first_tag(rf'<input[^>]*name="allow_comment__{account.id}"[^>]*>', page)
     assert "disabled" in duet and "checked" not in duet
     assert "disabled" not in comment and "checked" not in comment
     assert "turned off in the creator's TikTok settings" in page
@@ -315,9 +324,7 @@ def test_media_dropped_on_a_day_prefills_the_composer(workspace, editor, client_
     url = reverse("calendar_app:post_create", args=[workspace.id])
     html = client_for(editor).get(url, {"media": str(media.id), "date": "2030-05-01"}).content
     page = html.decode()
-    import re
-
-    radio = re.search(rf'<input[^>]*value="{media.id}"[^>]*>', page).group(0)
+    radio = first_tag(rf'<input[^>]*value="{media.id}"[^>]*>', page)
     assert "checked" in radio
     assert 'value="2030-05-01"' in page and 'value="12:00"' in page
 

@@ -101,12 +101,13 @@ def seed_videos(account: TikTokAccount, *, limit: int = 2, skip: int = 0) -> lis
     )
     rows = []
     for video in page.videos[skip : skip + limit]:
+        assert video.create_time is not None  # the simulator dates every video
         rows.append(
             TikTokVideo.objects.create(
                 workspace=account.workspace,
                 account=account,
                 video_id=video.item_id,
-                caption=video.caption,
+                caption=video.caption or "",
                 cover_image_url=video.thumbnail_url or "",
                 posted_at=dt.datetime.fromtimestamp(video.create_time, tz=dt.UTC),
             )

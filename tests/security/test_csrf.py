@@ -45,7 +45,7 @@ def _rows(model: type[models.Model]) -> Any:
     return manager.unscoped() if hasattr(manager, "unscoped") else manager.all()
 
 
-def database_state() -> dict[str, list[tuple[Any, ...]]]:
+def database_state() -> dict[str, list[str]]:
     return {
         model.__name__: sorted(map(repr, _rows(model).values_list("pk", *fields)))
         for model, fields in WATCHED

@@ -115,7 +115,10 @@ def test_attackers_state_cannot_plant_a_victims_tiktok_in_the_attackers_workspac
     # A viewer of that workspace cannot mint a state for it, and a stranger cannot either.
     states = TikTokOAuthState.objects.unscoped().count()
     assert victim.post(f"/w/{other_workspace.id}/accounts/connect/").status_code == 403
-    assert client_for(UserFactory.create()).post(f"/w/{workspace.id}/accounts/connect/").status_code == 404
+    assert (
+        client_for(UserFactory.create()).post(f"/w/{workspace.id}/accounts/connect/").status_code
+        == 404
+    )
     assert TikTokOAuthState.objects.unscoped().count() == states
 
 

@@ -206,18 +206,19 @@ def test_lying_content_length_is_a_clear_error_and_stores_nothing(
     path = (
         f"/w/{workspace.id}/media/" if interface == "html" else f"/api/v1/w/{workspace.id}/media/"
     )
+    # A short stream, as when the client hangs up before the length it announced.
+    environ: dict[str, Any] = {
+        "CONTENT_TYPE": MULTIPART_CONTENT,
+        "CONTENT_LENGTH": str(declared),
+        "wsgi.input": _Stream(body),
+    }
     response = client_for(owner).generic(
         "POST",
         path,
         b"",
         content_type=MULTIPART_CONTENT,
         headers={"Accept": "application/json"},
-        # A short stream, as when the client hangs up before the length it announced.
-        **{
-            "CONTENT_TYPE": MULTIPART_CONTENT,
-            "CONTENT_LENGTH": str(declared),
-            "wsgi.input": _Stream(body),
-        },
+        **environ,
     )
     assert response.status_code == 400, response.content
     assert response.json()["error"]["message"]
