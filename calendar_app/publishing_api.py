@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -56,6 +57,13 @@ class PublishingStateSerializer(serializers.ModelSerializer[Post]):
         return publishing.post_can_cancel(post)
 
 
+class TimelineSerializer(serializers.Serializer[Any]):
+    """Documents the response of every publishing endpoint: the post's state and its events."""
+
+    post = PublishingStateSerializer()
+    events = PostEventSerializer(many=True)
+
+
 def _timeline_body(post: Post, events: list[PostEvent]) -> dict[str, Any]:
     return {
         "post": PublishingStateSerializer(post).data,
@@ -64,12 +72,14 @@ def _timeline_body(post: Post, events: list[PostEvent]) -> dict[str, Any]:
 
 
 class PostTimelineAPI(WorkspaceAPIView):
+    @extend_schema(responses=TimelineSerializer)
     def get(self, request: Request, workspace_id: Any, post_id: Any) -> Response:
         post, events = publishing.post_timeline(workspace=self.workspace, post_id=post_id)
         return Response(_timeline_body(post, events))
 
 
 class PostRetryAPI(WorkspaceAPIView):
+    @extend_schema(request=None, responses=TimelineSerializer)
     def post(self, request: Request, workspace_id: Any, post_id: Any) -> Response:
         publishing.post_publish_retry(workspace=self.workspace, post_id=post_id, actor=request.user)
         post, events = publishing.post_timeline(workspace=self.workspace, post_id=post_id)
@@ -77,6 +87,7 @@ class PostRetryAPI(WorkspaceAPIView):
 
 
 class PostCancelAPI(WorkspaceAPIView):
+    @extend_schema(request=None, responses=TimelineSerializer)
     def post(self, request: Request, workspace_id: Any, post_id: Any) -> Response:
         publishing.post_publish_cancel(
             workspace=self.workspace, post_id=post_id, actor=request.user
@@ -90,6 +101,7 @@ class ResolveSerializer(serializers.Serializer[Any]):
 
 
 class PostResolveAPI(WorkspaceAPIView):
+    @extend_schema(request=ResolveSerializer, responses=TimelineSerializer)
     def post(self, request: Request, workspace_id: Any, post_id: Any) -> Response:
         publishing.post_timeline(workspace=self.workspace, post_id=post_id)  # 404 before 400
         body = ResolveSerializer(data=request.data)

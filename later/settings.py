@@ -208,6 +208,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a "status"; name each enum after its owner so the schema stays stable.
+    "ENUM_NAME_OVERRIDES": {
+        "PostStatusEnum": "calendar_app.models.PostStatus",
+        "AccountStatusEnum": "accounts.models.AccountStatus",
+    },
 }
 
 # Celery: Redis when REDIS_URL is set; otherwise a filesystem broker under var/ so the quick
