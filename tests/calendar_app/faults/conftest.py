@@ -116,6 +116,9 @@ def _media_root(tmp_path_factory: Any) -> Path:
     return _MEDIA["root"]
 
 
+WORKER_APP = "later-fault-worker"
+
+
 @pytest.fixture(scope="module")
 def worker(
     module_sim: Sim, tmp_path_factory: Any, django_db_setup: Any, django_db_blocker: Any
@@ -125,7 +128,8 @@ def worker(
     base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/later")
     env = {
         **os.environ,
-        "DATABASE_URL": base.rsplit("/", 1)[0] + "/" + db_name,
+        # Named, so a test can drop the worker's connections and nobody else's.
+        "DATABASE_URL": base.rsplit("/", 1)[0] + "/" + db_name + "?application_name=" + WORKER_APP,
         "CONN_MAX_AGE": "0",
         "TIKTOK_AUTH_BASE_URL": module_sim.base_url,
         "TIKTOK_OPEN_API_BASE_URL": module_sim.base_url,

@@ -17,7 +17,7 @@ from django.db import connection
 from accounts.models import Workspace
 from calendar_app import publishing
 from calendar_app.models import Post, PostStatus
-from tests.calendar_app.faults.conftest import Worker
+from tests.calendar_app.faults.conftest import WORKER_APP, Worker
 from tests.calendar_app.test_publishing_factories import (
     CREATOR_INFO,
     INIT,
@@ -137,9 +137,11 @@ def test_database_connections_dropped_mid_step_the_post_still_publishes_once(
     publishing.posts_dispatch_due()
     _wait(lambda: fault_sim.state.counters.requests_to(STATUS) >= 1, 30, "the status poll")
     with connection.cursor() as cursor:
+        # Only the worker's: the live server and this test keep their connections.
         cursor.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            "WHERE datname = current_database() AND application_name = %s",
+            [WORKER_APP],
         )
         assert cursor.fetchall(), "the worker had no connection to drop"
     time.sleep(2.5)  # the worker's next write fails on its dead connection
