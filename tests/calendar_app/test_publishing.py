@@ -20,7 +20,7 @@ from calendar_app.tasks import (
 )
 from later.celery import app as celery_app
 from later.errors import Conflict
-from tests.calendar_app.test_publishing_factories import (
+from tests.calendar_app.publishing_factories import (
     CREATOR_INFO,
     INBOX_INIT,
     INIT,

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from accounts.models import TikTokAccount, Workspace
 from calendar_app.models import Post, PostStatus
-from tests.calendar_app.test_publishing_factories import (
+from tests.calendar_app.publishing_factories import (
     INIT,
     Sim,
     connect_account,

@@ -21,7 +21,7 @@ from accounts.tiktok_services import tiktok_account_refresh_token
 from calendar_app import publishing
 from calendar_app.models import Post, PostStatus
 from tests.accounts.conftest import Sim, callback_path, consent, start_connect
-from tests.calendar_app.test_publishing_factories import make_post, make_video
+from tests.calendar_app.publishing_factories import make_post, make_video
 
 PREFIXED_TOKEN = re.compile(rb"\b(?:act|rft)\.[A-Za-z0-9_\-]{8,}")
 ALL_LOGGERS = ("", "httpx", "httpcore", "tiktok_client", "accounts", "calendar_app", "django")

@@ -18,7 +18,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.db import connection
 
-from tests.calendar_app.test_publishing_factories import Sim, flush_rate_limits
+from tests.calendar_app.publishing_factories import Sim, flush_rate_limits
 from tiktok_client.simulator.app import create_app
 from tiktok_client.simulator.server import run_in_thread
 

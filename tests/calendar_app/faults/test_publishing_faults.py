@@ -18,7 +18,7 @@ from accounts.models import Workspace
 from calendar_app import publishing
 from calendar_app.models import Post, PostStatus
 from tests.calendar_app.faults.conftest import WORKER_APP, Worker
-from tests.calendar_app.test_publishing_factories import (
+from tests.calendar_app.publishing_factories import (
     CREATOR_INFO,
     INIT,
     STATUS,
