@@ -144,6 +144,23 @@ class CalendarPage:
     week_rows: list[tuple[int, list[tuple[CalendarDay, list[Post]]]]] = field(default_factory=list)
     unscheduled: list[Post] = field(default_factory=list)
     total: int = 0
+    # List view pages through a busy month LIST_PAGE_SIZE posts at a time (keyset, no OFFSET).
+    next_after: str = ""
+
+
+LIST_PAGE_SIZE = 100
+
+
+def _list_position(after: str | None) -> tuple[datetime, uuid.UUID] | None:
+    """Decode the list view's "show more" position; a malformed one starts from the top."""
+    if not after or "|" not in after:
+        return None
+    at, _, pk = after.partition("|")
+    try:
+        moment = datetime.fromisoformat(at)
+        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)), uuid.UUID(pk)
+    except ValueError:
+        return None
 
 
 def _utc_bounds(workspace: Workspace, start: date, end: date) -> tuple[datetime, datetime]:
@@ -162,6 +179,7 @@ def calendar_page(
     today: date,
     account_id: str | None = None,
     status: str | None = None,
+    after: str | None = None,
 ) -> CalendarPage:
     """Posts for one month / week / list page, bucketed by day in the workspace's zone.
 
@@ -216,7 +234,20 @@ def calendar_page(
                 order_by=[F("scheduled_at").asc(), F("created_at").asc()],
             )
         ).filter(day_rank__lte=MAX_POSTS_SHOWN_PER_DAY)
-    posts = list(in_range)
+    if view == "list":
+        in_range = in_range.order_by("scheduled_at", "id")
+        position = _list_position(after)
+        if position is not None:
+            at, pk = position
+            in_range = in_range.filter(scheduled_at__gte=at).exclude(scheduled_at=at, id__lte=pk)
+        posts = list(in_range[: LIST_PAGE_SIZE + 1])
+        if len(posts) > LIST_PAGE_SIZE:
+            posts = posts[:LIST_PAGE_SIZE]
+            last_post = posts[-1]
+            assert last_post.scheduled_at is not None
+            page.next_after = f"{last_post.scheduled_at.isoformat()}|{last_post.id}"
+    else:
+        posts = list(in_range)
     page.total = sum(day_counts.values()) if day_counts is not None else len(posts)
     by_day: dict[date, list[Post]] = defaultdict(list)
     for post in posts:

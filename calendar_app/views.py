@@ -89,6 +89,7 @@ def calendar(request: HttpRequest) -> HttpResponse:
         today=today,
         account_id=account_id or None,
         status=status or None,
+        after=request.GET.get("after") or None,
     )
     accounts = list(selectors.account_list(workspace=workspace))
     can_edit = request.membership.can_edit  # type: ignore[attr-defined]

@@ -402,3 +402,44 @@ def test_unscheduled_draft_can_be_dropped_on_a_day(workspace, editor, client_for
     assert client.post(url, {"date": day.isoformat()}).status_code == 200
     draft.refresh_from_db()
     assert draft.status == PostStatus.DRAFT and draft.scheduled_local == f"{day}T12:00"
+
+
+def test_list_view_pages_a_busy_month_without_gaps_or_repeats(workspace, owner, client_for):
+    from calendar_app.selectors import LIST_PAGE_SIZE
+
+    account = TikTokAccountFactory.create(workspace=workspace)
+    media = MediaAssetFactory.create(workspace=workspace)
+    base = datetime(2031, 5, 1, 8, 0, tzinfo=UTC)
+    # Several posts share a minute so the page boundary falls inside a tie.
+    Post.objects.bulk_create(
+        [
+            Post(
+                workspace=workspace,
+                account=account,
+                media=media,
+                caption=f"busy {i}",
+                status=PostStatus.SCHEDULED,
+                scheduled_at=base + timedelta(minutes=(i // 3) * 10),
+            )
+            for i in range(LIST_PAGE_SIZE + 40)
+        ]
+    )
+    client = client_for(owner)
+    url = reverse("calendar_app:calendar", args=[workspace.id])
+    seen: list[str] = []
+    per_page: list[int] = []
+    query = {"view": "list", "date": "2031-05-10"}
+    for _ in range(3):
+        page = client.get(url, query).content.decode()
+        ids = re.findall(r'data-testid="post-([0-9a-f-]{36})"', page)
+        per_page.append(len(ids))
+        seen += ids
+        more = re.search(r'data-testid="list-more" href="\?([^"]+)"', page)
+        if not more:
+            break
+        query = dict(pair.split("=", 1) for pair in more.group(1).replace("&amp;", "&").split("&"))
+        from urllib.parse import unquote
+
+        query = {k: unquote(v) for k, v in query.items()}
+    assert per_page == [LIST_PAGE_SIZE, 40]
+    assert len(set(seen)) == len(seen) == LIST_PAGE_SIZE + 40
