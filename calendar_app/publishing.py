@@ -357,6 +357,7 @@ def _finish_failed(*, post: Post, token: uuid.UUID, code: str, message: str) -> 
             # "Failed" always means TikTok does not have the post (refused, reported FAILED,
             # or never got the whole upload); anything less certain is "unconfirmed".
             init_started_at=None,
+            upload_url="",
         )
         post_event_add(post=post, kind="failed", message=message, code=code)
         _notify(post=post, title=f"A post to {post.account} failed", body=message)
@@ -849,6 +850,7 @@ def _settle(post: Post, token: uuid.UUID, status: PublishStatus) -> PublishResul
                 tiktok_status=status.status,
                 claim_token=None,
                 published_at=now,
+                upload_url="",  # it carries TikTok's upload token; nothing needs it any more
             )
             post_event_add(post=post, kind="sent_to_inbox", message=INBOX_INSTRUCTIONS)
         return PublishResult(status=PostStatus.SENT_TO_INBOX)
@@ -863,6 +865,7 @@ def _settle(post: Post, token: uuid.UUID, status: PublishStatus) -> PublishResul
             tiktok_status=status.status,
             claim_token=None,
             published_at=now,
+            upload_url="",  # it carries TikTok's upload token; nothing needs it any more
         )
         post_event_add(post=post, kind="published", message="Published on TikTok.")
         if post_id_on_tiktok:

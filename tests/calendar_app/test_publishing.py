@@ -87,6 +87,7 @@ def test_dispatch_task_publishes_due_post_end_to_end(
     post = _refresh(post)
     assert post.status == PostStatus.PUBLISHED
     assert post.publish_id and post.init_started_at and post.published_at
+    assert post.upload_url == ""  # TikTok's upload token is not kept once the post settled
     assert pub_sim.state.counters.requests_to(INIT) == 1
     assert [p.post_info["title"] for p in pub_sim.state.publishes.values()] == [post.caption]
     kinds = _kinds(post)
@@ -163,6 +164,7 @@ def test_inbox_mode_ends_in_sent_to_inbox_with_instructions(
     account = connect_account(pub_sim, workspace, "sim-ava-public")
     post = _run_to_end(make_post(account, post_mode=PostMode.INBOX))
     assert post.status == PostStatus.SENT_TO_INBOX
+    assert post.upload_url == ""
     assert pub_sim.state.counters.requests_to(INBOX_INIT) == 1
     assert pub_sim.state.counters.requests_to(CREATOR_INFO) == 0
     assert post.events.get(kind="sent_to_inbox").message == publishing.INBOX_INSTRUCTIONS
