@@ -14,6 +14,7 @@ from accounts.models import (
     Membership,
     Notification,
     TikTokAccount,
+    TikTokOAuthState,
     TikTokVideo,
     User,
     Workspace,
@@ -116,3 +117,22 @@ class TikTokVideoAdmin(UnscopedAdminMixin, admin.ModelAdmin):
     search_fields = ("video_id", "caption", "account__username")
     list_select_related = ("account", "workspace")
     date_hierarchy = "posted_at"
+
+
+@admin.register(TikTokOAuthState)
+class TikTokOAuthStateAdmin(UnscopedAdminMixin, admin.ModelAdmin):
+    """Pending "Connect TikTok" attempts, read-only: useful when a user reports a failed connect."""
+
+    list_display = ("workspace", "user", "created_at", "expires_at", "used_at")
+    list_filter = ("used_at",)
+    search_fields = ("workspace__name", "user__email")
+    list_select_related = ("workspace", "user")
+    # Digests and the encrypted PKCE verifier are secrets' shadows: never shown.
+    fields = ("workspace", "user", "created_at", "expires_at", "used_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
