@@ -223,7 +223,7 @@ def _drive(sim: Any, args: argparse.Namespace, scheduled_at: Any, low: float, hi
         now = time.monotonic()
         if now - last_dispatch >= args.dispatch_interval:
             last_dispatch = now
-            publishing.posts_dispatch_all_due()  # what the beat task does
+            publishing.posts_dispatch_tick()  # what the beat task does
         if now - last_sweep >= 60:
             last_sweep = now
             publishing.posts_sweep_stale()

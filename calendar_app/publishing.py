@@ -57,7 +57,7 @@ STALE_AFTER = timedelta(minutes=3)
 MAX_ATTEMPTS = 6
 RETRY_BASE_SECONDS = 10.0
 RETRY_CAP_SECONDS = 15 * 60.0
-# How long one task run polls in-process before handing the poll to a countdown message:
+# How long one task run polls in-process before parking the post for the dispatcher:
 # by default one poll, then the worker slot is free while TikTok processes the video.
 POLL_IN_TASK_SECONDS = 0.0
 # Redis serves lower numbers first: posts TikTok already has (polls, resumes) go ahead of a
@@ -69,6 +69,8 @@ POLL_FIRST_INTERVAL = 0.5
 POLL_MAX_INTERVAL = 8.0
 POLL_GIVE_UP_AFTER = timedelta(hours=2)
 PUBLIC_ID_WAIT = timedelta(minutes=15)
+FIRST_LINK_LOOKUP = timedelta(seconds=5)
+LINK_LEASE = timedelta(minutes=10)
 MAX_UPLOAD_RESYNCS = 3
 
 ACTIVE_STATUSES = (PostStatus.QUEUED, PostStatus.PUBLISHING)
@@ -217,16 +219,80 @@ def posts_dispatch_due(*, now: datetime | None = None, limit: int | None = None)
     return claimed
 
 
-def posts_dispatch_all_due(*, max_batches: int = 10) -> int:
+def posts_dispatch_all_due(*, now: datetime | None = None, max_batches: int = 10) -> int:
     """One beat tick: claim batch after batch so a burst of due posts is not spread over ticks."""
     batch = int(_setting("DISPATCH_BATCH", DISPATCH_BATCH))
     total = 0
     for _ in range(max_batches):
-        claimed = len(posts_dispatch_due(limit=batch))
+        claimed = len(posts_dispatch_due(now=now, limit=batch))
         total += claimed
         if claimed < batch:
             break
     return total
+
+
+def posts_resume_due_polls(*, now: datetime | None = None) -> int:
+    """Claim posts TikTok already has whose next status poll is due; one task each."""
+    from calendar_app.tasks import publish_post
+
+    now = now or _now()
+    with transaction.atomic():
+        due = list(
+            _posts()
+            .select_for_update(skip_locked=True, of=("self",))
+            .filter(
+                status=PostStatus.PUBLISHING, claim_token__isnull=True, next_attempt_at__lte=now
+            )
+            .order_by("next_attempt_at")[: int(_setting("DISPATCH_BATCH", DISPATCH_BATCH))]
+        )
+        for post in due:
+            post.claim_token = uuid.uuid4()
+            post.heartbeat_at = now
+            post.next_attempt_at = None
+        _posts().bulk_update(due, ["claim_token", "heartbeat_at", "next_attempt_at"])
+        claimed = [(str(post.id), str(post.claim_token)) for post in due]
+
+        def enqueue() -> None:
+            for args in claimed:
+                publish_post.apply_async(args=args, priority=RESUME_PRIORITY)
+
+        transaction.on_commit(enqueue)
+    return len(claimed)
+
+
+def posts_resolve_due_links(*, now: datetime | None = None) -> int:
+    """Enqueue the public-link lookups that are due (published posts without a TikTok id)."""
+    from calendar_app.tasks import resolve_public_post_id
+
+    now = now or _now()
+    with transaction.atomic():
+        due = list(
+            _posts()
+            .select_for_update(skip_locked=True, of=("self",))
+            .filter(status=PostStatus.PUBLISHED, tiktok_post_id="", next_attempt_at__lte=now)
+            .order_by("next_attempt_at")[: int(_setting("DISPATCH_BATCH", DISPATCH_BATCH))]
+        )
+        for post in due:
+            # A lease, not a clear: if the message is lost the lookup comes due again.
+            post.next_attempt_at = now + LINK_LEASE
+        _posts().bulk_update(due, ["next_attempt_at"])
+        post_ids = [str(post.id) for post in due]
+
+        def enqueue() -> None:
+            for post_id in post_ids:
+                resolve_public_post_id.apply_async(args=(post_id,), priority=LINK_PRIORITY)
+
+        transaction.on_commit(enqueue)
+    return len(post_ids)
+
+
+def posts_dispatch_tick(*, now: datetime | None = None) -> dict[str, int]:
+    """What beat runs every few seconds: new posts, due status polls, due link lookups."""
+    return {
+        "dispatched": posts_dispatch_all_due(now=now),
+        "polls": posts_resume_due_polls(now=now),
+        "links": posts_resolve_due_links(now=now),
+    }
 
 
 def posts_sweep_stale(
@@ -245,6 +311,7 @@ def posts_sweep_stale(
             .select_related("workspace", "account")
             .filter(status__in=ACTIVE_STATUSES)
             .filter(Q(heartbeat_at__lt=stale_before) | Q(heartbeat_at__isnull=True))
+            .exclude(claim_token__isnull=True, next_attempt_at__gt=now)
             .order_by("heartbeat_at")[:SWEEP_BATCH]
         )
         to_poll: list[tuple] = []
@@ -494,10 +561,22 @@ def post_publish(*, post_id: Any, claim_token: Any) -> PublishResult | None:
     if post is None:
         return None
     try:
-        return _run(post, token)
+        result = _run(post, token)
+        if result.poll_again_in is not None:
+            _park_for_poll(post, token, result.poll_again_in)
+        return result
     except LostClaim:
         logger.info("post %s: claim taken over, stopping", post_id)
         return None
+
+
+def _park_for_poll(post: Post, token: uuid.UUID, wait: float) -> None:
+    """Release the claim until the next status poll is due; the dispatcher resumes it then.
+
+    The database, not the broker, holds when: a delayed broker message would be redelivered
+    under Redis' visibility timeout and is lost when Redis restarts empty.
+    """
+    _guarded_update(post, token, claim_token=None, next_attempt_at=_now() + timedelta(seconds=wait))
 
 
 def _run(post: Post, token: uuid.UUID) -> PublishResult:
@@ -882,14 +961,7 @@ def _settle(post: Post, token: uuid.UUID, status: PublishStatus) -> PublishResul
                 ),
             )
         else:
-            from calendar_app.tasks import resolve_public_post_id
-
-            post_pk = str(post.pk)
-            transaction.on_commit(
-                lambda: resolve_public_post_id.apply_async(
-                    args=(post_pk,), countdown=5, priority=LINK_PRIORITY
-                )
-            )
+            _posts().filter(pk=post.pk).update(next_attempt_at=now + FIRST_LINK_LOOKUP)
     return PublishResult(status=PostStatus.PUBLISHED)
 
 
@@ -919,7 +991,17 @@ def _link_video(post: Post, video_id: str) -> None:
 
 
 def post_resolve_public_id(*, post_id: Any) -> float | None:
-    """Look for the public post id of a published post; seconds to wait before asking again."""
+    """Look for the public post id of a published post and record when to ask again.
+
+    Returns the seconds until the next lookup, or None when there is nothing more to ask.
+    """
+    wait = _public_id_lookup(post_id)
+    next_at = _now() + timedelta(seconds=wait) if wait is not None else None
+    _posts().filter(pk=post_id, status=PostStatus.PUBLISHED).update(next_attempt_at=next_at)
+    return wait
+
+
+def _public_id_lookup(post_id: Any) -> float | None:
     post = (
         _posts()
         .select_related("workspace", "account")

@@ -9,24 +9,17 @@ from calendar_app import publishing
 
 @shared_task(name="calendar_app.tasks.dispatch_due_posts", ignore_result=True)
 def dispatch_due_posts() -> int:
-    """Beat, every 5 s: claim due posts and enqueue one publish_post per post."""
-    return publishing.posts_dispatch_all_due()
+    """Beat, every 5 s: enqueue one task per due post, due status poll and due link lookup.
+
+    Nothing is ever scheduled ahead in the broker: PostgreSQL holds every "when".
+    """
+    return sum(publishing.posts_dispatch_tick().values())
 
 
 @shared_task(name="calendar_app.tasks.publish_post", ignore_result=True)
 def publish_post(post_id: str, claim_token: str) -> str | None:
     result = publishing.post_publish(post_id=post_id, claim_token=claim_token)
-    if result is None:
-        return None
-    if result.poll_again_in is not None:
-        # Only an already-initiated post is ever re-enqueued, and only to poll its status;
-        # if this message is lost the sweeper picks the post up from its stale heartbeat.
-        publish_post.apply_async(
-            args=(post_id, claim_token),
-            countdown=result.poll_again_in,
-            priority=publishing.RESUME_PRIORITY,
-        )
-    return str(result.status)
+    return None if result is None else str(result.status)
 
 
 @shared_task(name="calendar_app.tasks.sweep_stale_posts", ignore_result=True)
@@ -37,8 +30,4 @@ def sweep_stale_posts() -> dict[str, int]:
 
 @shared_task(name="calendar_app.tasks.resolve_public_post_id", ignore_result=True)
 def resolve_public_post_id(post_id: str) -> None:
-    wait = publishing.post_resolve_public_id(post_id=post_id)
-    if wait is not None:
-        resolve_public_post_id.apply_async(
-            args=(post_id,), countdown=wait, priority=publishing.LINK_PRIORITY
-        )
+    publishing.post_resolve_public_id(post_id=post_id)

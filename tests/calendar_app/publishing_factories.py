@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from django.utils import timezone
 
 from accounts.crypto import encrypt_token
 from accounts.models import TikTokAccount, Workspace
+from calendar_app import publishing
 from calendar_app.models import MediaAsset, Post, PostStatus
 from tiktok_client.simulator.app import SimulatorApp, create_app
 from tiktok_client.simulator.models import Creator
@@ -146,3 +148,22 @@ def make_post(
         scheduled_at=scheduled_at or timezone.now() - dt.timedelta(seconds=1),
         **fields,
     )
+
+
+def run_until_settled(
+    post: Post, claim_token: Any, *, passes: int = 10, pause: float = 0.0
+) -> None:
+    """Run the pipeline in-process as worker and dispatcher would, until it stops polling.
+
+    A pending status poll parks the post; the dispatcher resumes it when due, which here is
+    asked for at once (the dispatcher's clock is moved forward instead of sleeping).
+    """
+    token = claim_token
+    for _ in range(passes):
+        result = publishing.post_publish(post_id=post.pk, claim_token=token)
+        if result is None or result.poll_again_in is None:
+            return
+        time.sleep(min(result.poll_again_in, pause))
+        wait = dt.timedelta(seconds=result.poll_again_in)
+        publishing.posts_resume_due_polls(now=timezone.now() + wait)
+        token = Post.objects.unscoped().values_list("claim_token", flat=True).get(pk=post.pk)

@@ -31,6 +31,7 @@ from tests.calendar_app.publishing_factories import (
     make_post,
     make_video,
     pub_sim,
+    run_until_settled,
 )
 
 __all__ = ["pub_sim"]
@@ -64,11 +65,13 @@ def _run_once(post: Post) -> publishing.PublishResult | None:
 
 def _run_to_end(post: Post, *, passes: int = 10) -> Post:
     token = dict(publishing.posts_dispatch_due())[post.pk]
-    for _ in range(passes):
-        result = publishing.post_publish(post_id=post.pk, claim_token=token)
-        if result is None or result.poll_again_in is None:
-            break
+    run_until_settled(post, token, passes=passes)
     return _refresh(post)
+
+
+def _later_tick() -> None:
+    """Beat's tick seen from 10 s ahead, so parked polls and link lookups are due."""
+    publishing.posts_dispatch_tick(now=timezone.now() + dt.timedelta(seconds=10))
 
 
 # ------------------------------------------------------------------ tasks (eager)
@@ -83,6 +86,9 @@ def test_dispatch_task_publishes_due_post_end_to_end(
 
     with django_capture_on_commit_callbacks(execute=True):
         assert dispatch_due_posts.delay().get() == 1
+    for _ in range(10):
+        with django_capture_on_commit_callbacks(execute=True):
+            _later_tick()
 
     post = _refresh(post)
     assert post.status == PostStatus.PUBLISHED
@@ -129,6 +135,9 @@ def test_sweep_task_reoffers_each_kind_of_stale_post(
 
     with django_capture_on_commit_callbacks(execute=True):
         counts = sweep_stale_posts.delay().get()
+    for n in range(1, 11):  # the dispatcher resumes the parked status polls
+        with django_capture_on_commit_callbacks(execute=True):
+            publishing.posts_resume_due_polls(now=timezone.now() + dt.timedelta(seconds=10 * n))
 
     assert counts == {"rescheduled": 1, "repolled": 1, "unconfirmed": 1}
     assert _refresh(before_init).status == PostStatus.SCHEDULED
@@ -143,7 +152,7 @@ def test_resolve_public_post_id_task_links_the_video_once_it_is_public(
     pub_sim.state.settings.moderation_delay = 3600.0
     account = connect_account(pub_sim, workspace, "sim-ava-public")
     post = make_post(account, privacy_level="PUBLIC_TO_EVERYONE")
-    celery_app.conf.task_always_eager = False  # keep the countdown follow-up out of this run
+    celery_app.conf.task_always_eager = False  # keep any follow-up task out of this run
     with django_capture_on_commit_callbacks(execute=False):
         post = _run_to_end(post)
     assert post.status == PostStatus.PUBLISHED and post.tiktok_post_id == ""
@@ -440,18 +449,35 @@ def test_one_beat_tick_drains_every_due_batch_at_fresh_priority(
     assert {options["priority"] for _, options in sent} == {publishing.FRESH_PRIORITY}
 
 
-def test_publish_post_task_hands_a_pending_poll_to_a_resume_priority_countdown(
-    workspace: Workspace, monkeypatch: Any
+def test_a_pending_poll_is_parked_in_the_database_not_the_broker(
+    pub_sim: Sim,
+    workspace: Workspace,
+    monkeypatch: Any,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
-    sent: list[dict[str, Any]] = []
+    account = connect_account(pub_sim, workspace, "sim-ava-public")
+    post = make_post(account)
+    token = dict(publishing.posts_dispatch_due())[post.pk]
+    sent: list[tuple[tuple[str, ...], dict[str, Any]]] = []
     monkeypatch.setattr(
-        publishing,
-        "post_publish",
-        lambda **kw: publishing.PublishResult(status=PostStatus.PUBLISHING, poll_again_in=2.5),
+        publish_post, "apply_async", lambda args, **options: sent.append((args, options))
     )
-    monkeypatch.setattr(publish_post, "apply_async", lambda args, **options: sent.append(options))
-    assert publish_post.run("post-id", "token") == PostStatus.PUBLISHING
-    assert sent == [{"countdown": 2.5, "priority": publishing.RESUME_PRIORITY}]
+    pub_sim.app.faults.add(STATUS, "http_429", count=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert publish_post.run(str(post.pk), str(token)) == PostStatus.PUBLISHING
+    assert sent == []  # nothing waits in the broker
+    parked = _refresh(post)
+    assert parked.claim_token is None and parked.next_attempt_at is not None
+    assert parked.next_attempt_at > timezone.now()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert publishing.posts_resume_due_polls() == 0  # not due yet
+        assert publishing.posts_resume_due_polls(now=parked.next_attempt_at) == 1
+        assert publishing.posts_resume_due_polls(now=parked.next_attempt_at) == 0  # once
+    resumed = _refresh(post)
+    assert sent == [
+        ((str(post.pk), str(resumed.claim_token)), {"priority": publishing.RESUME_PRIORITY})
+    ]
 
 
 def test_photo_post_fails_clearly_without_calling_tiktok(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import re
 import subprocess
-import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -21,7 +20,7 @@ from accounts.tiktok_services import tiktok_account_refresh_token
 from calendar_app import publishing
 from calendar_app.models import Post, PostStatus
 from tests.accounts.conftest import Sim, callback_path, consent, start_connect
-from tests.calendar_app.publishing_factories import make_post, make_video
+from tests.calendar_app.publishing_factories import make_post, make_video, run_until_settled
 
 PREFIXED_TOKEN = re.compile(rb"\b(?:act|rft)\.[A-Za-z0-9_\-]{8,}")
 ALL_LOGGERS = ("", "httpx", "httpcore", "tiktok_client", "accounts", "calendar_app", "django")
@@ -45,11 +44,7 @@ def connect_refresh_publish(
     tiktok_account_refresh_token(account=account, min_validity=timedelta(days=3650))
     post = make_post(account, media=make_video(workspace, size=96 * 1024))
     claim = dict(publishing.posts_dispatch_due())[post.pk]
-    for _ in range(40):
-        result = publishing.post_publish(post_id=post.pk, claim_token=claim)
-        if result is None or result.poll_again_in is None:
-            break
-        time.sleep(min(result.poll_again_in, 0.3))
+    run_until_settled(post, claim, passes=40, pause=0.3)
     post = Post.objects.for_workspace(workspace).get(pk=post.pk)
     assert post.status == PostStatus.PUBLISHED, (post.status, post.fail_message)
     return account, post
