@@ -13,13 +13,11 @@ import pytest
 import redis
 
 from accounts.models import User
-from tests.e2e.helpers import CALLBACK_PATH, CHROMIUM_ARGS, login_cookie
+from tests.accounts.conftest import CALLBACK_PATH
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, sign_in
+from tests.simulator import running_simulator
 from tiktok_client.simulator import DEFAULT_CLIENT_KEY
-from tiktok_client.simulator.app import SimulatorApp, create_app
-from tiktok_client.simulator.server import run_in_thread
-
-# Playwright's sync API runs an event loop in this thread; Django's ORM must still be usable.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+from tiktok_client.simulator.app import SimulatorApp
 
 
 @dataclass
@@ -45,7 +43,7 @@ def chromium() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             yield browser
         finally:
@@ -67,19 +65,15 @@ def e2e_sim(settings: Any, live_server: Any) -> Iterator[E2ESim]:
     if url:
         # Rate-limit windows, locks and broker messages left by earlier tests must not leak in.
         redis.Redis.from_url(url).flushdb()
-    app = create_app(min_processing_seconds=0.5, moderation_delay=0.0)
-    base_url, stop = run_in_thread(port=0, app=app)
-    settings.TIKTOK_AUTH_BASE_URL = base_url
-    settings.TIKTOK_OPEN_API_BASE_URL = base_url
-    settings.TIKTOK_BUSINESS_API_BASE_URL = base_url + "/open_api/v1.3"
-    settings.TIKTOK_TIMEOUT_SECONDS = 5.0
-    settings.TIKTOK_REDIRECT_URI = live_server.url + CALLBACK_PATH
-    with app.state.lock:
-        app.state.apps[DEFAULT_CLIENT_KEY].redirect_uris.append(settings.TIKTOK_REDIRECT_URI)
-    try:
+    with running_simulator(settings, min_processing_seconds=0.5, moderation_delay=0.0) as (
+        app,
+        base_url,
+    ):
+        settings.TIKTOK_TIMEOUT_SECONDS = 5.0
+        settings.TIKTOK_REDIRECT_URI = live_server.url + CALLBACK_PATH
+        with app.state.lock:
+            app.state.apps[DEFAULT_CLIENT_KEY].redirect_uris.append(settings.TIKTOK_REDIRECT_URI)
         yield E2ESim(app=app, base_url=base_url)
-    finally:
-        stop()
 
 
 @pytest.fixture
@@ -93,7 +87,7 @@ def open_page(chromium: Any, live_server: Any) -> Iterator[Callable[..., Any]]:
         )
         contexts.append(context)
         if user is not None:
-            context.add_cookies([login_cookie(user, live_server.url)])
+            sign_in(context, user=user, base_url=live_server.url)
         page = context.new_page()
         page.set_default_timeout(20_000)
         return page

@@ -5,40 +5,22 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import os
-import signal
-import subprocess
-import sys
 import time
-import uuid
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
-from django.db import connection
-from django.test import Client
 from django.utils import timezone
 
 from accounts.crypto import encrypt_token
-from accounts.models import AccountType, TikTokAccount, TikTokVideo, User, Workspace
+from accounts.models import AccountType, TikTokAccount, TikTokVideo, Workspace
 from analytics.models import AccountDailySnapshot
 from calendar_app.models import Post, PostStatus
 from conversations.models import Comment
+from tests.celery_worker import CeleryWorker, worker_env
 from tiktok_client.config import DEFAULT_SCOPES
 from tiktok_client.simulator.app import SimulatorApp
-
-REPO = Path(__file__).resolve().parents[2]
-CALLBACK_PATH = "/connect/tiktok/callback/"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def wait_until(
@@ -61,105 +43,22 @@ def wait_until(
         time.sleep(interval)
 
 
-class CeleryWorker:
-    """`celery -A later worker` in its own process group, against the test database.
-
-    `start()` returns at once so the worker boots while the browser works; `wait_ready()`
-    blocks until Celery logs that it consumes.
-    """
-
-    def __init__(self, *, sim_base_url: str, media_root: str, log_dir: Path) -> None:
-        db_name = connection.settings_dict["NAME"]
-        base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/later")
-        self.env = {
-            **os.environ,
-            "DATABASE_URL": base.rsplit("/", 1)[0] + "/" + db_name,
-            "CONN_MAX_AGE": "0",
-            "TIKTOK_AUTH_BASE_URL": sim_base_url,
-            "TIKTOK_OPEN_API_BASE_URL": sim_base_url,
-            "TIKTOK_BUSINESS_API_BASE_URL": f"{sim_base_url}/open_api/v1.3",
-            "TIKTOK_TIMEOUT_SECONDS": "5",
-            "TOKEN_ENCRYPTION_KEYS": ",".join(settings.TOKEN_ENCRYPTION_KEYS),
-            "MEDIA_ROOT": media_root,
-            "PUBLISHING_POLL_FIRST_INTERVAL": "0.3",
-            "PUBLISHING_POLL_MAX_INTERVAL": "0.6",
-        }
-        self.log = log_dir / f"worker-{uuid.uuid4().hex[:6]}.log"
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [
-                str(Path(sys.executable).with_name("celery")),
-                "-A",
-                "later",
-                "worker",
-                "--pool=prefork",
-                "-c",
-                "2",
-                "-n",
-                f"e2e-{uuid.uuid4().hex[:8]}@%h",
-                "--without-mingle",
-                "--without-gossip",
-                "--without-heartbeat",
-                "-l",
-                "INFO",
-                "-f",
-                str(self.log),
-            ],
-            cwd=REPO,
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-
-    def log_text(self) -> str:
-        return self.log.read_text(errors="replace") if self.log.exists() else ""
-
-    def wait_ready(self, timeout: float = 60.0) -> None:
-        assert self.proc is not None, "start() the worker first"
-        deadline = time.monotonic() + timeout
-        while " ready." not in self.log_text():
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"worker exited early:\n{self.log_text()[-3000:]}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"worker not ready after {timeout:.0f}s; see {self.log}")
-            time.sleep(0.2)
-
-    def stop(self) -> None:
-        if self.proc is None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=10)
-        self.proc = None
-
-
 @contextlib.contextmanager
-def running_worker(**kwargs: Any) -> Iterator[CeleryWorker]:
-    worker = CeleryWorker(**kwargs)
-    worker.start()
+def running_worker(*, sim_base_url: str, media_root: str, log_dir: Path) -> Iterator[CeleryWorker]:
+    """A worker that boots while the test goes on (`wait_ready()` before relying on it)."""
+    env = worker_env(
+        sim_base_url=sim_base_url,
+        media_root=media_root,
+        TIKTOK_TIMEOUT_SECONDS="5",
+        PUBLISHING_POLL_FIRST_INTERVAL="0.3",
+        PUBLISHING_POLL_MAX_INTERVAL="0.6",
+    )
+    worker = CeleryWorker(env, log_dir, name="e2e")
+    worker.launch()
     try:
         yield worker
     finally:
         worker.stop()
-
-
-def login_cookie(user: User, live_server_url: str) -> dict[str, str]:
-    """The session cookie of a logged-in `user`, for a Playwright context."""
-    client = Client()
-    client.force_login(user)
-    return {
-        "name": settings.SESSION_COOKIE_NAME,
-        "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-        "url": live_server_url,
-    }
 
 
 def sim_account(
