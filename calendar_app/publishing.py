@@ -375,6 +375,16 @@ UNCONFIRMED_MESSAGE = (
 )
 
 
+def _finish_unconfirmed(post: Post, token: uuid.UUID, *, message: str = "") -> PublishResult:
+    """End this run with the post unconfirmed, if the run still owns its claim."""
+    with transaction.atomic():
+        locked = _posts().select_for_update().get(pk=post.pk)
+        if locked.claim_token != token:
+            raise LostClaim(str(post.pk))
+        _mark_unconfirmed_locked(post=locked, now=_now(), message=message)
+    return PublishResult(status=PostStatus.UNCONFIRMED)
+
+
 def _mark_unconfirmed_locked(*, post: Post, now: datetime, message: str = "") -> None:
     post.status = PostStatus.UNCONFIRMED
     post.claim_token = None
@@ -586,12 +596,7 @@ def _run(post: Post, token: uuid.UUID) -> PublishResult:
         if not post.publish_id:
             if post.init_started_at is not None:
                 # A previous run committed init_started_at and never stored a publish_id.
-                with transaction.atomic():
-                    locked = _posts().select_for_update().get(pk=post.pk)
-                    if locked.claim_token != token:
-                        raise LostClaim(str(post.pk))
-                    _mark_unconfirmed_locked(post=locked, now=_now())
-                return PublishResult(status=PostStatus.UNCONFIRMED)
+                return _finish_unconfirmed(post, token)
             result = _prepare_and_init(post, token)
             if result is not None:
                 return result
@@ -603,19 +608,14 @@ def _run(post: Post, token: uuid.UUID) -> PublishResult:
     except AccountNeedsReconnect as exc:
         if post.publish_id or post.init_started_at:
             # TikTok may already be processing it; we just cannot look any more.
-            with transaction.atomic():
-                locked = _posts().select_for_update().get(pk=post.pk)
-                if locked.claim_token != token:
-                    raise LostClaim(str(post.pk)) from exc
-                _mark_unconfirmed_locked(
-                    post=locked,
-                    now=_now(),
-                    message=(
-                        f"{exc.message} TikTok had already received this post, so we could "
-                        "not confirm whether it was published. Check on TikTok and tell us."
-                    ),
-                )
-            return PublishResult(status=PostStatus.UNCONFIRMED)
+            return _finish_unconfirmed(
+                post,
+                token,
+                message=(
+                    f"{exc.message} TikTok had already received this post, so we could "
+                    "not confirm whether it was published. Check on TikTok and tell us."
+                ),
+            )
         return _finish_failed(post=post, token=token, code=exc.code, message=exc.message)
 
 
@@ -729,12 +729,7 @@ def _prepare_and_init(post: Post, token: uuid.UUID) -> PublishResult | None:
                 reason="TikTok was unavailable.",
                 code=exc.code,
             )
-        with transaction.atomic():
-            locked = _posts().select_for_update().get(pk=post.pk)
-            if locked.claim_token != token:
-                raise LostClaim(str(post.pk)) from exc
-            _mark_unconfirmed_locked(post=locked, now=_now())
-        return PublishResult(status=PostStatus.UNCONFIRMED)
+        return _finish_unconfirmed(post, token)
     except TikTokError as exc:
         return _finish_failed(post=post, token=token, code=exc.code, message=_tiktok_sentence(exc))
     # Store publish_id before anything else: it is the only handle on the TikTok post.
@@ -889,19 +884,14 @@ def _poll(post: Post, token: uuid.UUID) -> PublishResult:
             if status.status != post.tiktok_status:
                 _guarded_update(post, token, tiktok_status=status.status[:32])
         if post.init_started_at and _now() - post.init_started_at > POLL_GIVE_UP_AFTER:
-            with transaction.atomic():
-                locked = _posts().select_for_update().get(pk=post.pk)
-                if locked.claim_token != token:
-                    raise LostClaim(str(post.pk))
-                _mark_unconfirmed_locked(
-                    post=locked,
-                    now=_now(),
-                    message=(
-                        "TikTok has been processing this post for over two hours without a "
-                        "result. Check the account on TikTok and tell us whether it was published."
-                    ),
-                )
-            return PublishResult(status=PostStatus.UNCONFIRMED)
+            return _finish_unconfirmed(
+                post,
+                token,
+                message=(
+                    "TikTok has been processing this post for over two hours without a "
+                    "result. Check the account on TikTok and tell us whether it was published."
+                ),
+            )
         _guarded_update(post, token)  # heartbeat
         if time.monotonic() + wait > deadline:
             return PublishResult(status=PostStatus.PUBLISHING, poll_again_in=wait)
