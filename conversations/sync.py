@@ -223,6 +223,79 @@ def _claim_pending_replies(
                 break
 
 
+@dataclass
+class _UpsertPlan:
+    """What one upsert batch writes: rows per thread level, and which of them are new."""
+
+    levels: list[list[Comment]] = field(default_factory=list)
+    created: list[Comment] = field(default_factory=list)
+    updated: int = 0
+
+
+def _dedupe(items: Iterable[schemas.Comment]) -> dict[str, schemas.Comment]:
+    return {item.comment_id: item for item in items if item.comment_id}
+
+
+def _existing_rows(
+    *, account: TikTokAccount, video: TikTokVideo, unique: dict[str, schemas.Comment]
+) -> dict[str, Comment]:
+    """The stored rows of this batch, after a pending reply of ours took TikTok's id."""
+    scoped = Comment.objects.for_workspace(account.workspace_id)
+    existing = {c.comment_id: c for c in scoped.filter(comment_id__in=list(unique))}
+    own_new = [i for i in unique.values() if i.owner and i.comment_id not in existing]
+    if own_new:
+        _claim_pending_replies(account=account, video=video, own=own_new)
+        existing = {c.comment_id: c for c in scoped.filter(comment_id__in=list(unique))}
+    return existing
+
+
+def _level_rows(
+    *,
+    account: TikTokAccount,
+    video: TikTokVideo,
+    level: Sequence[schemas.Comment],
+    parents: dict[str, uuid.UUID],
+    existing: dict[str, Comment],
+    plan: _UpsertPlan,
+    now: dt.datetime,
+) -> list[Comment]:
+    """Rows of one thread level that are new or changed; orphan replies wait for their thread."""
+    rows: list[Comment] = []
+    for item in level:
+        parent_pk = parents.get(item.parent_comment_id) if item.parent_comment_id else None
+        if item.parent_comment_id and parent_pk is None:
+            continue  # orphan reply: it arrives with its thread on a later pass
+        row = _row(account=account, video=video, item=item, parent_pk=parent_pk, now=now)
+        old = existing.get(item.comment_id)
+        if old is not None and _unchanged(old, row):
+            continue
+        rows.append(row)
+        if old is None:
+            plan.created.append(row)
+        else:
+            plan.updated += 1
+    return rows
+
+
+def _write_rows(rows: list[Comment]) -> None:
+    if rows:
+        Comment.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["workspace", "comment_id"],
+            update_fields=[*SYNCED_FIELDS, "synced_at", "updated_at"],
+        )
+
+
+def _reopen_threads_with_new_fan_replies(*, account: TikTokAccount, created: list[Comment]) -> None:
+    """A fan answering in a handled thread reopens it."""
+    parents = {row.parent_id for row in created if row.parent_id and not row.is_own}
+    if parents:
+        Comment.objects.for_workspace(account.workspace_id).filter(
+            pk__in=parents, handled_at__isnull=False
+        ).update(handled_at=None, handled_by=None, read_at=None)
+
+
 def comments_upsert(
     *,
     account: TikTokAccount,
@@ -233,55 +306,35 @@ def comments_upsert(
     """Insert new comments and update changed ones; unchanged rows are not written."""
     now = now or timezone.now()
     stats = SyncStats()
-    unique = {item.comment_id: item for item in items if item.comment_id}
+    unique = _dedupe(items)
     if not unique:
         return stats
     stats.fetched = len(unique)
     scoped = Comment.objects.for_workspace(account.workspace_id)
-    parent_ids = {i.parent_comment_id for i in unique.values() if i.parent_comment_id}
-    existing = {c.comment_id: c for c in scoped.filter(comment_id__in=list(unique))}
-    own_new = [i for i in unique.values() if i.owner and i.comment_id not in existing]
-    if own_new:
-        _claim_pending_replies(account=account, video=video, own=own_new)
-        existing = {c.comment_id: c for c in scoped.filter(comment_id__in=list(unique))}
-
+    parent_ids = list({i.parent_comment_id for i in unique.values() if i.parent_comment_id})
+    existing = _existing_rows(account=account, video=video, unique=unique)
     tops = [i for i in unique.values() if not i.parent_comment_id]
     replies = [i for i in unique.values() if i.parent_comment_id]
-    created: list[Comment] = []
+    plan = _UpsertPlan()
     with transaction.atomic():
         for level in (tops, replies):
-            parents = dict(
-                scoped.filter(comment_id__in=list(parent_ids)).values_list("comment_id", "pk")
-            )
-            rows: list[Comment] = []
-            for item in level:
-                parent_pk = parents.get(item.parent_comment_id) if item.parent_comment_id else None
-                if item.parent_comment_id and parent_pk is None:
-                    continue  # orphan reply: it arrives with its thread on a later pass
-                row = _row(account=account, video=video, item=item, parent_pk=parent_pk, now=now)
-                old = existing.get(item.comment_id)
-                if old is not None and _unchanged(old, row):
-                    continue
-                rows.append(row)
-                if old is None:
-                    created.append(row)
-                else:
-                    stats.updated += 1
-            if rows:
-                Comment.objects.bulk_create(
-                    rows,
-                    update_conflicts=True,
-                    unique_fields=["workspace", "comment_id"],
-                    update_fields=[*SYNCED_FIELDS, "synced_at", "updated_at"],
+            # Read per level: the replies' parents may be the tops written just before.
+            parents = dict(scoped.filter(comment_id__in=parent_ids).values_list("comment_id", "pk"))
+            _write_rows(
+                _level_rows(
+                    account=account,
+                    video=video,
+                    level=level,
+                    parents=parents,
+                    existing=existing,
+                    plan=plan,
+                    now=now,
                 )
-        stats.created = len(created)
-        stats.created_ids = [row.comment_id for row in created]
-        fan_reply_parents = {row.parent_id for row in created if row.parent_id and not row.is_own}
-        if fan_reply_parents:
-            # A fan answering in a handled thread reopens it.
-            scoped.filter(pk__in=fan_reply_parents, handled_at__isnull=False).update(
-                handled_at=None, handled_by=None, read_at=None
             )
+        _reopen_threads_with_new_fan_replies(account=account, created=plan.created)
+    stats.created = len(plan.created)
+    stats.updated = plan.updated
+    stats.created_ids = [row.comment_id for row in plan.created]
     return stats
 
 
