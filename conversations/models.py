@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import ClassVar
 
 from django.conf import settings
@@ -27,6 +29,23 @@ SEARCH_DOCUMENT = Upper(
         output_field=models.TextField(),
     )
 )
+
+
+def person_ref(author_key: str) -> str:
+    """The product's URL id for a commenter. TikTok's identifier may hold "/", "?" or anything
+    else, so it never appears raw in a path: the route carries this URL-safe encoding."""
+    return base64.urlsafe_b64encode(author_key.encode()).decode().rstrip("=")
+
+
+def person_key_from_ref(ref: str) -> str | None:
+    """Inverse of `person_ref`; None when `ref` is not one the product made."""
+    try:
+        key = base64.urlsafe_b64decode(ref + "=" * (-len(ref) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    if not key or person_ref(key) != ref or "\x00" in key:
+        return None
+    return key
 
 
 class Comment(TenantModel):
@@ -114,6 +133,10 @@ class Comment(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.author_username or self.author_key}: {self.text[:40]}"
+
+    @property
+    def person_ref(self) -> str:
+        return person_ref(self.author_key)
 
     @property
     def is_thread_root(self) -> bool:

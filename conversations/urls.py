@@ -1,8 +1,23 @@
-from django.urls import path
+from django.urls import path, register_converter
 
 from conversations import api, views
 
 app_name = "conversations"
+
+
+class PersonRefConverter:
+    """Only the product's own encoding of a commenter (see `models.person_ref`) routes."""
+
+    regex = "[A-Za-z0-9_-]{1,200}"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(PersonRefConverter, "personref")
 
 W = "w/<uuid:workspace_id>/conversations/"
 A = "api/v1/w/<uuid:workspace_id>/comments/"
@@ -12,7 +27,7 @@ urlpatterns = [
     path(W + "new/", views.inbox_new, name="inbox_new"),
     path(W + "bulk/", views.bulk_action, name="bulk"),
     path(W + "videos/<uuid:video_id>/", views.post_detail, name="post"),
-    path(W + "people/<str:author_key>/", views.person_detail, name="person"),
+    path(W + "people/<personref:person_ref>/", views.person_detail, name="person"),
     path(W + "comments/<uuid:comment_id>/reply/", views.comment_reply, name="reply"),
     *[
         path(

