@@ -1,6 +1,6 @@
 """Writes for users, workspaces, memberships, invitations and notifications.
 
-TikTok account connection services live in accounts/tiktok_services.py.
+TikTok account connection services live in the accounts.tiktok package.
 """
 
 from __future__ import annotations

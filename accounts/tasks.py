@@ -58,7 +58,7 @@ def refresh_account_token(self: Any, *, account_id: str, workspace_id: str) -> N
 
 @workspace_task
 def _refresh(*, account_id: str, workspace: Workspace) -> None:
-    from accounts.tiktok_services import tiktok_account_refresh_token
+    from accounts.tiktok.access import tiktok_account_refresh_token
 
     account = TikTokAccount.objects.for_workspace(workspace).filter(pk=account_id).first()
     if account is None or account.status != AccountStatus.CONNECTED:

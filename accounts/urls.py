@@ -1,6 +1,8 @@
 from django.urls import path
 
-from accounts import api, tiktok_api, tiktok_views, views
+from accounts import api, views
+from accounts.tiktok import api as tiktok_api
+from accounts.tiktok import views as tiktok_views
 
 app_name = "accounts"
 

@@ -1,6 +1,6 @@
 """HTML views: home, workspace switching and creation, settings, members and invitations.
 
-TikTok connection views live in accounts/tiktok_views.py.
+TikTok connection views live in accounts/tiktok/views.py.
 """
 
 from __future__ import annotations

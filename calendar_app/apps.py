@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class CalendarAppConfig(AppConfig):
     name = "calendar_app"
     verbose_name = "Calendar, media and publishing"
+
+    def ready(self) -> None:
+        from calendar_app import receivers  # noqa: F401 - connects the TikTok account receivers

@@ -75,10 +75,6 @@ def _str_tuple(value: Any) -> tuple[str, ...]:
     return ()
 
 
-def _dict(value: Any) -> JsonDict:
-    return value if isinstance(value, Mapping) else {}
-
-
 def _dict_list(value: Any) -> list[JsonDict]:
     if not isinstance(value, list):
         return []

@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts.crypto import decrypt_token, encrypt_token
 from accounts.models import AccountStatus, Notification, TikTokAccount
 from accounts.tiktok import AccountNeedsReconnect, tiktok_account_access_token, tiktok_account_call
-from accounts.tiktok_services import _apply_token_set
+from accounts.tiktok.access import apply_token_set
 from tests.accounts.conftest import Sim, make_connected_account
 from tiktok_client.schemas import TokenSet
 
@@ -145,7 +145,7 @@ def test_refused_refresh_marks_account_notifies_and_flags_posts(
 def test_token_response_without_refresh_token_keeps_the_old_one(sim: Sim, workspace: Any) -> None:
     account = make_connected_account(sim, workspace)
     old_refresh = decrypt_token(account.refresh_token_encrypted)
-    _apply_token_set(
+    apply_token_set(
         account=account,
         tokens=TokenSet(
             open_id=account.open_id,

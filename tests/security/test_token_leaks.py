@@ -16,7 +16,7 @@ from django.db import connection
 from django.test import Client
 
 from accounts.models import TikTokAccount, User, Workspace
-from accounts.tiktok_services import tiktok_account_refresh_token
+from accounts.tiktok.access import tiktok_account_refresh_token
 from calendar_app import publishing
 from calendar_app.models import Post, PostStatus
 from tests.accounts.conftest import Sim, callback_path, consent, start_connect

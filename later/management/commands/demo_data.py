@@ -85,7 +85,7 @@ class Command(BaseCommand):
         open_id: str,
         color: str,
     ) -> TikTokAccount:
-        from accounts.tiktok_services import tiktok_connect_complete, tiktok_connect_start
+        from accounts.tiktok.connection import tiktok_connect_complete, tiktok_connect_start
 
         authorize_url = tiktok_connect_start(
             workspace=workspace, membership=membership, session_key=DEMO_SESSION

@@ -9,8 +9,8 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts import tiktok_selectors, tiktok_services
 from accounts.models import Role, TikTokAccount
+from accounts.tiktok import connection, selectors
 from later.api import WorkspaceAPIView
 
 
@@ -60,11 +60,11 @@ class TikTokAccountSerializer(serializers.ModelSerializer[TikTokAccount]):
 
     @extend_schema(responses=HealthSerializer)
     def get_health(self, obj: TikTokAccount) -> dict[str, Any]:
-        return HealthSerializer(tiktok_selectors.tiktok_account_health(account=obj)).data
+        return HealthSerializer(selectors.tiktok_account_health(account=obj)).data
 
     @extend_schema(responses=CapabilitySerializer(many=True))
     def get_capabilities(self, obj: TikTokAccount) -> list[dict[str, Any]]:
-        caps = tiktok_selectors.tiktok_account_capabilities(account=obj)
+        caps = selectors.tiktok_account_capabilities(account=obj)
         return list(CapabilitySerializer(caps, many=True).data)
 
 
@@ -75,7 +75,7 @@ class ConnectResponseSerializer(serializers.Serializer[Any]):
 class TikTokAccountListApi(WorkspaceAPIView):
     @extend_schema(responses=TikTokAccountSerializer(many=True))
     def get(self, request: Request, workspace_id: Any) -> Response:
-        accounts = tiktok_selectors.tiktok_accounts_for_workspace(workspace=self.workspace)
+        accounts = selectors.tiktok_accounts_for_workspace(workspace=self.workspace)
         return Response(TikTokAccountSerializer(accounts, many=True).data)
 
 
@@ -84,19 +84,15 @@ class TikTokAccountDetailApi(WorkspaceAPIView):
 
     @extend_schema(responses=TikTokAccountSerializer)
     def get(self, request: Request, workspace_id: Any, account_id: Any) -> Response:
-        account = tiktok_services.tiktok_account_get(
-            workspace=self.workspace, account_id=account_id
-        )
+        account = connection.tiktok_account_get(workspace=self.workspace, account_id=account_id)
         return Response(TikTokAccountSerializer(account).data)
 
     @extend_schema(responses={200: TikTokAccountSerializer})
     def delete(self, request: Request, workspace_id: Any, account_id: Any) -> Response:
-        revoked = tiktok_services.tiktok_account_disconnect(
+        revoked = connection.tiktok_account_disconnect(
             workspace=self.workspace, membership=self.membership, account_id=account_id
         )
-        account = tiktok_services.tiktok_account_get(
-            workspace=self.workspace, account_id=account_id
-        )
+        account = connection.tiktok_account_get(workspace=self.workspace, account_id=account_id)
         body = dict(TikTokAccountSerializer(account).data)
         body["revoked_at_tiktok"] = revoked
         return Response(body)
@@ -112,7 +108,7 @@ class TikTokConnectApi(WorkspaceAPIView):
         session = request._request.session
         if session.session_key is None:
             session.save()
-        url = tiktok_services.tiktok_connect_start(
+        url = connection.tiktok_connect_start(
             workspace=self.workspace,
             membership=self.membership,
             session_key=session.session_key or "",

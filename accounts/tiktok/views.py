@@ -10,9 +10,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts import tiktok_selectors, tiktok_services
 from accounts.models import Role, TikTokAccount
-from accounts.tiktok_services import ConnectFailed
+from accounts.tiktok import connection, selectors
+from accounts.tiktok.connection import ConnectFailed
 from later.errors import AppError
 from later.tenancy import workspace_view
 
@@ -27,8 +27,8 @@ def _account_rows(accounts: list[TikTokAccount]) -> list[dict[str, Any]]:
     return [
         {
             "account": account,
-            "health": tiktok_selectors.tiktok_account_health(account=account),
-            "capabilities": tiktok_selectors.tiktok_account_capabilities(account=account),
+            "health": selectors.tiktok_account_health(account=account),
+            "capabilities": selectors.tiktok_account_capabilities(account=account),
         }
         for account in accounts
     ]
@@ -39,7 +39,7 @@ def _account_rows(accounts: list[TikTokAccount]) -> list[dict[str, Any]]:
 def tiktok_accounts(request: HttpRequest) -> HttpResponse:
     workspace = request.workspace  # type: ignore[attr-defined]
     membership = request.membership  # type: ignore[attr-defined]
-    accounts = list(tiktok_selectors.tiktok_accounts_for_workspace(workspace=workspace))
+    accounts = list(selectors.tiktok_accounts_for_workspace(workspace=workspace))
     active = [a for a in accounts if a.status != "disconnected"]
     disconnected = [a for a in accounts if a.status == "disconnected"]
     return render(
@@ -59,7 +59,7 @@ def tiktok_accounts(request: HttpRequest) -> HttpResponse:
 def tiktok_connect(request: HttpRequest) -> HttpResponse:
     workspace = request.workspace  # type: ignore[attr-defined]
     try:
-        url = tiktok_services.tiktok_connect_start(
+        url = connection.tiktok_connect_start(
             workspace=workspace,
             membership=request.membership,  # type: ignore[attr-defined]
             session_key=_session_key(request),
@@ -80,7 +80,7 @@ def tiktok_callback(request: HttpRequest) -> HttpResponse:
             ConnectFailed("Sign in first, then start the TikTok connection again."),
         )
     try:
-        account, created = tiktok_services.tiktok_connect_complete(
+        account, created = connection.tiktok_connect_complete(
             user=request.user,  # type: ignore[arg-type]
             session_key=request.session.session_key or "",
             state=request.GET.get("state", ""),
@@ -108,8 +108,8 @@ def _connect_error(request: HttpRequest, exc: ConnectFailed) -> HttpResponse:
 def tiktok_disconnect(request: HttpRequest, account_id: Any) -> HttpResponse:
     workspace = request.workspace  # type: ignore[attr-defined]
     try:
-        account = tiktok_services.tiktok_account_get(workspace=workspace, account_id=account_id)
-        revoked = tiktok_services.tiktok_account_disconnect(
+        account = connection.tiktok_account_get(workspace=workspace, account_id=account_id)
+        revoked = connection.tiktok_account_disconnect(
             workspace=workspace,
             membership=request.membership,  # type: ignore[attr-defined]
             account_id=account_id,

@@ -37,13 +37,6 @@ def tiktok_accounts_for_workspace(*, workspace: Workspace) -> QuerySet[TikTokAcc
     )
 
 
-def tiktok_accounts_usable(*, workspace: Workspace) -> QuerySet[TikTokAccount]:
-    """Accounts the composer may offer: disconnected ones are hidden."""
-    return tiktok_accounts_for_workspace(workspace=workspace).exclude(
-        status=AccountStatus.DISCONNECTED
-    )
-
-
 def tiktok_account_capabilities(*, account: TikTokAccount) -> list[Capability]:
     scopes = set(account.scopes or [])
     missing_scope = "Permission not granted on TikTok; reconnect and keep it ticked."

@@ -1,0 +1,19 @@
+"""What happens to a TikTok connection, told to the apps that care (calendar_app flags posts).
+
+`accounts` never reaches into other apps' models: it sends these inside the transaction that
+changes the account (so a receiver's writes commit or roll back with it), and each app connects
+its own receivers in its `AppConfig.ready`. Every signal is sent with
+`sender=TikTokAccount`, `account=` (the row) and, where it helps, `previous_label=` (how the
+account was named before a reconnect renamed it).
+"""
+
+from __future__ import annotations
+
+from django.dispatch import Signal
+
+#: TikTok stopped accepting the Login Kit connection; posting is impossible until reconnected.
+account_needs_reconnect = Signal()
+#: A member connected the account again (the Login Kit token is usable once more).
+account_reconnected = Signal()
+#: A member disconnected the account; its tokens are gone.
+account_disconnected = Signal()

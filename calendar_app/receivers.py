@@ -1,0 +1,51 @@
+"""calendar_app's reactions to TikTok connection changes (signals sent by accounts.tiktok)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.dispatch import receiver
+from django.utils import timezone
+
+from accounts.models import TikTokAccount
+from accounts.tiktok import signals
+from calendar_app.models import Post
+
+
+def _must_reconnect(label: str) -> str:
+    return f"The TikTok account {label} must be reconnected before this post can be published."
+
+
+def _scheduled(account: TikTokAccount) -> QuerySet[Post]:
+    return Post.objects.for_workspace(account.workspace_id).filter(
+        account=account, status="scheduled"
+    )
+
+
+@receiver(signals.account_needs_reconnect)
+def flag_posts_of_account_needing_reconnect(*, account: TikTokAccount, **_: Any) -> None:
+    _scheduled(account).update(
+        needs_attention=_must_reconnect(str(account)), updated_at=timezone.now()
+    )
+
+
+@receiver(signals.account_reconnected)
+def clear_reconnect_flags(*, account: TikTokAccount, previous_label: str = "", **_: Any) -> None:
+    flagged = {_must_reconnect(str(account))}
+    if previous_label:
+        flagged.add(_must_reconnect(previous_label))
+    _scheduled(account).filter(needs_attention__in=flagged).update(
+        needs_attention="", updated_at=timezone.now()
+    )
+
+
+@receiver(signals.account_disconnected)
+def flag_posts_of_disconnected_account(*, account: TikTokAccount, **_: Any) -> None:
+    _scheduled(account).update(
+        needs_attention=(
+            f"The TikTok account {account} was disconnected; reconnect it or choose "
+            "another account."
+        ),
+        updated_at=timezone.now(),
+    )
