@@ -12,8 +12,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import selectors, services
-from accounts.models import Invitation, Membership, Role, Workspace
-from later.api import WorkspaceAPIView
+from accounts.models import Invitation, Membership, Role, User, Workspace
+from later.api import WorkspaceAPIView, WorkspaceObjectAPIView
 
 
 class WorkspaceSerializer(serializers.ModelSerializer[Workspace]):
@@ -52,12 +52,18 @@ class InvitationSerializer(serializers.ModelSerializer[Invitation]):
         read_only_fields = ["id", "expires_at", "created_at"]
 
 
+def _user(request: Request) -> User:
+    """The signed-in user (every view here needs IsAuthenticated)."""
+    assert isinstance(request.user, User)
+    return request.user
+
+
 class WorkspaceListApi(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(responses=WorkspaceSerializer(many=True))
     def get(self, request: Request) -> Response:
-        memberships = list(selectors.memberships_for_user(user=request.user))  # type: ignore[arg-type]
+        memberships = list(selectors.memberships_for_user(user=_user(request)))
         roles = {m.workspace_id: m.role for m in memberships}
         data = WorkspaceSerializer(
             [m.workspace for m in memberships], many=True, context={"roles": roles}
@@ -68,7 +74,7 @@ class WorkspaceListApi(APIView):
     def post(self, request: Request) -> Response:
         body = WorkspaceWriteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        ws = services.workspace_create(owner=request.user, **body.validated_data)  # type: ignore[arg-type]
+        ws = services.workspace_create(owner=_user(request), **body.validated_data)
         data = WorkspaceSerializer(ws, context={"roles": {ws.id: Role.OWNER}}).data
         return Response(data, status=status.HTTP_201_CREATED)
 
@@ -104,7 +110,8 @@ class MemberListApi(WorkspaceAPIView):
         return Response(MembershipSerializer(members, many=True).data)
 
 
-class MemberDetailApi(WorkspaceAPIView):
+class MemberDetailApi(WorkspaceObjectAPIView[Membership]):
+    load = selectors.membership_get
     write_role = Role.VIEWER  # the services decide: anyone may leave, admins manage others
 
     @extend_schema(request=RoleSerializer, responses=MembershipSerializer)
@@ -114,7 +121,7 @@ class MemberDetailApi(WorkspaceAPIView):
         m = services.membership_change_role(
             workspace=self.workspace,
             actor=self.membership,
-            membership_id=membership_id,
+            membership_id=self.object.pk,
             role=body.validated_data["role"],
         )
         return Response(MembershipSerializer(m).data)
@@ -122,7 +129,7 @@ class MemberDetailApi(WorkspaceAPIView):
     @extend_schema(responses={204: None})
     def delete(self, request: Request, workspace_id: Any, membership_id: Any) -> Response:
         services.membership_remove(
-            workspace=self.workspace, actor=self.membership, membership_id=membership_id
+            workspace=self.workspace, actor=self.membership, membership_id=self.object.pk
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -148,12 +155,13 @@ class InvitationListApi(WorkspaceAPIView):
         return Response(InvitationSerializer(inv).data, status=status.HTTP_201_CREATED)
 
 
-class InvitationDetailApi(WorkspaceAPIView):
+class InvitationDetailApi(WorkspaceObjectAPIView[Invitation]):
+    load = selectors.invitation_get
     write_role = Role.ADMIN
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, workspace_id: Any, invitation_id: Any) -> Response:
         services.invitation_revoke(
-            workspace=self.workspace, actor=self.membership, invitation_id=invitation_id
+            workspace=self.workspace, actor=self.membership, invitation_id=self.object.pk
         )
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -12,6 +12,7 @@ from django.db import models
 from django.utils import timezone
 
 from later.models import BaseModel, TenantModel
+from later.roles import Role, role_at_least
 
 
 class UserManager(BaseUserManager["User"]):
@@ -77,16 +78,6 @@ class Workspace(BaseModel):
         return zoneinfo.ZoneInfo(self.time_zone)
 
 
-class Role(models.TextChoices):
-    OWNER = "owner", "Owner"
-    ADMIN = "admin", "Admin"
-    EDITOR = "editor", "Editor"
-    VIEWER = "viewer", "Viewer"
-
-
-ROLE_RANK: dict[str, int] = {Role.VIEWER: 0, Role.EDITOR: 1, Role.ADMIN: 2, Role.OWNER: 3}
-
-
 class Membership(TenantModel):
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
@@ -101,7 +92,7 @@ class Membership(TenantModel):
         return f"{self.user} in {self.workspace} ({self.role})"
 
     def has_role(self, at_least: str) -> bool:
-        return ROLE_RANK[self.role] >= ROLE_RANK[at_least]
+        return role_at_least(self.role, at_least)
 
     @property
     def can_edit(self) -> bool:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
 from accounts.models import Invitation, Membership, Notification, TikTokAccount, User, Workspace
+from later.errors import NotFound
 
 
 def memberships_for_user(*, user: User) -> QuerySet[Membership]:
@@ -15,6 +19,20 @@ def workspace_members(*, workspace: Workspace) -> QuerySet[Membership]:
     return (
         Membership.objects.for_workspace(workspace).select_related("user").order_by("user__email")
     )
+
+
+def membership_get(*, workspace: Workspace, membership_id: Any) -> Membership:
+    try:
+        return workspace_members(workspace=workspace).get(pk=membership_id)
+    except (Membership.DoesNotExist, ValidationError, ValueError) as exc:
+        raise NotFound("Member not found.") from exc
+
+
+def invitation_get(*, workspace: Workspace, invitation_id: Any) -> Invitation:
+    try:
+        return Invitation.objects.for_workspace(workspace).get(pk=invitation_id)
+    except (Invitation.DoesNotExist, ValidationError, ValueError) as exc:
+        raise NotFound("Invitation not found.") from exc
 
 
 def workspace_pending_invitations(*, workspace: Workspace) -> QuerySet[Invitation]:

@@ -17,7 +17,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import (
-    ROLE_RANK,
     Invitation,
     Membership,
     Notification,
@@ -27,6 +26,7 @@ from accounts.models import (
     validate_time_zone,
 )
 from later.errors import Conflict, NotFound, RoleRequired, ValidationFailed
+from later.roles import ROLE_RANK
 
 INVITATION_TTL = timedelta(days=7)
 

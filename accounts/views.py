@@ -5,23 +5,30 @@ TikTok connection views live in accounts/tiktok/views.py.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts import selectors, services
-from accounts.models import Role
-from later.errors import AppError, NotFound
-from later.tenancy import workspace_view
+from accounts.models import Invitation, Membership, Role, User
+from later.errors import AppError
+from later.tenancy import WorkspaceRequest, workspace_view
+
+
+def _user(request: HttpRequest) -> User:
+    """The signed-in user of a `login_required` view."""
+    assert isinstance(request.user, User)
+    return request.user
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    memberships = list(selectors.memberships_for_user(user=request.user))  # type: ignore[arg-type]
+    memberships = list(selectors.memberships_for_user(user=_user(request)))
     if not memberships:
         return redirect("accounts:workspace_create")
     current = request.session.get("current_workspace_id")
@@ -39,7 +46,7 @@ def workspace_create(request: HttpRequest) -> HttpResponse:
             "time_zone": request.POST.get("time_zone", "UTC"),
         }
         try:
-            workspace = services.workspace_create(owner=request.user, **form)  # type: ignore[arg-type]
+            workspace = services.workspace_create(owner=_user(request), **form)
         except AppError as exc:
             messages.error(request, exc.message)
             errors = exc.details or {}
@@ -61,18 +68,13 @@ def _time_zones() -> list[str]:
 
 
 @workspace_view()
-def workspace_home(request: HttpRequest) -> HttpResponse:
-    from django.urls import NoReverseMatch, reverse
-
-    try:
-        return redirect(reverse("calendar_app:calendar", args=[request.workspace.id]))  # type: ignore[attr-defined]
-    except NoReverseMatch:
-        return redirect("accounts:workspace_settings", workspace_id=request.workspace.id)  # type: ignore[attr-defined]
+def workspace_home(request: WorkspaceRequest) -> HttpResponse:
+    return redirect("calendar_app:calendar", workspace_id=request.workspace.id)
 
 
 @workspace_view()
-def workspace_settings(request: HttpRequest) -> HttpResponse:
-    workspace = request.workspace  # type: ignore[attr-defined]
+def workspace_settings(request: WorkspaceRequest) -> HttpResponse:
+    workspace = request.workspace
     form = {"name": workspace.name, "time_zone": workspace.time_zone}
     status = 200
     if request.method == "POST":
@@ -80,7 +82,7 @@ def workspace_settings(request: HttpRequest) -> HttpResponse:
             "name": request.POST.get("name", ""),
             "time_zone": request.POST.get("time_zone", ""),
         }
-        if not request.membership.can_manage:  # type: ignore[attr-defined]
+        if not request.membership.can_manage:
             messages.error(request, "Only owners and admins can change workspace settings.")
             status = 403
         else:
@@ -101,8 +103,8 @@ def workspace_settings(request: HttpRequest) -> HttpResponse:
 
 
 @workspace_view()
-def members(request: HttpRequest) -> HttpResponse:
-    workspace = request.workspace  # type: ignore[attr-defined]
+def members(request: WorkspaceRequest) -> HttpResponse:
+    workspace = request.workspace
     return render(
         request,
         "accounts/members.html",
@@ -114,11 +116,9 @@ def members(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _run(request: HttpRequest, action: Any, success: str) -> None:
+def _run(request: HttpRequest, action: Callable[[], object], success: str) -> None:
     try:
         action()
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
     except AppError as exc:
         messages.error(request, exc.message)
     else:
@@ -127,8 +127,8 @@ def _run(request: HttpRequest, action: Any, success: str) -> None:
 
 @workspace_view(min_role=Role.ADMIN)
 @require_POST
-def member_invite(request: HttpRequest) -> HttpResponse:
-    ws, actor = request.workspace, request.membership  # type: ignore[attr-defined]
+def member_invite(request: WorkspaceRequest) -> HttpResponse:
+    ws, actor = request.workspace, request.membership
     email = request.POST.get("email", "")
     _run(
         request,
@@ -140,16 +140,16 @@ def member_invite(request: HttpRequest) -> HttpResponse:
     return redirect("accounts:members", workspace_id=ws.id)
 
 
-@workspace_view(min_role=Role.ADMIN)
+@workspace_view(min_role=Role.ADMIN, load={"member": selectors.membership_get})
 @require_POST
-def member_role(request: HttpRequest, membership_id: Any) -> HttpResponse:
-    ws, actor = request.workspace, request.membership  # type: ignore[attr-defined]
+def member_role(request: WorkspaceRequest, member: Membership) -> HttpResponse:
+    ws, actor = request.workspace, request.membership
     _run(
         request,
         lambda: services.membership_change_role(
             workspace=ws,
             actor=actor,
-            membership_id=membership_id,
+            membership_id=member.pk,
             role=request.POST.get("role", ""),
         ),
         "Role updated.",
@@ -157,15 +157,13 @@ def member_role(request: HttpRequest, membership_id: Any) -> HttpResponse:
     return redirect("accounts:members", workspace_id=ws.id)
 
 
-@workspace_view(min_role=Role.VIEWER)
+@workspace_view(min_role=Role.VIEWER, load={"member": selectors.membership_get})
 @require_POST
-def member_remove(request: HttpRequest, membership_id: Any) -> HttpResponse:
-    ws, actor = request.workspace, request.membership  # type: ignore[attr-defined]
-    leaving = str(actor.pk) == str(membership_id)
+def member_remove(request: WorkspaceRequest, member: Membership) -> HttpResponse:
+    ws, actor = request.workspace, request.membership
+    leaving = actor.pk == member.pk
     try:
-        services.membership_remove(workspace=ws, actor=actor, membership_id=membership_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
+        services.membership_remove(workspace=ws, actor=actor, membership_id=member.pk)
     except AppError as exc:
         messages.error(request, exc.message)
         return redirect("accounts:members", workspace_id=ws.id)
@@ -177,13 +175,13 @@ def member_remove(request: HttpRequest, membership_id: Any) -> HttpResponse:
     return redirect("accounts:members", workspace_id=ws.id)
 
 
-@workspace_view(min_role=Role.ADMIN)
+@workspace_view(min_role=Role.ADMIN, load={"invitation": selectors.invitation_get})
 @require_POST
-def invitation_revoke(request: HttpRequest, invitation_id: Any) -> HttpResponse:
-    ws, actor = request.workspace, request.membership  # type: ignore[attr-defined]
+def invitation_revoke(request: WorkspaceRequest, invitation: Invitation) -> HttpResponse:
+    ws, actor = request.workspace, request.membership
     _run(
         request,
-        lambda: services.invitation_revoke(workspace=ws, actor=actor, invitation_id=invitation_id),
+        lambda: services.invitation_revoke(workspace=ws, actor=actor, invitation_id=invitation.pk),
         "Invitation revoked.",
     )
     return redirect("accounts:members", workspace_id=ws.id)
@@ -193,15 +191,13 @@ def invitation_revoke(request: HttpRequest, invitation_id: Any) -> HttpResponse:
 def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         try:
-            membership = services.invitation_accept(token=token, user=request.user)  # type: ignore[arg-type]
+            membership = services.invitation_accept(token=token, user=_user(request))
         except AppError as exc:
             return render(
                 request, "accounts/invitation_invalid.html", {"reason": exc.message}, status=404
             )
         messages.success(request, f"Welcome to {membership.workspace.name}.")
         return redirect("accounts:workspace_home", workspace_id=membership.workspace_id)
-    from accounts.models import Invitation
-
     invitation = (
         Invitation.objects.unscoped().select_related("workspace").filter(token=token).first()
     )
@@ -217,10 +213,10 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
 
 @workspace_view(min_role=Role.VIEWER)
 @require_POST
-def notifications_read(request: HttpRequest) -> HttpResponse:
+def notifications_read(request: WorkspaceRequest) -> HttpResponse:
     from django.utils.http import url_has_allowed_host_and_scheme
 
-    services.notification_mark_read(workspace=request.workspace, user=request.user)  # type: ignore[attr-defined,arg-type]
+    services.notification_mark_read(workspace=request.workspace, user=request.user)
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = "/"

@@ -13,7 +13,7 @@ from accounts.models import TikTokAccount, TikTokVideo
 from analytics import selectors
 from analytics.models import VideoSnapshot
 from analytics.selectors import Card, DateRange
-from later.api import WorkspaceAPIView
+from later.api import WorkspaceAPIView, WorkspaceObjectAPIView
 
 FILTER_PARAMETERS = [
     OpenApiParameter("range", str, enum=list(selectors.RANGE_CHOICES)),
@@ -159,10 +159,12 @@ class VideoListAPI(_FilteredAPI):
         return paginator.get_paginated_response([video_dict(video) for video in page])
 
 
-class VideoDetailAPI(WorkspaceAPIView):
+class VideoDetailAPI(WorkspaceObjectAPIView[TikTokVideo]):
+    load = selectors.video_get
+
     @extend_schema(operation_id="analytics_video_retrieve", responses={200: dict})
     def get(self, request: Request, workspace_id: Any, video_id: Any) -> Response:
-        video = selectors.video_get(workspace=self.workspace, video_id=video_id)
+        video = self.object
         body = video_dict(video)
         body["snapshots"] = [snapshot_dict(s) for s in selectors.video_snapshots(video=video)]
         return Response(body)

@@ -7,15 +7,16 @@ import re
 from typing import Any
 
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.http import urlencode
+from django.views.decorators.http import require_safe
 
-from accounts.models import TikTokAccount, Workspace
+from accounts.models import TikTokAccount, TikTokVideo, Workspace
 from analytics import charts, exports, selectors
 from analytics.models import VideoSnapshot
-from later.errors import NotFound, ValidationFailed
-from later.tenancy import workspace_view
+from later.errors import ValidationFailed
+from later.tenancy import WorkspaceRequest, workspace_view
 
 POSTS_PER_PAGE = 25
 
@@ -90,8 +91,9 @@ def _followers_chart(data: selectors.Overview) -> charts.Chart:
 
 
 @workspace_view()
-def overview(request: HttpRequest) -> HttpResponse:
-    workspace: Workspace = request.workspace  # type: ignore[attr-defined]
+@require_safe
+def overview(request: WorkspaceRequest) -> HttpResponse:
+    workspace = request.workspace
     period, accounts, account, errors = _filters(request, workspace)
     data = selectors.overview_build(
         workspace=workspace, period=period, accounts=accounts, account=account
@@ -150,13 +152,9 @@ def _daily_views(snapshots: list[VideoSnapshot]) -> list[tuple[dt.date, int | No
     return [(day, last_per_day.get(day)) for day in days]
 
 
-@workspace_view()
-def video(request: HttpRequest, video_id: Any) -> HttpResponse:
-    workspace: Workspace = request.workspace  # type: ignore[attr-defined]
-    try:
-        item = selectors.video_get(workspace=workspace, video_id=video_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
+@workspace_view(load={"item": selectors.video_get})
+@require_safe
+def video(request: WorkspaceRequest, item: TikTokVideo) -> HttpResponse:
     snapshots = selectors.video_snapshots(video=item)
     latest = snapshots[-1] if snapshots else None
     sources = sorted(
@@ -182,9 +180,9 @@ def _csv_response(body: str, filename: str) -> HttpResponse:
 
 
 def _export_filters(
-    request: HttpRequest,
+    request: WorkspaceRequest,
 ) -> tuple[Workspace, selectors.DateRange, TikTokAccount | None]:
-    workspace: Workspace = request.workspace  # type: ignore[attr-defined]
+    workspace = request.workspace
     period, _accounts, account, errors = _filters(request, workspace)
     if errors:
         raise ValidationFailed(" ".join(errors))
@@ -192,7 +190,8 @@ def _export_filters(
 
 
 @workspace_view()
-def export_account(request: HttpRequest) -> HttpResponse:
+@require_safe
+def export_account(request: WorkspaceRequest) -> HttpResponse:
     try:
         workspace, period, account = _export_filters(request)
     except ValidationFailed as exc:
@@ -202,7 +201,8 @@ def export_account(request: HttpRequest) -> HttpResponse:
 
 
 @workspace_view()
-def export_posts(request: HttpRequest) -> HttpResponse:
+@require_safe
+def export_posts(request: WorkspaceRequest) -> HttpResponse:
     try:
         workspace, period, account = _export_filters(request)
     except ValidationFailed as exc:

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 
 from conversations import selectors, services
 from conversations.models import Comment
-from later.api import WorkspaceAPIView
+from later.api import WorkspaceAPIView, WorkspaceObjectAPIView
 from later.errors import ValidationFailed
 
 
@@ -150,16 +150,8 @@ class CommentListApi(WorkspaceAPIView):
         )
 
 
-class _CommentApi(WorkspaceAPIView):
-    target: Comment
-
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        super().initial(request, *args, **kwargs)
-        # Resolve before method dispatch so a foreign id is 404 for every verb, never 405.
-        self.target = selectors.comment_get(workspace=self.workspace, pk=kwargs["comment_id"])
-
-    def comment(self, comment_id: Any) -> Comment:
-        return self.target
+class _CommentApi(WorkspaceObjectAPIView[Comment]):
+    load = selectors.comment_get
 
     def ok(self, comment: Comment, status: int = 200) -> Response:
         comment.refresh_from_db()
@@ -169,11 +161,11 @@ class _CommentApi(WorkspaceAPIView):
 class CommentDetailApi(_CommentApi):
     @extend_schema(operation_id="comments_retrieve", responses=CommentSerializer)
     def get(self, request: Request, workspace_id: Any, comment_id: Any) -> Response:
-        return Response(CommentSerializer(self.comment(comment_id)).data)
+        return Response(CommentSerializer(self.object).data)
 
     @extend_schema(operation_id="comments_destroy", responses={204: None})
     def delete(self, request: Request, workspace_id: Any, comment_id: Any) -> Response:
-        services.comment_delete(comment=self.comment(comment_id))
+        services.comment_delete(comment=self.object)
         return Response(status=204)
 
 
@@ -182,13 +174,13 @@ class CommentReplyApi(_CommentApi):
         operation_id="comments_reply", request=ReplySerializer, responses={201: CommentSerializer}
     )
     def post(self, request: Request, workspace_id: Any, comment_id: Any) -> Response:
-        comment = self.comment(comment_id)
+        comment = self.object
         body = ReplySerializer(data=request.data)
         body.is_valid(raise_exception=True)
         reply = services.comment_reply(
             comment=comment,
             text=body.validated_data["text"],
-            user=request.user,  # type: ignore[arg-type]
+            user=self.user,
         )
         return Response(CommentSerializer(reply).data, status=201)
 
@@ -198,11 +190,11 @@ class CommentHideApi(_CommentApi):
         operation_id="comments_hide", request=HiddenSerializer, responses=CommentSerializer
     )
     def post(self, request: Request, workspace_id: Any, comment_id: Any) -> Response:
-        comment = self.comment(comment_id)
+        comment = self.object
         services.comment_set_hidden(
             comment=comment,
             hidden=_flag(request, "hidden"),
-            user=request.user,  # type: ignore[arg-type]
+            user=self.user,
         )
         return self.ok(comment)
 
@@ -212,7 +204,7 @@ class CommentLikeApi(_CommentApi):
         operation_id="comments_like", request=LikedSerializer, responses=CommentSerializer
     )
     def post(self, request: Request, workspace_id: Any, comment_id: Any) -> Response:
-        comment = self.comment(comment_id)
+        comment = self.object
         services.comment_set_liked(comment=comment, liked=_flag(request, "liked"))
         return self.ok(comment)
 
@@ -222,12 +214,12 @@ class CommentHandledApi(_CommentApi):
         operation_id="comments_handled", request=HandledSerializer, responses=CommentSerializer
     )
     def post(self, request: Request, workspace_id: Any, comment_id: Any) -> Response:
-        comment = self.comment(comment_id)
+        comment = self.object
         services.comments_mark_handled(
             workspace=self.workspace,
             comments=[comment],
             handled=_flag(request, "handled"),
-            user=request.user,  # type: ignore[arg-type]
+            user=self.user,
         )
         return self.ok(comment)
 
@@ -237,7 +229,7 @@ class CommentReadApi(_CommentApi):
         operation_id="comments_read", request=ReadSerializer, responses=CommentSerializer
     )
     def post(self, request: Request, workspace_id: Any, comment_id: Any) -> Response:
-        comment = self.comment(comment_id)
+        comment = self.object
         services.comments_mark_read(
             workspace=self.workspace, comments=[comment], read=_flag(request, "read")
         )
@@ -258,7 +250,7 @@ class CommentBulkApi(WorkspaceAPIView):
             workspace=self.workspace,
             comments=comments,
             action=body.validated_data["action"],
-            user=request.user,  # type: ignore[arg-type]
+            user=self.user,
         )
         return Response(
             {

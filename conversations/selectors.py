@@ -14,7 +14,7 @@ from django.db.models import Prefetch, Q
 from django.db.models.lookups import Contains
 
 from accounts.models import AccountType, TikTokAccount, TikTokVideo, Workspace
-from conversations.models import SEARCH_DOCUMENT, Comment
+from conversations.models import SEARCH_DOCUMENT, Comment, person_key_from_ref
 from later.errors import NotFound, ValidationFailed
 from later.tenancy import TenantQuerySet
 
@@ -96,9 +96,9 @@ def comments_base(*, workspace: Workspace) -> TenantQuerySet[Comment]:
     )
 
 
-def comment_get(*, workspace: Workspace, pk: uuid.UUID | str) -> Comment:
+def comment_get(*, workspace: Workspace, comment_id: uuid.UUID | str) -> Comment:
     try:
-        return comments_base(workspace=workspace).get(pk=pk)
+        return comments_base(workspace=workspace).get(pk=comment_id)
     except (Comment.DoesNotExist, ValueError) as exc:
         raise NotFound("This comment does not exist in this workspace.") from exc
 
@@ -204,9 +204,11 @@ def comment_accounts(*, workspace: Workspace) -> TenantQuerySet[TikTokAccount]:
     return TikTokAccount.objects.for_workspace(workspace).filter(account_type=AccountType.BUSINESS)
 
 
-def video_get(*, workspace: Workspace, pk: uuid.UUID | str) -> TikTokVideo:
+def video_get(*, workspace: Workspace, video_id: uuid.UUID | str) -> TikTokVideo:
     try:
-        return TikTokVideo.objects.for_workspace(workspace).select_related("account").get(pk=pk)
+        return (
+            TikTokVideo.objects.for_workspace(workspace).select_related("account").get(pk=video_id)
+        )
     except (TikTokVideo.DoesNotExist, ValueError) as exc:
         raise NotFound("This post does not exist in this workspace.") from exc
 
@@ -236,6 +238,14 @@ def author_comments(
         .order_by("-created_at_tiktok", "-id")
     )
     return keyset_page(qs, cursor=cursor)
+
+
+def person_get(*, workspace: Workspace, person_ref: str) -> Comment:
+    """The commenter a URL's `person_ref` names (see `models.person_ref`), as `author_profile`."""
+    author_key = person_key_from_ref(person_ref)
+    if author_key is None:
+        raise NotFound("No one by this name has commented on this workspace's posts.")
+    return author_profile(workspace=workspace, author_key=author_key)
 
 
 def author_profile(*, workspace: Workspace, author_key: str) -> Comment:

@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_POST, require_safe
 
-from accounts.models import Role
+from accounts.models import Role, TikTokVideo
 from conversations import selectors, services
-from conversations.models import REPLY_MAX_CHARS, Comment, person_key_from_ref
-from later.errors import AppError, NotFound, ValidationFailed
-from later.tenancy import workspace_view
+from conversations.models import REPLY_MAX_CHARS, Comment
+from later.errors import AppError, ValidationFailed
+from later.tenancy import WorkspaceRequest, workspace_view
 
 ACTIONS = ("hide", "unhide", "like", "unlike", "handled", "open", "read", "unread", "delete")
 
@@ -27,13 +26,13 @@ def _is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-def _back(request: HttpRequest) -> HttpResponse:
+def _back(request: WorkspaceRequest) -> HttpResponse:
     target = request.POST.get("next") or request.GET.get("next") or ""
     if target and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return redirect(target)
-    return redirect("conversations:inbox", workspace_id=request.workspace.pk)  # type: ignore[attr-defined]
+    return redirect("conversations:inbox", workspace_id=request.workspace.pk)
 
 
 def _filters(request: HttpRequest) -> selectors.InboxFilters:
@@ -42,13 +41,6 @@ def _filters(request: HttpRequest) -> selectors.InboxFilters:
     except ValidationFailed as exc:
         messages.error(request, exc.message)
         return selectors.InboxFilters()
-
-
-def _get_comment(request: HttpRequest, comment_id: Any) -> Comment:
-    try:
-        return selectors.comment_get(workspace=request.workspace, pk=comment_id)  # type: ignore[attr-defined]
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
 
 
 def _filter_query(filters: selectors.InboxFilters, **extra: str) -> str:
@@ -67,8 +59,8 @@ def _micros(moment: dt.datetime) -> str:
 
 @workspace_view()
 @require_GET
-def inbox(request: HttpRequest) -> HttpResponse:
-    workspace = request.workspace  # type: ignore[attr-defined]
+def inbox(request: WorkspaceRequest) -> HttpResponse:
+    workspace = request.workspace
     filters = _filters(request)
     cursor = request.GET.get("cursor") or None
     try:
@@ -100,9 +92,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 @workspace_view()
 @require_GET
-def inbox_new(request: HttpRequest) -> HttpResponse:
+def inbox_new(request: WorkspaceRequest) -> HttpResponse:
     """htmx poll: comments stored since `since`, prepended to the list out of band."""
-    workspace = request.workspace  # type: ignore[attr-defined]
+    workspace = request.workspace
     filters = _filters(request)
     try:
         since = dt.datetime.fromtimestamp(int(request.GET.get("since", "")) / 1_000_000, tz=dt.UTC)
@@ -124,16 +116,10 @@ def inbox_new(request: HttpRequest) -> HttpResponse:
     )
 
 
-@workspace_view()
-def post_detail(request: HttpRequest, video_id: uuid.UUID) -> HttpResponse:
-    workspace = request.workspace  # type: ignore[attr-defined]
-    try:
-        video = selectors.video_get(workspace=workspace, pk=video_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
-    if request.method not in ("GET", "HEAD"):
-        return HttpResponseNotAllowed(["GET"])
-    threads = selectors.video_threads(workspace=workspace, video=video)
+@workspace_view(load={"video": selectors.video_get})
+@require_safe
+def post_detail(request: WorkspaceRequest, video: TikTokVideo) -> HttpResponse:
+    threads = selectors.video_threads(workspace=request.workspace, video=video)
     return render(
         request,
         "conversations/post.html",
@@ -146,18 +132,10 @@ def post_detail(request: HttpRequest, video_id: uuid.UUID) -> HttpResponse:
     )
 
 
-@workspace_view()
-def person_detail(request: HttpRequest, person_ref: str) -> HttpResponse:
-    workspace = request.workspace  # type: ignore[attr-defined]
-    author_key = person_key_from_ref(person_ref)
-    if author_key is None:
-        raise Http404("No one by this name has commented on this workspace's posts.")
-    try:
-        profile = selectors.author_profile(workspace=workspace, author_key=author_key)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
-    if request.method not in ("GET", "HEAD"):
-        return HttpResponseNotAllowed(["GET"])
+@workspace_view(load={"profile": selectors.person_get})
+@require_safe
+def person_detail(request: WorkspaceRequest, profile: Comment) -> HttpResponse:
+    workspace, author_key = request.workspace, profile.author_key
     try:
         page = selectors.author_comments(
             workspace=workspace, author_key=author_key, cursor=request.GET.get("cursor") or None
@@ -178,7 +156,7 @@ def person_detail(request: HttpRequest, person_ref: str) -> HttpResponse:
 
 
 def _render_item(
-    request: HttpRequest,
+    request: WorkspaceRequest,
     comment: Comment,
     *,
     error: str = "",
@@ -202,22 +180,19 @@ def _render_item(
             "sent_reply": sent_reply,
             "reply_max": REPLY_MAX_CHARS,
             "next_url": next_url,
-            "membership": request.membership,  # type: ignore[attr-defined]
-            "workspace": request.workspace,  # type: ignore[attr-defined]
+            "membership": request.membership,
+            "workspace": request.workspace,
         },
         status=status,
     )
 
 
-@workspace_view(min_role=Role.EDITOR)
-def comment_reply(request: HttpRequest, comment_id: uuid.UUID) -> HttpResponse:
-    # Look the comment up before checking the method: a foreign id is a 404, whatever the verb.
-    comment = _get_comment(request, comment_id)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
+@workspace_view(min_role=Role.EDITOR, load={"comment": selectors.comment_get})
+@require_POST
+def comment_reply(request: WorkspaceRequest, comment: Comment) -> HttpResponse:
     text = request.POST.get("text", "")
     try:
-        reply = services.comment_reply(comment=comment, text=text, user=request.user)  # type: ignore[arg-type]
+        reply = services.comment_reply(comment=comment, text=text, user=request.user)
     except AppError as exc:
         if exc.code == "tiktok_unconfirmed" and _is_htmx(request):
             # TikTok may have posted it: show the reply as pending, not a draft to resend.
@@ -246,11 +221,11 @@ def comment_reply(request: HttpRequest, comment_id: uuid.UUID) -> HttpResponse:
     return _back(request)
 
 
-def _run_action(request: HttpRequest, comment: Comment, action: str) -> str:
-    workspace = request.workspace  # type: ignore[attr-defined]
+def _run_action(request: WorkspaceRequest, comment: Comment, action: str) -> str:
+    workspace = request.workspace
     user = request.user
     if action in ("hide", "unhide"):
-        services.comment_set_hidden(comment=comment, hidden=action == "hide", user=user)  # type: ignore[arg-type]
+        services.comment_set_hidden(comment=comment, hidden=action == "hide", user=user)
         return "Comment hidden on TikTok." if action == "hide" else "Comment visible again."
     if action in ("like", "unlike"):
         services.comment_set_liked(comment=comment, liked=action == "like")
@@ -260,7 +235,7 @@ def _run_action(request: HttpRequest, comment: Comment, action: str) -> str:
             workspace=workspace,
             comments=[comment],
             handled=action == "handled",
-            user=user,  # type: ignore[arg-type]
+            user=user,
         )
         return "Marked as handled." if action == "handled" else "Reopened."
     if action in ("read", "unread"):
@@ -270,13 +245,11 @@ def _run_action(request: HttpRequest, comment: Comment, action: str) -> str:
     return "Reply deleted on TikTok."
 
 
-@workspace_view(min_role=Role.EDITOR)
-def comment_action(request: HttpRequest, comment_id: uuid.UUID, action: str) -> HttpResponse:
+@workspace_view(min_role=Role.EDITOR, load={"comment": selectors.comment_get})
+@require_POST
+def comment_action(request: WorkspaceRequest, comment: Comment, action: str) -> HttpResponse:
     if action not in ACTIONS:
         raise Http404("Unknown action.")
-    comment = _get_comment(request, comment_id)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
     try:
         done = _run_action(request, comment, action)
     except AppError as exc:
@@ -295,8 +268,8 @@ def comment_action(request: HttpRequest, comment_id: uuid.UUID, action: str) -> 
 
 @workspace_view(min_role=Role.EDITOR)
 @require_POST
-def bulk_action(request: HttpRequest) -> HttpResponse:
-    workspace = request.workspace  # type: ignore[attr-defined]
+def bulk_action(request: WorkspaceRequest) -> HttpResponse:
+    workspace = request.workspace
     ids: list[uuid.UUID] = []
     for raw in request.POST.getlist("ids"):
         try:
@@ -309,7 +282,7 @@ def bulk_action(request: HttpRequest) -> HttpResponse:
             workspace=workspace,
             comments=comments,
             action=request.POST.get("action", ""),
-            user=request.user,  # type: ignore[arg-type]
+            user=request.user,
         )
     except AppError as exc:
         messages.error(request, exc.message)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
@@ -12,9 +12,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from accounts.models import Role
-from later.errors import AppError, NotFound, RoleRequired
-from later.tenancy import resolve_membership
+from later.errors import AppError, RoleRequired
+from later.roles import Role
+from later.tenancy import Loader, load_url_objects, loader_url_kwargs, membership_resolve
+
+if TYPE_CHECKING:
+    # Types only: at run time `later/` does not import the apps (see docs/architecture.md).
+    from accounts.models import Membership, User, Workspace
+
+_Obj = TypeVar("_Obj")
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -52,30 +58,58 @@ class CursorPagination(pagination.CursorPagination):
 
 
 class WorkspaceAPIView(APIView):
-    """Base for every workspace-scoped endpoint under /api/v1/workspaces/<workspace_id>/.
+    """Base for every workspace-scoped endpoint under /api/v1/w/<workspace_id>/.
 
-    The only place the API resolves the tenant: sets self.workspace and self.membership;
-    outsiders get 404, members below `write_role` get 403 on unsafe methods.
+    The only place the API resolves the tenant: sets self.workspace, self.membership and
+    self.user (the member, typed); outsiders get 404, members below `read_role` / `write_role`
+    get 403.
     """
 
     permission_classes = [permissions.IsAuthenticated]
     read_role: str = Role.VIEWER
     write_role: str = Role.EDITOR
 
-    workspace: Any
-    membership: Any
+    workspace: Workspace
+    membership: Membership
+    user: User
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
-        membership = resolve_membership(user=request.user, workspace_id=kwargs.get("workspace_id"))
+        membership = membership_resolve(user=request.user, workspace_id=kwargs.get("workspace_id"))
+        self.membership = membership
+        self.workspace = membership.workspace
+        self.user = cast("User", request.user)  # a member, so a signed-in User
+        self.load_objects(kwargs)
         needed = self.read_role if request.method in permissions.SAFE_METHODS else self.write_role
         if not membership.has_role(needed):
             raise RoleRequired(f"This needs the {needed} role in this workspace.")
-        self.membership = membership
-        self.workspace = membership.workspace
 
-    def get_object_or_404(self, queryset: Any, **lookup: Any) -> Any:
-        try:
-            return queryset.get(**lookup)
-        except (queryset.model.DoesNotExist, DjangoValidationError, ValueError) as exc:
-            raise NotFound("Not found.") from exc
+    def load_objects(self, url_kwargs: dict[str, Any]) -> None:
+        """Hook for WorkspaceObjectAPIView: runs after the membership, before the role check."""
+
+
+class WorkspaceObjectAPIView(WorkspaceAPIView, Generic[_Obj]):
+    """Base for endpoints about one object of the URL (`/posts/<post_id>/...`).
+
+    Set `load` to a selector following the loader convention of `later.tenancy.workspace_view`
+    (keyword-only `workspace=` plus the URL kwargs it names, NotFound when absent):
+
+        class PostDetailApi(WorkspaceObjectAPIView[Post]):
+            load = selectors.post_get
+
+    The object is loaded before the role and the method are checked (another workspace's id
+    is a 404 whatever the verb) and handlers read it as `self.object`.
+    """
+
+    load: ClassVar[Loader]
+    object: _Obj
+
+    def load_objects(self, url_kwargs: dict[str, Any]) -> None:
+        # Through the class: a plain function stored on the class must not bind to self.
+        loader = type(self).load
+        loaded = load_url_objects(
+            {"object": (loader, loader_url_kwargs(loader))},
+            workspace=self.workspace,
+            url_kwargs=dict(url_kwargs),
+        )
+        self.object = loaded["object"]

@@ -80,7 +80,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "later.context_processors.workspace_nav",
+                "accounts.context_processors.workspace_nav",
             ],
         },
     },
@@ -115,6 +115,9 @@ else:
     }
 
 AUTH_USER_MODEL = "accounts.User"
+# Tenancy wiring: `later/` reaches the apps above it only through these names.
+TENANT_WORKSPACE_MODEL = "accounts.Workspace"
+TENANT_MEMBERSHIP_RESOLVER = "accounts.access.membership_resolve"
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",

@@ -8,17 +8,33 @@ the bypass with `.unscoped()` (admin, periodic tasks that fan out per workspace)
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+import functools
+import inspect
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
 
+from django.apps import apps
+from django.conf import settings
 from django.db import models
 from django.db.models.expressions import Col
 from django.db.models.lookups import Lookup
 from django.db.models.sql.where import AND, WhereNode
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from later.errors import NotFound
+from later.roles import Role, role_at_least
 
 if TYPE_CHECKING:
-    from accounts.models import Workspace
+    # Types only: at run time `later/` does not import the apps (see docs/architecture.md).
+    from accounts.models import Membership, User, Workspace
 
 _M = TypeVar("_M", bound=models.Model)
+_T = TypeVar("_T")
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 class UnscopedQueryError(RuntimeError):
@@ -115,90 +131,137 @@ class TenantManager(models.Manager[_M]):
 
 
 # --- Layer 3: the workspace is resolved in one place per interface ---------------------------
+#
+# `later/` never imports the apps above it. The membership lookup lives in `accounts.access`
+# and is reached through the TENANT_MEMBERSHIP_RESOLVER setting; the workspace model through
+# TENANT_WORKSPACE_MODEL (the same string the tenant foreign key uses).
 
 
-def resolve_membership(*, user: Any, workspace_id: Any) -> Any:
-    """The caller's membership of `workspace_id`, or NotFound (outsiders never learn it exists)."""
-    from accounts.models import Membership
-    from later.errors import NotFound
+class WorkspaceRequest(HttpRequest):
+    """The request a `@workspace_view` view receives: annotate views with it.
 
-    if not getattr(user, "is_authenticated", False):
-        raise NotFound("Workspace not found.")
-    try:
-        return (
-            Membership.objects.select_related("workspace")
-            .filter(workspace_id=workspace_id, user=user)
-            .get()
-        )
-    except (Membership.DoesNotExist, ValueError, TypeError) as exc:
-        raise NotFound("Workspace not found.") from exc
-
-
-def workspace_view(min_role: str = "viewer") -> Any:
-    """Decorator for HTML views under /w/<workspace_id>/.
-
-    Sets request.workspace and request.membership; non-members get 404, members below
-    `min_role` get 403 with a sentence. Unsafe methods always need at least `editor`
-    unless min_role says more.
+    Only a type: the decorator sets `workspace` and `membership` on Django's request.
     """
-    import functools
 
-    from django.contrib.auth.views import redirect_to_login
-    from django.http import Http404, HttpRequest, HttpResponse
-    from django.shortcuts import render
-    from django.utils import timezone
+    user: User
+    workspace: Workspace
+    membership: Membership
 
-    from accounts.models import ROLE_RANK, Role
-    from later.errors import NotFound
 
-    def decorator(view: Any) -> Any:
+#: Loads one object of the URL: called with `workspace=` and the URL kwargs named by its own
+#: keyword parameters (`post_get(*, workspace, post_id)` consumes `post_id`). Raises NotFound.
+Loader = Callable[..., Any]
+
+
+def membership_resolve(*, user: Any, workspace_id: Any) -> Membership:
+    """The caller's membership of `workspace_id`, or NotFound (outsiders never learn it exists)."""
+    resolver: Callable[..., Membership] = import_string(settings.TENANT_MEMBERSHIP_RESOLVER)
+    return resolver(user=user, workspace_id=workspace_id)
+
+
+def required_role(min_role: str, method: str | None) -> str:
+    """Unsafe methods always need at least `editor`, whatever the view's own minimum."""
+    if method not in SAFE_METHODS and not role_at_least(min_role, Role.EDITOR):
+        return Role.EDITOR
+    return min_role
+
+
+def loader_url_kwargs(loader: Loader) -> tuple[str, ...]:
+    """The URL kwargs a loader consumes: its keyword-only parameters besides `workspace`."""
+    names = []
+    for name, param in inspect.signature(loader).parameters.items():
+        if name == "workspace":
+            continue
+        if param.kind is not inspect.Parameter.KEYWORD_ONLY:
+            raise TypeError(f"{loader.__qualname__}: loaders take keyword-only arguments")
+        names.append(name)
+    if not names:
+        raise TypeError(f"{loader.__qualname__} names no URL kwarg to load from")
+    return tuple(names)
+
+
+def load_url_objects(
+    load: Mapping[str, tuple[Loader, tuple[str, ...]]],
+    *,
+    workspace: Workspace,
+    url_kwargs: dict[str, Any],
+) -> dict[str, Any]:
+    """Runs each loader on the URL kwargs it names and removes those kwargs from `url_kwargs`.
+
+    NotFound propagates: the caller renders it as its interface's 404.
+    """
+    loaded = {
+        name: loader(workspace=workspace, **{key: url_kwargs[key] for key in keys})
+        for name, (loader, keys) in load.items()
+    }
+    for _loader, keys in load.values():
+        for key in keys:
+            url_kwargs.pop(key, None)
+    return loaded
+
+
+def workspace_view(
+    min_role: str = Role.VIEWER, *, load: Mapping[str, Loader] | None = None
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Decorator for HTML views under /w/<workspace_id>/: the one way they resolve the tenant.
+
+    - Sets request.workspace and request.membership (annotate the view's request as
+      `WorkspaceRequest`); non-members get 404.
+    - `load={"post": selectors.post_get}` loads the URL's objects in that workspace and passes
+      them to the view by name (`post=`) instead of their ids; NotFound becomes a 404, before the
+      role and the method are checked, so another workspace's id is a 404 whatever the verb.
+    - Members below `min_role` get a 403 page; unsafe methods need at least `editor`.
+    Put `require_POST` / `require_safe` below this decorator.
+    """
+    loaders = {name: (loader, loader_url_kwargs(loader)) for name, loader in (load or {}).items()}
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @functools.wraps(view)
-        def wrapper(request: HttpRequest, workspace_id: Any, *args: Any, **kwargs: Any) -> Any:
+        def wrapper(request: HttpRequest, workspace_id: Any, **kwargs: Any) -> HttpResponse:
             if not request.user.is_authenticated:
+                # Imported here: auth's views load the user model, and models import this module.
+                from django.contrib.auth.views import redirect_to_login
+
                 return redirect_to_login(request.get_full_path())
             try:
-                membership = resolve_membership(user=request.user, workspace_id=workspace_id)
+                membership = membership_resolve(user=request.user, workspace_id=workspace_id)
+                objects = load_url_objects(
+                    loaders, workspace=membership.workspace, url_kwargs=kwargs
+                )
             except NotFound as exc:
-                raise Http404(str(exc)) from exc
-            needed = min_role
-            if (
-                request.method not in ("GET", "HEAD", "OPTIONS")
-                and ROLE_RANK[needed] < ROLE_RANK[Role.EDITOR]
-            ):
-                needed = Role.EDITOR
-            request.workspace = membership.workspace  # type: ignore[attr-defined]
-            request.membership = membership  # type: ignore[attr-defined]
+                raise Http404(exc.message) from exc
+            workspace_request = cast(WorkspaceRequest, request)
+            workspace_request.workspace = membership.workspace
+            workspace_request.membership = membership
+            needed = required_role(min_role, request.method)
             if not membership.has_role(needed):
-                response: HttpResponse = render(
+                return render(
                     request,
                     "errors/role_required.html",
                     {"needed_role": needed, "membership": membership},
                     status=403,
                 )
-                return response
             request.session["current_workspace_id"] = str(membership.workspace_id)
             # Every date and time on a workspace page is shown in the workspace's zone.
             with timezone.override(membership.workspace.tz):
-                return view(request, *args, **kwargs)
+                return view(workspace_request, **kwargs, **objects)
 
         return wrapper
 
     return decorator
 
 
-def workspace_task(func: Any) -> Any:
+def workspace_task(func: Callable[..., _T]) -> Callable[..., _T | None]:
     """Decorator for Celery task bodies that take `workspace_id` and ids only.
 
     Resolves the workspace and passes it as `workspace=`; returns None early when the
     workspace is gone (tasks must be safe to run after deletion).
     """
-    import functools
-
-    from accounts.models import Workspace
 
     @functools.wraps(func)
-    def wrapper(*args: Any, workspace_id: Any, **kwargs: Any) -> Any:
-        workspace = Workspace.objects.filter(pk=workspace_id).first()
+    def wrapper(*args: Any, workspace_id: Any, **kwargs: Any) -> _T | None:
+        workspace_model = apps.get_model(settings.TENANT_WORKSPACE_MODEL)
+        workspace = workspace_model._default_manager.filter(pk=workspace_id).first()
         if workspace is None:
             return None
         return func(*args, workspace=workspace, **kwargs)

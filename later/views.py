@@ -3,10 +3,6 @@ from __future__ import annotations
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from accounts.views import home
-
-__all__ = ["healthz", "home"]
-
 
 def healthz(request: HttpRequest) -> HttpResponse:
     with connection.cursor() as cursor:
