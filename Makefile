@@ -32,6 +32,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
+	$(BIN)/lint-imports
 
 check-deploy: install
 	DEBUG=False SECRET_KEY=$$(head -c 48 /dev/urandom | base64) \
