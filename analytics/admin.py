@@ -9,7 +9,7 @@ from analytics.models import AccountDailySnapshot, VideoSnapshot
 
 
 @admin.register(AccountDailySnapshot)
-class AccountDailySnapshotAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class AccountDailySnapshotAdmin(admin.ModelAdmin):
     list_display = ("date", "account", "followers", "video_views", "source")
     list_filter = ("source",)
     date_hierarchy = "date"
@@ -21,7 +21,7 @@ class AccountDailySnapshotAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(VideoSnapshot)
-class VideoSnapshotAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class VideoSnapshotAdmin(admin.ModelAdmin):
     list_display = ("captured_at", "video", "views", "likes", "reach")
     raw_id_fields = ("workspace", "video")
 

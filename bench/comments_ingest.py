@@ -49,7 +49,7 @@ COPY_COLUMNS = [
 ]  # fmt: skip
 
 
-def _items(video_ids: list[str], count: int, start: int) -> dict[str, list]:  # type: ignore[type-arg]
+def _items(video_ids: list[str], count: int, start: int) -> dict[str, list]:
     """TikTok comment objects as the client returns them, grouped per video; one in five is a
     reply to the thread just before it."""
     from tiktok_client.schemas import Comment as TikTokComment
@@ -84,7 +84,7 @@ def _items(video_ids: list[str], count: int, start: int) -> dict[str, list]:  # 
     return per_video
 
 
-def _ingest(account, videos, per_video, batch: int) -> float:  # type: ignore[no-untyped-def]
+def _ingest(account, videos, per_video, batch: int) -> float:
     from conversations.sync import comments_upsert
 
     started = time.perf_counter()
@@ -99,7 +99,7 @@ def _ingest(account, videos, per_video, batch: int) -> float:  # type: ignore[no
     return rows / (time.perf_counter() - started)
 
 
-def _copy_rows(workspace_id: uuid.UUID, account_id: uuid.UUID) -> list[tuple]:  # type: ignore[type-arg]
+def _copy_rows(workspace_id: uuid.UUID, account_id: uuid.UUID) -> list[tuple]:
     from django.db import connection
 
     with connection.cursor() as cursor:
@@ -110,7 +110,7 @@ def _copy_rows(workspace_id: uuid.UUID, account_id: uuid.UUID) -> list[tuple]:  
         return list(cursor.fetchall())
 
 
-def _copy(rows: list[tuple]) -> float:  # type: ignore[type-arg]
+def _copy(rows: list[tuple]) -> float:
     from django.db import connection
 
     started = time.perf_counter()
@@ -156,7 +156,7 @@ def _fill(workspace_id: uuid.UUID, account_id: uuid.UUID, video_pks: list[uuid.U
     return time.perf_counter() - started
 
 
-def _time(fn, reps: int) -> list[float]:  # type: ignore[no-untyped-def]
+def _time(fn, reps: int) -> list[float]:
     fn()  # warm the plan and the cache
     samples = []
     for _ in range(reps):
@@ -166,7 +166,7 @@ def _time(fn, reps: int) -> list[float]:  # type: ignore[no-untyped-def]
     return samples
 
 
-def _cursor_at(workspace, offset: int, status: str = "all") -> str:  # type: ignore[no-untyped-def]
+def _cursor_at(workspace, offset: int, status: str = "all") -> str:
     from conversations import selectors
 
     qs = selectors.inbox_queryset(

@@ -8,11 +8,11 @@ from django.http import HttpRequest
 from calendar_app.models import MediaAsset, Post, PostEvent
 
 
-class UnscopedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class UnscopedAdmin(admin.ModelAdmin):
     """Staff see every workspace: the admin is the named place where tenants are crossed."""
 
     def get_queryset(self, request: HttpRequest) -> Any:
-        return self.model._default_manager.unscoped()  # type: ignore[attr-defined]
+        return self.model._default_manager.unscoped()
 
 
 @admin.register(MediaAsset)

@@ -24,14 +24,14 @@ from later.errors import ValidationFailed
 # --- serializers ------------------------------------------------------------------------------
 
 
-class AccountRefSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class AccountRefSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     username = serializers.CharField()
     display_name = serializers.CharField()
     color = serializers.CharField()
 
 
-class PostSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class PostSerializer(serializers.ModelSerializer):
     account = AccountRefSerializer(read_only=True)
     media_id = serializers.UUIDField(allow_null=True, read_only=True)
 
@@ -64,7 +64,7 @@ class PostSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
         read_only_fields = fields
 
 
-class TargetSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class TargetSerializer(serializers.Serializer):
     account_id = serializers.UUIDField()
     privacy_level = serializers.ChoiceField(
         choices=PrivacyLevel.choices, required=False, allow_blank=True, default=""
@@ -74,7 +74,7 @@ class TargetSerializer(serializers.Serializer):  # type: ignore[type-arg]
     allow_stitch = serializers.BooleanField(default=False)
 
 
-class _ContentFields(serializers.Serializer):  # type: ignore[type-arg]
+class _ContentFields(serializers.Serializer):
     caption = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
     media_id = serializers.UUIDField(required=False, allow_null=True)
     post_mode = serializers.ChoiceField(choices=PostMode.choices, required=False)
@@ -118,13 +118,13 @@ class PostUpdateSerializer(_ContentFields):
     allow_stitch = serializers.BooleanField(required=False)
 
 
-class RescheduleSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class RescheduleSerializer(serializers.Serializer):
     scheduled_local = serializers.CharField(help_text="e.g. 2026-03-29T14:30")
     scheduled_tz = serializers.CharField(required=False, allow_blank=True)
     fold = serializers.ChoiceField(choices=[0, 1], required=False, allow_null=True)
 
 
-class MediaSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class MediaSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
     thumbnail_url = serializers.SerializerMethodField()
 
@@ -157,11 +157,11 @@ class MediaSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
         return reverse("calendar_app:media_thumbnail", args=[obj.workspace_id, obj.id])
 
 
-class MediaUploadSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class MediaUploadSerializer(serializers.Serializer):
     file = serializers.FileField()
 
 
-class CreatorInfoSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class CreatorInfoSerializer(serializers.Serializer):
     avatar_url = serializers.CharField()
     username = serializers.CharField()
     nickname = serializers.CharField()
@@ -188,7 +188,7 @@ def _content(data: dict[str, Any], workspace: Any) -> services.PostContent:
     )
 
 
-def _valid(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:  # type: ignore[type-arg]
+def _valid(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
     s = serializer_class(data=data)
     if not s.is_valid():
         raise ValidationFailed("Some fields are invalid.", details=s.errors)

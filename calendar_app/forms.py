@@ -18,7 +18,7 @@ class MediaUploadForm(forms.Form):
     )
 
 
-class MediaChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+class MediaChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         return str(obj.original_name)
 

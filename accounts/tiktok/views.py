@@ -81,7 +81,7 @@ def tiktok_callback(request: HttpRequest) -> HttpResponse:
         )
     try:
         account, created = connection.tiktok_connect_complete(
-            user=request.user,  # type: ignore[arg-type]
+            user=request.user,
             session_key=request.session.session_key or "",
             state=request.GET.get("state", ""),
             code=request.GET.get("code", ""),

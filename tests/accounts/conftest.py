@@ -26,7 +26,7 @@ class Sim:
         self.base_url = base_url
 
     @property
-    def state(self):  # type: ignore[no-untyped-def]
+    def state(self):
         return self.app.state
 
     def token_calls(self) -> int:
@@ -44,7 +44,7 @@ class Sim:
 
 
 @pytest.fixture
-def sim(settings) -> Iterator[Sim]:  # type: ignore[no-untyped-def]
+def sim(settings) -> Iterator[Sim]:
     app = create_app()
     base_url, stop = run_in_thread(port=0, app=app)
     settings.TIKTOK_AUTH_BASE_URL = base_url

@@ -21,7 +21,7 @@ PERSONAL_SCOPES = ("user.info.basic", "user.info.stats", "video.list")
 
 
 @pytest.fixture
-def sim_app(settings) -> Iterator[SimulatorApp]:  # type: ignore[no-untyped-def]
+def sim_app(settings) -> Iterator[SimulatorApp]:
     with running_simulator(settings) as (app, _base_url):
         yield app
 

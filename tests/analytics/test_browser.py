@@ -24,7 +24,7 @@ def page() -> Iterator[object]:
         yield context
 
 
-def test_overview_shows_svg_charts(page, live_server, owner: User, workspace: Workspace) -> None:  # type: ignore[no-untyped-def]
+def test_overview_shows_svg_charts(page, live_server, owner: User, workspace: Workspace) -> None:
     import datetime as dt
 
     from analytics.models import AccountDailySnapshot
@@ -54,7 +54,7 @@ def test_overview_shows_svg_charts(page, live_server, owner: User, workspace: Wo
     assert tab.locator('[data-testid="card-video_views"]').is_visible()
 
 
-def test_two_accounts_and_audience_read_cleanly_at_1400px(  # type: ignore[no-untyped-def]
+def test_two_accounts_and_audience_read_cleanly_at_1400px(
     live_server, owner: User, workspace: Workspace
 ) -> None:
     import datetime as dt

@@ -30,7 +30,7 @@ NEW_LINE = [None, None, None, None, None, None, 60_000]
 
 
 @pytest.fixture(autouse=True)
-def frozen_now():  # type: ignore[no-untyped-def]
+def frozen_now():
     with time_machine.travel(NOW, tick=False):
         yield
 

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def frozen_now():  # type: ignore[no-untyped-def]
+def frozen_now():
     with time_machine.travel(NOW, tick=False):
         yield
 

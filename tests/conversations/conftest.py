@@ -38,7 +38,7 @@ class CommentSim:
     base_url: str
 
     @property
-    def state(self):  # type: ignore[no-untyped-def]
+    def state(self):
         return self.app.state
 
     def calls(self, path: str) -> int:
@@ -63,7 +63,7 @@ class CommentSim:
 
 
 @pytest.fixture
-def csim(settings) -> Iterator[CommentSim]:  # type: ignore[no-untyped-def]
+def csim(settings) -> Iterator[CommentSim]:
     # Per-process limiter: tests must not share budgets through Redis.
     settings.REDIS_URL = ""
     cache.clear()

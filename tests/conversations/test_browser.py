@@ -23,7 +23,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def browser_page(live_server, editor: User) -> Iterator[object]:  # type: ignore[no-untyped-def]
+def browser_page(live_server, editor: User) -> Iterator[object]:
     with signed_in_page(
         user=editor, base_url=live_server.url, viewport={"width": 1400, "height": 900}
     ) as page:
@@ -34,7 +34,7 @@ def test_reply_and_hide_from_the_inbox(
     csim: CommentSim,
     workspace: Workspace,
     live_server,
-    browser_page,  # type: ignore[no-untyped-def]
+    browser_page,
 ) -> None:
     account = connect_business_account(csim, workspace)
     seed_videos(account, limit=1, skip=3)

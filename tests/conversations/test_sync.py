@@ -26,7 +26,7 @@ from tiktok_client.errors import TikTokRateLimited
 pytestmark = pytest.mark.django_db
 
 
-def _sync(account: TikTokAccount, now: dt.datetime | None = None, max_calls: int = 500):  # type: ignore[no-untyped-def]
+def _sync(account: TikTokAccount, now: dt.datetime | None = None, max_calls: int = 500):
     return comment_sync_account(account=account, budget=roomy_budget(account, max_calls), now=now)
 
 
@@ -139,7 +139,7 @@ def test_tiktok_rate_limit_propagates_and_keeps_nothing_half_done(
 def test_call_budget_stops_the_run_and_later_runs_resume(
     csim: CommentSim,
     workspace,
-    business_account: TikTokAccount,  # type: ignore[no-untyped-def]
+    business_account: TikTokAccount,
 ) -> None:
     from tests.conversations.conftest import connect_business_account
 

@@ -32,7 +32,7 @@ def test_account_task_syncs_and_retries_after_a_rate_limit(
     csim: CommentSim,
     business_account: TikTokAccount,
     videos: list[TikTokVideo],
-    settings,  # type: ignore[no-untyped-def]
+    settings,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     settings.CELERY_TASK_ALWAYS_EAGER = True
@@ -41,7 +41,7 @@ def test_account_task_syncs_and_retries_after_a_rate_limit(
     retries: list[float] = []
     original_retry = tasks.sync_account_comments.retry
 
-    def record_retry(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def record_retry(*args, **kwargs):
         retries.append(kwargs["countdown"])
         return original_retry(*args, **kwargs)
 

@@ -67,7 +67,7 @@ def test_inbox_page_query_count_is_flat(
     video: TikTokVideo,
     owner: User,
     client_for: Callable[[User], Client],
-    django_assert_max_num_queries,  # type: ignore[no-untyped-def]
+    django_assert_max_num_queries,
 ) -> None:
     parent = make_comment(video)
     for _ in range(20):
