@@ -33,6 +33,7 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
 	$(BIN)/lint-imports
+	$(BIN)/python manage.py makemigrations --check --dry-run
 
 check-deploy: install
 	DEBUG=False SECRET_KEY=$$(head -c 48 /dev/urandom | base64) \
