@@ -61,7 +61,6 @@ class FetchedVideo:
     average_time_watched: float | None = None
     full_video_watched_rate: float | None = None
     impression_sources: dict[str, float] = field(default_factory=dict)
-    from_business_api: bool = False
 
 
 def _epoch(seconds: int | None) -> dt.datetime:
@@ -126,7 +125,6 @@ def _fetch_business(
                     average_time_watched=video.average_time_watched,
                     full_video_watched_rate=video.full_video_watched_rate,
                     impression_sources=dict(video.impression_sources),
-                    from_business_api=True,
                 )
             )
         if not page.has_more or page.cursor == cursor:

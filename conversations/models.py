@@ -139,10 +139,6 @@ class Comment(TenantModel):
         return person_ref(self.author_key)
 
     @property
-    def is_thread_root(self) -> bool:
-        return self.parent_id is None
-
-    @property
     def is_handled(self) -> bool:
         return self.handled_at is not None
 

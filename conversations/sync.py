@@ -35,7 +35,6 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 COMMENT_READ_SCOPE = "comment.list"
-COMMENT_MANAGE_SCOPE = "comment.list.manage"
 PAGE_SIZE = 30  # TikTok's maximum for comment lists
 MAX_PAGES_PER_THREAD = 20
 # Newer videos get most of the comments, so they are polled far more often.
@@ -225,9 +224,8 @@ def _claim_pending_replies(
 
 @dataclass
 class _UpsertPlan:
-    """What one upsert batch writes: rows per thread level, and which of them are new."""
+    """What one upsert batch wrote: the new rows and how many existing ones changed."""
 
-    levels: list[list[Comment]] = field(default_factory=list)
     created: list[Comment] = field(default_factory=list)
     updated: int = 0
 
@@ -429,7 +427,6 @@ def comment_sync_video(
         .values_list("comment_id", "reply_count")
     )
     stats = SyncStats(videos=1)
-    seen_pages = 0
     while True:
         page = budget.call(
             functools.partial(
@@ -440,7 +437,6 @@ def comment_sync_video(
                 cursor=cursor,
             )
         )
-        seen_pages += 1
         batch: list[schemas.Comment] = []
         reached_watermark = False
         try:
