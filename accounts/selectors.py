@@ -35,6 +35,12 @@ def invitation_get(*, workspace: Workspace, invitation_id: Any) -> Invitation:
         raise NotFound("Invitation not found.") from exc
 
 
+def invitation_by_token(*, token: str) -> Invitation | None:
+    """The invitation a link carries. Unscoped on purpose: the token is the credential, and
+    the person following it is not a member yet."""
+    return Invitation.objects.unscoped().select_related("workspace").filter(token=token).first()
+
+
 def workspace_pending_invitations(*, workspace: Workspace) -> QuerySet[Invitation]:
     return (
         Invitation.objects.for_workspace(workspace)

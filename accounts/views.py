@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts import selectors, services
 from accounts.models import Invitation, Membership, Role, User
@@ -27,6 +27,7 @@ def _user(request: HttpRequest) -> User:
 
 
 @login_required
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     memberships = list(selectors.memberships_for_user(user=_user(request)))
     if not memberships:
@@ -37,6 +38,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def workspace_create(request: HttpRequest) -> HttpResponse:
     form: dict[str, Any] = {"name": "", "time_zone": "UTC"}
     errors: dict[str, Any] = {}
@@ -68,11 +70,13 @@ def _time_zones() -> list[str]:
 
 
 @workspace_view()
+@require_safe
 def workspace_home(request: WorkspaceRequest) -> HttpResponse:
     return redirect("calendar_app:calendar", workspace_id=request.workspace.id)
 
 
 @workspace_view()
+@require_http_methods(["GET", "HEAD", "POST"])
 def workspace_settings(request: WorkspaceRequest) -> HttpResponse:
     workspace = request.workspace
     form = {"name": workspace.name, "time_zone": workspace.time_zone}
@@ -103,6 +107,7 @@ def workspace_settings(request: WorkspaceRequest) -> HttpResponse:
 
 
 @workspace_view()
+@require_safe
 def members(request: WorkspaceRequest) -> HttpResponse:
     workspace = request.workspace
     return render(
@@ -188,6 +193,7 @@ def invitation_revoke(request: WorkspaceRequest, invitation: Invitation) -> Http
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         try:
@@ -198,9 +204,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             )
         messages.success(request, f"Welcome to {membership.workspace.name}.")
         return redirect("accounts:workspace_home", workspace_id=membership.workspace_id)
-    invitation = (
-        Invitation.objects.unscoped().select_related("workspace").filter(token=token).first()
-    )
+    invitation = selectors.invitation_by_token(token=token)
     if invitation is None or not invitation.is_pending:
         return render(
             request,
