@@ -12,7 +12,6 @@ Invariants (see docs/architecture.md and style.md, "Celery and the publishing pi
 from __future__ import annotations
 
 import logging
-import os
 import random
 import time
 import uuid
@@ -51,22 +50,13 @@ logger = logging.getLogger("calendar_app.publishing")
 
 T = TypeVar("T")
 
-DISPATCH_BATCH = 200
 SWEEP_BATCH = 500
 STALE_AFTER = timedelta(minutes=3)
-MAX_ATTEMPTS = 6
-RETRY_BASE_SECONDS = 10.0
-RETRY_CAP_SECONDS = 15 * 60.0
-# How long one task run polls in-process before parking the post for the dispatcher:
-# by default one poll, then the worker slot is free while TikTok processes the video.
-POLL_IN_TASK_SECONDS = 0.0
 # Redis serves lower numbers first: posts TikTok already has (polls, resumes) go ahead of a
 # backlog of fresh ones, so a burst finishes posts instead of starting all of them at once.
 RESUME_PRIORITY = 0
 FRESH_PRIORITY = 6
 LINK_PRIORITY = 9
-POLL_FIRST_INTERVAL = 0.5
-POLL_MAX_INTERVAL = 8.0
 POLL_GIVE_UP_AFTER = timedelta(hours=2)
 PUBLIC_ID_WAIT = timedelta(minutes=15)
 FIRST_LINK_LOOKUP = timedelta(seconds=5)
@@ -119,24 +109,14 @@ class PublishResult:
 # ------------------------------------------------------------------ small helpers
 
 
-def _setting(name: str, default: Any) -> Any:
-    """Tunables: Django settings first, then the environment (workers started by tests)."""
-    key = f"PUBLISHING_{name}"
-    if hasattr(settings, key):
-        return getattr(settings, key)
-    return type(default)(os.environ[key]) if key in os.environ else default
-
-
 def _now() -> datetime:
     return timezone.now()
 
 
 def backoff_seconds(attempt: int) -> float:
     """Exponential backoff with full jitter; attempt 1 waits up to the base."""
-    base = float(_setting("RETRY_BASE_SECONDS", RETRY_BASE_SECONDS))
-    ceiling = min(
-        float(_setting("RETRY_CAP_SECONDS", RETRY_CAP_SECONDS)), base * 2 ** (attempt - 1)
-    )
+    base = float(settings.PUBLISHING_RETRY_BASE_SECONDS)
+    ceiling = min(float(settings.PUBLISHING_RETRY_CAP_SECONDS), base * 2 ** (attempt - 1))
     return random.uniform(ceiling / 2, ceiling)
 
 
@@ -179,7 +159,7 @@ def posts_dispatch_due(*, now: datetime | None = None, limit: int | None = None)
     from calendar_app.tasks import publish_post
 
     now = now or _now()
-    batch = limit or int(_setting("DISPATCH_BATCH", DISPATCH_BATCH))
+    batch = limit or int(settings.PUBLISHING_DISPATCH_BATCH)
     claimed: list[tuple] = []
     with transaction.atomic():
         due = list(
@@ -221,7 +201,7 @@ def posts_dispatch_due(*, now: datetime | None = None, limit: int | None = None)
 
 def posts_dispatch_all_due(*, now: datetime | None = None, max_batches: int = 10) -> int:
     """One beat tick: claim batch after batch so a burst of due posts is not spread over ticks."""
-    batch = int(_setting("DISPATCH_BATCH", DISPATCH_BATCH))
+    batch = int(settings.PUBLISHING_DISPATCH_BATCH)
     total = 0
     for _ in range(max_batches):
         claimed = len(posts_dispatch_due(now=now, limit=batch))
@@ -243,7 +223,7 @@ def posts_resume_due_polls(*, now: datetime | None = None) -> int:
             .filter(
                 status=PostStatus.PUBLISHING, claim_token__isnull=True, next_attempt_at__lte=now
             )
-            .order_by("next_attempt_at")[: int(_setting("DISPATCH_BATCH", DISPATCH_BATCH))]
+            .order_by("next_attempt_at")[: int(settings.PUBLISHING_DISPATCH_BATCH)]
         )
         for post in due:
             post.claim_token = uuid.uuid4()
@@ -270,7 +250,7 @@ def posts_resolve_due_links(*, now: datetime | None = None) -> int:
             _posts()
             .select_for_update(skip_locked=True, of=("self",))
             .filter(status=PostStatus.PUBLISHED, tiktok_post_id="", next_attempt_at__lte=now)
-            .order_by("next_attempt_at")[: int(_setting("DISPATCH_BATCH", DISPATCH_BATCH))]
+            .order_by("next_attempt_at")[: int(settings.PUBLISHING_DISPATCH_BATCH)]
         )
         for post in due:
             # A lease, not a clear: if the message is lost the lookup comes due again.
@@ -445,7 +425,7 @@ def _reschedule(
     *, post: Post, token: uuid.UUID, delay: float, reason: str, code: str
 ) -> PublishResult:
     attempts = post.attempts + 1
-    if attempts >= int(_setting("MAX_ATTEMPTS", MAX_ATTEMPTS)):
+    if attempts >= int(settings.PUBLISHING_MAX_ATTEMPTS):
         return _finish_failed(
             post=post,
             token=token,
@@ -856,13 +836,11 @@ def _upload_lost(post: Post, token: uuid.UUID) -> PublishResult:
 
 def _poll(post: Post, token: uuid.UUID) -> PublishResult:
     client = _client()
-    ceiling = float(_setting("POLL_MAX_INTERVAL", POLL_MAX_INTERVAL))
+    ceiling = float(settings.PUBLISHING_POLL_MAX_INTERVAL)
     # Back off across runs too: TikTok allows 30 status fetches a minute per account.
     age = (_now() - post.init_started_at).total_seconds() if post.init_started_at else 0.0
-    interval = min(
-        ceiling, max(float(_setting("POLL_FIRST_INTERVAL", POLL_FIRST_INTERVAL)), age / 4)
-    )
-    deadline = time.monotonic() + float(_setting("POLL_IN_TASK_SECONDS", POLL_IN_TASK_SECONDS))
+    interval = min(ceiling, max(float(settings.PUBLISHING_POLL_FIRST_INTERVAL), age / 4))
+    deadline = time.monotonic() + float(settings.PUBLISHING_POLL_IN_TASK_SECONDS)
     if not post.events.filter(kind="processing").exists():
         post_event_add(post=post, kind="processing", message="TikTok is processing the video.")
     while True:

@@ -255,6 +255,18 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "snapshot-analytics": {"task": "analytics.tasks.schedule_daily_snapshots", "schedule": 3600.0},
 }
 
+# Publishing pipeline tunables (calendar_app.publishing). Tests and benchmarks lower the
+# intervals; the fault tests pass them to their Celery workers through the environment.
+PUBLISHING_DISPATCH_BATCH = env.int("PUBLISHING_DISPATCH_BATCH", default=200)
+PUBLISHING_MAX_ATTEMPTS = env.int("PUBLISHING_MAX_ATTEMPTS", default=6)
+PUBLISHING_RETRY_BASE_SECONDS = env.float("PUBLISHING_RETRY_BASE_SECONDS", default=10.0)
+PUBLISHING_RETRY_CAP_SECONDS = env.float("PUBLISHING_RETRY_CAP_SECONDS", default=15 * 60.0)
+# How long one task run polls in-process before parking the post for the dispatcher:
+# by default one poll, then the worker slot is free while TikTok processes the video.
+PUBLISHING_POLL_IN_TASK_SECONDS = env.float("PUBLISHING_POLL_IN_TASK_SECONDS", default=0.0)
+PUBLISHING_POLL_FIRST_INTERVAL = env.float("PUBLISHING_POLL_FIRST_INTERVAL", default=0.5)
+PUBLISHING_POLL_MAX_INTERVAL = env.float("PUBLISHING_POLL_MAX_INTERVAL", default=8.0)
+
 # TikTok: defaults are TikTok's real hosts; the quick start and tests point them at the simulator.
 TIKTOK_CLIENT_KEY = env.str("TIKTOK_CLIENT_KEY", default="sim-client-key")
 TIKTOK_CLIENT_SECRET = env.str("TIKTOK_CLIENT_SECRET", default="sim-client-secret")
