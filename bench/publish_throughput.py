@@ -213,8 +213,8 @@ def _seed(sim: Any, args: argparse.Namespace, now: Any) -> Any:
 def _drive(sim: Any, args: argparse.Namespace, scheduled_at: Any, low: float, high: float) -> int:
     from django.utils import timezone
 
-    from calendar_app import publishing
     from calendar_app.models import Post, PostEvent, PostStatus
+    from calendar_app.publishing import dispatch
 
     settled = {PostStatus.PUBLISHED, PostStatus.FAILED, PostStatus.UNCONFIRMED}
     started = time.monotonic()
@@ -223,10 +223,10 @@ def _drive(sim: Any, args: argparse.Namespace, scheduled_at: Any, low: float, hi
         now = time.monotonic()
         if now - last_dispatch >= args.dispatch_interval:
             last_dispatch = now
-            publishing.posts_dispatch_tick()  # what the beat task does
+            dispatch.posts_dispatch_tick()  # what the beat task does
         if now - last_sweep >= 60:
             last_sweep = now
-            publishing.posts_sweep_stale()
+            dispatch.posts_sweep_stale()
         posts = Post.objects.unscoped()
         if timezone.now() > scheduled_at and not posts.exclude(status__in=settled).exists():
             break

@@ -550,14 +550,14 @@ def post_update(
 def _revive_failed(post: Post) -> list[str]:
     """Clear a failed post's pipeline state before it is scheduled again, unless TikTok may
     already hold it (then a second publish could post it twice)."""
-    from calendar_app.publishing import _reset_pipeline, post_can_retry
+    from calendar_app.publishing.state import post_can_retry, post_pipeline_reset
 
     if not post_can_retry(post):
         raise NotEditable(
             "TikTok may already have received this post, so scheduling it again could post it "
             "twice. Check the publishing timeline and resolve it there first."
         )
-    return _reset_pipeline(post)
+    return post_pipeline_reset(post)
 
 
 def post_content_of(post: Post) -> tuple[PostContent, PostTarget]:

@@ -1,10 +1,13 @@
-"""Celery entry points of the publishing pipeline. Ids in, one service call, safe to run twice."""
+"""Celery entry points of the publishing pipeline. Ids in, one service call, safe to run twice.
+
+The `name=` strings are the wire names of queued messages: they stay fixed when code moves.
+"""
 
 from __future__ import annotations
 
 from celery import shared_task
 
-from calendar_app import publishing
+from calendar_app.publishing import dispatch, links, run
 
 
 @shared_task(name="calendar_app.tasks.dispatch_due_posts", ignore_result=True)
@@ -13,21 +16,21 @@ def dispatch_due_posts() -> int:
 
     Nothing is ever scheduled ahead in the broker: PostgreSQL holds every "when".
     """
-    return sum(publishing.posts_dispatch_tick().values())
+    return sum(dispatch.posts_dispatch_tick().values())
 
 
 @shared_task(name="calendar_app.tasks.publish_post", ignore_result=True)
 def publish_post(post_id: str, claim_token: str) -> str | None:
-    result = publishing.post_publish(post_id=post_id, claim_token=claim_token)
+    result = run.post_publish(post_id=post_id, claim_token=claim_token)
     return None if result is None else str(result.status)
 
 
 @shared_task(name="calendar_app.tasks.sweep_stale_posts", ignore_result=True)
 def sweep_stale_posts() -> dict[str, int]:
     """Beat, every 60 s: re-offer posts whose claim went stale."""
-    return publishing.posts_sweep_stale()
+    return dispatch.posts_sweep_stale()
 
 
 @shared_task(name="calendar_app.tasks.resolve_public_post_id", ignore_result=True)
 def resolve_public_post_id(post_id: str) -> None:
-    publishing.post_resolve_public_id(post_id=post_id)
+    links.post_resolve_public_id(post_id=post_id)

@@ -14,7 +14,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
     path("", include("accounts.urls")),
     path("", include("calendar_app.urls")),
-    path("", include("calendar_app.publishing_urls")),
+    path("", include("calendar_app.publishing.urls")),
     path("", include("conversations.urls")),
     path("", include("analytics.urls")),
 ]

@@ -19,8 +19,8 @@ from django.utils import timezone
 
 from accounts.crypto import encrypt_token
 from accounts.models import TikTokAccount, Workspace
-from calendar_app import publishing
 from calendar_app.models import MediaAsset, Post, PostStatus
+from calendar_app.publishing import dispatch, run
 from tiktok_client.simulator.app import SimulatorApp, create_app
 from tiktok_client.simulator.models import Creator
 from tiktok_client.simulator.server import run_in_thread
@@ -160,10 +160,10 @@ def run_until_settled(
     """
     token = claim_token
     for _ in range(passes):
-        result = publishing.post_publish(post_id=post.pk, claim_token=token)
+        result = run.post_publish(post_id=post.pk, claim_token=token)
         if result is None or result.poll_again_in is None:
             return
         time.sleep(min(result.poll_again_in, pause))
         wait = dt.timedelta(seconds=result.poll_again_in)
-        publishing.posts_resume_due_polls(now=timezone.now() + wait)
+        dispatch.posts_resume_due_polls(now=timezone.now() + wait)
         token = Post.objects.unscoped().values_list("claim_token", flat=True).get(pk=post.pk)

@@ -10,8 +10,8 @@ from django.core import mail
 from django.utils import timezone
 
 from accounts.models import AccountStatus, Notification, TikTokVideo, Workspace
-from calendar_app import publishing
 from calendar_app.models import Post, PostMode, PostStatus
+from calendar_app.publishing import actions, dispatch, run, state
 from calendar_app.tasks import (
     dispatch_due_posts,
     publish_post,
@@ -56,22 +56,22 @@ def _kinds(post: Post) -> list[str]:
     return list(post.events.values_list("kind", flat=True))
 
 
-def _run_once(post: Post) -> publishing.PublishResult | None:
+def _run_once(post: Post) -> state.PublishResult | None:
     """Claim `post` through the dispatcher and run one publish pass in-process."""
-    claimed = dict(publishing.posts_dispatch_due())
+    claimed = dict(dispatch.posts_dispatch_due())
     assert post.pk in claimed
-    return publishing.post_publish(post_id=post.pk, claim_token=claimed[post.pk])
+    return run.post_publish(post_id=post.pk, claim_token=claimed[post.pk])
 
 
 def _run_to_end(post: Post, *, passes: int = 10) -> Post:
-    token = dict(publishing.posts_dispatch_due())[post.pk]
+    token = dict(dispatch.posts_dispatch_due())[post.pk]
     run_until_settled(post, token, passes=passes)
     return _refresh(post)
 
 
 def _later_tick() -> None:
     """Beat's tick seen from 10 s ahead, so parked polls and link lookups are due."""
-    publishing.posts_dispatch_tick(now=timezone.now() + dt.timedelta(seconds=10))
+    dispatch.posts_dispatch_tick(now=timezone.now() + dt.timedelta(seconds=10))
 
 
 # ------------------------------------------------------------------ tasks (eager)
@@ -110,7 +110,7 @@ def test_publish_post_task_ignores_a_stale_or_foreign_claim(
 ) -> None:
     account = connect_account(pub_sim, workspace, "sim-ava-public")
     post = make_post(account)
-    publishing.posts_dispatch_due()
+    dispatch.posts_dispatch_due()
     assert publish_post.delay(str(post.pk), "00000000-0000-0000-0000-000000000000").get() is None
     assert pub_sim.state.counters.requests_to(INIT) == 0
     assert _refresh(post).status == PostStatus.QUEUED
@@ -121,12 +121,14 @@ def test_sweep_task_reoffers_each_kind_of_stale_post(
 ) -> None:
     account = connect_account(pub_sim, workspace, "sim-ava-public")
     before_init, after_init, initiated = (make_post(account) for _ in range(3))
-    claimed = dict(publishing.posts_dispatch_due())
+    claimed = dict(dispatch.posts_dispatch_due())
     # Run `initiated` to the point where TikTok has its publish_id, then "kill" it.
     pub_sim.app.faults.add(STATUS, "latency", seconds=0.0)
-    publishing._take_ownership(initiated.pk, claimed[initiated.pk])
-    post = publishing._posts().select_related("account", "media", "workspace").get(pk=initiated.pk)
-    assert publishing._prepare_and_init(post, claimed[initiated.pk]) is None
+    run.take_ownership(initiated.pk, claimed[initiated.pk])
+    post = (
+        state.pipeline_posts().select_related("account", "media", "workspace").get(pk=initiated.pk)
+    )
+    assert run.start(post, claimed[initiated.pk]) is None
     Post.objects.for_workspace(workspace).filter(pk=after_init.pk).update(
         status=PostStatus.PUBLISHING, init_started_at=timezone.now()
     )
@@ -137,7 +139,7 @@ def test_sweep_task_reoffers_each_kind_of_stale_post(
         counts = sweep_stale_posts.delay().get()
     for n in range(1, 11):  # the dispatcher resumes the parked status polls
         with django_capture_on_commit_callbacks(execute=True):
-            publishing.posts_resume_due_polls(now=timezone.now() + dt.timedelta(seconds=10 * n))
+            dispatch.posts_resume_due_polls(now=timezone.now() + dt.timedelta(seconds=10 * n))
 
     assert counts == {"rescheduled": 1, "repolled": 1, "unconfirmed": 1}
     assert _refresh(before_init).status == PostStatus.SCHEDULED
@@ -176,7 +178,7 @@ def test_inbox_mode_ends_in_sent_to_inbox_with_instructions(
     assert post.upload_url == ""
     assert pub_sim.state.counters.requests_to(INBOX_INIT) == 1
     assert pub_sim.state.counters.requests_to(CREATOR_INFO) == 0
-    assert post.events.get(kind="sent_to_inbox").message == publishing.INBOX_INSTRUCTIONS
+    assert post.events.get(kind="sent_to_inbox").message == run.INBOX_INSTRUCTIONS
 
 
 def test_multi_chunk_upload_reports_progress(pub_sim: Sim, workspace: Workspace) -> None:
@@ -203,7 +205,7 @@ def test_creator_setting_disabled_since_planning_fails_before_init(
     assert post.fail_code == "creator_settings_changed"
     assert "turned comments off" in post.fail_message
     assert pub_sim.state.counters.requests_to(INIT) == 0
-    assert publishing.post_can_retry(post)
+    assert actions.post_can_retry(post)
     notes = Notification.objects.for_workspace(workspace).filter(kind="post_failed")
     assert notes.count() == 2  # editors and up: owner and editor
     assert all("failed" in n.title for n in notes)
@@ -229,7 +231,7 @@ def test_daily_cap_refusal_is_a_clear_failure_and_retry_is_safe(
     assert post.status == PostStatus.FAILED
     assert post.fail_code == "spam_risk_too_many_posts"
     assert "Try again tomorrow" in post.fail_message
-    assert publishing.post_can_retry(post)
+    assert actions.post_can_retry(post)
 
 
 def test_5xx_before_init_retries_with_backoff_then_publishes(
@@ -280,10 +282,10 @@ def test_lost_init_response_becomes_unconfirmed_never_a_second_init(
     post = _refresh(post)
     assert post.status == PostStatus.UNCONFIRMED and post.fail_code == "init_unconfirmed"
     assert "tell us whether it was published" in post.fail_message
-    assert not publishing.post_can_retry(post)
+    assert not actions.post_can_retry(post)
     # Neither the dispatcher nor the sweeper touches it again.
-    assert publishing.posts_dispatch_due() == []
-    assert publishing.posts_sweep_stale(stale_after=dt.timedelta(0)) == {
+    assert dispatch.posts_dispatch_due() == []
+    assert dispatch.posts_sweep_stale(stale_after=dt.timedelta(0)) == {
         "rescheduled": 0,
         "repolled": 0,
         "unconfirmed": 0,
@@ -318,9 +320,9 @@ def test_tiktok_failed_status_is_explained_and_retry_posts_once_more(
     post = _run_to_end(post)
     assert post.status == PostStatus.FAILED and post.fail_code == "frame_rate_check_failed"
     assert "23 to 60 frames per second" in post.fail_message
-    assert publishing.post_can_retry(post)
+    assert actions.post_can_retry(post)
 
-    publishing.post_publish_retry(workspace=workspace, post_id=post.pk, actor=owner)
+    actions.post_publish_retry(workspace=workspace, post_id=post.pk, actor=owner)
     post = _run_to_end(_refresh(post))
     assert post.status == PostStatus.PUBLISHED
     assert pub_sim.state.counters.successes(INIT) == 2  # one failed on TikTok, one posted
@@ -365,9 +367,9 @@ def test_dispatcher_claims_each_due_post_once_and_respects_backoff(
     due = [make_post(account) for _ in range(3)]
     backing_off = make_post(account, next_attempt_at=timezone.now() + dt.timedelta(minutes=1))
     make_post(account, status=PostStatus.DRAFT)
-    claimed = publishing.posts_dispatch_due()
+    claimed = dispatch.posts_dispatch_due()
     assert {pk for pk, _ in claimed} == {p.pk for p in due}
-    assert publishing.posts_dispatch_due() == []
+    assert dispatch.posts_dispatch_due() == []
     assert _refresh(backing_off).status == PostStatus.SCHEDULED
     post = _refresh(due[0])
     assert post.status == PostStatus.QUEUED and post.claim_token and post.heartbeat_at
@@ -381,9 +383,9 @@ def test_cancel_before_init_stops_a_claimed_post(
 ) -> None:
     account = connect_account(pub_sim, workspace, "sim-ava-public")
     post = make_post(account)
-    token = dict(publishing.posts_dispatch_due())[post.pk]
-    publishing.post_publish_cancel(workspace=workspace, post_id=post.pk, actor=owner)
-    assert publishing.post_publish(post_id=post.pk, claim_token=token) is None
+    token = dict(dispatch.posts_dispatch_due())[post.pk]
+    actions.post_publish_cancel(workspace=workspace, post_id=post.pk, actor=owner)
+    assert run.post_publish(post_id=post.pk, claim_token=token) is None
     assert _refresh(post).status == PostStatus.CANCELLED
     assert pub_sim.state.counters.requests_to(INIT) == 0
 
@@ -396,9 +398,9 @@ def test_cancel_and_retry_refused_once_tiktok_may_have_the_post(
     pub_sim.app.faults.add(INIT, "drop_after_accept")
     _run_once(post)
     with pytest.raises(Conflict):
-        publishing.post_publish_cancel(workspace=workspace, post_id=post.pk, actor=owner)
+        actions.post_publish_cancel(workspace=workspace, post_id=post.pk, actor=owner)
     with pytest.raises(Conflict):
-        publishing.post_publish_retry(workspace=workspace, post_id=post.pk, actor=owner)
+        actions.post_publish_retry(workspace=workspace, post_id=post.pk, actor=owner)
 
 
 def test_resolving_unconfirmed_not_published_posts_again(
@@ -408,7 +410,7 @@ def test_resolving_unconfirmed_not_published_posts_again(
     post = make_post(account)
     pub_sim.app.faults.add(INIT, "timeout", seconds=3.0)
     _run_once(post)
-    publishing.post_publish_resolve(
+    actions.post_publish_resolve(
         workspace=workspace, post_id=post.pk, actor=owner, outcome="not_published"
     )
     post = _refresh(post)
@@ -423,7 +425,7 @@ def test_resolving_unconfirmed_as_published(pub_sim: Sim, workspace: Workspace, 
     post = make_post(account)
     pub_sim.app.faults.add(INIT, "drop_after_accept")
     _run_once(post)
-    publishing.post_publish_resolve(
+    actions.post_publish_resolve(
         workspace=workspace, post_id=post.pk, actor=owner, outcome="published"
     )
     post = _refresh(post)
@@ -444,9 +446,9 @@ def test_one_beat_tick_drains_every_due_batch_at_fresh_priority(
     account = TikTokAccountFactory.create(workspace=workspace)
     posts = [make_post(account) for _ in range(5)]
     with django_capture_on_commit_callbacks(execute=True):
-        assert publishing.posts_dispatch_all_due() == 5
+        assert dispatch.posts_dispatch_all_due() == 5
     assert sorted(args[0] for args, _ in sent) == sorted(str(p.pk) for p in posts)
-    assert {options["priority"] for _, options in sent} == {publishing.FRESH_PRIORITY}
+    assert {options["priority"] for _, options in sent} == {dispatch.FRESH_PRIORITY}
 
 
 def test_a_pending_poll_is_parked_in_the_database_not_the_broker(
@@ -457,7 +459,7 @@ def test_a_pending_poll_is_parked_in_the_database_not_the_broker(
 ) -> None:
     account = connect_account(pub_sim, workspace, "sim-ava-public")
     post = make_post(account)
-    token = dict(publishing.posts_dispatch_due())[post.pk]
+    token = dict(dispatch.posts_dispatch_due())[post.pk]
     sent: list[tuple[tuple[str, ...], dict[str, Any]]] = []
     monkeypatch.setattr(
         publish_post, "apply_async", lambda args, **options: sent.append((args, options))
@@ -471,12 +473,12 @@ def test_a_pending_poll_is_parked_in_the_database_not_the_broker(
     assert parked.next_attempt_at > timezone.now()
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert publishing.posts_resume_due_polls() == 0  # not due yet
-        assert publishing.posts_resume_due_polls(now=parked.next_attempt_at) == 1
-        assert publishing.posts_resume_due_polls(now=parked.next_attempt_at) == 0  # once
+        assert dispatch.posts_resume_due_polls() == 0  # not due yet
+        assert dispatch.posts_resume_due_polls(now=parked.next_attempt_at) == 1
+        assert dispatch.posts_resume_due_polls(now=parked.next_attempt_at) == 0  # once
     resumed = _refresh(post)
     assert sent == [
-        ((str(post.pk), str(resumed.claim_token)), {"priority": publishing.RESUME_PRIORITY})
+        ((str(post.pk), str(resumed.claim_token)), {"priority": dispatch.RESUME_PRIORITY})
     ]
 
 

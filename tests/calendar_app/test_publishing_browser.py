@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from accounts.models import Workspace
 from calendar_app.models import Post, PostStatus
-from calendar_app.publishing import UNCONFIRMED_MESSAGE
+from calendar_app.publishing.state import UNCONFIRMED_MESSAGE
 from tests.calendar_app.publishing_factories import make_post
 from tests.factories import TikTokAccountFactory
 

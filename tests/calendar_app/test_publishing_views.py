@@ -188,12 +188,12 @@ def test_api_resolve_validates_outcome(
 def test_api_cancel_then_nothing_reaches_tiktok(
     pub_sim: Sim, workspace: Workspace, editor: Any, api_client_for: Any
 ) -> None:
-    from calendar_app import publishing
+    from calendar_app.publishing import dispatch
 
     post = make_post(connect_account(pub_sim, workspace, "sim-ava-public"))
     response = api_client_for(editor).post(_url("api_post_cancel", post))
     assert response.status_code == 200 and response.json()["post"]["status"] == "cancelled"
-    assert publishing.posts_dispatch_due() == []
+    assert dispatch.posts_dispatch_due() == []
     assert pub_sim.state.counters.requests_to(INIT) == 0
 
 

@@ -17,8 +17,8 @@ from django.test import Client
 
 from accounts.models import TikTokAccount, User, Workspace
 from accounts.tiktok.access import tiktok_account_refresh_token
-from calendar_app import publishing
 from calendar_app.models import Post, PostStatus
+from calendar_app.publishing import dispatch
 from tests.accounts.conftest import Sim, callback_path, consent, start_connect
 from tests.calendar_app.publishing_factories import make_post, make_video, run_until_settled
 
@@ -43,7 +43,7 @@ def connect_refresh_publish(
     account = TikTokAccount.objects.for_workspace(workspace).get()
     tiktok_account_refresh_token(account=account, min_validity=timedelta(days=3650))
     post = make_post(account, media=make_video(workspace, size=96 * 1024))
-    claim = dict(publishing.posts_dispatch_due())[post.pk]
+    claim = dict(dispatch.posts_dispatch_due())[post.pk]
     run_until_settled(post, claim, passes=40, pause=0.3)
     post = Post.objects.for_workspace(workspace).get(pk=post.pk)
     assert post.status == PostStatus.PUBLISHED, (post.status, post.fail_message)

@@ -15,8 +15,8 @@ import pytest
 from django.db import connection
 
 from accounts.models import Workspace
-from calendar_app import publishing
 from calendar_app.models import Post, PostStatus
+from calendar_app.publishing import dispatch, run
 from tests.calendar_app.faults.conftest import WORKER_APP, Worker
 from tests.calendar_app.publishing_factories import (
     CREATOR_INFO,
@@ -54,7 +54,7 @@ def _wait(predicate: Any, timeout: float, what: str) -> None:
 
 
 def _settled(post: Post) -> bool:
-    publishing.posts_dispatch_tick()  # beat does this every 5 s: resumes due status polls
+    dispatch.posts_dispatch_tick()  # beat does this every 5 s: resumes due status polls
     return _post(post).status in TERMINAL
 
 
@@ -66,8 +66,8 @@ def _wait_terminal(post: Post, timeout: float = 40.0) -> Post:
 def _recover(worker: Worker) -> None:
     """What production does after a crash: a worker comes back, beat runs the sweeper."""
     worker.start()
-    publishing.posts_sweep_stale(stale_after=dt.timedelta(0))
-    publishing.posts_dispatch_due()
+    dispatch.posts_sweep_stale(stale_after=dt.timedelta(0))
+    dispatch.posts_dispatch_due()
 
 
 def _assert_once(sim: Sim, post: Post) -> Any:
@@ -94,7 +94,7 @@ def test_worker_sigkilled_mid_step_never_duplicates_nor_loses_the_post(
     post = make_post(account, caption=f"sigkill during {step}")
     fault_sim.app.faults.add(endpoint, "latency", seconds=3.0)
 
-    publishing.posts_dispatch_due()
+    dispatch.posts_dispatch_due()
     _wait(
         lambda: fault_sim.state.counters.requests_to(endpoint) >= 1,
         30,
@@ -124,7 +124,7 @@ def test_redis_emptied_after_dispatch_the_sweeper_still_publishes_once(
     account = connect_account(fault_sim, workspace, "sim-ava-public")
     worker.kill()
     post = make_post(account, caption="lost in redis")
-    publishing.posts_dispatch_due()
+    dispatch.posts_dispatch_due()
     flush_rate_limits()  # FLUSHDB on the broker's database: the publish message is gone
     assert _post(post).status == PostStatus.QUEUED
     _recover(worker)
@@ -139,7 +139,7 @@ def test_database_connections_dropped_mid_step_the_post_still_publishes_once(
     account = connect_account(fault_sim, workspace, "sim-ava-public")
     post = make_post(account, caption="postgres dropped us")
     fault_sim.app.faults.add(STATUS, "latency", seconds=2.0)
-    publishing.posts_dispatch_due()
+    dispatch.posts_dispatch_due()
     _wait(lambda: fault_sim.state.counters.requests_to(STATUS) >= 1, 30, "the status poll")
     with connection.cursor() as cursor:
         # Only the worker's: the live server and this test keep their connections.
@@ -151,7 +151,7 @@ def test_database_connections_dropped_mid_step_the_post_still_publishes_once(
         assert cursor.fetchall(), "the worker had no connection to drop"
     time.sleep(2.5)  # the worker's next write fails on its dead connection
     assert _post(post).status == PostStatus.PUBLISHING
-    publishing.posts_sweep_stale(stale_after=dt.timedelta(0))
+    dispatch.posts_sweep_stale(stale_after=dt.timedelta(0))
     post = _wait_terminal(post)
     assert post.status == PostStatus.PUBLISHED
     _assert_once(fault_sim, post)
@@ -210,14 +210,14 @@ def test_200_posts_due_together_across_50_accounts_publish_exactly_once(
     def dispatcher() -> None:
         try:
             for _ in range(10):
-                claims.extend(publishing.posts_dispatch_due(limit=40))
+                claims.extend(dispatch.posts_dispatch_due(limit=40))
         finally:
             connection.close()
 
     def publisher() -> None:
         try:
             while (item := work.get()) is not None:
-                publishing.post_publish(post_id=item[0], claim_token=item[1])
+                run.post_publish(post_id=item[0], claim_token=item[1])
         finally:
             connection.close()
 
@@ -234,7 +234,7 @@ def test_200_posts_due_together_across_50_accounts_publish_exactly_once(
     while time.monotonic() < deadline:
         if not Post.objects.for_workspace(workspace).exclude(status__in=TERMINAL).exists():
             break
-        publishing.posts_resume_due_polls()  # beat's tick: parked status polls come back
+        dispatch.posts_resume_due_polls()  # beat's tick: parked status polls come back
         time.sleep(0.5)
     for _ in pool:
         work.put(None)

@@ -9,8 +9,9 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from calendar_app import publishing
+from calendar_app import selectors
 from calendar_app.models import Post, PostEvent
+from calendar_app.publishing import actions
 from later.api import WorkspaceAPIView
 
 
@@ -51,10 +52,10 @@ class PublishingStateSerializer(serializers.ModelSerializer[Post]):
         )
 
     def get_can_retry(self, post: Post) -> bool:
-        return publishing.post_can_retry(post)
+        return actions.post_can_retry(post)
 
     def get_can_cancel(self, post: Post) -> bool:
-        return publishing.post_can_cancel(post)
+        return actions.post_can_cancel(post)
 
 
 class TimelineSerializer(serializers.Serializer[Any]):
@@ -74,43 +75,41 @@ def _timeline_body(post: Post, events: list[PostEvent]) -> dict[str, Any]:
 class PostTimelineAPI(WorkspaceAPIView):
     @extend_schema(responses=TimelineSerializer)
     def get(self, request: Request, workspace_id: Any, post_id: Any) -> Response:
-        post, events = publishing.post_timeline(workspace=self.workspace, post_id=post_id)
+        post, events = selectors.post_timeline(workspace=self.workspace, post_id=post_id)
         return Response(_timeline_body(post, events))
 
 
 class PostRetryAPI(WorkspaceAPIView):
     @extend_schema(request=None, responses=TimelineSerializer)
     def post(self, request: Request, workspace_id: Any, post_id: Any) -> Response:
-        publishing.post_publish_retry(workspace=self.workspace, post_id=post_id, actor=request.user)
-        post, events = publishing.post_timeline(workspace=self.workspace, post_id=post_id)
+        actions.post_publish_retry(workspace=self.workspace, post_id=post_id, actor=request.user)
+        post, events = selectors.post_timeline(workspace=self.workspace, post_id=post_id)
         return Response(_timeline_body(post, events))
 
 
 class PostCancelAPI(WorkspaceAPIView):
     @extend_schema(request=None, responses=TimelineSerializer)
     def post(self, request: Request, workspace_id: Any, post_id: Any) -> Response:
-        publishing.post_publish_cancel(
-            workspace=self.workspace, post_id=post_id, actor=request.user
-        )
-        post, events = publishing.post_timeline(workspace=self.workspace, post_id=post_id)
+        actions.post_publish_cancel(workspace=self.workspace, post_id=post_id, actor=request.user)
+        post, events = selectors.post_timeline(workspace=self.workspace, post_id=post_id)
         return Response(_timeline_body(post, events))
 
 
 class ResolveSerializer(serializers.Serializer[Any]):
-    outcome = serializers.ChoiceField(choices=publishing.RESOLVE_OUTCOMES)
+    outcome = serializers.ChoiceField(choices=actions.RESOLVE_OUTCOMES)
 
 
 class PostResolveAPI(WorkspaceAPIView):
     @extend_schema(request=ResolveSerializer, responses=TimelineSerializer)
     def post(self, request: Request, workspace_id: Any, post_id: Any) -> Response:
-        publishing.post_timeline(workspace=self.workspace, post_id=post_id)  # 404 before 400
+        selectors.post_timeline(workspace=self.workspace, post_id=post_id)  # 404 before 400
         body = ResolveSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        publishing.post_publish_resolve(
+        actions.post_publish_resolve(
             workspace=self.workspace,
             post_id=post_id,
             actor=request.user,
             outcome=body.validated_data["outcome"],
         )
-        post, events = publishing.post_timeline(workspace=self.workspace, post_id=post_id)
+        post, events = selectors.post_timeline(workspace=self.workspace, post_id=post_id)
         return Response(_timeline_body(post, events))

@@ -8,14 +8,15 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 
-from calendar_app import publishing, selectors
+from calendar_app import selectors
+from calendar_app.publishing import actions
 from later.errors import AppError, NotFound
 from later.tenancy import workspace_view
 
 
 def _timeline_context(request: HttpRequest, post_id: Any) -> dict[str, Any]:
     try:
-        post, events = publishing.post_timeline(
+        post, events = selectors.post_timeline(
             workspace=request.workspace,  # type: ignore[attr-defined]
             post_id=post_id,
         )
@@ -52,14 +53,14 @@ def _action(request: HttpRequest, post_id: Any, action: str) -> HttpResponse:
     notice, failed = "", False
     try:
         if action == "retry":
-            publishing.post_publish_retry(workspace=workspace, post_id=post_id, actor=request.user)
+            actions.post_publish_retry(workspace=workspace, post_id=post_id, actor=request.user)
             notice = "The post will be published again in a few seconds."
         elif action == "cancel":
-            publishing.post_publish_cancel(workspace=workspace, post_id=post_id, actor=request.user)
+            actions.post_publish_cancel(workspace=workspace, post_id=post_id, actor=request.user)
             notice = "Publishing was cancelled; nothing was sent to TikTok."
         else:
             outcome = request.POST.get("outcome", "")
-            publishing.post_publish_resolve(
+            actions.post_publish_resolve(
                 workspace=workspace, post_id=post_id, actor=request.user, outcome=outcome
             )
             notice = (

@@ -1,0 +1,252 @@
+"""What beat runs: claim due posts, due status polls and due link lookups; sweep stale claims.
+
+PostgreSQL decides what is due. Rows are claimed with FOR UPDATE SKIP LOCKED, so concurrent
+dispatchers skip each other's rows, and a task is enqueued only once its claim is committed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from celery import Task
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q, QuerySet
+
+from calendar_app.models import Post, PostEvent, PostStatus
+from calendar_app.publishing.state import (
+    ACTIVE_STATUSES,
+    mark_unconfirmed_locked,
+    pipeline_posts,
+    post_event_add,
+)
+from calendar_app.publishing.state import (
+    now as current_time,
+)
+
+SWEEP_BATCH = 500
+STALE_AFTER = timedelta(minutes=3)
+# Redis serves lower numbers first: posts TikTok already has (polls, resumes) go ahead of a
+# backlog of fresh ones, so a burst finishes posts instead of starting all of them at once.
+RESUME_PRIORITY = 0
+FRESH_PRIORITY = 6
+LINK_PRIORITY = 9
+LINK_LEASE = timedelta(minutes=10)
+
+
+def _batch() -> int:
+    return int(settings.PUBLISHING_DISPATCH_BATCH)
+
+
+def _claim_due(
+    due: QuerySet[Post],
+    *,
+    limit: int,
+    claim: Callable[[Post], None],
+    fields: Sequence[str],
+    task: Task,
+    task_args: Callable[[Post], tuple[str, ...]],
+    priority: int,
+) -> list[Post]:
+    """Lock up to `limit` due rows (skipping rows others hold), `claim` each, save `fields`
+    in one statement, and enqueue one task per row once that is committed.
+
+    Must run inside a transaction: the row locks last until it commits.
+    """
+    rows = list(due.select_for_update(skip_locked=True, of=("self",))[:limit])
+    if not rows:
+        return []
+    for post in rows:
+        claim(post)
+    pipeline_posts().bulk_update(rows, list(fields))
+    messages = [task_args(post) for post in rows]
+
+    def enqueue() -> None:
+        for args in messages:
+            task.apply_async(args=args, priority=priority)
+
+    transaction.on_commit(enqueue)
+    return rows
+
+
+def posts_dispatch_due(
+    *, now: datetime | None = None, limit: int | None = None
+) -> list[tuple[Any, uuid.UUID]]:
+    """Claim due posts and enqueue one publish task per post once the claim is committed.
+
+    Returns the (post_id, claim_token) pairs claimed. Concurrent dispatchers skip each
+    other's locked rows, so a post is never claimed twice.
+    """
+    from calendar_app.tasks import publish_post
+
+    at = now or current_time()
+    tokens: list[tuple[Any, uuid.UUID]] = []
+
+    def claim(post: Post) -> None:
+        post.status = PostStatus.QUEUED
+        post.claim_token = uuid.uuid4()
+        post.claimed_at = at
+        post.heartbeat_at = at
+        tokens.append((post.id, post.claim_token))
+
+    with transaction.atomic():
+        claimed = _claim_due(
+            pipeline_posts()
+            .filter(status=PostStatus.SCHEDULED, scheduled_at__lte=at)
+            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=at))
+            .order_by("scheduled_at"),
+            limit=limit or _batch(),
+            claim=claim,
+            fields=["status", "claim_token", "claimed_at", "heartbeat_at"],
+            task=publish_post,
+            task_args=lambda post: (str(post.id), str(post.claim_token)),
+            priority=FRESH_PRIORITY,
+        )
+        PostEvent.objects.bulk_create(
+            PostEvent(
+                workspace_id=post.workspace_id,
+                post=post,
+                kind="queued",
+                message="Queued for publishing.",
+                data={
+                    "lateness_seconds": round(
+                        (at - post.scheduled_at).total_seconds() if post.scheduled_at else 0.0, 3
+                    ),
+                    "attempt": post.attempts + 1,
+                },
+            )
+            for post in claimed
+        )
+    return tokens
+
+
+def posts_dispatch_all_due(*, now: datetime | None = None, max_batches: int = 10) -> int:
+    """One beat tick: claim batch after batch so a burst of due posts is not spread over ticks."""
+    batch = _batch()
+    total = 0
+    for _ in range(max_batches):
+        claimed = len(posts_dispatch_due(now=now, limit=batch))
+        total += claimed
+        if claimed < batch:
+            break
+    return total
+
+
+def posts_resume_due_polls(*, now: datetime | None = None) -> int:
+    """Claim posts TikTok already has whose next status poll is due; one task each."""
+    from calendar_app.tasks import publish_post
+
+    at = now or current_time()
+
+    def claim(post: Post) -> None:
+        post.claim_token = uuid.uuid4()
+        post.heartbeat_at = at
+        post.next_attempt_at = None
+
+    with transaction.atomic():
+        claimed = _claim_due(
+            pipeline_posts()
+            .filter(status=PostStatus.PUBLISHING, claim_token__isnull=True, next_attempt_at__lte=at)
+            .order_by("next_attempt_at"),
+            limit=_batch(),
+            claim=claim,
+            fields=["claim_token", "heartbeat_at", "next_attempt_at"],
+            task=publish_post,
+            task_args=lambda post: (str(post.id), str(post.claim_token)),
+            priority=RESUME_PRIORITY,
+        )
+    return len(claimed)
+
+
+def posts_resolve_due_links(*, now: datetime | None = None) -> int:
+    """Enqueue the public-link lookups that are due (published posts without a TikTok id)."""
+    from calendar_app.tasks import resolve_public_post_id
+
+    at = now or current_time()
+
+    def claim(post: Post) -> None:
+        # A lease, not a clear: if the message is lost the lookup comes due again.
+        post.next_attempt_at = at + LINK_LEASE
+
+    with transaction.atomic():
+        claimed = _claim_due(
+            pipeline_posts()
+            .filter(status=PostStatus.PUBLISHED, tiktok_post_id="", next_attempt_at__lte=at)
+            .order_by("next_attempt_at"),
+            limit=_batch(),
+            claim=claim,
+            fields=["next_attempt_at"],
+            task=resolve_public_post_id,
+            task_args=lambda post: (str(post.id),),
+            priority=LINK_PRIORITY,
+        )
+    return len(claimed)
+
+
+def posts_dispatch_tick(*, now: datetime | None = None) -> dict[str, int]:
+    """What beat runs every few seconds: new posts, due status polls, due link lookups."""
+    return {
+        "dispatched": posts_dispatch_all_due(now=now),
+        "polls": posts_resume_due_polls(now=now),
+        "links": posts_resolve_due_links(now=now),
+    }
+
+
+def posts_sweep_stale(
+    *, now: datetime | None = None, stale_after: timedelta | None = None
+) -> dict[str, int]:
+    """Re-offer posts whose claim went stale (worker killed, broker emptied, DB dropped)."""
+    from calendar_app.tasks import publish_post
+
+    at = now or current_time()
+    stale_before = at - (stale_after if stale_after is not None else STALE_AFTER)
+    counts = {"rescheduled": 0, "repolled": 0, "unconfirmed": 0}
+    with transaction.atomic():
+        stale = list(
+            pipeline_posts()
+            .select_for_update(skip_locked=True, of=("self",))
+            .select_related("workspace", "account")
+            .filter(status__in=ACTIVE_STATUSES)
+            .filter(Q(heartbeat_at__lt=stale_before) | Q(heartbeat_at__isnull=True))
+            .exclude(claim_token__isnull=True, next_attempt_at__gt=at)
+            .order_by("heartbeat_at")[:SWEEP_BATCH]
+        )
+        to_poll: list[tuple[str, str]] = []
+        for post in stale:
+            if post.init_started_at is None:
+                # Nothing can have reached TikTok: hand it back to the dispatcher.
+                post.status = PostStatus.SCHEDULED
+                post.claim_token = None
+                post.next_attempt_at = None
+                post.save(update_fields=["status", "claim_token", "next_attempt_at", "updated_at"])
+                post_event_add(
+                    post=post,
+                    kind="requeued",
+                    message="The worker publishing this post stopped; it was queued again.",
+                )
+                counts["rescheduled"] += 1
+            elif post.publish_id:
+                post.claim_token = uuid.uuid4()
+                post.status = PostStatus.PUBLISHING
+                post.heartbeat_at = at
+                post.save(update_fields=["claim_token", "status", "heartbeat_at", "updated_at"])
+                post_event_add(
+                    post=post,
+                    kind="resumed",
+                    message="The worker stopped; checking the post's status with TikTok.",
+                )
+                to_poll.append((str(post.id), str(post.claim_token)))
+                counts["repolled"] += 1
+            else:
+                mark_unconfirmed_locked(post=post, at=at)
+                counts["unconfirmed"] += 1
+
+        def enqueue() -> None:
+            for args in to_poll:
+                publish_post.apply_async(args=args, priority=RESUME_PRIORITY)
+
+        transaction.on_commit(enqueue)
+    return counts

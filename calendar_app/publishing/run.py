@@ -1,0 +1,575 @@
+"""One run of the pipeline for one post: check, commit the intent, init, upload, poll, settle.
+
+Every write goes through `state.guarded_update`, so a run whose claim was taken over stops
+at its next step (LostClaim). Init is called at most once per post unless TikTok refused it.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from django.conf import settings
+from django.db import transaction
+
+from accounts.tiktok import AccountNeedsReconnect
+from calendar_app.models import MediaKind, Post, PostMode, PostStatus, PrivacyLevel
+from calendar_app.publishing.client import account_call, fetch_publish_status, tiktok
+from calendar_app.publishing.links import FIRST_LINK_LOOKUP, link_video
+from calendar_app.publishing.state import (
+    ACTIVE_STATUSES,
+    LostClaim,
+    PublishResult,
+    backoff_seconds,
+    finish_failed,
+    finish_unconfirmed,
+    guarded_update,
+    now,
+    pipeline_posts,
+    post_event_add,
+    reschedule,
+)
+from tiktok_client.chunks import DEFAULT_CHUNK_SIZE, plan_chunks
+from tiktok_client.errors import (
+    TikTokError,
+    TikTokRateLimited,
+    TikTokUnavailable,
+    TikTokUploadError,
+)
+from tiktok_client.schemas import ChunkPlan, CreatorInfo, PostInfo, PublishInit, PublishStatus
+
+logger = logging.getLogger("calendar_app.publishing")
+
+POLL_GIVE_UP_AFTER = timedelta(hours=2)
+MAX_UPLOAD_RESYNCS = 3
+
+# TikTok's status-fetch fail_reason values in plain words, with what to do next.
+FAIL_REASONS: dict[str, str] = {
+    "file_format_check_failed": "TikTok could not read the video format. Export it as MP4 "
+    "(H.264) and post again.",
+    "duration_check_failed": "The video is longer than this account may post. Trim it and "
+    "post again.",
+    "frame_rate_check_failed": "TikTok needs 23 to 60 frames per second. Re-export the video "
+    "and post again.",
+    "picture_size_check_failed": "TikTok needs 360 to 4096 pixels per side. Re-export the "
+    "video and post again.",
+    "internal": "TikTok had an internal problem processing the video. Retry the post.",
+    "video_pull_failed": "TikTok could not download the video. Retry the post.",
+    "publish_cancelled": "The publication was cancelled on TikTok's side. Retry the post.",
+    "auth_removed": "The account removed this app's access on TikTok. Reconnect the account, "
+    "then retry.",
+    "spam_risk_too_many_posts": "TikTok's daily post limit for this account was reached. "
+    "Retry tomorrow.",
+    "spam_risk_user_banned_from_posting": "TikTok has blocked this account from posting for "
+    "now. Check the TikTok app.",
+    "spam_risk_text": "TikTok flagged the caption as spam. Edit the caption and retry.",
+    "spam_risk": "TikTok flagged this post as spam risk. Edit it and retry later.",
+}
+INBOX_INSTRUCTIONS = (
+    "The video is waiting in the creator's TikTok inbox. Open the TikTok app, tap the "
+    "notification, then add the caption, choose who can watch and post it."
+)
+
+
+class InitOutcomeUnknown(Exception):
+    """The init request may have reached TikTok but its answer was lost."""
+
+
+def post_publish(*, post_id: Any, claim_token: Any) -> PublishResult | None:
+    """One run of the pipeline for one post. Safe to run twice with the same claim."""
+    token = uuid.UUID(str(claim_token))
+    post = take_ownership(post_id, token)
+    if post is None:
+        return None
+    try:
+        result = _run(post, token)
+        if result.poll_again_in is not None:
+            _park_for_poll(post, token, result.poll_again_in)
+        return result
+    except LostClaim:
+        logger.info("post %s: claim taken over, stopping", post_id)
+        return None
+
+
+def take_ownership(post_id: Any, token: uuid.UUID) -> Post | None:
+    updated = (
+        pipeline_posts()
+        .filter(pk=post_id, claim_token=token, status__in=ACTIVE_STATUSES)
+        .update(status=PostStatus.PUBLISHING, heartbeat_at=now(), updated_at=now())
+    )
+    if not updated:
+        return None
+    return pipeline_posts().select_related("workspace", "account", "media").get(pk=post_id)
+
+
+def _park_for_poll(post: Post, token: uuid.UUID, wait: float) -> None:
+    """Release the claim until the next status poll is due; the dispatcher resumes it then.
+
+    The database, not the broker, holds when: a delayed broker message would be redelivered
+    under Redis' visibility timeout and is lost when Redis restarts empty.
+    """
+    guarded_update(post, token, claim_token=None, next_attempt_at=now() + timedelta(seconds=wait))
+
+
+def _run(post: Post, token: uuid.UUID) -> PublishResult:
+    try:
+        if not post.publish_id:
+            if post.init_started_at is not None:
+                # A previous run committed init_started_at and never stored a publish_id.
+                return finish_unconfirmed(post, token)
+            result = start(post, token)
+            if result is not None:
+                return result
+        if post.chunks_uploaded < post.chunks_total:
+            result = _upload(post, token)
+            if result is not None:
+                return result
+        return _poll(post, token)
+    except AccountNeedsReconnect as exc:
+        if post.publish_id or post.init_started_at:
+            # TikTok may already be processing it; we just cannot look any more.
+            return finish_unconfirmed(
+                post,
+                token,
+                message=(
+                    f"{exc.message} TikTok had already received this post, so we could "
+                    "not confirm whether it was published. Check on TikTok and tell us."
+                ),
+            )
+        return finish_failed(post=post, token=token, code=exc.code, message=exc.message)
+
+
+# ------------------------------------------------------------------ check, intent, init
+
+
+def start(post: Post, token: uuid.UUID) -> PublishResult | None:
+    """Check the post and account, commit the intent, then call init once.
+
+    Returns the run's outcome when it ends here, None once TikTok holds the post.
+    """
+    refusal = _media_refusal(post)
+    if refusal is not None:
+        code, message = refusal
+        return finish_failed(post=post, token=token, code=code, message=message)
+    try:
+        problem = _check_account(post)
+    except (TikTokError, AccountNeedsReconnect) as exc:
+        return _outcome_of_tiktok_error(post, token, exc, init_sent=False)
+    if problem:
+        return finish_failed(
+            post=post, token=token, code="creator_settings_changed", message=problem
+        )
+    plan = _commit_intent(post, token)
+    try:
+        init = _init(post, plan)
+    except (TikTokError, AccountNeedsReconnect) as exc:
+        return _outcome_of_tiktok_error(post, token, exc, init_sent=True)
+    _store_publish_id(post, token, init)
+    return None
+
+
+def _media_refusal(post: Post) -> tuple[str, str] | None:
+    if post.media is None or not post.media.file:
+        return (
+            "no_media",
+            "This post has no video attached. Edit the post, add a video and retry.",
+        )
+    if post.media.kind != MediaKind.VIDEO:
+        # Photo posts need PULL_FROM_URL from a verified domain, which this pipeline lacks.
+        return (
+            "photo_not_supported",
+            "Automatic publishing handles videos only. Attach a video and retry.",
+        )
+    return None
+
+
+def _check_account(post: Post) -> str | None:
+    """What TikTok would refuse in this post for its account today, as a sentence."""
+    from accounts.tiktok import tiktok_account_access_token
+
+    post_event_add(post=post, kind="checking", message="Checking the TikTok account.")
+    # Refresh first (exactly once across workers) so init itself never races expiry.
+    tiktok_account_access_token(account=post.account)
+    if post.post_mode != PostMode.DIRECT:
+        return None
+    client = tiktok()
+    info = account_call(post.account, lambda t: client.query_creator_info(access_token=t))
+    return _creator_settings_problem(post, info)
+
+
+def _creator_settings_problem(post: Post, info: CreatorInfo) -> str | None:
+    if post.privacy_level and post.privacy_level not in info.privacy_level_options:
+        offered = ", ".join(info.privacy_level_options) or "none"
+        return (
+            f"The audience “{post.get_privacy_level_display()}” is no longer available for "
+            f"{post.account} (TikTok now offers: {offered}). Edit the post and pick another."
+        )
+    if post.allow_comment and info.comment_disabled:
+        return (
+            f"{post.account} has turned comments off in TikTok since this post was planned. "
+            "Edit the post and untick “Allow comments”, or turn comments back on in TikTok."
+        )
+    if post.allow_duet and info.duet_disabled:
+        return (
+            f"{post.account} has turned duets off in TikTok since this post was planned. "
+            "Edit the post and untick “Allow duet”."
+        )
+    if post.allow_stitch and info.stitch_disabled:
+        return (
+            f"{post.account} has turned stitches off in TikTok since this post was planned. "
+            "Edit the post and untick “Allow stitch”."
+        )
+    duration = post.media.duration_seconds if post.media else None
+    if duration and duration > info.max_video_post_duration_sec:
+        return (
+            f"The video lasts {round(duration)} s but {post.account} may post at most "
+            f"{info.max_video_post_duration_sec} s. Trim the video and post again."
+        )
+    return None
+
+
+def _commit_intent(post: Post, token: uuid.UUID) -> ChunkPlan:
+    """Commit init_started_at before calling init: from here on init is never called again
+    for this post unless TikTok explicitly refuses it."""
+    assert post.media is not None
+    plan = chunk_plan_for(post.media.size_bytes)
+    at = now()
+    updated = (
+        pipeline_posts()
+        .filter(
+            pk=post.pk,
+            claim_token=token,
+            status=PostStatus.PUBLISHING,
+            init_started_at__isnull=True,
+        )
+        .update(
+            init_started_at=at,
+            heartbeat_at=at,
+            bytes_total=plan.video_size,
+            chunks_total=plan.total_chunk_count,
+            bytes_uploaded=0,
+            chunks_uploaded=0,
+            updated_at=at,
+        )
+    )
+    if not updated:
+        raise LostClaim(str(post.pk))
+    post.init_started_at = at
+    post.bytes_total, post.chunks_total = plan.video_size, plan.total_chunk_count
+    post.bytes_uploaded = post.chunks_uploaded = 0
+    return plan
+
+
+def _init(post: Post, plan: ChunkPlan) -> PublishInit:
+    client = tiktok()
+    if post.post_mode == PostMode.INBOX:
+        return account_call(
+            post.account,
+            lambda t: client.init_inbox_video(access_token=t, chunk_plan=plan),
+        )
+    return account_call(
+        post.account,
+        lambda t: client.init_video_post(
+            access_token=t, post_info=_post_info(post), chunk_plan=plan
+        ),
+    )
+
+
+def _store_publish_id(post: Post, token: uuid.UUID, init: PublishInit) -> None:
+    # Store publish_id before anything else: it is the only handle on the TikTok post.
+    with transaction.atomic():
+        guarded_update(
+            post,
+            token,
+            publish_id=init.publish_id,
+            upload_url=init.upload_url or "",
+            tiktok_status="PROCESSING_UPLOAD",
+        )
+        post_event_add(
+            post=post,
+            kind="initiated",
+            message="TikTok accepted the post; uploading the video.",
+            publish_id=init.publish_id,
+        )
+
+
+def _outcome_of_tiktok_error(
+    post: Post,
+    token: uuid.UUID,
+    exc: TikTokError | AccountNeedsReconnect,
+    *,
+    init_sent: bool,
+) -> PublishResult:
+    """The one mapping from a TikTok error before or at init to what happens to the post.
+
+    `init_sent`: init_started_at is committed and the init request may have left.
+    """
+    if isinstance(exc, AccountNeedsReconnect):
+        # Refused (401 even after a refresh): TikTok created nothing.
+        return finish_failed(post=post, token=token, code=exc.code, message=exc.message)
+    if isinstance(exc, TikTokRateLimited):
+        return reschedule(
+            post=post,
+            token=token,
+            delay=exc.retry_after + random.uniform(0, 2),
+            reason="TikTok asked us to slow down.",
+            code=exc.code,
+        )
+    if isinstance(exc, TikTokUnavailable):
+        if init_sent and exc.http_status is None and not _request_never_sent(exc):
+            # The init request left and its answer was lost: TikTok may have the post.
+            return finish_unconfirmed(post, token)
+        # TikTok answered with an error (or the request never left): nothing was accepted.
+        return reschedule(
+            post=post,
+            token=token,
+            delay=backoff_seconds(post.attempts + 1),
+            reason="TikTok was unavailable." if init_sent else "TikTok did not respond.",
+            code=exc.code,
+        )
+    return finish_failed(post=post, token=token, code=exc.code, message=_tiktok_sentence(exc))
+
+
+def _request_never_sent(exc: TikTokUnavailable) -> bool:
+    """True when the connection failed before any byte of the request left this host."""
+    cause = exc.__cause__
+    return isinstance(cause, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+
+
+def _tiktok_sentence(exc: TikTokError) -> str:
+    return (
+        f"{exc.user_message} (TikTok said: {exc.code}{': ' + exc.message if exc.message else ''})"
+    )
+
+
+def chunk_plan_for(video_size: int) -> ChunkPlan:
+    """Multi-chunk from 2 x 10 MB up, so uploads resume per chunk and show progress."""
+    if video_size >= 2 * DEFAULT_CHUNK_SIZE:
+        return ChunkPlan(
+            video_size=video_size,
+            chunk_size=DEFAULT_CHUNK_SIZE,
+            total_chunk_count=video_size // DEFAULT_CHUNK_SIZE,
+        )
+    return plan_chunks(video_size)
+
+
+def _post_info(post: Post) -> PostInfo:
+    return PostInfo(
+        title=post.caption,
+        privacy_level=post.privacy_level or "SELF_ONLY",
+        disable_comment=not post.allow_comment,
+        disable_duet=not post.allow_duet,
+        disable_stitch=not post.allow_stitch,
+        video_cover_timestamp_ms=post.cover_timestamp_ms,
+        brand_content_toggle=post.commercial_content and post.brand_content,
+        brand_organic_toggle=post.commercial_content and post.brand_organic,
+        is_aigc=post.is_aigc,
+    )
+
+
+# ------------------------------------------------------------------ upload
+
+
+def _read_range(post: Post, start: int, end_inclusive: int) -> bytes:
+    assert post.media is not None and post.media.file.name
+    with post.media.file.storage.open(post.media.file.name, "rb") as fh:
+        fh.seek(start)
+        data: bytes = fh.read(end_inclusive - start + 1)
+    return data
+
+
+def _upload(post: Post, token: uuid.UUID) -> PublishResult | None:
+    client = tiktok()
+    plan = chunk_plan_for(post.bytes_total)
+    ranges = list(plan.ranges())
+    resyncs = 0
+    # After an interrupted run a chunk may have landed unrecorded; TikTok then answers 416
+    # and the resync below moves on from TikTok's own byte counter.
+    index = post.chunks_uploaded
+    while index < len(ranges):
+        start, end = ranges[index]
+        try:
+            client.upload_chunk(
+                upload_url=post.upload_url,
+                data=_read_range(post, start, end),
+                start=start,
+                end_inclusive=end,
+                total=plan.video_size,
+                content_type=(post.media.content_type if post.media else "") or "video/mp4",
+            )
+        except (TikTokUnavailable, TikTokUploadError, TikTokRateLimited) as exc:
+            if isinstance(exc, TikTokUploadError) and exc.code == "upload_url_expired":
+                return _upload_lost(post, token)
+            resyncs += 1
+            if resyncs > MAX_UPLOAD_RESYNCS:
+                return _upload_lost(post, token)
+            if isinstance(exc, TikTokRateLimited):
+                time.sleep(min(exc.retry_after, 5.0))
+            try:
+                resumed = _resync_upload(post, token, plan)
+            except _StatusUnknown:
+                # Maybe the last chunk landed and TikTok is publishing: never call it failed.
+                guarded_update(post, token)
+                return PublishResult(status=PostStatus.PUBLISHING, poll_again_in=backoff_seconds(2))
+            if resumed is None:
+                return _upload_lost(post, token)
+            index = resumed
+            continue
+        index += 1
+        with transaction.atomic():
+            guarded_update(post, token, chunks_uploaded=index, bytes_uploaded=end + 1)
+            post_event_add(
+                post=post,
+                kind="uploading",
+                message=f"Uploading {index}/{len(ranges)}",
+                chunks_uploaded=index,
+                chunks_total=len(ranges),
+                bytes_uploaded=end + 1,
+            )
+    return None
+
+
+class _StatusUnknown(Exception):
+    """TikTok's status could not be read right now; try this step again later."""
+
+
+def _resync_upload(post: Post, token: uuid.UUID, plan: ChunkPlan) -> int | None:
+    """The chunk index to continue from according to TikTok, or None when resume is unsafe."""
+    for attempt in range(3):
+        try:
+            status = fetch_publish_status(post)
+            break
+        except TikTokRateLimited as exc:
+            if exc.retry_after > 5 or attempt == 2:
+                raise _StatusUnknown from exc
+            time.sleep(exc.retry_after)
+        except TikTokUnavailable as exc:
+            if attempt == 2:
+                raise _StatusUnknown from exc
+            time.sleep(0.5 * 2**attempt)
+    if status.status != "PROCESSING_UPLOAD" or status.uploaded_bytes >= plan.video_size:
+        guarded_update(
+            post, token, chunks_uploaded=plan.total_chunk_count, bytes_uploaded=plan.video_size
+        )
+        return plan.total_chunk_count
+    if status.uploaded_bytes % plan.chunk_size:
+        return None
+    index = status.uploaded_bytes // plan.chunk_size
+    guarded_update(post, token, chunks_uploaded=index, bytes_uploaded=status.uploaded_bytes)
+    return index
+
+
+def _upload_lost(post: Post, token: uuid.UUID) -> PublishResult:
+    # TikTok only publishes a video whose upload completed; an abandoned upload never posts.
+    return finish_failed(
+        post=post,
+        token=token,
+        code="upload_incomplete",
+        message=(
+            "The video upload to TikTok was interrupted and could not be resumed, so TikTok "
+            "did not publish it. Retry to upload it again."
+        ),
+    )
+
+
+# ------------------------------------------------------------------ poll and settle
+
+
+def _poll(post: Post, token: uuid.UUID) -> PublishResult:
+    ceiling = float(settings.PUBLISHING_POLL_MAX_INTERVAL)
+    # Back off across runs too: TikTok allows 30 status fetches a minute per account.
+    age = (now() - post.init_started_at).total_seconds() if post.init_started_at else 0.0
+    interval = min(ceiling, max(float(settings.PUBLISHING_POLL_FIRST_INTERVAL), age / 4))
+    deadline = time.monotonic() + float(settings.PUBLISHING_POLL_IN_TASK_SECONDS)
+    if not post.events.filter(kind="processing").exists():
+        post_event_add(post=post, kind="processing", message="TikTok is processing the video.")
+    while True:
+        wait = interval
+        try:
+            status = fetch_publish_status(post)
+        except TikTokRateLimited as exc:
+            wait = max(exc.retry_after, interval)
+        except TikTokUnavailable:
+            pass
+        except TikTokError as exc:
+            logger.warning("post %s: status fetch refused: %s", post.pk, exc)
+        else:
+            if status.is_terminal:
+                return _settle(post, token, status)
+            if status.status != post.tiktok_status:
+                guarded_update(post, token, tiktok_status=status.status[:32])
+        if post.init_started_at and now() - post.init_started_at > POLL_GIVE_UP_AFTER:
+            return finish_unconfirmed(
+                post,
+                token,
+                message=(
+                    "TikTok has been processing this post for over two hours without a "
+                    "result. Check the account on TikTok and tell us whether it was published."
+                ),
+            )
+        guarded_update(post, token)  # heartbeat
+        if time.monotonic() + wait > deadline:
+            return PublishResult(status=PostStatus.PUBLISHING, poll_again_in=wait)
+        time.sleep(wait)
+        interval = min(interval * 2, ceiling)
+
+
+def _settle(post: Post, token: uuid.UUID, status: PublishStatus) -> PublishResult:
+    if status.status == "FAILED":
+        reason = status.fail_reason or "unknown"
+        words = FAIL_REASONS.get(reason, "TikTok could not publish the video. Retry the post.")
+        with transaction.atomic():
+            guarded_update(post, token, tiktok_status="FAILED")
+        # TikTok reported FAILED for this publish_id: it will never go live, so retry is safe.
+        return finish_failed(
+            post=post, token=token, code=reason, message=f"{words} (TikTok said: {reason})"
+        )
+    at = now()
+    if status.status == "SEND_TO_USER_INBOX":
+        with transaction.atomic():
+            guarded_update(
+                post,
+                token,
+                status=PostStatus.SENT_TO_INBOX,
+                tiktok_status=status.status,
+                claim_token=None,
+                published_at=at,
+                upload_url="",  # it carries TikTok's upload token; nothing needs it any more
+            )
+            post_event_add(post=post, kind="sent_to_inbox", message=INBOX_INSTRUCTIONS)
+        return PublishResult(status=PostStatus.SENT_TO_INBOX)
+    post_id_on_tiktok = (
+        status.publicly_available_post_ids[0] if status.publicly_available_post_ids else ""
+    )
+    with transaction.atomic():
+        guarded_update(
+            post,
+            token,
+            status=PostStatus.PUBLISHED,
+            tiktok_status=status.status,
+            claim_token=None,
+            published_at=at,
+            upload_url="",  # it carries TikTok's upload token; nothing needs it any more
+        )
+        post_event_add(post=post, kind="published", message="Published on TikTok.")
+        if post_id_on_tiktok:
+            link_video(post, post_id_on_tiktok)
+        elif post.privacy_level != PrivacyLevel.PUBLIC_TO_EVERYONE:
+            # TikTok only gives public ids to public posts: polling for one would be wasted.
+            post_event_add(
+                post=post,
+                kind="no_public_link",
+                message=(
+                    f"Visible to “{post.get_privacy_level_display() or 'Only me'}”, so TikTok "
+                    "gives no public link. The video appears under the account's videos after "
+                    "the next sync."
+                ),
+            )
+        else:
+            pipeline_posts().filter(pk=post.pk).update(next_attempt_at=at + FIRST_LINK_LOOKUP)
+    return PublishResult(status=PostStatus.PUBLISHED)
