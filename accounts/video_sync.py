@@ -61,6 +61,11 @@ class FetchedVideo:
     average_time_watched: float | None = None
     full_video_watched_rate: float | None = None
     impression_sources: dict[str, float] = field(default_factory=dict)
+    total_time_watched: float | None = None
+    new_followers: int | None = None
+    retention: list[list[float]] = field(default_factory=list)
+    audience_types: dict[str, float] = field(default_factory=dict)
+
 
 
 def _epoch(seconds: int | None) -> dt.datetime:
@@ -125,6 +130,11 @@ def _fetch_business(
                     average_time_watched=video.average_time_watched,
                     full_video_watched_rate=video.full_video_watched_rate,
                     impression_sources=dict(video.impression_sources),
+                    total_time_watched=video.total_time_watched,
+                    new_followers=video.new_followers,
+                    retention=[[second, share] for second, share in video.video_view_retention],
+                    audience_types=dict(video.audience_types),
+
                 )
             )
         if not page.has_more or page.cursor == cursor:

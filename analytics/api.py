@@ -11,6 +11,7 @@ from rest_framework.response import Response
 
 from accounts.models import TikTokAccount, TikTokVideo
 from analytics import selectors
+from analytics.best_times import Source, best_times_build, best_times_suggest
 from analytics.models import VideoSnapshot
 from analytics.selectors import Card, DateRange
 from later.api import WorkspaceAPIView, WorkspaceObjectAPIView
@@ -168,3 +169,61 @@ class VideoDetailAPI(WorkspaceObjectAPIView[TikTokVideo]):
         body = video_dict(video)
         body["snapshots"] = [snapshot_dict(s) for s in selectors.video_snapshots(video=video)]
         return Response(body)
+
+
+def _source_dict(source: Source) -> dict[str, Any]:
+    return {
+        "key": source.key,
+        "label": source.label,
+        "confidence": source.confidence,
+        "samples": source.samples,
+        "sample_unit": source.sample_unit,
+        "explanation": source.explanation,
+        "first": source.first,
+        "last": source.last,
+        "cells": [
+            {
+                "weekday": cell.weekday,
+                "hour": cell.hour,
+                "index": round(cell.index, 4),
+                "samples": cell.samples,
+                "mean_views_24h": _round(cell.mean_views, 1),
+            }
+            for cell in sorted(source.cells.values(), key=lambda c: (c.weekday, c.hour))
+        ],
+    }
+
+
+class BestTimesAPI(WorkspaceAPIView):
+    """Weekday (0 = Monday) by hour heatmaps in the workspace's time zone, and suggestions."""
+
+    @extend_schema(
+        operation_id="analytics_best_times",
+        parameters=[OpenApiParameter("account", str, description="all accounts if omitted")],
+        responses={200: dict},
+    )
+    def get(self, request: Request, workspace_id: Any) -> Response:
+        accounts = list(selectors.accounts_for_analytics(workspace=self.workspace))
+        account = selectors.account_resolve(
+            accounts=accounts, account_id=request.query_params.get("account")
+        )
+        data = best_times_build(workspace=self.workspace, account=account, accounts=accounts)
+        suggestions = best_times_suggest(workspace=self.workspace, account=account, data=data)
+        return Response(
+            {
+                "account_id": str(account.pk) if account else None,
+                "time_zone": data.time_zone,
+                "confidence": data.confidence,
+                "enough_data": data.enough_data,
+                "sources": [_source_dict(source) for source in data.sources],
+                "suggestions": [
+                    {
+                        "at": item.at.isoformat(),
+                        "score": round(item.score, 4),
+                        "confidence": item.confidence,
+                        "sources": list(item.sources),
+                    }
+                    for item in suggestions
+                ],
+            }
+        )

@@ -55,6 +55,9 @@ class AccountDailySnapshot(TenantModel):
     new_followers = models.BigIntegerField(null=True, blank=True)
     lost_followers = models.BigIntegerField(null=True, blank=True)
     audience = models.JSONField(default=dict, blank=True)
+    #: Business `audience_activity` for that day: 24 counts indexed by hour (UTC, like the
+    #: metrics' dates; TikTok sends [{"hour", "count"}]). Feeds the best-time-to-post heatmap.
+    audience_activity = models.JSONField(default=list, blank=True)
 
     class Meta:
         constraints: ClassVar = [
@@ -87,6 +90,13 @@ class VideoSnapshot(TenantModel):
     average_time_watched = models.FloatField(null=True, blank=True)
     full_video_watched_rate = models.FloatField(null=True, blank=True)
     impression_sources = models.JSONField(default=dict, blank=True)
+    # Business `/business/video/list/` insights (None / empty: TikTok did not report them).
+    total_time_watched = models.FloatField(null=True, blank=True)
+    new_followers = models.BigIntegerField(null=True, blank=True)
+    #: [[second, percentage], ...] from `video_view_retention`: share of viewers still watching.
+    retention = models.JSONField(default=list, blank=True)
+    #: `audience_types` as {type: percentage}: NEW_VIEWER, RETURN_VIEWER, FOLLOWER_PERCENT, ...
+    audience_types = models.JSONField(default=dict, blank=True)
 
     class Meta:
         constraints: ClassVar = [

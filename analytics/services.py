@@ -19,6 +19,7 @@ from django.utils import timezone
 from accounts.models import TikTokAccount, TikTokVideo
 from accounts.tiktok import get_tiktok_client, tiktok_account_call
 from accounts.video_sync import FetchedVideo, tiktok_videos_fetch, tiktok_videos_upsert
+from analytics.best_times import activity_hours
 from analytics.models import AccountDailySnapshot, SnapshotSource, VideoSnapshot
 from tiktok_client.client import TikTokClient
 from tiktok_client.schemas import BusinessAccount, BusinessDailyMetric, UserInfo
@@ -66,6 +67,7 @@ METRIC_FIELDS = [
     "engaged_audience",
     "new_followers",
     "lost_followers",
+    "audience_activity",
     "updated_at",
 ]
 VIDEO_SNAPSHOT_FIELDS = [
@@ -79,6 +81,10 @@ VIDEO_SNAPSHOT_FIELDS = [
     "average_time_watched",
     "full_video_watched_rate",
     "impression_sources",
+    "total_time_watched",
+    "new_followers",
+    "retention",
+    "audience_types",
     "updated_at",
 ]
 
@@ -132,6 +138,10 @@ def video_snapshots_record(
                 average_time_watched=item.average_time_watched,
                 full_video_watched_rate=item.full_video_watched_rate,
                 impression_sources=item.impression_sources,
+                total_time_watched=item.total_time_watched,
+                new_followers=item.new_followers,
+                retention=item.retention,
+                audience_types=item.audience_types,
             )
         )
     if not rows:
@@ -203,6 +213,7 @@ def _metric_rows(
             engaged_audience=metric.engaged_audience,
             new_followers=metric.daily_new_followers,
             lost_followers=metric.daily_lost_followers,
+            audience_activity=activity_hours(metric.audience_activity),
         )
         for metric in metrics
     ]

@@ -7,6 +7,7 @@ app_name = "analytics"
 urlpatterns = [
     path("w/<uuid:workspace_id>/analytics/", views.overview, name="overview"),
     path("w/<uuid:workspace_id>/analytics/videos/<uuid:video_id>/", views.video, name="video"),
+    path("w/<uuid:workspace_id>/analytics/best-times/", views.best_times, name="best_times"),
     path(
         "w/<uuid:workspace_id>/analytics/export/account.csv",
         views.export_account,
@@ -21,6 +22,11 @@ urlpatterns = [
         "api/v1/w/<uuid:workspace_id>/analytics/overview/",
         api.OverviewAPI.as_view(),
         name="api_overview",
+    ),
+    path(
+        "api/v1/w/<uuid:workspace_id>/analytics/best-times/",
+        api.BestTimesAPI.as_view(),
+        name="api_best_times",
     ),
     path(
         "api/v1/w/<uuid:workspace_id>/analytics/videos/",

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_safe
 
 from accounts.models import TikTokAccount, TikTokVideo, Workspace
 from analytics import charts, exports, selectors
+from analytics.best_times import best_times_build, best_times_suggest
 from analytics.models import VideoSnapshot
 from later.errors import ValidationFailed
 from later.tenancy import WorkspaceRequest, workspace_view
@@ -212,3 +213,27 @@ def export_posts(request: WorkspaceRequest) -> HttpResponse:
     )
     body = exports.post_metrics_csv(workspace=workspace, videos=videos)
     return _csv_response(body, f"post-metrics-{period.start}-{period.end}.csv")
+
+
+@workspace_view()
+def best_times(request: HttpRequest) -> HttpResponse:
+    workspace: Workspace = request.workspace  # type: ignore[attr-defined]
+    accounts = list(selectors.accounts_for_analytics(workspace=workspace))
+    status = 200
+    error = ""
+    try:
+        account = selectors.account_resolve(
+            accounts=accounts, account_id=request.GET.get("account")
+        )
+    except ValidationFailed as exc:
+        account, error, status = None, exc.message, 400
+    data = best_times_build(workspace=workspace, account=account, accounts=accounts)
+    context = {
+        "data": data,
+        "accounts": accounts,
+        "account": account,
+        "error": error,
+        "suggestions": best_times_suggest(workspace=workspace, account=account, data=data),
+        "hours": list(range(24)),
+    }
+    return render(request, "analytics/best_times.html", context, status=status)

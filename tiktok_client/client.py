@@ -78,6 +78,9 @@ DEFAULT_BUSINESS_VIDEO_FIELDS: tuple[str, ...] = (
     "full_video_watched_rate",
     "total_time_watched",
     "impression_sources",
+    "new_followers",
+    "video_view_retention",
+    "audience_types",
 )
 DEFAULT_RETRY_AFTER_SECONDS = 60.0
 PHOTO_POST_MODES = ("DIRECT_POST", "MEDIA_UPLOAD")

@@ -334,6 +334,8 @@ class BusinessDailyMetric:
     reach: int | None = None
     engaged_audience: int | None = None
     unique_video_views: int | None = None
+    #: (hour, count) pairs; TikTok sends both as numbers or numeric strings.
+    audience_activity: tuple[tuple[int, int], ...] = ()
 
     @classmethod
     def from_json(cls, data: JsonDict) -> BusinessDailyMetric | None:
@@ -354,7 +356,17 @@ class BusinessDailyMetric:
             reach=_opt_int(data.get("reach")),
             engaged_audience=_opt_int(data.get("engaged_audience")),
             unique_video_views=_opt_int(data.get("unique_video_views")),
+            audience_activity=_hourly(data.get("audience_activity")),
         )
+
+
+def _hourly(value: Any) -> tuple[tuple[int, int], ...]:
+    pairs = []
+    for item in _dict_list(value):
+        hour, count = _opt_int(item.get("hour")), _opt_int(item.get("count"))
+        if hour is not None and count is not None and 0 <= hour < 24 and count >= 0:
+            pairs.append((hour, count))
+    return tuple(pairs)
 
 
 def _breakdown(value: Any, key: str) -> tuple[tuple[str, float], ...]:
@@ -418,6 +430,9 @@ class BusinessVideo:
     total_time_watched: float | None = None
     impression_sources: tuple[tuple[str, float], ...] = ()
     media_type: str | None = None
+    new_followers: int | None = None
+    video_view_retention: tuple[tuple[float, float], ...] = ()
+    audience_types: tuple[tuple[str, float], ...] = ()
 
     @classmethod
     def from_json(cls, data: JsonDict) -> BusinessVideo:
@@ -437,6 +452,12 @@ class BusinessVideo:
             total_time_watched=_opt_float(data.get("total_time_watched")),
             impression_sources=_breakdown(data.get("impression_sources"), "impression_source"),
             media_type=_opt_str(data.get("media_type")),
+            new_followers=_opt_int(data.get("new_followers")),
+            video_view_retention=tuple(
+                (_float(item.get("second")), _float(item.get("percentage")))
+                for item in _dict_list(data.get("video_view_retention"))
+            ),
+            audience_types=_breakdown(data.get("audience_types"), "type"),
         )
 
 
