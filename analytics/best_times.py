@@ -18,12 +18,14 @@ Each source is one SQL query whatever the history length (see `bench/best_times.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from accounts.models import TikTokAccount, Workspace
 
@@ -42,8 +44,6 @@ HOURS = tuple(range(24))
 POSTS_CONFIDENCE = ((90, "high"), (30, "medium"), (8, "low"))
 ACTIVITY_CONFIDENCE = ((28, "high"), (14, "medium"), (7, "low"))
 CONFIDENCE_WEIGHT = {"high": 1.0, "medium": 0.6, "low": 0.3}
-#: Posts that are not cancelled occupy their hour; a suggestion never lands on one.
-FREE_SLOT_IGNORED_STATUSES = ("cancelled", "failed")
 
 
 @dataclass(frozen=True)
@@ -377,20 +377,16 @@ def best_times_build(
 def _taken_hours(
     *, workspace: Workspace, account: TikTokAccount | None, start: dt.datetime, end: dt.datetime
 ) -> set[dt.datetime]:
-    from calendar_app.models import Post
-
-    posts = Post.objects.for_workspace(workspace).filter(
-        scheduled_at__gte=start - dt.timedelta(hours=1), scheduled_at__lt=end
+    # analytics never imports calendar_app: the calendar answers through a settings-named hook.
+    busy_times: Callable[..., Iterable[dt.datetime]] = import_string(settings.BEST_TIMES_BUSY_TIMES)
+    times = busy_times(
+        workspace=workspace,
+        account_id=account.pk if account is not None else None,
+        start=start - dt.timedelta(hours=1),
+        end=end,
     )
-    if account is not None:
-        posts = posts.filter(account=account)
-    posts = posts.exclude(status__in=FREE_SLOT_IGNORED_STATUSES)
     tz = workspace.tz
-    return {
-        at.astimezone(tz).replace(minute=0, second=0, microsecond=0)
-        for at in posts.values_list("scheduled_at", flat=True)
-        if at is not None
-    }
+    return {at.astimezone(tz).replace(minute=0, second=0, microsecond=0) for at in times}
 
 
 def best_times_suggest(

@@ -216,8 +216,9 @@ def export_posts(request: WorkspaceRequest) -> HttpResponse:
 
 
 @workspace_view()
-def best_times(request: HttpRequest) -> HttpResponse:
-    workspace: Workspace = request.workspace  # type: ignore[attr-defined]
+@require_safe
+def best_times(request: WorkspaceRequest) -> HttpResponse:
+    workspace = request.workspace
     accounts = list(selectors.accounts_for_analytics(workspace=workspace))
     status = 200
     error = ""

@@ -118,6 +118,8 @@ AUTH_USER_MODEL = "accounts.User"
 # Tenancy wiring: `later/` reaches the apps above it only through these names.
 TENANT_WORKSPACE_MODEL = "accounts.Workspace"
 TENANT_MEMBERSHIP_RESOLVER = "accounts.access.membership_resolve"
+#: Times already taken in the calendar, for analytics' best-time suggestions (free slots only).
+BEST_TIMES_BUSY_TIMES = "calendar_app.occupancy.scheduled_times"
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",

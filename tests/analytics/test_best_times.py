@@ -103,7 +103,7 @@ def test_growth_does_not_decide_the_best_slot(berlin: Workspace) -> None:
     assert (best.weekday, best.hour) == (1, 18)
 
 
-def test_too_little_data_says_so(berlin: Workspace, client_for, owner) -> None:  # type: ignore[no-untyped-def]
+def test_too_little_data_says_so(berlin: Workspace, client_for, owner) -> None:
     account = business_account(berlin)
     for week in range(1, 4):
         _post_with_24h_views(account, f"v{week}", _posted(week, 1, 18), 500)
@@ -198,7 +198,7 @@ def test_other_workspaces_posts_never_count(berlin: Workspace, other_workspace: 
 
 def test_page_and_api_show_the_same_best_slot(
     berlin: Workspace, client_for, owner, api_client_for
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     account = business_account(berlin)
     _seed_posts(account, weeks=12)
 
