@@ -67,7 +67,6 @@ class FetchedVideo:
     audience_types: dict[str, float] = field(default_factory=dict)
 
 
-
 def _epoch(seconds: int | None) -> dt.datetime:
     return dt.datetime.fromtimestamp(seconds or 0, tz=dt.UTC)
 
@@ -134,7 +133,6 @@ def _fetch_business(
                     new_followers=video.new_followers,
                     retention=[[second, share] for second, share in video.video_view_retention],
                     audience_types=dict(video.audience_types),
-
                 )
             )
         if not page.has_more or page.cursor == cursor:
