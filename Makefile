@@ -7,7 +7,7 @@ TEST_ENV := DATABASE_URL=$${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:543
             REDIS_URL=$${TEST_REDIS_URL:-redis://127.0.0.1:6379/0} \
             DEBUG=True
 
-.PHONY: run test install lint check-deploy bench chromium clean
+.PHONY: run test install lint check-deploy bench chromium weasyprint-deps clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +15,11 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $@
 
-install: $(BIN)/.installed
+install: weasyprint-deps $(BIN)/.installed
+
+# WeasyPrint (client report PDFs) renders with Debian's Pango, HarfBuzz and fonts.
+weasyprint-deps:
+	@ldconfig -p | grep -q libpangoft2-1.0 && fc-list | grep -qi dejavu || (apt-get update -q && apt-get install -y -q libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core)
 
 run: install
 	$(BIN)/python manage.py migrate --noinput

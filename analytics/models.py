@@ -109,3 +109,87 @@ class VideoSnapshot(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.video_id} at {self.captured_at:%Y-%m-%d %H:%M}"
+
+
+class ReportSettings(TenantModel):
+    """The agency's branding on a workspace's client reports (one row per workspace)."""
+
+    workspace = models.OneToOneField(
+        Workspace, on_delete=models.CASCADE, related_name="report_settings"
+    )
+    agency_name = models.CharField(max_length=120, blank=True)
+    #: A small PNG or JPEG, checked with Pillow; embedded in the page, the PDF and the e-mail.
+    logo = models.BinaryField(blank=True, default=bytes, editable=True)
+    logo_content_type = models.CharField(max_length=32, blank=True)
+    primary_color = models.CharField(max_length=7, default="#fe2c55")
+    accent_color = models.CharField(max_length=7, default="#25c2d9")
+
+    def __str__(self) -> str:
+        return f"Report settings of {self.workspace_id}"
+
+
+class ReportFrequency(models.TextChoices):
+    WEEKLY = "weekly", "Weekly (Monday to Sunday)"
+    MONTHLY = "monthly", "Monthly (calendar month)"
+
+
+class ReportSchedule(TenantModel):
+    """Send the report of each finished week or month to the client's addresses."""
+
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="report_schedules"
+    )
+    frequency = models.CharField(max_length=8, choices=ReportFrequency.choices)
+    recipients = models.JSONField(default=list)
+    account = models.ForeignKey(
+        TikTokAccount, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    active = models.BooleanField(default=True)
+    #: The first period sent is the first one that ends after this moment.
+    starts_at = models.DateTimeField()
+
+    class Meta:
+        ordering: ClassVar = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.frequency} report to {', '.join(self.recipients)}"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Waiting to be sent"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed, will retry"
+    GAVE_UP = "gave_up", "Failed"
+
+
+class ReportDelivery(TenantModel):
+    """One period of one schedule. The row is claimed before anything is sent, and its
+    uniqueness is what makes a period go out once, whatever restarts in between."""
+
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="report_deliveries"
+    )
+    schedule = models.ForeignKey(
+        ReportSchedule, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    period_start = models.DateField()
+    period_end = models.DateField()
+    status = models.CharField(
+        max_length=8, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["workspace", "schedule", "period_start"], name="report_delivery_once"
+            )
+        ]
+        ordering: ClassVar = ["-period_start"]
+
+    def __str__(self) -> str:
+        return f"{self.schedule_id} for {self.period_start}"

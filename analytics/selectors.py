@@ -344,8 +344,9 @@ def overview_build(
     period: DateRange,
     accounts: list[TikTokAccount],
     account: TikTokAccount | None,
+    previous: DateRange | None = None,
 ) -> Overview:
-    previous = period.previous()
+    previous = previous or period.previous()
     per_account = _account_rows(
         workspace=workspace, account=account, start=previous.start, end=period.end
     )

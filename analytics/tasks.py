@@ -10,7 +10,7 @@ from celery.app.task import Task
 
 from accounts.models import AccountStatus, TikTokAccount, Workspace
 from accounts.tiktok import AccountNeedsReconnect
-from analytics import services
+from analytics import reporting, services
 from analytics.models import AccountDailySnapshot
 from later.tenancy import workspace_task
 from tiktok_client.errors import TikTokRateLimited, TikTokUnavailable
@@ -84,3 +84,18 @@ def backfill_account(self: Task, *, workspace: Workspace, account_id: str) -> in
         return 0
     except (TikTokRateLimited, TikTokUnavailable) as exc:
         raise self.retry(exc=exc, countdown=_retry_delay(self, exc)) from exc
+
+
+@shared_task
+def dispatch_due_reports() -> int:
+    """Beat entry point: create each finished period's delivery once, enqueue the waiting ones."""
+    waiting = reporting.reports_dispatch_due()
+    for workspace_id, delivery_id in waiting:
+        send_report_delivery.delay(workspace_id=workspace_id, delivery_id=delivery_id)
+    return len(waiting)
+
+
+@shared_task
+@workspace_task
+def send_report_delivery(*, workspace: Workspace, delivery_id: str) -> bool:
+    return reporting.report_delivery_send(workspace=workspace, delivery_id=delivery_id)

@@ -1,4 +1,4 @@
-"""HTML views: the analytics overview, one video's analytics, CSV exports."""
+"""HTML views: overview, one video, CSV exports, best time to post, client reports."""
 
 from __future__ import annotations
 
@@ -6,16 +6,26 @@ import datetime as dt
 import re
 from typing import Any
 
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.http import urlencode
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from accounts.models import TikTokAccount, TikTokVideo, Workspace
-from analytics import charts, exports, selectors
+from accounts.models import Role, TikTokAccount, TikTokVideo, Workspace
+from analytics import charts, exports, reporting, selectors
 from analytics.best_times import best_times_build, best_times_suggest
-from analytics.models import VideoSnapshot
+from analytics.models import ReportFrequency, ReportSchedule, VideoSnapshot
+from analytics.reports import (
+    Report,
+    last_complete_period,
+    report_build,
+    report_pdf,
+    report_schedule_get,
+    report_schedules,
+    report_settings_get,
+)
 from later.errors import ValidationFailed
 from later.tenancy import WorkspaceRequest, workspace_view
 
@@ -238,3 +248,108 @@ def best_times(request: WorkspaceRequest) -> HttpResponse:
         "hours": list(range(24)),
     }
     return render(request, "analytics/best_times.html", context, status=status)
+
+
+def _report_filters(request: WorkspaceRequest) -> tuple[Report, list[str]]:
+    workspace = request.workspace
+    errors: list[str] = []
+    if not request.GET.get("range"):
+        # A client report defaults to the last full calendar month.
+        period = last_complete_period(
+            frequency=ReportFrequency.MONTHLY, today=selectors.local_today(workspace)
+        )
+        _p, _accounts, account, errors = _filters(request, workspace)
+    else:
+        period, _accounts, account, errors = _filters(request, workspace)
+    return report_build(workspace=workspace, period=period, account=account), errors
+
+
+@workspace_view()
+@require_safe
+def report(request: WorkspaceRequest) -> HttpResponse:
+    built, errors = _report_filters(request)
+    context = {
+        "report": built,
+        "errors": errors,
+        "accounts": built.overview.accounts,
+        "form": {
+            "range": request.GET.get("range", ""),
+            "start": request.GET.get("start", built.period.start.isoformat()),
+            "end": request.GET.get("end", built.period.end.isoformat()),
+            "account": request.GET.get("account", ""),
+        },
+        "query": _query(request),
+    }
+    return render(request, "analytics/report.html", context, status=400 if errors else 200)
+
+
+@workspace_view()
+@require_safe
+def report_pdf_download(request: WorkspaceRequest) -> HttpResponse:
+    built, errors = _report_filters(request)
+    if errors:
+        return HttpResponse(" ".join(errors), status=400, content_type="text/plain; charset=utf-8")
+    response = HttpResponse(report_pdf(built), content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'attachment; filename="tiktok-report-{built.period.start}-{built.period.end}.pdf"'
+    )
+    return response
+
+
+def _settings_page(
+    request: WorkspaceRequest, *, errors: dict[str, str] | None = None, status: int = 200
+) -> HttpResponse:
+    workspace = request.workspace
+    context = {
+        "branding": report_settings_get(workspace=workspace),
+        "schedules": report_schedules(workspace=workspace),
+        "accounts": list(selectors.accounts_for_analytics(workspace=workspace)),
+        "frequencies": ReportFrequency.choices,
+        "errors": errors or {},
+        "posted": request.POST if request.method == "POST" else {},
+    }
+    return render(request, "analytics/report_settings.html", context, status=status)
+
+
+@workspace_view(min_role=Role.ADMIN)
+@require_http_methods(["GET", "POST"])
+def report_settings(request: WorkspaceRequest) -> HttpResponse:
+    workspace = request.workspace
+    if request.method == "GET":
+        return _settings_page(request)
+    action = request.POST.get("action")
+    try:
+        if action == "branding":
+            reporting.report_settings_update(
+                workspace=workspace,
+                agency_name=request.POST.get("agency_name", ""),
+                primary_color=request.POST.get("primary_color", ""),
+                accent_color=request.POST.get("accent_color", ""),
+                logo=request.FILES.get("logo"),
+                remove_logo=request.POST.get("remove_logo") == "1",
+            )
+            messages.success(request, "Report branding saved.")
+        elif action == "schedule":
+            accounts = list(selectors.accounts_for_analytics(workspace=workspace))
+            reporting.report_schedule_create(
+                workspace=workspace,
+                frequency=request.POST.get("frequency", ""),
+                recipients=re.split(r"[\s,;]+", request.POST.get("recipients", "")),
+                account=selectors.account_resolve(
+                    accounts=accounts, account_id=request.POST.get("account")
+                ),
+            )
+            messages.success(request, "Report scheduled.")
+        else:
+            return _settings_page(request, errors={"form": "Unknown action."}, status=400)
+    except ValidationFailed as exc:
+        return _settings_page(request, errors={action or "form": exc.message}, status=400)
+    return redirect("analytics:report_settings", workspace_id=workspace.pk)
+
+
+@workspace_view(min_role=Role.ADMIN, load={"schedule": report_schedule_get})
+@require_POST
+def report_schedule_delete(request: WorkspaceRequest, schedule: ReportSchedule) -> HttpResponse:
+    reporting.report_schedule_delete(schedule=schedule)
+    messages.success(request, "Report schedule removed.")
+    return redirect("analytics:report_settings", workspace_id=request.workspace.pk)

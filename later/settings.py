@@ -120,6 +120,8 @@ TENANT_WORKSPACE_MODEL = "accounts.Workspace"
 TENANT_MEMBERSHIP_RESOLVER = "accounts.access.membership_resolve"
 #: Times already taken in the calendar, for analytics' best-time suggestions (free slots only).
 BEST_TIMES_BUSY_TIMES = "calendar_app.occupancy.scheduled_times"
+#: First-response figures for client reports; the section is left out while this is missing.
+REPORT_RESPONSE_TIMES = "conversations.response_times.report_figures"
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
@@ -255,6 +257,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     },
     "sync-comments": {"task": "conversations.tasks.schedule_comment_sync", "schedule": 60.0},
     "snapshot-analytics": {"task": "analytics.tasks.schedule_daily_snapshots", "schedule": 3600.0},
+    "client-reports": {"task": "analytics.tasks.dispatch_due_reports", "schedule": 900.0},
 }
 
 # Publishing pipeline tunables (calendar_app.publishing). Tests and benchmarks lower the

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from accounts.models import TikTokAccount, TikTokVideo, Workspace
+from analytics.models import ReportSchedule
 
 
 def _foreign_video(workspace: Workspace) -> str:
@@ -23,4 +24,17 @@ def _foreign_video(workspace: Workspace) -> str:
     return str(video.pk)
 
 
-FOREIGN_OBJECTS: dict[str, Callable[[Workspace], str]] = {"video_id": _foreign_video}
+def _foreign_schedule(workspace: Workspace) -> str:
+    schedule = ReportSchedule.objects.create(
+        workspace=workspace,
+        frequency="weekly",
+        recipients=["client@example.com"],
+        starts_at=datetime(2025, 1, 1, tzinfo=UTC),
+    )
+    return str(schedule.pk)
+
+
+FOREIGN_OBJECTS: dict[str, Callable[[Workspace], str]] = {
+    "video_id": _foreign_video,
+    "schedule_id": _foreign_schedule,
+}
