@@ -59,7 +59,7 @@ def test_pdf_renders_the_same_figures_as_the_web_page(workspace: Workspace, clie
     assert "tiktok-report-2026-03-14-2026-03-20.pdf" in response["Content-Disposition"]
     text = _pdf_text(response.content)
     assert "TikTok report · Acme Client" in text
-    assert "Mar 14, 2026 – Mar 20, 2026" in text
+    assert "Mar 14, 2026 \N{EN DASH} Mar 20, 2026" in text
     assert "prepared by Northwind Agency" in text
     # 6 measured days of 100 views; the previous week had 7 days of 50 (+71.4%).
     assert "VIDEO VIEWS" in text.upper()
@@ -77,9 +77,9 @@ def test_report_defaults_to_last_full_month(workspace: Workspace, client_for, ow
     with time_machine.travel(dt.datetime(2026, 4, 2, 12, tzinfo=dt.UTC)):
         page = client_for(owner).get(reverse("analytics:report", args=[workspace.pk]))
     assert page.status_code == 200
-    assert "Mar 1, 2026 – Mar 31, 2026" in page.content.decode()
+    assert "Mar 1, 2026 \N{EN DASH} Mar 31, 2026" in page.content.decode()
     # A month compares with the month before, not with the 31 days before it.
-    assert "Feb 1 – Feb 28, 2026" in page.content.decode()
+    assert "Feb 1 \N{EN DASH} Feb 28, 2026" in page.content.decode()
 
 
 def test_periods_are_whole_weeks_and_months() -> None:
@@ -157,7 +157,7 @@ def test_failed_send_is_retried_then_sent_once(workspace: Workspace, settings, m
     real_send = reporting.EmailMultiAlternatives.send
     calls = {"n": 0}
 
-    def flaky(self, fail_silently: bool = False) -> int:  # type: ignore[no-untyped-def]
+    def flaky(self, fail_silently: bool = False) -> int:
         calls["n"] += 1
         if calls["n"] == 1:
             raise ConnectionRefusedError("SMTP server down")

@@ -23,7 +23,7 @@ from accounts.models import (
     User,
     Workspace,
 )
-from analytics.models import AccountDailySnapshot, VideoSnapshot
+from analytics.models import AccountDailySnapshot, ReportSchedule, ReportSettings, VideoSnapshot
 from calendar_app.models import MediaAsset, Post, PostEvent, PostStatus
 from conversations.models import Comment
 from tests.accounts.conftest import CALLBACK_PATH, Sim
@@ -54,6 +54,7 @@ class Seeded:
     hostile_author_comment: Comment
     membership: Membership
     invitation: Invitation
+    report_schedule: ReportSchedule
 
     def url_values(self) -> dict[str, str]:
         return {
@@ -66,6 +67,7 @@ class Seeded:
             "person_ref": self.hostile_author_comment.person_ref,
             "membership_id": str(self.membership.id),
             "invitation_id": str(self.invitation.id),
+            "schedule_id": str(self.report_schedule.id),
             "token": self.invitation.token,
             # allauth's e-mail confirmation and password reset keys: any value renders a page.
             "key": "not-a-real-key",
@@ -236,7 +238,12 @@ def seeded(workspace: Workspace, owner: User, editor: User, settings: Any, tmp_p
         expires_at=now + dt.timedelta(days=3),
         role=Role.EDITOR,
     )
+    ReportSettings.objects.create(workspace=workspace, agency_name=PAYLOAD)
+    report_schedule = ReportSchedule.objects.create(
+        workspace=workspace, frequency="weekly", recipients=["client@example.com"], starts_at=now
+    )
     return Seeded(
+        report_schedule=report_schedule,
         workspace=workspace,
         account=account,
         video=video,
