@@ -23,6 +23,7 @@ urlpatterns = [
         name="invitation_revoke",
     ),
     path(W + "notifications/read/", views.notifications_read, name="notifications_read"),
+    path(W + "notifications/feed/", views.notifications_feed, name="notifications_feed"),
     # REST API
     path("api/v1/workspaces/", api.WorkspaceListApi.as_view(), name="api_workspaces"),
     path("api/v1/" + W, api.WorkspaceDetailApi.as_view(), name="api_workspace"),

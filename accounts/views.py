@@ -10,7 +10,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -225,3 +225,28 @@ def notifications_read(request: WorkspaceRequest) -> HttpResponse:
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = "/"
     return redirect(target)
+
+
+@workspace_view(min_role=Role.VIEWER)
+@require_safe
+def notifications_feed(request: WorkspaceRequest) -> JsonResponse:
+    """Unread notifications for the bell and the app's device alerts (polled while open)."""
+    notes = list(
+        selectors.unread_notifications(workspace=request.workspace, user=request.user)[:20]
+    )
+    return JsonResponse(
+        {
+            "unread": len(notes),
+            "notifications": [
+                {
+                    "id": str(n.id),
+                    "kind": n.kind,
+                    "title": n.title,
+                    "body": n.body[:300],
+                    "url": n.url,
+                    "created_at": n.created_at.isoformat(),
+                }
+                for n in notes
+            ],
+        }
+    )

@@ -3,11 +3,14 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.views import home
-from later import views
+from later import views, webapp
 
 urlpatterns = [
     path("", home, name="home"),
     path("healthz/", views.healthz, name="healthz"),
+    path("manifest.webmanifest", webapp.manifest, name="webmanifest"),
+    path("sw.js", webapp.service_worker, name="service_worker"),
+    path("offline/", webapp.offline, name="offline"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
