@@ -1,0 +1,131 @@
+"""Every page at 390, 768 and 1440 px: nothing scrolls sideways and axe-core finds no serious or
+critical violation, empty and full, with errors shown and with menus and dialogs open.
+Screenshots land in var/screenshots/<width>/ for a person to look at."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.urls import reverse
+
+from accounts.models import Role
+from tests.a11y.conftest import WIDTHS, Findings, FullWorkspace, check_page
+from tests.factories import MembershipFactory, UserFactory, WorkspaceFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def full_pages(full: FullWorkspace) -> list[tuple[str, str]]:
+    ws = full.workspace.id
+    video = full.seeded["video"]
+    comment = full.seeded["comment"]
+    post = full.seeded["scheduled"]
+    return [
+        ("calendar-month", reverse("calendar_app:calendar", args=[ws]) + "?view=month"),
+        ("calendar-week", reverse("calendar_app:calendar", args=[ws]) + "?view=week"),
+        ("calendar-list", reverse("calendar_app:calendar", args=[ws]) + "?view=list"),
+        ("composer", reverse("calendar_app:post_create", args=[ws])),
+        ("post-detail", reverse("calendar_app:post_detail", args=[ws, post.id])),
+        ("post-edit", reverse("calendar_app:post_edit", args=[ws, post.id])),
+        ("media", reverse("calendar_app:media", args=[ws])),
+        ("inbox", reverse("conversations:inbox", args=[ws])),
+        ("inbox-post", reverse("conversations:post", args=[ws, video.id])),
+        ("inbox-person", reverse("conversations:person", args=[ws, comment.author_key])),
+        ("analytics", reverse("analytics:overview", args=[ws])),
+        ("analytics-video", reverse("analytics:video", args=[ws, video.id])),
+        ("accounts", reverse("accounts:tiktok_accounts", args=[ws])),
+        ("members", reverse("accounts:members", args=[ws])),
+        ("settings", reverse("accounts:workspace_settings", args=[ws])),
+        ("workspace-new", reverse("accounts:workspace_create")),
+    ]
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_full_workspace_pages(
+    width: int, full: FullWorkspace, signed_in: Any, live_server: Any
+) -> None:
+    findings = Findings()
+    page = signed_in(full.owner, width)
+    for name, path in full_pages(full):
+        page.goto(live_server.url + path)
+        check_page(page, findings, name, width)
+    findings.assert_none()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_empty_workspace_pages(
+    width: int, transactional_db: None, signed_in: Any, live_server: Any
+) -> None:
+    owner = UserFactory.create(email="new-owner@example.com")
+    workspace = WorkspaceFactory.create(name="Brand new")
+    MembershipFactory.create(workspace=workspace, user=owner, role=Role.OWNER)
+    ws = workspace.id
+    findings = Findings()
+    page = signed_in(owner, width)
+    for name, path in [
+        ("empty-calendar", reverse("calendar_app:calendar", args=[ws])),
+        ("empty-calendar-list", reverse("calendar_app:calendar", args=[ws]) + "?view=list"),
+        ("empty-composer", reverse("calendar_app:post_create", args=[ws])),
+        ("empty-media", reverse("calendar_app:media", args=[ws])),
+        ("empty-inbox", reverse("conversations:inbox", args=[ws])),
+        ("empty-analytics", reverse("analytics:overview", args=[ws])),
+        ("empty-accounts", reverse("accounts:tiktok_accounts", args=[ws])),
+    ]:
+        page.goto(live_server.url + path)
+        check_page(page, findings, name, width)
+    findings.assert_none()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_signed_out_and_error_pages(
+    width: int, transactional_db: None, signed_in: Any, live_server: Any
+) -> None:
+    findings = Findings()
+    page = signed_in(None, width)
+    for name, path in [
+        ("sign-in", reverse("account_login")),
+        ("sign-up", reverse("account_signup")),
+        ("offline", reverse("offline")),
+    ]:
+        page.goto(live_server.url + path)
+        check_page(page, findings, name, width)
+    # A form sent back with its errors.
+    page.goto(live_server.url + reverse("account_login"))
+    page.fill("input[name=login]", "nobody@example.com")
+    page.fill("input[name=password]", "wrong password")
+    page.locator("form button[type=submit]").first.click()
+    page.wait_for_load_state("load")
+    check_page(page, findings, "sign-in-error", width)
+
+    user = UserFactory.create(email="errors@example.com")
+    page = signed_in(user, width)
+    page.goto(live_server.url + reverse("accounts:workspace_create"))
+    page.fill("input[name=name]", "")
+    page.locator(".content form button[type=submit]").first.click()
+    page.wait_for_load_state("load")
+    check_page(page, findings, "workspace-new-error", width)
+    page.goto(live_server.url + "/w/00000000-0000-0000-0000-000000000000/calendar/")
+    check_page(page, findings, "not-found", width)
+    findings.assert_none()
+
+
+@pytest.mark.parametrize("width", [390, 1440])
+def test_menus_and_dialogs_open(
+    width: int, full: FullWorkspace, signed_in: Any, live_server: Any
+) -> None:
+    findings = Findings()
+    page = signed_in(full.owner, width)
+    page.goto(live_server.url + reverse("calendar_app:calendar", args=[full.workspace.id]))
+    if width < 961:
+        page.get_by_test_id("menu-toggle").click()
+        page.locator(".nav-open .sidebar").wait_for()
+        check_page(page, findings, "menu-open", width)
+        page.keyboard.press("Escape")
+    page.locator("details.notifications summary").click()
+    check_page(page, findings, "notifications-open", width)
+    page.keyboard.press("Escape")
+    page.locator("[data-move]").first.click()
+    page.locator("dialog[open]").wait_for()
+    check_page(page, findings, "move-dialog-open", width)
+    findings.assert_none()
