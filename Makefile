@@ -9,11 +9,17 @@ TEST_ENV := DATABASE_URL=$${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:543
 
 .PHONY: run test install lint check-deploy bench chromium weasyprint-deps clean
 
+# Long steps write their whole output to var/log/ and show one progress line (later/quietly.py).
+QUIETLY := $(PYTHON) later/quietly.py --log var/log/install.log
+# `make run RUN_ARGS="--port 8001 --verbose"` passes options to runstack.
+RUN_ARGS ?=
+
 $(BIN)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
-	touch $@
+	@$(QUIETLY) --label "Creating the virtualenv $(VENV)" -- $(PYTHON) -m venv $(VENV)
+	@$(QUIETLY) --label "Updating pip" -- $(BIN)/pip install --upgrade pip
+	@$(QUIETLY) --label "Installing Python packages" --count '^(Collecting|Requirement already)' --unit packages \
+		-- $(BIN)/pip install --progress-bar off -e ".[dev]"
+	@touch $@
 
 install: weasyprint-deps $(BIN)/.installed
 
@@ -22,9 +28,7 @@ weasyprint-deps:
 	@ldconfig -p | grep -q libpangoft2-1.0 && fc-list | grep -qi dejavu || (apt-get update -q && apt-get install -y -q libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core)
 
 run: install
-	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py demo_setup
-	$(BIN)/python manage.py runstack
+	@$(BIN)/python manage.py runstack $(RUN_ARGS)
 
 chromium:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -q && apt-get install -y -q chromium)
