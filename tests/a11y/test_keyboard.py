@@ -231,5 +231,13 @@ def test_change_the_analytics_period_with_the_keyboard(
     assert "range=7" in page.url
     assert page.locator("input[name=range][value='7']").is_checked()
     # Charts carry a text alternative.
-    for chart in page.locator("figure.an-chart svg").all():
-        assert chart.get_attribute("role") == "img" and chart.get_attribute("aria-label")
+    charts = page.locator("figure.an-chart:has(svg)")
+    assert charts.count() >= 1
+    for chart in charts.all():
+        svg = chart.locator("svg")
+        assert svg.get_attribute("role") == "img" and svg.get_attribute("aria-label")
+        assert chart.locator("details.an-chart-data li").count() >= 1
+    tab_to(page, "figure.an-chart details.an-chart-data summary")
+    page.keyboard.press("Enter")
+    numbers = page.locator("figure.an-chart details.an-chart-data[open] li").first
+    assert numbers.is_visible() and ":" in numbers.inner_text()
