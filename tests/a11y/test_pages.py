@@ -31,7 +31,7 @@ def full_pages(full: FullWorkspace) -> list[tuple[str, str]]:
         ("media", reverse("calendar_app:media", args=[ws])),
         ("inbox", reverse("conversations:inbox", args=[ws])),
         ("inbox-post", reverse("conversations:post", args=[ws, video.id])),
-        ("inbox-person", reverse("conversations:person", args=[ws, comment.author_key])),
+        ("inbox-person", reverse("conversations:person", args=[ws, comment.person_ref])),
         ("analytics", reverse("analytics:overview", args=[ws])),
         ("analytics-video", reverse("analytics:video", args=[ws, video.id])),
         ("accounts", reverse("accounts:tiktok_accounts", args=[ws])),
