@@ -71,7 +71,7 @@ def axe_violations(page: Any) -> list[dict[str, Any]]:
 
 def overflow(page: Any) -> dict[str, Any] | None:
     """None when nothing scrolls sideways, else the width and the widest offenders."""
-    return page.evaluate(  # type: ignore[no-any-return]
+    return page.evaluate(
         """() => {
             const doc = document.documentElement;
             if (doc.scrollWidth <= window.innerWidth) return null;
