@@ -226,7 +226,10 @@
     if (focus) agenda.querySelector("h2").focus();
   }
 
-  if (month) {
+  // Built only on narrow screens, so that wide ones keep one copy of every post in the page.
+  const narrow = window.matchMedia("(max-width: 640px)");
+  function buildMonth() {
+    if (!month || agenda) return;
     agenda = document.createElement("section");
     agenda.className = "cal-agenda card";
     agenda.setAttribute("aria-label", "Selected day");
@@ -267,6 +270,8 @@
     const inMonth = month.querySelector('.cal-day:not(.out)[data-date="' + todayIso + '"]');
     if (!month.querySelector(".is-selected")) selectDay(inMonth ? todayIso : (firstWithPosts || firstInMonth), false);
   }
+  if (narrow.matches) buildMonth();
+  narrow.addEventListener("change", () => { if (narrow.matches) buildMonth(); });
 
   // --- Week: one day at a time on narrow screens ---------------------------------------------
   const week = document.querySelector(".cal-week");
