@@ -216,6 +216,11 @@ def workspace_view(
     loaders = {name: (loader, loader_url_kwargs(loader)) for name, loader in (load or {}).items()}
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        accepted = inspect.signature(view).parameters
+        for name in loaders:
+            if name not in accepted:
+                raise TypeError(f"{view.__qualname__} does not take the loaded {name!r}")
+
         @functools.wraps(view)
         def wrapper(request: HttpRequest, workspace_id: Any, **kwargs: Any) -> HttpResponse:
             if not request.user.is_authenticated:

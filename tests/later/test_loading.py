@@ -12,7 +12,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from accounts.models import Membership, User, Workspace
-from later.tenancy import loader_url_kwargs
+from later.tenancy import loader_url_kwargs, workspace_view
 
 pytestmark = pytest.mark.django_db
 
@@ -29,6 +29,16 @@ def test_a_loader_names_the_url_kwargs_it_consumes() -> None:
         loader_url_kwargs(positional)
     with pytest.raises(TypeError, match="no URL kwarg"):
         loader_url_kwargs(nothing)
+
+
+def test_a_view_must_take_what_it_loads() -> None:
+    def post_get(*, workspace: Any, post_id: Any) -> None: ...
+
+    def view(request: Any, item: Any) -> Any: ...
+
+    with pytest.raises(TypeError, match="loaded 'post'"):
+        workspace_view(load={"post": post_get})(view)
+    assert callable(workspace_view(load={"item": post_get})(view))
 
 
 def _member(workspace: Workspace, user: User) -> Membership:
