@@ -30,6 +30,10 @@ class VideoPagination(pagination.PageNumberPagination):
     max_page_size = 200
 
 
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
 def _round(value: float | None, digits: int = 2) -> float | None:
     return None if value is None else round(value, digits)
 
@@ -56,13 +60,14 @@ def video_dict(video: TikTokVideo) -> dict[str, Any]:
         "id": str(video.pk),
         "tiktok_video_id": video.video_id,
         "account_id": str(video.account_id),
-        "video_views": video.view_count,
+        "video_views": getattr(video, "latest_views", video.view_count),
+        "measured_at": _iso(getattr(video, "measured_at", None)),
         "posted_at": video.posted_at.isoformat(),
         "caption": video.caption,
         "share_url": video.share_url,
-        "likes": video.like_count,
-        "comments": video.comment_count,
-        "shares": video.share_count,
+        "likes": getattr(video, "latest_likes", video.like_count),
+        "comments": getattr(video, "latest_comments", video.comment_count),
+        "shares": getattr(video, "latest_shares", video.share_count),
         "engagement_rate_percent": _round(getattr(video, "engagement_rate", None)),
         "views_1h": getattr(video, "views_1h", None),
         "views_24h": getattr(video, "views_24h", None),

@@ -48,6 +48,7 @@ POST_COLUMNS = (
     "full_video_watched_rate",
     "share_url",
     "tiktok_video_id",
+    "measured_at",
 )
 
 
@@ -108,15 +109,19 @@ def _round(value: float | None, digits: int = 2) -> float | None:
     return None if value is None else round(value, digits)
 
 
+def _measured(at: dt.datetime | None, tz: dt.tzinfo) -> str:
+    return at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if at is not None else ""
+
+
 def post_row(video: TikTokVideo, tz: dt.tzinfo) -> list[Any]:
     return [
-        video.view_count,
+        getattr(video, "latest_views", video.view_count),
         video.posted_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
         video.account.handle,
         video.caption,
-        video.like_count,
-        video.comment_count,
-        video.share_count,
+        getattr(video, "latest_likes", video.like_count),
+        getattr(video, "latest_comments", video.comment_count),
+        getattr(video, "latest_shares", video.share_count),
         _round(getattr(video, "engagement_rate", None)),
         getattr(video, "views_1h", None),
         getattr(video, "views_24h", None),
@@ -126,6 +131,7 @@ def post_row(video: TikTokVideo, tz: dt.tzinfo) -> list[Any]:
         _round(getattr(video, "full_video_watched_rate", None), 4),
         video.share_url,
         video.video_id,
+        _measured(getattr(video, "measured_at", None), tz),
     ]
 
 

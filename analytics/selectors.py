@@ -11,17 +11,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import (
+    BooleanField,
     Count,
     ExpressionWrapper,
     F,
     FloatField,
     Min,
     OuterRef,
+    Q,
     QuerySet,
     Subquery,
     Value,
 )
-from django.db.models.functions import Cast, NullIf, TruncDate
+from django.db.models.functions import Cast, Coalesce, NullIf, TruncDate
 from django.utils import timezone
 
 from accounts.models import TikTokAccount, TikTokVideo, Workspace
@@ -40,10 +42,10 @@ VELOCITY_MARKS: tuple[tuple[str, dt.timedelta, dt.timedelta], ...] = (
 )
 
 SORTS = {
-    "views": "view_count",
-    "likes": "like_count",
-    "comments": "comment_count",
-    "shares": "share_count",
+    "views": "latest_views",
+    "likes": "latest_likes",
+    "comments": "latest_comments",
+    "shares": "latest_shares",
     "engagement": "engagement_rate",
     "posted": "posted_at",
     "views_1h": "views_1h",
@@ -497,20 +499,39 @@ def _latest(field_name: str) -> Subquery:
 
 
 def videos_with_metrics(*, workspace: Workspace) -> QuerySet[TikTokVideo]:
-    """Videos annotated with engagement rate, view velocity and the latest Business insights."""
+    """Videos annotated with their figures as of the latest snapshot, and measured_at.
+
+    Every analytics surface (card, posts table, snapshot rows, CSV, API) reads these, so one
+    video's figures agree everywhere. TikTokVideo's own counters are refreshed by other syncs
+    (the comment sync re-lists videos every few minutes) without a snapshot; shown beside a
+    snapshot row they disagreed ("96 comments on the card, 42 in the snapshot"). They are only
+    a fallback, labelled with their own time, for a video with no snapshot yet.
+    """
     qs = (
         TikTokVideo.objects.for_workspace(workspace)
         .select_related("account")
         .annotate(
+            latest_views=Coalesce(_latest("views"), F("view_count")),
+            latest_likes=Coalesce(_latest("likes"), F("like_count")),
+            latest_comments=Coalesce(_latest("comments"), F("comment_count")),
+            latest_shares=Coalesce(_latest("shares"), F("share_count")),
+            measured_at=Coalesce(_latest("captured_at"), F("last_synced_at")),
+            measured_by_snapshot=ExpressionWrapper(
+                Q(pk__in=VideoSnapshot.objects.filter(workspace=workspace).values("video_id")),
+                output_field=BooleanField(),
+            ),
+        )
+        .annotate(
             engagement_rate=ExpressionWrapper(
-                Cast(F("like_count") + F("comment_count") + F("share_count"), FloatField())
+                Cast(F("latest_likes") + F("latest_comments") + F("latest_shares"), FloatField())
                 * 100.0
-                / NullIf(F("view_count"), 0),
+                / NullIf(F("latest_views"), 0),
                 output_field=FloatField(),
             ),
             reach=_latest("reach"),
             average_time_watched=_latest("average_time_watched"),
             full_video_watched_rate=_latest("full_video_watched_rate"),
+            new_followers=_latest("new_followers"),
         )
     )
     for label, delta, tolerance in VELOCITY_MARKS:

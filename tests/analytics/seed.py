@@ -39,7 +39,7 @@ def video(
     )
 
 
-def snapshot(item: TikTokVideo, after: dt.timedelta, views: int) -> VideoSnapshot:
+def snapshot(item: TikTokVideo, after: dt.timedelta, views: int, **counts: int) -> VideoSnapshot:
     at = item.posted_at + after
     return VideoSnapshot.objects.create(
         workspace_id=item.workspace_id,
@@ -48,6 +48,7 @@ def snapshot(item: TikTokVideo, after: dt.timedelta, views: int) -> VideoSnapsho
         captured_at=at,
         date=at.date(),
         views=views,
+        **counts,
     )
 
 
@@ -100,6 +101,8 @@ def seed_hand_computed(workspace: Workspace) -> tuple[TikTokAccount, TikTokVideo
     snapshot(first, dt.timedelta(hours=1, minutes=10), 40)
     snapshot(first, dt.timedelta(hours=25), 300)
     snapshot(first, dt.timedelta(days=7, hours=2), 900)
+    # The latest snapshot holds the counters the card, table, CSV and API show.
+    snapshot(first, dt.timedelta(days=8, hours=2), 1000, likes=50, comments=30, shares=20)
     video(
         account,
         "v-second",

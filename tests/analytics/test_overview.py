@@ -92,7 +92,7 @@ def test_api_returns_the_same_numbers(
     assert (top["views_1h"], top["views_24h"], top["views_7d"]) == (40, 300, 900)
 
     detail = api.get(reverse("analytics:api_video", args=[workspace.id, first.pk])).json()
-    assert [s["views"] for s in detail["snapshots"]] == [10, 40, 300, 900]
+    assert [s["views"] for s in detail["snapshots"]] == [10, 40, 300, 900, 1000]
 
 
 def test_bad_custom_range_explains_and_keeps_input(
