@@ -89,11 +89,40 @@ def overflow(page: Any) -> dict[str, Any] | None:
     )
 
 
+def small_targets(page: Any) -> list[str]:
+    """Buttons, fields and menu items under 44 px on a phone (links inside text are exempt)."""
+    return page.evaluate(
+        """() => {
+            const small = [];
+            const targets = document.querySelectorAll(
+                "button, .btn, select, summary, .nav a, .segmented a, .cal-day-pick, "
+                + "input:not([type=checkbox]):not([type=radio]):not([type=hidden])"
+                + ":not([type=range])");
+            for (const el of targets) {
+                const r = el.getBoundingClientRect();
+                if (!r.width || !r.height || getComputedStyle(el).visibility === "hidden") continue;
+                if (el.closest(".sidebar") && !document.querySelector(".nav-open")) continue;
+                if (r.height < 43.5 || r.width < 43.5) {
+                    const label = el.innerText || el.getAttribute("aria-label") || el.name;
+                    const text = (label || "").trim();
+                    small.push(el.tagName.toLowerCase() + " '" + text.slice(0, 30) + "' "
+                        + Math.round(r.width) + "x" + Math.round(r.height));
+                }
+            }
+            return small.slice(0, 8);
+        }"""
+    )
+
+
 def check_page(page: Any, findings: Findings, name: str, width: int, *, axe: bool = True) -> None:
     page.wait_for_load_state("load")
     wide = overflow(page)
     if wide is not None:
         findings.add(f"{name} @{width}", "scrolls sideways " + json.dumps(wide))
+    if width < 500:
+        small = small_targets(page)
+        if small:
+            findings.add(f"{name} @{width}", "tap targets under 44 px: " + "; ".join(small))
     if axe:
         for v in axe_violations(page):
             findings.add(

@@ -34,6 +34,9 @@ def full_pages(full: FullWorkspace) -> list[tuple[str, str]]:
         ("inbox-person", reverse("conversations:person", args=[ws, comment.person_ref])),
         ("analytics", reverse("analytics:overview", args=[ws])),
         ("analytics-video", reverse("analytics:video", args=[ws, video.id])),
+        ("analytics-best-times", reverse("analytics:best_times", args=[ws])),
+        ("analytics-report", reverse("analytics:report", args=[ws])),
+        ("analytics-report-settings", reverse("analytics:report_settings", args=[ws])),
         ("accounts", reverse("accounts:tiktok_accounts", args=[ws])),
         ("members", reverse("accounts:members", args=[ws])),
         ("settings", reverse("accounts:workspace_settings", args=[ws])),
@@ -70,6 +73,7 @@ def test_empty_workspace_pages(
         ("empty-media", reverse("calendar_app:media", args=[ws])),
         ("empty-inbox", reverse("conversations:inbox", args=[ws])),
         ("empty-analytics", reverse("analytics:overview", args=[ws])),
+        ("empty-best-times", reverse("analytics:best_times", args=[ws])),
         ("empty-accounts", reverse("accounts:tiktok_accounts", args=[ws])),
     ]:
         page.goto(live_server.url + path)

@@ -133,6 +133,7 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGINT, lambda *_: self.stopping.set())
         signal.signal(signal.SIGTERM, lambda *_: self.stopping.set())
+        signal.signal(signal.SIGHUP, lambda *_: self.stopping.set())
         demo: subprocess.Popen[bytes] | None = None
         try:
             if use_sim:
