@@ -9,8 +9,9 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from conversations import selectors, services
+from conversations import selectors, services, teamwork
 from conversations.models import Comment
+from conversations.teamwork import TEAM_BULK_ACTIONS, comments_team_bulk
 from later.api import WorkspaceAPIView, WorkspaceObjectAPIView
 from later.errors import ValidationFailed
 
@@ -22,6 +23,9 @@ class CommentSerializer(serializers.ModelSerializer[Comment]):
     parent_id = serializers.UUIDField(read_only=True, allow_null=True)
     is_read = serializers.BooleanField(read_only=True)
     is_handled = serializers.BooleanField(read_only=True)
+    assignee = serializers.SerializerMethodField()
+    labels = serializers.SerializerMethodField()
+    effective_sentiment = serializers.CharField(read_only=True)
 
     class Meta:
         model = Comment
@@ -46,8 +50,30 @@ class CommentSerializer(serializers.ModelSerializer[Comment]):
             "handled_at",
             "is_pending",
             "pending_error",
+            "assignee",
+            "assigned_at",
+            "labels",
+            "is_question",
+            "sentiment",
+            "sentiment_score",
+            "sentiment_override",
+            "effective_sentiment",
+            "language",
+            "priority",
+            "first_response_at",
         ]
         read_only_fields = fields
+
+    def get_assignee(self, obj: Comment) -> dict[str, str] | None:
+        if obj.assignee is None:
+            return None
+        return {"id": str(obj.assignee.public_id), "email": obj.assignee.email}
+
+    def get_labels(self, obj: Comment) -> list[dict[str, str]]:
+        links = getattr(obj, "labels_shown", None)
+        if links is None:
+            links = list(obj.label_links.select_related("label").order_by("label__name"))
+        return [{"id": str(link.label_id), "name": link.label.name} for link in links]
 
     def get_video(self, obj: Comment) -> dict[str, Any]:
         return {"id": str(obj.video_id), "video_id": obj.video.video_id}
@@ -69,9 +95,16 @@ class ReplySerializer(serializers.Serializer[Any]):
     text = serializers.CharField(allow_blank=True, trim_whitespace=False)
 
 
+BULK_ACTION_CHOICES = [*services.BULK_ACTIONS, *TEAM_BULK_ACTIONS]
+
+
 class BulkSerializer(serializers.Serializer[Any]):
     ids = serializers.ListField(child=serializers.UUIDField(), allow_empty=False)
-    action = serializers.ChoiceField(choices=services.BULK_ACTIONS)
+    action = serializers.ChoiceField(choices=BULK_ACTION_CHOICES)
+    label_id = serializers.UUIDField(required=False, allow_null=True, help_text="For label/unlabel")
+    assignee = serializers.UUIDField(
+        required=False, allow_null=True, help_text="For assign: a member's user id; null unassigns"
+    )
 
 
 class CommentPageSerializer(serializers.Serializer[Any]):
@@ -102,6 +135,10 @@ class BulkResultSerializer(serializers.Serializer[Any]):
 
 LIST_PARAMETERS = [
     OpenApiParameter("status", str, enum=list(selectors.STATUS_FILTERS)),
+    OpenApiParameter("order", str, enum=list(selectors.ORDERS)),
+    OpenApiParameter("assignee", str, description="mine, none, or a member's user id"),
+    OpenApiParameter("label", str, description="Label id"),
+    OpenApiParameter("sentiment", str, enum=list(selectors.SENTIMENT_FILTERS[1:])),
     OpenApiParameter("q", str, description="Search in text and author names"),
     OpenApiParameter("account", str, description="TikTok account id"),
     OpenApiParameter("video", str, description="Video id"),
@@ -138,9 +175,12 @@ class CommentListApi(WorkspaceAPIView):
         qs = selectors.comments_base(workspace=self.workspace)
         if request.query_params.get("include_own") != "true":
             qs = qs.filter(is_own=False)
-        qs = selectors.apply_filters(qs, filters).order_by("-created_at_tiktok", "-id")
+        qs = selectors.ordered(selectors.apply_filters(qs, filters, user=self.user), filters.order)
         page = selectors.keyset_page(
-            qs, cursor=request.query_params.get("cursor") or None, page_size=page_size
+            selectors.with_team_details(qs, workspace=self.workspace),
+            cursor=request.query_params.get("cursor") or None,
+            page_size=page_size,
+            by_priority=filters.order == "priority",
         )
         return Response(
             {
@@ -246,12 +286,31 @@ class CommentBulkApi(WorkspaceAPIView):
         comments = selectors.comments_by_ids(
             workspace=self.workspace, ids=body.validated_data["ids"]
         )
-        result = services.comments_bulk_action(
-            workspace=self.workspace,
-            comments=comments,
-            action=body.validated_data["action"],
-            user=self.user,
-        )
+        action = body.validated_data["action"]
+        if action in TEAM_BULK_ACTIONS:
+            raw_label = body.validated_data.get("label_id")
+            raw_assignee = body.validated_data.get("assignee")
+            result = comments_team_bulk(
+                workspace=self.workspace,
+                comments=comments,
+                action=action,
+                user=self.user,
+                label=teamwork.label_get(workspace=self.workspace, label_id=raw_label)
+                if raw_label
+                else None,
+                assignee=teamwork.assignable_member(
+                    workspace=self.workspace, public_id=raw_assignee
+                )
+                if raw_assignee
+                else None,
+            )
+        else:
+            result = services.comments_bulk_action(
+                workspace=self.workspace,
+                comments=comments,
+                action=action,
+                user=self.user,
+            )
         return Response(
             {
                 "done": result.done,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import uuid
 from typing import ClassVar
 
 from django.conf import settings
@@ -48,6 +49,35 @@ def person_key_from_ref(ref: str) -> str | None:
     return key
 
 
+class Sentiment(models.TextChoices):
+    POSITIVE = "positive", "Positive"
+    NEUTRAL = "neutral", "Neutral"
+    NEGATIVE = "negative", "Negative"
+
+
+class Priority(models.IntegerChoices):
+    """The inbox's "what needs an answer first" order, kept by PostgreSQL (a generated column)."""
+
+    UNANSWERED_QUESTION = 0, "Unanswered question"
+    NEGATIVE = 1, "Negative"
+    OTHER = 2, "Other"
+
+
+PRIORITY_EXPRESSION = models.Case(
+    models.When(
+        models.Q(is_question=True, handled_at__isnull=True),
+        then=models.Value(Priority.UNANSWERED_QUESTION.value),
+    ),
+    models.When(
+        models.Q(sentiment_override=Sentiment.NEGATIVE)
+        | models.Q(sentiment_override="", sentiment=Sentiment.NEGATIVE),
+        then=models.Value(Priority.NEGATIVE.value),
+    ),
+    default=models.Value(Priority.OTHER.value),
+    output_field=models.SmallIntegerField(),
+)
+
+
 class Comment(TenantModel):
     """One TikTok comment or reply on a video of a connected business account.
 
@@ -87,12 +117,59 @@ class Comment(TenantModel):
     )
     deleted_at = models.DateTimeField(null=True, blank=True)
     synced_at = models.DateTimeField(null=True, blank=True)
+    # Team work: who answers it.
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    assigned_at = models.DateTimeField(null=True, blank=True)
+    # Triage, computed from the text when it is stored (conversations/triage.py).
+    is_question = models.BooleanField(default=False)
+    sentiment = models.CharField(
+        max_length=8, choices=Sentiment.choices, default=Sentiment.NEUTRAL, blank=True
+    )
+    sentiment_score = models.FloatField(null=True, blank=True)
+    language = models.CharField(max_length=8, blank=True)
+    # A person's correction; sync never writes it, so it outlives every re-analysis.
+    sentiment_override = models.CharField(max_length=8, choices=Sentiment.choices, blank=True)
+    sentiment_override_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # On a thread root: when the account first answered in the thread, and who (None when the
+    # answer was written in TikTok's own app).
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    first_response_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    priority = models.GeneratedField(
+        expression=PRIORITY_EXPRESSION, output_field=models.SmallIntegerField(), db_persist=True
+    )
 
     class Meta:
         constraints: ClassVar = [
             models.UniqueConstraint(fields=["workspace", "comment_id"], name="comment_unique_id")
         ]
         indexes: ClassVar = [
+            # The priority order: WHERE workspace = ? ORDER BY priority, created DESC, id DESC.
+            models.Index(
+                "workspace",
+                "priority",
+                models.F("created_at_tiktok").desc(),
+                models.F("id").desc(),
+                name="comment_priority_keyset",
+                condition=models.Q(is_own=False, deleted_at__isnull=True),
+            ),
+            models.Index(
+                "workspace",
+                "assignee",
+                models.F("created_at_tiktok").desc(),
+                name="comment_assignee",
+            ),
+            models.Index(
+                "workspace",
+                models.F("created_at_tiktok").desc(),
+                name="comment_question_keyset",
+                condition=models.Q(is_question=True, is_own=False, deleted_at__isnull=True),
+            ),
             # Inbox keyset pagination: WHERE workspace = ? AND (created, id) < (?, ?) ORDER BY
             # created DESC, id DESC.
             models.Index(
@@ -150,6 +227,19 @@ class Comment(TenantModel):
     def author_label(self) -> str:
         return self.author_display_name or self.author_username or "TikTok user"
 
+    @property
+    def effective_sentiment(self) -> str:
+        return self.sentiment_override or self.sentiment or Sentiment.NEUTRAL
+
+    @property
+    def thread_root_id(self) -> uuid.UUID:
+        return self.parent_id or self.pk
+
+    @property
+    def label_ids(self) -> set[uuid.UUID]:
+        """Ids of the labels on this row (from the list selectors' prefetch)."""
+        return {link.label_id for link in getattr(self, "labels_shown", ())}
+
 
 class CommentSyncState(TenantModel):
     """Where the last comment sync of one video stopped, so the next one fetches only news."""
@@ -171,3 +261,168 @@ class CommentSyncState(TenantModel):
 
     def __str__(self) -> str:
         return f"Comment sync of {self.video_id}"
+
+
+class Label(TenantModel):
+    """A workspace's tag for comments ("lead", "complaint", "UGC")."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="labels")
+    name = models.CharField(max_length=40)
+    color = models.CharField(max_length=7, default="#6366f1")
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint("workspace", Lower("name"), name="label_unique_name")
+        ]
+        ordering: ClassVar = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CommentLabel(TenantModel):
+    """One label on one comment, by a person or by a rule."""
+
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="comment_labels"
+    )
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="label_links")
+    label = models.ForeignKey(Label, on_delete=models.CASCADE, related_name="comment_links")
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    rule = models.ForeignKey(
+        "ModerationRule", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["workspace", "comment", "label"], name="comment_label_unique"
+            )
+        ]
+        indexes: ClassVar = [
+            models.Index(fields=["workspace", "label", "comment"], name="comment_label_by_label")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label_id} on {self.comment_id}"
+
+
+class SavedReply(TenantModel):
+    """A reply the team writes often. Placeholders: {name}, {username}, {account}."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="saved_replies")
+    title = models.CharField(max_length=60)
+    text = models.TextField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint("workspace", Lower("title"), name="saved_reply_unique_title")
+        ]
+        ordering: ClassVar = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ThreadNote(TenantModel):
+    """An internal note on a thread: seen by the workspace only, never sent to TikTok."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="thread_notes")
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    text = models.TextField()
+    # Sent with the form: a double click or a retried request stores the note once.
+    client_token = models.UUIDField(null=True, blank=True)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["workspace", "client_token"], name="thread_note_unique_token"
+            )
+        ]
+        ordering: ClassVar = ["created_at"]
+
+    def __str__(self) -> str:
+        return self.text[:40]
+
+
+class RuleAction(models.TextChoices):
+    HIDE = "hide", "Hide the comment"
+    LABEL = "label", "Add a label"
+
+
+class ModerationRule(TenantModel):
+    """Hide or label comments that contain blocked words or links, or come from blocked
+    commenters, as soon as they are synced."""
+
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="moderation_rules"
+    )
+    name = models.CharField(max_length=80)
+    account = models.ForeignKey(
+        TikTokAccount,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="moderation_rules",
+        help_text="Empty: every account of the workspace",
+    )
+    action = models.CharField(max_length=8, choices=RuleAction.choices, default=RuleAction.HIDE)
+    label = models.ForeignKey(
+        Label, on_delete=models.CASCADE, null=True, blank=True, related_name="rules"
+    )
+    blocked_words = models.JSONField(default=list, blank=True)
+    block_links = models.BooleanField(default=False)
+    blocked_authors = models.JSONField(default=list, blank=True)
+    is_enabled = models.BooleanField(default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint("workspace", Lower("name"), name="moderation_rule_unique_name")
+        ]
+        ordering: ClassVar = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RuleRunStatus(models.TextChoices):
+    PENDING = "pending", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+    UNDONE = "undone", "Undone"
+
+
+class RuleRun(TenantModel):
+    """What a rule did to one comment: shown in the thread, with its undo."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="rule_runs")
+    rule = models.ForeignKey(ModerationRule, on_delete=models.CASCADE, related_name="runs")
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="rule_runs")
+    action = models.CharField(max_length=8, choices=RuleAction.choices)
+    status = models.CharField(max_length=8, choices=RuleRunStatus.choices)
+    error = models.CharField(max_length=500, blank=True)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        constraints: ClassVar = [
+            # A rule acts on a comment once: re-runs of the sync task are no-ops.
+            models.UniqueConstraint(fields=["workspace", "rule", "comment"], name="rule_run_once")
+        ]
+        ordering: ClassVar = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.rule_id} {self.action} {self.comment_id}: {self.status}"

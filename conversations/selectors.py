@@ -10,17 +10,35 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Prefetch, Q
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.db.models.lookups import Contains
 
-from accounts.models import AccountType, TikTokAccount, TikTokVideo, Workspace
-from conversations.models import SEARCH_DOCUMENT, Comment, person_key_from_ref
+from accounts.models import AccountType, Membership, Role, TikTokAccount, TikTokVideo, Workspace
+from conversations.models import (
+    SEARCH_DOCUMENT,
+    Comment,
+    CommentLabel,
+    Label,
+    ModerationRule,
+    Priority,
+    RuleRun,
+    RuleRunStatus,
+    SavedReply,
+    Sentiment,
+    ThreadNote,
+    person_key_from_ref,
+)
 from later.errors import NotFound, ValidationFailed
 from later.tenancy import TenantQuerySet
 
 PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
-STATUS_FILTERS = ("all", "unread", "open", "handled")
+STATUS_FILTERS = ("all", "unread", "open", "handled", "questions")
+ORDERS = ("newest", "priority")
+SENTIMENT_FILTERS = ("", *Sentiment.values)
+ASSIGNEE_MINE = "mine"
+ASSIGNEE_NONE = "none"
 
 
 @dataclass(frozen=True)
@@ -30,6 +48,11 @@ class InboxFilters:
     account_id: uuid.UUID | None = None
     video_id: uuid.UUID | None = None
     author_key: str = ""
+    # "mine", "none" (unassigned) or a member's public id.
+    assignee: str = ""
+    label_id: uuid.UUID | None = None
+    sentiment: str = ""
+    order: str = "newest"
 
     @classmethod
     def parse(cls, params: dict[str, str] | object) -> InboxFilters:
@@ -41,40 +64,100 @@ class InboxFilters:
             raise ValidationFailed(
                 f"Unknown filter “{status}”; use one of {', '.join(STATUS_FILTERS)}."
             )
-        account_raw = (get("account") or "").strip()
-        video_raw = (get("video") or "").strip()
-        try:
-            account_id = uuid.UUID(account_raw) if account_raw else None
-            video_id = uuid.UUID(video_raw) if video_raw else None
-        except ValueError as exc:
-            raise ValidationFailed("The account or post filter is not a valid id.") from exc
+        order = (get("order") or "newest").strip()
+        if order not in ORDERS:
+            raise ValidationFailed(f"Unknown order “{order}”; use newest or priority.")
+        sentiment = (get("sentiment") or "").strip()
+        if sentiment not in SENTIMENT_FILTERS:
+            raise ValidationFailed("Sentiment must be positive, neutral or negative.")
+        assignee = (get("assignee") or "").strip()
+        if assignee not in ("", ASSIGNEE_MINE, ASSIGNEE_NONE):
+            try:
+                assignee = str(uuid.UUID(assignee))
+            except ValueError as exc:
+                raise ValidationFailed("The assignee filter is not a valid member.") from exc
         return cls(
             status=status,
             search=(get("q") or "").strip()[:200],
-            account_id=account_id,
-            video_id=video_id,
+            account_id=_uuid_param(get("account"), "account"),
+            video_id=_uuid_param(get("video"), "post"),
             author_key=(get("author") or "").strip()[:128],
+            assignee=assignee,
+            label_id=_uuid_param(get("label"), "label"),
+            sentiment=sentiment,
+            order=order,
         )
+
+    @property
+    def is_filtered(self) -> bool:
+        return bool(
+            self.search
+            or self.status != "all"
+            or self.account_id
+            or self.assignee
+            or self.label_id
+            or self.sentiment
+        )
+
+    def query(self, **extra: str) -> dict[str, str]:
+        """The filters as query parameters (empty ones left out), for links that keep them."""
+        params = {
+            "status": self.status if self.status != "all" else "",
+            "q": self.search,
+            "account": str(self.account_id or ""),
+            "assignee": self.assignee,
+            "label": str(self.label_id or ""),
+            "sentiment": self.sentiment,
+            "order": self.order if self.order != "newest" else "",
+            **extra,
+        }
+        return {key: value for key, value in params.items() if value}
+
+
+def uuid_or_none(raw: str | None) -> uuid.UUID | None:
+    """A query parameter that should be an id; anything else reads as "not given"."""
+    try:
+        return uuid.UUID((raw or "").strip()) if (raw or "").strip() else None
+    except ValueError:
+        return None
+
+
+def _uuid_param(raw: str | None, what: str) -> uuid.UUID | None:
+    value = (raw or "").strip()
+    if not value:
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError as exc:
+        raise ValidationFailed(f"The {what} filter is not a valid id.") from exc
 
 
 @dataclass(frozen=True)
 class Cursor:
     created_at: dt.datetime
     pk: uuid.UUID
+    # Set on pages in priority order: the position is (priority, created, id).
+    priority: int | None = None
 
     def encode(self) -> str:
-        raw = f"{self.created_at.isoformat()}|{self.pk}".encode()
+        parts = [self.created_at.isoformat(), str(self.pk)]
+        if self.priority is not None:
+            parts.append(str(self.priority))
+        raw = "|".join(parts).encode()
         return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
     @classmethod
     def decode(cls, value: str) -> Cursor:
         try:
             padded = value + "=" * (-len(value) % 4)
-            created, pk = base64.urlsafe_b64decode(padded.encode()).decode().split("|")
+            created, pk, *rest = base64.urlsafe_b64decode(padded.encode()).decode().split("|")
             created_at = dt.datetime.fromisoformat(created)
-            if created_at.tzinfo is None:
-                raise ValueError("naive")
-            return cls(created_at=created_at, pk=uuid.UUID(pk))
+            if created_at.tzinfo is None or len(rest) > 1:
+                raise ValueError("malformed")
+            priority = int(rest[0]) if rest else None
+            if priority is not None and priority not in Priority.values:
+                raise ValueError("priority")
+            return cls(created_at=created_at, pk=uuid.UUID(pk), priority=priority)
         except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
             raise ValidationFailed(
                 "This page link is no longer valid. Start again from the first page."
@@ -92,8 +175,39 @@ def comments_base(*, workspace: Workspace) -> TenantQuerySet[Comment]:
     return (
         Comment.objects.for_workspace(workspace)
         .filter(deleted_at__isnull=True)
-        .select_related("video", "account", "parent", "handled_by")
+        .select_related("video", "account", "parent", "handled_by", "assignee")
     )
+
+
+def with_team_details(qs: TenantQuerySet[Comment], *, workspace: Workspace) -> TenantQuerySet[Any]:
+    """Labels, automatic actions and the thread's note count of each row (two queries per
+    page, whatever its length)."""
+    workspace_id = workspace.pk
+    labels = (
+        CommentLabel.objects.for_workspace(workspace_id)
+        .select_related("label")
+        .order_by("label__name")
+    )
+    runs = (
+        RuleRun.objects.for_workspace(workspace_id)
+        .select_related("rule")
+        .exclude(status=RuleRunStatus.PENDING)
+        .order_by("created_at")
+    )
+    notes = (
+        ThreadNote.objects.for_workspace(workspace_id)
+        .filter(comment_id=Coalesce(OuterRef("parent_id"), OuterRef("pk")))
+        .order_by()
+        .values("comment_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    # Typed loosely: the stubs model each prefetch and annotation as a new row type.
+    detailed: TenantQuerySet[Any] = qs.prefetch_related(
+        Prefetch("label_links", queryset=labels, to_attr="labels_shown")
+    )
+    detailed = detailed.prefetch_related(Prefetch("rule_runs", queryset=runs, to_attr="runs_shown"))
+    return detailed.annotate(note_count=Coalesce(Subquery(notes, output_field=IntegerField()), 0))
 
 
 def comment_get(*, workspace: Workspace, comment_id: uuid.UUID | str) -> Comment:
@@ -101,6 +215,42 @@ def comment_get(*, workspace: Workspace, comment_id: uuid.UUID | str) -> Comment
         return comments_base(workspace=workspace).get(pk=comment_id)
     except (Comment.DoesNotExist, ValueError) as exc:
         raise NotFound("This comment does not exist in this workspace.") from exc
+
+
+def comment_detailed(*, workspace: Workspace, comment_id: uuid.UUID | str) -> Comment:
+    """One comment with its labels, automatic actions and note count, as list rows have."""
+    try:
+        row: Comment = with_team_details(
+            comments_base(workspace=workspace), workspace=workspace
+        ).get(pk=comment_id)
+    except (Comment.DoesNotExist, ValueError) as exc:
+        raise NotFound("This comment does not exist in this workspace.") from exc
+    return row
+
+
+@dataclass(frozen=True)
+class TeamContext:
+    labels: list[Label]
+    members: list[Membership]
+    saved_replies: list[dict[str, str]]
+    sentiment_choices: tuple[tuple[str, str], ...] = (
+        ("positive", "Positive"),
+        ("neutral", "Neutral"),
+        ("negative", "Negative"),
+        ("", "Auto"),
+    )
+
+
+def team_context(*, workspace: Workspace) -> TeamContext:
+    """What every comment row offers: the labels, the members to assign, the saved replies."""
+    return TeamContext(
+        labels=list(workspace_labels(workspace=workspace)),
+        members=assignable_members(workspace=workspace),
+        saved_replies=[
+            {"id": str(r.pk), "title": r.title, "text": r.text}
+            for r in workspace_saved_replies(workspace=workspace)
+        ],
+    )
 
 
 def pending_reply(*, comment: Comment, user: Any) -> Comment | None:
@@ -117,8 +267,12 @@ def comments_by_ids(*, workspace: Workspace, ids: Sequence[uuid.UUID]) -> list[C
     return list(comments_base(workspace=workspace).filter(pk__in=list(ids)))
 
 
-def apply_filters(qs: TenantQuerySet[Comment], filters: InboxFilters) -> TenantQuerySet[Comment]:
-    if filters.status == "unread":
+def apply_filters(
+    qs: TenantQuerySet[Comment], filters: InboxFilters, *, user: Any = None
+) -> TenantQuerySet[Comment]:
+    if filters.status == "questions":
+        qs = qs.filter(is_question=True)
+    elif filters.status == "unread":
         qs = qs.filter(read_at__isnull=True)
     elif filters.status == "open":
         qs = qs.filter(handled_at__isnull=True)
@@ -130,36 +284,77 @@ def apply_filters(qs: TenantQuerySet[Comment], filters: InboxFilters) -> TenantQ
         qs = qs.filter(video_id=filters.video_id)
     if filters.author_key:
         qs = qs.filter(author_key=filters.author_key)
+    if filters.assignee == ASSIGNEE_MINE:
+        qs = qs.filter(assignee_id=getattr(user, "pk", None))
+    elif filters.assignee == ASSIGNEE_NONE:
+        qs = qs.filter(assignee__isnull=True)
+    elif filters.assignee:
+        qs = qs.filter(assignee__public_id=filters.assignee)
+    if filters.label_id:
+        qs = qs.filter(label_links__label_id=filters.label_id)
+    if filters.sentiment:
+        qs = qs.filter(
+            Q(sentiment_override=filters.sentiment)
+            | Q(sentiment_override="", sentiment=filters.sentiment)
+        )
     term = filters.search.lstrip("@").strip()
     if term:
         qs = qs.filter(Contains(SEARCH_DOCUMENT, term.upper()))
     return qs
 
 
-def inbox_queryset(*, workspace: Workspace, filters: InboxFilters) -> TenantQuerySet[Comment]:
-    """Fans' comments and replies (not our own), newest first."""
+def ordered(qs: TenantQuerySet[Comment], order: str) -> TenantQuerySet[Comment]:
+    if order == "priority":
+        return qs.order_by("priority", "-created_at_tiktok", "-id")
+    return qs.order_by("-created_at_tiktok", "-id")
+
+
+def inbox_queryset(
+    *, workspace: Workspace, filters: InboxFilters, user: Any = None
+) -> TenantQuerySet[Comment]:
+    """Fans' comments and replies (not our own), newest first or in priority order."""
     qs = comments_base(workspace=workspace).filter(is_own=False)
-    return apply_filters(qs, filters).order_by("-created_at_tiktok", "-id")
+    return ordered(apply_filters(qs, filters, user=user), filters.order)
+
+
+def _after(qs: TenantQuerySet[Comment], after: Cursor) -> TenantQuerySet[Comment]:
+    # The redundant `<=` gives PostgreSQL an index range; the OR only breaks ties.
+    newer_first = Q(created_at_tiktok__lt=after.created_at) | Q(
+        created_at_tiktok=after.created_at, id__lt=after.pk
+    )
+    if after.priority is None:
+        return qs.filter(created_at_tiktok__lte=after.created_at).filter(newer_first)
+    return qs.filter(priority__gte=after.priority).filter(
+        Q(priority__gt=after.priority) | (Q(priority=after.priority) & newer_first)
+    )
 
 
 def keyset_page(
-    qs: TenantQuerySet[Comment], *, cursor: str | None, page_size: int = PAGE_SIZE
+    qs: TenantQuerySet[Comment],
+    *,
+    cursor: str | None,
+    page_size: int = PAGE_SIZE,
+    by_priority: bool = False,
 ) -> CommentPage:
     """One page after `cursor`; cost does not grow with depth (no OFFSET)."""
     page_size = max(1, min(page_size, MAX_PAGE_SIZE))
     if cursor:
         after = Cursor.decode(cursor)
-        # The redundant `<=` gives PostgreSQL an index range; the OR only breaks ties.
-        qs = qs.filter(created_at_tiktok__lte=after.created_at).filter(
-            Q(created_at_tiktok__lt=after.created_at)
-            | Q(created_at_tiktok=after.created_at, id__lt=after.pk)
-        )
+        if (after.priority is not None) != by_priority:
+            raise ValidationFailed(
+                "This page link belongs to another order. Start again from the first page."
+            )
+        qs = _after(qs, after)
     rows = list(qs[: page_size + 1])
     next_cursor = None
     if len(rows) > page_size:
         rows = rows[:page_size]
         last = rows[-1]
-        next_cursor = Cursor(created_at=last.created_at_tiktok, pk=last.id).encode()
+        next_cursor = Cursor(
+            created_at=last.created_at_tiktok,
+            pk=last.id,
+            priority=last.priority if by_priority else None,
+        ).encode()
     return CommentPage(comments=rows, next_cursor=next_cursor)
 
 
@@ -169,18 +364,31 @@ def inbox_page(
     filters: InboxFilters,
     cursor: str | None = None,
     page_size: int = PAGE_SIZE,
+    user: Any = None,
 ) -> CommentPage:
+    qs = with_team_details(
+        inbox_queryset(workspace=workspace, filters=filters, user=user), workspace=workspace
+    )
     return keyset_page(
-        inbox_queryset(workspace=workspace, filters=filters), cursor=cursor, page_size=page_size
+        qs, cursor=cursor, page_size=page_size, by_priority=filters.order == "priority"
     )
 
 
 def inbox_new_since(
-    *, workspace: Workspace, filters: InboxFilters, since: dt.datetime, limit: int = 50
+    *,
+    workspace: Workspace,
+    filters: InboxFilters,
+    since: dt.datetime,
+    limit: int = 50,
+    user: Any = None,
 ) -> list[Comment]:
     """Comments that arrived (were stored) after `since`, for the live-update fragment."""
-    qs = inbox_queryset(workspace=workspace, filters=filters).filter(created_at__gt=since)
-    return list(qs[:limit])
+    qs = inbox_queryset(workspace=workspace, filters=filters, user=user).filter(
+        created_at__gt=since
+    )
+    return list(
+        with_team_details(qs, workspace=workspace).order_by("-created_at_tiktok", "-id")[:limit]
+    )
 
 
 COUNT_CAP = 1000
@@ -194,10 +402,54 @@ def inbox_counts(*, workspace: Workspace) -> dict[str, str]:
         "unread": qs.filter(read_at__isnull=True).values("pk")[:COUNT_CAP].count(),
         "open": qs.filter(handled_at__isnull=True).values("pk")[:COUNT_CAP].count(),
     }
+    counts["questions"] = (
+        qs.filter(is_question=True, handled_at__isnull=True).values("pk")[:COUNT_CAP].count()
+    )
     return {
         key: f"{COUNT_CAP - 1}+" if value >= COUNT_CAP else str(value)
         for key, value in counts.items()
     }
+
+
+def workspace_labels(*, workspace: Workspace) -> TenantQuerySet[Label]:
+    return Label.objects.for_workspace(workspace).order_by("name")
+
+
+def workspace_saved_replies(*, workspace: Workspace) -> TenantQuerySet[SavedReply]:
+    return SavedReply.objects.for_workspace(workspace).order_by("title")
+
+
+def workspace_rules(*, workspace: Workspace) -> TenantQuerySet[ModerationRule]:
+    return (
+        ModerationRule.objects.for_workspace(workspace)
+        .select_related("label", "account")
+        .order_by("name")
+    )
+
+
+def assignable_members(*, workspace: Workspace) -> list[Membership]:
+    """Members who can answer comments (editors and above)."""
+    return [
+        m
+        for m in Membership.objects.for_workspace(workspace)
+        .select_related("user")
+        .order_by("user__first_name", "user__email")
+        if m.has_role(Role.EDITOR)
+    ]
+
+
+def note_get(*, workspace: Workspace, note_id: uuid.UUID | str) -> ThreadNote:
+    try:
+        return ThreadNote.objects.for_workspace(workspace).select_related("comment").get(pk=note_id)
+    except (ThreadNote.DoesNotExist, ValueError) as exc:
+        raise NotFound("This note does not exist in this workspace.") from exc
+
+
+def saved_reply_get(*, workspace: Workspace, saved_reply_id: uuid.UUID | str) -> SavedReply:
+    try:
+        return SavedReply.objects.for_workspace(workspace).get(pk=saved_reply_id)
+    except (SavedReply.DoesNotExist, ValueError) as exc:
+        raise NotFound("This saved reply does not exist in this workspace.") from exc
 
 
 def comment_accounts(*, workspace: Workspace) -> TenantQuerySet[TikTokAccount]:
@@ -221,10 +473,21 @@ def video_threads(*, workspace: Workspace, video: TikTokVideo) -> list[Comment]:
         .select_related("sent_by")
         .order_by("created_at_tiktok", "id")
     )
+    threads = with_team_details(
+        comments_base(workspace=workspace).filter(video=video, parent__isnull=True),
+        workspace=workspace,
+    )
     return list(
-        comments_base(workspace=workspace)
-        .filter(video=video, parent__isnull=True)
-        .prefetch_related(Prefetch("replies", queryset=replies, to_attr="visible_replies"))
+        threads.prefetch_related(Prefetch("replies", queryset=replies, to_attr="visible_replies"))
+        .prefetch_related(
+            Prefetch(
+                "notes",
+                queryset=ThreadNote.objects.for_workspace(workspace)
+                .select_related("author")
+                .order_by("created_at"),
+                to_attr="notes_shown",
+            )
+        )
         .order_by("-created_at_tiktok", "-id")[:200]
     )
 
@@ -232,11 +495,9 @@ def video_threads(*, workspace: Workspace, video: TikTokVideo) -> list[Comment]:
 def author_comments(
     *, workspace: Workspace, author_key: str, cursor: str | None = None
 ) -> CommentPage:
-    qs = (
-        comments_base(workspace=workspace)
-        .filter(author_key=author_key)
-        .order_by("-created_at_tiktok", "-id")
-    )
+    qs = with_team_details(
+        comments_base(workspace=workspace).filter(author_key=author_key), workspace=workspace
+    ).order_by("-created_at_tiktok", "-id")
     return keyset_page(qs, cursor=cursor)
 
 

@@ -9,13 +9,14 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import User, Workspace
 from accounts.tiktok import AccountNeedsReconnect, get_tiktok_client, tiktok_account_call
 from conversations.models import PENDING_ID_PREFIX, REPLY_MAX_CHARS, Comment
 from later.errors import AppError, ExternalServiceError, ValidationFailed
+from later.tenancy import TenantQuerySet
 from tiktok_client.client import TikTokClient
 from tiktok_client.errors import TikTokError, TikTokRateLimited, TikTokUnavailable
 
@@ -145,9 +146,22 @@ def comment_reply(
         scoped.filter(pk__in={comment.pk, root.pk}).update(
             handled_at=now, handled_by=user, read_at=now
         )
+        thread_first_response_record(
+            scoped=scoped, root_id=root.pk, at=confirmed.created_at_tiktok, by=user
+        )
         if confirmed is pending:
             scoped.filter(pk=root.pk).update(reply_count=F("reply_count") + 1)
     return confirmed
+
+
+def thread_first_response_record(
+    *, scoped: TenantQuerySet[Comment], root_id: uuid.UUID, at: dt.datetime, by: User | None
+) -> None:
+    """Keep the earliest answer of the account in the thread (for response times). A reply
+    older than the thread's comment (clock skew, our own top comment) does not count."""
+    scoped.filter(pk=root_id, is_own=False, created_at_tiktok__lte=at).filter(
+        Q(first_response_at__isnull=True) | Q(first_response_at__gt=at)
+    ).update(first_response_at=at, first_response_by=by)
 
 
 def comment_set_hidden(

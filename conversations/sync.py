@@ -21,11 +21,14 @@ from typing import TypeVar
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import AccountStatus, AccountType, TikTokAccount, TikTokVideo
 from accounts.tiktok import get_tiktok_client, tiktok_account_call
-from conversations.models import PENDING_ID_PREFIX, Comment, CommentSyncState
+from conversations.models import PENDING_ID_PREFIX, Comment, CommentSyncState, ModerationRule
+from conversations.services import thread_first_response_record
+from conversations.triage import triage
 from tiktok_client import schemas
 from tiktok_client.client import TikTokClient
 from tiktok_client.errors import TikTokError, TikTokInvalidRequest, TikTokRateLimited
@@ -52,6 +55,7 @@ MAX_CALLS_PER_RUN = 60
 MAX_SECONDS_PER_RUN = 120.0
 BUDGET_FAMILY = "business_comments"
 
+TRIAGE_FIELDS = ["is_question", "sentiment", "sentiment_score", "language"]
 SYNCED_FIELDS = [
     "parent",
     "author_username",
@@ -206,7 +210,7 @@ def _claim_pending_replies(
     pending = list(
         Comment.objects.for_workspace(account.workspace_id)
         .filter(video=video, is_pending=True, comment_id__startswith=PENDING_ID_PREFIX)
-        .select_related("parent")
+        .select_related("parent", "sent_by")
     )
     for item in own:
         for row in pending:
@@ -218,6 +222,13 @@ def _claim_pending_replies(
                     pending_error="",
                     created_at_tiktok=_epoch(item.create_time),
                 )
+                if row.parent_id:
+                    thread_first_response_record(
+                        scoped=Comment.objects.for_workspace(account.workspace_id),
+                        root_id=row.parent_id,
+                        at=_epoch(item.create_time),
+                        by=row.sent_by,
+                    )
                 pending.remove(row)
                 break
 
@@ -267,6 +278,7 @@ def _level_rows(
         old = existing.get(item.comment_id)
         if old is not None and _unchanged(old, row):
             continue
+        _triage(row, old)
         rows.append(row)
         if old is None:
             plan.created.append(row)
@@ -275,14 +287,53 @@ def _level_rows(
     return rows
 
 
+def _triage(row: Comment, old: Comment | None) -> None:
+    """Question and sentiment, read again only when the text is new or changed."""
+    if old is not None and old.text == row.text:
+        for name in TRIAGE_FIELDS:
+            setattr(row, name, getattr(old, name))
+        return
+    reading = triage(row.text)
+    row.is_question = reading.is_question and not row.is_own
+    row.sentiment = reading.sentiment
+    row.sentiment_score = reading.sentiment_score
+    row.language = reading.language
+
+
 def _write_rows(rows: list[Comment]) -> None:
     if rows:
         Comment.objects.bulk_create(
             rows,
             update_conflicts=True,
             unique_fields=["workspace", "comment_id"],
-            update_fields=[*SYNCED_FIELDS, "synced_at", "updated_at"],
+            update_fields=[*SYNCED_FIELDS, *TRIAGE_FIELDS, "synced_at", "updated_at"],
         )
+
+
+def _record_first_responses(*, account: TikTokAccount, created: list[Comment]) -> None:
+    """Replies written in TikTok's own app answer their thread too (no member to credit)."""
+    scoped = Comment.objects.for_workspace(account.workspace_id)
+    for row in created:
+        if row.is_own and row.parent_id:
+            thread_first_response_record(
+                scoped=scoped, root_id=row.parent_id, at=row.created_at_tiktok, by=None
+            )
+
+
+def _run_rules_after_commit(*, account: TikTokAccount, created: list[Comment]) -> None:
+    """Moderation rules see each fan comment once, right after it is stored."""
+    fresh = [str(row.pk) for row in created if not row.is_own]
+    if not fresh:
+        return
+    rules = ModerationRule.objects.for_workspace(account.workspace_id).filter(is_enabled=True)
+    if not rules.filter(Q(account__isnull=True) | Q(account=account)).exists():
+        return
+    from conversations.tasks import apply_moderation_rules
+
+    workspace_id = str(account.workspace_id)
+    transaction.on_commit(
+        lambda: apply_moderation_rules.delay(workspace_id=workspace_id, comment_ids=fresh)
+    )
 
 
 def _reopen_threads_with_new_fan_replies(*, account: TikTokAccount, created: list[Comment]) -> None:
@@ -330,6 +381,8 @@ def comments_upsert(
                 )
             )
         _reopen_threads_with_new_fan_replies(account=account, created=plan.created)
+        _record_first_responses(account=account, created=plan.created)
+        _run_rules_after_commit(account=account, created=plan.created)
     stats.created = len(plan.created)
     stats.updated = plan.updated
     stats.created_ids = [row.comment_id for row in plan.created]

@@ -11,6 +11,7 @@ from django.core.cache import cache
 
 from accounts.models import AccountStatus, AccountType, TikTokAccount, Workspace
 from accounts.tiktok import AccountNeedsReconnect
+from conversations.rules import moderation_rules_apply
 from conversations.sync import COMMENT_READ_SCOPE, comment_sync_account
 from later.tenancy import workspace_task
 from tiktok_client.errors import TikTokError, TikTokRateLimited, TikTokUnavailable
@@ -92,3 +93,19 @@ def sync_account_comments(self: Any, *, workspace_id: str, account_id: str) -> A
         return None
     finally:
         cache.delete(lock)
+
+
+@workspace_task
+def _apply_rules(*, workspace: Workspace, comment_ids: list[str]) -> int:
+    return len(moderation_rules_apply(workspace=workspace, comment_ids=comment_ids))
+
+
+@shared_task(name="conversations.tasks.apply_moderation_rules")
+def apply_moderation_rules(*, workspace_id: str, comment_ids: list[str]) -> int | None:
+    """Moderation rules on comments the sync (or a webhook) just stored. Safe to run twice:
+    each rule acts on a comment at most once."""
+    try:
+        result: int | None = _apply_rules(workspace_id=workspace_id, comment_ids=comment_ids)
+        return result
+    except AccountNeedsReconnect:
+        return None

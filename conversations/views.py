@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import replace
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -14,11 +15,18 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from accounts.models import Role, TikTokVideo
-from conversations import selectors, services
+from conversations import response_times, selectors, services, teamwork
 from conversations.models import REPLY_MAX_CHARS, Comment
 from later.errors import AppError, ValidationFailed
 from later.tenancy import WorkspaceRequest, workspace_view
 
+STATUS_CHOICES = (
+    ("all", "All"),
+    ("questions", "Questions"),
+    ("unread", "Unread"),
+    ("open", "Open"),
+    ("handled", "Handled"),
+)
 ACTIONS = ("hide", "unhide", "like", "unlike", "handled", "open", "read", "unread", "delete")
 
 
@@ -44,13 +52,7 @@ def _filters(request: HttpRequest) -> selectors.InboxFilters:
 
 
 def _filter_query(filters: selectors.InboxFilters, **extra: str) -> str:
-    params = {
-        "status": filters.status if filters.status != "all" else "",
-        "q": filters.search,
-        "account": str(filters.account_id or ""),
-        **extra,
-    }
-    return urlencode({key: value for key, value in params.items() if value})
+    return urlencode(filters.query(**extra))
 
 
 def _micros(moment: dt.datetime) -> str:
@@ -63,22 +65,27 @@ def inbox(request: WorkspaceRequest) -> HttpResponse:
     workspace = request.workspace
     filters = _filters(request)
     cursor = request.GET.get("cursor") or None
+    user = request.user
     try:
-        page = selectors.inbox_page(workspace=workspace, filters=filters, cursor=cursor)
+        page = selectors.inbox_page(workspace=workspace, filters=filters, cursor=cursor, user=user)
     except ValidationFailed as exc:
         messages.error(request, exc.message)
         cursor = None
-        page = selectors.inbox_page(workspace=workspace, filters=filters)
+        page = selectors.inbox_page(workspace=workspace, filters=filters, user=user)
+    team = selectors.team_context(workspace=workspace)
     context = {
         "page": page,
         "filters": filters,
         "cursor": cursor,
-        "status_choices": [
-            ("all", "All"),
-            ("unread", "Unread"),
-            ("open", "Open"),
-            ("handled", "Handled"),
-        ],
+        "status_choices": STATUS_CHOICES,
+        "order_query": {
+            order: _filter_query(replace(filters, order=order)) for order in selectors.ORDERS
+        },
+        "status_query": {
+            value: _filter_query(replace(filters, status=value)) for value, _ in STATUS_CHOICES
+        },
+        "team": team,
+        "speed": response_times.response_time_summary(workspace=workspace, days=7),
         "counts": selectors.inbox_counts(workspace=workspace),
         "accounts": selectors.comment_accounts(workspace=workspace),
         "filter_query": _filter_query(filters),
@@ -101,7 +108,9 @@ def inbox_new(request: WorkspaceRequest) -> HttpResponse:
     except (ValueError, OverflowError):
         since = timezone.now()
     now = timezone.now()
-    comments = selectors.inbox_new_since(workspace=workspace, filters=filters, since=since)
+    comments = selectors.inbox_new_since(
+        workspace=workspace, filters=filters, since=since, user=request.user
+    )
     return render(
         request,
         "conversations/_new_since.html",
@@ -111,6 +120,7 @@ def inbox_new(request: WorkspaceRequest) -> HttpResponse:
             "filter_query": _filter_query(filters),
             "since": _micros(max([now, *[c.created_at for c in comments]])),
             "reply_max": REPLY_MAX_CHARS,
+            "team": selectors.team_context(workspace=workspace) if comments else None,
             "next_url": reverse("conversations:inbox", args=[workspace.pk]),
         },
     )
@@ -126,6 +136,7 @@ def post_detail(request: WorkspaceRequest, video: TikTokVideo) -> HttpResponse:
         {
             "video": video,
             "threads": threads,
+            "team": selectors.team_context(workspace=request.workspace),
             "reply_max": REPLY_MAX_CHARS,
             "next_url": request.get_full_path(),
         },
@@ -149,6 +160,7 @@ def person_detail(request: WorkspaceRequest, profile: Comment) -> HttpResponse:
         {
             "profile": profile,
             "page": page,
+            "team": selectors.team_context(workspace=workspace),
             "reply_max": REPLY_MAX_CHARS,
             "next_url": request.get_full_path(),
         },
@@ -182,6 +194,7 @@ def _render_item(
             "next_url": next_url,
             "membership": request.membership,
             "workspace": request.workspace,
+            "team": selectors.team_context(workspace=request.workspace),
         },
         status=status,
     )
@@ -277,13 +290,17 @@ def bulk_action(request: WorkspaceRequest) -> HttpResponse:
         except ValueError:
             continue
     comments = selectors.comments_by_ids(workspace=workspace, ids=ids)
+    action = request.POST.get("action", "")
     try:
-        result = services.comments_bulk_action(
-            workspace=workspace,
-            comments=comments,
-            action=request.POST.get("action", ""),
-            user=request.user,
-        )
+        if action in teamwork.TEAM_BULK_ACTIONS:
+            result = _team_bulk(request, comments, action)
+        else:
+            result = services.comments_bulk_action(
+                workspace=workspace,
+                comments=comments,
+                action=action,
+                user=request.user,
+            )
     except AppError as exc:
         messages.error(request, exc.message)
         return _back(request)
@@ -292,3 +309,35 @@ def bulk_action(request: WorkspaceRequest) -> HttpResponse:
     else:
         messages.success(request, result.summary)
     return _back(request)
+
+
+def _team_bulk(
+    request: WorkspaceRequest, comments: list[Comment], action: str
+) -> services.BulkResult:
+    workspace = request.workspace
+    if not comments:
+        raise ValidationFailed("Select at least one comment first.")
+    label = None
+    if action in ("label", "unlabel"):
+        new_name = request.POST.get("new_label", "").strip()
+        label = (
+            teamwork.label_create(workspace=workspace, name=new_name)
+            if new_name
+            else teamwork.label_get(workspace=workspace, label_id=request.POST.get("label", ""))
+        )
+    assignee = None
+    raw = request.POST.get("assignee", "").strip()
+    if action == "assign" and raw:
+        assignee = (
+            request.user
+            if raw == "me"
+            else teamwork.assignable_member(workspace=workspace, public_id=raw)
+        )
+    return teamwork.comments_team_bulk(
+        workspace=workspace,
+        comments=comments,
+        action=action,
+        user=request.user,
+        label=label,
+        assignee=assignee,
+    )

@@ -219,6 +219,10 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "PostStatusEnum": "calendar_app.models.PostStatus",
         "AccountStatusEnum": "accounts.models.AccountStatus",
+        "CommentSentimentEnum": "conversations.models.Sentiment",
+        "ModerationRuleActionEnum": "conversations.models.RuleAction",
+        "RuleRunStatusEnum": "conversations.models.RuleRunStatus",
+        "CommentBulkActionEnum": "conversations.api.BULK_ACTION_CHOICES",
     },
 }
 

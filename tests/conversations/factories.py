@@ -9,7 +9,17 @@ from typing import Any
 from django.utils import timezone
 
 from accounts.models import AccountType, TikTokAccount, TikTokVideo, Workspace
-from conversations.models import Comment
+from conversations.models import (
+    Comment,
+    CommentLabel,
+    Label,
+    ModerationRule,
+    RuleAction,
+    RuleRun,
+    RuleRunStatus,
+    SavedReply,
+    ThreadNote,
+)
 
 _seq = itertools.count(1)
 
@@ -52,3 +62,39 @@ def make_comment(video: TikTokVideo, **extra: Any) -> Comment:
     return Comment.objects.create(
         workspace=video.workspace, video=video, account=video.account, **values
     )
+
+
+def seed_conversation_team(*, workspace: Workspace, comment: Comment, user: Any) -> dict[str, str]:
+    """A label, saved reply, note, rule and rule run whose every text is `comment.text` (the
+    security sweep passes a hostile one); returns their URL kwargs."""
+    hostile = comment.text
+    label = Label.objects.create(workspace=workspace, name=hostile[:40], color="#ef4444")
+    CommentLabel.objects.create(workspace=workspace, comment=comment, label=label)
+    reply = SavedReply.objects.create(workspace=workspace, title=hostile[:60], text=hostile)
+    note = ThreadNote.objects.create(
+        workspace=workspace, comment=comment, author=user, text=hostile
+    )
+    rule = ModerationRule.objects.create(
+        workspace=workspace,
+        name=hostile[:80],
+        action=RuleAction.LABEL,
+        label=label,
+        blocked_words=[hostile],
+        blocked_authors=[hostile],
+        is_enabled=True,
+    )
+    run = RuleRun.objects.create(
+        workspace=workspace,
+        rule=rule,
+        comment=comment,
+        action=RuleAction.LABEL,
+        status=RuleRunStatus.DONE,
+        error=hostile[:500],
+    )
+    return {
+        "label_id": str(label.pk),
+        "saved_reply_id": str(reply.pk),
+        "note_id": str(note.pk),
+        "rule_id": str(rule.pk),
+        "run_id": str(run.pk),
+    }

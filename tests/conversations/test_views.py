@@ -69,12 +69,26 @@ def test_inbox_page_query_count_is_flat(
     client_for: Callable[[User], Client],
     django_assert_max_num_queries,
 ) -> None:
+    from conversations.models import CommentLabel, Label, ModerationRule, RuleRun, ThreadNote
+
     parent = make_comment(video)
-    for _ in range(20):
-        make_comment(video, parent=parent)
+    lead = Label.objects.create(workspace=workspace, name="lead")
+    rule = ModerationRule.objects.create(workspace=workspace, name="r", blocked_words=["x"])
+    for n in range(20):
+        reply = make_comment(video, parent=parent, assignee=owner, is_question=n % 2 == 0)
+        CommentLabel.objects.create(workspace=workspace, comment=reply, label=lead)
+        RuleRun.objects.create(
+            workspace=workspace, rule=rule, comment=reply, action="label", status="done"
+        )
+        ThreadNote.objects.create(workspace=workspace, comment=parent, text=f"note {n}")
     client = client_for(owner)
-    with django_assert_max_num_queries(14):
-        assert client.get(_inbox(workspace)).status_code == 200
+    # Session, user, membership; page, labels, rule runs; the team menus (labels, members,
+    # saved replies); response-time summary; three chip counts; then base.html's own.
+    for params in ({}, {"order": "priority"}, {"assignee": "mine", "label": str(lead.pk)}):
+        with django_assert_max_num_queries(19):
+            response = client.get(_inbox(workspace, **params))
+        assert response.status_code == 200
+        assert len(response.context["page"].comments) == 21 or params
 
 
 def test_inbox_filters_search_and_account(
@@ -339,9 +353,18 @@ def test_filter_chip_counts_are_capped(
     for _ in range(4):
         make_comment(video)
     make_comment(video, read_at=timezone.now(), handled_at=timezone.now())
-    assert selectors.inbox_counts(workspace=workspace) == {"unread": "4", "open": "4"}
+    make_comment(video, is_question=True)
+    assert selectors.inbox_counts(workspace=workspace) == {
+        "unread": "5",
+        "open": "5",
+        "questions": "1",
+    }
     monkeypatch.setattr(selectors, "COUNT_CAP", 3)
-    assert selectors.inbox_counts(workspace=workspace) == {"unread": "2+", "open": "2+"}
+    assert selectors.inbox_counts(workspace=workspace) == {
+        "unread": "2+",
+        "open": "2+",
+        "questions": "1",
+    }
 
 
 def test_reply_tiktok_did_not_confirm_is_shown_pending(

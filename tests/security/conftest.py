@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -27,6 +27,7 @@ from analytics.models import AccountDailySnapshot, ReportSchedule, ReportSetting
 from calendar_app.models import MediaAsset, Post, PostEvent, PostStatus
 from conversations.models import Comment
 from tests.accounts.conftest import CALLBACK_PATH, Sim
+from tests.conversations.factories import seed_conversation_team
 from tiktok_client.simulator import create_app
 from tiktok_client.simulator.server import run_in_thread
 
@@ -55,6 +56,8 @@ class Seeded:
     membership: Membership
     invitation: Invitation
     report_schedule: ReportSchedule
+    #: Ids of the conversations team objects (labels, saved replies, notes, rules, rule runs).
+    team_ids: dict[str, str] = field(default_factory=dict)
 
     def url_values(self) -> dict[str, str]:
         return {
@@ -72,6 +75,7 @@ class Seeded:
             # allauth's e-mail confirmation and password reset keys: any value renders a page.
             "key": "not-a-real-key",
             "uidb36": "1",
+            **self.team_ids,
         }
 
 
@@ -242,8 +246,10 @@ def seeded(workspace: Workspace, owner: User, editor: User, settings: Any, tmp_p
     report_schedule = ReportSchedule.objects.create(
         workspace=workspace, frequency="weekly", recipients=["client@example.com"], starts_at=now
     )
+    team_ids = seed_conversation_team(workspace=workspace, comment=comment, user=owner)
     return Seeded(
         report_schedule=report_schedule,
+        team_ids=team_ids,
         workspace=workspace,
         account=account,
         video=video,

@@ -1,0 +1,288 @@
+"""Response times: how fast the team answers, per account and per member, for a period.
+
+A thread's first response is stored on its root (`Comment.first_response_at`, `_by`) when our
+reply is confirmed or when the sync sees a reply written in TikTok's own app, so these are
+plain aggregates. The analytics report reads the same selector.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import math
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection
+from django.db.models import Aggregate, Count, DurationField, ExpressionWrapper, F, FloatField, Q
+from django.db.models.functions import Extract
+from django.utils import timezone
+
+from accounts.models import TikTokAccount, User, Workspace
+from conversations.models import Comment
+from later.errors import ValidationFailed
+
+PERIODS = (7, 30, 90)
+UNANSWERED_AFTER = dt.timedelta(hours=24)
+
+
+class PercentileCont(Aggregate):
+    """PostgreSQL's percentile_cont(p) WITHIN GROUP (ORDER BY expr)."""
+
+    function = "percentile_cont"
+    template = "%(function)s(%(percentile)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+    def __init__(self, expression: Any, *, percentile: float, **extra: Any) -> None:
+        super().__init__(expression, percentile=float(percentile), **extra)
+
+
+@dataclass
+class Figures:
+    threads: int = 0
+    answered: int = 0
+    median_seconds: float | None = None
+    p90_seconds: float | None = None
+    questions: int = 0
+    questions_answered: int = 0
+    unanswered_questions_over_24h: int = 0
+
+    @property
+    def questions_answered_share(self) -> float | None:
+        return self.questions_answered / self.questions if self.questions else None
+
+
+@dataclass
+class Row:
+    key: str
+    name: str
+    figures: Figures
+
+
+@dataclass
+class ResponseTimes:
+    since: dt.datetime
+    until: dt.datetime
+    overall: Figures
+    by_account: list[Row] = field(default_factory=list)
+    by_member: list[Row] = field(default_factory=list)
+
+
+def period_days(days: int | str | None) -> int:
+    try:
+        value = int(days or 7)
+    except (TypeError, ValueError) as exc:
+        raise ValidationFailed(f"Choose a period of {', '.join(map(str, PERIODS))} days.") from exc
+    if value not in PERIODS:
+        raise ValidationFailed(f"Choose a period of {', '.join(map(str, PERIODS))} days.")
+    return value
+
+
+def _threads(
+    *, workspace: Workspace, since: dt.datetime, until: dt.datetime, account_id: uuid.UUID | None
+) -> Any:
+    qs = Comment.objects.for_workspace(workspace).filter(
+        parent__isnull=True,
+        is_own=False,
+        deleted_at__isnull=True,
+        created_at_tiktok__gte=since,
+        created_at_tiktok__lt=until,
+    )
+    if account_id:
+        qs = qs.filter(account_id=account_id)
+    return qs.annotate(
+        wait=Extract(
+            ExpressionWrapper(
+                F("first_response_at") - F("created_at_tiktok"), output_field=DurationField()
+            ),
+            "epoch",
+        )
+    )
+
+
+def _percentile(values: list[float], p: float) -> float | None:
+    """Linear interpolation, as percentile_cont does (for databases without it)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = p * (len(ordered) - 1)
+    low, high = math.floor(rank), math.ceil(rank)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def _counts(now: dt.datetime) -> dict[str, Any]:
+    answered = Q(first_response_at__isnull=False)
+    return {
+        "threads": Count("pk"),
+        "answered": Count("pk", filter=answered),
+        "questions": Count("pk", filter=Q(is_question=True)),
+        "questions_answered": Count("pk", filter=Q(is_question=True) & answered),
+        "unanswered_questions_over_24h": Count(
+            "pk",
+            filter=Q(
+                is_question=True,
+                first_response_at__isnull=True,
+                handled_at__isnull=True,
+                created_at_tiktok__lt=now - UNANSWERED_AFTER,
+            ),
+        ),
+    }
+
+
+def _grouped(qs: Any, group: str | None, now: dt.datetime) -> dict[Any, Figures]:
+    """Figures per value of `group` (or one row under None)."""
+    if group:
+        qs = qs.values(group)
+    aggregates = _counts(now)
+    on_postgres = connection.vendor == "postgresql"
+    if on_postgres:
+        aggregates["median_seconds"] = PercentileCont("wait", percentile=0.5)
+        aggregates["p90_seconds"] = PercentileCont("wait", percentile=0.9)
+    rows = list(qs.annotate(**aggregates)) if group else [qs.aggregate(**aggregates)]
+    result: dict[Any, Figures] = {}
+    for row in rows:
+        key = row.get(group) if group else None
+        result[key] = Figures(
+            threads=row["threads"] or 0,
+            answered=row["answered"] or 0,
+            median_seconds=row.get("median_seconds"),
+            p90_seconds=row.get("p90_seconds"),
+            questions=row["questions"] or 0,
+            questions_answered=row["questions_answered"] or 0,
+            unanswered_questions_over_24h=row["unanswered_questions_over_24h"] or 0,
+        )
+    if not on_postgres:
+        waits: dict[Any, list[float]] = {}
+        values = qs.filter(first_response_at__isnull=False).values_list(group or "pk", "wait")
+        for key, wait in values:
+            waits.setdefault(key if group else None, []).append(float(wait))
+        for key, figures in result.items():
+            figures.median_seconds = _percentile(waits.get(key, []), 0.5)
+            figures.p90_seconds = _percentile(waits.get(key, []), 0.9)
+    return result
+
+
+def response_time_summary(
+    *, workspace: Workspace, days: int = 7, now: dt.datetime | None = None
+) -> Figures:
+    """The workspace's figures alone (one query), for the inbox header."""
+    now = now or timezone.now()
+    qs = _threads(
+        workspace=workspace, since=now - dt.timedelta(days=days), until=now, account_id=None
+    )
+    return _grouped(qs, None, now).get(None, Figures())
+
+
+def report_figures(
+    *,
+    workspace: Workspace,
+    since: dt.datetime,
+    until: dt.datetime,
+    account_id: uuid.UUID | None = None,
+) -> Figures:
+    """Threads started in [since, until): what analytics' client report shows (named by
+    settings.REPORT_RESPONSE_TIMES)."""
+    qs = _threads(workspace=workspace, since=since, until=until, account_id=account_id)
+    return _grouped(qs, None, until).get(None, Figures())
+
+
+def response_times(
+    *,
+    workspace: Workspace,
+    days: int = 7,
+    account_id: uuid.UUID | None = None,
+    now: dt.datetime | None = None,
+) -> ResponseTimes:
+    now = now or timezone.now()
+    since = now - dt.timedelta(days=days)
+    qs = _threads(workspace=workspace, since=since, until=now, account_id=account_id)
+    overall = _grouped(qs, None, now).get(None, Figures())
+    accounts = {
+        a.pk: a.handle for a in TikTokAccount.objects.for_workspace(workspace).only("username")
+    }
+    by_account = [
+        Row(key=str(key), name=accounts.get(key, "Removed account"), figures=figures)
+        for key, figures in _grouped(qs, "account_id", now).items()
+    ]
+    answered = qs.filter(first_response_at__isnull=False)
+    member_figures = _grouped(answered, "first_response_by", now)
+    users = {
+        u.pk: u
+        for u in User.objects.filter(pk__in=[k for k in member_figures if k is not None]).only(
+            "email", "first_name", "last_name", "public_id"
+        )
+    }
+    by_member = [
+        Row(
+            key=str(users[key].public_id) if key in users else "",
+            name=(users[key].get_full_name() or users[key].email) if key in users else "TikTok app",
+            figures=figures,
+        )
+        for key, figures in member_figures.items()
+    ]
+    by_account.sort(key=lambda r: r.name)
+    by_member.sort(key=lambda r: (r.key == "", r.name))
+    return ResponseTimes(
+        since=since, until=now, overall=overall, by_account=by_account, by_member=by_member
+    )
+
+
+def humanize_seconds(seconds: float | None) -> str:
+    if seconds is None:
+        return "n/a"
+    if seconds < 90:
+        return f"{round(seconds)} s"
+    if seconds < 90 * 60:
+        return f"{round(seconds / 60)} min"
+    if seconds < 48 * 3600:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} d"
+
+
+CSV_HEADER = (
+    "scope",
+    "name",
+    "threads",
+    "answered",
+    "median_first_response_seconds",
+    "p90_first_response_seconds",
+    "questions",
+    "questions_answered_share",
+    "unanswered_questions_over_24h",
+)
+
+
+def _csv_row(scope: str, name: str, f: Figures) -> list[str]:
+    def num(value: float | None) -> str:
+        return "" if value is None else f"{value:.0f}"
+
+    share = f.questions_answered_share
+    return [
+        scope,
+        name,
+        str(f.threads),
+        str(f.answered),
+        num(f.median_seconds),
+        num(f.p90_seconds),
+        str(f.questions),
+        "" if share is None else f"{share:.3f}",
+        str(f.unanswered_questions_over_24h),
+    ]
+
+
+def response_times_csv(report: ResponseTimes) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_HEADER)
+    rows: Iterable[list[str]] = [
+        _csv_row("workspace", "All accounts", report.overall),
+        *(_csv_row("account", r.name, r.figures) for r in report.by_account),
+        *(_csv_row("member", r.name, r.figures) for r in report.by_member),
+    ]
+    for row in rows:
+        # Names come from TikTok and members: never let a spreadsheet read them as formulas.
+        writer.writerow([("'" + v) if v[:1] in ("=", "+", "-", "@") else v for v in row])
+    return out.getvalue()
