@@ -279,7 +279,8 @@ def response_times_csv(report: ResponseTimes) -> str:
     writer.writerow(CSV_HEADER)
     rows: Iterable[list[str]] = [
         _csv_row("workspace", "All accounts", report.overall),
-        *(_csv_row("account", r.name, r.figures) for r in report.by_account),
+        # "@" opens a formula in some spreadsheets: accounts go by their bare username.
+        *(_csv_row("account", r.name.removeprefix("@"), r.figures) for r in report.by_account),
         *(_csv_row("member", r.name, r.figures) for r in report.by_member),
     ]
     for row in rows:

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -232,7 +233,7 @@ def moderation_rule_get(*, workspace: Workspace, rule_id: uuid.UUID | str) -> Mo
             .select_related("label", "account")
             .get(pk=rule_id)
         )
-    except (ModerationRule.DoesNotExist, ValueError) as exc:
+    except (ModerationRule.DoesNotExist, ValueError, DjangoValidationError) as exc:
         raise NotFound("This rule does not exist in this workspace.") from exc
 
 
@@ -362,7 +363,7 @@ def rule_run_get(*, workspace: Workspace, run_id: uuid.UUID | str) -> RuleRun:
             .select_related("rule", "rule__label", "comment", "comment__account", "comment__video")
             .get(pk=run_id)
         )
-    except (RuleRun.DoesNotExist, ValueError) as exc:
+    except (RuleRun.DoesNotExist, ValueError, DjangoValidationError) as exc:
         raise NotFound("This automatic action does not exist in this workspace.") from exc
 
 

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import Contains
@@ -213,7 +214,7 @@ def with_team_details(qs: TenantQuerySet[Comment], *, workspace: Workspace) -> T
 def comment_get(*, workspace: Workspace, comment_id: uuid.UUID | str) -> Comment:
     try:
         return comments_base(workspace=workspace).get(pk=comment_id)
-    except (Comment.DoesNotExist, ValueError) as exc:
+    except (Comment.DoesNotExist, ValueError, DjangoValidationError) as exc:
         raise NotFound("This comment does not exist in this workspace.") from exc
 
 
@@ -223,7 +224,7 @@ def comment_detailed(*, workspace: Workspace, comment_id: uuid.UUID | str) -> Co
         row: Comment = with_team_details(
             comments_base(workspace=workspace), workspace=workspace
         ).get(pk=comment_id)
-    except (Comment.DoesNotExist, ValueError) as exc:
+    except (Comment.DoesNotExist, ValueError, DjangoValidationError) as exc:
         raise NotFound("This comment does not exist in this workspace.") from exc
     return row
 
@@ -441,14 +442,14 @@ def assignable_members(*, workspace: Workspace) -> list[Membership]:
 def note_get(*, workspace: Workspace, note_id: uuid.UUID | str) -> ThreadNote:
     try:
         return ThreadNote.objects.for_workspace(workspace).select_related("comment").get(pk=note_id)
-    except (ThreadNote.DoesNotExist, ValueError) as exc:
+    except (ThreadNote.DoesNotExist, ValueError, DjangoValidationError) as exc:
         raise NotFound("This note does not exist in this workspace.") from exc
 
 
 def saved_reply_get(*, workspace: Workspace, saved_reply_id: uuid.UUID | str) -> SavedReply:
     try:
         return SavedReply.objects.for_workspace(workspace).get(pk=saved_reply_id)
-    except (SavedReply.DoesNotExist, ValueError) as exc:
+    except (SavedReply.DoesNotExist, ValueError, DjangoValidationError) as exc:
         raise NotFound("This saved reply does not exist in this workspace.") from exc
 
 
@@ -461,7 +462,7 @@ def video_get(*, workspace: Workspace, video_id: uuid.UUID | str) -> TikTokVideo
         return (
             TikTokVideo.objects.for_workspace(workspace).select_related("account").get(pk=video_id)
         )
-    except (TikTokVideo.DoesNotExist, ValueError) as exc:
+    except (TikTokVideo.DoesNotExist, ValueError, DjangoValidationError) as exc:
         raise NotFound("This post does not exist in this workspace.") from exc
 
 

@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -263,7 +264,7 @@ def _rule_input(request: WorkspaceRequest) -> rules.RuleInput:
     if data.get("account"):
         try:
             account = TikTokAccount.objects.for_workspace(workspace).get(pk=data["account"])
-        except (TikTokAccount.DoesNotExist, ValueError, ValidationFailed) as exc:
+        except (TikTokAccount.DoesNotExist, ValueError, DjangoValidationError) as exc:
             raise ValidationFailed("Choose one of this workspace's accounts.") from exc
     return rules.RuleInput.clean(
         name=data.get("name", ""),

@@ -9,6 +9,7 @@ import re
 import uuid
 from collections.abc import Sequence
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -44,9 +45,9 @@ def assignable_member(*, workspace: Workspace, public_id: uuid.UUID | str) -> Us
         membership = (
             Membership.objects.for_workspace(workspace)
             .select_related("user")
-            .get(user__public_id=public_id)
+            .get(user__public_id=uuid.UUID(str(public_id)))
         )
-    except (Membership.DoesNotExist, ValueError) as exc:
+    except (Membership.DoesNotExist, ValueError, DjangoValidationError) as exc:
         raise ValidationFailed("Choose a member of this workspace.") from exc
     if not membership.has_role(Role.EDITOR):
         raise ValidationFailed(
@@ -238,7 +239,7 @@ def label_create(*, workspace: Workspace, name: str, color: str = "") -> Label:
 def label_get(*, workspace: Workspace, label_id: uuid.UUID | str) -> Label:
     try:
         return Label.objects.for_workspace(workspace).get(pk=label_id)
-    except (Label.DoesNotExist, ValueError) as exc:
+    except (Label.DoesNotExist, ValueError, DjangoValidationError) as exc:
         raise NotFound("This label does not exist in this workspace.") from exc
 
 

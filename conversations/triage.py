@@ -103,7 +103,8 @@ QUESTION_INFIXES = _alternatives(
     "なに|何で|어디|언제|왜|얼마|뭐|무엇|어떻게"
 )
 
-_SENTENCE_SPLIT = re.compile(r"[.!。！\n]+")
+# A period ends a sentence only before a space or the end ("@dance.studio" is one word).
+_SENTENCE_SPLIT = re.compile(r"[.!]+(?=\s|$)|[。！\n]+")
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*", re.UNICODE)
 
 
