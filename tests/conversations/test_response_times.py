@@ -122,7 +122,7 @@ def test_page_csv_and_api(
     fixture_threads: dict[str, TikTokAccount],
     client_for: Callable[[User], Client],
     api_client_for: Callable[[User], APIClient],
-    time_machine,  # type: ignore[no-untyped-def]
+    time_machine,
 ) -> None:
     time_machine.move_to(NOW)
     client = client_for(owner)

@@ -54,7 +54,7 @@ def synced(
     return videos
 
 
-def _sync_again(account: TikTokAccount, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+def _sync_again(account: TikTokAccount, django_capture_on_commit_callbacks) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         comment_sync_account(
             account=account,
@@ -70,8 +70,8 @@ def test_a_rule_hides_a_new_comment_after_sync_then_undo_unhides_it(
     workspace: Workspace,
     editor: User,
     client_for: Callable[[User], Client],
-    settings,  # type: ignore[no-untyped-def]
-    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
+    settings,
+    django_capture_on_commit_callbacks,
 ) -> None:
     settings.CELERY_TASK_ALWAYS_EAGER = True
     rule = _rule(workspace)
@@ -119,8 +119,8 @@ def test_a_failed_hide_is_recorded_not_retried_blindly(
     business_account: TikTokAccount,
     synced: list[TikTokVideo],
     workspace: Workspace,
-    settings,  # type: ignore[no-untyped-def]
-    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
+    settings,
+    django_capture_on_commit_callbacks,
 ) -> None:
     settings.CELERY_TASK_ALWAYS_EAGER = True
     _rule(workspace, blocked_words="", block_links=True)
