@@ -120,7 +120,7 @@ def note_add(request: WorkspaceRequest, comment: Comment) -> HttpResponse:
         teamwork.thread_note_add(
             comment=comment,
             author=request.user,
-            text=request.POST.get("text", ""),
+            text=request.POST.get("note", ""),
             client_token=token,
         )
     except AppError as exc:

@@ -87,3 +87,96 @@ def test_reply_and_hide_from_the_inbox(
     thread = page.locator(f"#c-{newest.pk}").locator("xpath=..")
     assert "Thanks so much! 💛" in thread.inner_text()
     page.screenshot(path=str(shots / "conversations-post.png"))
+
+
+def test_team_journey_assign_label_saved_reply_and_questions(
+    csim: CommentSim,
+    workspace: Workspace,
+    editor: User,
+    owner: User,
+    live_server,
+) -> None:
+    """Assign a question to me, label it, answer it with a saved reply inserted from the
+    keyboard, and find it under Questions; at desktop and phone width."""
+    from conversations.models import CommentLabel, Label, SavedReply
+
+    account = connect_business_account(csim, workspace)
+    video = seed_videos(account, limit=1, skip=3)[0]
+    question_id = csim.fan_comment(video.video_id, "where can I buy those shoes")
+    comment_sync_account(account=account, budget=roomy_budget(account))
+    question = Comment.objects.for_workspace(workspace).get(comment_id=question_id)
+    assert question.is_question
+    Label.objects.create(workspace=workspace, name="lead", color="#10b981")
+    SavedReply.objects.create(
+        workspace=workspace, title="Shop link", text="Hi {name}! Link in {account}'s bio 🛍️"
+    )
+    shots = django_settings.BASE_DIR / "var"
+    inbox_url = live_server.url + reverse("conversations:inbox", args=[workspace.pk])
+
+    with signed_in_page(
+        user=editor, base_url=live_server.url, viewport={"width": 1440, "height": 900}
+    ) as page:
+        page.goto(inbox_url + "?status=questions")
+        item = page.locator(f"#c-{question.pk}")
+        item.wait_for()
+        rows = page.locator(".cv-item")
+        assert all(
+            Comment.objects.for_workspace(workspace).get(pk=rid[2:]).is_question
+            for rid in rows.evaluate_all("els => els.map(e => e.id)")
+        )
+        page.screenshot(path=str(shots / "conversations-questions-1440.png"))
+
+        # Assign to me from the keyboard (a click focuses the row, a assigns it to me).
+        item.locator("[data-testid=comment-text]").click()
+        page.keyboard.press("a")
+        page.locator(f"#c-{question.pk} [data-testid=assignee]").wait_for()
+        question.refresh_from_db()
+        assert question.assignee == editor
+
+        # Label it: t opens the menu on the label field; clicking the label toggles it.
+        item = page.locator(f"#c-{question.pk}")
+        item.locator("[data-testid=comment-text]").click()
+        page.keyboard.press("t")
+        item.locator("[data-label-toggle]", has_text="lead").click()
+        page.locator(f"#c-{question.pk} [data-testid=label]", has_text="lead").wait_for()
+        assert CommentLabel.objects.for_workspace(workspace).filter(comment=question).exists()
+
+        # Reply with the saved reply: r opens the reply box, Alt+1 inserts it, filled in.
+        item = page.locator(f"#c-{question.pk}")
+        item.locator("[data-testid=comment-text]").click()
+        page.keyboard.press("r")
+        textarea = item.locator("textarea[name=text]")
+        textarea.wait_for(state="visible")
+        page.keyboard.press("Alt+Digit1")
+        expected = f"Hi {question.author_label}! Link in @{account.username}'s bio 🛍️"
+        assert textarea.input_value() == expected
+        count = len(expected)
+        assert item.locator("[data-count]").inner_text() == f"{count}/150"
+        page.screenshot(path=str(shots / "conversations-saved-reply-1440.png"))
+        item.locator("[data-reply-submit]").click()
+        page.locator(f"#c-{question.pk} [data-testid=sent-reply]").wait_for()
+        assert any(c.owner and c.text == expected for c in csim.state.comments.values())
+        question.refresh_from_db()
+        assert question.handled_at is not None and question.first_response_by == editor
+
+        # Mine: the assigned question is there; the priority order puts open questions first.
+        page.goto(inbox_url + "?assignee=mine")
+        assert page.locator(".cv-item").count() == 1
+        page.goto(inbox_url + "?order=priority")
+        page.locator(".cv-item").first.wait_for()
+        page.screenshot(path=str(shots / "conversations-priority-1440.png"))
+
+    with signed_in_page(
+        user=editor, base_url=live_server.url, viewport={"width": 390, "height": 844}
+    ) as phone:
+        phone.goto(inbox_url)
+        phone.locator(f"#c-{question.pk}").wait_for()
+        width = phone.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"the inbox scrolls sideways at phone width ({width}px)"
+        phone.screenshot(path=str(shots / "conversations-inbox-390.png"), full_page=True)
+        # A tap on a row shows its actions; "More" opens as a sheet inside the screen.
+        phone.locator(f"#c-{question.pk} [data-testid=comment-text]").click()
+        phone.locator(f"#c-{question.pk} [data-more] > summary").click()
+        menu = phone.locator(f"#c-{question.pk} .cv-menu").bounding_box()
+        assert menu is not None and menu["x"] >= 0 and menu["x"] + menu["width"] <= 390
+        phone.screenshot(path=str(shots / "conversations-more-390.png"))

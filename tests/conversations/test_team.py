@@ -138,7 +138,7 @@ def test_notes_attach_to_the_thread_and_a_double_submit_stores_one(
     for _ in range(2):
         response = client.post(
             _url("note_add", workspace, reply.pk),
-            {"text": "VIP customer, answer kindly", "client_token": token},
+            {"note": "VIP customer, answer kindly", "client_token": token},
         )
         assert response.status_code == 302
     notes = list(ThreadNote.objects.for_workspace(workspace))
