@@ -182,3 +182,24 @@ def test_first_response_is_recorded_by_our_reply_and_by_the_app(
     )
     from_app.refresh_from_db()
     assert from_app.first_response_at is not None and from_app.first_response_by is None
+
+
+def test_client_reports_read_the_figures_through_the_settings_hook(
+    workspace: Workspace, fixture_threads: dict[str, TikTokAccount]
+) -> None:
+    from django.conf import settings
+    from django.utils.module_loading import import_string
+
+    figures_of = import_string(settings.REPORT_RESPONSE_TIMES)
+    figures = figures_of(
+        workspace=workspace, since=NOW - dt.timedelta(days=7), until=NOW, account_id=None
+    )
+    assert (figures.threads, figures.answered) == (9, 6)
+    assert figures.median_seconds == pytest.approx(25 * 60)
+    only_a = figures_of(
+        workspace=workspace,
+        since=NOW - dt.timedelta(days=7),
+        until=NOW,
+        account_id=fixture_threads["a"].pk,
+    )
+    assert only_a.p90_seconds == pytest.approx(37 * 60)
