@@ -10,8 +10,8 @@ import logging
 import tempfile
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import IO, Any
 
@@ -26,6 +26,7 @@ from calendar_app.captions import clean_caption
 from calendar_app.creators import creator_info_fetch
 from calendar_app.media import MediaInfo, MediaRejected, inspect_file, make_thumbnail
 from calendar_app.models import MediaAsset, MediaKind, Post, PostMode, PostStatus, PrivacyLevel
+from calendar_app.preflight import creator_refusals, post_preflight
 from calendar_app.timezones import (
     ResolvedTime,
     parse_local,
@@ -38,21 +39,6 @@ from tiktok_client.schemas import CreatorInfo
 logger = logging.getLogger(__name__)
 
 EDITABLE_STATUSES = frozenset({PostStatus.DRAFT, PostStatus.SCHEDULED, PostStatus.FAILED})
-DAILY_DIRECT_POST_CAP = 15
-PENDING_INBOX_DRAFT_CAP = 5
-_DIRECT_COUNTED = (
-    PostStatus.SCHEDULED,
-    PostStatus.QUEUED,
-    PostStatus.PUBLISHING,
-    PostStatus.PUBLISHED,
-    PostStatus.UNCONFIRMED,
-)
-_INBOX_COUNTED = (
-    PostStatus.SCHEDULED,
-    PostStatus.QUEUED,
-    PostStatus.PUBLISHING,
-    PostStatus.SENT_TO_INBOX,
-)
 
 
 class NotEditable(Conflict):
@@ -172,12 +158,6 @@ class PostTarget:
     allow_stitch: bool = False
 
 
-@dataclass
-class Preflight:
-    errors: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-
 def _media_for(workspace: Workspace, media_id: Any) -> MediaAsset | None:
     if not media_id:
         return None
@@ -220,91 +200,6 @@ def resolve_schedule(content: PostContent, workspace: Workspace) -> ResolvedTime
         content.scheduled_tz or workspace.time_zone,
         content.fold,
     )
-
-
-def _count_window(
-    *,
-    workspace: Workspace,
-    account: TikTokAccount,
-    mode: str,
-    statuses: Sequence[str],
-    start: datetime,
-    end: datetime,
-    exclude: Iterable[Any],
-) -> int:
-    return (
-        Post.objects.for_workspace(workspace)
-        .filter(account=account, post_mode=mode, status__in=statuses)
-        .filter(scheduled_at__gte=start, scheduled_at__lt=end)
-        .exclude(pk__in=list(exclude))
-        .count()
-    )
-
-
-def post_preflight(
-    *,
-    workspace: Workspace,
-    account: TikTokAccount,
-    media: MediaAsset | None,
-    post_mode: str,
-    scheduled_at: datetime | None,
-    creator_info: CreatorInfo | None,
-    exclude_post_ids: Iterable[Any] = (),
-) -> Preflight:
-    """What TikTok would refuse later, checked now: hard errors and confirmable warnings."""
-    result = Preflight()
-    exclude = list(exclude_post_ids)
-    if account.needs_reconnect:
-        result.errors.append(f"{account} needs to be reconnected before it can post.")
-    if (
-        creator_info is not None
-        and media is not None
-        and media.kind == MediaKind.VIDEO
-        and media.duration_seconds
-        and media.duration_seconds > creator_info.max_video_post_duration_sec
-    ):
-        result.errors.append(
-            f"This video is {media.duration_seconds:.0f} s long; {account} can post videos of "
-            f"at most {creator_info.max_video_post_duration_sec} s."
-        )
-    if scheduled_at is not None:
-        day = timedelta(hours=24)
-        if post_mode == PostMode.DIRECT:
-            counts = [
-                _count_window(
-                    workspace=workspace,
-                    account=account,
-                    mode=PostMode.DIRECT,
-                    statuses=_DIRECT_COUNTED,
-                    start=start,
-                    end=start + day,
-                    exclude=exclude,
-                )
-                for start in (scheduled_at - day + timedelta(seconds=1), scheduled_at)
-            ]
-            if max(counts) >= DAILY_DIRECT_POST_CAP:
-                result.warnings.append(
-                    f"{account} already has {max(counts)} direct posts within 24 hours of this "
-                    f"time; TikTok allows about {DAILY_DIRECT_POST_CAP} a day and will likely "
-                    "refuse this one."
-                )
-        else:
-            pending = _count_window(
-                workspace=workspace,
-                account=account,
-                mode=PostMode.INBOX,
-                statuses=_INBOX_COUNTED,
-                start=scheduled_at - day,
-                end=scheduled_at + day,
-                exclude=exclude,
-            )
-            if pending >= PENDING_INBOX_DRAFT_CAP:
-                result.warnings.append(
-                    f"{account} already has {pending} drafts waiting in the TikTok inbox around "
-                    f"this time; TikTok allows {PENDING_INBOX_DRAFT_CAP} pending drafts and will "
-                    "refuse more until the creator posts or discards some."
-                )
-    return result
 
 
 def _validate_target(
@@ -364,18 +259,20 @@ def _validate_target(
     if not privacy:
         raise fail("choose who can view this post (there is no default).", "privacy_required")
     if creator_info is not None:
-        if privacy not in creator_info.privacy_level_options:
-            raise fail(
-                f"“{PrivacyLevel(privacy).label}” isn't available for this creator.",
-                "privacy_not_offered",
+        # Settings the creator no longer offers; content problems are the preflight's errors.
+        refused = creator_refusals(
+            account=account,
+            info=creator_info,
+            privacy_level=privacy,
+            allow_comment=values["allow_comment"],
+            allow_duet=values["allow_duet"],
+            allow_stitch=values["allow_stitch"],
+            media=None,
+        )
+        if refused:
+            raise ValidationFailed(
+                refused[0].sentence, code=refused[0].code, details={"account_id": str(account.id)}
             )
-        for flag, disabled, word in (
-            ("allow_comment", creator_info.comment_disabled, "comments"),
-            ("allow_duet", creator_info.duet_disabled, "Duet"),
-            ("allow_stitch", creator_info.stitch_disabled, "Stitch"),
-        ):
-            if values[flag] and disabled:
-                raise fail(f"the creator has turned {word} off in TikTok.", "interaction_disabled")
     return values
 
 

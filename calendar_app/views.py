@@ -24,6 +24,7 @@ from calendar_app.creators import creator_info_fetch
 from calendar_app.forms import ComposerForm, MediaUploadForm
 from calendar_app.media import UPLOAD_CUT_SHORT, MediaRejected, upload_cut_short
 from calendar_app.models import MediaAsset, Post, PostMode, PrivacyLevel
+from calendar_app.preflight import Preflight, post_preflight
 from calendar_app.timezones import AmbiguousLocalTime, NonexistentLocalTime
 from later.errors import AppError, NotFound
 from later.tenancy import workspace_view
@@ -289,7 +290,7 @@ def _panel_preflight(
     info: CreatorInfo | None,
     data: Any,
     exclude: list[Any],
-) -> services.Preflight:
+) -> Preflight:
     """What TikTok would refuse later, for the composer's current media, time and mode."""
     media = None
     media_uuid = _uuid_or_none(data.get("media_id", ""))
@@ -308,7 +309,7 @@ def _panel_preflight(
             scheduled_at = resolved.utc if resolved else None
         except AppError:
             scheduled_at = None  # the form reports bad times on submit
-    return services.post_preflight(
+    return post_preflight(
         workspace=workspace,
         account=account,
         media=media,

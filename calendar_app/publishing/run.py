@@ -41,7 +41,7 @@ from tiktok_client.errors import (
     TikTokUnavailable,
     TikTokUploadError,
 )
-from tiktok_client.schemas import ChunkPlan, CreatorInfo, PostInfo, PublishInit, PublishStatus
+from tiktok_client.schemas import ChunkPlan, PostInfo, PublishInit, PublishStatus
 
 logger = logging.getLogger("calendar_app.publishing")
 
@@ -191,6 +191,7 @@ def _media_refusal(post: Post) -> tuple[str, str] | None:
 def _check_account(post: Post) -> str | None:
     """What TikTok would refuse in this post for its account today, as a sentence."""
     from accounts.tiktok import tiktok_account_access_token
+    from calendar_app.preflight import post_creator_refusal
 
     post_event_add(post=post, kind="checking", message="Checking the TikTok account.")
     # Refresh first (exactly once across workers) so init itself never races expiry.
@@ -199,38 +200,9 @@ def _check_account(post: Post) -> str | None:
         return None
     client = tiktok()
     info = account_call(post.account, lambda t: client.query_creator_info(access_token=t))
-    return _creator_settings_problem(post, info)
-
-
-def _creator_settings_problem(post: Post, info: CreatorInfo) -> str | None:
-    if post.privacy_level and post.privacy_level not in info.privacy_level_options:
-        offered = ", ".join(info.privacy_level_options) or "none"
-        return (
-            f"The audience “{post.get_privacy_level_display()}” is no longer available for "
-            f"{post.account} (TikTok now offers: {offered}). Edit the post and pick another."
-        )
-    if post.allow_comment and info.comment_disabled:
-        return (
-            f"{post.account} has turned comments off in TikTok since this post was planned. "
-            "Edit the post and untick “Allow comments”, or turn comments back on in TikTok."
-        )
-    if post.allow_duet and info.duet_disabled:
-        return (
-            f"{post.account} has turned duets off in TikTok since this post was planned. "
-            "Edit the post and untick “Allow duet”."
-        )
-    if post.allow_stitch and info.stitch_disabled:
-        return (
-            f"{post.account} has turned stitches off in TikTok since this post was planned. "
-            "Edit the post and untick “Allow stitch”."
-        )
-    duration = post.media.duration_seconds if post.media else None
-    if duration and duration > info.max_video_post_duration_sec:
-        return (
-            f"The video lasts {round(duration)} s but {post.account} may post at most "
-            f"{info.max_video_post_duration_sec} s. Trim the video and post again."
-        )
-    return None
+    refusal = post_creator_refusal(post, info)
+    # The creator changed a setting in TikTok since the post was planned.
+    return f"{refusal.sentence} Edit the post and retry." if refusal else None
 
 
 def _commit_intent(post: Post, token: uuid.UUID) -> ChunkPlan:

@@ -1,0 +1,228 @@
+"""What TikTok would refuse in a post, in one place: the composer checks it before saving and
+the pipeline checks it again just before init (the creator may have changed settings since).
+
+Per-account settings TikTok no longer offers are refused outright; account and content
+problems are errors; TikTok's daily caps are warnings the user may confirm past.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from accounts.models import TikTokAccount, Workspace
+from calendar_app.models import MediaAsset, MediaKind, Post, PostMode, PostStatus, PrivacyLevel
+from tiktok_client.schemas import CreatorInfo
+
+DAILY_DIRECT_POST_CAP = 15
+PENDING_INBOX_DRAFT_CAP = 5
+_DIRECT_COUNTED = (
+    PostStatus.SCHEDULED,
+    PostStatus.QUEUED,
+    PostStatus.PUBLISHING,
+    PostStatus.PUBLISHED,
+    PostStatus.UNCONFIRMED,
+)
+_INBOX_COUNTED = (
+    PostStatus.SCHEDULED,
+    PostStatus.QUEUED,
+    PostStatus.PUBLISHING,
+    PostStatus.SENT_TO_INBOX,
+)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """One reason TikTok would refuse the post for this account."""
+
+    code: str
+    message: str  # names the account
+    fix: str  # what the user does about it
+    setting: str = ""  # the per-account setting refused, if it is one
+
+    @property
+    def sentence(self) -> str:
+        return f"{self.message} {self.fix}"
+
+
+@dataclass
+class Preflight:
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def creator_refusals(
+    *,
+    account: TikTokAccount | str,
+    info: CreatorInfo,
+    privacy_level: str,
+    allow_comment: bool,
+    allow_duet: bool,
+    allow_stitch: bool,
+    media: MediaAsset | None,
+) -> list[Refusal]:
+    """The post's settings and video checked against the creator's live creator_info."""
+    refusals = []
+    if privacy_level and privacy_level not in info.privacy_level_options:
+        label = PrivacyLevel(privacy_level).label if privacy_level in PrivacyLevel.values else ""
+        offered = ", ".join(info.privacy_level_options) or "none"
+        refusals.append(
+            Refusal(
+                code="privacy_not_offered",
+                message=(
+                    f"The audience “{label or privacy_level}” isn't available for {account} "
+                    f"(TikTok offers: {offered})."
+                ),
+                fix="Pick another audience.",
+                setting="privacy_level",
+            )
+        )
+    for setting, wanted, disabled, word, box in (
+        ("allow_comment", allow_comment, info.comment_disabled, "comments", "Allow comments"),
+        ("allow_duet", allow_duet, info.duet_disabled, "Duet", "Allow Duet"),
+        ("allow_stitch", allow_stitch, info.stitch_disabled, "Stitch", "Allow Stitch"),
+    ):
+        if wanted and disabled:
+            refusals.append(
+                Refusal(
+                    code="interaction_disabled",
+                    message=f"{account} has turned {word} off in TikTok.",
+                    fix=f"Untick “{box}”, or turn {word} back on in TikTok.",
+                    setting=setting,
+                )
+            )
+    duration = media.duration_seconds if media and media.kind == MediaKind.VIDEO else None
+    if duration and duration > info.max_video_post_duration_sec:
+        refusals.append(
+            Refusal(
+                code="video_too_long",
+                message=(
+                    f"This video is {duration:.0f} s long; {account} can post videos of at "
+                    f"most {info.max_video_post_duration_sec} s."
+                ),
+                fix="Trim the video.",
+            )
+        )
+    return refusals
+
+
+def post_creator_refusal(post: Post, info: CreatorInfo) -> Refusal | None:
+    """The first reason TikTok would refuse a stored post today (the pipeline's last check)."""
+    refusals = creator_refusals(
+        account=post.account,
+        info=info,
+        privacy_level=post.privacy_level,
+        allow_comment=post.allow_comment,
+        allow_duet=post.allow_duet,
+        allow_stitch=post.allow_stitch,
+        media=post.media,
+    )
+    return refusals[0] if refusals else None
+
+
+def _count_window(
+    *,
+    workspace: Workspace,
+    account: TikTokAccount,
+    mode: str,
+    statuses: Sequence[str],
+    start: datetime,
+    end: datetime,
+    exclude: Iterable[Any],
+) -> int:
+    return (
+        Post.objects.for_workspace(workspace)
+        .filter(account=account, post_mode=mode, status__in=statuses)
+        .filter(scheduled_at__gte=start, scheduled_at__lt=end)
+        .exclude(pk__in=list(exclude))
+        .count()
+    )
+
+
+def post_preflight(
+    *,
+    workspace: Workspace,
+    account: TikTokAccount,
+    media: MediaAsset | None,
+    post_mode: str,
+    scheduled_at: datetime | None,
+    creator_info: CreatorInfo | None,
+    exclude_post_ids: Iterable[Any] = (),
+) -> Preflight:
+    """What TikTok would refuse later about the account and the content, checked now: hard
+    errors and confirmable warnings. (Refused per-account settings are the composer's.)"""
+    result = Preflight()
+    exclude = list(exclude_post_ids)
+    if account.needs_reconnect:
+        result.errors.append(f"{account} needs to be reconnected before it can post.")
+    if creator_info is not None:
+        result.errors.extend(
+            r.message
+            for r in creator_refusals(
+                account=account,
+                info=creator_info,
+                privacy_level="",
+                allow_comment=False,
+                allow_duet=False,
+                allow_stitch=False,
+                media=media,
+            )
+        )
+    if scheduled_at is not None:
+        warning = (
+            _direct_cap_warning(workspace, account, scheduled_at, exclude)
+            if post_mode == PostMode.DIRECT
+            else _inbox_cap_warning(workspace, account, scheduled_at, exclude)
+        )
+        if warning:
+            result.warnings.append(warning)
+    return result
+
+
+def _direct_cap_warning(
+    workspace: Workspace, account: TikTokAccount, scheduled_at: datetime, exclude: list[Any]
+) -> str:
+    day = timedelta(hours=24)
+    counts = [
+        _count_window(
+            workspace=workspace,
+            account=account,
+            mode=PostMode.DIRECT,
+            statuses=_DIRECT_COUNTED,
+            start=start,
+            end=start + day,
+            exclude=exclude,
+        )
+        for start in (scheduled_at - day + timedelta(seconds=1), scheduled_at)
+    ]
+    if max(counts) < DAILY_DIRECT_POST_CAP:
+        return ""
+    return (
+        f"{account} already has {max(counts)} direct posts within 24 hours of this "
+        f"time; TikTok allows about {DAILY_DIRECT_POST_CAP} a day and will likely "
+        "refuse this one."
+    )
+
+
+def _inbox_cap_warning(
+    workspace: Workspace, account: TikTokAccount, scheduled_at: datetime, exclude: list[Any]
+) -> str:
+    day = timedelta(hours=24)
+    pending = _count_window(
+        workspace=workspace,
+        account=account,
+        mode=PostMode.INBOX,
+        statuses=_INBOX_COUNTED,
+        start=scheduled_at - day,
+        end=scheduled_at + day,
+        exclude=exclude,
+    )
+    if pending < PENDING_INBOX_DRAFT_CAP:
+        return ""
+    return (
+        f"{account} already has {pending} drafts waiting in the TikTok inbox around "
+        f"this time; TikTok allows {PENDING_INBOX_DRAFT_CAP} pending drafts and will "
+        "refuse more until the creator posts or discards some."
+    )
