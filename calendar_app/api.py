@@ -14,10 +14,11 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from calendar_app import selectors, services
+from calendar_app import composer, selectors, services
 from calendar_app.creators import creator_info_fetch
 from calendar_app.media import UPLOAD_CUT_SHORT, MediaRejected, upload_cut_short
 from calendar_app.models import MediaAsset, Post, PostMode, PrivacyLevel
+from calendar_app.timezones import parse_local
 from later.api import CursorPagination, WorkspaceAPIView
 from later.errors import ValidationFailed
 
@@ -172,22 +173,6 @@ class CreatorInfoSerializer(serializers.Serializer):
     max_video_post_duration_sec = serializers.IntegerField()
 
 
-def _content(data: dict[str, Any], workspace: Any) -> services.PostContent:
-    return services.PostContent(
-        caption=data.get("caption", ""),
-        media_id=data.get("media_id"),
-        post_mode=data.get("post_mode") or PostMode.DIRECT,
-        commercial_content=data.get("commercial_content", False),
-        brand_organic=data.get("brand_organic", False),
-        brand_content=data.get("brand_content", False),
-        is_aigc=data.get("is_aigc", False),
-        cover_timestamp_ms=data.get("cover_timestamp_ms"),
-        scheduled_local=data.get("scheduled_local", ""),
-        scheduled_tz=data.get("scheduled_tz") or workspace.time_zone,
-        fold=data.get("fold"),
-    )
-
-
 def _valid(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
     s = serializer_class(data=data)
     if not s.is_valid():
@@ -243,7 +228,7 @@ class PostListApi(WorkspaceAPIView):
         posts = services.post_create(
             workspace=self.workspace,
             user=request.user,  # type: ignore[arg-type]
-            content=_content(data, self.workspace),
+            content=composer.content_from_api(data, self.workspace),
             targets=[services.PostTarget(**t) for t in data["targets"]],
             schedule=data["schedule"],
             acknowledge_warnings=data["acknowledge_warnings"],
@@ -290,17 +275,8 @@ class PostDetailApi(_ScopedObjectMixin):
         post = self._get(post_id)
         data = _valid(PostUpdateSerializer, request.data)
         content, target = services.post_content_of(post)
-        content_fields = {f.name for f in dataclasses.fields(services.PostContent)}
-        content = dataclasses.replace(
-            content,
-            **{k: v for k, v in data.items() if k in content_fields and k != "media_id"},
-        )
-        if "media_id" in data:
-            content = dataclasses.replace(content, media_id=data["media_id"])
-        target_fields = {"privacy_level", "allow_comment", "allow_duet", "allow_stitch"}
-        target = dataclasses.replace(
-            target, **{k: v for k, v in data.items() if k in target_fields}
-        )
+        content = composer.content_patched(content, data)
+        target = composer.target_patched(target, data)
         schedule = data["schedule"] if "schedule" in request.data else post.status != "draft"
         post = services.post_update(
             workspace=self.workspace,
@@ -330,7 +306,7 @@ class PostRescheduleApi(_ScopedObjectMixin):
         post = services.post_reschedule(
             workspace=self.workspace,
             post=post,
-            scheduled_local=data["scheduled_local"],
+            scheduled_local=parse_local(data["scheduled_local"]),
             scheduled_tz=data.get("scheduled_tz") or self.workspace.time_zone,
             fold=data.get("fold"),
         )

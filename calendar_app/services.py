@@ -142,9 +142,9 @@ class PostContent:
     brand_content: bool = False
     is_aigc: bool = False
     cover_timestamp_ms: int | None = None
-    scheduled_local: str = ""
+    scheduled_local: datetime | None = None  # naive wall-clock time in scheduled_tz
     scheduled_tz: str = ""
-    fold: int | None = None
+    fold: int | None = None  # which occurrence of a time repeated when clocks go back
 
 
 @dataclass(frozen=True)
@@ -193,12 +193,10 @@ def _accounts_for(workspace: Workspace, ids: Iterable[Any]) -> dict[str, TikTokA
 
 
 def resolve_schedule(content: PostContent, workspace: Workspace) -> ResolvedTime | None:
-    if not content.scheduled_local:
+    if content.scheduled_local is None:
         return None
     return resolve_local_time(
-        parse_local(content.scheduled_local),
-        content.scheduled_tz or workspace.time_zone,
-        content.fold,
+        content.scheduled_local, content.scheduled_tz or workspace.time_zone, content.fold
     )
 
 
@@ -468,7 +466,7 @@ def post_content_of(post: Post) -> tuple[PostContent, PostTarget]:
             brand_content=post.brand_content,
             is_aigc=post.is_aigc,
             cover_timestamp_ms=post.cover_timestamp_ms,
-            scheduled_local=post.scheduled_local,
+            scheduled_local=parse_local(post.scheduled_local) if post.scheduled_local else None,
             scheduled_tz=post.scheduled_tz,
             fold=_fold_of(post),
         ),
@@ -523,14 +521,14 @@ def post_reschedule(
     *,
     workspace: Workspace,
     post: Post,
-    scheduled_local: str,
+    scheduled_local: datetime,
     scheduled_tz: str,
     fold: int | None = None,
     now: datetime | None = None,
 ) -> Post:
     """Move a post to a new wall-clock time (drag and drop, API). Past times are refused."""
     locked = _lock_editable(workspace, post)
-    resolved = resolve_local_time(parse_local(scheduled_local), scheduled_tz, fold)
+    resolved = resolve_local_time(scheduled_local, scheduled_tz, fold)
     require_future(resolved, now or timezone.now())
     locked.scheduled_at = resolved.utc
     locked.scheduled_local = resolved.local_iso
@@ -564,11 +562,10 @@ def post_move(
     """Calendar drop. Month view passes a day: the post keeps its wall-clock time in its own
     zone. Week view passes a slot: the time is read in the workspace's zone."""
     if target_time is not None:
-        local = datetime.combine(target_date, target_time)
         return post_reschedule(
             workspace=workspace,
             post=post,
-            scheduled_local=local.isoformat(timespec="minutes"),
+            scheduled_local=datetime.combine(target_date, target_time),
             scheduled_tz=workspace.time_zone,
             fold=fold,
             now=now,
@@ -583,7 +580,7 @@ def post_move(
     return post_reschedule(
         workspace=workspace,
         post=post,
-        scheduled_local=local.isoformat(timespec="minutes"),
+        scheduled_local=local,
         scheduled_tz=tz_name,
         fold=fold,
         now=now,

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import functools
-import uuid
 from collections.abc import Callable
-from datetime import date, datetime, time
+from datetime import date, time
 from typing import Any
 
 from django.contrib import messages
@@ -18,17 +17,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import TikTokAccount
-from calendar_app import selectors, services
-from calendar_app.captions import MAX_CAPTION_UTF16
-from calendar_app.creators import creator_info_fetch
+from calendar_app import composer, selectors, services
 from calendar_app.forms import ComposerForm, MediaUploadForm
 from calendar_app.media import UPLOAD_CUT_SHORT, MediaRejected, upload_cut_short
-from calendar_app.models import MediaAsset, Post, PostMode, PrivacyLevel
-from calendar_app.preflight import Preflight, post_preflight
-from calendar_app.timezones import AmbiguousLocalTime, NonexistentLocalTime
+from calendar_app.models import MediaAsset, Post
 from later.errors import AppError, NotFound
 from later.tenancy import workspace_view
-from tiktok_client.schemas import CreatorInfo
 
 
 def _scoped(kwarg: str, getter: Callable[..., Any]) -> Callable[[Any], Any]:
@@ -265,190 +259,44 @@ def media_delete(request: HttpRequest, asset: MediaAsset) -> HttpResponse:
 # --- composer ---------------------------------------------------------------------------------
 
 
-def _target_values(data: Any, account_id: str) -> dict[str, Any]:
-    return {
-        "privacy_level": data.get(f"privacy_level__{account_id}", ""),
-        "allow_comment": data.get(f"allow_comment__{account_id}") == "on",
-        "allow_duet": data.get(f"allow_duet__{account_id}") == "on",
-        "allow_stitch": data.get(f"allow_stitch__{account_id}") == "on",
-    }
-
-
-def _target(account_id: str, values: dict[str, Any]) -> services.PostTarget:
-    return services.PostTarget(
-        account_id=account_id,
-        privacy_level=str(values["privacy_level"]),
-        allow_comment=bool(values["allow_comment"]),
-        allow_duet=bool(values["allow_duet"]),
-        allow_stitch=bool(values["allow_stitch"]),
-    )
-
-
-def _panel_preflight(
-    workspace: Any,
-    account: TikTokAccount,
-    info: CreatorInfo | None,
-    data: Any,
-    exclude: list[Any],
-) -> Preflight:
-    """What TikTok would refuse later, for the composer's current media, time and mode."""
-    media = None
-    media_uuid = _uuid_or_none(data.get("media_id", ""))
-    if media_uuid:
-        media = selectors.media_list(workspace=workspace).filter(pk=media_uuid).first()
-    scheduled_at = None
-    if data.get("scheduled_date") and data.get("scheduled_time"):
-        fold = data.get("fold")
-        content = services.PostContent(
-            scheduled_local=f"{data['scheduled_date']}T{data['scheduled_time'][:5]}",
-            scheduled_tz=data.get("scheduled_tz") or workspace.time_zone,
-            fold=int(fold) if fold in ("0", "1") else None,
-        )
-        try:
-            resolved = services.resolve_schedule(content, workspace)
-            scheduled_at = resolved.utc if resolved else None
-        except AppError:
-            scheduled_at = None  # the form reports bad times on submit
-    return post_preflight(
-        workspace=workspace,
-        account=account,
-        media=media,
-        post_mode=data.get("post_mode") or PostMode.DIRECT,
-        scheduled_at=scheduled_at,
-        creator_info=info,
-        exclude_post_ids=exclude,
-    )
-
-
-def _panel_context(
-    account: TikTokAccount,
-    values: dict[str, Any] | None,
-    *,
-    workspace: Any,
-    data: Any,
-    exclude: list[Any] | None = None,
-) -> dict[str, Any]:
-    """creator_info is fetched live on every render, as TikTok's posting guidelines require."""
-    info: CreatorInfo | None = None
-    error = ""
-    try:
-        info = creator_info_fetch(account=account)
-    except AppError as exc:
-        error = exc.message
-    preflight = _panel_preflight(workspace, account, info, data, exclude or [])
-    values = values or {}
-    options = []
-    if info is not None:
-        order = [p.value for p in PrivacyLevel]
-        for value in sorted(
-            info.privacy_level_options, key=lambda v: order.index(v) if v in order else 99
-        ):
-            label = PrivacyLevel(value).label if value in order else value
-            options.append({"value": value, "label": label})
-    return {
-        "account": account,
-        "info": info,
-        "error": error,
-        "values": values,
-        "privacy_options": options,
-        "preflight": preflight,
-    }
-
-
 @workspace_view(min_role="editor")
 @_scoped("account_id", selectors.account_get)
 @require_GET
 def creator_panel(request: HttpRequest, account: TikTokAccount) -> HttpResponse:
     """The per-account block of the composer, with creator_info fetched live (fact sheet 2.10)."""
-    workspace = _ws(request)
     return render(
         request,
         "calendar_app/_creator_panel.html",
-        _panel_context(
-            account,
-            _target_values(request.GET, str(account.id)),
-            workspace=workspace,
-            data=request.GET,
+        composer.panel_context(
+            workspace=_ws(request),
+            account=account,
+            target=composer.target_from_fields(request.GET, str(account.id)),
+            content=composer.content_from_fields(request.GET),
         ),
     )
 
 
-def _composer_response(
+def _composer_page(
     request: HttpRequest,
     form: ComposerForm,
     *,
     post: Post | None,
+    content: services.PostContent,
     selected_ids: list[str],
-    target_values: dict[str, dict[str, Any]],
+    targets: dict[str, services.PostTarget],
     problem: AppError | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    workspace = _ws(request)
-    accounts = list(selectors.account_list(workspace=workspace))
-    data = request.POST if request.method == "POST" else _initial_data(form)
-    panels = [
-        _panel_context(
-            a,
-            target_values.get(str(a.id)),
-            workspace=workspace,
-            data=data,
-            exclude=[post.pk] if post else [],
-        )
-        for a in accounts
-        if str(a.id) in selected_ids
-    ]
-    media_items = list(selectors.media_list(workspace=workspace))
-    ctx = {
-        "form": form,
-        "post": post,
-        "accounts": accounts,
-        "selected_ids": selected_ids,
-        "panels": panels,
-        "media_items": media_items,
-        "max_caption": MAX_CAPTION_UTF16,
-        "problem": problem,
-        "gap": problem if isinstance(problem, NonexistentLocalTime) else None,
-        "fold": problem if isinstance(problem, AmbiguousLocalTime) else None,
-        "confirm": problem if isinstance(problem, services.ConfirmationRequired) else None,
-        "blocked": any(p["error"] for p in panels),
-    }
-    return render(request, "calendar_app/composer.html", ctx, status=status)
-
-
-def _initial_data(form: ComposerForm) -> dict[str, str]:
-    """The unbound form's initial values as the strings a submitted form would carry."""
-    out: dict[str, str] = {}
-    for name in ("media_id", "scheduled_date", "scheduled_time", "scheduled_tz", "post_mode"):
-        value = form.initial.get(name)
-        if value is None or value == "":
-            continue
-        if hasattr(value, "strftime"):
-            value = value.strftime("%H:%M" if name == "scheduled_time" else "%Y-%m-%d")
-        out[name] = str(value)
-    return out
-
-
-def _content_from(form: ComposerForm) -> services.PostContent:
-    d = form.cleaned_data
-    local = ""
-    if d.get("scheduled_date") and d.get("scheduled_time"):
-        local = datetime.combine(d["scheduled_date"], d["scheduled_time"]).isoformat(
-            timespec="minutes"
-        )
-    media = d.get("media_id")
-    return services.PostContent(
-        caption=d.get("caption") or "",
-        media_id=media.id if media else None,
-        post_mode=d.get("post_mode") or PostMode.DIRECT,
-        commercial_content=bool(d.get("commercial_content")),
-        brand_organic=bool(d.get("brand_organic")),
-        brand_content=bool(d.get("brand_content")),
-        is_aigc=bool(d.get("is_aigc")),
-        cover_timestamp_ms=d.get("cover_timestamp_ms"),
-        scheduled_local=local,
-        scheduled_tz=d.get("scheduled_tz") or "",
-        fold=int(d["fold"]) if d.get("fold") in ("0", "1") else None,
+    context = composer.composer_context(
+        workspace=_ws(request),
+        form=form,
+        post=post,
+        content=content,
+        selected_ids=selected_ids,
+        targets=targets,
+        problem=problem,
     )
+    return render(request, "calendar_app/composer.html", context, status=status)
 
 
 @workspace_view(min_role="editor")
@@ -457,40 +305,48 @@ def post_create(request: HttpRequest) -> HttpResponse:
     workspace = _ws(request)
     media_qs = selectors.media_list(workspace=workspace)
     if request.method == "GET":
-        initial: dict[str, Any] = {"scheduled_tz": workspace.time_zone, "post_mode": "direct"}
-        media_uuid = _uuid_or_none(request.GET.get("media", ""))
-        if media_uuid and media_qs.filter(pk=media_uuid).exists():
-            initial["media_id"] = media_uuid
-        if d := request.GET.get("date"):
-            initial["scheduled_date"] = _parse_date(d, timezone.localdate())
-            initial["scheduled_time"] = time(12, 0)
-        selected = [a for a in request.GET.getlist("account") if _uuid_or_none(a)]
-        form = ComposerForm(initial=initial, media_qs=media_qs)
-        return _composer_response(request, form, post=None, selected_ids=selected, target_values={})
-    form = ComposerForm(request.POST, media_qs=media_qs)
-    selected = [a for a in request.POST.getlist("accounts") if _uuid_or_none(a)]
-    values = {a: _target_values(request.POST, a) for a in selected}
-    if not form.is_valid():
-        return _composer_response(
-            request, form, post=None, selected_ids=selected, target_values=values, status=400
+        content = composer.new_post_content(
+            workspace=workspace,
+            media_id=request.GET.get("media", ""),
+            day=request.GET.get("date"),
+            today=timezone.localdate(),
         )
-    content = _content_from(form)
+        form = ComposerForm(initial=composer.form_initial(content, workspace), media_qs=media_qs)
+        selected = composer.selected_account_ids(request.GET.getlist("account"))
+        return _composer_page(
+            request, form, post=None, content=content, selected_ids=selected, targets={}
+        )
+    form = ComposerForm(request.POST, media_qs=media_qs)
+    selected = composer.selected_account_ids(request.POST.getlist("accounts"))
+    targets = {a: composer.target_from_fields(request.POST, a) for a in selected}
+    submitted = composer.content_from_fields(request.POST)
+    if not form.is_valid():
+        return _composer_page(
+            request,
+            form,
+            post=None,
+            content=submitted,
+            selected_ids=selected,
+            targets=targets,
+            status=400,
+        )
     try:
         posts = services.post_create(
             workspace=workspace,
             user=request.user,  # type: ignore[arg-type]
-            content=content,
-            targets=[_target(a, values[a]) for a in selected],
+            content=composer.content_from_form(form),
+            targets=[targets[a] for a in selected],
             schedule=form.cleaned_data["action"] == "schedule",
             acknowledge_warnings=bool(form.cleaned_data.get("acknowledge_warnings")),
         )
     except AppError as exc:
-        return _composer_response(
+        return _composer_page(
             request,
             form,
             post=None,
+            content=submitted,
             selected_ids=selected,
-            target_values=values,
+            targets=targets,
             problem=exc,
             status=400,
         )
@@ -507,13 +363,6 @@ def post_create(request: HttpRequest) -> HttpResponse:
     return redirect(url)
 
 
-def _uuid_or_none(value: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return None
-
-
 @workspace_view(min_role="editor")
 @_scoped("post_id", selectors.post_get)
 @require_http_methods(["GET", "POST"])
@@ -527,56 +376,46 @@ def post_edit(request: HttpRequest, post: Post) -> HttpResponse:
     media_qs = selectors.media_list(workspace=workspace)
     account_id = str(post.account_id)
     if request.method == "GET":
-        local = datetime.fromisoformat(post.scheduled_local) if post.scheduled_local else None
-        form = ComposerForm(
-            initial={
-                "caption": post.caption,
-                "media_id": post.media_id,
-                "post_mode": post.post_mode,
-                "commercial_content": post.commercial_content,
-                "brand_organic": post.brand_organic,
-                "brand_content": post.brand_content,
-                "is_aigc": post.is_aigc,
-                "cover_timestamp_ms": post.cover_timestamp_ms,
-                "scheduled_date": local.date() if local else None,
-                "scheduled_time": local.time() if local else None,
-                "scheduled_tz": post.scheduled_tz or workspace.time_zone,
-            },
-            media_qs=media_qs,
-        )
-        values = {
-            account_id: {
-                "privacy_level": post.privacy_level,
-                "allow_comment": post.allow_comment,
-                "allow_duet": post.allow_duet,
-                "allow_stitch": post.allow_stitch,
-            }
-        }
-        return _composer_response(
-            request, form, post=post, selected_ids=[account_id], target_values=values
+        content, target = services.post_content_of(post)
+        form = ComposerForm(initial=composer.form_initial(content, workspace), media_qs=media_qs)
+        return _composer_page(
+            request,
+            form,
+            post=post,
+            content=content,
+            selected_ids=[account_id],
+            targets={account_id: target},
         )
     form = ComposerForm(request.POST, media_qs=media_qs)
-    values = {account_id: _target_values(request.POST, account_id)}
+    targets = {account_id: composer.target_from_fields(request.POST, account_id)}
+    submitted = composer.content_from_fields(request.POST)
     if not form.is_valid():
-        return _composer_response(
-            request, form, post=post, selected_ids=[account_id], target_values=values, status=400
+        return _composer_page(
+            request,
+            form,
+            post=post,
+            content=submitted,
+            selected_ids=[account_id],
+            targets=targets,
+            status=400,
         )
     try:
         post = services.post_update(
             workspace=workspace,
             post=post,
-            content=_content_from(form),
-            target=_target(account_id, values[account_id]),
+            content=composer.content_from_form(form),
+            target=targets[account_id],
             schedule=form.cleaned_data["action"] == "schedule",
             acknowledge_warnings=bool(form.cleaned_data.get("acknowledge_warnings")),
         )
     except AppError as exc:
-        return _composer_response(
+        return _composer_page(
             request,
             form,
             post=post,
+            content=submitted,
             selected_ids=[account_id],
-            target_values=values,
+            targets=targets,
             problem=exc,
             status=400,
         )

@@ -39,7 +39,7 @@ def create(workspace, account, video, *, info=None, schedule=True, ack=False, **
     target_kw.setdefault("privacy_level", "PUBLIC_TO_EVERYONE")
     content = PostContent(
         media_id=video.id if video else None,
-        scheduled_local=kw.pop("scheduled_local", "2026-03-25T14:30"),
+        scheduled_local=datetime.fromisoformat(kw.pop("scheduled_local", "2026-03-25T14:30")),
         scheduled_tz=kw.pop("scheduled_tz", "Europe/Paris"),
         **kw,
     )
@@ -180,7 +180,9 @@ def test_several_accounts_get_one_post_each_with_their_own_settings(workspace, a
         workspace=workspace,
         user=None,
         content=PostContent(
-            media_id=video.id, scheduled_local="2026-03-25T14:30", scheduled_tz="Europe/Paris"
+            media_id=video.id,
+            scheduled_local=datetime(2026, 3, 25, 14, 30),
+            scheduled_tz="Europe/Paris",
         ),
         targets=[
             PostTarget(
@@ -280,7 +282,7 @@ def test_posts_in_flight_cannot_be_changed(workspace, scheduled, status):
             services.post_reschedule,
             workspace=workspace,
             post=scheduled,
-            scheduled_local="2026-03-28T10:00",
+            scheduled_local=datetime(2026, 3, 28, 10, 0),
             scheduled_tz="Europe/Paris",
             now=NOW,
         )
@@ -349,7 +351,7 @@ def test_creator_info_comes_live_from_tiktok(workspace, tiktok_sim, video):
     info = creator_info_fetch(account=account)
     assert info.nickname == "Move Dance Studio" and info.duet_disabled and info.stitch_disabled
     content = PostContent(
-        media_id=video.id, scheduled_local="2030-01-10T10:00", scheduled_tz="Europe/Paris"
+        media_id=video.id, scheduled_local=datetime(2030, 1, 10, 10, 0), scheduled_tz="Europe/Paris"
     )
     with pytest.raises(AppError) as exc:
         services.post_create(
@@ -382,7 +384,7 @@ def test_now_default_uses_the_clock(workspace, account, video):
         user=None,
         content=PostContent(
             media_id=video.id,
-            scheduled_local=future.strftime("%Y-%m-%dT%H:%M"),
+            scheduled_local=future.replace(tzinfo=None, second=0, microsecond=0),
             scheduled_tz=workspace.time_zone,
         ),
         targets=[PostTarget(account_id=account.id, privacy_level="SELF_ONLY")],

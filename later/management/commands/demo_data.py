@@ -146,12 +146,10 @@ class Command(BaseCommand):
         ]
         for index, when in enumerate(slots):
             account = accounts[index % len(accounts)]
-            local = when.replace(tzinfo=None, microsecond=0).isoformat(timespec="minutes")
+            local = when.replace(tzinfo=None)
             if index == 0:
                 # Minute precision: the first demo post goes out a minute or two after start.
-                local = (
-                    (when + timedelta(minutes=1)).replace(tzinfo=None).isoformat(timespec="minutes")
-                )
+                local = (when + timedelta(minutes=1)).replace(tzinfo=None)
             content = PostContent(
                 caption=DEMO_CAPTIONS[index % len(DEMO_CAPTIONS)],
                 media_id=media[index % len(media)].id,

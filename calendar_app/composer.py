@@ -1,0 +1,287 @@
+"""The composer in one place: post content and per-account targets from the HTML form or the
+API, and the context of the composer page and its creator panels.
+
+A scheduled time travels as a naive wall-clock `datetime` (plus its zone and fold) from the
+interface to `services.resolve_schedule`; strings are parsed once, at the edge.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime, time
+from typing import Any
+
+from accounts.models import TikTokAccount, Workspace
+from calendar_app import selectors
+from calendar_app.captions import MAX_CAPTION_UTF16
+from calendar_app.creators import creator_info_fetch
+from calendar_app.forms import ComposerForm
+from calendar_app.models import Post, PostMode, PrivacyLevel
+from calendar_app.preflight import Preflight, post_preflight
+from calendar_app.services import ConfirmationRequired, PostContent, PostTarget, resolve_schedule
+from calendar_app.timezones import AmbiguousLocalTime, NonexistentLocalTime, parse_local
+from later.errors import AppError
+from tiktok_client.schemas import CreatorInfo
+
+NEW_POST_TIME = time(12, 0)
+_CONTENT_FIELDS = frozenset(f.name for f in dataclasses.fields(PostContent))
+_TARGET_FIELDS = frozenset({"privacy_level", "allow_comment", "allow_duet", "allow_stitch"})
+
+
+# --- wall-clock times -------------------------------------------------------------------------
+
+
+def local_time(day: date | None, at: time | None) -> datetime | None:
+    """The composer's date and time fields as one wall-clock time (None for a draft)."""
+    if day is None or at is None:
+        return None
+    return datetime.combine(day, at.replace(second=0, microsecond=0))
+
+
+def _fold(value: Any) -> int | None:
+    return int(value) if str(value) in ("0", "1") else None
+
+
+def _uuid(value: Any) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+def _date(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def _time(value: Any) -> time | None:
+    try:
+        return time.fromisoformat(str(value)[:5]) if value else None
+    except ValueError:
+        return None
+
+
+# --- content and targets ----------------------------------------------------------------------
+
+
+def new_post_content(*, workspace: Workspace, media_id: Any, day: Any, today: date) -> PostContent:
+    """A fresh composer: the library item and calendar day it was opened from, if any."""
+    media_uuid = _uuid(media_id) if media_id else None
+    if media_uuid and not selectors.media_list(workspace=workspace).filter(pk=media_uuid).exists():
+        media_uuid = None
+    return PostContent(
+        media_id=media_uuid,
+        scheduled_local=local_time(_date(day) or today, NEW_POST_TIME) if day else None,
+        scheduled_tz=workspace.time_zone,
+    )
+
+
+def form_initial(content: PostContent, workspace: Workspace) -> dict[str, Any]:
+    local = content.scheduled_local
+    return {
+        "caption": content.caption,
+        "media_id": content.media_id,
+        "post_mode": content.post_mode,
+        "commercial_content": content.commercial_content,
+        "brand_organic": content.brand_organic,
+        "brand_content": content.brand_content,
+        "is_aigc": content.is_aigc,
+        "cover_timestamp_ms": content.cover_timestamp_ms,
+        "scheduled_date": local.date() if local else None,
+        "scheduled_time": local.time() if local else None,
+        "scheduled_tz": content.scheduled_tz or workspace.time_zone,
+    }
+
+
+def content_from_form(form: ComposerForm) -> PostContent:
+    """A valid composer form's shared fields."""
+    data = form.cleaned_data
+    media = data.get("media_id")
+    return PostContent(
+        caption=data.get("caption") or "",
+        media_id=media.id if media else None,
+        post_mode=data.get("post_mode") or PostMode.DIRECT,
+        commercial_content=bool(data.get("commercial_content")),
+        brand_organic=bool(data.get("brand_organic")),
+        brand_content=bool(data.get("brand_content")),
+        is_aigc=bool(data.get("is_aigc")),
+        cover_timestamp_ms=data.get("cover_timestamp_ms"),
+        scheduled_local=local_time(data.get("scheduled_date"), data.get("scheduled_time")),
+        scheduled_tz=data.get("scheduled_tz") or "",
+        fold=_fold(data.get("fold")),
+    )
+
+
+def content_from_fields(data: Mapping[str, Any]) -> PostContent:
+    """What the creator panels need from a submitted or half-filled composer, read leniently:
+    a bad value is left out here, and the form reports it on submit."""
+    return PostContent(
+        media_id=_uuid(data.get("media_id")) if data.get("media_id") else None,
+        post_mode=data.get("post_mode") or PostMode.DIRECT,
+        scheduled_local=local_time(
+            _date(data.get("scheduled_date")), _time(data.get("scheduled_time"))
+        ),
+        scheduled_tz=data.get("scheduled_tz") or "",
+        fold=_fold(data.get("fold")),
+    )
+
+
+def target_from_fields(data: Mapping[str, Any], account_id: str) -> PostTarget:
+    """One creator panel's fields (named `<field>__<account id>`)."""
+    return PostTarget(
+        account_id=account_id,
+        privacy_level=str(data.get(f"privacy_level__{account_id}", "")),
+        allow_comment=data.get(f"allow_comment__{account_id}") == "on",
+        allow_duet=data.get(f"allow_duet__{account_id}") == "on",
+        allow_stitch=data.get(f"allow_stitch__{account_id}") == "on",
+    )
+
+
+def selected_account_ids(values: Sequence[str]) -> list[str]:
+    return [a for a in values if _uuid(a)]
+
+
+def _api_local(raw: Any) -> datetime | None:
+    return parse_local(str(raw)) if raw else None
+
+
+def content_from_api(data: Mapping[str, Any], workspace: Workspace) -> PostContent:
+    """Validated API input (see api._ContentFields)."""
+    return PostContent(
+        caption=data.get("caption", ""),
+        media_id=data.get("media_id"),
+        post_mode=data.get("post_mode") or PostMode.DIRECT,
+        commercial_content=data.get("commercial_content", False),
+        brand_organic=data.get("brand_organic", False),
+        brand_content=data.get("brand_content", False),
+        is_aigc=data.get("is_aigc", False),
+        cover_timestamp_ms=data.get("cover_timestamp_ms"),
+        scheduled_local=_api_local(data.get("scheduled_local")),
+        scheduled_tz=data.get("scheduled_tz") or workspace.time_zone,
+        fold=data.get("fold"),
+    )
+
+
+def content_patched(content: PostContent, data: Mapping[str, Any]) -> PostContent:
+    """A post's content with the fields an API PATCH sent replaced."""
+    changes = {k: v for k, v in data.items() if k in _CONTENT_FIELDS}
+    if "scheduled_local" in changes:
+        changes["scheduled_local"] = _api_local(changes["scheduled_local"])
+    return dataclasses.replace(content, **changes)
+
+
+def target_patched(target: PostTarget, data: Mapping[str, Any]) -> PostTarget:
+    return dataclasses.replace(target, **{k: v for k, v in data.items() if k in _TARGET_FIELDS})
+
+
+# --- page context -----------------------------------------------------------------------------
+
+
+def _privacy_options(info: CreatorInfo | None) -> list[dict[str, str]]:
+    if info is None:
+        return []
+    order = [p.value for p in PrivacyLevel]
+    options = []
+    for value in sorted(
+        info.privacy_level_options, key=lambda v: order.index(v) if v in order else 99
+    ):
+        label = PrivacyLevel(value).label if value in order else value
+        options.append({"value": value, "label": label})
+    return options
+
+
+def _panel_preflight(
+    *,
+    workspace: Workspace,
+    account: TikTokAccount,
+    info: CreatorInfo | None,
+    content: PostContent,
+    exclude: Sequence[Any],
+) -> Preflight:
+    """What TikTok would refuse later, for the composer's current media, time and mode."""
+    media = None
+    if content.media_id:
+        media = selectors.media_list(workspace=workspace).filter(pk=content.media_id).first()
+    try:
+        resolved = resolve_schedule(content, workspace)
+    except AppError:
+        resolved = None  # the form reports bad times on submit
+    return post_preflight(
+        workspace=workspace,
+        account=account,
+        media=media,
+        post_mode=content.post_mode,
+        scheduled_at=resolved.utc if resolved else None,
+        creator_info=info,
+        exclude_post_ids=exclude,
+    )
+
+
+def panel_context(
+    *,
+    workspace: Workspace,
+    account: TikTokAccount,
+    target: PostTarget | None,
+    content: PostContent,
+    exclude: Sequence[Any] = (),
+) -> dict[str, Any]:
+    """One account's panel. creator_info is fetched live on every render, as TikTok's posting
+    guidelines require (fact sheet 2.10)."""
+    info: CreatorInfo | None = None
+    error = ""
+    try:
+        info = creator_info_fetch(account=account)
+    except AppError as exc:
+        error = exc.message
+    return {
+        "account": account,
+        "info": info,
+        "error": error,
+        "values": target or PostTarget(account_id=account.id),
+        "privacy_options": _privacy_options(info),
+        "preflight": _panel_preflight(
+            workspace=workspace, account=account, info=info, content=content, exclude=exclude
+        ),
+    }
+
+
+def composer_context(
+    *,
+    workspace: Workspace,
+    form: ComposerForm,
+    post: Post | None,
+    content: PostContent,
+    selected_ids: Sequence[str],
+    targets: Mapping[str, PostTarget],
+    problem: AppError | None = None,
+) -> dict[str, Any]:
+    accounts = list(selectors.account_list(workspace=workspace))
+    panels = [
+        panel_context(
+            workspace=workspace,
+            account=account,
+            target=targets.get(str(account.id)),
+            content=content,
+            exclude=[post.pk] if post else [],
+        )
+        for account in accounts
+        if str(account.id) in selected_ids
+    ]
+    return {
+        "form": form,
+        "post": post,
+        "accounts": accounts,
+        "selected_ids": list(selected_ids),
+        "panels": panels,
+        "media_items": list(selectors.media_list(workspace=workspace)),
+        "max_caption": MAX_CAPTION_UTF16,
+        "problem": problem,
+        "gap": problem if isinstance(problem, NonexistentLocalTime) else None,
+        "fold": problem if isinstance(problem, AmbiguousLocalTime) else None,
+        "confirm": problem if isinstance(problem, ConfirmationRequired) else None,
+        "blocked": any(p["error"] for p in panels),
+    }
