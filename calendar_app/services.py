@@ -274,7 +274,6 @@ def _validate_target(
     return values
 
 
-@transaction.atomic
 def post_create(
     *,
     workspace: Workspace,
@@ -286,40 +285,50 @@ def post_create(
     creator_infos: Mapping[str, CreatorInfo] | None = None,
     now: datetime | None = None,
 ) -> list[Post]:
-    """One Post per account sharing a group_id; `schedule=False` saves drafts."""
+    """One Post per account sharing a group_id; `schedule=False` saves drafts.
+
+    creator_info is fetched before the transaction opens (see `_creator_infos`).
+    """
     accounts = _accounts_for(workspace, [t.account_id for t in targets])
-    group_id = uuid.uuid4()
-    prepared = _prepare(
-        workspace=workspace,
+    checked = _check_content(workspace=workspace, content=content, schedule=schedule, now=now)
+    infos = _creator_infos(
+        accounts=[accounts[str(t.account_id)] for t in targets],
         content=content,
-        targets=targets,
-        accounts=accounts,
         schedule=schedule,
-        acknowledge_warnings=acknowledge_warnings,
-        creator_infos=creator_infos,
-        now=now,
-        exclude_post_ids=(),
+        given=creator_infos,
     )
-    posts = []
-    for values in prepared:
-        post = Post(workspace=workspace, group_id=group_id, created_by=user, **values)
-        post.save()
-        posts.append(post)
+    with transaction.atomic():
+        prepared = _rows(
+            workspace=workspace,
+            content=content,
+            checked=checked,
+            targets=targets,
+            accounts=accounts,
+            schedule=schedule,
+            acknowledge_warnings=acknowledge_warnings,
+            creator_infos=infos,
+            exclude_post_ids=(),
+        )
+        group_id = uuid.uuid4()
+        posts = []
+        for values in prepared:
+            post = Post(workspace=workspace, group_id=group_id, created_by=user, **values)
+            post.save()
+            posts.append(post)
     return posts
 
 
-def _prepare(
-    *,
-    workspace: Workspace,
-    content: PostContent,
-    targets: Sequence[PostTarget],
-    accounts: Mapping[str, TikTokAccount],
-    schedule: bool,
-    acknowledge_warnings: bool,
-    creator_infos: Mapping[str, CreatorInfo] | None,
-    now: datetime | None,
-    exclude_post_ids: Iterable[Any],
-) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class _CheckedContent:
+    caption: str
+    media: MediaAsset | None
+    resolved: ResolvedTime | None
+
+
+def _check_content(
+    *, workspace: Workspace, content: PostContent, schedule: bool, now: datetime | None
+) -> _CheckedContent:
+    """What every account's post shares, validated once."""
     caption = clean_caption(content.caption)
     if content.post_mode not in PostMode.values:
         raise ValidationFailed(
@@ -339,15 +348,50 @@ def _prepare(
             raise ValidationFailed(
                 "The cover frame must be a moment inside the video.", code="invalid_cover"
             )
+    return _CheckedContent(caption=caption, media=media, resolved=resolved)
+
+
+def _creator_infos(
+    *,
+    accounts: Sequence[TikTokAccount],
+    content: PostContent,
+    schedule: bool,
+    given: Mapping[str, CreatorInfo] | None,
+) -> dict[str, CreatorInfo]:
+    """Live creator_info for each account a direct post is scheduled to.
+
+    Called before any transaction opens: the call may refresh the token and waits up to
+    TikTok's timeout, which must never hold a transaction or a post's row lock.
+    """
+    infos = dict(given or {})
+    if not (schedule and content.post_mode == PostMode.DIRECT):
+        return infos
+    for account in accounts:
+        if str(account.id) not in infos:
+            infos[str(account.id)] = creator_info_fetch(account=account)
+    return infos
+
+
+def _rows(
+    *,
+    workspace: Workspace,
+    content: PostContent,
+    checked: _CheckedContent,
+    targets: Sequence[PostTarget],
+    accounts: Mapping[str, TikTokAccount],
+    schedule: bool,
+    acknowledge_warnings: bool,
+    creator_infos: Mapping[str, CreatorInfo],
+    exclude_post_ids: Iterable[Any],
+) -> list[dict[str, Any]]:
+    """Field values of one Post per target; raises on the first refusal."""
+    media, resolved = checked.media, checked.resolved
     rows: list[dict[str, Any]] = []
     warnings: list[str] = []
     for target in targets:
         account = accounts[str(target.account_id)]
-        info: CreatorInfo | None = None
-        if schedule and content.post_mode == PostMode.DIRECT:
-            info = (creator_infos or {}).get(str(account.id)) or creator_info_fetch(account=account)
-        elif schedule and account.needs_reconnect:
-            info = None
+        direct = schedule and content.post_mode == PostMode.DIRECT
+        info = creator_infos.get(str(account.id)) if direct else None
         values = _validate_target(
             content=content,
             target=target,
@@ -374,7 +418,7 @@ def _prepare(
         values.update(
             account=account,
             media=media,
-            caption=caption,
+            caption=checked.caption,
             post_mode=content.post_mode,
             cover_timestamp_ms=content.cover_timestamp_ms
             if media and media.kind == "video"
@@ -395,19 +439,23 @@ def _prepare(
     return rows
 
 
-def _lock_editable(workspace: Workspace, post: Post) -> Post:
-    locked = Post.objects.for_workspace(workspace).select_for_update().filter(pk=post.pk).first()
-    if locked is None:
+def _editable(workspace: Workspace, post: Post, *, lock: bool) -> Post:
+    qs = Post.objects.for_workspace(workspace)
+    found = (qs.select_for_update() if lock else qs).filter(pk=post.pk).first()
+    if found is None:
         raise NotFound("Post not found.")
-    if locked.status not in EDITABLE_STATUSES:
+    if found.status not in EDITABLE_STATUSES:
         raise NotEditable(
-            f"This post is {locked.get_status_display().lower()}; only drafts, scheduled and "
+            f"This post is {found.get_status_display().lower()}; only drafts, scheduled and "
             "failed posts can be changed."
         )
-    return locked
+    return found
 
 
-@transaction.atomic
+def _lock_editable(workspace: Workspace, post: Post) -> Post:
+    return _editable(workspace, post, lock=True)
+
+
 def post_update(
     *,
     workspace: Workspace,
@@ -419,26 +467,34 @@ def post_update(
     creator_infos: Mapping[str, CreatorInfo] | None = None,
     now: datetime | None = None,
 ) -> Post:
-    locked = _lock_editable(workspace, post)
+    """Change a draft, scheduled or failed post. creator_info is fetched before the post's row
+    is locked; the checks run again under the lock."""
+    _editable(workspace, post, lock=False)
     accounts = _accounts_for(workspace, [target.account_id])
-    (values,) = _prepare(
-        workspace=workspace,
-        content=content,
-        targets=[target],
-        accounts=accounts,
-        schedule=schedule,
-        acknowledge_warnings=acknowledge_warnings,
-        creator_infos=creator_infos,
-        now=now,
-        exclude_post_ids=[locked.pk],
+    checked = _check_content(workspace=workspace, content=content, schedule=schedule, now=now)
+    infos = _creator_infos(
+        accounts=list(accounts.values()), content=content, schedule=schedule, given=creator_infos
     )
-    if locked.status == PostStatus.FAILED and values["status"] == PostStatus.SCHEDULED:
-        _revive_failed(locked)
-    elif locked.status == PostStatus.FAILED:
-        values["status"] = PostStatus.FAILED  # editing a failed post doesn't reschedule it
-    for name, value in values.items():
-        setattr(locked, name, value)
-    locked.save()
+    with transaction.atomic():
+        locked = _lock_editable(workspace, post)
+        (values,) = _rows(
+            workspace=workspace,
+            content=content,
+            checked=checked,
+            targets=[target],
+            accounts=accounts,
+            schedule=schedule,
+            acknowledge_warnings=acknowledge_warnings,
+            creator_infos=infos,
+            exclude_post_ids=[locked.pk],
+        )
+        if locked.status == PostStatus.FAILED and values["status"] == PostStatus.SCHEDULED:
+            _revive_failed(locked)
+        elif locked.status == PostStatus.FAILED:
+            values["status"] = PostStatus.FAILED  # editing a failed post doesn't reschedule it
+        for name, value in values.items():
+            setattr(locked, name, value)
+        locked.save()
     return locked
 
 
