@@ -13,8 +13,6 @@ from later.errors import ValidationFailed
 
 MAX_CAPTION_UTF16 = 2200
 
-_HASHTAG_RE = re.compile(r"(?:(?<=\s)|^)#(\w+)", re.UNICODE)
-_MENTION_RE = re.compile(r"(?:(?<=\s)|^)@([\w.]+)", re.UNICODE)
 _SCRIPT_RE = re.compile(
     r"<\s*/?\s*(script|iframe|object|embed|style|svg|img|link|meta)\b|javascript\s*:|\bon\w+\s*=",
     re.IGNORECASE,
@@ -28,14 +26,6 @@ class CaptionInvalid(ValidationFailed):
 
 def utf16_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
-
-
-def hashtags(text: str) -> list[str]:
-    return _HASHTAG_RE.findall(text)
-
-
-def mentions(text: str) -> list[str]:
-    return _MENTION_RE.findall(text)
 
 
 def clean_caption(text: str) -> str:

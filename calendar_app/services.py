@@ -18,13 +18,12 @@ from typing import IO, Any
 from django.conf import settings
 from django.core.files.base import ContentFile, File
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import TikTokAccount, User, Workspace
 from calendar_app.captions import clean_caption
 from calendar_app.creators import creator_info_fetch
-from calendar_app.media import MediaInfo, MediaRejected, inspect_file, make_thumbnail
+from calendar_app.media import MediaRejected, inspect_file, make_thumbnail
 from calendar_app.models import MediaAsset, MediaKind, Post, PostMode, PostStatus, PrivacyLevel
 from calendar_app.preflight import creator_refusals, post_preflight
 from calendar_app.timezones import (
@@ -647,25 +646,3 @@ def post_move(
 def post_delete(*, workspace: Workspace, post: Post) -> None:
     locked = _lock_editable(workspace, post)
     locked.delete()
-
-
-def media_info_of(asset: MediaAsset) -> MediaInfo:
-    return MediaInfo(
-        kind=asset.kind,
-        content_type=asset.content_type,
-        width=asset.width,
-        height=asset.height,
-        duration_seconds=asset.duration_seconds,
-        frame_rate=asset.frame_rate,
-    )
-
-
-def posts_filter_q(*, account_id: str | None, status: str | None) -> Q:
-    q = Q()
-    if account_id:
-        q &= Q(account_id=account_id)
-    if status == "needs_attention":
-        q &= ~Q(needs_attention="") | Q(status=PostStatus.UNCONFIRMED)
-    elif status:
-        q &= Q(status=status)
-    return q

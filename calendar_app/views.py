@@ -10,8 +10,6 @@ from typing import Any
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.template import TemplateDoesNotExist
-from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -423,14 +421,6 @@ def post_edit(request: HttpRequest, post: Post) -> HttpResponse:
     return redirect("calendar_app:post_detail", workspace_id=workspace.id, post_id=post.id)
 
 
-def _has_publishing_timeline() -> bool:
-    try:
-        get_template("calendar_app/publishing_timeline.html")
-    except TemplateDoesNotExist:
-        return False
-    return True
-
-
 @workspace_view(min_role="viewer")
 @_scoped("post_id", selectors.post_get)
 @require_GET
@@ -449,7 +439,6 @@ def post_detail(request: HttpRequest, post: Post) -> HttpResponse:
             "siblings": siblings,
             "display_status": selectors.display_status(post),
             "editable": post.status in services.EDITABLE_STATUSES and request.membership.can_edit,  # type: ignore[attr-defined]
-            "has_timeline": _has_publishing_timeline(),
             "local_dt": timezone.localtime(post.scheduled_at, workspace.tz)
             if post.scheduled_at
             else None,

@@ -76,10 +76,6 @@ INBOX_INSTRUCTIONS = (
 )
 
 
-class InitOutcomeUnknown(Exception):
-    """The init request may have reached TikTok but its answer was lost."""
-
-
 def post_publish(*, post_id: Any, claim_token: Any) -> PublishResult | None:
     """One run of the pipeline for one post. Safe to run twice with the same claim."""
     token = uuid.UUID(str(claim_token))

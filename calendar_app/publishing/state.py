@@ -14,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from calendar_app.models import Post, PostEvent, PostStatus
@@ -62,13 +62,10 @@ def post_event_add(*, post: Post, kind: str, message: str, **data: Any) -> PostE
 
 
 def post_url(post: Post) -> str:
-    try:
-        return reverse(
-            "publishing:post_publishing",
-            kwargs={"workspace_id": post.workspace_id, "post_id": post.id},
-        )
-    except NoReverseMatch:
-        return ""
+    return reverse(
+        "publishing:post_publishing",
+        kwargs={"workspace_id": post.workspace_id, "post_id": post.id},
+    )
 
 
 def guarded_update(post: Post, token: uuid.UUID, **fields: Any) -> None:
