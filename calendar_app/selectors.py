@@ -7,7 +7,7 @@ import calendar as pycalendar
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from django.db.models import Count, F, Q, QuerySet, Window
@@ -198,6 +198,28 @@ def calendar_page(
 
     One query for the posts (account and media joined), one for unscheduled drafts.
     """
+    page = _page_frame(view, anchor)
+    start_utc, end_utc = _utc_bounds(workspace, page.start, page.end)
+    in_range = post_list(
+        workspace=workspace, account_id=account_id, status=status, start=start_utc, end=end_utc
+    )
+    day_counts: dict[date, int] | None = None
+    if view == "month":
+        in_range, day_counts = _first_posts_per_day(in_range, workspace.tz)
+    if view == "list":
+        posts, page.next_after = _list_slice(in_range, after)
+    else:
+        posts = list(in_range)
+    page.total = sum(day_counts.values()) if day_counts is not None else len(posts)
+    days = _days(page, today, _by_local_day(posts, workspace.tz), day_counts)
+    _lay_out(page, days)
+    if status in (None, "", "draft"):
+        page.unscheduled = _unscheduled_drafts(workspace, account_id)
+    return page
+
+
+def _page_frame(view: str, anchor: date) -> CalendarPage:
+    """The dates a page covers, its title and its neighbours."""
     if view == "week":
         start = anchor - timedelta(days=anchor.weekday())
         end = start + timedelta(days=7)
@@ -214,7 +236,7 @@ def calendar_page(
             end = last + timedelta(days=7 - last.weekday())
         else:
             start, end = first, next_date
-    page = CalendarPage(
+    return CalendarPage(
         view=view,
         anchor=anchor,
         start=start,
@@ -223,45 +245,48 @@ def calendar_page(
         prev_date=prev_date,
         next_date=next_date,
     )
-    start_utc, end_utc = _utc_bounds(workspace, start, end)
-    tz = workspace.tz
-    in_range = post_list(
-        workspace=workspace, account_id=account_id, status=status, start=start_utc, end=end_utc
+
+
+def _first_posts_per_day(
+    in_range: QuerySet[Post], tz: tzinfo
+) -> tuple[QuerySet[Post], dict[date, int]]:
+    """A month cell shows a few posts and "+N more": rank posts per local day in SQL so a busy
+    workspace (thousands of posts) loads at most MAX_POSTS_SHOWN_PER_DAY per day, in one query."""
+    local_day = TruncDate("scheduled_at", tzinfo=tz)
+    day_counts = dict(
+        in_range.order_by()
+        .annotate(day=local_day)
+        .values("day")
+        .annotate(n=Count("id"))
+        .values_list("day", "n")
     )
-    day_counts: dict[date, int] | None = None
-    if view == "month":
-        # A month cell shows a few posts and "+N more": rank posts per local day in SQL so a
-        # busy workspace (thousands of posts) loads at most 6 per day, in one query.
-        local_day = TruncDate("scheduled_at", tzinfo=tz)
-        day_counts = dict(
-            in_range.order_by()
-            .annotate(day=local_day)
-            .values("day")
-            .annotate(n=Count("id"))
-            .values_list("day", "n")
+    ranked = in_range.annotate(
+        day_rank=Window(
+            RowNumber(),
+            partition_by=[local_day],
+            order_by=[F("scheduled_at").asc(), F("created_at").asc()],
         )
-        in_range = in_range.annotate(
-            day_rank=Window(
-                RowNumber(),
-                partition_by=[local_day],
-                order_by=[F("scheduled_at").asc(), F("created_at").asc()],
-            )
-        ).filter(day_rank__lte=MAX_POSTS_SHOWN_PER_DAY)
-    if view == "list":
-        in_range = in_range.order_by("scheduled_at", "id")
-        position = _list_position(after)
-        if position is not None:
-            at, pk = position
-            in_range = in_range.filter(scheduled_at__gte=at).exclude(scheduled_at=at, id__lte=pk)
-        posts = list(in_range[: LIST_PAGE_SIZE + 1])
-        if len(posts) > LIST_PAGE_SIZE:
-            posts = posts[:LIST_PAGE_SIZE]
-            last_post = posts[-1]
-            assert last_post.scheduled_at is not None
-            page.next_after = f"{last_post.scheduled_at.isoformat()}|{last_post.id}"
-    else:
-        posts = list(in_range)
-    page.total = sum(day_counts.values()) if day_counts is not None else len(posts)
+    ).filter(day_rank__lte=MAX_POSTS_SHOWN_PER_DAY)
+    return ranked, day_counts
+
+
+def _list_slice(in_range: QuerySet[Post], after: str | None) -> tuple[list[Post], str]:
+    """One page of the list view from the keyset position `after`, and the next position."""
+    in_range = in_range.order_by("scheduled_at", "id")
+    position = _list_position(after)
+    if position is not None:
+        at, pk = position
+        in_range = in_range.filter(scheduled_at__gte=at).exclude(scheduled_at=at, id__lte=pk)
+    posts = list(in_range[: LIST_PAGE_SIZE + 1])
+    if len(posts) <= LIST_PAGE_SIZE:
+        return posts, ""
+    posts = posts[:LIST_PAGE_SIZE]
+    last_post = posts[-1]
+    assert last_post.scheduled_at is not None
+    return posts, f"{last_post.scheduled_at.isoformat()}|{last_post.id}"
+
+
+def _by_local_day(posts: list[Post], tz: tzinfo) -> dict[date, list[Post]]:
     by_day: dict[date, list[Post]] = defaultdict(list)
     for post in posts:
         assert post.scheduled_at is not None
@@ -269,13 +294,22 @@ def calendar_page(
         post.local_dt = local  # type: ignore[attr-defined]
         post.display_status = display_status(post)  # type: ignore[attr-defined]
         by_day[local.date()].append(post)
+    return by_day
+
+
+def _days(
+    page: CalendarPage,
+    today: date,
+    by_day: dict[date, list[Post]],
+    day_counts: dict[date, int] | None,
+) -> list[CalendarDay]:
     days = []
-    cursor = start
-    while cursor < end:
+    cursor = page.start
+    while cursor < page.end:
         days.append(
             CalendarDay(
                 day=cursor,
-                in_month=view == "week" or cursor.month == anchor.month,
+                in_month=page.view == "week" or cursor.month == page.anchor.month,
                 is_today=cursor == today,
                 is_past=cursor < today,
                 posts=by_day.get(cursor, []),
@@ -283,19 +317,25 @@ def calendar_page(
             )
         )
         cursor += timedelta(days=1)
+    return days
+
+
+def _lay_out(page: CalendarPage, days: list[CalendarDay]) -> None:
+    """Month: rows of seven days. Week: hour slots. List: only the days with posts."""
     page.days = days
-    if view == "month":
+    if page.view == "month":
         page.weeks = [days[i : i + 7] for i in range(0, len(days), 7)]
-    elif view == "list":
+    elif page.view == "list":
         page.days = [d for d in days if d.posts]
-    if view == "week":
+    if page.view == "week":
         page.hours = list(range(24))
         for d in days:
             d.slots = [[p for p in d.posts if p.local_dt.hour == h] for h in page.hours]  # type: ignore[attr-defined]
         page.week_rows = [(h, [(d, d.slots[h]) for d in days]) for h in page.hours]
+
+
+def _unscheduled_drafts(workspace: Workspace, account_id: str | None) -> list[Post]:
     drafts = post_list(workspace=workspace, account_id=account_id).filter(
         status=PostStatus.DRAFT, scheduled_at__isnull=True
     )
-    if status in (None, "", "draft"):
-        page.unscheduled = list(drafts.order_by("-created_at")[:20])
-    return page
+    return list(drafts.order_by("-created_at")[:20])
