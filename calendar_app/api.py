@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -14,12 +13,13 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.models import TikTokAccount
 from calendar_app import composer, selectors, services
 from calendar_app.creators import creator_info_fetch
 from calendar_app.media import UPLOAD_CUT_SHORT, MediaRejected, upload_cut_short
 from calendar_app.models import MediaAsset, Post, PostMode, PrivacyLevel
 from calendar_app.timezones import parse_local
-from later.api import CursorPagination, WorkspaceAPIView
+from later.api import CursorPagination, WorkspaceAPIView, WorkspaceObjectAPIView
 from later.errors import ValidationFailed
 
 # --- serializers ------------------------------------------------------------------------------
@@ -227,7 +227,7 @@ class PostListApi(WorkspaceAPIView):
         data = _valid(PostCreateSerializer, request.data)
         posts = services.post_create(
             workspace=self.workspace,
-            user=request.user,  # type: ignore[arg-type]
+            user=self.user,
             content=composer.content_from_api(data, self.workspace),
             targets=[services.PostTarget(**t) for t in data["targets"]],
             schedule=data["schedule"],
@@ -239,40 +239,26 @@ class PostListApi(WorkspaceAPIView):
         return Response(PostSerializer(posts, many=True).data, status=status.HTTP_201_CREATED)
 
 
-class _ScopedObjectMixin(WorkspaceAPIView):
-    """Looks the URL's object up right after the workspace, before method dispatch, so a
-    foreign id is 404 whatever the method."""
+class _PostApi(WorkspaceObjectAPIView[Post]):
+    load = selectors.post_get
 
-    object_kwarg: str = ""
-
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        super().initial(request, *args, **kwargs)
-        getters: dict[str, Callable[..., Any]] = {
-            "post_id": selectors.post_get,
-            "media_id": selectors.media_get,
-            "account_id": selectors.account_get,
-        }
-        getter = getters[self.object_kwarg]
-        self.scoped_object = getter(
-            workspace=self.workspace, **{self.object_kwarg: kwargs[self.object_kwarg]}
+    def fresh(self, post: Post) -> Response:
+        """The post as stored now (a service changed it)."""
+        return Response(
+            PostSerializer(selectors.post_get(workspace=self.workspace, post_id=post.pk)).data
         )
 
 
-class PostDetailApi(_ScopedObjectMixin):
-    object_kwarg = "post_id"
-
-    def _get(self, post_id: Any) -> Post:
-        return selectors.post_get(workspace=self.workspace, post_id=post_id)
-
+class PostDetailApi(_PostApi):
     @extend_schema(operation_id="posts_retrieve", responses=PostSerializer)
     def get(self, request: Request, workspace_id: Any, post_id: Any) -> Response:
-        return Response(PostSerializer(self._get(post_id)).data)
+        return Response(PostSerializer(self.object).data)
 
     @extend_schema(
         operation_id="posts_partial_update", request=PostUpdateSerializer, responses=PostSerializer
     )
     def patch(self, request: Request, workspace_id: Any, post_id: Any) -> Response:
-        post = self._get(post_id)
+        post = self.object
         data = _valid(PostUpdateSerializer, request.data)
         content, target = services.post_content_of(post)
         content = composer.content_patched(content, data)
@@ -286,33 +272,28 @@ class PostDetailApi(_ScopedObjectMixin):
             schedule=schedule,
             acknowledge_warnings=data["acknowledge_warnings"],
         )
-        return Response(PostSerializer(self._get(post.pk)).data)
+        return self.fresh(post)
 
     @extend_schema(operation_id="posts_destroy", responses={204: None})
     def delete(self, request: Request, workspace_id: Any, post_id: Any) -> Response:
-        services.post_delete(workspace=self.workspace, post=self._get(post_id))
+        services.post_delete(workspace=self.workspace, post=self.object)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class PostRescheduleApi(_ScopedObjectMixin):
-    object_kwarg = "post_id"
-
+class PostRescheduleApi(_PostApi):
     @extend_schema(
         operation_id="posts_reschedule", request=RescheduleSerializer, responses=PostSerializer
     )
     def post(self, request: Request, workspace_id: Any, post_id: Any) -> Response:
-        post = selectors.post_get(workspace=self.workspace, post_id=post_id)
         data = _valid(RescheduleSerializer, request.data)
         post = services.post_reschedule(
             workspace=self.workspace,
-            post=post,
+            post=self.object,
             scheduled_local=parse_local(data["scheduled_local"]),
             scheduled_tz=data.get("scheduled_tz") or self.workspace.time_zone,
             fold=data.get("fold"),
         )
-        return Response(
-            PostSerializer(selectors.post_get(workspace=self.workspace, post_id=post.pk)).data
-        )
+        return self.fresh(post)
 
 
 class MediaListApi(WorkspaceAPIView):
@@ -344,30 +325,28 @@ class MediaListApi(WorkspaceAPIView):
             raise MediaRejected(UPLOAD_CUT_SHORT)
         asset = services.media_upload(
             workspace=self.workspace,
-            user=request.user,  # type: ignore[arg-type]
+            user=self.user,
             upload=upload,
             original_name=upload.name or "upload",
         )
         return Response(MediaSerializer(asset).data, status=status.HTTP_201_CREATED)
 
 
-class MediaDetailApi(_ScopedObjectMixin):
-    object_kwarg = "media_id"
+class MediaDetailApi(WorkspaceObjectAPIView[MediaAsset]):
+    load = selectors.media_get
 
     @extend_schema(operation_id="media_retrieve", responses=MediaSerializer)
     def get(self, request: Request, workspace_id: Any, media_id: Any) -> Response:
-        asset = selectors.media_get(workspace=self.workspace, media_id=media_id)
-        return Response(MediaSerializer(asset).data)
+        return Response(MediaSerializer(self.object).data)
 
     @extend_schema(operation_id="media_destroy", responses={204: None})
     def delete(self, request: Request, workspace_id: Any, media_id: Any) -> Response:
-        asset = selectors.media_get(workspace=self.workspace, media_id=media_id)
-        services.media_delete(workspace=self.workspace, media=asset)
+        services.media_delete(workspace=self.workspace, media=self.object)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class CreatorInfoApi(_ScopedObjectMixin):
-    object_kwarg = "account_id"
+class CreatorInfoApi(WorkspaceObjectAPIView[TikTokAccount]):
+    load = selectors.account_get
     # Fetching creator_info is part of composing a post, so it needs the editor role.
     read_role = "editor"
 
@@ -381,6 +360,5 @@ class CreatorInfoApi(_ScopedObjectMixin):
         "options, disabled interactions and the creator's max video duration.",
     )
     def get(self, request: Request, workspace_id: Any, account_id: Any) -> Response:
-        account = selectors.account_get(workspace=self.workspace, account_id=account_id)
-        info = creator_info_fetch(account=account)
+        info = creator_info_fetch(account=self.object)
         return Response(CreatorInfoSerializer(dataclasses.asdict(info)).data)

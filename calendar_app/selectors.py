@@ -14,7 +14,7 @@ from django.db.models import Count, F, Q, QuerySet, Window
 from django.db.models.functions import RowNumber, TruncDate
 
 from accounts.models import TikTokAccount, Workspace
-from calendar_app.models import MediaAsset, Post, PostEvent, PostStatus
+from calendar_app.models import MediaAsset, Post, PostStatus
 from later.errors import NotFound
 
 VIEWS = ("month", "week", "list")
@@ -102,17 +102,18 @@ def post_list(
     return qs.order_by("scheduled_at", "created_at")
 
 
-def post_timeline(*, workspace: Workspace, post_id: Any) -> tuple[Post, list[PostEvent]]:
-    """A post and its publishing events, oldest first."""
+def post_timeline(*, workspace: Workspace, post_id: Any) -> Post:
+    """A post with what its publishing timeline shows: its events (oldest first), the account,
+    the media and the published video."""
     try:
-        post = (
+        return (
             Post.objects.for_workspace(workspace)
             .select_related("account", "video", "media")
+            .prefetch_related("events")
             .get(pk=post_id)
         )
     except (Post.DoesNotExist, ValueError) as exc:
         raise NotFound("Post not found.") from exc
-    return post, list(post.events.all())
 
 
 def post_group(*, workspace: Workspace, group_id: Any) -> QuerySet[Post]:

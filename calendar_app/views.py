@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from datetime import date, time
 from typing import Any
 
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,37 +17,15 @@ from calendar_app import composer, selectors, services
 from calendar_app.forms import ComposerForm, MediaUploadForm
 from calendar_app.media import UPLOAD_CUT_SHORT, MediaRejected, upload_cut_short
 from calendar_app.models import MediaAsset, Post
-from later.errors import AppError, NotFound
-from later.tenancy import workspace_view
+from later.errors import AppError
+from later.tenancy import WorkspaceRequest, workspace_view
 
 
-def _scoped(kwarg: str, getter: Callable[..., Any]) -> Callable[[Any], Any]:
-    """Resolve `kwarg` to the workspace's object (404 otherwise) before anything else runs,
-    so a foreign id answers 404 whatever the HTTP method."""
-
-    def decorator(view: Any) -> Any:
-        @functools.wraps(view)
-        def wrapper(request: HttpRequest, **kwargs: Any) -> Any:
-            try:
-                obj = getter(workspace=_ws(request), **{kwarg: kwargs.pop(kwarg)})
-            except NotFound as exc:
-                raise Http404(exc.message) from exc
-            return view(request, obj, **kwargs)
-
-        return wrapper
-
-    return decorator
-
-
-def _wants_json(request: HttpRequest) -> bool:
+def _wants_json(request: WorkspaceRequest) -> bool:
     return (
         "application/json" in request.headers.get("Accept", "")
         or request.headers.get("X-Requested-With") == "XMLHttpRequest"
     )
-
-
-def _ws(request: HttpRequest) -> Any:
-    return request.workspace  # type: ignore[attr-defined]
 
 
 def _parse_date(value: str | None, default: date) -> date:
@@ -64,8 +40,8 @@ def _parse_date(value: str | None, default: date) -> date:
 
 @workspace_view(min_role="viewer")
 @require_GET
-def calendar(request: HttpRequest) -> HttpResponse:
-    workspace = _ws(request)
+def calendar(request: WorkspaceRequest) -> HttpResponse:
+    workspace = request.workspace
     today = timezone.localtime(timezone.now(), workspace.tz).date()
     view = request.GET.get("view", "month")
     if view not in selectors.VIEWS:
@@ -85,7 +61,7 @@ def calendar(request: HttpRequest) -> HttpResponse:
         after=request.GET.get("after") or None,
     )
     accounts = list(selectors.account_list(workspace=workspace))
-    can_edit = request.membership.can_edit  # type: ignore[attr-defined]
+    can_edit = request.membership.can_edit
     media = list(selectors.media_list(workspace=workspace)[:24]) if can_edit else []
     return render(
         request,
@@ -104,12 +80,11 @@ def calendar(request: HttpRequest) -> HttpResponse:
     )
 
 
-@workspace_view(min_role="editor")
-@_scoped("post_id", selectors.post_get)
+@workspace_view(min_role="editor", load={"post": selectors.post_get})
 @require_POST
-def post_reschedule(request: HttpRequest, post: Post) -> JsonResponse:
+def post_reschedule(request: WorkspaceRequest, post: Post) -> JsonResponse:
     """Drop target of the calendar's drag and drop. Answers JSON, never a redirect."""
-    workspace = _ws(request)
+    workspace = request.workspace
     try:
         target_date = date.fromisoformat(request.POST.get("date", ""))
         raw_time = request.POST.get("time", "")
@@ -152,8 +127,8 @@ def _post_json(post: Post, workspace: Any) -> dict[str, Any]:
 
 @workspace_view(min_role="viewer")
 @require_http_methods(["GET", "POST"])
-def media(request: HttpRequest) -> HttpResponse:
-    workspace = _ws(request)
+def media(request: WorkspaceRequest) -> HttpResponse:
+    workspace = request.workspace
     form = MediaUploadForm()
     if request.method == "POST":
         form = MediaUploadForm(request.POST, request.FILES)
@@ -164,7 +139,7 @@ def media(request: HttpRequest) -> HttpResponse:
                     raise MediaRejected(UPLOAD_CUT_SHORT)
                 asset = services.media_upload(
                     workspace=workspace,
-                    user=request.user,  # type: ignore[arg-type]
+                    user=request.user,
                     upload=upload,
                     original_name=upload.name,
                 )
@@ -186,7 +161,7 @@ def media(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "calendar_app/media.html",
-        {"form": form, "items": items, "can_edit": request.membership.can_edit},  # type: ignore[attr-defined]
+        {"form": form, "items": items, "can_edit": request.membership.can_edit},
     )
 
 
@@ -225,26 +200,23 @@ def _serve(asset: MediaAsset, field: str) -> FileResponse:
     return response
 
 
-@workspace_view(min_role="viewer")
-@_scoped("media_id", selectors.media_get)
+@workspace_view(min_role="viewer", load={"asset": selectors.media_get})
 @require_GET
-def media_file(request: HttpRequest, asset: MediaAsset) -> FileResponse:
+def media_file(request: WorkspaceRequest, asset: MediaAsset) -> FileResponse:
     """Media is tenant data: served only to members, through the storage API (disk or S3)."""
     return _serve(asset, "file")
 
 
-@workspace_view(min_role="viewer")
-@_scoped("media_id", selectors.media_get)
+@workspace_view(min_role="viewer", load={"asset": selectors.media_get})
 @require_GET
-def media_thumbnail(request: HttpRequest, asset: MediaAsset) -> FileResponse:
+def media_thumbnail(request: WorkspaceRequest, asset: MediaAsset) -> FileResponse:
     return _serve(asset, "thumbnail")
 
 
-@workspace_view(min_role="editor")
-@_scoped("media_id", selectors.media_get)
+@workspace_view(min_role="editor", load={"asset": selectors.media_get})
 @require_POST
-def media_delete(request: HttpRequest, asset: MediaAsset) -> HttpResponse:
-    workspace = _ws(request)
+def media_delete(request: WorkspaceRequest, asset: MediaAsset) -> HttpResponse:
+    workspace = request.workspace
     try:
         services.media_delete(workspace=workspace, media=asset)
     except AppError as exc:
@@ -257,16 +229,15 @@ def media_delete(request: HttpRequest, asset: MediaAsset) -> HttpResponse:
 # --- composer ---------------------------------------------------------------------------------
 
 
-@workspace_view(min_role="editor")
-@_scoped("account_id", selectors.account_get)
+@workspace_view(min_role="editor", load={"account": selectors.account_get})
 @require_GET
-def creator_panel(request: HttpRequest, account: TikTokAccount) -> HttpResponse:
+def creator_panel(request: WorkspaceRequest, account: TikTokAccount) -> HttpResponse:
     """The per-account block of the composer, with creator_info fetched live (fact sheet 2.10)."""
     return render(
         request,
         "calendar_app/_creator_panel.html",
         composer.panel_context(
-            workspace=_ws(request),
+            workspace=request.workspace,
             account=account,
             target=composer.target_from_fields(request.GET, str(account.id)),
             content=composer.content_from_fields(request.GET),
@@ -275,7 +246,7 @@ def creator_panel(request: HttpRequest, account: TikTokAccount) -> HttpResponse:
 
 
 def _composer_page(
-    request: HttpRequest,
+    request: WorkspaceRequest,
     form: ComposerForm,
     *,
     post: Post | None,
@@ -286,7 +257,7 @@ def _composer_page(
     status: int = 200,
 ) -> HttpResponse:
     context = composer.composer_context(
-        workspace=_ws(request),
+        workspace=request.workspace,
         form=form,
         post=post,
         content=content,
@@ -299,8 +270,8 @@ def _composer_page(
 
 @workspace_view(min_role="editor")
 @require_http_methods(["GET", "POST"])
-def post_create(request: HttpRequest) -> HttpResponse:
-    workspace = _ws(request)
+def post_create(request: WorkspaceRequest) -> HttpResponse:
+    workspace = request.workspace
     media_qs = selectors.media_list(workspace=workspace)
     if request.method == "GET":
         content = composer.new_post_content(
@@ -331,7 +302,7 @@ def post_create(request: HttpRequest) -> HttpResponse:
     try:
         posts = services.post_create(
             workspace=workspace,
-            user=request.user,  # type: ignore[arg-type]
+            user=request.user,
             content=composer.content_from_form(form),
             targets=[targets[a] for a in selected],
             schedule=form.cleaned_data["action"] == "schedule",
@@ -361,11 +332,10 @@ def post_create(request: HttpRequest) -> HttpResponse:
     return redirect(url)
 
 
-@workspace_view(min_role="editor")
-@_scoped("post_id", selectors.post_get)
+@workspace_view(min_role="editor", load={"post": selectors.post_get})
 @require_http_methods(["GET", "POST"])
-def post_edit(request: HttpRequest, post: Post) -> HttpResponse:
-    workspace = _ws(request)
+def post_edit(request: WorkspaceRequest, post: Post) -> HttpResponse:
+    workspace = request.workspace
     if post.status not in services.EDITABLE_STATUSES:
         messages.error(
             request, f"This post is {post.get_status_display().lower()} and can't be edited."
@@ -421,11 +391,10 @@ def post_edit(request: HttpRequest, post: Post) -> HttpResponse:
     return redirect("calendar_app:post_detail", workspace_id=workspace.id, post_id=post.id)
 
 
-@workspace_view(min_role="viewer")
-@_scoped("post_id", selectors.post_get)
+@workspace_view(min_role="viewer", load={"post": selectors.post_get})
 @require_GET
-def post_detail(request: HttpRequest, post: Post) -> HttpResponse:
-    workspace = _ws(request)
+def post_detail(request: WorkspaceRequest, post: Post) -> HttpResponse:
+    workspace = request.workspace
     siblings = [
         p
         for p in selectors.post_group(workspace=workspace, group_id=post.group_id)
@@ -438,7 +407,7 @@ def post_detail(request: HttpRequest, post: Post) -> HttpResponse:
             "post": post,
             "siblings": siblings,
             "display_status": selectors.display_status(post),
-            "editable": post.status in services.EDITABLE_STATUSES and request.membership.can_edit,  # type: ignore[attr-defined]
+            "editable": post.status in services.EDITABLE_STATUSES and request.membership.can_edit,
             "local_dt": timezone.localtime(post.scheduled_at, workspace.tz)
             if post.scheduled_at
             else None,
@@ -446,11 +415,10 @@ def post_detail(request: HttpRequest, post: Post) -> HttpResponse:
     )
 
 
-@workspace_view(min_role="editor")
-@_scoped("post_id", selectors.post_get)
+@workspace_view(min_role="editor", load={"post": selectors.post_get})
 @require_POST
-def post_delete(request: HttpRequest, post: Post) -> HttpResponse:
-    workspace = _ws(request)
+def post_delete(request: WorkspaceRequest, post: Post) -> HttpResponse:
+    workspace = request.workspace
     try:
         services.post_delete(workspace=workspace, post=post)
     except AppError as exc:

@@ -19,7 +19,7 @@ from django.db import models
 from django.db.models.expressions import Col
 from django.db.models.lookups import Lookup
 from django.db.models.sql.where import AND, WhereNode
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponseBase
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -202,7 +202,7 @@ def load_url_objects(
 
 def workspace_view(
     min_role: str = Role.VIEWER, *, load: Mapping[str, Loader] | None = None
-) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+) -> Callable[[Callable[..., HttpResponseBase]], Callable[..., HttpResponseBase]]:
     """Decorator for HTML views under /w/<workspace_id>/: the one way they resolve the tenant.
 
     - Sets request.workspace and request.membership (annotate the view's request as
@@ -215,14 +215,14 @@ def workspace_view(
     """
     loaders = {name: (loader, loader_url_kwargs(loader)) for name, loader in (load or {}).items()}
 
-    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    def decorator(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
         accepted = inspect.signature(view).parameters
         for name in loaders:
             if name not in accepted:
                 raise TypeError(f"{view.__qualname__} does not take the loaded {name!r}")
 
         @functools.wraps(view)
-        def wrapper(request: HttpRequest, workspace_id: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: HttpRequest, workspace_id: Any, **kwargs: Any) -> HttpResponseBase:
             if not request.user.is_authenticated:
                 # Imported here: auth's views load the user model, and models import this module.
                 from django.contrib.auth.views import redirect_to_login

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from calendar_app import selectors
 from calendar_app.models import Post, PostEvent
 from calendar_app.publishing import actions
-from later.api import WorkspaceAPIView
+from later.api import WorkspaceObjectAPIView
 
 
 class PostEventSerializer(serializers.ModelSerializer[PostEvent]):
@@ -65,51 +65,59 @@ class TimelineSerializer(serializers.Serializer[Any]):
     events = PostEventSerializer(many=True)
 
 
-def _timeline_body(post: Post, events: list[PostEvent]) -> dict[str, Any]:
+def _timeline_body(post: Post) -> dict[str, Any]:
     return {
         "post": PublishingStateSerializer(post).data,
-        "events": PostEventSerializer(events, many=True).data,
+        "events": PostEventSerializer(post.events.all(), many=True).data,
     }
 
 
-class PostTimelineAPI(WorkspaceAPIView):
+class _PostPublishingApi(WorkspaceObjectAPIView[Post]):
+    load = selectors.post_timeline
+
+    def timeline(self) -> Response:
+        """The post's state and events as they are now (after an action changed them)."""
+        post = selectors.post_timeline(workspace=self.workspace, post_id=self.object.pk)
+        return Response(_timeline_body(post))
+
+
+class PostTimelineAPI(_PostPublishingApi):
     @extend_schema(responses=TimelineSerializer)
     def get(self, request: Request, workspace_id: Any, post_id: Any) -> Response:
-        post, events = selectors.post_timeline(workspace=self.workspace, post_id=post_id)
-        return Response(_timeline_body(post, events))
+        return Response(_timeline_body(self.object))
 
 
-class PostRetryAPI(WorkspaceAPIView):
+class PostRetryAPI(_PostPublishingApi):
     @extend_schema(request=None, responses=TimelineSerializer)
     def post(self, request: Request, workspace_id: Any, post_id: Any) -> Response:
-        actions.post_publish_retry(workspace=self.workspace, post_id=post_id, actor=request.user)
-        post, events = selectors.post_timeline(workspace=self.workspace, post_id=post_id)
-        return Response(_timeline_body(post, events))
+        actions.post_publish_retry(
+            workspace=self.workspace, post_id=self.object.pk, actor=self.user
+        )
+        return self.timeline()
 
 
-class PostCancelAPI(WorkspaceAPIView):
+class PostCancelAPI(_PostPublishingApi):
     @extend_schema(request=None, responses=TimelineSerializer)
     def post(self, request: Request, workspace_id: Any, post_id: Any) -> Response:
-        actions.post_publish_cancel(workspace=self.workspace, post_id=post_id, actor=request.user)
-        post, events = selectors.post_timeline(workspace=self.workspace, post_id=post_id)
-        return Response(_timeline_body(post, events))
+        actions.post_publish_cancel(
+            workspace=self.workspace, post_id=self.object.pk, actor=self.user
+        )
+        return self.timeline()
 
 
 class ResolveSerializer(serializers.Serializer[Any]):
     outcome = serializers.ChoiceField(choices=actions.RESOLVE_OUTCOMES)
 
 
-class PostResolveAPI(WorkspaceAPIView):
+class PostResolveAPI(_PostPublishingApi):
     @extend_schema(request=ResolveSerializer, responses=TimelineSerializer)
     def post(self, request: Request, workspace_id: Any, post_id: Any) -> Response:
-        selectors.post_timeline(workspace=self.workspace, post_id=post_id)  # 404 before 400
         body = ResolveSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         actions.post_publish_resolve(
             workspace=self.workspace,
-            post_id=post_id,
-            actor=request.user,
+            post_id=self.object.pk,
+            actor=self.user,
             outcome=body.validated_data["outcome"],
         )
-        post, events = selectors.post_timeline(workspace=self.workspace, post_id=post_id)
-        return Response(_timeline_body(post, events))
+        return self.timeline()

@@ -5,92 +5,94 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST, require_safe
 
 from calendar_app import selectors
+from calendar_app.models import Post
 from calendar_app.publishing import actions
 from later.errors import AppError, NotFound
-from later.tenancy import workspace_view
+from later.roles import Role
+from later.tenancy import WorkspaceRequest, workspace_view
+
+# The post is loaded before the role and the method are checked: a foreign id is a 404
+# whatever the verb.
+_POST = {"post": selectors.post_timeline}
 
 
-def _timeline_context(request: HttpRequest, post_id: Any) -> dict[str, Any]:
-    try:
-        post, events = selectors.post_timeline(
-            workspace=request.workspace,  # type: ignore[attr-defined]
-            post_id=post_id,
-        )
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
-    return {"post": post, "events": events, "display_status": selectors.display_status(post)}
+def _timeline_context(post: Post) -> dict[str, Any]:
+    return {
+        "post": post,
+        "events": list(post.events.all()),
+        "display_status": selectors.display_status(post),
+    }
 
 
-# The post is looked up before the method is checked: a foreign id is a 404 whatever the verb.
-
-
-@workspace_view(min_role="viewer")
-def post_publishing(request: HttpRequest, post_id: Any) -> HttpResponse:
-    context = _timeline_context(request, post_id)
-    if request.method not in ("GET", "HEAD"):
-        return HttpResponseNotAllowed(["GET"])
-    context["workspace"] = request.workspace  # type: ignore[attr-defined]
+@workspace_view(min_role=Role.VIEWER, load=_POST)
+@require_safe
+def post_publishing(request: WorkspaceRequest, post: Post) -> HttpResponse:
+    context = _timeline_context(post)
+    context["workspace"] = request.workspace
     return render(request, "calendar_app/publishing_page.html", context)
 
 
-@workspace_view(min_role="viewer")
-def post_timeline_fragment(request: HttpRequest, post_id: Any) -> HttpResponse:
-    context = _timeline_context(request, post_id)
-    if request.method not in ("GET", "HEAD"):
-        return HttpResponseNotAllowed(["GET"])
-    return render(request, "calendar_app/publishing_timeline.html", context)
+@workspace_view(min_role=Role.VIEWER, load=_POST)
+@require_safe
+def post_timeline_fragment(request: WorkspaceRequest, post: Post) -> HttpResponse:
+    return render(request, "calendar_app/publishing_timeline.html", _timeline_context(post))
 
 
-def _action(request: HttpRequest, post_id: Any, action: str) -> HttpResponse:
-    workspace = request.workspace  # type: ignore[attr-defined]
-    if request.method != "POST":
-        _timeline_context(request, post_id)
-        return HttpResponseNotAllowed(["POST"])
+def _action(request: WorkspaceRequest, post: Post, action: str) -> HttpResponse:
+    workspace = request.workspace
     notice, failed = "", False
     try:
         if action == "retry":
-            actions.post_publish_retry(workspace=workspace, post_id=post_id, actor=request.user)
+            actions.post_publish_retry(workspace=workspace, post_id=post.pk, actor=request.user)
             notice = "The post will be published again in a few seconds."
         elif action == "cancel":
-            actions.post_publish_cancel(workspace=workspace, post_id=post_id, actor=request.user)
+            actions.post_publish_cancel(workspace=workspace, post_id=post.pk, actor=request.user)
             notice = "Publishing was cancelled; nothing was sent to TikTok."
         else:
             outcome = request.POST.get("outcome", "")
             actions.post_publish_resolve(
-                workspace=workspace, post_id=post_id, actor=request.user, outcome=outcome
+                workspace=workspace, post_id=post.pk, actor=request.user, outcome=outcome
             )
             notice = (
                 "Marked as published."
                 if outcome == "published"
                 else "The post will be published again in a few seconds."
             )
-    except NotFound as exc:
+    except NotFound as exc:  # deleted since it was loaded
         raise Http404(exc.message) from exc
     except AppError as exc:
         notice, failed = exc.message, True
     if request.headers.get("HX-Request"):
         # Included in other pages (the post detail): answer with the refreshed timeline only.
-        context = _timeline_context(request, post_id)
+        try:
+            fresh = selectors.post_timeline(workspace=workspace, post_id=post.pk)
+        except NotFound as exc:
+            raise Http404(exc.message) from exc
+        context = _timeline_context(fresh)
         context.update(notice=notice, notice_error=failed)
         return render(request, "calendar_app/publishing_timeline.html", context)
     (messages.error if failed else messages.success)(request, notice)
-    return redirect("publishing:post_publishing", workspace_id=workspace.id, post_id=post_id)
+    return redirect("publishing:post_publishing", workspace_id=workspace.id, post_id=post.pk)
 
 
-@workspace_view(min_role="editor")
-def post_retry(request: HttpRequest, post_id: Any) -> HttpResponse:
-    return _action(request, post_id, "retry")
+@workspace_view(min_role=Role.EDITOR, load=_POST)
+@require_POST
+def post_retry(request: WorkspaceRequest, post: Post) -> HttpResponse:
+    return _action(request, post, "retry")
 
 
-@workspace_view(min_role="editor")
-def post_cancel(request: HttpRequest, post_id: Any) -> HttpResponse:
-    return _action(request, post_id, "cancel")
+@workspace_view(min_role=Role.EDITOR, load=_POST)
+@require_POST
+def post_cancel(request: WorkspaceRequest, post: Post) -> HttpResponse:
+    return _action(request, post, "cancel")
 
 
-@workspace_view(min_role="editor")
-def post_resolve(request: HttpRequest, post_id: Any) -> HttpResponse:
-    return _action(request, post_id, "resolve")
+@workspace_view(min_role=Role.EDITOR, load=_POST)
+@require_POST
+def post_resolve(request: WorkspaceRequest, post: Post) -> HttpResponse:
+    return _action(request, post, "resolve")
