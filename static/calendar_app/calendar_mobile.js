@@ -300,14 +300,16 @@
     week.before(bar);
     const stored = sessionStorage.getItem("later:week-day");
     sessionStorage.removeItem("later:week-day");
+    // Coming from the next or previous week: its first or last day; else today, else the first
+    // day with posts, else Monday.
     let current = dates.indexOf(todayIso) + 1;
     if (stored === "last") current = 7;
-    else if (stored === "first" || current < 1) {
+    else if (stored === "first") current = 1;
+    else if (current < 1) {
       current = 1;
       for (let col = 1; col <= 7; col++) {
         if (week.querySelector('.cal-slot[data-col="' + col + '"] .cal-post')) { current = col; break; }
       }
-      if (stored === "first") current = 1;
     }
     function show(col) {
       current = col;

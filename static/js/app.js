@@ -120,8 +120,10 @@
   if (bell) {
     const seenKey = "later:seen-notifications";
     let seen;
+    // The very first visit on this device only learns what is already there; after that, anything
+    // not seen before is news, even when it arrived while another page was loading.
+    let first = localStorage.getItem(seenKey) === null;
     try { seen = new Set(JSON.parse(localStorage.getItem(seenKey) || "[]")); } catch (e) { seen = new Set(); }
-    let first = true;
     const iconLink = document.querySelector("link[rel=apple-touch-icon]");
     const iconUrl = iconLink ? iconLink.href : undefined;
 

@@ -87,6 +87,12 @@ def test_installed_app_works_offline_and_shows_allowed_alerts(
     full: FullWorkspace, signed_in: Any, live_server: Any
 ) -> None:
     page = signed_in(full.owner, 390, permissions=["notifications"])
+    # Device alerts are recorded instead of shown, on every page.
+    page.add_init_script(
+        """window.__shown = [];
+        ServiceWorkerRegistration.prototype.showNotification = function (title) {
+            window.__shown.push(title); return Promise.resolve(); };"""
+    )
     page.goto(live_server.url + "/?source=app")
     assert "/calendar/" in page.url  # the app opens to the calendar
     scope = page.evaluate("navigator.serviceWorker.ready.then(r => r.scope)")
@@ -95,11 +101,6 @@ def test_installed_app_works_offline_and_shows_allowed_alerts(
     page.wait_for_function("navigator.serviceWorker.controller !== null")
 
     # Allowed notifications show while the app is open.
-    page.evaluate(
-        """() => { window.__shown = [];
-            ServiceWorkerRegistration.prototype.showNotification = function (title, options) {
-                window.__shown.push(title); return Promise.resolve(); }; }"""
-    )
     page.evaluate("window.Later.pollNotifications()")
     notification_notify_members(
         workspace=full.workspace,
@@ -111,6 +112,13 @@ def test_installed_app_works_offline_and_shows_allowed_alerts(
     page.wait_for_function("window.__shown.length === 1")
     assert page.evaluate("window.__shown") == ["A comment was assigned to you"]
     assert page.locator("details.notifications .dot").inner_text() == "2"
+    # One that arrives between two pages shows on the next one; the ones already seen do not.
+    notification_notify_members(
+        workspace=full.workspace, kind="post_failed", title="Your 9:30 post failed", url="/"
+    )
+    page.goto(live_server.url + reverse("accounts:members", args=[full.workspace.id]))
+    page.wait_for_function("window.__shown.length === 1")
+    assert page.evaluate("window.__shown") == ["Your 9:30 post failed"]
 
     # No network: the offline page, never a browser error.
     page.context.set_offline(True)
