@@ -75,6 +75,7 @@ def video_dict(video: TikTokVideo) -> dict[str, Any]:
         "reach": getattr(video, "reach", None),
         "average_time_watched": _round(getattr(video, "average_time_watched", None)),
         "full_video_watched_rate": _round(getattr(video, "full_video_watched_rate", None), 4),
+        "new_followers": getattr(video, "new_followers", None),
     }
 
 
@@ -90,6 +91,10 @@ def snapshot_dict(snapshot: VideoSnapshot) -> dict[str, Any]:
         "average_time_watched": snapshot.average_time_watched,
         "full_video_watched_rate": snapshot.full_video_watched_rate,
         "impression_sources": snapshot.impression_sources,
+        "new_followers": snapshot.new_followers,
+        "total_time_watched": snapshot.total_time_watched,
+        "retention": snapshot.retention,
+        "audience_types": snapshot.audience_types,
     }
 
 

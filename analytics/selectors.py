@@ -52,6 +52,9 @@ SORTS = {
     "views_24h": "views_24h",
     "views_7d": "views_7d",
     "reach": "reach",
+    "watch_time": "average_time_watched",
+    "full_watch": "full_video_watched_rate",
+    "new_followers": "new_followers",
 }
 DEFAULT_SORT = "-views"
 

@@ -10,12 +10,14 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.models import Role, TikTokAccount, TikTokVideo, Workspace
 from analytics import charts, exports, reporting, selectors
 from analytics.best_times import best_times_build, best_times_suggest
+from analytics.insights import video_insights
 from analytics.models import ReportFrequency, ReportSchedule, VideoSnapshot
 from analytics.reports import (
     Report,
@@ -41,6 +43,9 @@ SORTABLE_COLUMNS = (
     ("views_1h", "Views at 1 h"),
     ("views_24h", "Views at 24 h"),
     ("views_7d", "Views at 7 d"),
+    ("watch_time", "Avg. watch time"),
+    ("full_watch", "Watched in full"),
+    ("new_followers", "New followers"),
 )
 
 
@@ -167,18 +172,12 @@ def _daily_views(snapshots: list[VideoSnapshot]) -> list[tuple[dt.date, int | No
 @require_safe
 def video(request: WorkspaceRequest, item: TikTokVideo) -> HttpResponse:
     snapshots = selectors.video_snapshots(video=item)
-    latest = snapshots[-1] if snapshots else None
-    sources = sorted(
-        (latest.impression_sources or {}).items() if latest else [],
-        key=lambda pair: pair[1],
-        reverse=True,
-    )
     context = {
         "video": item,
         "snapshots": snapshots[-48:][::-1],
         "snapshot_count": len(snapshots),
-        "latest": latest,
-        "sources": [(name, share if share > 1 else share * 100) for name, share in sources],
+        "latest": snapshots[-1] if snapshots else None,
+        "insights": video_insights(video=item, snapshots=snapshots, now=timezone.now()),
         "views_chart": charts.line_chart(_daily_views(snapshots), label="Views", unit="views"),
     }
     return render(request, "analytics/video.html", context)
