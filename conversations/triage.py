@@ -25,7 +25,7 @@ NEGATIVE_FROM = -0.05
 # Below this many words the detector guesses (it calls "lol" Spanish); VADER's slang and
 # emoji handling is the better judge of such short comments.
 MIN_WORDS_FOR_DETECTION = 4
-MIN_LANGUAGE_CONFIDENCE = 0.8
+MIN_ENGLISH_PROBABILITY = 0.2
 
 # TikTok usage VADER's 2014 lexicon reads the other way round or does not know.
 SLANG: dict[str, float] = {
@@ -168,13 +168,13 @@ def _analyzer() -> SentimentIntensityAnalyzer:
     return analyzer
 
 
-def _language(text: str) -> tuple[str, float]:
+def _languages(text: str) -> dict[str, float]:
+    """Candidate languages with their probabilities, most likely first."""
     DetectorFactory.seed = 0  # the detector is random otherwise: one text, one answer
     try:
-        best = detect_langs(text)[0]
-    except (LangDetectException, IndexError):
-        return "", 0.0
-    return str(best.lang), float(best.prob)
+        return {str(c.lang): float(c.prob) for c in detect_langs(text)}
+    except LangDetectException:
+        return {}
 
 
 def _symbols_only(text: str) -> str:
@@ -201,15 +201,23 @@ def sentiment_of(text: str) -> SentimentReading:
     if not cleaned:
         return SentimentReading(Sentiment.NEUTRAL, 0.0, "", False)
     words = _WORD.findall(cleaned)
-    language, confidence = "", 0.0
+    score = float(_analyzer().polarity_scores(cleaned)["compound"])
+    if score == 0.0:
+        # Nothing VADER knows, in any language: neutral, and no need to ask the (slower)
+        # language detector whether to trust it.
+        return SentimentReading(Sentiment.NEUTRAL, 0.0, "", True)
+    language = ""
     trusted = True
     if len(words) >= MIN_WORDS_FOR_DETECTION:
-        language, confidence = _language(" ".join(words))
-        trusted = language == "en" or confidence < MIN_LANGUAGE_CONFIDENCE
+        candidates = _languages(" ".join(words))
+        language = next(iter(candidates), "")
+        # English words are trusted unless English is unlikely (German "die" is no verb).
+        trusted = not candidates or candidates.get("en", 0.0) >= MIN_ENGLISH_PROBABILITY
     elif words and not all(word.isascii() for word in words):
         trusted = False  # short, and not in a Latin-1 script VADER could know
-    scored = cleaned if trusted else _symbols_only(cleaned)
-    score = float(_analyzer().polarity_scores(scored)["compound"]) if scored else 0.0
+    if not trusted:
+        symbols = _symbols_only(cleaned)
+        score = float(_analyzer().polarity_scores(symbols)["compound"]) if symbols else 0.0
     return SentimentReading(_label(score), round(score, 4), language[:8], trusted)
 
 

@@ -379,3 +379,47 @@ def test_api_mirrors_assignment_labels_notes_sentiment_and_saved_replies(
     )
     assert bulk.status_code == 200
     assert not CommentLabel.objects.for_workspace(workspace).exists()
+
+
+def test_journey_assign_then_reply_with_a_saved_reply_then_handled_through_the_api(
+    csim,  # type: ignore[no-untyped-def]
+    workspace: Workspace,
+    owner: User,
+    editor: User,
+    api_client_for: Callable[[User], APIClient],
+) -> None:
+    from conversations.sync import comment_sync_account
+    from tests.conversations.conftest import connect_business_account, roomy_budget, seed_videos
+
+    account = connect_business_account(csim, workspace)
+    video = seed_videos(account, limit=1, skip=3)[0]
+    fan_id = csim.fan_comment(video.video_id, "do you ship to Canada")
+    comment_sync_account(account=account, budget=roomy_budget(account))
+    comment = Comment.objects.for_workspace(workspace).get(comment_id=fan_id)
+    base = f"/api/v1/w/{workspace.pk}"
+    lead = api_client_for(owner)
+    lead.post(
+        f"{base}/comments/{comment.pk}/assign/",
+        {"assignee": str(editor.public_id), "thread": True},
+        format="json",
+    )
+    saved = lead.post(
+        f"{base}/conversations/saved-replies/",
+        {"title": "Shipping", "text": "Hi {name}, yes! We ship worldwide from {account}."},
+        format="json",
+    ).json()
+
+    api = api_client_for(editor)
+    mine = api.get(f"{base}/comments/", {"assignee": "mine", "status": "questions"}).json()
+    assert [c["id"] for c in mine["results"]] == [str(comment.pk)]
+    text = api.get(
+        f"{base}/conversations/saved-replies/{saved['id']}/render/", {"comment": str(comment.pk)}
+    ).json()["text"]
+    reply = api.post(f"{base}/comments/{comment.pk}/reply/", {"text": text}, format="json")
+    assert reply.status_code == 201
+    assert any(c.owner and c.text == text for c in csim.state.comments.values())
+    handled = api.post(f"{base}/comments/{comment.pk}/handled/", {"handled": True}, format="json")
+    assert handled.json()["is_handled"] is True
+    comment.refresh_from_db()
+    assert comment.first_response_by == editor and comment.priority == 2
+    assert Notification.objects.for_workspace(workspace).filter(user=editor).count() == 1
