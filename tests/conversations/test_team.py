@@ -382,7 +382,7 @@ def test_api_mirrors_assignment_labels_notes_sentiment_and_saved_replies(
 
 
 def test_journey_assign_then_reply_with_a_saved_reply_then_handled_through_the_api(
-    csim,  # type: ignore[no-untyped-def]
+    csim,
     workspace: Workspace,
     owner: User,
     editor: User,
