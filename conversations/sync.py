@@ -28,7 +28,7 @@ from accounts.models import AccountStatus, AccountType, TikTokAccount, TikTokVid
 from accounts.tiktok import get_tiktok_client, tiktok_account_call
 from conversations.models import PENDING_ID_PREFIX, Comment, CommentSyncState, ModerationRule
 from conversations.services import thread_first_response_record
-from conversations.triage import triage
+from conversations.triage import Triage, triage
 from tiktok_client import schemas
 from tiktok_client.client import TikTokClient
 from tiktok_client.errors import TikTokError, TikTokInvalidRequest, TikTokRateLimited
@@ -265,6 +265,7 @@ def _level_rows(
     level: Sequence[schemas.Comment],
     parents: dict[str, uuid.UUID],
     existing: dict[str, Comment],
+    readings: dict[str, Triage],
     plan: _UpsertPlan,
     now: dt.datetime,
 ) -> list[Comment]:
@@ -278,7 +279,7 @@ def _level_rows(
         old = existing.get(item.comment_id)
         if old is not None and _unchanged(old, row):
             continue
-        _triage(row, old)
+        _triage(row, old, readings)
         rows.append(row)
         if old is None:
             plan.created.append(row)
@@ -287,13 +288,25 @@ def _level_rows(
     return rows
 
 
-def _triage(row: Comment, old: Comment | None) -> None:
-    """Question and sentiment, read again only when the text is new or changed."""
-    if old is not None and old.text == row.text:
-        for name in TRIAGE_FIELDS:
-            setattr(row, name, getattr(old, name))
+def _read_new_texts(
+    unique: dict[str, schemas.Comment], existing: dict[str, Comment]
+) -> dict[str, Triage]:
+    """Question and sentiment of each new or changed text, before the transaction opens
+    (the language detector can take milliseconds a comment)."""
+    return {
+        comment_id: triage(item.text)
+        for comment_id, item in unique.items()
+        if comment_id not in existing or existing[comment_id].text != item.text
+    }
+
+
+def _triage(row: Comment, old: Comment | None, readings: dict[str, Triage]) -> None:
+    reading = readings.get(row.comment_id)
+    if reading is None:
+        if old is not None:
+            for name in TRIAGE_FIELDS:
+                setattr(row, name, getattr(old, name))
         return
-    reading = triage(row.text)
     row.is_question = reading.is_question and not row.is_own
     row.sentiment = reading.sentiment
     row.sentiment_score = reading.sentiment_score
@@ -364,6 +377,7 @@ def comments_upsert(
     existing = _existing_rows(account=account, video=video, unique=unique)
     tops = [i for i in unique.values() if not i.parent_comment_id]
     replies = [i for i in unique.values() if i.parent_comment_id]
+    readings = _read_new_texts(unique, existing)
     plan = _UpsertPlan()
     with transaction.atomic():
         for level in (tops, replies):
@@ -376,6 +390,7 @@ def comments_upsert(
                     level=level,
                     parents=parents,
                     existing=existing,
+                    readings=readings,
                     plan=plan,
                     now=now,
                 )

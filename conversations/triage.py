@@ -168,6 +168,25 @@ def _analyzer() -> SentimentIntensityAnalyzer:
     return analyzer
 
 
+# Common English function words: a comment made mostly of them is English, and the (slow)
+# language detector is not asked.
+ENGLISH_HINTS = frozenset(
+    re.findall(
+        r"\S+",
+        "a an the and or but if so to of in on at for with from by about as is are was were be "
+        "been am do does did have has had i you he she it we they me my your our their this that "
+        "these those what where when why how who which can could would should will just not no "
+        "yes very too all any some more most get got love like want need there here",
+    )
+)
+ENGLISH_SHARE = 0.3
+
+
+def _looks_english(words: list[str]) -> bool:
+    hits = sum(word.casefold() in ENGLISH_HINTS for word in words)
+    return hits >= ENGLISH_SHARE * len(words)
+
+
 def _languages(text: str) -> dict[str, float]:
     """Candidate languages with their probabilities, most likely first."""
     DetectorFactory.seed = 0  # the detector is random otherwise: one text, one answer
@@ -208,7 +227,9 @@ def sentiment_of(text: str) -> SentimentReading:
         return SentimentReading(Sentiment.NEUTRAL, 0.0, "", True)
     language = ""
     trusted = True
-    if len(words) >= MIN_WORDS_FOR_DETECTION:
+    if len(words) >= MIN_WORDS_FOR_DETECTION and _looks_english(words):
+        language = "en"
+    elif len(words) >= MIN_WORDS_FOR_DETECTION:
         candidates = _languages(" ".join(words))
         language = next(iter(candidates), "")
         # English words are trusted unless English is unlikely (German "die" is no verb).

@@ -166,6 +166,15 @@ def test_team_journey_assign_label_saved_reply_and_questions(
         page.locator(".cv-item").first.wait_for()
         page.screenshot(path=str(shots / "conversations-priority-1440.png"))
 
+        # The team's settings and the response-time panel, reached from the inbox header.
+        page.get_by_role("link", name="Labels, replies & rules").click()
+        page.locator("#saved-replies").wait_for()
+        assert "Shop link" in page.locator("#saved-replies").inner_text()
+        page.screenshot(path=str(shots / "conversations-team-1440.png"), full_page=True)
+        page.get_by_role("link", name="Response times").click()
+        page.get_by_test_id("median").wait_for()
+        page.screenshot(path=str(shots / "conversations-response-times-1440.png"))
+
     with signed_in_page(
         user=editor, base_url=live_server.url, viewport={"width": 390, "height": 844}
     ) as phone:
