@@ -45,7 +45,9 @@ COPY_COLUMNS = [
     "parent_id", "author_key", "author_username", "author_display_name", "author_avatar_url",
     "text", "created_at_tiktok", "like_count", "reply_count", "is_hidden", "is_pinned", "is_own",
     "liked", "read_at", "handled_at", "handled_by_id", "is_pending", "pending_error",
-    "sent_by_id", "deleted_at", "synced_at",
+    "sent_by_id", "deleted_at", "synced_at", "assignee_id", "assigned_at", "is_question",
+    "sentiment", "sentiment_score", "language", "sentiment_override", "sentiment_override_by_id",
+    "first_response_at", "first_response_by_id",
 ]  # fmt: skip
 
 
@@ -122,7 +124,16 @@ def _copy(rows: list[tuple]) -> float:
     return len(rows) / (time.perf_counter() - started)
 
 
-def _fill(workspace_id: uuid.UUID, account_id: uuid.UUID, video_pks: list[uuid.UUID]) -> float:
+def _fill(
+    workspace_id: uuid.UUID,
+    account_id: uuid.UUID,
+    video_pks: list[uuid.UUID],
+    member_ids: list[int],
+    label_ids: list[uuid.UUID],
+) -> float:
+    """TOTAL_COMMENTS comments with the team work in use: one in five assigned (to one of
+    four members), one in seven a question, one in eleven negative, one in nine answered
+    (first response), and one in thirteen labelled."""
     from django.db import connection
 
     started = time.perf_counter()
@@ -134,14 +145,27 @@ def _fill(workspace_id: uuid.UUID, account_id: uuid.UUID, video_pks: list[uuid.U
                 parent_id, author_key, author_username, author_display_name, author_avatar_url,
                 text, created_at_tiktok, like_count, reply_count, is_hidden, is_pinned, is_own,
                 liked, read_at, handled_at, handled_by_id, is_pending, pending_error, sent_by_id,
-                deleted_at, synced_at)
+                deleted_at, synced_at, assignee_id, assigned_at, is_question, sentiment,
+                sentiment_score, language, sentiment_override, first_response_at,
+                first_response_by_id)
             SELECT gen_random_uuid(), now(), now(), %(ws)s, (%(videos)s::uuid[])[1 + g %% %(n)s],
                    %(acc)s, 'bulk-' || g, NULL, 'fan-' || (g %% 50000), 'fan' || (g %% 50000),
                    'Fan ' || (g %% 50000), '', 'Comment ' || g || ' about the latte art',
                    now() - (g || ' seconds')::interval * 7, g %% 40, 0, g %% 97 = 0, false,
                    false, false,
                    CASE WHEN g %% 10 < 7 THEN now() END, CASE WHEN g %% 10 < 6 THEN now() END,
-                   NULL, false, '', NULL, NULL, now()
+                   NULL, false, '', NULL, NULL, now(),
+                   CASE WHEN g %% 5 = 0 THEN (%(members)s::int[])[1 + g %% 4] END,
+                   CASE WHEN g %% 5 = 0 THEN now() END,
+                   g %% 7 = 0,
+                   CASE WHEN g %% 11 = 0 THEN 'negative' WHEN g %% 3 = 0 THEN 'positive'
+                        ELSE 'neutral' END,
+                   0, 'en', '',
+                   CASE WHEN g %% 9 = 0
+                        THEN now() - (g || ' seconds')::interval * 7
+                             + (g %% 7200 || ' seconds')::interval
+                   END,
+                   CASE WHEN g %% 9 = 0 THEN (%(members)s::int[])[1 + g %% 4] END
             FROM generate_series(1, %(total)s) AS g
             """,
             {
@@ -150,9 +174,22 @@ def _fill(workspace_id: uuid.UUID, account_id: uuid.UUID, video_pks: list[uuid.U
                 "videos": [str(v) for v in video_pks],
                 "n": len(video_pks),
                 "total": TOTAL_COMMENTS,
+                "members": member_ids,
             },
         )
+        cursor.execute(
+            """
+            INSERT INTO conversations_commentlabel (id, created_at, updated_at, workspace_id,
+                                                    comment_id, label_id)
+            SELECT gen_random_uuid(), now(), now(), %(ws)s, c.id,
+                   (%(labels)s::uuid[])[1 + (hashtext(c.comment_id) & 3)]
+            FROM conversations_comment c
+            WHERE c.workspace_id = %(ws)s AND hashtext(c.comment_id) %% 13 = 0
+            """,
+            {"ws": workspace_id, "labels": [str(label) for label in label_ids]},
+        )
         cursor.execute("ANALYZE conversations_comment")
+        cursor.execute("ANALYZE conversations_commentlabel")
     return time.perf_counter() - started
 
 
@@ -196,6 +233,7 @@ def run(began: float) -> None:
     from accounts.models import AccountType, TikTokAccount, TikTokVideo, Workspace
     from conversations import selectors
     from conversations.models import Comment
+    from conversations.response_times import response_time_summary
 
     workspace = Workspace.objects.create(name="Bench")
     account = TikTokAccount.objects.create(
@@ -228,11 +266,11 @@ def run(began: float) -> None:
 
     rows = _copy_rows(workspace.pk, account.pk)
     with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE conversations_comment")
+        cursor.execute("TRUNCATE conversations_comment CASCADE")
     copy_rate = _copy(rows)
     assert scoped.count() == len(rows)
     with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE conversations_comment")
+        cursor.execute("TRUNCATE conversations_comment CASCADE")
 
     print(f"ingest, {INGEST_ROWS:,} rows each (same table, same indexes):")
     print(f"  upsert path, TikTok pages of 30   {page_rate:>10,.0f} rows/s")
@@ -250,7 +288,22 @@ def run(began: float) -> None:
     )  # fmt: skip
 
     # --- inbox paging at scale ------------------------------------------------------------
-    fill_seconds = _fill(workspace.pk, account.pk, [v.pk for v in videos])
+    from accounts.models import Membership, Role, User
+    from conversations.models import Label
+
+    members = [
+        User.objects.create_user(email=f"member{i}@bench.example", password=None) for i in range(4)
+    ]
+    for member in members:
+        Membership.objects.create(workspace=workspace, user=member, role=Role.EDITOR)
+    labels = [
+        Label.objects.create(workspace=workspace, name=name)
+        for name in ("lead", "complaint", "UGC", "press")
+    ]
+    fill_seconds = _fill(
+        workspace.pk, account.pk, [v.pk for v in videos], [m.pk for m in members],
+        [label.pk for label in labels],
+    )  # fmt: skip
     print(f"\nfilled {TOTAL_COMMENTS:,} comments in {fill_seconds:.0f}s")
     if time.perf_counter() - began > DEADLINE_SECONDS:
         print("deadline reached; skipping query timings")
@@ -276,6 +329,23 @@ def run(began: float) -> None:
         qs = selectors.inbox_queryset(workspace=workspace, filters=filters_all)
         assert len(list(qs[offset_rows : offset_rows + page_size])) == page_size
 
+    me = members[0]
+    priority = selectors.InboxFilters(order="priority")
+
+    def team_page(filters: selectors.InboxFilters, cursor: str | None = None) -> None:
+        selectors.inbox_page(workspace=workspace, filters=filters, cursor=cursor, user=me)
+
+    priority_deep = selectors.inbox_page(
+        workspace=workspace, filters=priority, page_size=selectors.MAX_PAGE_SIZE
+    ).next_cursor
+    for _ in range(9):
+        priority_deep = selectors.inbox_page(
+            workspace=workspace,
+            filters=priority,
+            cursor=priority_deep,
+            page_size=selectors.MAX_PAGE_SIZE,
+        ).next_cursor
+
     def search_page() -> None:
         selectors.inbox_page(workspace=workspace, filters=selectors.InboxFilters(search="fan4999"))
 
@@ -287,6 +357,28 @@ def run(began: float) -> None:
         ),
         "unread, page 1": _time(lambda: page(filters_unread, None), QUERY_REPS),
         "unread, page 1,000 (keyset)": _time(lambda: page(filters_unread, unread_deep), QUERY_REPS),
+        "priority order, page 1": _time(lambda: team_page(priority), QUERY_REPS),
+        "priority order, page 41 (keyset)": _time(
+            lambda: team_page(priority, priority_deep), QUERY_REPS
+        ),
+        "questions, page 1": _time(
+            lambda: team_page(selectors.InboxFilters(status="questions")), QUERY_REPS
+        ),
+        "assigned to me, page 1": _time(
+            lambda: team_page(selectors.InboxFilters(assignee="mine")), QUERY_REPS
+        ),
+        "label 'complaint', page 1": _time(
+            lambda: team_page(selectors.InboxFilters(label_id=labels[1].pk)), QUERY_REPS
+        ),
+        "mine + label + priority, page 1": _time(
+            lambda: team_page(
+                selectors.InboxFilters(assignee="mine", label_id=labels[0].pk, order="priority")
+            ),
+            QUERY_REPS,
+        ),
+        "response-time summary, 7 days": _time(
+            lambda: response_time_summary(workspace=workspace, days=7), max(5, QUERY_REPS // 4)
+        ),
         "filter chip counts (capped)": _time(
             lambda: selectors.inbox_counts(workspace=workspace), QUERY_REPS
         ),
@@ -303,6 +395,20 @@ def run(began: float) -> None:
         value=percentile(timings["page 1,000 (keyset)"], 95),
         unit="ms",
         baseline_name="page 1 p95",
+        baseline_value=first_p95,
+    )
+    report(
+        name="inbox page 1 p95, priority order + team details (1M comments)",
+        value=percentile(timings["priority order, page 1"], 95),
+        unit="ms",
+        baseline_name="page 1 p95 (newest)",
+        baseline_value=first_p95,
+    )
+    report(
+        name="inbox page 1 p95, mine + label + priority (1M comments)",
+        value=percentile(timings["mine + label + priority, page 1"], 95),
+        unit="ms",
+        baseline_name="page 1 p95 (newest)",
         baseline_value=first_p95,
     )
     report(
