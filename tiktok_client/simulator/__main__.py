@@ -7,6 +7,12 @@ import os
 
 from tiktok_client.simulator.app import create_app
 from tiktok_client.simulator.server import build_server
+from tiktok_client.simulator.state import (
+    DEFAULT_BUSINESS_APP_ID,
+    DEFAULT_BUSINESS_APP_SECRET,
+    DEFAULT_CLIENT_KEY,
+    DEFAULT_CLIENT_SECRET,
+)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -16,7 +22,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=1234)
     parser.add_argument("--speed", type=float, default=1.0, help="simulated seconds per second")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added per request")
-    parser.add_argument("--token-profile", choices=["A", "B"], default="A")
+    parser.add_argument(
+        "--token-profile",
+        choices=["A", "B"],
+        default="B",
+        help="Login Kit lifetimes: B = 2 h / 180 d (current docs), A = 24 h / 365 d (older)",
+    )
     parser.add_argument(
         "--lenient-rotation",
         action="store_true",
@@ -30,6 +41,23 @@ def main(argv: list[str] | None = None) -> None:
         default=[],
         help="extra redirect URI to register (repeatable)",
     )
+    parser.add_argument(
+        "--webhook-url",
+        default=os.environ.get("TIKTOK_SIM_WEBHOOK_URL"),
+        help="callback URL for both apps' webhooks (Login Kit and Business)",
+    )
+    parser.add_argument(
+        "--refuse-multi-chunk",
+        action="store_true",
+        help="refuse multi-chunk FILE_UPLOAD plans (the 2026-08 report in the fact sheet)",
+    )
+    parser.add_argument(
+        "--legacy-business-leniency",
+        action="store_true",
+        default=os.environ.get("TIKTOK_SIM_LEGACY_BUSINESS_LENIENCY") == "1",
+        help="NOT TikTok: let the Login Kit app get Business scopes and its tokens call the "
+        "Business API (for products that predate Business tokens)",
+    )
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args(argv)
 
@@ -40,6 +68,8 @@ def main(argv: list[str] | None = None) -> None:
         strict_rotation=not args.lenient_rotation,
         moderation_delay=args.moderation_delay,
         public_base_url=args.public_base_url,
+        refuse_multi_chunk=args.refuse_multi_chunk,
+        legacy_business_leniency=args.legacy_business_leniency,
     )
     app.faults.latency_seconds = args.latency
     extra = [
@@ -48,12 +78,19 @@ def main(argv: list[str] | None = None) -> None:
     ]
     for sim_app in app.state.apps.values():
         sim_app.redirect_uris.extend(extra)
+        sim_app.webhook_url = args.webhook_url or None
+    if args.webhook_url:
+        app.state.webhooks.ensure_running()
     server = build_server(app, host=args.host, port=args.port, quiet=not args.verbose)
     url = f"http://{args.host}:{server.server_address[1]}"
     print(f"TikTok simulator listening on {url}", flush=True)
-    print("  client_key=sim-client-key client_secret=sim-client-secret", flush=True)
+    print(f"  Login Kit app:    client_key={DEFAULT_CLIENT_KEY} "
+          f"client_secret={DEFAULT_CLIENT_SECRET}", flush=True)  # fmt: skip
+    print(f"  API for Business: app_id={DEFAULT_BUSINESS_APP_ID} "
+          f"secret={DEFAULT_BUSINESS_APP_SECRET}", flush=True)  # fmt: skip
     for creator in app.state.creators.values():
-        print(f"  @{creator.username:<15} open_id={creator.open_id}", flush=True)
+        kind = "business" if creator.is_business else "personal"
+        print(f"  @{creator.username:<15} {kind:<8} key={creator.open_id}", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

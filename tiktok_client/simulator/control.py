@@ -1,167 +1,330 @@
-"""``/_sim/...`` JSON endpoints so other processes (Celery workers, browsers, benchmarks)
-can drive the simulator the same way in-process tests use ``app.state``."""
+"""``/_sim/...`` JSON endpoints so other processes (Celery workers, browsers, benchmarks) can
+drive the simulator the way in-process tests use ``app.state``. One route table; each handler
+reads its JSON body and answers ``{"ok": true, ...}`` or 4xx ``{"ok": false, "error": ...}``."""
 
 from __future__ import annotations
 
+import types
+import typing
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from tiktok_client.simulator.faults import FAULT_KINDS
 from tiktok_client.simulator.models import SimApp
-from tiktok_client.simulator.state import APPROVED_SCOPES, DEFAULT_CLIENT_KEY
+from tiktok_client.simulator.rules import BUSINESS_SCOPES, LOGIN_KIT_SCOPES
+from tiktok_client.simulator.settings import SimSettings
+from tiktok_client.simulator.webhooks import WebhookSettings
 from tiktok_client.simulator.wsgi_io import Request, Response
 
 if TYPE_CHECKING:
-    from tiktok_client.simulator.app import SimulatorApp
+    from tiktok_client.simulator.state import SimState
 
-CONFIG_KEYS = {
-    "token_profile": str,
-    "strict_rotation": bool,
-    "moderation_delay": float,
-    "auth_code_ttl": float,
-    "upload_url_ttl": float,
-    "min_processing_seconds": float,
-    "download_seconds": float,
-    "daily_post_cap": int,
-    "pending_share_cap": int,
-    "unaudited_user_cap": int,
-    "timeout_stall_seconds": float,
-    "public_base_url": str,
-    "loopback_redirect_any_port": bool,
-}
+Body = dict[str, Any]
+ControlHandler = Callable[[Body], Response]
 
 
-def _bad(message: str, status: int = 400) -> Response:
-    return Response.json({"ok": False, "error": message}, status)
+class ControlError(Exception):
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
 
 
-def _ok(**payload: Any) -> Response:
+def ok(**payload: Any) -> Response:
     return Response.json({"ok": True, **payload})
 
 
-def dispatch_control(app: SimulatorApp, request: Request) -> Response:
-    state = app.state
-    path = request.path
-    body = request.json() if request.method == "POST" else None
-    if request.method == "POST" and not isinstance(body, dict):
-        body = {} if not request.body else None
-        if body is None:
-            return _bad("body must be a JSON object")
-    data: dict[str, Any] = body or {}
+def bad(message: str, status: int = 400) -> Response:
+    return Response.json({"ok": False, "error": message}, status)
 
-    if (request.method, path) == ("GET", "/_sim/health"):
-        return _ok(now=state.now())
-    if (request.method, path) == ("GET", "/_sim/state"):
-        state.tick()
-        return _ok(**state.snapshot())
-    if (request.method, path) == ("GET", "/_sim/creators"):
-        return _ok(creators=[c.to_json() for c in state.creators.values()])
-    if (request.method, path) == ("GET", "/_sim/counters"):
-        return _ok(**state.counters.snapshot())
-    if (request.method, path) == ("GET", "/_sim/clock"):
-        return _ok(now=state.now(), speed=state.clock.speed)
-    if request.method != "POST":
-        return _bad(f"unknown control endpoint {request.method} {path}", 404)
 
-    try:
-        if path == "/_sim/reset":
-            state.reset()
-            return _ok()
-        if path == "/_sim/faults":
-            kind = str(data.get("kind", ""))
-            if kind not in FAULT_KINDS:
-                return _bad(f"kind must be one of {sorted(FAULT_KINDS)}")
-            count = data.get("count", 1)
-            fault = state.faults.add(
-                str(data.get("endpoint", "*")),
-                kind,
-                count=None if count is None else int(count),
-                seconds=float(data.get("seconds", 0.0)),
-                fail_reason=str(data.get("fail_reason", "internal")),
-                open_id=data.get("open_id"),
-            )
-            return _ok(fault=fault.to_json())
-        if path == "/_sim/faults/clear":
-            state.faults.clear()
-            return _ok()
-        if path == "/_sim/latency":
-            state.faults.latency_seconds = float(data.get("seconds", 0.0))
-            return _ok(seconds=state.faults.latency_seconds)
-        if path == "/_sim/counters/reset":
-            state.counters.reset()
-            return _ok()
-        if path == "/_sim/clock/advance":
-            return _ok(now=state.clock.advance(float(data.get("seconds", 0.0))))
-        if path == "/_sim/clock/speed":
-            state.clock.set_speed(float(data.get("speed", 1.0)))
-            return _ok(speed=state.clock.speed)
-        if path == "/_sim/moderation_delay":
-            state.settings.moderation_delay = float(data.get("seconds", 0.0))
-            return _ok(seconds=state.settings.moderation_delay)
-        if path == "/_sim/config":
-            for key, value in data.items():
-                if key not in CONFIG_KEYS:
-                    return _bad(f"unknown setting {key}")
-                if key == "token_profile" and value not in ("A", "B"):
-                    return _bad("token_profile must be A or B")
-                setattr(state.settings, key, None if value is None else CONFIG_KEYS[key](value))
-            return _ok(settings=state.settings.to_json())
-        if path == "/_sim/tokens/issue":
-            open_id = str(data.get("open_id", ""))
-            if open_id not in state.creators:
-                return _bad("unknown open_id", 404)
-            scopes = data.get("scopes") or sorted(APPROVED_SCOPES)
-            client_key = str(data.get("client_key", DEFAULT_CLIENT_KEY))
-            if client_key not in state.apps:
-                return _bad("unknown client_key", 404)
-            return _ok(
-                token=state.issue_tokens(
-                    open_id=open_id, scopes=tuple(scopes), client_key=client_key
+def _coerce(kind: Any, value: Any) -> Any:
+    """Turn a JSON value into a settings field's type (``float | None``, ``bool``, ...)."""
+    if value is None:
+        return None
+    if typing.get_origin(kind) in (typing.Union, types.UnionType):
+        kind = next(a for a in typing.get_args(kind) if a is not type(None))
+    if typing.get_origin(kind) is typing.Literal:
+        if value not in typing.get_args(kind):
+            raise ControlError(f"must be one of {typing.get_args(kind)}")
+        return value
+    if kind is bool and not isinstance(value, bool):
+        raise ControlError("must be true or false")
+    return kind(value)
+
+
+def _apply(obj: Any, types: dict[str, Any], data: Body) -> None:
+    for key, value in data.items():
+        if key not in types:
+            raise ControlError(f"unknown setting {key}")
+        try:
+            setattr(obj, key, _coerce(types[key], value))
+        except ControlError as exc:
+            raise ControlError(f"{key} {exc}") from exc
+
+
+class SimControl:
+    # Runs without the state lock: it waits for the sender thread, which needs the lock.
+    UNLOCKED = frozenset({("POST", "/_sim/webhooks/flush")})
+
+    def __init__(self, state: SimState) -> None:
+        self.state = state
+
+    def routes(self) -> dict[tuple[str, str], Callable[[Request], Response]]:
+        table: dict[tuple[str, str], ControlHandler] = {
+            ("GET", "/_sim/health"): lambda _: ok(now=self.state.now()),
+            ("GET", "/_sim/state"): self.snapshot,
+            ("GET", "/_sim/creators"): self.creators,
+            ("GET", "/_sim/apps"): self.apps,
+            ("GET", "/_sim/counters"): lambda _: ok(**self.state.counters.snapshot()),
+            ("GET", "/_sim/clock"): lambda _: ok(
+                now=self.state.now(), speed=self.state.clock.speed
+            ),
+            ("GET", "/_sim/webhooks"): self.webhook_log,
+            ("POST", "/_sim/reset"): self.reset,
+            ("POST", "/_sim/faults"): self.add_fault,
+            ("POST", "/_sim/faults/clear"): self.clear_faults,
+            ("POST", "/_sim/latency"): self.latency,
+            ("POST", "/_sim/counters/reset"): self.reset_counters,
+            ("POST", "/_sim/clock/advance"): self.advance,
+            ("POST", "/_sim/clock/speed"): self.speed,
+            ("POST", "/_sim/moderation_delay"): self.moderation_delay,
+            ("POST", "/_sim/config"): self.config,
+            ("POST", "/_sim/tokens/issue"): self.issue,
+            ("POST", "/_sim/tokens/revoke"): self.revoke,
+            ("POST", "/_sim/tokens/expire"): self.expire,
+            ("POST", "/_sim/authorizations/remove"): self.user_disconnects,
+            ("POST", "/_sim/inbox/resolve"): self.resolve_inbox,
+            ("POST", "/_sim/clients"): self.register_app,
+            ("POST", "/_sim/comments/fan"): self.fan_comment,
+            ("POST", "/_sim/videos/withdraw"): self.withdraw_video,
+            ("POST", "/_sim/webhooks/config"): self.webhook_config,
+            ("POST", "/_sim/webhooks/flush"): self.webhook_flush,
+        }
+        return {route: self._wrap(handler) for route, handler in table.items()}
+
+    def _wrap(self, handler: ControlHandler) -> Callable[[Request], Response]:
+        def run(request: Request) -> Response:
+            body: Any = {}
+            if request.method == "POST" and request.body:
+                body = request.json()
+                if not isinstance(body, dict):
+                    return bad("body must be a JSON object")
+            try:
+                return handler(body)
+            except ControlError as exc:
+                return bad(str(exc), exc.status)
+            except (KeyError, ValueError, TypeError) as exc:
+                return bad(f"invalid request: {exc}")
+
+        return run
+
+    # ------------------------------------------------------------------ inspection
+
+    def snapshot(self, _: Body) -> Response:
+        self.state.tick()
+        return ok(**self.state.snapshot())
+
+    def creators(self, _: Body) -> Response:
+        state = self.state
+        return ok(
+            creators=[
+                {**c.to_json(), "open_ids": state.creator_open_ids(c.open_id)}
+                for c in state.creators.values()
+            ]
+        )
+
+    def apps(self, _: Body) -> Response:
+        return ok(apps=self.state.snapshot()["apps"])
+
+    # ------------------------------------------------------------------ knobs
+
+    def reset(self, _: Body) -> Response:
+        self.state.reset()
+        return ok()
+
+    def add_fault(self, data: Body) -> Response:
+        kind = str(data.get("kind", ""))
+        if kind not in FAULT_KINDS:
+            return bad(f"kind must be one of {sorted(FAULT_KINDS)}")
+        count = data.get("count", 1)
+        fault = self.state.faults.add(
+            str(data.get("endpoint", "*")),
+            kind,
+            count=None if count is None else int(count),
+            seconds=float(data.get("seconds", 0.0)),
+            fail_reason=str(data.get("fail_reason", "internal")),
+            open_id=data.get("open_id"),
+            code=data.get("code"),
+            status=None if data.get("status") is None else int(data["status"]),
+        )
+        return ok(fault=fault.to_json())
+
+    def clear_faults(self, _: Body) -> Response:
+        self.state.faults.clear()
+        return ok()
+
+    def latency(self, data: Body) -> Response:
+        self.state.faults.latency_seconds = float(data.get("seconds", 0.0))
+        return ok(seconds=self.state.faults.latency_seconds)
+
+    def reset_counters(self, _: Body) -> Response:
+        self.state.counters.reset()
+        return ok()
+
+    def advance(self, data: Body) -> Response:
+        return ok(now=self.state.clock.advance(float(data.get("seconds", 0.0))))
+
+    def speed(self, data: Body) -> Response:
+        self.state.clock.set_speed(float(data.get("speed", 1.0)))
+        return ok(speed=self.state.clock.speed)
+
+    def moderation_delay(self, data: Body) -> Response:
+        self.state.settings.moderation_delay = float(data.get("seconds", 0.0))
+        return ok(seconds=self.state.settings.moderation_delay)
+
+    def config(self, data: Body) -> Response:
+        _apply(self.state.settings, SimSettings.field_types(), data)
+        return ok(settings=self.state.settings.to_json())
+
+    # ------------------------------------------------------------------ tokens and apps
+
+    def issue(self, data: Body) -> Response:
+        """Skip the consent page: a token pair for a seeded creator from any app. Login Kit
+        apps answer the flat OAuth shape, Business apps the ``/tt_user/oauth2/token/`` data."""
+        state = self.state
+        open_id = str(data.get("open_id", ""))
+        if open_id not in state.creators:
+            raise ControlError("unknown open_id (use the creator key, e.g. sim-ava-public)", 404)
+        client_key = str(data.get("client_key") or data.get("app_id") or "sim-client-key")
+        app = state.apps.get(client_key)
+        if app is None:
+            raise ControlError("unknown client_key", 404)
+        scopes = tuple(data.get("scopes") or sorted(state.approved_scopes(app)))
+        unapproved = sorted(set(scopes) - state.approved_scopes(app))
+        if unapproved:
+            raise ControlError(f"scopes not approved for {client_key}: {unapproved}")
+        if app.kind == "business":
+            return ok(
+                token=state.issue_business_tokens(
+                    creator_id=open_id, scopes=scopes, app_id=client_key
                 )
             )
-        if path == "/_sim/tokens/revoke":
-            if "access_token" in data:
-                token = state.access_tokens.get(str(data["access_token"]))
-                if token is None:
-                    return _bad("unknown access_token", 404)
-                return _ok(revoked=state.revoke_grant(open_id=token.open_id))
-            return _ok(revoked=state.revoke_grant(open_id=str(data.get("open_id", ""))))
-        if path == "/_sim/tokens/expire":
-            state.expire_tokens(open_id=str(data.get("open_id", "")))
-            return _ok()
-        if path == "/_sim/inbox/resolve":
-            publish = state.resolve_inbox(str(data.get("publish_id")), str(data.get("action")))
-            return _ok(status=publish.status, video_id=publish.video_id)
-        if path == "/_sim/clients":
-            key = str(data.get("client_key", ""))
-            existing = state.apps.get(key)
-            state.apps[key] = SimApp(
-                client_key=key,
-                client_secret=str(
-                    data.get("client_secret", existing.client_secret if existing else "")
-                ),
-                redirect_uris=list(
-                    data.get("redirect_uris", existing.redirect_uris if existing else [])
-                ),
-                approved_scopes=frozenset(data.get("approved_scopes", APPROVED_SCOPES)),
-                audited=bool(data.get("audited", True)),
-                active_user_cap=data.get("active_user_cap"),
-                verified_url_prefixes=tuple(
-                    data.get("verified_url_prefixes", ("https://media.later.test/",))
-                ),
+        return ok(token=state.issue_tokens(open_id=open_id, scopes=scopes, client_key=client_key))
+
+    def revoke(self, data: Body) -> Response:
+        state = self.state
+        if "access_token" in data:
+            token = state.access_tokens.get(str(data["access_token"]))
+            if token is None:
+                raise ControlError("unknown access_token", 404)
+            return ok(revoked=state.revoke_grant(open_id=token.open_id))
+        return ok(
+            revoked=state.revoke_grant(
+                open_id=str(data.get("open_id", "")), client_key=data.get("client_key")
             )
-            return _ok(client_key=key)
-        if path == "/_sim/comments/fan":
-            video = state.videos.get(str(data.get("video_id", "")))
-            if video is None:
-                return _bad("unknown video_id", 404)
-            parent = data.get("parent_comment_id")
-            comment = state.add_comment(
-                video=video,
-                text=str(data.get("text", "Hello from a fan")),
-                parent_id=str(parent) if parent else None,
-                by_owner=False,
-            )
-            return _ok(comment_id=comment.comment_id)
-    except (KeyError, ValueError, TypeError) as exc:
-        return _bad(f"invalid request: {exc}")
-    return _bad(f"unknown control endpoint {path}", 404)
+        )
+
+    def user_disconnects(self, data: Body) -> Response:
+        """The user removes the app in TikTok: tokens die, ``authorization.removed`` is sent
+        with ``reason`` (default 1, user disconnected; §2.8)."""
+        revoked = self.state.revoke_grant(
+            open_id=str(data["open_id"]),
+            client_key=data.get("client_key"),
+            reason=int(data.get("reason", 1)),
+        )
+        return ok(revoked=revoked)
+
+    def expire(self, data: Body) -> Response:
+        self.state.expire_tokens(
+            open_id=str(data.get("open_id", "")), client_key=data.get("client_key")
+        )
+        return ok()
+
+    def register_app(self, data: Body) -> Response:
+        state = self.state
+        key = str(data.get("client_key") or data.get("app_id") or "")
+        if not key:
+            raise ControlError("client_key (or app_id) is required")
+        existing = state.apps.get(key)
+        kind = str(data.get("kind", existing.kind if existing else "login_kit"))
+        if kind not in ("login_kit", "business"):
+            raise ControlError("kind must be login_kit or business")
+        allowed = LOGIN_KIT_SCOPES if kind == "login_kit" else BUSINESS_SCOPES
+        approved = frozenset(data.get("approved_scopes", allowed))
+        if not approved <= allowed:
+            raise ControlError(f"a {kind} app cannot be approved for {sorted(approved - allowed)}")
+        state.apps[key] = SimApp(
+            client_key=key,
+            client_secret=str(
+                data.get("client_secret", existing.client_secret if existing else "")
+            ),
+            redirect_uris=list(
+                data.get("redirect_uris", existing.redirect_uris if existing else [])
+            ),
+            approved_scopes=approved,
+            kind="business" if kind == "business" else "login_kit",
+            webhook_url=data.get("webhook_url", existing.webhook_url if existing else None),
+            audited=bool(data.get("audited", True)),
+            active_user_cap=data.get("active_user_cap"),
+            verified_url_prefixes=tuple(
+                data.get("verified_url_prefixes", ("https://media.later.test/",))
+            ),
+        )
+        return ok(client_key=key)
+
+    # ------------------------------------------------------------------ the simulated world
+
+    def resolve_inbox(self, data: Body) -> Response:
+        publish = self.state.resolve_inbox(str(data.get("publish_id")), str(data.get("action")))
+        return ok(status=publish.status, video_id=publish.video_id)
+
+    def fan_comment(self, data: Body) -> Response:
+        state = self.state
+        video = state.videos.get(str(data.get("video_id", "")))
+        if video is None:
+            raise ControlError("unknown video_id", 404)
+        parent = data.get("parent_comment_id")
+        comment = state.add_comment(
+            video=video,
+            text=str(data.get("text", "Hello from a fan")),
+            parent_id=str(parent) if parent else None,
+            by_owner=False,
+        )
+        return ok(comment_id=comment.comment_id)
+
+    def withdraw_video(self, data: Body) -> Response:
+        """The creator makes a published post private: ``…no_longer_publicaly_available``."""
+        video_id = str(data.get("video_id", ""))
+        if video_id not in self.state.videos:
+            raise ControlError("unknown video_id", 404)
+        publish = self.state.withdraw_public_post(video_id)
+        return ok(publish_id=publish.publish_id if publish else None)
+
+    # ------------------------------------------------------------------ webhooks
+
+    def webhook_config(self, data: Body) -> Response:
+        """``{"callback_url": url, "client_key"?: key (default: every app)}`` and/or any
+        ``WebhookSettings`` field (delays, duplicates, reorder, drop_rate, ...)."""
+        state = self.state
+        data = dict(data)
+        if "callback_url" in data:
+            url = data.pop("callback_url")
+            key = data.pop("client_key", None)
+            targets = [state.apps[key]] if key else list(state.apps.values())
+            for app in targets:
+                app.webhook_url = url or None
+        types = {name: kind for name, kind in typing.get_type_hints(WebhookSettings).items()}
+        _apply(state.webhooks.settings, types, data)
+        if any(app.webhook_url for app in state.apps.values()):
+            state.webhooks.ensure_running()
+        return ok(
+            settings=state.webhooks.settings.to_json(),
+            callbacks={a.client_key: a.webhook_url for a in state.apps.values()},
+        )
+
+    def webhook_log(self, _: Body) -> Response:
+        return ok(deliveries=self.state.webhooks.log())
+
+    def webhook_flush(self, data: Body) -> Response:
+        done = self.state.webhooks.flush(float(data.get("timeout", 10.0)))
+        return ok(flushed=done, deliveries=self.state.webhooks.log())

@@ -14,6 +14,10 @@ FAULT_KINDS = frozenset(
         "timeout",  # request never answered (socket: stall then close; WSGI: TimeoutError)
         "drop_after_accept",  # action performed, response lost
         "malformed",  # HTTP 200 with an unparsable body, action not performed
+        "unparseable_after_accept",  # action performed, then a complete 200 OK that is not JSON
+        "error_code",  # answer with TikTok error ``code`` (Business: HTTP 200 + int code;
+        # v2: HTTP ``status`` (default 500) + string code; OAuth: flat error), not performed
+        "webhook_drop",  # ``endpoint`` = event name or "*": that webhook is never delivered
         "latency",  # extra delay of ``seconds``, then normal handling
         "publish_fail",  # consumed by an init: that publish ends FAILED with ``fail_reason``
         "stuck",  # consumed by an init: that publish never leaves processing
@@ -30,6 +34,8 @@ class Fault:
     seconds: float = 0.0
     fail_reason: str = "internal"
     open_id: str | None = None
+    code: str | int | None = None
+    status: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -39,6 +45,8 @@ class Fault:
             "seconds": self.seconds,
             "fail_reason": self.fail_reason,
             "open_id": self.open_id,
+            "code": self.code,
+            "status": self.status,
         }
 
 
@@ -57,10 +65,14 @@ class SimFaults:
         seconds: float = 0.0,
         fail_reason: str = "internal",
         open_id: str | None = None,
+        code: str | int | None = None,
+        status: int | None = None,
     ) -> Fault:
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; expected one of {sorted(FAULT_KINDS)}")
-        fault = Fault(endpoint, kind, count, seconds, fail_reason, open_id)
+        if kind == "error_code" and code is None:
+            raise ValueError("an error_code fault needs a code")
+        fault = Fault(endpoint, kind, count, seconds, fail_reason, open_id, code, status)
         with self._lock:
             self._faults.append(fault)
         return fault

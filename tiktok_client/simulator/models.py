@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from tiktok_client.simulator.rules import AppKind
+
 PUBLIC = "PUBLIC_TO_EVERYONE"
 MUTUAL = "MUTUAL_FOLLOW_FRIENDS"
 FOLLOWERS = "FOLLOWER_OF_CREATOR"
@@ -13,6 +15,9 @@ SELF_ONLY = "SELF_ONLY"
 
 @dataclass
 class Creator:
+    """A TikTok user. ``open_id`` is the creator's key in the simulator and also the open_id the
+    default Login Kit app sees; every other app sees its own open_id (``SimState.open_id_for``)."""
+
     open_id: str
     username: str
     nickname: str
@@ -58,12 +63,15 @@ class Creator:
 
 @dataclass
 class SimApp:
-    """A developer-portal app registration."""
+    """A developer app: a Login Kit app (client key/secret) or an API for Business app (app
+    id/secret). Each has its own approved scopes, tokens, open_ids and webhook callback."""
 
     client_key: str
     client_secret: str
     redirect_uris: list[str]
     approved_scopes: frozenset[str]
+    kind: AppKind = "login_kit"
+    webhook_url: str | None = None
     audited: bool = True
     active_user_cap: int | None = None
     verified_url_prefixes: tuple[str, ...] = ("https://media.later.test/",)
@@ -74,7 +82,7 @@ class AuthCode:
     code: str
     client_key: str
     redirect_uri: str
-    open_id: str
+    open_id: str  # the creator key
     scopes: tuple[str, ...]
     code_challenge: str | None
     created_at: float
@@ -85,20 +93,22 @@ class AuthCode:
 class AccessToken:
     token: str
     client_key: str
-    open_id: str
+    open_id: str  # as this app sees the user
     scopes: tuple[str, ...]
     expires_at: float
     revoked: bool = False
+    creator_id: str = ""
 
 
 @dataclass
 class RefreshToken:
     token: str
     client_key: str
-    open_id: str
+    open_id: str  # as this app sees the user
     scopes: tuple[str, ...]
     expires_at: float
     revoked: bool = False
+    creator_id: str = ""
     used: bool = False
 
 
@@ -130,6 +140,7 @@ class Publish:
     video_id: str | None = None
     status: str = "PROCESSING_UPLOAD"
     fail_reason: str | None = None
+    announced: list[str] = field(default_factory=list)  # webhook events already sent
 
     @property
     def privacy_level(self) -> str:

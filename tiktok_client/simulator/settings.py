@@ -1,0 +1,50 @@
+"""The simulator's knobs: constructor keywords of ``create_app`` and ``POST /_sim/config``."""
+
+from __future__ import annotations
+
+import typing
+from dataclasses import dataclass, fields
+from typing import Any, Literal
+
+MB = 1024 * 1024
+
+
+@dataclass
+class SimSettings:
+    # Login Kit token lifetimes: "B" = 2 h / 180 d (current docs, Corrections), "A" = 24 h /
+    # 365 d (older docs).
+    token_profile: Literal["A", "B"] = "B"
+    # Corrections: strict rotation, the old refresh token stops working after a refresh.
+    strict_rotation: bool = True
+    moderation_delay: float = 10.0
+    auth_code_ttl: float = 600.0
+    upload_url_ttl: float = 3600.0
+    min_processing_seconds: float = 2.0
+    download_seconds: float = 3.0
+    pull_download_size: int = 8 * MB
+    daily_post_cap: int = 15
+    pending_share_cap: int = 5
+    unaudited_user_cap: int = 5
+    timeout_stall_seconds: float = 15.0
+    public_base_url: str | None = None
+    loopback_redirect_any_port: bool = True
+    # Corrections [C1, single report]: TikTok refused multi-chunk FILE_UPLOAD plans from about
+    # 2026-08 with 400 invalid_param "The chunk size is invalid". Off by default: the documented
+    # rules (§2.6, [C2]) allow them, and files over 64 MB have no other way up.
+    refuse_multi_chunk: bool = False
+    # Corrections, "Business limits": ~40 requests/min per account and endpoint -> 40100.
+    business_rate_limit: int = 40
+    # Corrections: Business data lags 24-48 h. None = a deterministic lag per day within that
+    # range; a number fixes the lag (hours after the day began).
+    business_data_lag_hours: float | None = None
+    # NOT TikTok. The leniency the simulator had before issue 13 (Login Kit app approved for
+    # Business scopes; Business API accepting Login Kit tokens with their open_id as
+    # business_id). Only for product tests written before the product had Business tokens.
+    legacy_business_leniency: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    @classmethod
+    def field_types(cls) -> dict[str, Any]:
+        return typing.get_type_hints(cls)
