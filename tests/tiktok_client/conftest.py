@@ -20,6 +20,14 @@ CAFE = "sim-cafe-business"
 DANCE = "sim-dance-business"
 QUIET = "sim-quiet-chef"
 PAUSED = "sim-paused-poster"
+LOGIN_KIT_SCOPES = (
+    "user.info.basic",
+    "user.info.profile",
+    "user.info.stats",
+    "video.list",
+    "video.upload",
+    "video.publish",
+)
 
 
 class RecordingTransport(httpx.BaseTransport):
@@ -52,7 +60,8 @@ def transport(sim: SimulatorApp) -> RecordingTransport:
 
 @pytest.fixture
 def config() -> TikTokConfig:
-    return TikTokConfig.for_simulator(SIM_BASE, redirect_uri=REDIRECT_URI)
+    # The Login Kit app may only ask for consumer scopes (Corrections "Two apps").
+    return TikTokConfig.for_simulator(SIM_BASE, redirect_uri=REDIRECT_URI, scopes=LOGIN_KIT_SCOPES)
 
 
 @pytest.fixture
@@ -96,8 +105,17 @@ def token_for(sim: SimulatorApp) -> Callable[..., str]:
         with sim.state.lock:
             issued = sim.state.issue_tokens(
                 open_id=open_id,
-                scopes=scopes or tuple(TikTokConfig("k", "s", "r").scopes),
+                scopes=scopes or LOGIN_KIT_SCOPES,
             )
         return str(issued["access_token"])
 
     return _token
+
+
+@pytest.fixture
+def http(sim: SimulatorApp) -> Iterator[httpx.Client]:
+    """Plain HTTP on the simulator, for the contract tests (no product code in between)."""
+    from tests.tiktok_client.contract import raw_client
+
+    with raw_client(sim) as client:
+        yield client

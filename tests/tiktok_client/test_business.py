@@ -8,18 +8,35 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.tiktok_client.conftest import AVA, CAFE, DANCE, RecordingTransport
+from tests.tiktok_client.conftest import AVA, CAFE, RecordingTransport
 from tiktok_client import (
     PostInfo,
     TikTokAuthError,
     TikTokClient,
+    TikTokError,
     TikTokInvalidRequest,
     TikTokScopeError,
     plan_chunks,
 )
 from tiktok_client.simulator import SimulatorApp
+from tiktok_client.simulator.rules import BUSINESS_SCOPES
+
+SIM_BUSINESS_SCOPES = tuple(sorted(BUSINESS_SCOPES))
 
 TokenFor = Callable[..., str]
+BizFor = Callable[..., tuple[str, str]]
+
+
+@pytest.fixture
+def biz_for(sim: SimulatorApp) -> BizFor:
+    """Business tokens and business_id (the Business app's open_id) minted in the simulator."""
+
+    def _biz(creator: str, scopes: tuple[str, ...] = SIM_BUSINESS_SCOPES) -> tuple[str, str]:
+        with sim.state.lock:
+            data = sim.state.issue_business_tokens(creator_id=creator, scopes=scopes)
+        return str(data["access_token"]), str(data["open_id"])
+
+    return _biz
 
 
 def _today(sim: SimulatorApp) -> dt.date:
@@ -27,12 +44,12 @@ def _today(sim: SimulatorApp) -> dt.date:
 
 
 def test_account_profile_and_request_shape(
-    tiktok: TikTokClient, token_for: TokenFor, transport: RecordingTransport
+    tiktok: TikTokClient, biz_for: BizFor, transport: RecordingTransport
 ) -> None:
-    token = token_for(CAFE)
+    token, cafe = biz_for(CAFE)
     account = tiktok.business_get_account(
         access_token=token,
-        business_id=CAFE,
+        business_id=cafe,
         fields=["is_business_account", "username", "display_name", "followers_count",
                 "videos_count", "total_likes", "audience_genders"],
     )  # fmt: skip
@@ -48,86 +65,35 @@ def test_account_profile_and_request_shape(
     assert request.headers["access-token"] == token
     assert "authorization" not in request.headers
     assert json.loads(request.url.params["fields"])[0] == "is_business_account"
-    assert request.url.params["business_id"] == CAFE
-
-
-def test_daily_metrics_window_rules(
-    tiktok: TikTokClient, token_for: TokenFor, sim: SimulatorApp
-) -> None:
-    token = token_for(CAFE)
-    yesterday = _today(sim) - dt.timedelta(days=1)
-    start = yesterday - dt.timedelta(days=59)
-    account = tiktok.business_get_account(
-        access_token=token, business_id=CAFE, fields=["metrics"], start_date=start,
-        end_date=yesterday,
-    )  # fmt: skip
-    assert len(account.metrics) == 60
-    assert account.metrics[0].date == start and account.metrics[-1].date == yesterday
-    assert len({m.video_views for m in account.metrics}) > 30  # changes day by day
-    first, second = account.metrics[-2], account.metrics[-1]
-    assert second.daily_total_followers == (
-        (first.daily_total_followers or 0)
-        + (second.daily_new_followers or 0)
-        - (second.daily_lost_followers or 0)
-    )
-    with pytest.raises(TikTokInvalidRequest, match="60 days"):
-        tiktok.business_get_account(
-            access_token=token, business_id=CAFE, fields=["metrics"],
-            start_date=start - dt.timedelta(days=1), end_date=yesterday,
-        )  # fmt: skip
-    with pytest.raises(TikTokInvalidRequest, match="yesterday") as excinfo:
-        tiktok.business_get_account(
-            access_token=token, business_id=CAFE, fields=["metrics"], start_date=yesterday,
-            end_date=_today(sim),
-        )  # fmt: skip
-    assert excinfo.value.http_status == 200 and excinfo.value.code == "40002"
-    old = tiktok.business_get_account(
-        access_token=token, business_id=CAFE, fields=["metrics"],
-        start_date=_today(sim) - dt.timedelta(days=120),
-        end_date=_today(sim) - dt.timedelta(days=85),
-    )  # fmt: skip
-    assert old.metrics[0].date == _today(sim) - dt.timedelta(days=90)
-
-
-def test_metrics_are_stable_across_calls(tiktok: TikTokClient, token_for: TokenFor) -> None:
-    token = token_for(DANCE)
-
-    def fetch() -> list[int | None]:
-        account = tiktok.business_get_account(
-            access_token=token, business_id=DANCE, fields=["metrics", "video_views"]
-        )
-        return [m.video_views for m in account.metrics]
-
-    assert fetch() == fetch()
-    assert len(fetch()) == 7
+    assert request.url.params["business_id"] == cafe
 
 
 def test_business_errors_are_http_200_with_codes(
-    tiktok: TikTokClient, token_for: TokenFor, sim: SimulatorApp
+    tiktok: TikTokClient, biz_for: BizFor, sim: SimulatorApp
 ) -> None:
-    token = token_for(CAFE, scopes=("user.info.basic", "video.list"))
-    with pytest.raises(TikTokScopeError) as excinfo:
-        tiktok.business_get_account(access_token=token, business_id=CAFE, fields=["username"])
-    assert (excinfo.value.code, excinfo.value.http_status) == ("40001", 200)
+    token, cafe = biz_for(CAFE, scopes=("user.info.profile", "video.list"))
+    with pytest.raises(TikTokError) as excinfo:
+        tiktok.business_get_account(access_token=token, business_id=cafe, fields=["username"])
+    assert (excinfo.value.code, excinfo.value.http_status) == ("40130", 200)
     assert excinfo.value.log_id  # request_id is kept
     with pytest.raises(TikTokInvalidRequest):
-        tiktok.business_list_videos(access_token=token_for(CAFE), business_id=AVA)
-    full = token_for(CAFE)
+        tiktok.business_list_videos(access_token=biz_for(CAFE)[0], business_id=AVA)
+    full, cafe = biz_for(CAFE)
     sim.clock.advance(86401)
     with pytest.raises(TikTokAuthError, match="expired"):
-        tiktok.business_list_videos(access_token=full, business_id=CAFE)
+        tiktok.business_list_videos(access_token=full, business_id=cafe)
     with pytest.raises(TikTokAuthError, match="incorrect"):
-        tiktok.business_list_videos(access_token="act.bogus", business_id=CAFE)
+        tiktok.business_list_videos(access_token="act.bogus", business_id=cafe)
 
 
 def test_video_insights_paginate(
-    tiktok: TikTokClient, token_for: TokenFor, transport: RecordingTransport
+    tiktok: TikTokClient, biz_for: BizFor, transport: RecordingTransport
 ) -> None:
-    token = token_for(CAFE)
-    first = tiktok.business_list_videos(access_token=token, business_id=CAFE, max_count=20)
+    token, cafe = biz_for(CAFE)
+    first = tiktok.business_list_videos(access_token=token, business_id=cafe, max_count=20)
     assert len(first.videos) == 20 and first.has_more
     second = tiktok.business_list_videos(
-        access_token=token, business_id=CAFE, cursor=first.cursor, max_count=20
+        access_token=token, business_id=cafe, cursor=first.cursor, max_count=20
     )
     assert len(second.videos) == 10 and not second.has_more
     assert not {v.item_id for v in first.videos} & {v.item_id for v in second.videos}
@@ -138,32 +104,32 @@ def test_video_insights_paginate(
     params = transport.last("/open_api/v1.3/business/video/list/").url.params
     assert json.loads(params["fields"])[:2] == ["item_id", "create_time"]
     filtered = tiktok.business_list_videos(
-        access_token=token, business_id=CAFE, video_ids=[video.item_id], fields=["item_id"]
+        access_token=token, business_id=cafe, video_ids=[video.item_id], fields=["item_id"]
     )
     assert [v.item_id for v in filtered.videos] == [video.item_id]
     assert filtered.videos[0].caption is None
     params = transport.last("/open_api/v1.3/business/video/list/").url.params
     assert json.loads(params["filters"]) == {"video_ids": [video.item_id]}
     with pytest.raises(TikTokInvalidRequest):
-        tiktok.business_list_videos(access_token=token, business_id=CAFE, max_count=21)
+        tiktok.business_list_videos(access_token=token, business_id=cafe, max_count=21)
 
 
-def _video_id(tiktok: TikTokClient, token: str, index: int = 5) -> str:
-    page = tiktok.business_list_videos(access_token=token, business_id=CAFE, max_count=20)
+def _video_id(tiktok: TikTokClient, token: str, cafe: str, index: int = 5) -> str:
+    page = tiktok.business_list_videos(access_token=token, business_id=cafe, max_count=20)
     return page.videos[index].item_id
 
 
 def test_comment_list_pagination_and_replies(
-    tiktok: TikTokClient, token_for: TokenFor, transport: RecordingTransport
+    tiktok: TikTokClient, biz_for: BizFor, transport: RecordingTransport
 ) -> None:
-    token = token_for(CAFE)
-    video_id = _video_id(tiktok, token)
+    token, cafe = biz_for(CAFE)
+    video_id = _video_id(tiktok, token, cafe)
     first = tiktok.business_list_comments(
-        access_token=token, business_id=CAFE, video_id=video_id, max_count=30
+        access_token=token, business_id=cafe, video_id=video_id, max_count=30
     )
     assert len(first.comments) == 30 and first.has_more and first.cursor == 30
     rest = tiktok.business_list_comments(
-        access_token=token, business_id=CAFE, video_id=video_id, cursor=first.cursor
+        access_token=token, business_id=cafe, video_id=video_id, cursor=first.cursor
     )
     assert len(rest.comments) == 6 and not rest.has_more
     times = [c.create_time for c in first.comments]
@@ -172,31 +138,31 @@ def test_comment_list_pagination_and_replies(
     assert params["include_replies"] == "false" and params["status"] == "ALL"
 
     threaded = tiktok.business_list_comments(
-        access_token=token, business_id=CAFE, video_id=video_id, include_replies=True
+        access_token=token, business_id=cafe, video_id=video_id, include_replies=True
     )
     parent = next(c for c in threaded.comments if c.replies)
     assert len(parent.reply_list) == parent.replies
     assert all(r.parent_comment_id == parent.comment_id for r in parent.reply_list)
     assert parent.parent_comment_id is None
     replies = tiktok.business_list_replies(
-        access_token=token, business_id=CAFE, video_id=video_id, comment_id=parent.comment_id
+        access_token=token, business_id=cafe, video_id=video_id, comment_id=parent.comment_id
     )
     assert {r.comment_id for r in replies.comments} == {r.comment_id for r in parent.reply_list}
     with pytest.raises(TikTokInvalidRequest):
         tiktok.business_list_comments(
-            access_token=token, business_id=CAFE, video_id=video_id, max_count=31
+            access_token=token, business_id=cafe, video_id=video_id, max_count=31
         )
 
 
-def test_reply_hide_like_delete(tiktok: TikTokClient, token_for: TokenFor) -> None:
-    token = token_for(CAFE)
-    video_id = _video_id(tiktok, token)
+def test_reply_hide_like_delete(tiktok: TikTokClient, biz_for: BizFor) -> None:
+    token, cafe = biz_for(CAFE)
+    video_id = _video_id(tiktok, token, cafe)
     fan = tiktok.business_list_comments(
-        access_token=token, business_id=CAFE, video_id=video_id, max_count=1
+        access_token=token, business_id=cafe, video_id=video_id, max_count=1
     ).comments[0]
 
     reply = tiktok.business_reply_to_comment(
-        access_token=token, business_id=CAFE, video_id=video_id, comment_id=fan.comment_id,
+        access_token=token, business_id=cafe, video_id=video_id, comment_id=fan.comment_id,
         text="Thanks for stopping by!",
     )  # fmt: skip
     assert reply.owner and reply.text == "Thanks for stopping by!"
@@ -204,86 +170,87 @@ def test_reply_hide_like_delete(tiktok: TikTokClient, token_for: TokenFor) -> No
     assert reply.username == "corner.cafe"
     with pytest.raises(TikTokInvalidRequest, match="150"):
         tiktok.business_reply_to_comment(
-            access_token=token, business_id=CAFE, video_id=video_id, comment_id=fan.comment_id,
+            access_token=token, business_id=cafe, video_id=video_id, comment_id=fan.comment_id,
             text="x" * 151,
         )  # fmt: skip
 
     tiktok.business_set_comment_hidden(
-        access_token=token, business_id=CAFE, video_id=video_id, comment_id=fan.comment_id,
+        access_token=token, business_id=cafe, video_id=video_id, comment_id=fan.comment_id,
         hidden=True,
     )  # fmt: skip
     everything = tiktok.business_list_comments(
-        access_token=token, business_id=CAFE, video_id=video_id, max_count=30
+        access_token=token, business_id=cafe, video_id=video_id, max_count=30
     )
     hidden = next(c for c in everything.comments if c.comment_id == fan.comment_id)
     assert hidden.status == "HIDDEN"
     public = tiktok.business_list_comments(
-        access_token=token, business_id=CAFE, video_id=video_id, status="PUBLIC", max_count=30
+        access_token=token, business_id=cafe, video_id=video_id, status="PUBLIC", max_count=30
     )
     assert fan.comment_id not in {c.comment_id for c in public.comments}
     tiktok.business_set_comment_hidden(
-        access_token=token, business_id=CAFE, video_id=video_id, comment_id=fan.comment_id,
+        access_token=token, business_id=cafe, video_id=video_id, comment_id=fan.comment_id,
         hidden=False,
     )  # fmt: skip
 
     tiktok.business_set_comment_liked(
-        access_token=token, business_id=CAFE, comment_id=fan.comment_id, liked=True
+        access_token=token, business_id=cafe, comment_id=fan.comment_id, liked=True
     )
     liked = tiktok.business_list_comments(
-        access_token=token, business_id=CAFE, video_id=video_id, max_count=1
+        access_token=token, business_id=cafe, video_id=video_id, max_count=1
     ).comments[0]
     assert (liked.status, liked.liked, liked.likes) == ("PUBLIC", True, fan.likes + 1)
     tiktok.business_set_comment_liked(
-        access_token=token, business_id=CAFE, comment_id=fan.comment_id, liked=False
+        access_token=token, business_id=cafe, comment_id=fan.comment_id, liked=False
     )
 
     with pytest.raises(TikTokInvalidRequest, match="Only comments posted by the business"):
         tiktok.business_delete_comment(
-            access_token=token, business_id=CAFE, comment_id=fan.comment_id
+            access_token=token, business_id=cafe, comment_id=fan.comment_id
         )
     tiktok.business_delete_comment(
-        access_token=token, business_id=CAFE, comment_id=reply.comment_id
+        access_token=token, business_id=cafe, comment_id=reply.comment_id
     )
     replies = tiktok.business_list_replies(
-        access_token=token, business_id=CAFE, video_id=video_id, comment_id=fan.comment_id
+        access_token=token, business_id=cafe, video_id=video_id, comment_id=fan.comment_id
     )
     assert reply.comment_id not in {c.comment_id for c in replies.comments}
 
 
-def test_comment_writes_need_manage_scope(tiktok: TikTokClient, token_for: TokenFor) -> None:
-    reader = token_for(CAFE, scopes=("user.info.basic", "video.list", "comment.list"))
-    video_id = _video_id(tiktok, token_for(CAFE))
+def test_comment_writes_need_manage_scope(tiktok: TikTokClient, biz_for: BizFor) -> None:
+    reader, cafe = biz_for(CAFE, scopes=("video.list", "comment.list"))
+    video_id = _video_id(tiktok, *biz_for(CAFE))
     comment = tiktok.business_list_comments(
-        access_token=reader, business_id=CAFE, video_id=video_id, max_count=1
+        access_token=reader, business_id=cafe, video_id=video_id, max_count=1
     ).comments[0]
     with pytest.raises(TikTokScopeError):
         tiktok.business_reply_to_comment(
-            access_token=reader, business_id=CAFE, video_id=video_id,
+            access_token=reader, business_id=cafe, video_id=video_id,
             comment_id=comment.comment_id, text="hi",
         )  # fmt: skip
 
 
-def test_pin_and_top_level_comment(tiktok: TikTokClient, token_for: TokenFor) -> None:
-    token = token_for(CAFE)
-    video_id = _video_id(tiktok, token)
+def test_pin_and_top_level_comment(tiktok: TikTokClient, biz_for: BizFor) -> None:
+    token, cafe = biz_for(CAFE)
+    video_id = _video_id(tiktok, token, cafe)
     mine = tiktok.business_create_comment(
-        access_token=token, business_id=CAFE, video_id=video_id, text="Open late on Fridays!"
+        access_token=token, business_id=cafe, video_id=video_id, text="Open late on Fridays!"
     )
     assert mine.owner and mine.parent_comment_id is None
     tiktok.business_set_comment_pinned(
-        access_token=token, business_id=CAFE, video_id=video_id, comment_id=mine.comment_id,
+        access_token=token, business_id=cafe, video_id=video_id, comment_id=mine.comment_id,
         pinned=True,
     )  # fmt: skip
     page = tiktok.business_list_comments(
-        access_token=token, business_id=CAFE, video_id=video_id, max_count=30
+        access_token=token, business_id=cafe, video_id=video_id, max_count=30
     )
     assert [c.comment_id for c in page.comments if c.pinned] == [mine.comment_id]
 
 
 def test_fans_comment_on_new_posts_over_time(
-    tiktok: TikTokClient, token_for: TokenFor, sim: SimulatorApp
+    tiktok: TikTokClient, token_for: TokenFor, biz_for: BizFor, sim: SimulatorApp
 ) -> None:
     token = token_for(CAFE)
+    business_token, cafe = biz_for(CAFE)
     data = b"v" * 2048
     plan = plan_chunks(len(data))
     init = tiktok.init_video_post(
@@ -301,7 +268,7 @@ def test_fans_comment_on_new_posts_over_time(
     def count() -> int:
         return len(
             tiktok.business_list_comments(
-                access_token=token, business_id=CAFE, video_id=video_id, max_count=30
+                access_token=business_token, business_id=cafe, video_id=video_id, max_count=30
             ).comments
         )
 

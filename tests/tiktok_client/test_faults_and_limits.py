@@ -61,13 +61,15 @@ def test_business_faults(tiktok: TikTokClient, token_for: TokenFor, sim: Simulat
     path = "/open_api/v1.3/business/video/list/"
     sim.faults.add(path, "http_429")
     sim.faults.add(path, "http_500")
-    token = token_for(CAFE)
+    with sim.state.lock:  # Business calls need the API for Business app's token and open_id
+        issued = sim.state.issue_business_tokens(creator_id=CAFE, scopes=("video.list", "video.insights"))
+    token, cafe = str(issued["access_token"]), str(issued["open_id"])
     with pytest.raises(TikTokRateLimited) as excinfo:
-        tiktok.business_list_videos(access_token=token, business_id=CAFE)
+        tiktok.business_list_videos(access_token=token, business_id=cafe)
     assert (excinfo.value.code, excinfo.value.http_status) == ("40100", 200)
     with pytest.raises(TikTokUnavailable):
-        tiktok.business_list_videos(access_token=token, business_id=CAFE)
-    assert tiktok.business_list_videos(access_token=token, business_id=CAFE).videos
+        tiktok.business_list_videos(access_token=token, business_id=cafe)
+    assert tiktok.business_list_videos(access_token=token, business_id=cafe).videos
 
 
 def test_timeout_fault_in_process(
@@ -164,7 +166,7 @@ def test_http_control_endpoints(
     )
     assert control.post("/_sim/moderation_delay", json={"seconds": 120}).json()["seconds"] == 120
     assert sim.settings.moderation_delay == 120
-    assert control.post("/_sim/config", json={"token_profile": "B"}).json()["ok"]
+    assert control.post("/_sim/config", json={"token_profile": "A"}).json()["ok"]
     assert control.post("/_sim/config", json={"bogus": 1}).status_code == 400
     creators = control.get("/_sim/creators").json()["creators"]
     assert {c["username"] for c in creators} >= {"ava.creates", "corner.cafe"}
@@ -175,7 +177,7 @@ def test_http_control_endpoints(
     assert control.post("/_sim/reset").json()["ok"]
     assert sim.state.publishes == {}
     assert control.get("/_sim/counters").json()["requests"] == {}
-    assert sim.settings.token_profile == "A"
+    assert sim.settings.token_profile == "B"
 
 
 def test_http_inbox_resolution(

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.tiktok_client.conftest import CAFE
+from tests.tiktok_client.conftest import CAFE, LOGIN_KIT_SCOPES
 from tiktok_client import (
     NoRateLimiter,
     PostInfo,
@@ -21,7 +21,7 @@ from tiktok_client import (
     TikTokUnavailable,
     plan_chunks,
 )
-from tiktok_client.simulator import SimulatorApp, create_app
+from tiktok_client.simulator import DEFAULT_BUSINESS_APP_ID, SimulatorApp, create_app
 from tiktok_client.simulator.server import run_in_thread
 
 INIT = "/v2/post/publish/video/init/"
@@ -44,7 +44,9 @@ class TestThreadedServer:
         return str(issued["token"]["access_token"])
 
     def _client(self, base_url: str, timeout: float = 5.0) -> TikTokClient:
-        config = TikTokConfig.for_simulator(base_url, timeout_seconds=timeout)
+        config = TikTokConfig.for_simulator(
+            base_url, timeout_seconds=timeout, scopes=LOGIN_KIT_SCOPES
+        )
         return TikTokClient(config, rate_limiter=NoRateLimiter())
 
     def test_publish_end_to_end_over_http(
@@ -61,7 +63,13 @@ class TestThreadedServer:
         status = client.fetch_publish_status(access_token=token, publish_id=init.publish_id)
         assert status.status == "PUBLISH_COMPLETE"
         (post_id,) = status.publicly_available_post_ids
-        page = client.business_list_videos(access_token=token, business_id=CAFE, max_count=1)
+        business = httpx.post(
+            f"{base_url}/_sim/tokens/issue",
+            json={"open_id": CAFE, "client_key": DEFAULT_BUSINESS_APP_ID},
+        ).json()["token"]
+        page = client.business_list_videos(
+            access_token=business["access_token"], business_id=business["open_id"], max_count=1
+        )
         assert page.videos[0].item_id == post_id
         counters = httpx.get(f"{base_url}/_sim/counters").json()
         assert counters["succeeded"][INIT] == {CAFE: 1}

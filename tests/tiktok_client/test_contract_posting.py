@@ -1,0 +1,250 @@
+"""Contract: Content Posting and the upload host, status codes and error names per Corrections."""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.tiktok_client.conftest import AVA, BEN, CAFE, DANCE, PAUSED, QUIET
+from tests.tiktok_client.contract import bearer, login_kit_tokens, query_of
+from tiktok_client.simulator import SimulatorApp, rules
+from tiktok_client.simulator.rules import chunk_plan_problem
+
+P = "/v2/post/publish"
+MB = 1_000_000
+MIB = 1024 * 1024
+
+
+def _token(http: httpx.Client, creator: str) -> str:
+    return str(login_kit_tokens(http, creator)["access_token"])
+
+
+def _init(
+    http: httpx.Client, token: str, *, size: int, chunk: int | None = None, count: int = 1,
+    **post_info: Any,
+) -> httpx.Response:  # fmt: skip
+    info = {"privacy_level": "SELF_ONLY", "title": "hello", **post_info}
+    source = {
+        "source": "FILE_UPLOAD",
+        "video_size": size,
+        "chunk_size": size if chunk is None else chunk,
+        "total_chunk_count": count,
+    }
+    return http.post(
+        f"{P}/video/init/", json={"post_info": info, "source_info": source}, headers=bearer(token)
+    )
+
+
+def _error(answer: httpx.Response) -> tuple[int, str]:
+    return answer.status_code, str(answer.json()["error"]["code"])
+
+
+def test_creator_info_cannot_post_now_is_http_200(http: httpx.Client) -> None:
+    # Corrections: "cannot post now" answers come back with HTTP 200 and a non-ok error.code.
+    answer = http.post(f"{P}/creator_info/query/", headers=bearer(_token(http, PAUSED)))
+    assert _error(answer) == (200, "spam_risk_user_banned_from_posting")
+
+
+def test_creator_info_daily_cap_is_http_200(http: httpx.Client, sim: SimulatorApp) -> None:
+    # Corrections + §2.9: spam_risk_too_many_posts through creator_info is HTTP 200 too.
+    sim.settings.daily_post_cap = 0
+    answer = http.post(f"{P}/creator_info/query/", headers=bearer(_token(http, AVA)))
+    assert _error(answer) == (200, "spam_risk_too_many_posts")
+
+
+@pytest.mark.parametrize(
+    ("size", "chunk", "count", "refused"),
+    [
+        (3 * MB, 3 * MB, 1, False),  # §2.6: < 5 MB is one whole chunk
+        (64 * MB, 64 * MB, 1, False),  # Corrections: single chunk up to 64,000,000 bytes
+        (64 * MB + 1, 64 * MB + 1, 1, True),  # over 64,000,000 must be multi-chunk
+        (20 * MB, 10 * MB, 2, False),  # §2.6: floor(video/chunk) chunks
+        (20 * MB, 10 * MB, 3, True),  # wrong count
+        (12 * MB, 6 * MB, 1, True),  # §2.11: one chunk whose size is not the video size
+        (20 * MB, 4 * MB, 5, True),  # chunk under 5 MB
+        (200 * MB, 65 * MB, 3, True),  # chunk over 64,000,000
+        (10 * MB, 0, 1, True),
+    ],
+)
+def test_chunk_plans(http: httpx.Client, size: int, chunk: int, count: int, refused: bool) -> None:
+    # Corrections: a bad chunk plan is 400 invalid_param "The chunk size is invalid".
+    answer = _init(http, _token(http, AVA), size=size, chunk=chunk, count=count)
+    if refused:
+        assert _error(answer) == (400, "invalid_param")
+        assert answer.json()["error"]["message"] == "The chunk size is invalid"
+    else:
+        assert answer.status_code == 200, answer.text
+
+
+def test_refuse_multi_chunk_setting(http: httpx.Client, sim: SimulatorApp) -> None:
+    # Corrections [C1, single report]: multi-chunk plans refused since ~2026-08, as an option.
+    token = _token(http, AVA)
+    sim.settings.refuse_multi_chunk = True
+    assert _error(_init(http, token, size=20 * MB, chunk=10 * MB, count=2)) == (
+        400, "invalid_param",
+    )  # fmt: skip
+    assert _init(http, token, size=60 * MB).status_code == 200
+
+
+def test_simulator_imports_only_stdlib_and_itself() -> None:
+    # Issue 13: the simulator keeps its own reading of TikTok's rules; a test double that
+    # imported the product's rules (tiktok_client.chunks) would pass every contract test.
+    package = Path(rules.__file__).parent
+    for module in package.glob("*.py"):
+        for node in ast.walk(ast.parse(module.read_text())):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            for name in names:
+                top = name.split(".")[0]
+                assert name.startswith("tiktok_client.simulator") or (
+                    top in sys.stdlib_module_names
+                ), f"{module.name} imports {name}"
+    assert chunk_plan_problem(5 * MIB, 5 * MIB, 1, refuse_multi_chunk=False) is None
+
+
+def test_privacy_level_option_mismatch_is_403(http: httpx.Client) -> None:
+    # Corrections: privacy_level_option_mismatch is 403 (ben is private: no PUBLIC_TO_EVERYONE).
+    answer = _init(http, _token(http, BEN), size=MB, privacy_level="PUBLIC_TO_EVERYONE")
+    assert _error(answer) == (403, "privacy_level_option_mismatch")
+
+
+def test_missing_privacy_is_invalid_param(http: httpx.Client) -> None:
+    # Corrections: a bad parameter at init is 400 invalid_param.
+    answer = _init(http, _token(http, AVA), size=MB, privacy_level="")
+    assert _error(answer) == (400, "invalid_param")
+
+
+def test_switched_off_interactions_are_switched_off_not_refused(
+    http: httpx.Client, sim: SimulatorApp
+) -> None:
+    # Corrections: toggles the creator disabled are switched off by TikTok, not refused.
+    quiet = _init(http, _token(http, QUIET), size=MB, disable_comment=False)
+    dance = _init(http, _token(http, DANCE), size=MB, disable_duet=False, disable_stitch=False)
+    assert quiet.status_code == dance.status_code == 200
+    publishes = sim.state.publishes
+    assert publishes[quiet.json()["data"]["publish_id"]].post_info["disable_comment"] is True
+    dance_info = publishes[dance.json()["data"]["publish_id"]].post_info
+    assert dance_info["disable_duet"] is True and dance_info["disable_stitch"] is True
+
+
+def test_status_fetch_error_names(http: httpx.Client) -> None:
+    # Corrections: 400 invalid_publish_id (unknown), 400
+    # token_not_authorized_for_specified_publish_id (another user's publish).
+    ava, ben = _token(http, AVA), _token(http, BEN)
+    publish_id = _init(http, ava, size=MB).json()["data"]["publish_id"]
+    unknown = http.post(f"{P}/status/fetch/", json={"publish_id": "v_pub_x"}, headers=bearer(ava))
+    assert _error(unknown) == (400, "invalid_publish_id")
+    foreign = http.post(f"{P}/status/fetch/", json={"publish_id": publish_id}, headers=bearer(ben))
+    assert _error(foreign) == (400, "token_not_authorized_for_specified_publish_id")
+    cancel = http.post(f"{P}/cancel/", json={"publish_id": publish_id}, headers=bearer(ben))
+    assert _error(cancel) == (400, "token_not_authorized_for_specified_publish_id")
+
+
+def test_cancel_applies_only_to_downloads(http: httpx.Client) -> None:
+    # Corrections: publish_not_cancellable unless PULL_FROM_URL is still downloading.
+    token = _token(http, AVA)
+    file_publish = _init(http, token, size=MB).json()["data"]["publish_id"]
+    answer = http.post(f"{P}/cancel/", json={"publish_id": file_publish}, headers=bearer(token))
+    assert _error(answer) == (400, "publish_not_cancellable")
+    pull = http.post(
+        f"{P}/video/init/",
+        json={
+            "post_info": {"privacy_level": "SELF_ONLY"},
+            "source_info": {
+                "source": "PULL_FROM_URL",
+                "video_url": "https://media.later.test/v.mp4",
+            },
+        },
+        headers=bearer(token),
+    ).json()["data"]["publish_id"]
+    assert http.post(f"{P}/cancel/", json={"publish_id": pull}, headers=bearer(token)).json()[
+        "error"
+    ]["code"] == "ok"  # fmt: skip
+
+
+def _upload(http: httpx.Client, url: str, body: bytes, first: int, total: int) -> httpx.Response:
+    headers = {
+        "Content-Type": "video/mp4",
+        "Content-Range": f"bytes {first}-{first + len(body) - 1}/{total}",
+    }
+    return http.put("/video/", params=query_of(url), content=body, headers=headers)
+
+
+def test_upload_status_codes_and_progress_header(http: httpx.Client, sim: SimulatorApp) -> None:
+    # Corrections: 206 partial, 201 done, 400 malformed headers or length mismatch, 404 unknown
+    # upload task, 416 Content-Range not matching progress; accepted chunks carry
+    # Content-Range: bytes 0-{last byte received}/{total}.
+    size, chunk = 12 * MIB, 6 * MIB
+    token = _token(http, CAFE)
+    data = _init(http, token, size=size, chunk=chunk, count=2, privacy_level="SELF_ONLY").json()
+    url = data["data"]["upload_url"]
+    blob = b"v" * size
+    assert _upload(http, url, blob[chunk:], chunk, size).status_code == 416  # out of order
+    no_range = http.put("/video/", params=query_of(url), content=blob[:chunk],
+                        headers={"Content-Type": "video/mp4"})  # fmt: skip
+    assert no_range.status_code == 400
+    short = _upload(http, url, blob[: chunk - 1], 0, size)
+    assert short.status_code == 400  # not the declared chunk size
+    first = _upload(http, url, blob[:chunk], 0, size)
+    assert first.status_code == 206
+    assert first.headers["Content-Range"] == f"bytes 0-{chunk - 1}/{size}"
+    assert _upload(http, url, blob[:chunk], 0, size).status_code == 416  # already received
+    last = _upload(http, url, blob[chunk:], chunk, size)
+    assert last.status_code == 201
+    assert last.headers["Content-Range"] == f"bytes 0-{size - 1}/{size}"
+    unknown = http.put(
+        "/video/", params={"upload_id": "123", "upload_token": "x"}, content=b"x",
+        headers={"Content-Type": "video/mp4", "Content-Range": "bytes 0-0/1"},
+    )  # fmt: skip
+    assert unknown.status_code == 404
+
+
+def test_upload_url_expires_after_an_hour(http: httpx.Client, sim: SimulatorApp) -> None:
+    # §2.3 + Corrections: upload_url valid 1 hour; 403 when expired.
+    token = _token(http, AVA)
+    url = _init(http, token, size=MB).json()["data"]["upload_url"]
+    sim.clock.advance(3601)
+    assert _upload(http, url, b"v" * MB, 0, MB).status_code == 403
+
+
+def test_upload_5xx_is_injectable(http: httpx.Client, sim: SimulatorApp) -> None:
+    # Corrections: 5xx -> retry the chunk.
+    token = _token(http, AVA)
+    url = _init(http, token, size=MB).json()["data"]["upload_url"]
+    sim.faults.add("/video/", "http_500")
+    assert _upload(http, url, b"v" * MB, 0, MB).status_code == 500
+    assert _upload(http, url, b"v" * MB, 0, MB).status_code == 201
+
+
+def test_public_post_id_is_a_list_of_int64(http: httpx.Client, sim: SimulatorApp) -> None:
+    # Corrections: publicaly_available_post_id is a list of int64.
+    sim.settings.moderation_delay = 0
+    token = _token(http, AVA)
+    data = _init(http, token, size=MB, privacy_level="PUBLIC_TO_EVERYONE").json()["data"]
+    assert _upload(http, data["upload_url"], b"v" * MB, 0, MB).status_code == 201
+    sim.clock.advance(60)
+    status = http.post(
+        f"{P}/status/fetch/", json={"publish_id": data["publish_id"]}, headers=bearer(token)
+    ).json()["data"]
+    assert status["status"] == "PUBLISH_COMPLETE"
+    (post_id,) = status["publicaly_available_post_id"]
+    assert isinstance(post_id, int) and post_id < 2**63
+
+
+def test_user_info_field_without_its_scope_is_401(http: httpx.Client) -> None:
+    # Corrections + §1.8: a field whose scope was not granted -> 401 scope_not_authorized.
+    token = login_kit_tokens(http, AVA, scopes=("user.info.basic", "video.publish"))
+    answer = http.get(
+        "/v2/user/info/",
+        params={"fields": "open_id,username"},
+        headers=bearer(token["access_token"]),
+    )
+    assert _error(answer) == (401, "scope_not_authorized")
