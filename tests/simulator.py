@@ -1,5 +1,10 @@
 """The TikTok simulator for tests: a threaded server on a loopback port, settings pointed at it,
-and accounts that hold real simulator tokens (the OAuth flow itself is tested in tests/accounts)."""
+and accounts that hold real simulator tokens (the OAuth flow itself is tested in tests/accounts).
+
+The simulator models TikTok's two apps (tiktok_client/README.md): Login Kit tokens for posting
+and Display, API for Business tokens (with their own open_id, the ``business_id``) for comments
+and insights. ``account_with_simulator_tokens(..., business_scopes=...)`` gives an account both.
+"""
 
 from __future__ import annotations
 
@@ -12,13 +17,21 @@ from django.utils import timezone
 
 from accounts.crypto import encrypt_token
 from accounts.models import AccountType, TikTokAccount, Workspace
-from tiktok_client.simulator import SimulatorApp, create_app
+from tiktok_client.simulator import DEFAULT_BUSINESS_APP_ID, SimulatorApp, create_app
+from tiktok_client.simulator.rules import BUSINESS_SCOPES
 from tiktok_client.simulator.server import run_in_thread
+
+SIM_BUSINESS_SCOPES: tuple[str, ...] = tuple(sorted(BUSINESS_SCOPES))
+# Product code written before it had Business tokens sends Login Kit tokens to the Business
+# API. Until it is moved over, its tests run the simulator with that (un-TikTok-like)
+# leniency; the simulator itself defaults to strict.
+PRODUCT_NEEDS_LEGACY_LENIENCY = True
 
 
 @contextmanager
 def running_simulator(settings: Any, **app_options: Any) -> Iterator[tuple[SimulatorApp, str]]:
     """Serve a fresh simulator and point the product's TIKTOK_* settings at it."""
+    app_options.setdefault("legacy_business_leniency", PRODUCT_NEEDS_LEGACY_LENIENCY)
     app = create_app(**app_options)
     base_url, stop = run_in_thread(port=0, app=app)
     settings.TIKTOK_AUTH_BASE_URL = base_url
@@ -27,7 +40,39 @@ def running_simulator(settings: Any, **app_options: Any) -> Iterator[tuple[Simul
     try:
         yield app, base_url
     finally:
+        app.state.webhooks.stop()
         stop()
+
+
+def issue_business_tokens(
+    app: SimulatorApp,
+    *,
+    open_id: str,
+    scopes: Sequence[str] = SIM_BUSINESS_SCOPES,
+    app_id: str = DEFAULT_BUSINESS_APP_ID,
+) -> dict[str, Any]:
+    """Business tokens for creator ``open_id`` (the creator key, e.g. ``sim-cafe-business``),
+    as ``/tt_user/oauth2/token/`` returns them in ``data``; ``["open_id"]`` is the business_id."""
+    with app.state.lock:
+        return app.state.issue_business_tokens(creator_id=open_id, scopes=scopes, app_id=app_id)
+
+
+def _business_fields(tokens: dict[str, Any], scopes: Sequence[str]) -> dict[str, Any]:
+    """The account's Business-token fields, for a model that has them."""
+    model_fields = {f.name for f in TikTokAccount._meta.get_fields()}
+    if "business_access_token_encrypted" not in model_fields:
+        return {}
+    now = timezone.now()
+    return {
+        "business_id": str(tokens["open_id"]),
+        "business_status": "connected",
+        "business_scopes": list(scopes),
+        "business_access_token_encrypted": encrypt_token(str(tokens["access_token"])),
+        "business_refresh_token_encrypted": encrypt_token(str(tokens["refresh_token"])),
+        "business_access_token_expires_at": now + timedelta(seconds=int(tokens["expires_in"])),
+        "business_refresh_token_expires_at": now
+        + timedelta(seconds=int(tokens["refresh_token_expires_in"])),
+    }
 
 
 def account_with_simulator_tokens(
@@ -37,13 +82,19 @@ def account_with_simulator_tokens(
     open_id: str,
     scopes: Sequence[str],
     account_type: str = AccountType.PERSONAL,
-    access_valid_for: timedelta = timedelta(hours=20),
+    access_valid_for: timedelta = timedelta(hours=1),
+    business_scopes: Sequence[str] | None = None,
     **fields: Any,
 ) -> TikTokAccount:
-    """A connected account whose encrypted tokens were issued by `app` for `open_id`."""
+    """A connected account whose encrypted Login Kit tokens were issued by `app` for `open_id`
+    (a creator key such as ``sim-ava-public``). With `business_scopes` it also holds Business
+    tokens from the simulator's API for Business app, and its ``business_id``."""
     with app.state.lock:
         tokens = app.state.issue_tokens(open_id=open_id, scopes=tuple(scopes))
         creator = app.state.creators.get(open_id)
+    if business_scopes is not None:
+        business = issue_business_tokens(app, open_id=open_id, scopes=business_scopes)
+        fields = {**_business_fields(business, business_scopes), **fields}
     now = timezone.now()
     fields.setdefault("username", creator.username if creator else open_id)
     fields.setdefault("display_name", creator.nickname if creator else open_id)
@@ -55,6 +106,6 @@ def account_with_simulator_tokens(
         access_token_encrypted=encrypt_token(str(tokens["access_token"])),
         refresh_token_encrypted=encrypt_token(str(tokens["refresh_token"])),
         access_token_expires_at=now + access_valid_for,
-        refresh_token_expires_at=now + timedelta(days=300),
+        refresh_token_expires_at=now + timedelta(seconds=int(tokens["refresh_expires_in"])),
         **fields,
     )

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts.crypto import encrypt_token
 from accounts.models import TikTokAccount, Workspace
+from tests.simulator import PRODUCT_NEEDS_LEGACY_LENIENCY
 from tiktok_client.simulator import DEFAULT_CLIENT_KEY, SimulatorApp, create_app
 from tiktok_client.simulator.server import run_in_thread
 
@@ -45,7 +46,7 @@ class Sim:
 
 @pytest.fixture
 def sim(settings) -> Iterator[Sim]:
-    app = create_app()
+    app = create_app(legacy_business_leniency=PRODUCT_NEEDS_LEGACY_LENIENCY)
     base_url, stop = run_in_thread(port=0, app=app)
     settings.TIKTOK_AUTH_BASE_URL = base_url
     settings.TIKTOK_OPEN_API_BASE_URL = base_url

@@ -28,6 +28,7 @@ from calendar_app.models import MediaAsset, Post, PostEvent, PostStatus
 from conversations.models import Comment
 from tests.accounts.conftest import CALLBACK_PATH, Sim
 from tests.conversations.factories import seed_conversation_team
+from tests.simulator import PRODUCT_NEEDS_LEGACY_LENIENCY
 from tiktok_client.simulator import create_app
 from tiktok_client.simulator.server import run_in_thread
 
@@ -266,7 +267,11 @@ def seeded(workspace: Workspace, owner: User, editor: User, settings: Any, tmp_p
 @pytest.fixture
 def security_sim(settings: Any) -> Iterator[Sim]:
     """A threaded TikTok simulator with settings pointed at it (tests/accounts' Sim wrapper)."""
-    app = create_app(min_processing_seconds=0.2, moderation_delay=0.0)
+    app = create_app(
+        min_processing_seconds=0.2,
+        moderation_delay=0.0,
+        legacy_business_leniency=PRODUCT_NEEDS_LEGACY_LENIENCY,
+    )
     base_url, stop = run_in_thread(port=0, app=app)
     settings.TIKTOK_AUTH_BASE_URL = base_url
     settings.TIKTOK_OPEN_API_BASE_URL = base_url
