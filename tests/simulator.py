@@ -54,7 +54,9 @@ def issue_business_tokens(
     """Business tokens for creator ``open_id`` (the creator key, e.g. ``sim-cafe-business``),
     as ``/tt_user/oauth2/token/`` returns them in ``data``; ``["open_id"]`` is the business_id."""
     with app.state.lock:
-        return app.state.issue_business_tokens(creator_id=open_id, scopes=scopes, app_id=app_id)
+        return app.state.issue_business_tokens(
+            creator_id=open_id, scopes=tuple(scopes), app_id=app_id
+        )
 
 
 def _business_fields(tokens: dict[str, Any], scopes: Sequence[str]) -> dict[str, Any]:
