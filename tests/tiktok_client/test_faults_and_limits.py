@@ -62,7 +62,9 @@ def test_business_faults(tiktok: TikTokClient, token_for: TokenFor, sim: Simulat
     sim.faults.add(path, "http_429")
     sim.faults.add(path, "http_500")
     with sim.state.lock:  # Business calls need the API for Business app's token and open_id
-        issued = sim.state.issue_business_tokens(creator_id=CAFE, scopes=("video.list", "video.insights"))
+        issued = sim.state.issue_business_tokens(
+            creator_id=CAFE, scopes=("video.list", "video.insights")
+        )
     token, cafe = str(issued["access_token"]), str(issued["open_id"])
     with pytest.raises(TikTokRateLimited) as excinfo:
         tiktok.business_list_videos(access_token=token, business_id=cafe)

@@ -239,9 +239,13 @@ def test_published_video_shows_in_business_video_list(
         access_token=token, publish_id=publish_id
     ).publicly_available_post_ids
     with sim.state.lock:  # the Business API wants the Business app's token and open_id
-        business = sim.state.issue_business_tokens(creator_id=CAFE, scopes=("video.list", "video.insights"))
+        business = sim.state.issue_business_tokens(
+            creator_id=CAFE, scopes=("video.list", "video.insights")
+        )
     page = tiktok.business_list_videos(
-        access_token=business["access_token"], business_id=business["open_id"], video_ids=[post_id]
+        access_token=business["access_token"],
+        business_id=business["open_id"],
+        video_ids=[post_id],
     )
     assert [(v.item_id, v.caption) for v in page.videos] == [(post_id, "Latte art")]
 
