@@ -202,3 +202,54 @@ def test_events_without_a_callback_are_logged(http: httpx.Client) -> None:
     http.post("/_sim/authorizations/remove", json={"open_id": AVA, "reason": 4})
     log = http.get("/_sim/webhooks").json()["deliveries"]
     assert [(d["event"], d["status"]) for d in log] == [("authorization.removed", "no_callback")]
+
+
+def test_post_made_private_sends_no_longer_public(http: httpx.Client, sim: SimulatorApp) -> None:
+    # §2.8: post.publish.no_longer_publicaly_available (the sheet's spelling) after a post that
+    # was announced public stops being public.
+    sim.settings.moderation_delay = 0
+    token = str(login_kit_tokens(http, AVA)["access_token"])
+    publish_id = _direct_post(http, token, sim)
+    sim.clock.advance(30)
+    with sim.state.lock:
+        sim.state.tick()
+        video_id = sim.state.publishes[publish_id].video_id
+    http.post("/_sim/videos/withdraw", json={"video_id": video_id})
+    events = [d["event"] for d in http.get("/_sim/webhooks").json()["deliveries"]]
+    assert events == [
+        "post.publish.complete",
+        "post.publish.publicly_available",
+        "post.publish.no_longer_publicaly_available",
+    ]
+    status = http.post(
+        "/v2/post/publish/status/fetch/", json={"publish_id": publish_id}, headers=bearer(token)
+    ).json()["data"]
+    assert status["publicaly_available_post_id"] == []
+
+
+def test_inbox_draft_sends_inbox_delivered(http: httpx.Client, sim: SimulatorApp) -> None:
+    # §2.8 + §5.17: post.publish.inbox_delivered with publish_type INBOX_SHARE.
+    token = str(login_kit_tokens(http, AVA)["access_token"])
+    init = http.post(
+        "/v2/post/publish/inbox/video/init/",
+        json={
+            "source_info": {
+                "source": "FILE_UPLOAD",
+                "video_size": MB,
+                "chunk_size": MB,
+                "total_chunk_count": 1,
+            }
+        },
+        headers=bearer(token),
+    ).json()["data"]
+    http.put(
+        init["upload_url"],
+        content=b"v" * MB,
+        headers={"Content-Type": "video/mp4", "Content-Range": f"bytes 0-{MB - 1}/{MB}"},
+    )
+    sim.clock.advance(30)
+    with sim.state.lock:
+        sim.state.tick()
+    (delivery,) = sim.state.webhooks.log()
+    assert delivery["event"] == "post.publish.inbox_delivered"
+    assert json.loads(delivery["body"]["content"])["publish_type"] == "INBOX_SHARE"
