@@ -231,3 +231,27 @@ def test_comment_moderation_sends_comment_update(http: httpx.Client, sim: Simula
     assert content["comment_action"] == "set_to_hidden"
     assert content["comment_id"] == target["comment_id"]
     assert content["comment_type"] == "comment"
+
+
+def test_create_pin_and_owner_only_delete(http: httpx.Client) -> None:
+    # §4.5: create (<= 150 chars), pin one top-level comment, delete own comments only.
+    biz = Biz(http, CAFE)
+    video = biz.get("/business/video/list/", fields=["item_id"], max_count=6)["data"]["videos"][5]
+    video_id = video["item_id"]
+    assert biz.post("/business/comment/create/", video_id=video_id, text="x" * 151)["code"] == 40002
+    mine = biz.post("/business/comment/create/", video_id=video_id, text="Open late!")
+    assert mine["code"] == 0 and mine["data"]["owner"] is True
+    pinned = biz.post(
+        "/business/comment/pin/", video_id=video_id, comment_id=mine["data"]["comment_id"],
+        action="PIN",
+    )  # fmt: skip
+    assert pinned["code"] == 0
+    listed = biz.get("/business/comment/list/", video_id=video_id, max_count=30)["data"]
+    assert [c["comment_id"] for c in listed["comments"] if c["pinned"]] == [
+        mine["data"]["comment_id"]
+    ]
+    fan = next(c for c in listed["comments"] if not c["owner"])
+    refused = biz.post("/business/comment/delete/", comment_id=fan["comment_id"])
+    assert refused["code"] == 40002
+    deleted = biz.post("/business/comment/delete/", comment_id=mine["data"]["comment_id"])
+    assert deleted["code"] == 0

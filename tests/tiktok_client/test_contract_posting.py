@@ -248,3 +248,56 @@ def test_user_info_field_without_its_scope_is_401(http: httpx.Client) -> None:
         headers=bearer(token["access_token"]),
     )
     assert _error(answer) == (401, "scope_not_authorized")
+
+
+def _photo(http: httpx.Client, token: str, images: list[str], **post_info: Any) -> httpx.Response:
+    return http.post(
+        f"{P}/content/init/",
+        json={
+            "media_type": "PHOTO",
+            "post_mode": "DIRECT_POST",
+            "post_info": {"privacy_level": "SELF_ONLY", "title": "pics", **post_info},
+            "source_info": {"source": "PULL_FROM_URL", "photo_images": images},
+        },
+        headers=bearer(token),
+    )
+
+
+def test_photo_posts(http: httpx.Client, sim: SimulatorApp) -> None:
+    # §2.5: PULL_FROM_URL only, <= 35 JPEG/WebP images on a verified prefix, title <= 90.
+    token = _token(http, AVA)
+    ok = _photo(http, token, ["https://media.later.test/a.jpg", "https://media.later.test/b.webp"])
+    assert ok.status_code == 200
+    assert ok.json()["data"]["publish_id"].startswith("p_pub_url~v2.")  # §2.3 id shapes
+    png = _photo(http, token, ["https://media.later.test/a.png"])
+    assert _error(png) == (400, "invalid_param")
+    too_many = _photo(http, token, [f"https://media.later.test/{n}.jpg" for n in range(36)])
+    assert _error(too_many) == (400, "invalid_param")
+    foreign = _photo(http, token, ["https://cdn.example.com/a.jpg"])
+    assert _error(foreign) == (403, "url_ownership_unverified")  # §2.6
+    long_title = _photo(http, token, ["https://media.later.test/a.jpg"], title="x" * 91)
+    assert _error(long_title) == (400, "invalid_param")
+
+
+def test_pull_from_url_needs_a_verified_prefix(http: httpx.Client, sim: SimulatorApp) -> None:
+    # §2.6, §5.15: unverified URL -> 403 url_ownership_unverified at init; downloads progress.
+    token = _token(http, AVA)
+
+    def pull(url: str) -> httpx.Response:
+        return http.post(
+            f"{P}/video/init/",
+            json={
+                "post_info": {"privacy_level": "SELF_ONLY"},
+                "source_info": {"source": "PULL_FROM_URL", "video_url": url},
+            },
+            headers=bearer(token),
+        )
+
+    assert _error(pull("https://cdn.example.com/v.mp4")) == (403, "url_ownership_unverified")
+    assert _error(pull("http://media.later.test/v.mp4")) == (403, "url_ownership_unverified")
+    publish_id = pull("https://media.later.test/v.mp4").json()["data"]["publish_id"]
+    assert publish_id.startswith("v_pub_url~v2.")
+    status = http.post(
+        f"{P}/status/fetch/", json={"publish_id": publish_id}, headers=bearer(token)
+    ).json()["data"]
+    assert status["status"] == "PROCESSING_DOWNLOAD"
