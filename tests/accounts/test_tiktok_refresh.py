@@ -191,7 +191,7 @@ def test_periodic_task_enqueues_expiring_accounts_and_refreshes(
     assert sim.token_calls() == 2
     soon.refresh_from_db()
     assert soon.access_token_expires_at is not None
-    assert soon.access_token_expires_at > timezone.now() + timedelta(hours=20)
+    assert soon.access_token_expires_at > timezone.now() + timedelta(hours=1)
     # Running the same task again is a no-op: the token is fresh now.
     tasks.refresh_account_token.apply(kwargs=queued[0]).get()
     assert sim.token_calls() == 2

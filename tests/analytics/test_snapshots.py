@@ -45,6 +45,7 @@ def test_business_backfill_capture_rerun_and_missed_day(
 ) -> None:
     start = _start()
     state = sim_app.state
+    state.settings.business_data_lag_hours = 24  # each day's data ready as soon as it ends
     with time_machine.travel(start, tick=False):
         account = connect_sim_account(
             sim_app, workspace, open_id="sim-cafe-business", business=True

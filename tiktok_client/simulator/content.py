@@ -19,6 +19,7 @@ from tiktok_client.simulator.models import (
     SimComment,
     SimVideo,
 )
+from tiktok_client.simulator.settings import SimSettings
 
 DAY = 86400.0
 
@@ -177,6 +178,7 @@ class SimContent:
     video_comments: dict[str, list[str]]
     _flow_cache: dict[tuple[str, dt.date], tuple[int, int]]
     _followers_cache: dict[tuple[str, dt.date], int]
+    settings: SimSettings
 
     if TYPE_CHECKING:
 
@@ -269,7 +271,12 @@ class SimContent:
             "comments": int(likes * rng.uniform(0.03, 0.08)),
             "shares": int(views * rng.uniform(0.004, 0.01)),
             "followers_count": self.followers_on(creator, day),
-            "daily_total_followers": new - lost,
+            # legacy_business_leniency keeps the pre-issue-13 (wrong) reading: the total.
+            "daily_total_followers": (
+                self.followers_on(creator, day)
+                if self.settings.legacy_business_leniency
+                else new - lost
+            ),
             "daily_new_followers": new,
             "daily_lost_followers": lost,
             "engaged_audience": engaged,
