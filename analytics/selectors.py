@@ -168,6 +168,21 @@ class AccountSeries:
     points: list[tuple[dt.date, int | None]]
 
 
+@dataclass(frozen=True)
+class AccountComparison:
+    """One account's figures for the period, measured the same way as the cards."""
+
+    account: TikTokAccount
+    video_views: int | None
+    likes: int | None
+    comments: int | None
+    shares: int | None
+    profile_views: int | None
+    followers: int | None
+    engagement_rate: float | None
+    posts: int
+
+
 @dataclass
 class Overview:
     period: DateRange
@@ -183,6 +198,7 @@ class Overview:
     audience: dict[str, Any]
     has_history: bool
     empty_reasons: list[str] = field(default_factory=list)
+    comparison: list[AccountComparison] = field(default_factory=list)
 
     @property
     def headline(self) -> Card:
@@ -343,6 +359,23 @@ def _posts_per_day(
     return {row["day"]: row["post_count"] for row in rows}
 
 
+def _posts_per_account(*, workspace: Workspace, period: DateRange) -> dict[Any, int]:
+    tz = workspace.tz
+    rows = (
+        TikTokVideo.objects.for_workspace(workspace)
+        .filter(
+            posted_at__gte=dt.datetime.combine(period.start, dt.time.min, tzinfo=tz),
+            posted_at__lt=dt.datetime.combine(
+                period.end + dt.timedelta(days=1), dt.time.min, tzinfo=tz
+            ),
+        )
+        .values("account_id")
+        .annotate(post_count=Count("pk"))
+        .order_by()
+    )
+    return {row["account_id"]: row["post_count"] for row in rows}
+
+
 def overview_build(
     *,
     workspace: Workspace,
@@ -458,7 +491,29 @@ def overview_build(
         line for line in followers_by_account if any(v is not None for _, v in line.points)
     ]
 
+    comparison = []
+    posts_by_account = _posts_per_account(workspace=workspace, period=period)
+    for acc in scope:
+        rows_of = per_account.get(acc.pk, {})
+        sums = {name: _period_sum(rows_of, period, name)[0] for name in DAILY_SUM_FIELDS}
+        comparison.append(
+            AccountComparison(
+                account=acc,
+                video_views=sums["video_views"],
+                likes=sums["likes"],
+                comments=sums["comments"],
+                shares=sums["shares"],
+                profile_views=sums["profile_views"],
+                followers=_period_last(rows_of, period, "followers"),
+                engagement_rate=engagement(
+                    sums["likes"], sums["comments"], sums["shares"], sums["video_views"]
+                ),
+                posts=posts_by_account.get(acc.pk, 0),
+            )
+        )
+
     return Overview(
+        comparison=comparison,
         period=period,
         previous=previous,
         account=account,

@@ -222,3 +222,25 @@ def test_page_and_api_show_the_same_best_slot(
         reverse("analytics:best_times", args=[berlin.pk]), {"account": "not-an-id"}
     )
     assert bad.status_code == 400
+
+
+def test_accounts_side_by_side_on_the_overview(workspace: Workspace, client_for, owner) -> None:
+    from tests.analytics.seed import day_row
+
+    first = business_account(workspace, "first.shop")
+    second = business_account(workspace, "second.shop")
+    today = dt.datetime.now(workspace.tz).date()
+    AccountDailySnapshot.objects.bulk_create(
+        [
+            day_row(first, today, video_views=1500, likes=10, followers=2000),
+            day_row(second, today, video_views=250, likes=5, followers=300),
+        ]
+    )
+    html = (
+        client_for(owner)
+        .get(reverse("analytics:overview", args=[workspace.pk]), {"range": "7"})
+        .content.decode()
+    )
+    table = html.split('data-testid="account-comparison"')[1].split("</table>")[0]
+    assert "@first.shop" in table and "@second.shop" in table
+    assert "1,500" in table and "250" in table and "2,000" in table
