@@ -39,7 +39,7 @@ TOTAL_COMMENTS = int(os.environ.get("BENCH_COMMENTS", "1000000"))
 INGEST_ROWS = int(os.environ.get("BENCH_INGEST_ROWS", "12000"))
 VIDEOS = 20
 QUERY_REPS = int(os.environ.get("BENCH_QUERY_REPS", "40"))
-DEADLINE_SECONDS = 280
+DEADLINE_SECONDS = int(os.environ.get("BENCH_DEADLINE_SECONDS", "280"))
 COPY_COLUMNS = [
     "id", "created_at", "updated_at", "workspace_id", "video_id", "account_id", "comment_id",
     "parent_id", "author_key", "author_username", "author_display_name", "author_avatar_url",

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Aggregate, Count, DurationField, ExpressionWrapper, F, FloatField, Q
 from django.db.models.functions import Extract
@@ -165,10 +166,24 @@ def _grouped(qs: Any, group: str | None, now: dt.datetime) -> dict[Any, Figures]
     return result
 
 
+SUMMARY_CACHE_SECONDS = 60
+
+
+def response_time_summary_cached(*, workspace: Workspace, days: int = 7) -> Figures:
+    """The inbox header's figures, recomputed at most once a minute per workspace: the
+    percentiles read every thread of the week, which costs more than the page itself."""
+    key = f"conversations:response-summary:{workspace.pk}:{days}"
+    figures = cache.get(key)
+    if not isinstance(figures, Figures):
+        figures = response_time_summary(workspace=workspace, days=days)
+        cache.set(key, figures, SUMMARY_CACHE_SECONDS)
+    return figures
+
+
 def response_time_summary(
     *, workspace: Workspace, days: int = 7, now: dt.datetime | None = None
 ) -> Figures:
-    """The workspace's figures alone (one query), for the inbox header."""
+    """The workspace's figures alone (one query)."""
     now = now or timezone.now()
     qs = _threads(
         workspace=workspace, since=now - dt.timedelta(days=days), until=now, account_id=None

@@ -85,7 +85,7 @@ def inbox(request: WorkspaceRequest) -> HttpResponse:
             value: _filter_query(replace(filters, status=value)) for value, _ in STATUS_CHOICES
         },
         "team": team,
-        "speed": response_times.response_time_summary(workspace=workspace, days=7),
+        "speed": response_times.response_time_summary_cached(workspace=workspace, days=7),
         "counts": selectors.inbox_counts(workspace=workspace),
         "accounts": selectors.comment_accounts(workspace=workspace),
         "filter_query": _filter_query(filters),

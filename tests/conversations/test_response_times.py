@@ -125,6 +125,9 @@ def test_page_csv_and_api(
     time_machine,
 ) -> None:
     time_machine.move_to(NOW)
+    from django.core.cache import cache
+
+    cache.clear()
     client = client_for(owner)
     page = client.get(reverse("conversations:response_times", args=[workspace.pk]))
     assert page.status_code == 200
