@@ -6,7 +6,6 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from accounts.models import (
@@ -19,13 +18,10 @@ from accounts.models import (
     User,
     Workspace,
 )
+from later.admin import TenantAdmin
 
-
-class UnscopedAdminMixin:
-    """Admins see every tenant on purpose: the named bypass is used here knowingly."""
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        return self.model.objects.unscoped()  # type: ignore[attr-defined]
+# Admins see every tenant on purpose: the named bypass is used there knowingly.
+UnscopedAdminMixin = TenantAdmin
 
 
 @admin.register(User)

@@ -14,6 +14,9 @@ from rest_framework.views import APIView
 from accounts import selectors, services
 from accounts.models import Invitation, Membership, Role, User, Workspace
 from later.api import WorkspaceAPIView, WorkspaceObjectAPIView
+from later.authentication import request_token
+from later.errors import RoleRequired
+from later.idempotency import IdempotentAPIMixin
 
 
 class WorkspaceSerializer(serializers.ModelSerializer[Workspace]):
@@ -58,12 +61,20 @@ def _user(request: Request) -> User:
     return request.user
 
 
-class WorkspaceListApi(APIView):
+class WorkspaceListApi(IdempotentAPIMixin, APIView):
     permission_classes = [IsAuthenticated]
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        self.idempotency_begin(request)
 
     @extend_schema(responses=WorkspaceSerializer(many=True))
     def get(self, request: Request) -> Response:
         memberships = list(selectors.memberships_for_user(user=_user(request)))
+        token = request_token(request)
+        if token is not None:
+            reachable = {ws.pk for ws in token.workspaces.all()}
+            memberships = [m for m in memberships if m.workspace_id in reachable]
         roles = {m.workspace_id: m.role for m in memberships}
         data = WorkspaceSerializer(
             [m.workspace for m in memberships], many=True, context={"roles": roles}
@@ -72,6 +83,9 @@ class WorkspaceListApi(APIView):
 
     @extend_schema(request=WorkspaceWriteSerializer, responses={201: WorkspaceSerializer})
     def post(self, request: Request) -> Response:
+        if request_token(request) is not None:
+            # A token is bound to the workspaces chosen for it; a new one would be out of reach.
+            raise RoleRequired("Create workspaces in the browser; API tokens act within theirs.")
         body = WorkspaceWriteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         ws = services.workspace_create(owner=_user(request), **body.validated_data)
@@ -89,15 +103,12 @@ class WorkspaceDetailApi(WorkspaceAPIView):
 
     @extend_schema(request=WorkspaceWriteSerializer, responses=WorkspaceSerializer)
     def patch(self, request: Request, workspace_id: Any) -> Response:
-        body = WorkspaceWriteSerializer(
-            data={
-                "name": self.workspace.name,
-                "time_zone": self.workspace.time_zone,
-                **dict(request.data),
-            }
-        )
+        # Partial: JSON objects and form bodies alike; anything but an object is a 400.
+        body = WorkspaceWriteSerializer(data=request.data, partial=True)
         body.is_valid(raise_exception=True)
-        ws = services.workspace_update(workspace=self.workspace, **body.validated_data)
+        changes = {"name": self.workspace.name, "time_zone": self.workspace.time_zone}
+        changes.update(body.validated_data)
+        ws = services.workspace_update(workspace=self.workspace, **changes)
         return Response(
             WorkspaceSerializer(ws, context={"roles": {ws.id: self.membership.role}}).data
         )

@@ -262,3 +262,41 @@ class TikTokOAuthState(TenantModel):
 
     def __str__(self) -> str:
         return f"TikTok connection attempt in {self.workspace_id}"
+
+
+class ApiTokenAccess(models.TextChoices):
+    READ = "read", "Read only"
+    READ_WRITE = "read_write", "Read and write"
+
+
+class ApiToken(BaseModel):
+    """A personal API token: the API's only credential besides the browser session.
+
+    Only a SHA-256 digest of the secret is stored (it is shown once, at creation). A token
+    acts as its user, but only in the workspaces chosen for it and only as far as `access`
+    allows; the user's role in each workspace still applies on top.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, help_text="The token's first characters, to tell it")
+    digest = models.CharField(max_length=64, unique=True)
+    access = models.CharField(max_length=16, choices=ApiTokenAccess.choices)
+    workspaces = models.ManyToManyField(Workspace, related_name="+")
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def can_write(self) -> bool:
+        return self.access == ApiTokenAccess.READ_WRITE
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None and self.expires_at > timezone.now()

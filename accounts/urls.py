@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import api, views
+from accounts import api, token_views, views
 from accounts.tiktok import api as tiktok_api
 from accounts.tiktok import views as tiktok_views
 
@@ -11,6 +11,12 @@ W = "w/<uuid:workspace_id>/"
 urlpatterns = [
     path("workspaces/new/", views.workspace_create, name="workspace_create"),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
+    path("account/api-tokens/", token_views.api_tokens, name="api_tokens"),
+    path(
+        "account/api-tokens/<uuid:token_id>/revoke/",
+        token_views.api_token_revoke,
+        name="api_token_revoke",
+    ),
     path(W, views.workspace_home, name="workspace_home"),
     path(W + "settings/", views.workspace_settings, name="workspace_settings"),
     path(W + "members/", views.members, name="members"),

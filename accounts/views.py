@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from accounts import selectors, services
 from accounts.models import Invitation, Membership, Role, User
 from later.errors import AppError
+from later.idempotency import once_per_form
 from later.tenancy import WorkspaceRequest, workspace_view
 
 
@@ -39,6 +40,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
+@once_per_form
 def workspace_create(request: HttpRequest) -> HttpResponse:
     form: dict[str, Any] = {"name": "", "time_zone": "UTC"}
     errors: dict[str, Any] = {}
@@ -132,6 +134,7 @@ def _run(request: HttpRequest, action: Callable[[], object], success: str) -> No
 
 @workspace_view(min_role=Role.ADMIN)
 @require_POST
+@once_per_form
 def member_invite(request: WorkspaceRequest) -> HttpResponse:
     ws, actor = request.workspace, request.membership
     email = request.POST.get("email", "")

@@ -6,10 +6,11 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from analytics.models import AccountDailySnapshot, VideoSnapshot
+from later.admin import TenantAdmin
 
 
 @admin.register(AccountDailySnapshot)
-class AccountDailySnapshotAdmin(admin.ModelAdmin):
+class AccountDailySnapshotAdmin(TenantAdmin):
     list_display = ("date", "account", "followers", "video_views", "source")
     list_filter = ("source",)
     date_hierarchy = "date"
@@ -21,7 +22,7 @@ class AccountDailySnapshotAdmin(admin.ModelAdmin):
 
 
 @admin.register(VideoSnapshot)
-class VideoSnapshotAdmin(admin.ModelAdmin):
+class VideoSnapshotAdmin(TenantAdmin):
     list_display = ("captured_at", "video", "views", "likes", "reach")
     raw_id_fields = ("workspace", "video")
 

@@ -1,18 +1,12 @@
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
 from calendar_app.models import MediaAsset, Post, PostEvent
+from later.admin import TenantAdmin
 
-
-class UnscopedAdmin(admin.ModelAdmin):
-    """Staff see every workspace: the admin is the named place where tenants are crossed."""
-
-    def get_queryset(self, request: HttpRequest) -> Any:
-        return self.model._default_manager.unscoped()
+# Staff see every workspace: the admin is the named place where tenants are crossed.
+UnscopedAdmin = TenantAdmin
 
 
 @admin.register(MediaAsset)

@@ -21,6 +21,7 @@ from calendar_app.models import MediaAsset, Post, PostMode, PrivacyLevel
 from calendar_app.timezones import parse_local
 from later.api import CursorPagination, WorkspaceAPIView, WorkspaceObjectAPIView
 from later.errors import ValidationFailed
+from later.schema import PAGE_PARAMETERS, cursor_page
 
 # --- serializers ------------------------------------------------------------------------------
 
@@ -191,8 +192,9 @@ class PostListApi(WorkspaceAPIView):
             OpenApiParameter("status", str, enum=list(selectors.STATUS_FILTERS)),
             OpenApiParameter("from", str, description="ISO datetime, inclusive (scheduled_at)"),
             OpenApiParameter("to", str, description="ISO datetime, exclusive"),
+            *PAGE_PARAMETERS,
         ],
-        responses=PostSerializer(many=True),
+        responses=cursor_page(PostSerializer(many=True), name="PaginatedPostList"),
     )
     def get(self, request: Request, workspace_id: Any) -> Response:
         def when(name: str) -> datetime | None:
@@ -301,8 +303,8 @@ class MediaListApi(WorkspaceAPIView):
 
     @extend_schema(
         operation_id="media_list",
-        parameters=[OpenApiParameter("kind", str, enum=["video", "image"])],
-        responses=MediaSerializer(many=True),
+        parameters=[OpenApiParameter("kind", str, enum=["video", "image"]), *PAGE_PARAMETERS],
+        responses=cursor_page(MediaSerializer(many=True), name="PaginatedMediaList"),
     )
     def get(self, request: Request, workspace_id: Any) -> Response:
         qs = selectors.media_list(workspace=self.workspace, kind=request.query_params.get("kind"))

@@ -97,6 +97,7 @@ def sniff_content_type(head: bytes) -> str:
 
 # --- ISO-BMFF (MP4/MOV) -----------------------------------------------------------------------
 
+MAX_BOX_DEPTH = 16
 _CONTAINERS = {b"moov", b"trak", b"mdia", b"minf", b"stbl", b"edts"}
 
 
@@ -145,10 +146,12 @@ def _read(fh: BinaryIO, start: int, length: int) -> bytes:
     return data
 
 
-def _parse_track(fh: BinaryIO, start: int, end: int, track: _Track) -> None:
+def _parse_track(fh: BinaryIO, start: int, end: int, track: _Track, depth: int = 0) -> None:
+    if depth > MAX_BOX_DEPTH:  # real files nest a handful deep; a crafted one, thousands
+        raise MediaRejected("This video file is damaged (its boxes nest too deeply).")
     for box_type, s, e in _iter_boxes(fh, start, end):
         if box_type in _CONTAINERS:
-            _parse_track(fh, s, e, track)
+            _parse_track(fh, s, e, track, depth + 1)
         elif box_type == b"tkhd":
             version = _read(fh, s, 1)[0]
             offset = s + (88 if version == 1 else 76)
@@ -387,6 +390,17 @@ def check_limits(info: MediaInfo, size: int) -> None:
         if size > limit:
             raise MediaRejected(
                 f"This image is {_mb(size)}; the limit is {_mb(limit)}.", code="media_too_large"
+            )
+        # The header's claim is checked before any decoder allocates for it (decompression bombs).
+        pixels = (info.width or 0) * (info.height or 0)
+        max_pixels = settings.MEDIA_MAX_IMAGE_PIXELS
+        if not pixels:
+            raise MediaRejected("This image is damaged: it claims to have no pixels.")
+        if pixels > max_pixels:
+            raise MediaRejected(
+                f"This image is {info.width}x{info.height} px ({pixels / 1e6:.0f} megapixels); "
+                f"the limit is {max_pixels / 1e6:.0f} megapixels. Resize it and upload again.",
+                code="media_too_many_pixels",
             )
 
 

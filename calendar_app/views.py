@@ -17,7 +17,9 @@ from calendar_app import composer, selectors, services
 from calendar_app.forms import ComposerForm, MediaUploadForm
 from calendar_app.media import UPLOAD_CUT_SHORT, MediaRejected, upload_cut_short
 from calendar_app.models import MediaAsset, Post
-from later.errors import AppError
+from later.errors import AppError, ValidationFailed
+from later.idempotency import once_per_form
+from later.middleware import bad_request
 from later.tenancy import WorkspaceRequest, workspace_view
 
 
@@ -28,11 +30,20 @@ def _wants_json(request: WorkspaceRequest) -> bool:
     )
 
 
+# Years the calendar pages through; beyond them month arithmetic and zone offsets overflow.
+CALENDAR_YEARS = range(1900, 2201)
+
+
 def _parse_date(value: str | None, default: date) -> date:
     try:
-        return date.fromisoformat(value) if value else default
+        parsed = date.fromisoformat(value) if value else default
     except ValueError:
         return default
+    if parsed.year not in CALENDAR_YEARS:
+        raise ValidationFailed(
+            f"The calendar shows the years {CALENDAR_YEARS.start} to {CALENDAR_YEARS.stop - 1}."
+        )
+    return parsed
 
 
 # --- calendar ---------------------------------------------------------------------------------
@@ -46,7 +57,10 @@ def calendar(request: WorkspaceRequest) -> HttpResponse:
     view = request.GET.get("view", "month")
     if view not in selectors.VIEWS:
         view = "month"
-    anchor = _parse_date(request.GET.get("date"), today)
+    try:
+        anchor = _parse_date(request.GET.get("date"), today)
+    except ValidationFailed as exc:
+        return bad_request(request, code=exc.code, message=exc.message)
     account_id = request.GET.get("account") or ""
     status = request.GET.get("status") or ""
     if status not in selectors.STATUS_FILTERS:
@@ -87,6 +101,8 @@ def post_reschedule(request: WorkspaceRequest, post: Post) -> JsonResponse:
     workspace = request.workspace
     try:
         target_date = date.fromisoformat(request.POST.get("date", ""))
+        if target_date.year not in CALENDAR_YEARS:
+            raise ValueError("out of range")
         raw_time = request.POST.get("time", "")
         target_time = time.fromisoformat(raw_time) if raw_time else None
         raw_fold = request.POST.get("fold", "")
@@ -127,6 +143,7 @@ def _post_json(post: Post, workspace: Any) -> dict[str, Any]:
 
 @workspace_view(min_role="viewer")
 @require_http_methods(["GET", "POST"])
+@once_per_form
 def media(request: WorkspaceRequest) -> HttpResponse:
     workspace = request.workspace
     form = MediaUploadForm()
@@ -270,6 +287,7 @@ def _composer_page(
 
 @workspace_view(min_role="editor")
 @require_http_methods(["GET", "POST"])
+@once_per_form
 def post_create(request: WorkspaceRequest) -> HttpResponse:
     workspace = request.workspace
     media_qs = selectors.media_list(workspace=workspace)

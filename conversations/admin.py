@@ -13,10 +13,11 @@ from conversations.models import (
     SavedReply,
     ThreadNote,
 )
+from later.admin import TenantAdmin
 
 
 @admin.register(Comment)
-class CommentAdmin(admin.ModelAdmin[Comment]):
+class CommentAdmin(TenantAdmin):
     list_display = ["author_username", "text", "created_at_tiktok", "is_hidden", "is_own"]
     list_filter = ["is_hidden", "is_own", "is_pending"]
     search_fields = ["comment_id", "author_username", "text"]
@@ -37,7 +38,7 @@ class CommentAdmin(admin.ModelAdmin[Comment]):
 
 
 @admin.register(CommentSyncState)
-class CommentSyncStateAdmin(admin.ModelAdmin[CommentSyncState]):
+class CommentSyncStateAdmin(TenantAdmin):
     list_display = ["video", "newest_seen_at", "full_pass_at", "last_error"]
     raw_id_fields = ["video", "workspace"]
 
@@ -45,7 +46,7 @@ class CommentSyncStateAdmin(admin.ModelAdmin[CommentSyncState]):
         return CommentSyncState.objects.unscoped()
 
 
-class _WorkspaceOwnedAdmin(admin.ModelAdmin[Any]):
+class _WorkspaceOwnedAdmin(TenantAdmin):
     """Admin reads across workspaces on purpose (named bypass)."""
 
     def get_queryset(self, request: HttpRequest) -> Any:

@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from conversations import selectors, services, teamwork
-from conversations.models import Comment
+from conversations.models import BULK_MAX_IDS, Comment
 from conversations.teamwork import TEAM_BULK_ACTIONS, comments_team_bulk
 from later.api import WorkspaceAPIView, WorkspaceObjectAPIView
 from later.errors import ValidationFailed
@@ -99,7 +99,9 @@ BULK_ACTION_CHOICES = [*services.BULK_ACTIONS, *TEAM_BULK_ACTIONS]
 
 
 class BulkSerializer(serializers.Serializer[Any]):
-    ids = serializers.ListField(child=serializers.UUIDField(), allow_empty=False)
+    ids = serializers.ListField(
+        child=serializers.UUIDField(), allow_empty=False, max_length=BULK_MAX_IDS
+    )
     action = serializers.ChoiceField(choices=BULK_ACTION_CHOICES)
     label_id = serializers.UUIDField(required=False, allow_null=True, help_text="For label/unlabel")
     assignee = serializers.UUIDField(

@@ -17,6 +17,7 @@ from django.db.models.lookups import Contains
 
 from accounts.models import AccountType, Membership, Role, TikTokAccount, TikTokVideo, Workspace
 from conversations.models import (
+    BULK_MAX_IDS,
     SEARCH_DOCUMENT,
     Comment,
     CommentLabel,
@@ -265,6 +266,11 @@ def pending_reply(*, comment: Comment, user: Any) -> Comment | None:
 
 
 def comments_by_ids(*, workspace: Workspace, ids: Sequence[uuid.UUID]) -> list[Comment]:
+    if len(ids) > BULK_MAX_IDS:
+        raise ValidationFailed(
+            f"Select at most {BULK_MAX_IDS} comments at a time ({len(ids)} were sent).",
+            code="too_many_ids",
+        )
     return list(comments_base(workspace=workspace).filter(pk__in=list(ids)))
 
 

@@ -18,6 +18,7 @@ from accounts.models import Role, TikTokVideo
 from conversations import response_times, selectors, services, teamwork
 from conversations.models import REPLY_MAX_CHARS, Comment
 from later.errors import AppError, ValidationFailed
+from later.idempotency import once_per_form
 from later.tenancy import WorkspaceRequest, workspace_view
 
 STATUS_CHOICES = (
@@ -202,6 +203,7 @@ def _render_item(
 
 @workspace_view(min_role=Role.EDITOR, load={"comment": selectors.comment_get})
 @require_POST
+@once_per_form
 def comment_reply(request: WorkspaceRequest, comment: Comment) -> HttpResponse:
     text = request.POST.get("text", "")
     try:
@@ -281,6 +283,7 @@ def comment_action(request: WorkspaceRequest, comment: Comment, action: str) -> 
 
 @workspace_view(min_role=Role.EDITOR)
 @require_POST
+@once_per_form
 def bulk_action(request: WorkspaceRequest) -> HttpResponse:
     workspace = request.workspace
     ids: list[uuid.UUID] = []
@@ -289,9 +292,9 @@ def bulk_action(request: WorkspaceRequest) -> HttpResponse:
             ids.append(uuid.UUID(raw))
         except ValueError:
             continue
-    comments = selectors.comments_by_ids(workspace=workspace, ids=ids)
     action = request.POST.get("action", "")
     try:
+        comments = selectors.comments_by_ids(workspace=workspace, ids=ids)
         if action in teamwork.TEAM_BULK_ACTIONS:
             result = _team_bulk(request, comments, action)
         else:

@@ -12,7 +12,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from later.errors import AppError, RoleRequired
+from later.authentication import request_token
+from later.errors import AppError, NotFound, RoleRequired
+from later.idempotency import IdempotentAPIMixin
 from later.roles import Role
 from later.tenancy import Loader, load_url_objects, loader_url_kwargs, membership_resolve
 
@@ -51,13 +53,30 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return response
 
 
+def enforce_token_scope(request: Request, *, workspace_id: Any) -> None:
+    """An API token reaches only its workspaces (others are 404, as for outsiders) and writes
+    only when it was made read-and-write; the user's role applies on top of that."""
+    token = request_token(request)
+    if token is None:
+        return
+    if str(workspace_id) not in {str(ws.pk) for ws in token.workspaces.all()}:
+        raise NotFound("Workspace not found.")
+    if request.method not in permissions.SAFE_METHODS and not token.can_write:
+        raise TokenScopeError("This API token is read only.")
+
+
+class TokenScopeError(AppError):
+    code = "token_read_only"
+    status = 403
+
+
 class CursorPagination(pagination.CursorPagination):
     ordering = "-created_at"
     page_size_query_param = "page_size"
     max_page_size = 200
 
 
-class WorkspaceAPIView(APIView):
+class WorkspaceAPIView(IdempotentAPIMixin, APIView):
     """Base for every workspace-scoped endpoint under /api/v1/w/<workspace_id>/.
 
     The only place the API resolves the tenant: sets self.workspace, self.membership and
@@ -75,6 +94,7 @@ class WorkspaceAPIView(APIView):
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
+        enforce_token_scope(request, workspace_id=kwargs.get("workspace_id"))
         membership = membership_resolve(user=request.user, workspace_id=kwargs.get("workspace_id"))
         self.membership = membership
         self.workspace = membership.workspace
@@ -83,6 +103,7 @@ class WorkspaceAPIView(APIView):
         needed = self.read_role if request.method in permissions.SAFE_METHODS else self.write_role
         if not membership.has_role(needed):
             raise RoleRequired(f"This needs the {needed} role in this workspace.")
+        self.idempotency_begin(request, workspace_id=membership.workspace_id)
 
     def load_objects(self, url_kwargs: dict[str, Any]) -> None:
         """Hook for WorkspaceObjectAPIView: runs after the membership, before the role check."""

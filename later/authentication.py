@@ -1,43 +1,62 @@
-"""DRF authentication classes (a module of its own: DRF imports these while it loads)."""
+"""DRF authentication (a module of its own: DRF imports it while it loads).
+
+The API takes a personal API token (`Authorization: Bearer lft_...`) or the browser session
+(with CSRF). Passwords are never accepted by the API: a password alone would skip the second
+factor that signing in asks for.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth import authenticate
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
+from rest_framework.request import Request
 
 
-class RateLimitedBasicAuthentication(authentication.BasicAuthentication):
-    """HTTP Basic under the sign-in form's failed-login limit (allauth's `login_failed`, same
-    bucket), so the API is no side door for password guessing, whatever the HTTP method."""
+class ApiTokenAuthentication(authentication.BaseAuthentication):
+    keyword = "Bearer"
 
-    def authenticate_credentials(
-        self, userid: str, password: str, request: Any = None
-    ) -> tuple[Any, None]:
-        from allauth.account.adapter import get_adapter
-        from allauth.core.internal import ratelimit
+    def authenticate(self, request: Request) -> tuple[Any, Any] | None:
+        from accounts.token_services import api_token_authenticate
 
-        http_request = getattr(request, "_request", request)
-        key = get_adapter(http_request)._get_login_attempts_cache_key(http_request, email=userid)
-        usage = ratelimit.consume(
-            http_request, app="allauth.account", action="login_failed", key=key, limit_get=True
-        )
-        if not usage:
+        parts = authentication.get_authorization_header(request).split()
+        if not parts or parts[0].lower() != self.keyword.lower().encode():
+            return None
+        if len(parts) != 2:
+            raise exceptions.AuthenticationFailed("Send the header as “Bearer <token>”.")
+        try:
+            secret = parts[1].decode("ascii")
+        except UnicodeDecodeError as exc:
+            raise exceptions.AuthenticationFailed("This API token is not valid.") from exc
+        token = api_token_authenticate(secret=secret)
+        if token is None:
             raise exceptions.AuthenticationFailed(
-                "Too many failed login attempts. Try again later."
+                "This API token is not valid, has expired or was revoked."
             )
-        user = authenticate(http_request, email=userid, password=password)
-        if user is None or not user.is_active:
-            raise exceptions.AuthenticationFailed("Invalid e-mail or password.")
-        usage.rollback()  # a success does not count as a failure, nor wipe earlier ones
-        return (user, None)
+        return (token.user, token)
+
+    def authenticate_header(self, request: Request) -> str:
+        return f'{self.keyword} realm="api"'
 
 
-class RateLimitedBasicScheme(OpenApiAuthenticationExtension):
-    target_class = RateLimitedBasicAuthentication
-    name = "basicAuth"
+def request_token(request: Any) -> Any:
+    """The ApiToken a request was authenticated with, or None for the browser session."""
+    from accounts.models import ApiToken
+
+    auth = getattr(request, "auth", None)
+    return auth if isinstance(auth, ApiToken) else None
+
+
+class ApiTokenScheme(OpenApiAuthenticationExtension):
+    target_class = ApiTokenAuthentication
+    name = "apiToken"
 
     def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
-        return {"type": "http", "scheme": "basic"}
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A personal API token (`lft_...`), created under Account → API "
+            "tokens and shown once. It is limited to the workspaces chosen for it, to read "
+            "or read-and-write, and expires; the user's role in each workspace still applies.",
+        }

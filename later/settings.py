@@ -34,7 +34,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "later.admin_site.LaterAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -62,6 +62,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "later.middleware.RejectNulBytesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
 ]
@@ -143,9 +144,11 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="optional")
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = None
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+# Failed sign-ins are throttled by accounts.login_throttle (per IP and account, with trusted
+# devices exempt from the account lock), not by allauth's "login_failed" per-account lock.
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
-    "login_failed": "5/5m/key,20/m/ip",
     "signup": "20/m/ip",
     "reset_password": "5/m/ip,5/m/key",
     "reset_password_from_key": "20/m/ip",
@@ -181,6 +184,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 MEDIA_MAX_VIDEO_BYTES = env.int("MEDIA_MAX_VIDEO_BYTES", default=1024 * 1024 * 1024)
 MEDIA_MAX_IMAGE_BYTES = env.int("MEDIA_MAX_IMAGE_BYTES", default=20 * 1024 * 1024)
+# TikTok takes photos up to 1080p; the cap stops decompression bombs well above that.
+MEDIA_MAX_IMAGE_PIXELS = env.int("MEDIA_MAX_IMAGE_PIXELS", default=40_000_000)
 
 EMAIL_BACKEND = env.str(
     "EMAIL_BACKEND",
@@ -195,12 +200,13 @@ if not DEBUG:
 
 # REST API
 REST_FRAMEWORK = {
+    # Tokens first, so an unauthenticated call gets 401 with WWW-Authenticate: Bearer.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "later.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "later.authentication.RateLimitedBasicAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "later.schema.AutoSchema",
     "EXCEPTION_HANDLER": "later.api.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "later.api.CursorPagination",
     "PAGE_SIZE": 50,
@@ -262,6 +268,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "sync-comments": {"task": "conversations.tasks.schedule_comment_sync", "schedule": 60.0},
     "snapshot-analytics": {"task": "analytics.tasks.schedule_daily_snapshots", "schedule": 3600.0},
     "client-reports": {"task": "analytics.tasks.dispatch_due_reports", "schedule": 900.0},
+    "purge-idempotency-keys": {
+        "task": "later.tasks.purge_idempotency_records",
+        "schedule": 3600.0,
+    },
 }
 
 # Publishing pipeline tunables (calendar_app.publishing). Tests and benchmarks lower the

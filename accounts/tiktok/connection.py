@@ -103,7 +103,8 @@ def _consume_state(*, state: str, user: User, session_key: str) -> tuple[Workspa
         raise ConnectFailed(
             "This TikTok connection link is not valid. Start again from the Accounts page."
         )
-    workspace_id = record.workspace_id
+    # Link back only to the caller's own attempt: never point anyone at another user's workspace.
+    workspace_id = record.workspace_id if record.user_id == user.pk else None
     if record.used_at is not None:
         raise ConnectFailed(
             "This TikTok connection link was already used. Start again from the Accounts page.",

