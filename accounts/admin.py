@@ -9,6 +9,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.http import HttpRequest
 
 from accounts.models import (
+    ApiToken,
     Invitation,
     Membership,
     Notification,
@@ -131,4 +132,37 @@ class TikTokOAuthStateAdmin(UnscopedAdminMixin, admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Personal API tokens, read-only: staff may revoke by setting revoked_at, never see secrets
+    (only a digest is stored, and it is not shown either)."""
+
+    list_display = ("name", "user", "prefix", "access", "expires_at", "last_used_at", "revoked_at")
+    list_filter = ("access",)
+    search_fields = ("name", "user__email", "prefix")
+    list_select_related = ("user",)
+    fields = (
+        "name",
+        "user",
+        "prefix",
+        "access",
+        "workspaces",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+    )
+    readonly_fields = (
+        "name",
+        "user",
+        "prefix",
+        "access",
+        "workspaces",
+        "expires_at",
+        "last_used_at",
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -181,4 +181,27 @@
     document.body.appendChild(offlineNote);
   });
   window.addEventListener("online", () => { if (offlineNote) { offlineNote.remove(); offlineNote = null; } });
+
+  // Behaviour that used to sit in inline handlers (the Content-Security-Policy forbids those).
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest("[data-dismiss]");
+    if (button && button.parentElement) button.parentElement.remove();
+  });
+  document.addEventListener("change", (event) => {
+    const field = event.target.closest("[data-submit-on-change]");
+    if (field && field.form) field.form.requestSubmit();
+  });
+  // Third-party images (TikTok CDN avatars and covers) that fail to load are removed.
+  document.addEventListener("error", (event) => {
+    if (event.target instanceof HTMLImageElement && event.target.hasAttribute("data-remove-on-error")) event.target.remove();
+  }, true);
+  document.addEventListener("DOMContentLoaded", () => {
+    document.querySelectorAll("img[data-remove-on-error]").forEach((img) => {
+      if (img.complete && img.naturalWidth === 0) img.remove();
+    });
+  });
+  // The API token is shown once: selecting it on focus makes copying it one keystroke.
+  document.addEventListener("focusin", (event) => {
+    if (event.target.matches && event.target.matches("[data-select-on-focus]")) event.target.select();
+  });
 })();

@@ -24,6 +24,7 @@
 
   // A form that stays on the page after it was sent needs a new token for its next use.
   function release(form, sent) {
+    delete form.dataset.submitting;
     setBusy(form, false);
     if (sent) form.querySelectorAll("[data-form-token]").forEach((el) => { el.value = freshToken(); });
   }
@@ -37,19 +38,26 @@
   document.addEventListener("submit", (event) => {
     const form = event.target;
     if (!(form instanceof HTMLFormElement) || (form.method || "").toLowerCase() !== "post") return;
-    if (form.getAttribute("aria-busy") === "true") {
+    if (form.dataset.submitting) {
       event.preventDefault();
       event.stopImmediatePropagation();
       return;
     }
-    if (isHtmx(form)) return; // htmx:beforeRequest below
-    // After this event: the browser has already collected the clicked button's name/value.
-    window.setTimeout(() => { if (!event.defaultPrevented || "xhr" in form.dataset) setBusy(form, true); }, 0);
+    if (isHtmx(form)) return; // htmx:beforeRequest / afterRequest below
+    form.dataset.submitting = "1";
+    // Disabled on the next tick: the browser has collected the clicked button's name/value by
+    // then, and a confirm() that said no (a later listener) has cancelled the event.
+    window.setTimeout(() => {
+      if (event.defaultPrevented && !("xhr" in form.dataset)) delete form.dataset.submitting;
+      else setBusy(form, true);
+    }, 0);
   }, true);
 
   document.addEventListener("htmx:beforeRequest", (event) => {
     const form = event.detail.elt;
-    if (form instanceof HTMLFormElement) setBusy(form, true);
+    if (!(form instanceof HTMLFormElement)) return;
+    form.dataset.submitting = "1";
+    setBusy(form, true);
   });
   document.addEventListener("htmx:afterRequest", (event) => {
     const form = event.detail.elt;
@@ -58,6 +66,6 @@
 
   // Back/forward cache: a page restored after submitting must be usable again.
   window.addEventListener("pageshow", (event) => {
-    if (event.persisted) document.querySelectorAll("form[aria-busy=true]").forEach((f) => release(f, true));
+    if (event.persisted) document.querySelectorAll("form[data-submitting]").forEach((f) => release(f, true));
   });
 })();

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,6 +15,7 @@ from django.utils import timezone
 
 from accounts.models import (
     AccountType,
+    ApiToken,
     Invitation,
     Membership,
     Notification,
@@ -23,6 +25,7 @@ from accounts.models import (
     User,
     Workspace,
 )
+from accounts.token_services import api_token_create
 from analytics.models import AccountDailySnapshot, ReportSchedule, ReportSettings, VideoSnapshot
 from calendar_app.models import MediaAsset, Post, PostEvent, PostStatus
 from conversations.models import Comment
@@ -59,6 +62,7 @@ class Seeded:
     report_schedule: ReportSchedule
     #: Ids of the conversations team objects (labels, saved replies, notes, rules, rule runs).
     team_ids: dict[str, str] = field(default_factory=dict)
+    api_token: ApiToken | None = None
 
     def url_values(self) -> dict[str, str]:
         return {
@@ -72,6 +76,7 @@ class Seeded:
             "membership_id": str(self.membership.id),
             "invitation_id": str(self.invitation.id),
             "schedule_id": str(self.report_schedule.id),
+            "token_id": str(self.api_token.id if self.api_token else uuid.uuid4()),
             "token": self.invitation.token,
             # allauth's e-mail confirmation and password reset keys: any value renders a page.
             "key": "not-a-real-key",
@@ -261,6 +266,13 @@ def seeded(workspace: Workspace, owner: User, editor: User, settings: Any, tmp_p
         hostile_author_comment=hostile_author_comment,
         membership=Membership.objects.for_workspace(workspace).get(user=editor),
         invitation=invitation,
+        api_token=api_token_create(
+            user=owner,
+            name=SCRIPT,
+            access="read_write",
+            workspace_ids=[workspace.id],
+            lifetime_days=30,
+        ).token,
     )
 
 
