@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
 
 def session_passed_second_factor(request: HttpRequest) -> bool:
@@ -41,7 +41,7 @@ class LaterAdminSite(admin.AdminSite):
         user = request.user
         if user.is_authenticated and user.is_active and user.is_staff:
             if self.has_permission(request):
-                return redirect(next_url)
+                return HttpResponseRedirect(next_url)
             logout(request)  # a staff session without its second factor starts over
         elif user.is_authenticated:
             return render(

@@ -120,9 +120,10 @@ def _api_fingerprint(request: Request) -> str:
     digest.update(f"{request.method} {request.get_full_path()}\n".encode())
     if request.content_type.startswith("multipart/"):
         # Hash the parsed upload (fields, then each file's bytes), not a raw body held in memory.
-        data: Any = request.data
+        data: Any = request.data  # fields and files together
         for name, values in sorted(data.lists()):
-            digest.update(json.dumps([name, values], cls=JSONEncoder).encode())
+            texts = [v for v in values if isinstance(v, str)]
+            digest.update(repr((name, texts)).encode("utf-8", "surrogatepass"))
         for name, files in sorted(request.FILES.lists()):
             for upload in files:
                 digest.update(f"{name}:{upload.name}:{upload.size}".encode())

@@ -35,6 +35,44 @@ def _has_nul(request: HttpRequest) -> bool:
     return False
 
 
+API_ERROR_CODES = {
+    400: "bad_request",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "request_too_large",
+    500: "server_error",
+}
+
+
+class ApiErrorEnvelopeMiddleware:
+    """Errors raised before a DRF view runs (no route matched, a body too large, a crash) are
+    rendered by Django as HTML; under /api/v1/ they get the API's one JSON error shape."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            request.path.startswith("/api/v1/")
+            and response.status_code >= 400
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            status = response.status_code
+            code = API_ERROR_CODES.get(status, "error")
+            message = {
+                404: "Not found.",
+                500: "Something went wrong on our side; nothing was changed.",
+            }.get(status, "The request could not be processed.")
+            envelope = JsonResponse({"error": {"code": code, "message": message}}, status=status)
+            for header in ("Allow", "Retry-After", "WWW-Authenticate"):
+                if header in response:
+                    envelope[header] = response[header]
+            return envelope
+        return response
+
+
 class RejectNulBytesMiddleware:
     """PostgreSQL cannot store or compare text holding NUL, so such input is refused here with
     a 400 for every route instead of failing deep in a query as a 500."""
