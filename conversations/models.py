@@ -17,7 +17,7 @@ from later.models import TenantModel
 #: TikTok's limit for a comment or reply, in characters.
 REPLY_MAX_CHARS = 150
 # One bulk request acts on at most this many comments (one page of the inbox is far fewer).
-BULK_MAX_IDS = 500
+BULK_MAX_IDS = 100
 PENDING_ID_PREFIX = "pending:"
 
 # What Inbox search matches, as one upper-cased string; migration 0002 indexes exactly this

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts.models import User, Workspace
 from accounts.tiktok import AccountNeedsReconnect, get_tiktok_client, tiktok_account_call
-from conversations.models import PENDING_ID_PREFIX, REPLY_MAX_CHARS, Comment
+from conversations.models import BULK_MAX_IDS, PENDING_ID_PREFIX, REPLY_MAX_CHARS, Comment
 from later.errors import AppError, ExternalServiceError, ValidationFailed
 from later.tenancy import TenantQuerySet
 from tiktok_client.client import TikTokClient
@@ -23,7 +23,7 @@ from tiktok_client.errors import TikTokError, TikTokRateLimited, TikTokUnavailab
 T = TypeVar("T")
 
 BULK_ACTIONS = ("read", "unread", "handled", "open", "hide", "unhide", "like", "unlike")
-BULK_MAX = 100
+BULK_MAX = BULK_MAX_IDS
 
 
 def _tiktok(

@@ -128,10 +128,20 @@ def content_security_policy(nonce: str) -> str:
 
     from django.conf import settings
 
+    def origin(url: str) -> str:
+        parts = urlsplit(url)
+        return f"{parts.scheme}://{parts.netloc}" if parts.netloc else ""
+
     # The "Connect TikTok" form answers with a redirect to TikTok's consent page.
-    auth = urlsplit(settings.TIKTOK_AUTH_BASE_URL)
-    tiktok_auth = f"{auth.scheme}://{auth.netloc}" if auth.netloc else ""
-    images = "'self' data: blob: https:" + (" http:" if settings.DEBUG else "")
+    tiktok_auth = origin(settings.TIKTOK_AUTH_BASE_URL)
+    # Avatars and covers come from TikTok's CDN over HTTPS; a local simulator serves them
+    # over plain HTTP from its own origin, which is then named explicitly.
+    simulators = {
+        origin(url)
+        for url in (settings.TIKTOK_OPEN_API_BASE_URL, settings.TIKTOK_AUTH_BASE_URL)
+        if url.startswith("http://")
+    }
+    images = " ".join(["'self' data: blob: https:", *sorted(simulators)])
     directives = [
         "default-src 'self'",
         f"script-src 'self' 'nonce-{nonce}'",

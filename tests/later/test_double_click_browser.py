@@ -73,7 +73,7 @@ def test_double_clicks_create_one_of_everything(
 
     page.goto(base + reverse("accounts:workspace_create"))
     page.fill("#id_name", "Double Click Co")
-    page.locator("form button[type=submit]").dblclick()
+    page.get_by_role("button", name="Create workspace").dblclick()
     page.wait_for_url("**/w/**")
     _settle(page)
     assert Membership.objects.unscoped().filter(workspace__name="Double Click Co").count() == 1
@@ -158,8 +158,10 @@ def test_double_clicked_reply_and_bulk_action_reach_tiktok_once(
     assert other is not None
     page.locator(f"#c-{other.pk} input[data-select]").check()
     hides = csim.calls(HIDE_PATH)
-    page.locator("#bulk-form button[value=hide]").dblclick()
-    page.wait_for_load_state("load")
+    with page.expect_navigation():
+        page.locator("#bulk-form button[value=hide]").dblclick()
     _settle(page)
+    other.refresh_from_db()
+    assert other.is_hidden
     assert csim.calls(HIDE_PATH) == hides + 1
     assert not watch.problems, watch.problems

@@ -36,7 +36,7 @@ def test_the_api_keeps_its_documented_contract(
         name="schemathesis",
         access="read_write",
         workspace_ids=[seeded.workspace.id],
-        lifetime_days=1,
+        lifetime_days=7,
     ).secret
     # Real ids, so operations get past 404 and into their validation and actions.
     values = seeded.url_values()
