@@ -73,8 +73,7 @@ class WorkspaceListApi(IdempotentAPIMixin, APIView):
         memberships = list(selectors.memberships_for_user(user=_user(request)))
         token = request_token(request)
         if token is not None:
-            reachable = {ws.pk for ws in token.workspaces.all()}
-            memberships = [m for m in memberships if m.workspace_id in reachable]
+            memberships = [m for m in memberships if token.reaches(m.workspace_id)]
         roles = {m.workspace_id: m.role for m in memberships}
         data = WorkspaceSerializer(
             [m.workspace for m in memberships], many=True, context={"roles": roles}

@@ -293,9 +293,15 @@ class ApiToken(BaseModel):
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
 
+    is_api_token = True  # what later.authentication.request_token recognises
+
     @property
     def can_write(self) -> bool:
         return self.access == ApiTokenAccess.READ_WRITE
+
+    def reaches(self, workspace_id: object) -> bool:
+        """Whether the token was made for this workspace (loaded with the token)."""
+        return str(workspace_id) in {str(ws.pk) for ws in self.workspaces.all()}
 
     @property
     def is_active(self) -> bool:

@@ -47,7 +47,7 @@ class UnscopedRawIdWidget(ForeignKeyRawIdWidget):
         return Truncator(obj).words(14), url
 
 
-class TenantAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class TenantAdmin(admin.ModelAdmin):
     """Lists, change pages and their foreign-key fields see every workspace on purpose."""
 
     def get_queryset(self, request: HttpRequest) -> Any:

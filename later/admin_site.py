@@ -15,7 +15,7 @@ def session_passed_second_factor(request: HttpRequest) -> bool:
     from allauth.account.authentication import get_authentication_records
     from allauth.mfa.utils import is_mfa_enabled
 
-    if not is_mfa_enabled(request.user):  # type: ignore[arg-type]
+    if not is_mfa_enabled(request.user):
         return True
     return any(record.get("method") == "mfa" for record in get_authentication_records(request))
 

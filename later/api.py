@@ -59,7 +59,7 @@ def enforce_token_scope(request: Request, *, workspace_id: Any) -> None:
     token = request_token(request)
     if token is None:
         return
-    if str(workspace_id) not in {str(ws.pk) for ws in token.workspaces.all()}:
+    if not token.reaches(workspace_id):
         raise NotFound("Workspace not found.")
     if request.method not in permissions.SAFE_METHODS and not token.can_write:
         raise TokenScopeError("This API token is read only.")

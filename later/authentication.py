@@ -7,19 +7,35 @@ factor that signing in asks for.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
+from django.conf import settings
+from django.utils.module_loading import import_string
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
+
+
+class ApiTokenScope(Protocol):
+    """What `later/` needs of a token (the model lives in accounts; `later/` imports no app)."""
+
+    is_api_token: bool
+    can_write: bool
+    user: Any
+
+    def reaches(self, workspace_id: Any) -> bool: ...
+
+
+def _token_for(secret: str) -> ApiTokenScope | None:
+    authenticate: Any = import_string(settings.API_TOKEN_AUTHENTICATOR)
+    token: ApiTokenScope | None = authenticate(secret=secret)
+    return token
 
 
 class ApiTokenAuthentication(authentication.BaseAuthentication):
     keyword = "Bearer"
 
     def authenticate(self, request: Request) -> tuple[Any, Any] | None:
-        from accounts.token_services import api_token_authenticate
-
         parts = authentication.get_authorization_header(request).split()
         if not parts or parts[0].lower() != self.keyword.lower().encode():
             return None
@@ -29,7 +45,7 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
             secret = parts[1].decode("ascii")
         except UnicodeDecodeError as exc:
             raise exceptions.AuthenticationFailed("This API token is not valid.") from exc
-        token = api_token_authenticate(secret=secret)
+        token = _token_for(secret)
         if token is None:
             raise exceptions.AuthenticationFailed(
                 "This API token is not valid, has expired or was revoked."
@@ -40,12 +56,10 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         return f'{self.keyword} realm="api"'
 
 
-def request_token(request: Any) -> Any:
-    """The ApiToken a request was authenticated with, or None for the browser session."""
-    from accounts.models import ApiToken
-
+def request_token(request: Any) -> ApiTokenScope | None:
+    """The API token a request was authenticated with, or None for the browser session."""
     auth = getattr(request, "auth", None)
-    return auth if isinstance(auth, ApiToken) else None
+    return auth if getattr(auth, "is_api_token", False) else None
 
 
 class ApiTokenScheme(OpenApiAuthenticationExtension):

@@ -175,7 +175,7 @@ class IdempotentAPIMixin:
             if record.location:
                 response["Location"] = record.location
             return response
-        return super().handle_exception(exc)  # type: ignore[misc,no-any-return]
+        return super().handle_exception(exc)  # type: ignore[misc]
 
     def finalize_response(
         self, request: Request, response: Response, *args: Any, **kwargs: Any

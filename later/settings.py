@@ -131,6 +131,8 @@ AUTH_USER_MODEL = "accounts.User"
 # Tenancy wiring: `later/` reaches the apps above it only through these names.
 TENANT_WORKSPACE_MODEL = "accounts.Workspace"
 TENANT_MEMBERSHIP_RESOLVER = "accounts.access.membership_resolve"
+# The API's personal tokens: `later.authentication` reaches them through this setting.
+API_TOKEN_AUTHENTICATOR = "accounts.token_services.api_token_authenticate"
 #: Times already taken in the calendar, for analytics' best-time suggestions (free slots only).
 BEST_TIMES_BUSY_TIMES = "calendar_app.occupancy.scheduled_times"
 #: First-response figures for client reports; the section is left out while this is missing.
