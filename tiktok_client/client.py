@@ -21,13 +21,15 @@ from tiktok_client.errors import (
     TikTokError,
     TikTokOAuthError,
     TikTokRateLimited,
+    TikTokRequestNotSent,
+    TikTokResponseUnreadable,
     TikTokUnavailable,
     TikTokUploadError,
     error_from_business,
     error_from_v2,
 )
 from tiktok_client.pkce import pkce_pair
-from tiktok_client.ratelimit import InMemoryRateLimiter, RateLimiter
+from tiktok_client.ratelimit import InMemoryRateLimiter, RateLimiter, RetryAfterHolds
 from tiktok_client.schemas import (
     BusinessAccount,
     BusinessVideoPage,
@@ -157,8 +159,16 @@ class TikTokClient:
         headers: Mapping[str, str] | None = None,
     ) -> Any:
         endpoint = urlsplit(url).path
+        if access_token is not None:
+            self._respect_retry_after(access_token, endpoint)
         if access_token is not None and family is not None:
-            wait = self.rate_limiter.acquire(access_token=access_token, family=family)
+            try:
+                wait = self.rate_limiter.acquire(access_token=access_token, family=family)
+            except Exception as exc:  # the shared budget's store (Redis) failed
+                logger.warning("tiktok %s: rate budget unavailable: %r", endpoint, exc)
+                raise TikTokRequestNotSent(
+                    f"{endpoint}: rate budget unavailable", code="rate_budget_unavailable"
+                ) from exc
             if wait > 0:
                 raise TikTokRateLimited(
                     f"local budget for {family} exhausted",
@@ -195,14 +205,45 @@ class TikTokClient:
         if surface == "upload":
             return self._handle_upload(response, endpoint)
         body = _json_body(response)
-        if surface == "oauth":
-            result = self._handle_oauth(response, body)
-        elif surface == "business":
-            result = self._handle_business(response, body)
-        else:
-            result = self._handle_v2(response, body)
+        try:
+            if surface == "oauth":
+                result = self._handle_oauth(response, body)
+            elif surface == "business":
+                result = self._handle_business(response, body)
+            else:
+                result = self._handle_v2(response, body)
+        except TikTokRateLimited as exc:
+            if access_token is not None:
+                self._hold(access_token, endpoint, exc.retry_after)
+            raise
         logger.info("tiktok %s %s -> %s", method, endpoint, response.status_code)
         return result
+
+    def _respect_retry_after(self, access_token: str, endpoint: str) -> None:
+        """Refuse locally while TikTok's last Retry-After for this token and endpoint runs."""
+        limiter = self.rate_limiter
+        if not isinstance(limiter, RetryAfterHolds):
+            return
+        try:
+            held = limiter.held_for(access_token=access_token, endpoint=endpoint)
+        except Exception as exc:  # the shared budget's store (Redis) failed
+            logger.warning("tiktok %s: rate budget unavailable: %r", endpoint, exc)
+            raise TikTokRequestNotSent(
+                f"{endpoint}: rate budget unavailable", code="rate_budget_unavailable"
+            ) from exc
+        if held > 0:
+            raise TikTokRateLimited(
+                f"{endpoint}: TikTok asked us to wait", retry_after=held, local=True
+            )
+
+    def _hold(self, access_token: str, endpoint: str, seconds: float) -> None:
+        limiter = self.rate_limiter
+        if not isinstance(limiter, RetryAfterHolds):
+            return
+        try:
+            limiter.hold(access_token=access_token, endpoint=endpoint, seconds=seconds)
+        except Exception as exc:  # keep TikTok's 429 as the error the caller sees
+            logger.warning("tiktok %s: could not record Retry-After: %r", endpoint, exc)
 
     def _fail(self, response: httpx.Response, error: TikTokError) -> TikTokError:
         logger.warning(
@@ -226,7 +267,9 @@ class TikTokClient:
                 code=f"http_{status}", message="unparsable body", log_id=None, http_status=status
             )
         else:
-            error = TikTokUnavailable(
+            # A complete answer arrived, so the request reached TikTok and may have been
+            # acted on: a distinct type, so nobody repeats a non-idempotent call after it.
+            error = TikTokResponseUnreadable(
                 "TikTok returned an unparsable response",
                 code="malformed_response",
                 http_status=status,

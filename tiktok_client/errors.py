@@ -156,6 +156,17 @@ class TikTokUnavailable(TikTokError):
     default_user_message = "TikTok is not responding right now. We will try again automatically."
 
 
+class TikTokResponseUnreadable(TikTokUnavailable):
+    """TikTok answered but the answer could not be read: the request reached TikTok, which
+    may have acted on it. Never repeat a non-idempotent call (init) after this."""
+
+    reached_tiktok: ClassVar[bool] = True
+
+
+class TikTokRequestNotSent(TikTokUnavailable):
+    """Nothing left this host (e.g. the shared rate budget could not be asked)."""
+
+
 class TikTokUploadError(TikTokError):
     default_user_message = (
         "Uploading the video to TikTok failed part-way. Please try publishing again."

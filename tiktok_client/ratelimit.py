@@ -7,6 +7,7 @@ the limiter or Redis.
 from __future__ import annotations
 
 import hashlib
+import math
 import threading
 import time
 import uuid
@@ -36,10 +37,30 @@ class RateLimiter(Protocol):
         ...
 
 
+@runtime_checkable
+class RetryAfterHolds(Protocol):
+    """TikTok's own ``Retry-After``, kept per access token and endpoint: after a 429 nothing
+    calls that token and endpoint again before it elapses (limiters may implement this)."""
+
+    def hold(self, *, access_token: str, endpoint: str, seconds: float) -> None:
+        """Block `endpoint` for `access_token` for `seconds` (never shortens a longer hold)."""
+        ...
+
+    def held_for(self, *, access_token: str, endpoint: str) -> float:
+        """Seconds until `endpoint` may be called again with `access_token`; 0.0 when free."""
+        ...
+
+
 class NoRateLimiter:
     """Never limits; for tests that want to observe TikTok's own 429s."""
 
     def acquire(self, *, access_token: str, family: str) -> float:
+        return 0.0
+
+    def hold(self, *, access_token: str, endpoint: str, seconds: float) -> None:
+        return None
+
+    def held_for(self, *, access_token: str, endpoint: str) -> float:
         return 0.0
 
 
@@ -58,6 +79,7 @@ class InMemoryRateLimiter:
         self._clock = clock
         self._lock = threading.Lock()
         self._hits: dict[tuple[str, str], deque[float]] = defaultdict(deque)
+        self._holds: dict[tuple[str, str], float] = {}
 
     def acquire(self, *, access_token: str, family: str) -> float:
         limit = self._limits.get(family)
@@ -74,6 +96,24 @@ class InMemoryRateLimiter:
             hits.append(now)
             return 0.0
 
+    def hold(self, *, access_token: str, endpoint: str, seconds: float) -> None:
+        key = (token_fingerprint(access_token), endpoint)
+        with self._lock:
+            until = self._clock() + max(seconds, 0.0)
+            self._holds[key] = max(self._holds.get(key, 0.0), until)
+
+    def held_for(self, *, access_token: str, endpoint: str) -> float:
+        key = (token_fingerprint(access_token), endpoint)
+        with self._lock:
+            until = self._holds.get(key)
+            if until is None:
+                return 0.0
+            remaining = until - self._clock()
+            if remaining <= 0:
+                del self._holds[key]
+                return 0.0
+            return remaining
+
 
 _REDIS_ACQUIRE = """
 local key = KEYS[1]
@@ -88,6 +128,15 @@ end
 redis.call('ZADD', key, now, ARGV[4])
 redis.call('PEXPIRE', key, math.ceil(window * 1000))
 return '0'
+"""
+
+# Extend a hold, never shorten it: a late, shorter Retry-After must not unblock early.
+_REDIS_HOLD = """
+local ms = tonumber(ARGV[1])
+if redis.call('PTTL', KEYS[1]) < ms then
+  redis.call('SET', KEYS[1], '1', 'PX', ms)
+end
+return 1
 """
 
 
@@ -110,6 +159,7 @@ class RedisRateLimiter:
         self._window = window_seconds
         self._prefix = key_prefix
         self._script = self._redis.register_script(_REDIS_ACQUIRE)
+        self._hold_script = self._redis.register_script(_REDIS_HOLD)
 
     def _key(self, access_token: str, family: str) -> str:
         return f"{self._prefix}:{family}:{token_fingerprint(access_token)}"
@@ -130,3 +180,15 @@ class RedisRateLimiter:
 
     def reset(self, *, access_token: str, family: str) -> None:
         self._redis.delete(self._key(access_token, family))
+
+    def _hold_key(self, access_token: str, endpoint: str) -> str:
+        return f"{self._prefix}:hold:{endpoint}:{token_fingerprint(access_token)}"
+
+    def hold(self, *, access_token: str, endpoint: str, seconds: float) -> None:
+        ms = math.ceil(max(seconds, 0.0) * 1000)
+        if ms > 0:
+            self._hold_script(keys=[self._hold_key(access_token, endpoint)], args=[ms])
+
+    def held_for(self, *, access_token: str, endpoint: str) -> float:
+        ms = int(self._redis.pttl(self._hold_key(access_token, endpoint)))
+        return ms / 1000 if ms > 0 else 0.0

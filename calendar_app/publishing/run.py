@@ -15,7 +15,8 @@ from typing import Any
 
 import httpx
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
+from django.db import connection as db_connection
 
 from accounts.tiktok import AccountNeedsReconnect
 from calendar_app.models import MediaKind, Post, PostMode, PostStatus, PrivacyLevel
@@ -38,6 +39,8 @@ from tiktok_client.chunks import DEFAULT_CHUNK_SIZE, plan_chunks
 from tiktok_client.errors import (
     TikTokError,
     TikTokRateLimited,
+    TikTokRequestNotSent,
+    TikTokResponseUnreadable,
     TikTokUnavailable,
     TikTokUploadError,
 )
@@ -165,6 +168,9 @@ def start(post: Post, token: uuid.UUID) -> PublishResult | None:
         init = _init(post, plan)
     except (TikTokError, AccountNeedsReconnect) as exc:
         return _outcome_of_tiktok_error(post, token, exc, init_sent=True)
+    if not init.publish_id:
+        # TikTok said "ok" without a publish_id: it may have the post and we hold no handle.
+        return finish_unconfirmed(post, token)
     _store_publish_id(post, token, init)
     return None
 
@@ -248,8 +254,39 @@ def _init(post: Post, plan: ChunkPlan) -> PublishInit:
     )
 
 
+STORE_PUBLISH_ID_ATTEMPTS = 5
+
+
 def _store_publish_id(post: Post, token: uuid.UUID, init: PublishInit) -> None:
-    # Store publish_id before anything else: it is the only handle on the TikTok post.
+    """Store publish_id before anything else: it is the only handle on the TikTok post.
+
+    A dropped database connection must not lose it: retry a bounded number of times, each
+    on a fresh connection. A claim taken over meanwhile still gets the publish_id written
+    (only into a row that has none and carries this run's intent), then the run stops.
+    """
+    for attempt in range(1, STORE_PUBLISH_ID_ATTEMPTS + 1):
+        try:
+            _write_publish_id(post, token, init)
+            return
+        except LostClaim:
+            _save_orphan_publish_id(post, init)
+            raise
+        except (OperationalError, InterfaceError) as exc:
+            if attempt == STORE_PUBLISH_ID_ATTEMPTS:
+                logger.error(
+                    "post %s: could not store publish_id %s: %s", post.pk, init.publish_id, exc
+                )
+                raise
+            logger.warning(
+                "post %s: storing publish_id failed (%s); retrying on a fresh connection",
+                post.pk,
+                exc,
+            )
+            db_connection.close()
+            time.sleep(min(0.2 * 2**attempt, 3.0))
+
+
+def _write_publish_id(post: Post, token: uuid.UUID, init: PublishInit) -> None:
     with transaction.atomic():
         guarded_update(
             post,
@@ -263,6 +300,18 @@ def _store_publish_id(post: Post, token: uuid.UUID, init: PublishInit) -> None:
             kind="initiated",
             message="TikTok accepted the post; uploading the video.",
             publish_id=init.publish_id,
+        )
+
+
+def _save_orphan_publish_id(post: Post, init: PublishInit) -> None:
+    saved = (
+        pipeline_posts()
+        .filter(pk=post.pk, publish_id="", init_started_at=post.init_started_at)
+        .update(publish_id=init.publish_id, updated_at=now())
+    )
+    if saved:
+        logger.warning(
+            "post %s: claim lost after init; kept publish_id %s", post.pk, init.publish_id
         )
 
 
@@ -289,8 +338,9 @@ def _outcome_of_tiktok_error(
             code=exc.code,
         )
     if isinstance(exc, TikTokUnavailable):
-        if init_sent and exc.http_status is None and not _request_never_sent(exc):
-            # The init request left and its answer was lost: TikTok may have the post.
+        if init_sent and _init_may_have_acted(exc):
+            # The init request reached TikTok (or may have) and we could not read what it
+            # did: TikTok may have the post, so init is never called again for it.
             return finish_unconfirmed(post, token)
         # TikTok answered with an error (or the request never left): nothing was accepted.
         return reschedule(
@@ -303,8 +353,27 @@ def _outcome_of_tiktok_error(
     return finish_failed(post=post, token=token, code=exc.code, message=_tiktok_sentence(exc))
 
 
+def _init_may_have_acted(exc: TikTokUnavailable) -> bool:
+    """Whether TikTok may have acted on an init request that ended in `exc`.
+
+    Any answer received after the request was sent counts (an unreadable 200 OK above all);
+    only an error TikTok itself stated in a readable answer, or a request that never left
+    this host, proves that nothing was created.
+    """
+    if isinstance(exc, TikTokResponseUnreadable):
+        return True
+    if _request_never_sent(exc):
+        return False
+    return exc.http_status is None
+
+
 def _request_never_sent(exc: TikTokUnavailable) -> bool:
-    """True when the connection failed before any byte of the request left this host."""
+    """True when nothing of the request left this host: the rate budget could not be asked,
+    or the connection failed before any byte was written."""
+    if isinstance(exc, TikTokRequestNotSent):
+        return True
+    if isinstance(exc, TikTokResponseUnreadable):
+        return False
     cause = exc.__cause__
     return isinstance(cause, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
 

@@ -28,6 +28,7 @@ from tests.calendar_app.publishing_factories import (
     UPLOAD,
     Sim,
     connect_account,
+    flush_rate_limits,
     make_post,
     make_video,
     pub_sim,
@@ -264,6 +265,7 @@ def test_refused_init_is_retried_without_duplicates(
     wait = (post.next_attempt_at - timezone.now()).total_seconds()  # type: ignore[operator]
     if kind == "http_429":
         assert 1.5 <= wait <= 4.5  # Retry-After honoured, plus jitter
+        flush_rate_limits()  # as if Retry-After (held per token and endpoint) had elapsed
     Post.objects.for_workspace(workspace).filter(pk=post.pk).update(next_attempt_at=None)
     post = _run_to_end(post)
     assert post.status == PostStatus.PUBLISHED
