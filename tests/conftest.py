@@ -14,6 +14,22 @@ from tests.factories import MembershipFactory, UserFactory, WorkspaceFactory
 PASSWORD = "correct horse battery"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_process_rate_budget() -> None:
+    """Each test starts with an empty per-process TikTok budget: no window or Retry-After
+    hold of an earlier test (simulator tokens repeat between tests) carries over."""
+    from accounts.tiktok.access import _process_rate_limiter
+
+    _process_rate_limiter.clear()
+
+
+def rate_holds_elapse() -> None:
+    """As if TikTok's Retry-After had elapsed (for tests that retry at once)."""
+    from accounts.tiktok.access import _process_rate_limiter
+
+    _process_rate_limiter.clear()
+
+
 @pytest.fixture
 def owner(db: None) -> User:
     return UserFactory.create(email="owner@example.com")

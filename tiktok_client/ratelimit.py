@@ -96,6 +96,12 @@ class InMemoryRateLimiter:
             hits.append(now)
             return 0.0
 
+    def clear(self) -> None:
+        """Forget every window and hold (as if a long quiet time had passed)."""
+        with self._lock:
+            self._hits.clear()
+            self._holds.clear()
+
     def hold(self, *, access_token: str, endpoint: str, seconds: float) -> None:
         key = (token_fingerprint(access_token), endpoint)
         with self._lock:

@@ -14,6 +14,7 @@ from conversations.sync import (
     poll_interval,
     videos_due,
 )
+from tests.conftest import rate_holds_elapse
 from tests.conversations.conftest import (
     LIST_PATH,
     REPLIES_PATH,
@@ -132,6 +133,7 @@ def test_tiktok_rate_limit_propagates_and_keeps_nothing_half_done(
     first = videos_due(account=business_account, now=timezone.now())
     assert len(first) == len(videos)  # nothing was marked synced
 
+    rate_holds_elapse()
     stats = _sync(business_account)
     assert stats.created == sum(csim.visible_comments(v.video_id) for v in videos)
 

@@ -8,6 +8,7 @@ import pytest
 from accounts.models import AccountStatus, TikTokAccount, TikTokVideo, Workspace
 from conversations import tasks
 from conversations.models import Comment
+from tests.conftest import rate_holds_elapse
 from tests.conversations.conftest import LIST_PATH, CommentSim
 from tests.conversations.factories import make_account
 
@@ -43,6 +44,7 @@ def test_account_task_syncs_and_retries_after_a_rate_limit(
 
     def record_retry(*args, **kwargs):
         retries.append(kwargs["countdown"])
+        rate_holds_elapse()  # eager retries run at once; the countdown would have waited
         return original_retry(*args, **kwargs)
 
     monkeypatch.setattr(tasks.sync_account_comments, "retry", record_retry)
