@@ -27,7 +27,7 @@ def publish_post(post_id: str, claim_token: str) -> str | None:
 
 @shared_task(name="calendar_app.tasks.sweep_stale_posts", ignore_result=True)
 def sweep_stale_posts() -> dict[str, int]:
-    """Beat, every 60 s: re-offer posts whose claim went stale."""
+    """Beat, every 5 s: re-offer posts whose claim lease expired."""
     return dispatch.posts_sweep_stale()
 
 

@@ -274,7 +274,7 @@ CELERY_TIMEZONE = "UTC"
 # The one place where periodic work is declared.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "dispatch-due-posts": {"task": "calendar_app.tasks.dispatch_due_posts", "schedule": 5.0},
-    "sweep-stale-publishing": {"task": "calendar_app.tasks.sweep_stale_posts", "schedule": 60.0},
+    "sweep-stale-publishing": {"task": "calendar_app.tasks.sweep_stale_posts", "schedule": 5.0},
     "refresh-expiring-tokens": {
         "task": "accounts.tasks.refresh_expiring_tokens",
         "schedule": 600.0,
@@ -299,6 +299,11 @@ PUBLISHING_RETRY_CAP_SECONDS = env.float("PUBLISHING_RETRY_CAP_SECONDS", default
 PUBLISHING_POLL_IN_TASK_SECONDS = env.float("PUBLISHING_POLL_IN_TASK_SECONDS", default=0.0)
 PUBLISHING_POLL_FIRST_INTERVAL = env.float("PUBLISHING_POLL_FIRST_INTERVAL", default=0.5)
 PUBLISHING_POLL_MAX_INTERVAL = env.float("PUBLISHING_POLL_MAX_INTERVAL", default=8.0)
+# Claims are leases: a live run renews its post's heartbeat every third of the lease (also
+# during long uploads and polls); a killed worker's claim expires and the sweeper (every 5 s)
+# re-offers it. Queued posts (message waiting in the broker) get a longer grace.
+PUBLISHING_CLAIM_LEASE_SECONDS = env.float("PUBLISHING_CLAIM_LEASE_SECONDS", default=15.0)
+PUBLISHING_QUEUED_GRACE_SECONDS = env.float("PUBLISHING_QUEUED_GRACE_SECONDS", default=45.0)
 
 # TikTok: defaults are TikTok's real hosts; the quick start and tests point them at the simulator.
 TIKTOK_CLIENT_KEY = env.str("TIKTOK_CLIENT_KEY", default="sim-client-key")

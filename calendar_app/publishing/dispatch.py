@@ -28,13 +28,17 @@ from calendar_app.publishing.state import (
 )
 
 SWEEP_BATCH = 500
-STALE_AFTER = timedelta(minutes=3)
 # Redis serves lower numbers first: posts TikTok already has (polls, resumes) go ahead of a
 # backlog of fresh ones, so a burst finishes posts instead of starting all of them at once.
 RESUME_PRIORITY = 0
 FRESH_PRIORITY = 6
 LINK_PRIORITY = 9
 LINK_LEASE = timedelta(minutes=10)
+
+
+def claim_lease() -> timedelta:
+    """How long a claim lives without renewal: a live run renews it every third of this."""
+    return timedelta(seconds=float(settings.PUBLISHING_CLAIM_LEASE_SECONDS))
 
 
 def _batch() -> int:
@@ -198,11 +202,20 @@ def posts_dispatch_tick(*, now: datetime | None = None) -> dict[str, int]:
 def posts_sweep_stale(
     *, now: datetime | None = None, stale_after: timedelta | None = None
 ) -> dict[str, int]:
-    """Re-offer posts whose claim went stale (worker killed, broker emptied, DB dropped)."""
+    """Re-offer posts whose claim lease expired (worker killed, broker emptied, DB dropped).
+
+    A running post's lease is its heartbeat plus PUBLISHING_CLAIM_LEASE_SECONDS (the run
+    renews it); a queued post waiting in the broker gets PUBLISHING_QUEUED_GRACE_SECONDS.
+    """
     from calendar_app.tasks import publish_post
 
     at = now or current_time()
-    stale_before = at - (stale_after if stale_after is not None else STALE_AFTER)
+    lease = stale_after if stale_after is not None else claim_lease()
+    grace = (
+        stale_after
+        if stale_after is not None
+        else timedelta(seconds=float(settings.PUBLISHING_QUEUED_GRACE_SECONDS))
+    )
     counts = {"rescheduled": 0, "repolled": 0, "unconfirmed": 0}
     with transaction.atomic():
         stale = list(
@@ -210,7 +223,11 @@ def posts_sweep_stale(
             .select_for_update(skip_locked=True, of=("self",))
             .select_related("workspace", "account")
             .filter(status__in=ACTIVE_STATUSES)
-            .filter(Q(heartbeat_at__lt=stale_before) | Q(heartbeat_at__isnull=True))
+            .filter(
+                Q(status=PostStatus.PUBLISHING, heartbeat_at__lt=at - lease)
+                | Q(status=PostStatus.QUEUED, heartbeat_at__lt=at - grace)
+                | Q(heartbeat_at__isnull=True)
+            )
             .exclude(claim_token__isnull=True, next_attempt_at__gt=at)
             .order_by("heartbeat_at")[:SWEEP_BATCH]
         )

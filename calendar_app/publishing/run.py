@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 import uuid
 from datetime import timedelta
@@ -17,6 +18,7 @@ import httpx
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, transaction
 from django.db import connection as db_connection
+from django.db import connections as db_connections
 
 from accounts.tiktok import AccountNeedsReconnect
 from calendar_app.models import MediaKind, Post, PostMode, PostStatus, PrivacyLevel
@@ -85,14 +87,57 @@ def post_publish(*, post_id: Any, claim_token: Any) -> PublishResult | None:
     post = take_ownership(post_id, token)
     if post is None:
         return None
-    try:
-        result = _run(post, token)
-        if result.poll_again_in is not None:
-            _park_for_poll(post, token, result.poll_again_in)
-        return result
-    except LostClaim:
-        logger.info("post %s: claim taken over, stopping", post_id)
-        return None
+    with ClaimRenewer(post.pk, token):
+        try:
+            result = _run(post, token)
+            if result.poll_again_in is not None:
+                _park_for_poll(post, token, result.poll_again_in)
+            return result
+        except LostClaim:
+            logger.info("post %s: claim taken over, stopping", post_id)
+            return None
+
+
+class ClaimRenewer:
+    """Renews this run's claim lease (the post's heartbeat) every third of the lease while
+    the run lives, including during one long upload or TikTok call; a killed worker stops
+    renewing and the sweeper re-offers the post once the lease expires.
+
+    A thread with its own database connection; it only ever touches a row that still
+    carries this run's claim."""
+
+    def __init__(self, post_id: Any, token: uuid.UUID) -> None:
+        self.post_id = post_id
+        self.token = token
+        self.interval = float(settings.PUBLISHING_CLAIM_LEASE_SECONDS) / 3
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._renew, name=f"claim-renewer-{post_id}", daemon=True
+        )
+
+    def __enter__(self) -> ClaimRenewer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _renew(self) -> None:
+        try:
+            while not self._stop.wait(self.interval):
+                at = now()
+                renewed = (
+                    pipeline_posts()
+                    .filter(pk=self.post_id, claim_token=self.token, status__in=ACTIVE_STATUSES)
+                    .update(heartbeat_at=at)
+                )
+                if not renewed:
+                    return
+        except Exception:  # a renewal that fails only shortens the lease
+            logger.exception("post %s: could not renew the claim", self.post_id)
+        finally:
+            db_connections.close_all()
 
 
 def take_ownership(post_id: Any, token: uuid.UUID) -> Post | None:
