@@ -11,6 +11,7 @@ from django.utils import timezone
 from accounts.models import TikTokAccount
 from accounts.tiktok import signals
 from calendar_app.models import Post
+from calendar_app.publishing.state import posts_resume_polling
 
 
 def _must_reconnect(label: str) -> str:
@@ -49,3 +50,10 @@ def flag_posts_of_disconnected_account(*, account: TikTokAccount, **_: Any) -> N
         ),
         updated_at=timezone.now(),
     )
+
+
+@receiver(signals.account_reconnected)
+def resume_polling_after_reconnect(*, account: TikTokAccount, **_: Any) -> None:
+    """Posts that went unconfirmed because the token was refused mid-publish have a known
+    publish_id: TikTok can be asked about them again now."""
+    posts_resume_polling(account_id=account.pk)

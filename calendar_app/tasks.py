@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from calendar_app.publishing import dispatch, links, run
+from calendar_app.publishing import dispatch, links, run, state
 
 
 @shared_task(name="calendar_app.tasks.dispatch_due_posts", ignore_result=True)
@@ -27,8 +27,11 @@ def publish_post(post_id: str, claim_token: str) -> str | None:
 
 @shared_task(name="calendar_app.tasks.sweep_stale_posts", ignore_result=True)
 def sweep_stale_posts() -> dict[str, int]:
-    """Beat, every 5 s: re-offer posts whose claim lease expired."""
-    return dispatch.posts_sweep_stale()
+    """Beat, every 5 s: re-offer posts whose claim lease expired; settle unconfirmed posts
+    that the account's synced videos prove published."""
+    counts = dispatch.posts_sweep_stale()
+    counts["reconciled"] = state.posts_reconcile_from_videos()
+    return counts
 
 
 @shared_task(name="calendar_app.tasks.resolve_public_post_id", ignore_result=True)

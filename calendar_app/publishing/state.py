@@ -213,3 +213,152 @@ def post_pipeline_reset(post: Post) -> list[str]:
         "fail_message",
         "needs_attention",
     ]
+
+
+# ------------------------------------------------------------------ healing "unconfirmed"
+
+# A video TikTok lists may match a post whose init answer was lost when it was created this
+# close to the moment init was sent (TikTok's create_time is in seconds; moderation and
+# processing can take a while).
+MATCH_BEFORE_INIT = timedelta(minutes=1)
+MATCH_AFTER_INIT = timedelta(hours=6)
+
+
+def posts_resume_polling(
+    *, account_id: Any | None = None, publish_id: str | None = None, at: datetime | None = None
+) -> int:
+    """Put unconfirmed posts whose `publish_id` is known back to status polling.
+
+    For after a reconnect (the token was refused mid-publish, TikTok went on) and for a
+    `post.publish.*` webhook: TikTok's status answer settles them, so nobody has to. The
+    dispatcher resumes them at its next tick (`next_attempt_at` is due, no claim).
+    """
+    when = at or now()
+    posts = pipeline_posts().filter(status=PostStatus.UNCONFIRMED).exclude(publish_id="")
+    if account_id is not None:
+        posts = posts.filter(account_id=account_id)
+    if publish_id is not None:
+        posts = posts.filter(publish_id=publish_id)
+    resumed = 0
+    with transaction.atomic():
+        for post in posts.select_for_update(skip_locked=True, of=("self",)):
+            post.status = PostStatus.PUBLISHING
+            post.claim_token = None
+            post.next_attempt_at = when
+            post.heartbeat_at = when
+            post.fail_code = post.fail_message = post.needs_attention = ""
+            post.save(
+                update_fields=[
+                    "status",
+                    "claim_token",
+                    "next_attempt_at",
+                    "heartbeat_at",
+                    "fail_code",
+                    "fail_message",
+                    "needs_attention",
+                    "updated_at",
+                ]
+            )
+            post_event_add(
+                post=post,
+                kind="resumed",
+                message="TikTok can be asked again; checking the post's status with TikTok.",
+            )
+            resumed += 1
+    return resumed
+
+
+def posts_reconcile_from_videos(*, at: datetime | None = None) -> int:
+    """Settle unconfirmed posts whose init answer was lost (no publish_id) from the videos
+    TikTok lists for the account (the video list sync): exactly one video, not linked to
+    another post, with the post's caption and created around the time init was sent, means
+    TikTok published it. None or several leave the post to a person.
+    """
+    from accounts.models import TikTokVideo
+    from calendar_app.publishing.links import link_video
+
+    when = at or now()
+    settled = 0
+    candidates = (
+        pipeline_posts()
+        .filter(status=PostStatus.UNCONFIRMED, publish_id="", init_started_at__isnull=False)
+        .filter(init_started_at__gte=when - timedelta(days=7))
+        .select_related("account", "workspace")
+    )
+    for post in candidates:
+        assert post.init_started_at is not None
+        videos = [
+            video
+            for video in TikTokVideo.objects.for_workspace(post.workspace_id)
+            .filter(
+                account_id=post.account_id,
+                posted_at__gte=post.init_started_at - MATCH_BEFORE_INIT,
+                posted_at__lte=post.init_started_at + MATCH_AFTER_INIT,
+            )
+            .exclude(posts__isnull=False)
+            if _same_caption(video.caption, post.caption)
+        ]
+        if len(videos) != 1 or _has_rival(post):
+            continue
+        with transaction.atomic():
+            locked = pipeline_posts().select_for_update().get(pk=post.pk)
+            if locked.status != PostStatus.UNCONFIRMED or locked.publish_id:
+                continue
+            locked.account = post.account
+            locked.status = PostStatus.PUBLISHED
+            locked.published_at = videos[0].posted_at
+            locked.fail_code = locked.fail_message = locked.needs_attention = ""
+            locked.upload_url = ""
+            locked.save(
+                update_fields=[
+                    "status",
+                    "published_at",
+                    "fail_code",
+                    "fail_message",
+                    "needs_attention",
+                    "upload_url",
+                    "updated_at",
+                ]
+            )
+            post_event_add(
+                post=locked,
+                kind="published",
+                message=(
+                    "Published on TikTok: exactly one new video on the account has this "
+                    "post's caption and was created when we sent it."
+                ),
+                video_id=videos[0].video_id,
+            )
+            link_video(locked, videos[0].video_id)
+        settled += 1
+    return settled
+
+
+def _has_rival(post: Post) -> bool:
+    """Another post on the account with the same caption, sent around the same time and not
+    linked to a video, could be the one TikTok listed: then the video settles neither."""
+    assert post.init_started_at is not None
+    window = MATCH_BEFORE_INIT + MATCH_AFTER_INIT
+    return (
+        pipeline_posts()
+        .filter(
+            account_id=post.account_id,
+            video__isnull=True,
+            init_started_at__gte=post.init_started_at - window,
+            init_started_at__lte=post.init_started_at + window,
+            status__in=[
+                PostStatus.PUBLISHING,
+                PostStatus.PUBLISHED,
+                PostStatus.SENT_TO_INBOX,
+                PostStatus.UNCONFIRMED,
+            ],
+        )
+        .exclude(pk=post.pk)
+        .filter(caption__iexact=post.caption)
+        .exists()
+    )
+
+
+def _same_caption(listed: str, ours: str) -> bool:
+    # TikTok may trim whitespace; anything else is a different caption.
+    return " ".join(listed.split()) == " ".join(ours.split())

@@ -142,7 +142,7 @@ def test_sweep_task_reoffers_each_kind_of_stale_post(
         with django_capture_on_commit_callbacks(execute=True):
             dispatch.posts_resume_due_polls(now=timezone.now() + dt.timedelta(seconds=10 * n))
 
-    assert counts == {"rescheduled": 1, "repolled": 1, "unconfirmed": 1}
+    assert counts == {"rescheduled": 1, "repolled": 1, "unconfirmed": 1, "reconciled": 0}
     assert _refresh(before_init).status == PostStatus.SCHEDULED
     assert _refresh(after_init).status == PostStatus.UNCONFIRMED
     assert _refresh(initiated).status == PostStatus.PUBLISHED  # resumed: upload + poll

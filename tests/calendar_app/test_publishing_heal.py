@@ -12,8 +12,10 @@ from typing import Any
 import pytest
 import redis
 from django.db import connection, connections
+from django.utils import timezone
 
-from accounts.models import Workspace
+from accounts.models import TikTokAccount, TikTokVideo, Workspace
+from accounts.tiktok import AccountNeedsReconnect, signals
 from calendar_app.models import Post, PostStatus
 from calendar_app.publishing import actions, dispatch, run, state
 from tests.calendar_app.publishing_factories import (
@@ -153,3 +155,109 @@ def test_database_dropped_right_after_init_keeps_the_publish_id(
     assert post.status == PostStatus.PUBLISHED, post.fail_message
     assert pub_sim.state.counters.requests_to(INIT) == 1
     assert len(pub_sim.publishes_by_title()[post.caption]) == 1
+
+
+# ------------------------------------------------------------------ healing "unconfirmed"
+
+
+def test_after_a_reconnect_posts_with_a_publish_id_are_polled_again_and_settle(
+    pub_sim: Sim, workspace: Workspace, monkeypatch: Any
+) -> None:
+    account = connect_account(pub_sim, workspace, "sim-ava-public")
+    posts = [make_post(account, caption=f"refused mid-publish {n}") for n in range(3)]
+
+    def refused(post: Post) -> Any:
+        raise AccountNeedsReconnect("TikTok no longer accepts this account's connection.")
+
+    monkeypatch.setattr(run, "fetch_publish_status", refused)
+    tokens = dict(dispatch.posts_dispatch_due())
+    for post in posts:
+        run.post_publish(post_id=post.pk, claim_token=tokens[post.pk])
+    stuck = [_refresh(post) for post in posts]
+    assert {post.status for post in stuck} == {PostStatus.UNCONFIRMED}
+    assert all(post.publish_id for post in stuck)
+    monkeypatch.undo()
+
+    # The account is reconnected (accounts sends the signal inside that transaction).
+    signals.account_reconnected.send(sender=TikTokAccount, account=account, previous_label="")
+
+    resumed = [_refresh(post) for post in posts]
+    assert {post.status for post in resumed} == {PostStatus.PUBLISHING}
+    assert all(post.needs_attention == "" for post in resumed)
+    for post in posts:
+        token = dict(_resume_due()).get(post.pk) or _refresh(post).claim_token
+        run_until_settled(post, token)
+    settled = [_refresh(post) for post in posts]
+    assert {post.status for post in settled} == {PostStatus.PUBLISHED}
+    assert pub_sim.state.counters.requests_to(INIT) == 3
+    for post in posts:
+        assert len(pub_sim.publishes_by_title()[post.caption]) == 1
+
+
+def _resume_due() -> list[tuple[Any, Any]]:
+    dispatch.posts_resume_due_polls(now=timezone.now() + dt.timedelta(seconds=1))
+    return list(
+        Post.objects.unscoped()
+        .filter(status=PostStatus.PUBLISHING, claim_token__isnull=False)
+        .values_list("pk", "claim_token")
+    )
+
+
+def _listed(account: TikTokAccount, caption: str, at: dt.datetime, video_id: str) -> None:
+    """A video as the account's video list sync stores it."""
+    TikTokVideo.objects.create(
+        workspace=account.workspace,
+        account=account,
+        video_id=video_id,
+        caption=caption,
+        posted_at=at,
+        last_synced_at=timezone.now(),
+    )
+
+
+def test_a_lost_init_answer_is_settled_by_exactly_one_matching_video(
+    pub_sim: Sim, workspace: Workspace
+) -> None:
+    account = connect_account(pub_sim, workspace, "sim-ava-public")
+    post = make_post(account, caption="the answer to this init was lost")
+    other = make_post(account, caption="also lost, and nothing on TikTok matches")
+    pub_sim.app.faults.add(INIT, "unparseable_after_accept", count=2)
+    tokens = dict(dispatch.posts_dispatch_due())
+    for each in (post, other):
+        run.post_publish(post_id=each.pk, claim_token=tokens[each.pk])
+    assert {_refresh(post).status, _refresh(other).status} == {PostStatus.UNCONFIRMED}
+    assert state.posts_reconcile_from_videos() == 0  # nothing listed yet
+
+    sent_at = _refresh(post).init_started_at
+    assert sent_at is not None
+    _listed(account, "an older video", sent_at - dt.timedelta(hours=2), "7001")
+    _listed(
+        account, " the answer to this init  was lost ", sent_at + dt.timedelta(seconds=40), "7002"
+    )
+    _listed(
+        account, "also lost, and nothing on TikTok matches", sent_at - dt.timedelta(days=3), "7003"
+    )
+    assert state.posts_reconcile_from_videos() == 1
+
+    post, other = _refresh(post), _refresh(other)
+    assert post.status == PostStatus.PUBLISHED and post.tiktok_post_id == "7002"
+    assert post.needs_attention == ""
+    # Nothing on TikTok proves the other one either way: it stays with a person.
+    assert other.status == PostStatus.UNCONFIRMED
+    assert pub_sim.state.counters.requests_to(INIT) == 2
+
+
+def test_two_posts_with_one_caption_are_not_settled_by_one_video(
+    pub_sim: Sim, workspace: Workspace
+) -> None:
+    account = connect_account(pub_sim, workspace, "sim-ava-public")
+    twins = [make_post(account, caption="same words twice") for _ in range(2)]
+    pub_sim.app.faults.add(INIT, "unparseable_after_accept", count=2)
+    tokens = dict(dispatch.posts_dispatch_due())
+    for each in twins:
+        run.post_publish(post_id=each.pk, claim_token=tokens[each.pk])
+    sent_at = _refresh(twins[0]).init_started_at
+    assert sent_at is not None
+    _listed(account, "same words twice", sent_at + dt.timedelta(seconds=30), "7100")
+    assert state.posts_reconcile_from_videos() == 0
+    assert {_refresh(each).status for each in twins} == {PostStatus.UNCONFIRMED}
