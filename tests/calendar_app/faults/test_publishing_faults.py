@@ -246,3 +246,45 @@ def test_200_posts_due_together_across_50_accounts_publish_exactly_once(
     by_title = fault_sim.publishes_by_title()
     assert all(len(by_title[p.caption]) == 1 for p in posts)
     assert fault_sim.state.counters.requests_to(INIT) == 200
+
+
+def test_unreadable_init_answer_on_a_real_worker_never_inits_twice(
+    fault_sim: Sim, worker: Worker, workspace: Workspace
+) -> None:
+    """TikTok accepts init and answers a complete 200 OK that is not JSON (issue 20)."""
+    account = connect_account(fault_sim, workspace, "sim-ava-public")
+    post = make_post(account, caption="init accepted, answer unreadable")
+    fault_sim.app.faults.add(INIT, "unparseable_after_accept")
+    post = _wait_terminal(post)
+    assert post.status == PostStatus.UNCONFIRMED, post.fail_message
+    for _ in range(3):  # beat keeps ticking: nothing calls init again
+        dispatch.posts_sweep_stale(stale_after=dt.timedelta(0))
+        dispatch.posts_dispatch_tick()
+        time.sleep(0.3)
+    assert fault_sim.state.counters.requests_to(INIT) == 1
+    assert len(fault_sim.publishes_by_title()[post.caption]) == 1
+
+
+def test_a_killed_workers_claim_expires_with_its_lease(
+    fault_sim: Sim, worker: Worker, workspace: Workspace, settings: Any
+) -> None:
+    """No forced sweep: beat's sweeper re-offers the post once the dead worker's lease ends,
+    so it publishes within the lease plus a dispatch interval, with one init."""
+    account = connect_account(fault_sim, workspace, "sim-ava-public")
+    post = make_post(account, caption="worker killed mid-upload, lease expires")
+    fault_sim.app.faults.add(UPLOAD, "latency", seconds=3.0)
+    dispatch.posts_dispatch_due()
+    _wait(lambda: fault_sim.state.counters.requests_to(UPLOAD) >= 1, 30, "the upload")
+    worker.kill()
+    killed_at = time.monotonic()
+    worker.start()
+    lease = float(settings.PUBLISHING_CLAIM_LEASE_SECONDS)
+    deadline = killed_at + lease + 5 + 15  # lease, one beat interval, upload and processing
+    while time.monotonic() < deadline:
+        dispatch.posts_sweep_stale()  # beat: every 5 s, default lease
+        if _settled(post):
+            break
+        time.sleep(1.0)
+    post = _post(post)
+    assert post.status == PostStatus.PUBLISHED, (post.status, post.fail_message)
+    _assert_once(fault_sim, post)
