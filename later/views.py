@@ -4,7 +4,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 
-def queue_reachable(timeout: float = 1.0) -> bool:
+def queue_reachable(timeout: int = 1) -> bool:
     """Whether the Celery broker answers now (a fresh connection each time, so recovery
     shows without a restart)."""
     from later.celery import app
