@@ -43,7 +43,6 @@ from tiktok_client.schemas import (
     PublishStatus,
     TokenSet,
     UserInfo,
-    Video,
     VideoPage,
 )
 
@@ -84,8 +83,27 @@ DEFAULT_BUSINESS_VIDEO_FIELDS: tuple[str, ...] = (
     "video_view_retention",
     "audience_types",
 )
+#: Which Business scope each ``/business/get/`` field needs (Corrections: scopes are per field).
+BUSINESS_FIELD_SCOPES: dict[str, str] = {
+    "is_business_account": "user.account.type",
+    "username": "user.info.username",
+    "display_name": "user.info.profile",
+    "profile_image": "user.info.profile",
+    "profile_deep_link": "user.info.profile",
+    "bio_description": "user.info.profile",
+    "is_verified": "user.info.profile",
+    "followers_count": "user.info.stats",
+    "following_count": "user.info.stats",
+    "total_likes": "user.info.stats",
+    "videos_count": "user.info.stats",
+}
 DEFAULT_RETRY_AFTER_SECONDS = 60.0
-PHOTO_POST_MODES = ("DIRECT_POST", "MEDIA_UPLOAD")
+
+
+def business_scopes_for_fields(fields: Sequence[str]) -> list[str]:
+    """The scopes a ``/business/get/`` field list needs; metrics and audience: ``user.insights``."""
+    return sorted({BUSINESS_FIELD_SCOPES.get(name, "user.insights") for name in fields})
+
 
 __all__ = [
     "DEFAULT_BUSINESS_VIDEO_FIELDS",
@@ -157,6 +175,7 @@ class TikTokClient:
         form: Mapping[str, str] | None = None,
         content: bytes | None = None,
         headers: Mapping[str, str] | None = None,
+        scope: str = "",
     ) -> Any:
         endpoint = urlsplit(url).path
         if access_token is not None:
@@ -209,7 +228,7 @@ class TikTokClient:
             if surface == "oauth":
                 result = self._handle_oauth(response, body)
             elif surface == "business":
-                result = self._handle_business(response, body)
+                result = self._handle_business(response, body, scope=scope)
             else:
                 result = self._handle_v2(response, body)
         except TikTokRateLimited as exc:
@@ -330,7 +349,7 @@ class TikTokClient:
             raise self._malformed(response)
         return body
 
-    def _handle_business(self, response: httpx.Response, body: Any) -> JsonDict:
+    def _handle_business(self, response: httpx.Response, body: Any, *, scope: str) -> JsonDict:
         if response.status_code == 429:
             raise self._fail(
                 response,
@@ -355,6 +374,7 @@ class TikTokClient:
                 message=str(body.get("message", "")),
                 request_id=str(request_id) if request_id else None,
                 http_status=response.status_code,
+                scope=scope,
             ),
         )
 
@@ -399,6 +419,9 @@ class TikTokClient:
             "state": state,
             "code_challenge": code_challenge,
             "code_challenge_method": "S256",
+            # Without it a browser signed in to TikTok silently re-authorizes the same account,
+            # so "connect another account" would reconnect the first one (Corrections).
+            "disable_auto_auth": "1",
         }
         base = self.config.auth_base_url.rstrip("/")
         return f"{base}/v2/auth/authorize/?{urlencode(query, safe=',')}"
@@ -453,6 +476,66 @@ class TikTokClient:
             },
         )
 
+    # ------------------------------------------------------------------ Business OAuth
+
+    def business_authorize_url(self, *, state: str, scopes: Sequence[str] | None = None) -> str:
+        """TikTok's consent page (``/v2/auth/authorize/``) for the API for Business app."""
+        query = {
+            "client_key": self.config.business_app_id,
+            "response_type": "code",
+            "scope": ",".join(scopes if scopes is not None else self.config.business_scopes),
+            "redirect_uri": self.config.business_redirect_uri,
+            "state": state,
+            "disable_auto_auth": "1",
+        }
+        base = self.config.auth_base_url.rstrip("/")
+        return f"{base}/v2/auth/authorize/?{urlencode(query, safe=',')}"
+
+    def _business_oauth(self, path: str, body: Mapping[str, Any]) -> TokenSet:
+        data: JsonDict = self._request(
+            "POST", self._business_api(path), surface="business", json_body=dict(body)
+        )
+        return TokenSet.from_json(data)
+
+    def business_exchange_code(self, *, auth_code: str) -> TokenSet:
+        """``POST /tt_user/oauth2/token/``: the Business token; its ``open_id`` is the
+        ``business_id`` of every Business call (open_ids are per app)."""
+        return self._business_oauth(
+            "/tt_user/oauth2/token/",
+            {
+                "client_id": self.config.business_app_id,
+                "client_secret": self.config.business_app_secret,
+                "grant_type": "authorization_code",
+                "auth_code": auth_code,
+                "redirect_uri": self.config.business_redirect_uri,
+            },
+        )
+
+    def business_refresh_token(self, *, refresh_token: str) -> TokenSet:
+        """``POST /tt_user/oauth2/refresh_token/``; persist the rotated refresh token."""
+        return self._business_oauth(
+            "/tt_user/oauth2/refresh_token/",
+            {
+                "client_id": self.config.business_app_id,
+                "client_secret": self.config.business_app_secret,
+                "grant_type": "refresh_token",
+                "refresh_token": refresh_token,
+            },
+        )
+
+    def business_revoke_token(self, *, access_token: str) -> None:
+        """``POST /tt_user/oauth2/revoke/``."""
+        self._request(
+            "POST",
+            self._business_api("/tt_user/oauth2/revoke/"),
+            surface="business",
+            json_body={
+                "client_id": self.config.business_app_id,
+                "client_secret": self.config.business_app_secret,
+                "access_token": access_token,
+            },
+        )
+
     # ------------------------------------------------------------------ Content Posting
 
     def query_creator_info(self, *, access_token: str) -> CreatorInfo:
@@ -484,23 +567,6 @@ class TikTokClient:
         )
         return PublishInit.from_json(data)
 
-    def init_video_post_from_url(
-        self, *, access_token: str, post_info: PostInfo, video_url: str
-    ) -> PublishInit:
-        """``POST /v2/post/publish/video/init/`` (Direct Post, PULL_FROM_URL)."""
-        data = self._request(
-            "POST",
-            self._open_api("/v2/post/publish/video/init/"),
-            surface="v2",
-            access_token=access_token,
-            family="init",
-            json_body={
-                "post_info": post_info.to_json(),
-                "source_info": {"source": "PULL_FROM_URL", "video_url": video_url},
-            },
-        )
-        return PublishInit.from_json(data)
-
     def init_inbox_video(self, *, access_token: str, chunk_plan: ChunkPlan) -> PublishInit:
         """``POST /v2/post/publish/inbox/video/init/`` (draft to the creator's TikTok inbox)."""
         data = self._request(
@@ -510,41 +576,6 @@ class TikTokClient:
             access_token=access_token,
             family="init",
             json_body={"source_info": chunk_plan.to_source_info()},
-        )
-        return PublishInit.from_json(data)
-
-    def init_photo_post(
-        self,
-        *,
-        access_token: str,
-        post_info: PostInfo,
-        photo_urls: Sequence[str],
-        cover_index: int,
-        post_mode: str,
-        description: str = "",
-        auto_add_music: bool = True,
-    ) -> PublishInit:
-        """``POST /v2/post/publish/content/init/`` (photo post; PULL_FROM_URL only)."""
-        if post_mode not in PHOTO_POST_MODES:
-            raise ValueError(f"post_mode must be one of {PHOTO_POST_MODES}")
-        data = self._request(
-            "POST",
-            self._open_api("/v2/post/publish/content/init/"),
-            surface="v2",
-            access_token=access_token,
-            family="init",
-            json_body={
-                "media_type": "PHOTO",
-                "post_mode": post_mode,
-                "post_info": post_info.to_photo_json(
-                    description=description, auto_add_music=auto_add_music
-                ),
-                "source_info": {
-                    "source": "PULL_FROM_URL",
-                    "photo_images": list(photo_urls),
-                    "photo_cover_index": cover_index,
-                },
-            },
         )
         return PublishInit.from_json(data)
 
@@ -574,27 +605,6 @@ class TikTokClient:
             )
         )
 
-    def upload_file(
-        self,
-        *,
-        upload_url: str,
-        data: bytes,
-        chunk_plan: ChunkPlan,
-        content_type: str = "video/mp4",
-    ) -> int:
-        """Upload a whole in-memory video sequentially following ``chunk_plan``."""
-        status = 0
-        for start, end in chunk_plan.ranges():
-            status = self.upload_chunk(
-                upload_url=upload_url,
-                data=data[start : end + 1],
-                start=start,
-                end_inclusive=end,
-                total=chunk_plan.video_size,
-                content_type=content_type,
-            )
-        return status
-
     def fetch_publish_status(self, *, access_token: str, publish_id: str) -> PublishStatus:
         """``POST /v2/post/publish/status/fetch/``."""
         data = self._request(
@@ -606,16 +616,6 @@ class TikTokClient:
             json_body={"publish_id": publish_id},
         )
         return PublishStatus.from_json(data)
-
-    def cancel_publish(self, *, access_token: str, publish_id: str) -> None:
-        """``POST /v2/post/publish/cancel/`` (only PULL_FROM_URL posts still downloading)."""
-        self._request(
-            "POST",
-            self._open_api("/v2/post/publish/cancel/"),
-            surface="v2",
-            access_token=access_token,
-            json_body={"publish_id": publish_id},
-        )
 
     # ------------------------------------------------------------------ Display API
 
@@ -657,30 +657,11 @@ class TikTokClient:
         )
         return VideoPage.from_json(data)
 
-    def query_videos(
-        self,
-        *,
-        access_token: str,
-        video_ids: Sequence[str],
-        fields: Sequence[str] = DEFAULT_VIDEO_FIELDS,
-    ) -> list[Video]:
-        """``POST /v2/video/query/?fields=...`` for up to 20 of the token owner's video ids."""
-        if len(video_ids) > 20:
-            raise ValueError("TikTok accepts at most 20 video ids per query")
-        data = self._request(
-            "POST",
-            self._open_api("/v2/video/query/"),
-            surface="v2",
-            access_token=access_token,
-            family="display",
-            params={"fields": ",".join(fields)},
-            json_body={"filters": {"video_ids": list(video_ids)}},
-        )
-        return list(VideoPage.from_json(data).videos)
-
     # ------------------------------------------------------------------ Business API
 
-    def _business_get(self, path: str, *, access_token: str, params: Mapping[str, Any]) -> JsonDict:
+    def _business_get(
+        self, path: str, *, access_token: str, params: Mapping[str, Any], scope: str
+    ) -> JsonDict:
         clean = {key: value for key, value in params.items() if value is not None}
         result: JsonDict = self._request(
             "GET",
@@ -688,16 +669,20 @@ class TikTokClient:
             surface="business",
             access_token=access_token,
             params=clean,
+            scope=scope,
         )
         return result
 
-    def _business_post(self, path: str, *, access_token: str, body: Mapping[str, Any]) -> JsonDict:
+    def _business_post(
+        self, path: str, *, access_token: str, body: Mapping[str, Any], scope: str
+    ) -> JsonDict:
         result: JsonDict = self._request(
             "POST",
             self._business_api(path),
             surface="business",
             access_token=access_token,
             json_body=dict(body),
+            scope=scope,
         )
         return result
 
@@ -710,10 +695,14 @@ class TikTokClient:
         start_date: date | None = None,
         end_date: date | None = None,
     ) -> BusinessAccount:
-        """``GET /business/get/``: profile, daily ``metrics[]`` (≤60-day window) and audience."""
+        """``GET /business/get/``: profile, daily ``metrics[]`` (≤60-day window) and audience.
+
+        Daily metrics are requested by name in ``fields`` (there is no ``metrics`` field).
+        """
         data = self._business_get(
             "/business/get/",
             access_token=access_token,
+            scope=", ".join(business_scopes_for_fields(fields)),
             params={
                 "business_id": business_id,
                 "fields": json.dumps(list(fields)),
@@ -737,6 +726,7 @@ class TikTokClient:
         data = self._business_get(
             "/business/video/list/",
             access_token=access_token,
+            scope="video.list, video.insights",
             params={
                 "business_id": business_id,
                 "fields": json.dumps(list(fields)),
@@ -764,6 +754,7 @@ class TikTokClient:
         data = self._business_get(
             "/business/comment/list/",
             access_token=access_token,
+            scope="comment.list",
             params={
                 "business_id": business_id,
                 "video_id": video_id,
@@ -791,6 +782,7 @@ class TikTokClient:
         data = self._business_get(
             "/business/comment/reply/list/",
             access_token=access_token,
+            scope="comment.list",
             params={
                 "business_id": business_id,
                 "video_id": video_id,
@@ -808,23 +800,13 @@ class TikTokClient:
         data = self._business_post(
             "/business/comment/reply/create/",
             access_token=access_token,
+            scope="comment.list.manage",
             body={
                 "business_id": business_id,
                 "video_id": video_id,
                 "comment_id": comment_id,
                 "text": text,
             },
-        )
-        return Comment.from_json(data)
-
-    def business_create_comment(
-        self, *, access_token: str, business_id: str, video_id: str, text: str
-    ) -> Comment:
-        """``POST /business/comment/create/`` (top-level comment by the business)."""
-        data = self._business_post(
-            "/business/comment/create/",
-            access_token=access_token,
-            body={"business_id": business_id, "video_id": video_id, "text": text},
         )
         return Comment.from_json(data)
 
@@ -835,26 +817,12 @@ class TikTokClient:
         self._business_post(
             "/business/comment/hide/",
             access_token=access_token,
+            scope="comment.list.manage",
             body={
                 "business_id": business_id,
                 "video_id": video_id,
                 "comment_id": comment_id,
                 "action": "HIDE" if hidden else "UNHIDE",
-            },
-        )
-
-    def business_set_comment_pinned(
-        self, *, access_token: str, business_id: str, video_id: str, comment_id: str, pinned: bool
-    ) -> None:
-        """``POST /business/comment/pin/`` with ``action`` PIN or UNPIN."""
-        self._business_post(
-            "/business/comment/pin/",
-            access_token=access_token,
-            body={
-                "business_id": business_id,
-                "video_id": video_id,
-                "comment_id": comment_id,
-                "action": "PIN" if pinned else "UNPIN",
             },
         )
 
@@ -865,6 +833,7 @@ class TikTokClient:
         self._business_post(
             "/business/comment/delete/",
             access_token=access_token,
+            scope="comment.list.manage",
             body={"business_id": business_id, "comment_id": comment_id},
         )
 
@@ -875,6 +844,7 @@ class TikTokClient:
         self._business_post(
             "/business/comment/like/",
             access_token=access_token,
+            scope="comment.list.manage",
             body={
                 "business_id": business_id,
                 "comment_id": comment_id,

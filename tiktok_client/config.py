@@ -1,21 +1,38 @@
-"""Connection settings for TikTok's hosts; point them at the simulator to run offline."""
+"""Connection settings for TikTok's hosts and the two developer apps; point them at the
+simulator to run offline.
+
+TikTok has two token systems (fact sheet, Corrections "Two apps"): the Login Kit app
+(developers portal: posting, profile, video list) and the TikTok API for Business app (Business
+portal: comments, insights, account type). Each app may only ask for scopes it is approved for,
+or TikTok refuses the whole authorize request with `invalid_scope`.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-DEFAULT_SCOPES: tuple[str, ...] = (
+#: Consumer scopes: everything a Login Kit app can be granted.
+LOGIN_KIT_SCOPES: tuple[str, ...] = (
     "user.info.basic",
     "user.info.profile",
     "user.info.stats",
     "video.list",
     "video.upload",
     "video.publish",
+)
+#: What the product's Business calls need, one scope per field family (Corrections).
+BUSINESS_SCOPES: tuple[str, ...] = (
+    "user.account.type",
+    "user.info.username",
+    "user.info.profile",
+    "user.info.stats",
     "user.insights",
+    "video.list",
     "video.insights",
     "comment.list",
     "comment.list.manage",
 )
+DEFAULT_SCOPES = LOGIN_KIT_SCOPES
 
 
 @dataclass(frozen=True)
@@ -27,7 +44,21 @@ class TikTokConfig:
     open_api_base_url: str = "https://open.tiktokapis.com"
     business_api_base_url: str = "https://business-api.tiktok.com/open_api/v1.3"
     timeout_seconds: float = 10.0
-    scopes: tuple[str, ...] = DEFAULT_SCOPES
+    scopes: tuple[str, ...] = LOGIN_KIT_SCOPES
+    business_app_id: str = ""
+    business_app_secret: str = ""
+    business_redirect_uri: str = ""
+    business_scopes: tuple[str, ...] = BUSINESS_SCOPES
+
+    @property
+    def login_kit_configured(self) -> bool:
+        return bool(self.client_key and self.client_secret)
+
+    @property
+    def business_configured(self) -> bool:
+        return bool(
+            self.business_app_id and self.business_app_secret and self.business_redirect_uri
+        )
 
     @classmethod
     def for_simulator(
@@ -38,7 +69,11 @@ class TikTokConfig:
         client_secret: str = "sim-client-secret",  # noqa: S107 - simulator fixture
         redirect_uri: str = "http://localhost:8000/connect/tiktok/callback/",
         timeout_seconds: float = 10.0,
-        scopes: tuple[str, ...] = DEFAULT_SCOPES,
+        scopes: tuple[str, ...] = LOGIN_KIT_SCOPES,
+        business_app_id: str = "sim-business-app-id",
+        business_app_secret: str = "sim-business-app-secret",  # noqa: S107 - simulator fixture
+        business_redirect_uri: str = "http://localhost:8000/connect/tiktok/business/callback/",
+        business_scopes: tuple[str, ...] = BUSINESS_SCOPES,
     ) -> TikTokConfig:
         """All three hosts on one simulator base URL (e.g. ``http://127.0.0.1:8765``)."""
         base = base_url.rstrip("/")
@@ -51,4 +86,8 @@ class TikTokConfig:
             business_api_base_url=f"{base}/open_api/v1.3",
             timeout_seconds=timeout_seconds,
             scopes=scopes,
+            business_app_id=business_app_id,
+            business_app_secret=business_app_secret,
+            business_redirect_uri=business_redirect_uri,
+            business_scopes=business_scopes,
         )

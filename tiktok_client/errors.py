@@ -49,9 +49,30 @@ class TikTokAuthError(TikTokError):
 
 
 class TikTokScopeError(TikTokAuthError):
+    """A permission (scope) the call needs was not granted; ``scope`` names it when known."""
+
     default_user_message = (
         "This TikTok account did not grant the permission this feature needs. "
         "Reconnect the account and keep all permissions ticked."
+    )
+    scope: str = ""
+
+    @property
+    def user_message(self) -> str:
+        if not self.scope:
+            return self.default_user_message
+        return (
+            f"This TikTok account did not grant the permission “{self.scope}” that this feature "
+            "needs. Reconnect the account and keep that permission ticked."
+        )
+
+
+class TikTokReconnectRequired(TikTokAuthError):
+    """TikTok refused the refresh token itself (expired or invalid): only the user can fix it."""
+
+    default_user_message = (
+        "TikTok's authorization for this account expired or was withdrawn. "
+        "Please reconnect the TikTok account."
     )
 
 
@@ -150,6 +171,33 @@ class TikTokInvalidRequest(TikTokError):
         "invalid_file_upload": "TikTok could not accept this video file. Try a different export.",
     }
 
+    @property
+    def user_message(self) -> str:
+        if self.code in ("invalid_param", "invalid_params") and self.message:
+            # TikTok's own words say which parameter; the chunk plan is the known case.
+            advice = (
+                " Export the video smaller than 64 MB so it can go up in one piece, then publish "
+                "again."
+                if "chunk" in self.message.lower()
+                else " Check the post's settings and media, then publish again."
+            )
+            return f"TikTok refused the request: “{self.message}”.{advice}"
+        return super().user_message
+
+
+class TikTokPublishIdError(TikTokInvalidRequest):
+    """A status fetch or cancel named a publish id TikTok does not know for this token."""
+
+    user_messages_by_code = {
+        "invalid_publish_id": "TikTok does not know this post's publish id.",
+        "token_not_authorized_for_specified_publish_id": (
+            "This post was started by another TikTok account; TikTok will not report on it here."
+        ),
+        "publish_not_cancellable": (
+            "TikTok can no longer cancel this post (only posts still downloading can be cancelled)."
+        ),
+    }
+
 
 class TikTokUnavailable(TikTokError):
     default_retryable = True
@@ -178,6 +226,7 @@ SCOPE_CODES = frozenset({"scope_not_authorized", "scope_permission_missed"})
 INVALID_REQUEST_CODES = frozenset(
     {"invalid_params", "invalid_param", "invalid_file_upload", "url_ownership_unverified"}
 )
+PUBLISH_ID_CODES = frozenset(TikTokPublishIdError.user_messages_by_code)
 
 
 def error_from_v2(
@@ -202,6 +251,8 @@ def error_from_v2(
         cls = TikTokPostingCapError
     elif code == "privacy_level_option_mismatch":
         cls = TikTokPrivacyLevelMismatch
+    elif code in PUBLISH_ID_CODES:
+        cls = TikTokPublishIdError
     elif code == "internal_error" or (http_status is not None and http_status >= 500):
         cls = TikTokUnavailable
     elif http_status == 401:
@@ -211,36 +262,63 @@ def error_from_v2(
     return cls(message, code=code, log_id=log_id, http_status=http_status)
 
 
-# TikTok for Business numeric codes are poorly documented; these follow the Marketing API
-# family that the Accounts API shares (40100 rate limit, 4010x token problems).
-BUSINESS_RATE_LIMIT_CODES = frozenset({40100})
-BUSINESS_AUTH_CODES = frozenset({40102, 40104, 40105})
-BUSINESS_SCOPE_CODES = frozenset({40001})
-# Message fragments integrations match on when the numeric code is unfamiliar.
+# TikTok API for Business numeric codes (fact sheet, Corrections: the official SDK's table).
+BUSINESS_RATE_LIMIT_CODES = frozenset({40100, 40132, 61000})  # back off and retry
+BUSINESS_AUTH_CODES = frozenset({40102, 40104, 40105})  # access token expired/empty/invalid
+BUSINESS_REFRESH_CODES = frozenset({40103, 40107})  # refresh token expired/invalid: reconnect
+BUSINESS_AUTH_CODE_CODES = frozenset({40110})  # auth_code invalid or expired
+BUSINESS_SCOPE_CODES = frozenset({40001, 40130})  # permission / scope not authorized
+BUSINESS_UNAVAILABLE_CODES = frozenset({50000, 50002})
+# Message fragments integrations match on when the numeric code is not one documented above.
 BUSINESS_AUTH_HINTS = (
     "access token has expired",
     "access token is incorrect",
     "access token is null",
     "auth_removed",
 )
+#: Backoff when TikTok's Business API says "too many requests" without a Retry-After.
+BUSINESS_RETRY_AFTER_SECONDS = 60.0
 
 
 def error_from_business(
-    *, code: int, message: str, request_id: str | None, http_status: int | None
+    *,
+    code: int,
+    message: str,
+    request_id: str | None,
+    http_status: int | None,
+    scope: str = "",
 ) -> TikTokError:
-    """Map a Business API ``{code, message}`` pair (usually under HTTP 200) to an exception."""
-    lowered = message.lower()
-    if code in BUSINESS_RATE_LIMIT_CODES or "too many requests" in lowered:
+    """Map a Business API ``{code, message}`` pair (usually under HTTP 200) to an exception.
+
+    ``scope`` is the permission the call needs, named to the user on a scope refusal.
+    """
+    if code in BUSINESS_RATE_LIMIT_CODES:
         return TikTokRateLimited(
-            message, code=str(code), log_id=request_id, http_status=http_status
+            message,
+            code=str(code),
+            log_id=request_id,
+            http_status=http_status,
+            retry_after=BUSINESS_RETRY_AFTER_SECONDS,
         )
     cls: type[TikTokError]
-    if code in BUSINESS_AUTH_CODES or any(hint in lowered for hint in BUSINESS_AUTH_HINTS):
+    if code in BUSINESS_REFRESH_CODES:
+        cls = TikTokReconnectRequired
+    elif code in BUSINESS_AUTH_CODES:
         cls = TikTokAuthError
-    elif code in BUSINESS_SCOPE_CODES or "scope" in lowered:
-        cls = TikTokScopeError
-    elif code >= 50000:
+    elif code in BUSINESS_SCOPE_CODES:
+        error = TikTokScopeError(
+            message, code=str(code), log_id=request_id, http_status=http_status
+        )
+        error.scope = scope
+        return error
+    elif code in BUSINESS_AUTH_CODE_CODES:
+        return TikTokOAuthError(
+            message, code="invalid_grant", log_id=request_id, http_status=http_status
+        )
+    elif code in BUSINESS_UNAVAILABLE_CODES or code >= 50000:
         cls = TikTokUnavailable
+    elif any(hint in message.lower() for hint in BUSINESS_AUTH_HINTS):
+        cls = TikTokAuthError
     else:
         cls = TikTokInvalidRequest
     return cls(message, code=str(code), log_id=request_id, http_status=http_status)

@@ -164,20 +164,6 @@ class PostInfo:
             body["video_cover_timestamp_ms"] = self.video_cover_timestamp_ms
         return body
 
-    def to_photo_json(
-        self, *, description: str = "", auto_add_music: bool = True
-    ) -> dict[str, Any]:
-        """Photo posts take a subset: no duet/stitch/cover/AIGC, plus description and music."""
-        return {
-            "title": self.title,
-            "description": description,
-            "privacy_level": self.privacy_level,
-            "disable_comment": self.disable_comment,
-            "auto_add_music": auto_add_music,
-            "brand_content_toggle": self.brand_content_toggle,
-            "brand_organic_toggle": self.brand_organic_toggle,
-        }
-
 
 @dataclass(frozen=True)
 class ChunkPlan:
@@ -328,6 +314,9 @@ class BusinessDailyMetric:
     likes: int | None = None
     comments: int | None = None
     shares: int | None = None
+    #: The day's follower total (Corrections: the total per day lives in each metrics row).
+    followers_count: int | None = None
+    #: The day's *net change* in followers, despite its name (Corrections).
     daily_total_followers: int | None = None
     daily_new_followers: int | None = None
     daily_lost_followers: int | None = None
@@ -350,6 +339,7 @@ class BusinessDailyMetric:
             likes=_opt_int(data.get("likes")),
             comments=_opt_int(data.get("comments")),
             shares=_opt_int(data.get("shares")),
+            followers_count=_opt_int(data.get("followers_count")),
             daily_total_followers=_opt_int(data.get("daily_total_followers")),
             daily_new_followers=_opt_int(data.get("daily_new_followers")),
             daily_lost_followers=_opt_int(data.get("daily_lost_followers")),

@@ -8,7 +8,14 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from tiktok_client import NoRateLimiter, TikTokClient, TikTokConfig, TokenSet, pkce_pair
+from tiktok_client import (
+    ChunkPlan,
+    NoRateLimiter,
+    TikTokClient,
+    TikTokConfig,
+    TokenSet,
+    pkce_pair,
+)
 from tiktok_client.simulator import SimulatorApp, create_app
 
 SIM_BASE = "http://sim.test"
@@ -119,3 +126,17 @@ def http(sim: SimulatorApp) -> Iterator[httpx.Client]:
 
     with raw_client(sim) as client:
         yield client
+
+
+def upload_all(client: TikTokClient, *, upload_url: str, data: bytes, chunk_plan: ChunkPlan) -> int:
+    """Send a whole in-memory video chunk by chunk, as the publishing pipeline does from disk."""
+    status = 0
+    for start, end in chunk_plan.ranges():
+        status = client.upload_chunk(
+            upload_url=upload_url,
+            data=data[start : end + 1],
+            start=start,
+            end_inclusive=end,
+            total=chunk_plan.video_size,
+        )
+    return status

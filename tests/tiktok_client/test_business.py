@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.tiktok_client.conftest import AVA, CAFE, RecordingTransport
+from tests.tiktok_client.conftest import AVA, CAFE, RecordingTransport, upload_all
 from tiktok_client import (
     PostInfo,
     TikTokAuthError,
@@ -229,23 +229,6 @@ def test_comment_writes_need_manage_scope(tiktok: TikTokClient, biz_for: BizFor)
         )  # fmt: skip
 
 
-def test_pin_and_top_level_comment(tiktok: TikTokClient, biz_for: BizFor) -> None:
-    token, cafe = biz_for(CAFE)
-    video_id = _video_id(tiktok, token, cafe)
-    mine = tiktok.business_create_comment(
-        access_token=token, business_id=cafe, video_id=video_id, text="Open late on Fridays!"
-    )
-    assert mine.owner and mine.parent_comment_id is None
-    tiktok.business_set_comment_pinned(
-        access_token=token, business_id=cafe, video_id=video_id, comment_id=mine.comment_id,
-        pinned=True,
-    )  # fmt: skip
-    page = tiktok.business_list_comments(
-        access_token=token, business_id=cafe, video_id=video_id, max_count=30
-    )
-    assert [c.comment_id for c in page.comments if c.pinned] == [mine.comment_id]
-
-
 def test_fans_comment_on_new_posts_over_time(
     tiktok: TikTokClient, token_for: TokenFor, biz_for: BizFor, sim: SimulatorApp
 ) -> None:
@@ -259,7 +242,7 @@ def test_fans_comment_on_new_posts_over_time(
         chunk_plan=plan,
     )
     assert init.upload_url
-    tiktok.upload_file(upload_url=init.upload_url, data=data, chunk_plan=plan)
+    upload_all(tiktok, upload_url=init.upload_url, data=data, chunk_plan=plan)
     sim.clock.advance(15)
     (video_id,) = tiktok.fetch_publish_status(
         access_token=token, publish_id=init.publish_id

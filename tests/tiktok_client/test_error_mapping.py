@@ -21,6 +21,7 @@ from tiktok_client import (
     TikTokPostingCapError,
     TikTokPrivacyLevelMismatch,
     TikTokRateLimited,
+    TikTokReconnectRequired,
     TikTokScopeError,
     TikTokUnavailable,
     TikTokUploadError,
@@ -158,7 +159,13 @@ def test_oauth_server_error_is_unavailable() -> None:
     ("code", "message", "exc_type"),
     [
         (40100, "Too many requests", TikTokRateLimited),
+        (40132, "Frequency limited", TikTokRateLimited),
+        (61000, "Too many requests", TikTokRateLimited),
         (40102, "Access token has expired.", TikTokAuthError),
+        (40104, "Access token is empty.", TikTokAuthError),
+        (40103, "Refresh token has expired.", TikTokReconnectRequired),
+        (40107, "Refresh token is invalid.", TikTokReconnectRequired),
+        (40130, "The scope is not authorized.", TikTokScopeError),
         (40105, "Access token is incorrect or has been revoked.", TikTokAuthError),
         (40999, "Access token has expired", TikTokAuthError),
         (40001, "No permission to operate.", TikTokScopeError),
@@ -279,3 +286,40 @@ def test_success_payload_parsing_is_defensive() -> None:
     assert status.publicly_available_post_ids == ("7300001",)
     assert (status.uploaded_bytes, status.downloaded_bytes) == (12, 0)
     assert json.dumps(status.publicly_available_post_ids)
+
+
+def test_business_scope_refusal_names_the_scope() -> None:
+    def respond(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"code": 40130, "message": "scope", "request_id": "R"})
+
+    with pytest.raises(TikTokScopeError) as excinfo:
+        _client(respond).business_list_comments(access_token="act.x", business_id="b", video_id="1")
+    assert "comment.list" in excinfo.value.user_message
+
+
+def test_a_refused_chunk_plan_ends_with_tiktoks_words_and_what_to_do() -> None:
+    from tiktok_client import ChunkPlan, PostInfo
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            400,
+            json={
+                "data": {},
+                "error": {
+                    "code": "invalid_param",
+                    "message": "The chunk size is invalid",
+                    "log_id": "L",
+                },
+            },
+        )
+
+    with pytest.raises(TikTokInvalidRequest) as excinfo:
+        _client(respond).init_video_post(
+            access_token="act.x",
+            post_info=PostInfo(title="t", privacy_level="SELF_ONLY"),
+            chunk_plan=ChunkPlan(
+                video_size=100_000_000, chunk_size=50_000_000, total_chunk_count=2
+            ),
+        )
+    message = excinfo.value.user_message
+    assert "The chunk size is invalid" in message and "64 MB" in message

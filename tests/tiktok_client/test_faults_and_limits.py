@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
-from tests.tiktok_client.conftest import AVA, CAFE, SIM_BASE, RecordingTransport
+from tests.tiktok_client.conftest import AVA, CAFE, SIM_BASE, RecordingTransport, upload_all
 from tiktok_client import (
     InMemoryRateLimiter,
     PostInfo,
@@ -190,7 +190,7 @@ def test_http_inbox_resolution(
     plan = plan_chunks(len(data))
     init = tiktok.init_inbox_video(access_token=token, chunk_plan=plan)
     assert init.upload_url
-    tiktok.upload_file(upload_url=init.upload_url, data=data, chunk_plan=plan)
+    upload_all(tiktok, upload_url=init.upload_url, data=data, chunk_plan=plan)
     sim.clock.advance(5)
     control = httpx.Client(transport=transport, base_url=SIM_BASE)
     resolved = control.post(

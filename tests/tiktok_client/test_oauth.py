@@ -49,6 +49,7 @@ def test_authorize_url_shape(tiktok: TikTokClient) -> None:
         "state": "abc",
         "code_challenge": "c" * 64,
         "code_challenge_method": "S256",
+        "disable_auto_auth": "1",  # Corrections: lets the user pick another TikTok account
     }
 
 

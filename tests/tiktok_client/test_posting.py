@@ -15,6 +15,7 @@ from tests.tiktok_client.conftest import (
     PAUSED,
     QUIET,
     RecordingTransport,
+    upload_all,
 )
 from tiktok_client import (
     ChunkPlan,
@@ -45,7 +46,7 @@ def _publish(tiktok: TikTokClient, token: str, post_info: PostInfo | None = None
         access_token=token, post_info=post_info or _post(), chunk_plan=plan
     )
     assert init.upload_url
-    assert tiktok.upload_file(upload_url=init.upload_url, data=VIDEO, chunk_plan=plan) == 201
+    assert upload_all(tiktok, upload_url=init.upload_url, data=VIDEO, chunk_plan=plan) == 201
     return init.publish_id
 
 
@@ -212,7 +213,6 @@ def test_direct_post_request_shape_and_publish_flow(
     listed = tiktok.list_videos(access_token=token, max_count=5)
     assert listed.videos[0].id == post_id
     assert listed.videos[0].title == "Hello #fyp @friend"
-    assert tiktok.query_videos(access_token=token, video_ids=[post_id])[0].id == post_id
     assert sim.counters.publishes[init.publish_id]["status_fetches"] == 4
     assert sim.counters.successes("/v2/post/publish/video/init/", AVA) == 1
 
@@ -305,11 +305,11 @@ def test_upload_url_expires_after_an_hour(
     assert init.upload_url
     sim.clock.advance(3601)
     with pytest.raises(TikTokUploadError) as excinfo:
-        tiktok.upload_file(upload_url=init.upload_url, data=VIDEO, chunk_plan=plan)
+        upload_all(tiktok, upload_url=init.upload_url, data=VIDEO, chunk_plan=plan)
     assert excinfo.value.http_status == 403
     tampered = init.upload_url.replace("upload_token=", "upload_token=x")
     with pytest.raises(TikTokUploadError):
-        tiktok.upload_file(upload_url=tampered, data=VIDEO, chunk_plan=plan)
+        upload_all(tiktok, upload_url=tampered, data=VIDEO, chunk_plan=plan)
 
 
 @pytest.mark.parametrize(
@@ -430,7 +430,7 @@ def test_pending_inbox_share_cap(
         init = tiktok.init_inbox_video(access_token=token, chunk_plan=plan)
         assert init.publish_id.startswith("v_inbox_file~v2.")
         assert init.upload_url
-        tiktok.upload_file(upload_url=init.upload_url, data=VIDEO, chunk_plan=plan)
+        upload_all(tiktok, upload_url=init.upload_url, data=VIDEO, chunk_plan=plan)
         drafts.append(init.publish_id)
     sim.clock.advance(61)
     with pytest.raises(TikTokPostingCapError) as excinfo:
@@ -504,85 +504,6 @@ def test_stuck_publish_never_leaves_processing(
     assert tiktok.fetch_publish_status(access_token=token, publish_id=publish_id).status == (
         "PROCESSING_UPLOAD"
     )
-
-
-def test_pull_from_url_download_and_cancel(
-    tiktok: TikTokClient, token_for: TokenFor, sim: SimulatorApp
-) -> None:
-    token = token_for(AVA)
-    with pytest.raises(TikTokInvalidRequest) as excinfo:
-        tiktok.init_video_post_from_url(
-            access_token=token, post_info=_post(), video_url="https://cdn.example.com/v.mp4"
-        )
-    assert (excinfo.value.code, excinfo.value.http_status) == ("url_ownership_unverified", 403)
-
-    init = tiktok.init_video_post_from_url(
-        access_token=token, post_info=_post(), video_url="https://media.later.test/v/1.mp4"
-    )
-    assert init.publish_id.startswith("v_pub_url~v2.") and init.upload_url is None
-    sim.clock.advance(1)
-    status = tiktok.fetch_publish_status(access_token=token, publish_id=init.publish_id)
-    assert status.status == "PROCESSING_DOWNLOAD"
-    assert 0 < status.downloaded_bytes < 8 * MB
-    tiktok.cancel_publish(access_token=token, publish_id=init.publish_id)
-    cancelled = tiktok.fetch_publish_status(access_token=token, publish_id=init.publish_id)
-    assert (cancelled.status, cancelled.fail_reason) == ("FAILED", "publish_cancelled")
-
-    finished = tiktok.init_video_post_from_url(
-        access_token=token, post_info=_post(), video_url="https://media.later.test/v/2.mp4"
-    )
-    sim.clock.advance(30)
-    with pytest.raises(TikTokInvalidRequest):
-        tiktok.cancel_publish(access_token=token, publish_id=finished.publish_id)
-
-
-def test_photo_post_direct_and_inbox(
-    tiktok: TikTokClient, token_for: TokenFor, transport: RecordingTransport, sim: SimulatorApp
-) -> None:
-    token = token_for(CAFE)
-    photos = ["https://media.later.test/p/1.jpg", "https://media.later.test/p/2.webp"]
-    init = tiktok.init_photo_post(
-        access_token=token, post_info=_post(title="Menu"), photo_urls=photos, cover_index=1,
-        post_mode="DIRECT_POST", description="Our autumn menu",
-    )  # fmt: skip
-    assert init.publish_id.startswith("p_pub_url~v2.")
-    body = json.loads(transport.last("/v2/post/publish/content/init/").content)
-    assert body["media_type"] == "PHOTO"
-    assert body["post_mode"] == "DIRECT_POST"
-    assert body["source_info"] == {
-        "source": "PULL_FROM_URL",
-        "photo_images": photos,
-        "photo_cover_index": 1,
-    }
-    assert body["post_info"]["description"] == "Our autumn menu"
-    assert "disable_duet" not in body["post_info"]
-    sim.clock.advance(30)
-    assert tiktok.fetch_publish_status(access_token=token, publish_id=init.publish_id).status == (
-        "PUBLISH_COMPLETE"
-    )
-    draft = tiktok.init_photo_post(
-        access_token=token, post_info=_post(), photo_urls=photos[:1], cover_index=0,
-        post_mode="MEDIA_UPLOAD",
-    )  # fmt: skip
-    sim.clock.advance(30)
-    assert tiktok.fetch_publish_status(access_token=token, publish_id=draft.publish_id).status == (
-        "SEND_TO_USER_INBOX"
-    )
-    with pytest.raises(TikTokInvalidRequest):
-        tiktok.init_photo_post(
-            access_token=token, post_info=_post(), photo_urls=["https://media.later.test/a.png"],
-            cover_index=0, post_mode="DIRECT_POST",
-        )  # fmt: skip
-    with pytest.raises(TikTokInvalidRequest):
-        tiktok.init_photo_post(
-            access_token=token, post_info=_post(), photo_urls=photos, cover_index=5,
-            post_mode="DIRECT_POST",
-        )  # fmt: skip
-    with pytest.raises(ValueError):
-        tiktok.init_photo_post(
-            access_token=token, post_info=_post(), photo_urls=photos, cover_index=0,
-            post_mode="LATER",
-        )  # fmt: skip
 
 
 def test_status_of_someone_elses_publish_is_invalid(

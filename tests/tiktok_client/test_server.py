@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.tiktok_client.conftest import CAFE, LOGIN_KIT_SCOPES
+from tests.tiktok_client.conftest import CAFE, LOGIN_KIT_SCOPES, upload_all
 from tiktok_client import (
     NoRateLimiter,
     PostInfo,
@@ -58,7 +58,7 @@ class TestThreadedServer:
         plan = plan_chunks(len(data))
         init = client.init_video_post(access_token=token, post_info=POST, chunk_plan=plan)
         assert init.upload_url and init.upload_url.startswith(f"{base_url}/video/?")
-        assert client.upload_file(upload_url=init.upload_url, data=data, chunk_plan=plan) == 201
+        assert upload_all(client, upload_url=init.upload_url, data=data, chunk_plan=plan) == 201
         httpx.post(f"{base_url}/_sim/clock/advance", json={"seconds": 5})
         status = client.fetch_publish_status(access_token=token, publish_id=init.publish_id)
         assert status.status == "PUBLISH_COMPLETE"
