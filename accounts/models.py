@@ -163,8 +163,22 @@ class AccountType(models.TextChoices):
     BUSINESS = "business", "Business"
 
 
+class BusinessStatus(models.TextChoices):
+    """The account's link to the TikTok API for Business app (comments, insights, type)."""
+
+    NONE = "", "Not linked"
+    CONNECTED = "connected", "Connected"
+    NEEDS_RECONNECT = "needs_reconnect", "Needs reconnect"
+    DECLINED = "declined", "Not granted"
+
+
 class TikTokAccount(TenantModel):
-    """A TikTok account connected to a workspace. Tokens are Fernet-encrypted (accounts.crypto)."""
+    """A TikTok account connected to a workspace. Tokens are Fernet-encrypted (accounts.crypto).
+
+    Two token sets, one per TikTok app: the Login Kit app (`access_token_*`, `scopes`, `status`:
+    posting, profile, video list) and the API for Business app (`business_*`: comments and
+    insights). `business_id` is the open_id TikTok issued to the Business app for this person.
+    """
 
     workspace = models.ForeignKey(
         Workspace, on_delete=models.CASCADE, related_name="tiktok_accounts"
@@ -193,10 +207,26 @@ class TikTokAccount(TenantModel):
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     follower_count = models.BigIntegerField(null=True, blank=True)
+    business_id = models.CharField(max_length=128, blank=True)
+    business_status = models.CharField(
+        max_length=20, choices=BusinessStatus.choices, default=BusinessStatus.NONE, blank=True
+    )
+    business_status_reason = models.CharField(max_length=500, blank=True)
+    business_scopes = models.JSONField(default=list, blank=True)
+    business_access_token_encrypted = models.BinaryField(editable=False, default=bytes)
+    business_refresh_token_encrypted = models.BinaryField(editable=False, default=bytes)
+    business_access_token_expires_at = models.DateTimeField(null=True, blank=True)
+    business_refresh_token_expires_at = models.DateTimeField(null=True, blank=True)
+    business_token_refreshed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints: ClassVar = [
-            models.UniqueConstraint(fields=["workspace", "open_id"], name="tiktok_account_unique")
+            models.UniqueConstraint(fields=["workspace", "open_id"], name="tiktok_account_unique"),
+            models.UniqueConstraint(
+                fields=["workspace", "business_id"],
+                condition=~models.Q(business_id=""),
+                name="tiktok_account_unique_business_id",
+            ),
         ]
         ordering: ClassVar = ["display_name", "username"]
 
@@ -214,6 +244,14 @@ class TikTokAccount(TenantModel):
     @property
     def needs_reconnect(self) -> bool:
         return self.status == AccountStatus.NEEDS_RECONNECT
+
+    @property
+    def business_connected(self) -> bool:
+        return self.business_status == BusinessStatus.CONNECTED and bool(self.business_id)
+
+    def has_business_scope(self, scope: str) -> bool:
+        """The Business app holds a usable token with `scope` granted."""
+        return self.business_connected and scope in (self.business_scopes or [])
 
 
 class TikTokVideo(TenantModel):
@@ -254,6 +292,11 @@ class TikTokOAuthState(TenantModel):
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    #: "login_kit" (the Connect button's first consent) or "business" (the one that follows).
+    flow = models.CharField(max_length=16, default="login_kit")
+    account = models.ForeignKey(
+        TikTokAccount, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     state_digest = models.CharField(max_length=64, unique=True)
     session_digest = models.CharField(max_length=64)
     code_verifier_encrypted = models.BinaryField(editable=False, default=bytes)
@@ -306,3 +349,26 @@ class ApiToken(BaseModel):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None and self.expires_at > timezone.now()
+
+
+class TikTokWebhookEvent(BaseModel):
+    """One webhook delivery from TikTok, kept to process each event once.
+
+    Not a tenant row: an event names a TikTok user, who may be connected in several
+    workspaces. Deliveries repeat (at least once): `digest` (of the app and raw body) is unique.
+    """
+
+    app = models.CharField(max_length=16)  # login_kit | business
+    digest = models.CharField(max_length=64, unique=True)
+    event = models.CharField(max_length=80)
+    user_openid = models.CharField(max_length=128, blank=True)
+    #: When TikTok says the event happened (its `create_time`).
+    occurred_at = models.DateTimeField(null=True, blank=True)
+    content = models.JSONField(default=dict, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes: ClassVar = [models.Index(fields=["user_openid", "event"])]
+
+    def __str__(self) -> str:
+        return f"{self.event} for {self.user_openid}"

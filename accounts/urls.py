@@ -47,6 +47,17 @@ urlpatterns = [
     ),
     # TikTok accounts
     path("connect/tiktok/callback/", tiktok_views.tiktok_callback, name="tiktok_callback"),
+    path(
+        "connect/tiktok/business/callback/",
+        tiktok_views.tiktok_business_callback,
+        name="tiktok_business_callback",
+    ),
+    path("webhooks/tiktok/", tiktok_views.tiktok_webhook, name="tiktok_webhook"),
+    path(
+        "webhooks/tiktok/business/",
+        tiktok_views.tiktok_business_webhook,
+        name="tiktok_business_webhook",
+    ),
     path(W + "accounts/", tiktok_views.tiktok_accounts, name="tiktok_accounts"),
     path(W + "accounts/connect/", tiktok_views.tiktok_connect, name="tiktok_connect"),
     path(

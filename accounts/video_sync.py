@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from accounts.models import TikTokAccount, TikTokVideo
 from accounts.tiktok import get_tiktok_client, tiktok_account_call
+from accounts.tiktok.access import tiktok_business_call
 from tiktok_client.client import TikTokClient
 from tiktok_client.schemas import BusinessVideoPage, VideoPage
 
@@ -78,12 +79,13 @@ def _clip(value: str | None, limit: int) -> str:
 
 
 def uses_business_api(account: TikTokAccount) -> bool:
-    return account.is_business
+    # Per-video insights need the Business token; its open_id is the business_id.
+    return account.is_business and account.has_business_scope(VIDEO_LIST_SCOPE)
 
 
 def can_list_videos(account: TikTokAccount) -> bool:
-    # Both /v2/video/list/ and /business/video/list/ are gated by the video.list scope.
-    return VIDEO_LIST_SCOPE in (account.scopes or [])
+    # /v2/video/list/ needs the Login Kit grant, /business/video/list/ the Business one.
+    return uses_business_api(account) or VIDEO_LIST_SCOPE in (account.scopes or [])
 
 
 def _business_page(
@@ -104,10 +106,10 @@ def _fetch_business(
     fetched: list[FetchedVideo] = []
     cursor: int | None = None
     for _page in range(MAX_PAGES):
-        page = tiktok_account_call(
+        page = tiktok_business_call(
             account=account,
             call=functools.partial(
-                _business_page, client=client, business_id=account.open_id, cursor=cursor
+                _business_page, client=client, business_id=account.business_id, cursor=cursor
             ),
         )
         for video in page.videos:

@@ -54,6 +54,8 @@ class AccountDailySnapshot(TenantModel):
     engaged_audience = models.BigIntegerField(null=True, blank=True)
     new_followers = models.BigIntegerField(null=True, blank=True)
     lost_followers = models.BigIntegerField(null=True, blank=True)
+    # TikTok's `daily_total_followers`: the day's net change (new minus lost), not a total.
+    net_followers = models.BigIntegerField(null=True, blank=True)
     audience = models.JSONField(default=dict, blank=True)
     #: Business `audience_activity` for that day: 24 counts indexed by hour (UTC, like the
     #: metrics' dates; TikTok sends [{"hour", "count"}]). Feeds the best-time-to-post heatmap.

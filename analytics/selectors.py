@@ -33,6 +33,8 @@ from later.errors import ValidationFailed
 RANGE_CHOICES = ("7", "30", "90", "custom")
 MAX_CUSTOM_DAYS = 366
 AUDIENCE_MIN_FOLLOWERS = 100
+BUSINESS_LAG_DAYS = 2
+BUSINESS_WINDOW_DAYS = 60
 
 #: (label, time after publishing, how long after the mark a measurement still counts)
 VELOCITY_MARKS: tuple[tuple[str, dt.timedelta, dt.timedelta], ...] = (
@@ -215,6 +217,7 @@ DAILY_SUM_FIELDS = (
     "reach",
     "new_followers",
     "lost_followers",
+    "net_followers",
 )
 #: Lifetime counters: a sum is only comparable over the same set of accounts.
 LEVEL_FIELDS = ("followers", "following", "likes_total", "video_count")
@@ -452,6 +455,8 @@ def overview_build(
         summed("likes", "Likes"),
         summed("comments", "Comments", note=business_note),
         summed("shares", "Shares", note=business_note),
+        # TikTok's daily_total_followers: the net change per day, summed over the period.
+        summed("net_followers", "Net follower change", note=business_note),
         Card(
             key="engagement_rate",
             label="Engagement rate",
@@ -469,6 +474,14 @@ def overview_build(
         reasons.append("just_connected")
     if accounts and not any_business:
         reasons.append("personal_account")
+    if any_business:
+        # TikTok's Business metrics lag 1-2 days and reach back at most 60 days (Corrections):
+        # say so rather than let the missing days read as zeros.
+        today = local_today(workspace)
+        if period.end >= today - dt.timedelta(days=BUSINESS_LAG_DAYS):
+            reasons.append("business_lag")
+        if period.start < today - dt.timedelta(days=BUSINESS_WINDOW_DAYS):
+            reasons.append("business_window")
     followers_now = cards[1].value
     if (
         not audience_row

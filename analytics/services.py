@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,13 +17,16 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from accounts.models import TikTokAccount, TikTokVideo
+from accounts.models import AccountType, TikTokAccount, TikTokVideo
 from accounts.tiktok import get_tiktok_client, tiktok_account_call
+from accounts.tiktok.access import tiktok_business_call
 from accounts.video_sync import FetchedVideo, tiktok_videos_fetch, tiktok_videos_upsert
 from analytics.best_times import activity_hours
 from analytics.models import AccountDailySnapshot, SnapshotSource, VideoSnapshot
-from tiktok_client.client import TikTokClient
+from tiktok_client.client import TikTokClient, business_scopes_for_fields
 from tiktok_client.schemas import BusinessAccount, BusinessDailyMetric, UserInfo
+
+logger = logging.getLogger(__name__)
 
 #: Videos get an hourly snapshot while this young, so views at 1 h / 24 h can be read back.
 HOURLY_WINDOW = dt.timedelta(hours=48)
@@ -35,6 +39,7 @@ STATS_SCOPE = "user.info.stats"
 INSIGHTS_SCOPE = "user.insights"
 DISPLAY_STATS_FIELDS = ("follower_count", "following_count", "likes_count", "video_count")
 BUSINESS_PROFILE_FIELDS = (
+    "is_business_account",
     "username",
     "display_name",
     "profile_image",
@@ -46,7 +51,22 @@ BUSINESS_PROFILE_FIELDS = (
     "audience_genders",
     "audience_countries",
 )
-BUSINESS_METRIC_FIELDS = ("metrics",)
+#: Daily metrics are asked for by name (there is no `metrics` field). `followers_count` makes
+#: each row carry the day's total; `daily_total_followers` is the day's net change.
+BUSINESS_METRIC_FIELDS = (
+    "video_views",
+    "unique_video_views",
+    "profile_views",
+    "likes",
+    "comments",
+    "shares",
+    "followers_count",
+    "daily_total_followers",
+    "daily_new_followers",
+    "daily_lost_followers",
+    "engaged_audience",
+    "audience_activity",
+)
 
 CAPTURE_FIELDS = [
     "captured_at",
@@ -63,11 +83,11 @@ METRIC_FIELDS = [
     "likes",
     "comments",
     "shares",
-    "reach",
     "engaged_audience",
     "new_followers",
     "lost_followers",
     "audience_activity",
+    "net_followers",
     "updated_at",
 ]
 VIDEO_SNAPSHOT_FIELDS = [
@@ -177,16 +197,21 @@ def _user_info(access_token: str, *, client: TikTokClient) -> UserInfo:
     return client.get_user_info(access_token=access_token, fields=DISPLAY_STATS_FIELDS)
 
 
+def _granted_fields(account: TikTokAccount, fields: Sequence[str]) -> list[str]:
+    # Business scopes are per field: asking for one the user unticked fails the whole call.
+    return [f for f in fields if account.has_business_scope(business_scopes_for_fields([f])[0])]
+
+
 def _fetch_business(
     *, account: TikTokAccount, fields: Sequence[str], start: dt.date | None, end: dt.date | None
 ) -> BusinessAccount:
-    return tiktok_account_call(
+    return tiktok_business_call(
         account=account,
         call=functools.partial(
             _business_account,
             client=get_tiktok_client(),
-            business_id=account.open_id,
-            fields=fields,
+            business_id=account.business_id,
+            fields=_granted_fields(account, fields),
             start_date=start,
             end_date=end,
         ),
@@ -203,17 +228,17 @@ def _metric_rows(
             date=metric.date,
             source=SnapshotSource.BUSINESS,
             # Only used when the day has no capture of ours (a missed day): an insert.
-            followers=metric.daily_total_followers,
+            followers=metric.followers_count,
             video_views=metric.video_views,
             profile_views=metric.profile_views,
             likes=metric.likes,
             comments=metric.comments,
             shares=metric.shares,
-            reach=metric.reach,
             engaged_audience=metric.engaged_audience,
             new_followers=metric.daily_new_followers,
             lost_followers=metric.daily_lost_followers,
             audience_activity=activity_hours(metric.audience_activity),
+            net_followers=metric.daily_total_followers,
         )
         for metric in metrics
     ]
@@ -236,7 +261,7 @@ def account_metrics_upsert(
 
 
 def has_business_insights(account: TikTokAccount) -> bool:
-    return account.is_business and INSIGHTS_SCOPE in (account.scopes or [])
+    return account.is_business and account.has_business_scope(INSIGHTS_SCOPE)
 
 
 def _utc_yesterday(now: dt.datetime) -> dt.date:
@@ -277,8 +302,31 @@ def _difference(current: int | None, previous: int | None) -> int | None:
     return current - previous if current >= previous else None
 
 
+def account_type_refresh(*, account: TikTokAccount) -> None:
+    """Re-read `is_business_account`: users can switch type in the TikTok app (Corrections)."""
+    if not account.has_business_scope("user.account.type"):
+        return
+    business = _fetch_business(
+        account=account, fields=["is_business_account"], start=None, end=None
+    )
+    _store_account_type(account=account, business=business)
+
+
+def _store_account_type(*, account: TikTokAccount, business: BusinessAccount) -> None:
+    if business.is_business_account is None:
+        return
+    account_type = AccountType.BUSINESS if business.is_business_account else AccountType.PERSONAL
+    if account_type != account.account_type:
+        account.account_type = account_type
+        TikTokAccount.objects.for_workspace(account.workspace_id).filter(pk=account.pk).update(
+            account_type=account_type
+        )
+
+
 def account_snapshot_capture(*, account: TikTokAccount) -> CaptureResult:
     """Capture today's profile counters and every recent video's counters for one account."""
+    if not has_business_insights(account):
+        account_type_refresh(account=account)
     now = timezone.now()
     tz = account.workspace.tz
     today = now.astimezone(tz).date()
@@ -303,6 +351,7 @@ def account_snapshot_capture(*, account: TikTokAccount) -> CaptureResult:
         }
         audience = _audience(business)
         metrics = business.metrics
+        _store_account_type(account=account, business=business)
     elif STATS_SCOPE in (account.scopes or []):
         info = tiktok_account_call(
             account=account, call=functools.partial(_user_info, client=get_tiktok_client())

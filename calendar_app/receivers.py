@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.dispatch import receiver
 from django.utils import timezone
 
@@ -57,3 +57,16 @@ def resume_polling_after_reconnect(*, account: TikTokAccount, **_: Any) -> None:
     """Posts that went unconfirmed because the token was refused mid-publish have a known
     publish_id: TikTok can be asked about them again now."""
     posts_resume_polling(account_id=account.pk)
+
+
+@receiver(signals.publish_event)
+def poll_post_now(*, open_id: str, publish_id: str, **_: Any) -> None:
+    """A `post.publish.*` webhook: make the pipeline ask TikTok now instead of at the next
+    poll. TikTok's status answer, not the webhook, settles the post, so a repeated or
+    out-of-order delivery changes nothing twice."""
+    # Webhooks name a TikTok user, not a workspace; the publish id and creator pick the post.
+    Post.objects.unscoped().filter(
+        publish_id=publish_id, account__open_id=open_id, status__in=["publishing", "published"]
+    ).filter(
+        Q(status="publishing", claim_token__isnull=True) | Q(status="published", tiktok_post_id="")
+    ).update(next_attempt_at=timezone.now())

@@ -13,7 +13,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import User, Workspace
-from accounts.tiktok import AccountNeedsReconnect, get_tiktok_client, tiktok_account_call
+from accounts.tiktok import AccountNeedsReconnect, get_tiktok_client
+from accounts.tiktok.access import tiktok_business_call
 from conversations.models import BULK_MAX_IDS, PENDING_ID_PREFIX, REPLY_MAX_CHARS, Comment
 from later.errors import AppError, ExternalServiceError, ValidationFailed
 from later.tenancy import TenantQuerySet
@@ -37,7 +38,7 @@ def _tiktok(
     sentence that quotes TikTok's own reason."""
     tiktok = client or get_tiktok_client()
     try:
-        return tiktok_account_call(account=comment.account, call=lambda token: call(tiktok, token))
+        return tiktok_business_call(account=comment.account, call=lambda token: call(tiktok, token))
     except AccountNeedsReconnect:
         raise
     except TikTokRateLimited as exc:
@@ -106,7 +107,7 @@ def comment_reply(
             client=client,
             call=lambda tiktok, token: tiktok.business_reply_to_comment(
                 access_token=token,
-                business_id=account.open_id,
+                business_id=account.business_id,
                 video_id=comment.video.video_id,
                 comment_id=root.comment_id,
                 text=cleaned,
@@ -174,7 +175,7 @@ def comment_set_hidden(
         client=client,
         call=lambda tiktok, token: tiktok.business_set_comment_hidden(
             access_token=token,
-            business_id=comment.account.open_id,
+            business_id=comment.account.business_id,
             video_id=comment.video.video_id,
             comment_id=comment.comment_id,
             hidden=hidden,
@@ -200,7 +201,7 @@ def comment_set_liked(
         client=client,
         call=lambda tiktok, token: tiktok.business_set_comment_liked(
             access_token=token,
-            business_id=comment.account.open_id,
+            business_id=comment.account.business_id,
             comment_id=comment.comment_id,
             liked=liked,
         ),
@@ -227,7 +228,9 @@ def comment_delete(*, comment: Comment, client: TikTokClient | None = None) -> C
         refused="TikTok did not delete the reply.",
         client=client,
         call=lambda tiktok, token: tiktok.business_delete_comment(
-            access_token=token, business_id=comment.account.open_id, comment_id=comment.comment_id
+            access_token=token,
+            business_id=comment.account.business_id,
+            comment_id=comment.comment_id,
         ),
     )
     comment.deleted_at = timezone.now()

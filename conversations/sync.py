@@ -25,7 +25,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import AccountStatus, AccountType, TikTokAccount, TikTokVideo
-from accounts.tiktok import get_tiktok_client, tiktok_account_call
+from accounts.tiktok import get_tiktok_client
+from accounts.tiktok.access import tiktok_business_call
 from conversations.models import PENDING_ID_PREFIX, Comment, CommentSyncState, ModerationRule
 from conversations.services import thread_first_response_record
 from conversations.triage import Triage, triage
@@ -109,7 +110,7 @@ class CallBudget:
         if wait > 0:
             raise TikTokRateLimited("comment sync budget exhausted", retry_after=wait, local=True)
         self.calls += 1
-        return tiktok_account_call(account=self.account, call=fn)
+        return tiktok_business_call(account=self.account, call=fn)
 
 
 @dataclass
@@ -137,7 +138,7 @@ def account_can_sync_comments(account: TikTokAccount) -> bool:
     return (
         account.account_type == AccountType.BUSINESS
         and account.status == AccountStatus.CONNECTED
-        and COMMENT_READ_SCOPE in (account.scopes or [])
+        and account.has_business_scope(COMMENT_READ_SCOPE)
     )
 
 
@@ -450,7 +451,7 @@ def _fetch_replies(
             functools.partial(
                 _list_replies,
                 client=client,
-                business_id=budget.account.open_id,
+                business_id=budget.account.business_id,
                 video_id=video.video_id,
                 comment_id=thread.comment_id,
                 cursor=cursor,
@@ -500,7 +501,7 @@ def comment_sync_video(
             functools.partial(
                 _list_comments,
                 client=client,
-                business_id=account.open_id,
+                business_id=account.business_id,
                 video_id=video.video_id,
                 cursor=cursor,
             )

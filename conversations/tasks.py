@@ -9,7 +9,7 @@ from typing import Any
 from celery import shared_task
 from django.core.cache import cache
 
-from accounts.models import AccountStatus, AccountType, TikTokAccount, Workspace
+from accounts.models import AccountStatus, AccountType, BusinessStatus, TikTokAccount, Workspace
 from accounts.tiktok import AccountNeedsReconnect
 from conversations.rules import moderation_rules_apply
 from conversations.sync import COMMENT_READ_SCOPE, comment_sync_account
@@ -28,8 +28,12 @@ def schedule_comment_sync() -> int:
     """Beat, every minute: one sync task per connected business account (ids only)."""
     rows = (
         TikTokAccount.objects.unscoped()
-        .filter(account_type=AccountType.BUSINESS, status=AccountStatus.CONNECTED)
-        .values_list("pk", "workspace_id", "scopes")
+        .filter(
+            account_type=AccountType.BUSINESS,
+            status=AccountStatus.CONNECTED,
+            business_status=BusinessStatus.CONNECTED,
+        )
+        .values_list("pk", "workspace_id", "business_scopes")
     )
     count = 0
     # Scopes are checked here rather than in SQL: JSON containment is PostgreSQL-only and the

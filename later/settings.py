@@ -309,6 +309,19 @@ PUBLISHING_QUEUED_GRACE_SECONDS = env.float("PUBLISHING_QUEUED_GRACE_SECONDS", d
 TIKTOK_CLIENT_KEY = env.str("TIKTOK_CLIENT_KEY", default="sim-client-key")
 TIKTOK_CLIENT_SECRET = env.str("TIKTOK_CLIENT_SECRET", default="sim-client-secret")
 TIKTOK_REDIRECT_URI = env.str("TIKTOK_REDIRECT_URI", default=f"{SITE_URL}/connect/tiktok/callback/")
+# The TikTok API for Business app (comments, insights); optional. The simulator's app is the
+# default only while the Login Kit app is the simulator's too.
+TIKTOK_BUSINESS_APP_ID = env.str(
+    "TIKTOK_BUSINESS_APP_ID",
+    default="sim-business-app-id" if TIKTOK_CLIENT_KEY == "sim-client-key" else "",
+)
+TIKTOK_BUSINESS_APP_SECRET = env.str(
+    "TIKTOK_BUSINESS_APP_SECRET",
+    default="sim-business-app-secret" if TIKTOK_CLIENT_KEY == "sim-client-key" else "",
+)
+TIKTOK_BUSINESS_REDIRECT_URI = env.str(
+    "TIKTOK_BUSINESS_REDIRECT_URI", default=f"{SITE_URL}/connect/tiktok/business/callback/"
+)
 TIKTOK_AUTH_BASE_URL = env.str("TIKTOK_AUTH_BASE_URL", default="https://www.tiktok.com")
 TIKTOK_OPEN_API_BASE_URL = env.str(
     "TIKTOK_OPEN_API_BASE_URL", default="https://open.tiktokapis.com"

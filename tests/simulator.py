@@ -3,7 +3,8 @@ and accounts that hold real simulator tokens (the OAuth flow itself is tested in
 
 The simulator models TikTok's two apps (tiktok_client/README.md): Login Kit tokens for posting
 and Display, API for Business tokens (with their own open_id, the ``business_id``) for comments
-and insights. ``account_with_simulator_tokens(..., business_scopes=...)`` gives an account both.
+and insights. ``account_with_simulator_tokens`` gives a Business account both, as the Connect
+button's two consents leave it; the simulator is as strict as TikTok (no leniency).
 """
 
 from __future__ import annotations
@@ -16,27 +17,23 @@ from typing import Any
 from django.utils import timezone
 
 from accounts.crypto import encrypt_token
-from accounts.models import AccountType, TikTokAccount, Workspace
+from accounts.models import AccountType, BusinessStatus, TikTokAccount, Workspace
+from tiktok_client.config import BUSINESS_SCOPES, LOGIN_KIT_SCOPES
 from tiktok_client.simulator import DEFAULT_BUSINESS_APP_ID, SimulatorApp, create_app
-from tiktok_client.simulator.rules import BUSINESS_SCOPES
 from tiktok_client.simulator.server import run_in_thread
 
-SIM_BUSINESS_SCOPES: tuple[str, ...] = tuple(sorted(BUSINESS_SCOPES))
-# Product code written before it had Business tokens sends Login Kit tokens to the Business
-# API. Until it is moved over, its tests run the simulator with that (un-TikTok-like)
-# leniency; the simulator itself defaults to strict.
-PRODUCT_NEEDS_LEGACY_LENIENCY = True
+SIM_BUSINESS_SCOPES: tuple[str, ...] = BUSINESS_SCOPES
 
 
 @contextmanager
 def running_simulator(settings: Any, **app_options: Any) -> Iterator[tuple[SimulatorApp, str]]:
     """Serve a fresh simulator and point the product's TIKTOK_* settings at it."""
-    app_options.setdefault("legacy_business_leniency", PRODUCT_NEEDS_LEGACY_LENIENCY)
     app = create_app(**app_options)
     base_url, stop = run_in_thread(port=0, app=app)
     settings.TIKTOK_AUTH_BASE_URL = base_url
     settings.TIKTOK_OPEN_API_BASE_URL = base_url
     settings.TIKTOK_BUSINESS_API_BASE_URL = base_url + "/open_api/v1.3"
+    settings.TIKTOK_BUSINESS_REDIRECT_URI = "http://testserver/connect/tiktok/business/callback/"
     try:
         yield app, base_url
     finally:
@@ -60,14 +57,10 @@ def issue_business_tokens(
 
 
 def _business_fields(tokens: dict[str, Any], scopes: Sequence[str]) -> dict[str, Any]:
-    """The account's Business-token fields, for a model that has them."""
-    model_fields = {f.name for f in TikTokAccount._meta.get_fields()}
-    if "business_access_token_encrypted" not in model_fields:
-        return {}
     now = timezone.now()
     return {
         "business_id": str(tokens["open_id"]),
-        "business_status": "connected",
+        "business_status": BusinessStatus.CONNECTED,
         "business_scopes": list(scopes),
         "business_access_token_encrypted": encrypt_token(str(tokens["access_token"])),
         "business_refresh_token_encrypted": encrypt_token(str(tokens["refresh_token"])),
@@ -88,13 +81,22 @@ def account_with_simulator_tokens(
     business_scopes: Sequence[str] | None = None,
     **fields: Any,
 ) -> TikTokAccount:
-    """A connected account whose encrypted Login Kit tokens were issued by `app` for `open_id`
-    (a creator key such as ``sim-ava-public``). With `business_scopes` it also holds Business
-    tokens from the simulator's API for Business app, and its ``business_id``."""
+    """A connected account whose encrypted tokens were issued by `app` for creator `open_id`.
+
+    Login Kit tokens carry the consumer scopes among `scopes`. A Business account (or one given
+    `business_scopes`) also holds a TikTok API for Business token and its ``business_id``; its
+    scopes default to the Business ones among `scopes` plus the account type and username.
+    """
+    login_kit_scopes = [scope for scope in scopes if scope in LOGIN_KIT_SCOPES]
+    if business_scopes is None and account_type == AccountType.BUSINESS:
+        business_scopes = sorted(
+            {"user.account.type", "user.info.username"}
+            | {scope for scope in scopes if scope in BUSINESS_SCOPES}
+        )
     with app.state.lock:
-        tokens = app.state.issue_tokens(open_id=open_id, scopes=tuple(scopes))
+        tokens = app.state.issue_tokens(open_id=open_id, scopes=tuple(login_kit_scopes))
         creator = app.state.creators.get(open_id)
-    if business_scopes is not None:
+    if business_scopes:
         business = issue_business_tokens(app, open_id=open_id, scopes=business_scopes)
         fields = {**_business_fields(business, business_scopes), **fields}
     now = timezone.now()
@@ -104,7 +106,7 @@ def account_with_simulator_tokens(
         workspace=workspace,
         open_id=open_id,
         account_type=account_type,
-        scopes=list(scopes),
+        scopes=login_kit_scopes,
         access_token_encrypted=encrypt_token(str(tokens["access_token"])),
         refresh_token_encrypted=encrypt_token(str(tokens["refresh_token"])),
         access_token_expires_at=now + access_valid_for,

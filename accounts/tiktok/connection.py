@@ -2,30 +2,38 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import secrets
 from dataclasses import dataclass, replace
-from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
-from accounts.crypto import decrypt_token, encrypt_token
+from accounts.crypto import decrypt_token
 from accounts.models import (
     AccountStatus,
-    AccountType,
+    BusinessStatus,
     Membership,
     Role,
     TikTokAccount,
-    TikTokOAuthState,
     User,
     Workspace,
 )
 from accounts.tiktok import signals
-from accounts.tiktok.access import apply_token_set, get_tiktok_client
-from later.errors import AppError, NotFound, RoleRequired, ValidationFailed
+from accounts.tiktok.access import (
+    BUSINESS,
+    LOGIN_KIT,
+    apply_token_set,
+    clear_tokens,
+    get_tiktok_client,
+)
+from accounts.tiktok.oauth_state import (
+    BUSINESS_FLOW,
+    LOGIN_KIT_FLOW,
+    ConnectFailed,
+    oauth_state_consume,
+    oauth_state_create,
+)
+from later.errors import NotFound, RoleRequired, ValidationFailed
 from tiktok_client.client import TikTokClient
 from tiktok_client.errors import TikTokAuthError, TikTokError, TikTokOAuthError
 from tiktok_client.pkce import pkce_pair
@@ -34,14 +42,8 @@ from tiktok_client.schemas import TokenSet, UserInfo
 logger = logging.getLogger(__name__)
 
 
-# --- Connect flow (OAuth 2.0 + PKCE) ---------------------------------------------------------
+# --- Connect flow: Login Kit consent first (OAuth 2.0 + PKCE) -------------------------------
 
-OAUTH_STATE_TTL = timedelta(minutes=10)
-
-#: Scopes under which TikTok's Business API answers for the account (one connect flow).
-BUSINESS_SCOPES = frozenset(
-    {"user.insights", "video.insights", "comment.list", "comment.list.manage", "user.account.type"}
-)
 _USER_FIELDS_BY_SCOPE: dict[str, tuple[str, ...]] = {
     "user.info.basic": ("open_id", "union_id", "avatar_url", "display_name"),
     "user.info.profile": ("username", "is_verified"),
@@ -49,19 +51,12 @@ _USER_FIELDS_BY_SCOPE: dict[str, tuple[str, ...]] = {
 }
 
 
-class ConnectFailed(AppError):
-    """The connection attempt ended without storing anything; `message` says why."""
-
-    code = "tiktok_connect_failed"
-    status = 400
-
-    def __init__(self, message: str, *, workspace_id: Any = None) -> None:
-        super().__init__(message)
-        self.workspace_id = workspace_id
-
-
-def _digest(value: str) -> str:
-    return hashlib.sha256(value.encode("utf-8")).hexdigest()
+@dataclass(frozen=True)
+class ConnectOutcome:
+    account: TikTokAccount
+    created: bool
+    #: Where the browser goes next: TikTok's Business consent when a Business app is configured.
+    business_authorize_url: str = ""
 
 
 def tiktok_connect_start(*, workspace: Workspace, membership: Membership, session_key: str) -> str:
@@ -70,62 +65,21 @@ def tiktok_connect_start(*, workspace: Workspace, membership: Membership, sessio
         raise RoleRequired("Only owners and admins can connect TikTok accounts.")
     if not session_key:
         raise ValidationFailed("Your browser session is missing; reload the page and try again.")
-    state = secrets.token_urlsafe(32)
+    client = get_tiktok_client()
+    if not client.config.login_kit_configured:
+        raise ValidationFailed(
+            "No TikTok Login Kit app is configured (TIKTOK_CLIENT_KEY and TIKTOK_CLIENT_SECRET); "
+            "an administrator needs to set it up before accounts can be connected."
+        )
     verifier, challenge = pkce_pair()
-    now = timezone.now()
-    with transaction.atomic():
-        TikTokOAuthState.objects.for_workspace(workspace).filter(expires_at__lt=now).delete()
-        TikTokOAuthState.objects.create(
-            workspace=workspace,
-            user=membership.user,
-            state_digest=_digest(state),
-            session_digest=_digest(session_key),
-            code_verifier_encrypted=encrypt_token(verifier),
-            expires_at=now + OAUTH_STATE_TTL,
-        )
-    return get_tiktok_client().authorize_url(state=state, code_challenge=challenge)
-
-
-@transaction.atomic
-def _consume_state(*, state: str, user: User, session_key: str) -> tuple[Workspace, str]:
-    """Mark the state used (committed even if what follows fails) and return its workspace."""
-    # The state is the only key the callback has, so this lookup crosses tenants on purpose.
-    record = (
-        TikTokOAuthState.objects.unscoped()
-        .select_for_update()
-        .select_related("workspace")
-        .filter(state_digest=_digest(state))
-        .first()
-        if state
-        else None
+    state = oauth_state_create(
+        workspace=workspace,
+        user=membership.user,
+        session_key=session_key,
+        flow=LOGIN_KIT_FLOW,
+        code_verifier=verifier,
     )
-    if record is None:
-        raise ConnectFailed(
-            "This TikTok connection link is not valid. Start again from the Accounts page."
-        )
-    # Link back only to the caller's own attempt: never point anyone at another user's workspace.
-    workspace_id = record.workspace_id if record.user_id == user.pk else None
-    if record.used_at is not None:
-        raise ConnectFailed(
-            "This TikTok connection link was already used. Start again from the Accounts page.",
-            workspace_id=workspace_id,
-        )
-    if record.user_id != user.pk or record.session_digest != _digest(session_key or ""):
-        raise ConnectFailed(
-            "This TikTok connection was started by another user or in another browser "
-            "session. Start again from the Accounts page.",
-            workspace_id=workspace_id,
-        )
-    now = timezone.now()
-    if record.expires_at <= now:
-        raise ConnectFailed(
-            "This TikTok connection link expired (links last 10 minutes). "
-            "Start again from the Accounts page.",
-            workspace_id=workspace_id,
-        )
-    record.used_at = now
-    record.save(update_fields=["used_at", "updated_at"])
-    return record.workspace, decrypt_token(record.code_verifier_encrypted)
+    return client.authorize_url(state=state, code_challenge=challenge)
 
 
 @dataclass(frozen=True)
@@ -136,7 +90,6 @@ class ConnectedProfile:
     display_name: str = ""
     avatar_url: str = ""
     follower_count: int | None = None
-    account_type: str = AccountType.PERSONAL
     is_private: bool = False
 
     def filled_from(self, *, username: str, display_name: str, avatar_url: str) -> ConnectedProfile:
@@ -188,36 +141,10 @@ def _with_creator_info(
     )
 
 
-def _with_business_type(
-    profile: ConnectedProfile, *, client: TikTokClient, tokens: TokenSet
-) -> ConnectedProfile:
-    if not set(tokens.scopes) & BUSINESS_SCOPES:
-        return profile
-    try:
-        business = client.business_get_account(
-            access_token=tokens.access_token,
-            business_id=tokens.open_id,
-            fields=["is_business_account", "username", "display_name", "profile_image"],
-        )
-    except TikTokError:
-        return profile  # the Business API only answers for business accounts
-    if not business.is_business_account:
-        return profile
-    return replace(
-        profile.filled_from(
-            username=business.username or "",
-            display_name=business.display_name or "",
-            avatar_url=business.profile_image or "",
-        ),
-        account_type=AccountType.BUSINESS,
-    )
-
-
 def _fetch_profile(*, client: TikTokClient, tokens: TokenSet) -> ConnectedProfile:
     """What TikTok tells us about the account, asking only for what the granted scopes allow."""
     profile = _display_profile(client=client, tokens=tokens)
     profile = _with_creator_info(profile, client=client, tokens=tokens)
-    profile = _with_business_type(profile, client=client, tokens=tokens)
     return replace(profile, display_name=profile.display_name or profile.username)
 
 
@@ -250,7 +177,7 @@ def _upsert_account(
     account.avatar_url = profile.avatar_url or account.avatar_url
     if profile.follower_count is not None:
         account.follower_count = profile.follower_count
-    account.account_type = profile.account_type
+    # The account type is only known from the Business app (accounts.tiktok.business).
     account.is_private = profile.is_private
     apply_token_set(account=account, tokens=tokens)
     account.scopes = sorted(set(tokens.scopes))
@@ -265,9 +192,13 @@ def _upsert_account(
     return account, created
 
 
-def _revoke_quietly(*, client: TikTokClient, access_token: str) -> bool:
+def _revoke_quietly(*, client: TikTokClient, access_token: str, business: bool = False) -> bool:
+    """Revoke at TikTok (`/v2/oauth/revoke/` or `/tt_user/oauth2/revoke/`); False if refused."""
     try:
-        client.revoke_token(access_token=access_token)
+        if business:
+            client.business_revoke_token(access_token=access_token)
+        else:
+            client.revoke_token(access_token=access_token)
     except TikTokError as exc:
         logger.warning("tiktok revoke failed: %s (log_id=%s)", exc.code, exc.log_id)
         return False
@@ -281,16 +212,16 @@ def tiktok_connect_complete(
     state: str,
     code: str = "",
     error: str = "",
-) -> tuple[TikTokAccount, bool]:
-    """Finish the OAuth callback: (account, created). Raises ConnectFailed with nothing stored."""
-    workspace, verifier = _consume_state(state=state, user=user, session_key=session_key)
-    membership = Membership.objects.for_workspace(workspace).filter(user=user).first()
-    if membership is None:
-        raise ConnectFailed("This TikTok connection link is not valid.")
-    if not membership.has_role(Role.ADMIN):
-        raise ConnectFailed(
-            "Only owners and admins can connect TikTok accounts.", workspace_id=workspace.pk
-        )
+) -> ConnectOutcome:
+    """Finish the Login Kit callback. Raises ConnectFailed with nothing stored.
+
+    When a Business app is configured, the outcome carries the Business consent URL to send
+    the browser to next (one Connect button, at most one more consent screen).
+    """
+    consumed = oauth_state_consume(
+        state=state, user=user, session_key=session_key, flow=LOGIN_KIT_FLOW
+    )
+    workspace = consumed.workspace
     if error:
         message = TikTokOAuthError.user_messages_by_code.get(
             error, "TikTok did not complete the connection. Nothing was connected."
@@ -303,7 +234,7 @@ def tiktok_connect_complete(
         )
     client = get_tiktok_client()
     try:
-        tokens = client.exchange_code(code=code, code_verifier=verifier)
+        tokens = client.exchange_code(code=code, code_verifier=consumed.code_verifier)
     except TikTokError as exc:
         raise ConnectFailed(exc.user_message, workspace_id=workspace.pk) from exc
     if not tokens.access_token or not tokens.open_id:
@@ -320,7 +251,20 @@ def tiktok_connect_complete(
             "Start again and keep the profile permission ticked.",
             workspace_id=workspace.pk,
         ) from exc
-    return _upsert_account(workspace=workspace, user=user, tokens=tokens, profile=profile)
+    account, created = _upsert_account(
+        workspace=workspace, user=user, tokens=tokens, profile=profile
+    )
+    business_url = ""
+    if client.config.business_configured:
+        business_state = oauth_state_create(
+            workspace=workspace,
+            user=user,
+            session_key=session_key,
+            flow=BUSINESS_FLOW,
+            account=account,
+        )
+        business_url = client.business_authorize_url(state=business_state)
+    return ConnectOutcome(account=account, created=created, business_authorize_url=business_url)
 
 
 # --- Disconnect ---------------------------------------------------------------------------------
@@ -343,10 +287,16 @@ def tiktok_account_disconnect(
     if not membership.has_role(Role.ADMIN):
         raise RoleRequired("Only owners and admins can disconnect TikTok accounts.")
     account = tiktok_account_get(workspace=workspace, account_id=account_id)
-    access_token = decrypt_token(account.access_token_encrypted)
+    client = get_tiktok_client()
     revoked = True
-    if access_token:
-        revoked = _revoke_quietly(client=get_tiktok_client(), access_token=access_token)
+    login_kit_token = decrypt_token(account.access_token_encrypted)
+    if login_kit_token:
+        revoked = _revoke_quietly(client=client, access_token=login_kit_token)
+    business_token = decrypt_token(account.business_access_token_encrypted)
+    if business_token:
+        revoked = (
+            _revoke_quietly(client=client, access_token=business_token, business=True) and revoked
+        )
     with transaction.atomic():
         try:
             locked = (
@@ -362,10 +312,10 @@ def tiktok_account_disconnect(
             if revoked
             else "Disconnected here, but TikTok did not confirm the revocation."
         )
-        locked.access_token_encrypted = b""
-        locked.refresh_token_encrypted = b""
-        locked.access_token_expires_at = None
-        locked.refresh_token_expires_at = None
+        clear_tokens(account=locked, slot=LOGIN_KIT)
+        clear_tokens(account=locked, slot=BUSINESS)
+        locked.business_status = BusinessStatus.NONE
+        locked.business_status_reason = ""
         locked.save()
         signals.account_disconnected.send(sender=TikTokAccount, account=locked)
     return revoked

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from accounts.models import AccountStatus, TikTokAccount, Workspace
+from accounts.models import AccountStatus, BusinessStatus, TikTokAccount, Workspace
+from accounts.tiktok.access import business_app_configured
 
 #: The refresh token cannot be renewed without the user, so warn this long before it runs out.
 EXPIRING_SOON = timedelta(days=14)
@@ -37,29 +38,65 @@ def tiktok_accounts_for_workspace(*, workspace: Workspace) -> QuerySet[TikTokAcc
     )
 
 
-def tiktok_account_capabilities(*, account: TikTokAccount) -> list[Capability]:
-    scopes = set(account.scopes or [])
-    missing_scope = "Permission not granted on TikTok; reconnect and keep it ticked."
-    business_only = "Needs a TikTok Business account."
+def _business_unavailable(account: TikTokAccount, *, business_app: bool) -> str:
+    """Why the account has no Business features, in one plain sentence ("" when it has them)."""
+    if not business_app:
+        return (
+            "Needs the TikTok API for Business app, which this installation has not configured "
+            "(see the README)."
+        )
+    if account.business_status == BusinessStatus.NEEDS_RECONNECT:
+        return "The Business connection needs reconnecting."
+    if account.business_status == BusinessStatus.DECLINED:
+        return account.business_status_reason or "The Business permissions were not granted."
+    if not account.business_connected:
+        return "Reconnect the account to grant the Business permissions."
+    if not account.is_business:
+        return (
+            "Needs a TikTok Business account: switch it in the TikTok app (Settings → Account → "
+            "Switch to Business account), then reconnect."
+        )
+    return ""
 
-    def scoped(key: str, label: str, needed: str, *, business: bool = False) -> Capability:
-        if business and not account.is_business:
-            return Capability(key, label, False, business_only)
-        if needed not in scopes:
-            return Capability(key, label, False, missing_scope)
+
+def tiktok_account_capabilities(
+    *, account: TikTokAccount, business_app: bool | None = None
+) -> list[Capability]:
+    """What the account can do, each with the reason when it cannot (Login Kit vs Business)."""
+    if business_app is None:
+        business_app = business_app_configured()
+    login_kit_scopes = set(account.scopes or [])
+    business_scopes = set(account.business_scopes or [])
+    business_reason = _business_unavailable(account, business_app=business_app)
+
+    def missing(scope: str) -> str:
+        return f"Permission “{scope}” not granted on TikTok; reconnect and keep it ticked."
+
+    def login_kit(key: str, label: str, scope: str) -> Capability:
+        if scope not in login_kit_scopes:
+            return Capability(key, label, False, missing(scope))
         return Capability(key, label, True, "")
 
-    insights_scope = "user.insights" if "user.insights" in scopes else "video.insights"
+    def business(key: str, label: str, scope: str) -> Capability:
+        if business_reason:
+            return Capability(key, label, False, business_reason)
+        if scope not in business_scopes:
+            return Capability(key, label, False, missing(scope))
+        return Capability(key, label, True, "")
+
     return [
-        scoped("publish", "Can publish", "video.publish"),
-        scoped("drafts", "Can send drafts", "video.upload"),
-        scoped("comments", "Can read comments", "comment.list", business=True),
-        scoped("insights", "Can read insights", insights_scope, business=True),
-        scoped("videos", "Can read videos", "video.list"),
+        login_kit("publish", "Can publish", "video.publish"),
+        login_kit("drafts", "Can send drafts", "video.upload"),
+        login_kit("videos", "Can read videos", "video.list"),
+        business("comments", "Can read comments", "comment.list"),
+        business("moderation", "Can reply to and hide comments", "comment.list.manage"),
+        business("insights", "Can read account insights", "user.insights"),
+        business("video_insights", "Can read video insights", "video.insights"),
     ]
 
 
 def tiktok_account_health(*, account: TikTokAccount) -> Health:
+    """The Login Kit connection's health (posting depends on it)."""
     if account.status == AccountStatus.DISCONNECTED:
         return Health("disconnected", "Disconnected", account.status_reason)
     if account.status == AccountStatus.NEEDS_RECONNECT:
@@ -68,11 +105,29 @@ def tiktok_account_health(*, account: TikTokAccount) -> Health:
             "Needs reconnect",
             account.status_reason or "TikTok no longer accepts this connection.",
         )
-    refresh_expires_at = account.refresh_token_expires_at
+    return _expiry_health(account.refresh_token_expires_at, "Connected")
+
+
+def tiktok_account_business_health(*, account: TikTokAccount) -> Health | None:
+    """The Business connection's health, or None when there is no Business link to show."""
+    if account.status == AccountStatus.DISCONNECTED:
+        return None
+    if account.business_status == BusinessStatus.NEEDS_RECONNECT:
+        return Health(
+            "needs_reconnect",
+            "Business: needs reconnect",
+            account.business_status_reason or "TikTok no longer accepts the Business connection.",
+        )
+    if not account.business_connected:
+        return None
+    return _expiry_health(account.business_refresh_token_expires_at, "Business: connected")
+
+
+def _expiry_health(refresh_expires_at: datetime | None, connected_label: str) -> Health:
     if refresh_expires_at is not None and refresh_expires_at <= timezone.now() + EXPIRING_SOON:
         return Health(
             "expiring",
-            "Expiring soon",
+            "Expiring soon" if connected_label == "Connected" else "Business: expiring soon",
             f"TikTok's authorization ends on {refresh_expires_at:%d %b %Y}; reconnect before then.",
         )
-    return Health("connected", "Connected", "")
+    return Health("connected", connected_label, "")

@@ -17,3 +17,11 @@ account_needs_reconnect = Signal()
 account_reconnected = Signal()
 #: A member disconnected the account; its tokens are gone.
 account_disconnected = Signal()
+
+#: TikTok reported news about a post it is publishing (`post.publish.*` webhook). Sent with
+#: `open_id=` (Login Kit open_id of the creator), `publish_id=` and `event=`, outside any
+#: transaction; receivers should make the pipeline ask TikTok now rather than trust the order.
+publish_event = Signal()
+#: TikTok reported a comment change on a Business account's video (`comment.update`). Sent with
+#: `account=`, `video_id=` and `comment_id=`.
+comment_event = Signal()

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Role, TikTokAccount
-from accounts.tiktok import connection, selectors
-from accounts.tiktok.connection import ConnectFailed
+from accounts.tiktok import business, connection, selectors, webhooks
+from accounts.tiktok.access import get_tiktok_client
+from accounts.tiktok.oauth_state import ConnectFailed
 from later.errors import AppError
 from later.tenancy import workspace_view
+
+logger = logging.getLogger(__name__)
 
 
 def _session_key(request: HttpRequest) -> str:
@@ -23,15 +28,26 @@ def _session_key(request: HttpRequest) -> str:
     return request.session.session_key or ""
 
 
-def _account_rows(accounts: list[TikTokAccount]) -> list[dict[str, Any]]:
-    return [
-        {
-            "account": account,
-            "health": selectors.tiktok_account_health(account=account),
-            "capabilities": selectors.tiktok_account_capabilities(account=account),
-        }
-        for account in accounts
-    ]
+def _account_rows(accounts: list[TikTokAccount], *, business_app: bool) -> list[dict[str, Any]]:
+    rows = []
+    for account in accounts:
+        capabilities = selectors.tiktok_account_capabilities(
+            account=account, business_app=business_app
+        )
+        rows.append(
+            {
+                "account": account,
+                "health": selectors.tiktok_account_health(account=account),
+                "business_health": selectors.tiktok_account_business_health(account=account),
+                "capabilities": capabilities,
+                # The Business features share one reason when they are all off (one sentence).
+                "business_note": next(
+                    (c.reason for c in capabilities if c.key == "comments" and not c.available),
+                    "",
+                ),
+            }
+        )
+    return rows
 
 
 @workspace_view(min_role=Role.VIEWER)
@@ -42,12 +58,17 @@ def tiktok_accounts(request: HttpRequest) -> HttpResponse:
     accounts = list(selectors.tiktok_accounts_for_workspace(workspace=workspace))
     active = [a for a in accounts if a.status != "disconnected"]
     disconnected = [a for a in accounts if a.status == "disconnected"]
+    config = get_tiktok_client().config
+    business_app = config.business_configured
     return render(
         request,
         "accounts/tiktok_accounts.html",
         {
-            "rows": _account_rows(active),
-            "disconnected_rows": _account_rows(disconnected),
+            "rows": _account_rows(active, business_app=business_app),
+            "disconnected_rows": _account_rows(disconnected, business_app=business_app),
+            "login_kit_app": config.login_kit_configured,
+            "business_app": business_app,
+            "what_business_adds": business.WHAT_BUSINESS_ADDS,
             "can_manage": membership.can_manage,
             "manage_reason": "Only owners and admins can connect or disconnect TikTok accounts.",
         },
@@ -80,7 +101,7 @@ def tiktok_callback(request: HttpRequest) -> HttpResponse:
             ConnectFailed("Sign in first, then start the TikTok connection again."),
         )
     try:
-        account, created = connection.tiktok_connect_complete(
+        outcome = connection.tiktok_connect_complete(
             user=request.user,
             session_key=request.session.session_key or "",
             state=request.GET.get("state", ""),
@@ -89,9 +110,38 @@ def tiktok_callback(request: HttpRequest) -> HttpResponse:
         )
     except ConnectFailed as exc:
         return _connect_error(request, exc)
-    verb = "connected" if created else "reconnected"
-    messages.success(request, f"TikTok account {account} {verb}.")
-    return redirect("accounts:tiktok_accounts", workspace_id=account.workspace_id)
+    if outcome.business_authorize_url:
+        # Straight on to the Business consent; the result is reported after it.
+        return redirect(outcome.business_authorize_url)
+    verb = "connected" if outcome.created else "reconnected"
+    messages.success(request, f"TikTok account {outcome.account} {verb}.")
+    return redirect("accounts:tiktok_accounts", workspace_id=outcome.account.workspace_id)
+
+
+@never_cache
+@require_GET
+def tiktok_business_callback(request: HttpRequest) -> HttpResponse:
+    """TikTok's Business consent returns here with `code` (or `auth_code`) and the state."""
+    if not request.user.is_authenticated:
+        return _connect_error(
+            request,
+            ConnectFailed("Sign in first, then start the TikTok connection again."),
+        )
+    try:
+        outcome = business.tiktok_business_connect_complete(
+            user=request.user,
+            session_key=request.session.session_key or "",
+            state=request.GET.get("state", ""),
+            code=request.GET.get("code", "") or request.GET.get("auth_code", ""),
+            error=request.GET.get("error", ""),
+        )
+    except ConnectFailed as exc:
+        return _connect_error(request, exc)
+    if outcome.linked:
+        messages.success(request, outcome.message)
+    else:
+        messages.warning(request, outcome.message)
+    return redirect("accounts:tiktok_accounts", workspace_id=outcome.account.workspace_id)
 
 
 def _connect_error(request: HttpRequest, exc: ConnectFailed) -> HttpResponse:
@@ -131,3 +181,34 @@ def tiktok_disconnect(request: HttpRequest, account_id: Any) -> HttpResponse:
                 "(Security and permissions → Apps) to be sure.",
             )
     return redirect("accounts:tiktok_accounts", workspace_id=workspace.id)
+
+
+def _webhook(request: HttpRequest, app_name: str) -> HttpResponse:
+    app = webhooks.webhook_app(app_name)
+    if app is None:
+        return HttpResponse(status=404)
+    try:
+        webhooks.webhook_receive(
+            app=app,
+            header=request.headers.get("TikTok-Signature", ""),
+            body=request.body,
+        )
+    except webhooks.WebhookRefused as exc:
+        logger.warning("tiktok %s webhook refused: %s", app_name, exc)
+        return HttpResponse(status=400)
+    # TikTok wants 200 at once; the event is processed by a task (and only once).
+    return HttpResponse(status=200)
+
+
+@csrf_exempt  # TikTok cannot send a CSRF token; the HMAC signature authenticates it
+@require_POST
+def tiktok_webhook(request: HttpRequest) -> HttpResponse:
+    """Login Kit / Content Posting webhooks: `post.publish.*`, `authorization.removed`."""
+    return _webhook(request, "login_kit")
+
+
+@csrf_exempt  # TikTok cannot send a CSRF token; the HMAC signature authenticates it
+@require_POST
+def tiktok_business_webhook(request: HttpRequest) -> HttpResponse:
+    """TikTok API for Business webhooks: `comment.update`, `authorization.removed`."""
+    return _webhook(request, "business")

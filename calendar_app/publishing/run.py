@@ -37,7 +37,7 @@ from calendar_app.publishing.state import (
     post_event_add,
     reschedule,
 )
-from tiktok_client.chunks import DEFAULT_CHUNK_SIZE, plan_chunks
+from tiktok_client.chunks import plan_chunks
 from tiktok_client.errors import (
     TikTokError,
     TikTokRateLimited,
@@ -430,13 +430,8 @@ def _tiktok_sentence(exc: TikTokError) -> str:
 
 
 def chunk_plan_for(video_size: int) -> ChunkPlan:
-    """Multi-chunk from 2 x 10 MB up, so uploads resume per chunk and show progress."""
-    if video_size >= 2 * DEFAULT_CHUNK_SIZE:
-        return ChunkPlan(
-            video_size=video_size,
-            chunk_size=DEFAULT_CHUNK_SIZE,
-            total_chunk_count=video_size // DEFAULT_CHUNK_SIZE,
-        )
+    """One chunk whenever the file allows (up to 64,000,000 bytes): TikTok has refused
+    multi-chunk plans since about 2026-08 (fact sheet, Corrections)."""
     return plan_chunks(video_size)
 
 

@@ -14,11 +14,16 @@ from django.utils import timezone
 
 from accounts.crypto import encrypt_token
 from accounts.models import TikTokAccount, Workspace
-from tests.simulator import PRODUCT_NEEDS_LEGACY_LENIENCY
-from tiktok_client.simulator import DEFAULT_CLIENT_KEY, SimulatorApp, create_app
+from tiktok_client.simulator import (
+    DEFAULT_BUSINESS_APP_ID,
+    DEFAULT_CLIENT_KEY,
+    SimulatorApp,
+    create_app,
+)
 from tiktok_client.simulator.server import run_in_thread
 
 CALLBACK_PATH = "/connect/tiktok/callback/"
+BUSINESS_CALLBACK_PATH = "/connect/tiktok/business/callback/"
 
 
 class Sim:
@@ -46,12 +51,13 @@ class Sim:
 
 @pytest.fixture
 def sim(settings) -> Iterator[Sim]:
-    app = create_app(legacy_business_leniency=PRODUCT_NEEDS_LEGACY_LENIENCY)
+    app = create_app()
     base_url, stop = run_in_thread(port=0, app=app)
     settings.TIKTOK_AUTH_BASE_URL = base_url
     settings.TIKTOK_OPEN_API_BASE_URL = base_url
     settings.TIKTOK_BUSINESS_API_BASE_URL = base_url + "/open_api/v1.3"
     settings.TIKTOK_REDIRECT_URI = "http://testserver" + CALLBACK_PATH
+    settings.TIKTOK_BUSINESS_REDIRECT_URI = "http://testserver" + BUSINESS_CALLBACK_PATH
     simulator = Sim(app, base_url)
     simulator.allow_redirect(settings.TIKTOK_REDIRECT_URI)
     try:
@@ -98,13 +104,49 @@ def callback_path(location: str) -> str:
     return f"{parts.path}?{parts.query}"
 
 
+def business_callback_path(location: str) -> str:
+    parts = urlsplit(location)
+    assert parts.path == BUSINESS_CALLBACK_PATH
+    return f"{parts.path}?{parts.query}"
+
+
+def is_business_consent(sim: Sim, location: str) -> bool:
+    parts = urlsplit(location)
+    query = dict(parse_qsl(parts.query))
+    return location.startswith(sim.base_url) and query.get("client_key") == DEFAULT_BUSINESS_APP_ID
+
+
 @pytest.fixture
 def connect(sim: Sim) -> Callable[..., object]:
-    """Drive the whole flow: Connect button -> TikTok consent -> callback. Returns the response."""
+    """Drive the whole one-button flow: Connect -> Login Kit consent -> callback -> (Business
+    app configured) Business consent -> callback. Returns the last response.
 
-    def run(client: Client, workspace: Workspace, open_id: str, *, cancel: bool = False) -> object:
+    `business_as` answers the Business consent as another creator; `decline_business`
+    cancels it; `business_granted` unticks all other Business permissions.
+    """
+
+    def run(
+        client: Client,
+        workspace: Workspace,
+        open_id: str,
+        *,
+        cancel: bool = False,
+        business_as: str | None = None,
+        decline_business: bool = False,
+        business_granted: list[str] | None = None,
+    ) -> object:
         location = consent(sim, start_connect(client, workspace), open_id=open_id, cancel=cancel)
-        return client.get(callback_path(location))
+        response = client.get(callback_path(location))
+        if response.status_code != 302 or not is_business_consent(sim, response["Location"]):
+            return response
+        location = consent(
+            sim,
+            response["Location"],
+            open_id=business_as or open_id,
+            cancel=decline_business,
+            granted=business_granted,
+        )
+        return client.get(business_callback_path(location))
 
     return run
 

@@ -1,17 +1,25 @@
-"""Browser journey: connect a TikTok account from the Accounts page through TikTok's consent."""
+"""Browser journey: one Connect button, two TikTok consents, no account-type question.
+
+A Business creator and a personal creator are connected the same way; each ends up with what
+its account allows, and the personal one is told what a Business account would add.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 
-from accounts.models import AccountType, TikTokAccount
-from tests.accounts.conftest import CALLBACK_PATH, Sim
+from accounts.models import AccountType, BusinessStatus, TikTokAccount
+from tests.accounts.conftest import BUSINESS_CALLBACK_PATH, CALLBACK_PATH, Sim
 from tests.browser import chromium_context
+from tiktok_client.simulator import DEFAULT_BUSINESS_APP_ID
+
+SHOTS = Path("var/screenshots")
 
 
 @pytest.fixture
@@ -20,13 +28,26 @@ def page(live_server: Any) -> Iterator[Any]:
         yield context
 
 
+def _connect(tab: Any, workspace: Any, creator: str) -> None:
+    tab.get_by_test_id("connect-tiktok").first.click()
+    # TikTok's consent for the Login Kit app, then straight on to the Business app's consent.
+    tab.locator(f'[data-open-id="{creator}"]').click()
+    tab.wait_for_url("**/v2/auth/authorize/**client_key=" + DEFAULT_BUSINESS_APP_ID + "**")
+    tab.locator(f'[data-open-id="{creator}"]').click()
+    tab.wait_for_url(f"**/w/{workspace.id}/accounts/")
+
+
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_connect_account_from_the_ui(
+def test_one_button_connects_a_business_and_a_personal_creator(
     sim: Sim, settings: Any, live_server: Any, owner: Any, workspace: Any, page: Any
 ) -> None:
     settings.TIKTOK_REDIRECT_URI = live_server.url + CALLBACK_PATH
+    settings.TIKTOK_BUSINESS_REDIRECT_URI = live_server.url + BUSINESS_CALLBACK_PATH
     sim.allow_redirect(settings.TIKTOK_REDIRECT_URI)
+    sim.state.apps[DEFAULT_BUSINESS_APP_ID].redirect_uris.append(
+        settings.TIKTOK_BUSINESS_REDIRECT_URI
+    )
     client = Client()
     client.force_login(owner)
     session_cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
@@ -36,15 +57,45 @@ def test_connect_account_from_the_ui(
     tab = page.new_page()
     tab.goto(live_server.url + reverse("accounts:tiktok_accounts", args=[workspace.id]))
     tab.get_by_test_id("no-accounts").wait_for()
+    # Nothing to choose before connecting: one button, no question about the account type.
+    assert tab.locator("main select, main input[type=radio], [name=account_type]").count() == 0
 
-    tab.get_by_test_id("connect-tiktok").click()
-    tab.locator('[data-open-id="sim-dance-business"]').click()
+    _connect(tab, workspace, "sim-dance-business")
+    business_card = tab.locator('[data-testid="tiktok-account"][data-open-id="sim-dance-business"]')
+    business_card.wait_for()
+    text = business_card.inner_text()
+    assert "@dance.studio" in text and "Business" in text
+    assert business_card.get_by_test_id("business-health").inner_text().strip() == (
+        "Business: connected"
+    )
+    assert (
+        business_card.locator('[data-capability="comments"]').get_attribute("data-available")
+        == "true"
+    )
 
-    tab.wait_for_url(f"**/w/{workspace.id}/accounts/")
-    card = tab.get_by_test_id("tiktok-account")
-    card.wait_for()
-    assert "@dance.studio" in card.inner_text()
-    assert "Business" in card.inner_text()
-    assert tab.get_by_test_id("health").inner_text().strip() == "Connected"
-    account = TikTokAccount.objects.for_workspace(workspace).get()
-    assert account.account_type == AccountType.BUSINESS
+    _connect(tab, workspace, "sim-ava-public")
+    personal_card = tab.locator('[data-testid="tiktok-account"][data-open-id="sim-ava-public"]')
+    personal_card.wait_for()
+    assert (
+        personal_card.locator('[data-capability="publish"]').get_attribute("data-available")
+        == "true"
+    )
+    assert (
+        personal_card.locator('[data-capability="comments"]').get_attribute("data-available")
+        == "false"
+    )
+    note = personal_card.get_by_test_id("business-note").inner_text()
+    assert "Needs a TikTok Business account" in note and "comment inbox" in note
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    tab.set_viewport_size({"width": 1280, "height": 900})
+    tab.screenshot(path=str(SHOTS / "tiktok-accounts-two-apps.png"), full_page=True)
+    tab.set_viewport_size({"width": 390, "height": 844})
+    tab.screenshot(path=str(SHOTS / "tiktok-accounts-two-apps-390.png"), full_page=True)
+    overflow = tab.evaluate("document.documentElement.scrollWidth > window.innerWidth + 1")
+    assert overflow is False
+
+    accounts = {a.open_id: a for a in TikTokAccount.objects.for_workspace(workspace)}
+    assert accounts["sim-dance-business"].account_type == AccountType.BUSINESS
+    assert accounts["sim-dance-business"].business_status == BusinessStatus.CONNECTED
+    assert accounts["sim-ava-public"].account_type == AccountType.PERSONAL

@@ -127,9 +127,11 @@ def test_api_lists_accounts_without_any_token(
     assert {c["key"] for c in item["capabilities"]} == {
         "publish",
         "drafts",
-        "comments",
-        "insights",
         "videos",
+        "comments",
+        "moderation",
+        "insights",
+        "video_insights",
     }
     assert not set(TOKEN_KEYS) & set(item)
     body = json.dumps(response.json())

@@ -59,7 +59,10 @@ def test_business_backfill_capture_rerun_and_missed_day(
         assert max(rows) == yesterday
         expected = state.daily_metric(creator, yesterday)
         assert rows[yesterday].video_views == expected["video_views"]
-        assert rows[yesterday].followers == expected["daily_total_followers"]
+        # Corrections: the day's total is followers_count in the row; daily_total_followers is
+        # the day's net change.
+        assert rows[yesterday].followers == expected["followers_count"]
+        assert rows[yesterday].net_followers == expected["daily_total_followers"]
         assert rows[yesterday].new_followers == expected["daily_new_followers"]
         assert rows[yesterday].source == SnapshotSource.BUSINESS
 

@@ -182,15 +182,18 @@ def test_inbox_mode_ends_in_sent_to_inbox_with_instructions(
     assert post.events.get(kind="sent_to_inbox").message == run.INBOX_INSTRUCTIONS
 
 
-def test_multi_chunk_upload_reports_progress(pub_sim: Sim, workspace: Workspace) -> None:
+def test_a_file_up_to_64_million_bytes_goes_up_in_one_chunk(
+    pub_sim: Sim, workspace: Workspace
+) -> None:
+    # Corrections: TikTok refused multi-chunk plans from about 2026-08; one chunk when possible.
     account = connect_account(pub_sim, workspace, "sim-ava-public")
     media = make_video(workspace, size=21 * 1024 * 1024)
     post = _run_to_end(make_post(account, media=media))
     assert post.status == PostStatus.PUBLISHED
-    assert (post.chunks_uploaded, post.chunks_total) == (2, 2)
+    assert (post.chunks_uploaded, post.chunks_total) == (1, 1)
     assert post.bytes_uploaded == post.bytes_total == 21 * 1024 * 1024
     messages = list(post.events.filter(kind="uploading").values_list("message", flat=True))
-    assert messages == ["Uploading 1/2", "Uploading 2/2"]
+    assert messages == ["Uploading 1/1"]
     # "Only me" posts never get a public id, so nothing keeps polling TikTok for one.
     assert "no_public_link" in _kinds(post) and post.video is None
 
@@ -310,7 +313,7 @@ def test_dropped_upload_and_status_responses_still_publish_once(
     assert post.status == PostStatus.PUBLISHED
     assert pub_sim.state.counters.requests_to(INIT) == 1
     (publish,) = pub_sim.publishes_by_title()[post.caption]
-    assert publish.status == "PUBLISH_COMPLETE" and publish.chunks_received == 2
+    assert publish.status == "PUBLISH_COMPLETE" and publish.chunks_received == 1
 
 
 def test_tiktok_failed_status_is_explained_and_retry_posts_once_more(

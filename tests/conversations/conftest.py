@@ -11,7 +11,8 @@ import pytest
 from django.core.cache import cache
 
 from accounts.models import AccountType, TikTokAccount, TikTokVideo, Workspace
-from accounts.tiktok import get_tiktok_client, tiktok_account_call
+from accounts.tiktok import get_tiktok_client
+from accounts.tiktok.access import tiktok_business_call
 from conversations.sync import BUDGET_FAMILY, CallBudget
 from tests.simulator import account_with_simulator_tokens, running_simulator
 from tiktok_client.ratelimit import InMemoryRateLimiter
@@ -93,10 +94,10 @@ def connect_business_account(
 def seed_videos(account: TikTokAccount, *, limit: int = 2, skip: int = 0) -> list[TikTokVideo]:
     """TikTokVideo rows for the account's newest seeded videos, read through the client."""
     client = get_tiktok_client()
-    page = tiktok_account_call(
+    page = tiktok_business_call(
         account=account,
         call=lambda token: client.business_list_videos(
-            access_token=token, business_id=account.open_id, max_count=20
+            access_token=token, business_id=account.business_id, max_count=20
         ),
     )
     rows = []

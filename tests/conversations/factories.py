@@ -8,7 +8,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from accounts.models import AccountType, TikTokAccount, TikTokVideo, Workspace
+from accounts.models import AccountType, BusinessStatus, TikTokAccount, TikTokVideo, Workspace
 from conversations.models import (
     Comment,
     CommentLabel,
@@ -32,8 +32,12 @@ def make_account(workspace: Workspace, **extra: Any) -> TikTokAccount:
         "display_name": f"Brand {n}",
         "account_type": AccountType.BUSINESS,
         "scopes": ["comment.list", "comment.list.manage"],
+        "business_id": f"biz-business-{n}",
+        "business_status": BusinessStatus.CONNECTED,
     }
     values.update(extra)
+    # Comment permissions belong to the Business app's token.
+    values.setdefault("business_scopes", values["scopes"])
     return TikTokAccount.objects.create(workspace=workspace, **values)
 
 

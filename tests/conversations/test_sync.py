@@ -192,7 +192,7 @@ def test_fan_reply_in_handled_thread_reopens_it(
 def test_sync_skips_accounts_without_comment_scope(
     csim: CommentSim, business_account: TikTokAccount, videos: list[TikTokVideo]
 ) -> None:
-    business_account.scopes = ["user.info.basic"]
+    business_account.business_scopes = ["user.info.username"]
     business_account.save()
     stats = _sync(business_account)
     assert stats.videos == 0

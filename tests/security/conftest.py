@@ -31,7 +31,6 @@ from calendar_app.models import MediaAsset, Post, PostEvent, PostStatus
 from conversations.models import Comment
 from tests.accounts.conftest import CALLBACK_PATH, Sim
 from tests.conversations.factories import seed_conversation_team
-from tests.simulator import PRODUCT_NEEDS_LEGACY_LENIENCY
 from tiktok_client.simulator import create_app
 from tiktok_client.simulator.server import run_in_thread
 
@@ -282,7 +281,6 @@ def security_sim(settings: Any) -> Iterator[Sim]:
     app = create_app(
         min_processing_seconds=0.2,
         moderation_delay=0.0,
-        legacy_business_leniency=PRODUCT_NEEDS_LEGACY_LENIENCY,
     )
     base_url, stop = run_in_thread(port=0, app=app)
     settings.TIKTOK_AUTH_BASE_URL = base_url

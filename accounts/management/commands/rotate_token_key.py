@@ -15,6 +15,13 @@ from accounts.crypto import TokenDecryptionError, reencrypt_token
 from accounts.models import TikTokAccount, TikTokOAuthState
 
 BATCH = 200
+#: Both apps' tokens: Login Kit and TikTok API for Business.
+TOKEN_FIELDS = (
+    "access_token_encrypted",
+    "refresh_token_encrypted",
+    "business_access_token_encrypted",
+    "business_refresh_token_encrypted",
+)
 
 
 class Command(BaseCommand):
@@ -34,18 +41,12 @@ class Command(BaseCommand):
                 )
                 for account in batch:
                     try:
-                        account.access_token_encrypted = reencrypt_token(
-                            account.access_token_encrypted
-                        )
-                        account.refresh_token_encrypted = reencrypt_token(
-                            account.refresh_token_encrypted
-                        )
+                        for field in TOKEN_FIELDS:
+                            setattr(account, field, reencrypt_token(getattr(account, field)))
                     except TokenDecryptionError:
                         failed.append(str(account.pk))
                         continue
-                    account.save(
-                        update_fields=["access_token_encrypted", "refresh_token_encrypted"]
-                    )
+                    account.save(update_fields=list(TOKEN_FIELDS))
                     rotated += 1
         with transaction.atomic():
             for state in TikTokOAuthState.objects.unscoped().select_for_update():

@@ -85,24 +85,40 @@ class Command(BaseCommand):
         open_id: str,
         color: str,
     ) -> TikTokAccount:
+        from accounts.tiktok.business import tiktok_business_connect_complete
         from accounts.tiktok.connection import tiktok_connect_complete, tiktok_connect_start
 
+        # The one Connect button: Login Kit consent, then (a Business app being configured)
+        # the Business consent, each answered on the simulator's consent page as a user would.
         authorize_url = tiktok_connect_start(
             workspace=workspace, membership=membership, session_key=DEMO_SESSION
         )
-        form = dict(parse_qsl(urlsplit(authorize_url).query))
-        form["open_id"] = open_id
-        consent = httpx.post(f"{base}/v2/auth/authorize/", data=form, timeout=10)
-        callback = dict(parse_qsl(urlsplit(consent.headers.get("location", "")).query))
-        if "code" not in callback:
-            raise CommandError(f"The simulator refused to connect {open_id}: {consent.text[:200]}")
-        account, _ = tiktok_connect_complete(
+        callback = self._consent(base, authorize_url, open_id)
+        outcome = tiktok_connect_complete(
             user=user, session_key=DEMO_SESSION, state=callback["state"], code=callback["code"]
         )
+        account = outcome.account
+        if outcome.business_authorize_url:
+            callback = self._consent(base, outcome.business_authorize_url, open_id)
+            account = tiktok_business_connect_complete(
+                user=user,
+                session_key=DEMO_SESSION,
+                state=callback["state"],
+                code=callback.get("code") or callback.get("auth_code", ""),
+            ).account
         account.color = color
         account.save(update_fields=["color", "updated_at"])
         self.stdout.write(f"  connected {account.handle}")
         return account
+
+    def _consent(self, base: str, authorize_url: str, open_id: str) -> dict[str, str]:
+        form = dict(parse_qsl(urlsplit(authorize_url).query))
+        form["open_id"] = open_id
+        consent = httpx.post(f"{base}/v2/auth/authorize/", data=form, timeout=10)
+        callback = dict(parse_qsl(urlsplit(consent.headers.get("location", "")).query))
+        if "code" not in callback and "auth_code" not in callback:
+            raise CommandError(f"The simulator refused to connect {open_id}: {consent.text[:200]}")
+        return callback
 
     def _history(self, account: TikTokAccount) -> None:
         from analytics.services import account_backfill, account_snapshot_capture

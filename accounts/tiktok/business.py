@@ -1,0 +1,176 @@
+"""The Connect button's second consent: the TikTok API for Business app (comments, insights).
+
+Flow and reasons: docs/tiktok-connect.md. The Login Kit consent has already connected the
+account for posting; this step links the Business token to it, only when the Business app saw
+the same TikTok username (open_ids differ per app, and the browser may have switched TikTok
+accounts between the two consents). Declining, a personal account or a mismatch never
+disconnects the account: it stays connected for posting and Display analytics.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from accounts.models import AccountType, BusinessStatus, TikTokAccount, User
+from accounts.tiktok.access import BUSINESS, apply_token_set, clear_tokens, get_tiktok_client
+from accounts.tiktok.oauth_state import BUSINESS_FLOW, ConnectFailed, oauth_state_consume
+from tiktok_client.client import TikTokClient
+from tiktok_client.errors import TikTokError
+from tiktok_client.schemas import BusinessAccount, TokenSet
+
+logger = logging.getLogger(__name__)
+
+#: Profile fields read at link time, each with the Business scope TikTok checks for it.
+_LINK_FIELDS_BY_SCOPE: dict[str, tuple[str, ...]] = {
+    "user.account.type": ("is_business_account",),
+    "user.info.username": ("username",),
+    "user.info.profile": ("display_name", "profile_image"),
+}
+
+WHAT_BUSINESS_ADDS = (
+    "A TikTok Business account connected through the Business permissions adds the comment "
+    "inbox (read, reply, hide, like), daily account insights with audience, and per-video "
+    "reach and watch time."
+)
+
+
+@dataclass(frozen=True)
+class BusinessOutcome:
+    account: TikTokAccount
+    linked: bool
+    #: One sentence for the user: what happened and, when not linked, what they can do.
+    message: str
+
+
+def _declined(account: TikTokAccount, reason: str) -> BusinessOutcome:
+    with transaction.atomic():
+        locked = TikTokAccount.objects.for_workspace(account.workspace_id).select_for_update()
+        row = locked.get(pk=account.pk)
+        # A declined re-consent leaves an earlier, still working Business link alone.
+        if row.business_status != BusinessStatus.CONNECTED:
+            row.business_status = BusinessStatus.DECLINED
+            row.business_status_reason = reason[:500]
+            clear_tokens(account=row, slot=BUSINESS)
+            row.save()
+    return BusinessOutcome(
+        account=row,
+        linked=False,
+        message=f"{row} is connected for posting and video statistics. {reason}",
+    )
+
+
+def _link_profile(*, client: TikTokClient, tokens: TokenSet) -> BusinessAccount:
+    granted = set(tokens.scopes)
+    fields = [f for scope, fs in _LINK_FIELDS_BY_SCOPE.items() if scope in granted for f in fs]
+    if not fields:
+        return BusinessAccount()
+    return client.business_get_account(
+        access_token=tokens.access_token, business_id=tokens.open_id, fields=fields
+    )
+
+
+def _revoke(client: TikTokClient, tokens: TokenSet) -> None:
+    try:
+        client.business_revoke_token(access_token=tokens.access_token)
+    except TikTokError as exc:
+        logger.warning("tiktok business revoke failed: %s (log_id=%s)", exc.code, exc.log_id)
+
+
+def _mismatch(account: TikTokAccount, profile: BusinessAccount) -> str:
+    if not profile.username:
+        return (
+            "TikTok did not share the username with the Business permissions, so they could "
+            "not be matched to this account. Reconnect and keep the username permission ticked."
+        )
+    if account.username and profile.username.lower() != account.username.lower():
+        return (
+            f"The Business permissions were granted by @{profile.username}, not {account}. "
+            f"Sign in to TikTok as {account} and reconnect to add comments and insights."
+        )
+    return ""
+
+
+@transaction.atomic
+def _store_link(
+    *, account: TikTokAccount, tokens: TokenSet, profile: BusinessAccount
+) -> TikTokAccount:
+    rows = TikTokAccount.objects.for_workspace(account.workspace_id)
+    # Another row of this workspace holding the same Business open_id is a stale link.
+    rows.filter(business_id=tokens.open_id).exclude(pk=account.pk).update(business_id="")
+    row = rows.select_for_update().get(pk=account.pk)
+    apply_token_set(account=row, tokens=tokens, slot=BUSINESS)
+    row.business_scopes = sorted(set(tokens.scopes))
+    row.business_id = tokens.open_id
+    row.business_status = BusinessStatus.CONNECTED
+    row.business_status_reason = ""
+    if profile.is_business_account is not None:
+        row.account_type = (
+            AccountType.BUSINESS if profile.is_business_account else AccountType.PERSONAL
+        )
+    row.display_name = row.display_name or profile.display_name or ""
+    row.avatar_url = row.avatar_url or profile.profile_image or ""
+    row.save()
+    return row
+
+
+def _linked_message(account: TikTokAccount) -> str:
+    if account.account_type == AccountType.BUSINESS:
+        return f"{account} is connected, with comments and insights."
+    if "user.account.type" not in account.business_scopes:
+        return (
+            f"{account} is connected. TikTok did not say whether it is a Business account "
+            "(the account type permission was not granted); reconnect and keep it ticked."
+        )
+    return (
+        f"{account} is connected for posting and video statistics. It is a personal TikTok "
+        f"account. {WHAT_BUSINESS_ADDS} Switch it to a Business account in the TikTok app, then "
+        "reconnect."
+    )
+
+
+def tiktok_business_connect_complete(
+    *, user: User, session_key: str, state: str, code: str = "", error: str = ""
+) -> BusinessOutcome:
+    """Finish the Business consent's callback (`code`, or `auth_code` as some integrations see).
+
+    Raises ConnectFailed only for an invalid link; every TikTok answer ends in an outcome.
+    """
+    consumed = oauth_state_consume(
+        state=state, user=user, session_key=session_key, flow=BUSINESS_FLOW
+    )
+    account = consumed.account
+    if account is None:
+        raise ConnectFailed(
+            "This TikTok connection link is not valid.", workspace_id=consumed.workspace.pk
+        )
+    if error:
+        return _declined(
+            account,
+            "The Business permissions were not granted, so comments and insights stay off. "
+            "Reconnect any time to add them.",
+        )
+    if not code:
+        return _declined(account, "TikTok sent no Business authorization code. Reconnect to retry.")
+    client = get_tiktok_client()
+    try:
+        tokens = client.business_exchange_code(auth_code=code)
+    except TikTokError as exc:
+        return _declined(
+            account, f"TikTok did not complete the Business connection: {exc.user_message}"
+        )
+    try:
+        profile = _link_profile(client=client, tokens=tokens)
+    except TikTokError as exc:
+        _revoke(client, tokens)
+        return _declined(
+            account, f"TikTok would not share the Business profile: {exc.user_message}"
+        )
+    problem = _mismatch(account, profile)
+    if problem:
+        _revoke(client, tokens)
+        return _declined(account, problem)
+    linked = _store_link(account=account, tokens=tokens, profile=profile)
+    return BusinessOutcome(account=linked, linked=True, message=_linked_message(linked))

@@ -1,0 +1,242 @@
+"""TikTok webhooks: signature checks, one processing per event, order-proof effects."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import (
+    AccountStatus,
+    AccountType,
+    BusinessStatus,
+    TikTokAccount,
+    TikTokVideo,
+    TikTokWebhookEvent,
+)
+from accounts.tiktok.webhooks import webhook_event_process
+from tests.accounts.conftest import Sim
+from tests.simulator import account_with_simulator_tokens
+from tiktok_client.config import BUSINESS_SCOPES
+
+pytestmark = pytest.mark.django_db
+
+LOGIN_KIT_SECRET = "sim-client-secret"
+BUSINESS_SECRET = "sim-business-app-secret"
+
+
+def _body(event: str, user_openid: str, content: dict[str, Any], *, client_key: str) -> bytes:
+    return json.dumps(
+        {
+            "client_key": client_key,
+            "event": event,
+            "create_time": int(time.time()),
+            "user_openid": user_openid,
+            "content": json.dumps(content),
+        }
+    ).encode()
+
+
+def _signature(body: bytes, secret: str, *, at: int | None = None) -> str:
+    stamp = int(time.time()) if at is None else at
+    digest = hmac.new(secret.encode(), f"{stamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={stamp},s={digest}"
+
+
+def _post(client: Client, url: str, body: bytes, signature: str) -> Any:
+    return client.post(
+        url, body, content_type="application/json", headers={"TikTok-Signature": signature}
+    )
+
+
+@pytest.fixture
+def queued(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    from accounts import tasks
+
+    ids: list[str] = []
+    monkeypatch.setattr(
+        tasks.process_tiktok_webhook, "delay", lambda **kw: ids.append(kw["event_id"])
+    )
+    return ids
+
+
+def _login_kit(sim: Sim, workspace: Any) -> TikTokAccount:
+    return account_with_simulator_tokens(
+        sim.app, workspace, open_id="sim-ava-public", scopes=("user.info.basic", "video.publish")
+    )
+
+
+def test_forged_and_stale_deliveries_are_refused(
+    sim: Sim, workspace: Any, queued: list[str], django_capture_on_commit_callbacks: Any
+) -> None:
+    url = reverse("accounts:tiktok_webhook")
+    body = _body(
+        "authorization.removed", "sim-ava-public", {"reason": 1}, client_key="sim-client-key"
+    )
+    client = Client()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert _post(client, url, body, _signature(body, "not-the-secret")).status_code == 400
+        assert _post(client, url, body, "").status_code == 400
+        stale = int(time.time()) - 3600
+        assert (
+            _post(client, url, body, _signature(body, LOGIN_KIT_SECRET, at=stale)).status_code
+            == 400
+        )
+        tampered = body.replace(b"sim-ava-public", b"sim-ben-private")
+        assert _post(client, url, tampered, _signature(body, LOGIN_KIT_SECRET)).status_code == 400
+        # Signed with the Business app's secret but sent as a Login Kit event: refused.
+        assert _post(client, url, body, _signature(body, BUSINESS_SECRET)).status_code == 400
+    assert not TikTokWebhookEvent.objects.exists()
+    assert queued == []
+
+
+def test_revoked_authorization_marks_needs_reconnect_once_for_duplicates(
+    sim: Sim,
+    workspace: Any,
+    queued: list[str],
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    account = _login_kit(sim, workspace)
+    account.token_refreshed_at = timezone.now() - timedelta(hours=1)
+    account.save(update_fields=["token_refreshed_at"])
+    url = reverse("accounts:tiktok_webhook")
+    body = _body(
+        "authorization.removed", "sim-ava-public", {"reason": 1}, client_key="sim-client-key"
+    )
+    client = Client()
+    with django_capture_on_commit_callbacks(execute=True):
+        for _ in range(3):  # TikTok delivers at least once: the same event three times
+            assert _post(client, url, body, _signature(body, LOGIN_KIT_SECRET)).status_code == 200
+    assert len(queued) == 1
+    assert TikTokWebhookEvent.objects.count() == 1
+    assert webhook_event_process(event_id=queued[0]) is True
+    assert webhook_event_process(event_id=queued[0]) is False  # a repeated task does nothing
+    account.refresh_from_db()
+    assert account.status == AccountStatus.NEEDS_RECONNECT
+    assert "removed this app's access" in account.status_reason
+    from accounts.models import Notification
+
+    assert (
+        Notification.objects.for_workspace(workspace).filter(kind="account_needs_reconnect").count()
+        == Notification.objects.for_workspace(workspace).values("user").distinct().count()
+    )
+
+
+def test_a_late_revocation_does_not_break_a_newer_connection(
+    sim: Sim, workspace: Any, queued: list[str], django_capture_on_commit_callbacks: Any
+) -> None:
+    account = _login_kit(sim, workspace)  # connected just now
+    body = json.dumps(
+        {
+            "client_key": "sim-client-key",
+            "event": "authorization.removed",
+            "create_time": int(time.time()) - 600,  # happened before this connection
+            "user_openid": "sim-ava-public",
+            "content": json.dumps({"reason": 1}),
+        }
+    ).encode()
+    account.token_refreshed_at = timezone.now()
+    account.save(update_fields=["token_refreshed_at"])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _post(
+            Client(), reverse("accounts:tiktok_webhook"), body, _signature(body, LOGIN_KIT_SECRET)
+        )
+    assert response.status_code == 200
+    webhook_event_process(event_id=queued[0])
+    account.refresh_from_db()
+    assert account.status == AccountStatus.CONNECTED
+
+
+def test_publish_events_in_any_order_make_the_post_poll_now(
+    sim: Sim, workspace: Any, queued: list[str], django_capture_on_commit_callbacks: Any
+) -> None:
+    from calendar_app.models import Post
+
+    account = _login_kit(sim, workspace)
+    later = timezone.now() + timedelta(minutes=5)
+    post = Post.objects.create(
+        workspace=workspace,
+        account=account,
+        status="publishing",
+        publish_id="v_pub_file~v2-1.123",
+        next_attempt_at=later,
+    )
+    other = Post.objects.create(
+        workspace=workspace,
+        account=account,
+        status="publishing",
+        publish_id="v_pub_file~v2-1.999",
+        next_attempt_at=later,
+    )
+    url = reverse("accounts:tiktok_webhook")
+    events = [
+        ("post.publish.publicly_available", {"publish_id": post.publish_id, "post_id": "7"}),
+        ("post.publish.complete", {"publish_id": post.publish_id}),
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        for name, content in events:  # out of order: public before complete
+            body = _body(name, "sim-ava-public", content, client_key="sim-client-key")
+            assert _post(Client(), url, body, _signature(body, LOGIN_KIT_SECRET)).status_code == 200
+    for event_id in queued:
+        webhook_event_process(event_id=event_id)
+    post.refresh_from_db()
+    other.refresh_from_db()
+    # The webhook only hurries the poll; TikTok's status answer settles the post.
+    assert post.status == "publishing"
+    assert post.next_attempt_at is not None and post.next_attempt_at <= timezone.now()
+    assert other.next_attempt_at == later
+
+
+def test_business_comment_update_schedules_that_videos_sync(
+    sim: Sim,
+    workspace: Any,
+    queued: list[str],
+    django_capture_on_commit_callbacks: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from conversations import tasks as conversation_tasks
+
+    account = account_with_simulator_tokens(
+        sim.app,
+        workspace,
+        open_id="sim-cafe-business",
+        scopes=("user.info.basic",),
+        account_type=AccountType.BUSINESS,
+        business_scopes=BUSINESS_SCOPES,
+    )
+    assert account.business_status == BusinessStatus.CONNECTED
+    video = TikTokVideo.objects.create(
+        workspace=workspace,
+        account=account,
+        video_id="7400000000000000001",
+        posted_at=timezone.now() - timedelta(days=3),
+        comments_synced_at=timezone.now(),
+    )
+    syncs: list[dict[str, str]] = []
+    monkeypatch.setattr(
+        conversation_tasks.sync_account_comments, "delay", lambda **kw: syncs.append(kw)
+    )
+    body = _body(
+        "comment.update",
+        account.business_id,
+        {"video_id": video.video_id, "comment_id": "1", "comment_action": "insert"},
+        client_key="sim-business-app-id",
+    )
+    url = reverse("accounts:tiktok_business_webhook")
+    with django_capture_on_commit_callbacks(execute=True):
+        # Login Kit's secret does not sign Business events.
+        assert _post(Client(), url, body, _signature(body, LOGIN_KIT_SECRET)).status_code == 400
+        assert _post(Client(), url, body, _signature(body, BUSINESS_SECRET)).status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        webhook_event_process(event_id=queued[0])
+    video.refresh_from_db()
+    assert video.comments_synced_at is None
+    assert syncs == [{"workspace_id": str(workspace.pk), "account_id": str(account.pk)}]
