@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 
 from django.conf import settings
@@ -283,26 +284,62 @@ def _lock_key(account: TikTokAccount, slot: TokenSlot) -> int:
 def _refresh_lock(
     account: TikTokAccount, *, slot: TokenSlot, wait_seconds: float
 ) -> Iterator[None]:
-    """Session-level PostgreSQL advisory lock: no transaction stays open while it is held, and a
-    worker that dies releases it with its connection."""
+    """One refresher per account and app across processes, with no transaction open while held.
+    A dead worker releases it: with its connection on PostgreSQL, with its file handle on the
+    SQLite quick start (which runs on one machine, so an OS file lock is enough)."""
     key = _lock_key(account, slot)
     deadline = time.monotonic() + wait_seconds
-    with connection.cursor() as cursor:
-        while True:
-            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [_REFRESH_LOCK_CLASS, key])
-            row = cursor.fetchone()
-            if row and row[0]:
-                break
-            if time.monotonic() >= deadline:
-                raise ExternalServiceError(
-                    "TikTok is slow to renew this account's connection. Try again in a minute."
-                )
-            time.sleep(0.05)
+    if connection.vendor == "postgresql":
+        acquire, release = _advisory_lock(key), None
+    else:
+        acquire, release = _file_lock(key)
+    while not acquire():
+        if time.monotonic() >= deadline:
+            if release is not None:
+                release()
+            raise ExternalServiceError(
+                "TikTok is slow to renew this account's connection. Try again in a minute."
+            )
+        time.sleep(0.05)
     try:
         yield
     finally:
+        if release is not None:
+            release()
+        else:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_REFRESH_LOCK_CLASS, key])
+
+
+def _advisory_lock(key: int) -> Callable[[], bool]:
+    def try_lock() -> bool:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_REFRESH_LOCK_CLASS, key])
+            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [_REFRESH_LOCK_CLASS, key])
+            row = cursor.fetchone()
+        return bool(row and row[0])
+
+    return try_lock
+
+
+def _file_lock(key: int) -> tuple[Callable[[], bool], Callable[[], None]]:
+    import fcntl
+
+    lock_dir = Path(settings.VAR_DIR) / "locks"
+    lock_dir.mkdir(parents=True, exist_ok=True)
+    handle = open(lock_dir / f"tiktok-refresh-{key}.lock", "a+")  # noqa: SIM115 (held across yield)
+
+    def try_lock() -> bool:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    def release() -> None:
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        handle.close()
+
+    return try_lock, release
 
 
 def _refused_before_calling(account: TikTokAccount, slot: TokenSlot) -> str:
