@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-
-from pytest_django.fixtures import SettingsWrapper
+from typing import Any
 
 from accounts.tiktok.access import _file_lock
 
 
-def test_second_holder_waits_until_the_first_releases(
-    settings: SettingsWrapper, tmp_path: Path
-) -> None:
+def test_second_holder_waits_until_the_first_releases(settings: Any, tmp_path: Path) -> None:
     settings.VAR_DIR = tmp_path
     first_try, first_release = _file_lock(1234)
     second_try, second_release = _file_lock(1234)
