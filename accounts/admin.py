@@ -16,6 +16,7 @@ from accounts.models import (
     TikTokAccount,
     TikTokOAuthState,
     TikTokVideo,
+    TikTokWebhookEvent,
     User,
     Workspace,
 )
@@ -96,7 +97,12 @@ class TikTokAccountAdmin(UnscopedAdminMixin, admin.ModelAdmin):
     search_fields = ("username", "display_name", "open_id", "workspace__name")
     list_select_related = ("workspace",)
     # Encrypted tokens are excluded outright: not even ciphertext leaves the database via admin.
-    exclude = ("access_token_encrypted", "refresh_token_encrypted")
+    exclude = (
+        "access_token_encrypted",
+        "refresh_token_encrypted",
+        "business_access_token_encrypted",
+        "business_refresh_token_encrypted",
+    )
     readonly_fields = (
         "open_id",
         "union_id",
@@ -165,4 +171,21 @@ class ApiTokenAdmin(admin.ModelAdmin):
     )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(TikTokWebhookEvent)
+class TikTokWebhookEventAdmin(admin.ModelAdmin):
+    """TikTok webhook deliveries as received, read-only: when an event arrived and was applied."""
+
+    list_display = ("event", "app", "user_openid", "occurred_at", "created_at", "processed_at")
+    list_filter = ("app", "event")
+    search_fields = ("user_openid", "event")
+    fields = ("app", "event", "user_openid", "occurred_at", "content", "created_at", "processed_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

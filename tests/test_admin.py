@@ -34,6 +34,8 @@ def test_changelists_render_across_workspaces_without_tokens(
         workspace=other_workspace,
         access_token_encrypted=encrypt_token("act.secret-access"),
         refresh_token_encrypted=encrypt_token("rft.secret-refresh"),
+        business_access_token_encrypted=encrypt_token("act.secret-business"),
+        business_refresh_token_encrypted=encrypt_token("rft.secret-business"),
     )
     client = Client()
     client.force_login(superuser)
@@ -48,3 +50,4 @@ def test_changelists_render_across_workspaces_without_tokens(
     body = detail.content.decode()
     assert "secret-access" not in body and "secret-refresh" not in body
     assert "access_token_encrypted" not in body
+    assert "secret-business" not in body
