@@ -94,14 +94,14 @@ def _threads(
     )
     if account_id:
         qs = qs.filter(account_id=account_id)
-    return qs.annotate(
-        wait=Extract(
-            ExpressionWrapper(
-                F("first_response_at") - F("created_at_tiktok"), output_field=DurationField()
-            ),
-            "epoch",
-        )
+    wait = ExpressionWrapper(
+        F("first_response_at") - F("created_at_tiktok"), output_field=DurationField()
     )
+    if connection.vendor != "postgresql":
+        # SQLite (the quick start) cannot extract an epoch from an interval; it returns the
+        # difference as a timedelta, and _grouped computes the percentiles in Python.
+        return qs.annotate(wait=wait)
+    return qs.annotate(wait=Extract(wait, "epoch"))
 
 
 def _percentile(values: list[float], p: float) -> float | None:
@@ -159,7 +159,8 @@ def _grouped(qs: Any, group: str | None, now: dt.datetime) -> dict[Any, Figures]
         waits: dict[Any, list[float]] = {}
         values = qs.filter(first_response_at__isnull=False).values_list(group or "pk", "wait")
         for key, wait in values:
-            waits.setdefault(key if group else None, []).append(float(wait))
+            seconds = wait.total_seconds() if isinstance(wait, dt.timedelta) else float(wait)
+            waits.setdefault(key if group else None, []).append(seconds)
         for key, figures in result.items():
             figures.median_seconds = _percentile(waits.get(key, []), 0.5)
             figures.p90_seconds = _percentile(waits.get(key, []), 0.9)
