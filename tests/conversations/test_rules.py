@@ -54,6 +54,16 @@ def synced(
     return videos
 
 
+def _run_tasks_inline(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Not CELERY_TASK_ALWAYS_EAGER: the Celery app reads it once, so flipping the setting in a
+    # test does nothing once another test configured the app.
+    from conversations import tasks
+
+    monkeypatch.setattr(
+        tasks.apply_moderation_rules, "delay", lambda **kw: tasks.apply_moderation_rules(**kw)
+    )
+
+
 def _sync_again(account: TikTokAccount, django_capture_on_commit_callbacks) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         comment_sync_account(
@@ -70,10 +80,10 @@ def test_a_rule_hides_a_new_comment_after_sync_then_undo_unhides_it(
     workspace: Workspace,
     editor: User,
     client_for: Callable[[User], Client],
-    settings,
+    monkeypatch: pytest.MonkeyPatch,
     django_capture_on_commit_callbacks,
 ) -> None:
-    settings.CELERY_TASK_ALWAYS_EAGER = True
+    _run_tasks_inline(monkeypatch)
     rule = _rule(workspace)
     video = synced[0]
     spam_id = csim.fan_comment(video.video_id, "Get FREE followers now!!")
@@ -119,10 +129,10 @@ def test_a_failed_hide_is_recorded_not_retried_blindly(
     business_account: TikTokAccount,
     synced: list[TikTokVideo],
     workspace: Workspace,
-    settings,
+    monkeypatch: pytest.MonkeyPatch,
     django_capture_on_commit_callbacks,
 ) -> None:
-    settings.CELERY_TASK_ALWAYS_EAGER = True
+    _run_tasks_inline(monkeypatch)
     _rule(workspace, blocked_words="", block_links=True)
     spam_id = csim.fan_comment(synced[0].video_id, "cheap stuff at shop-now.xyz today")
     csim.fault(HIDE_PATH, "http_500")
