@@ -5,7 +5,13 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from analytics.models import AccountDailySnapshot, VideoSnapshot
+from analytics.models import (
+    AccountDailySnapshot,
+    ReportDelivery,
+    ReportSchedule,
+    ReportSettings,
+    VideoSnapshot,
+)
 from later.admin import TenantAdmin
 
 
@@ -28,3 +34,40 @@ class VideoSnapshotAdmin(TenantAdmin):
 
     def get_queryset(self, request: HttpRequest) -> Any:
         return VideoSnapshot.objects.unscoped().select_related("video")
+
+
+@admin.register(ReportSettings)
+class ReportSettingsAdmin(TenantAdmin):
+    list_display = ("workspace", "agency_name", "primary_color", "accent_color")
+    exclude = ("logo",)
+    raw_id_fields = ("workspace",)
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return ReportSettings.objects.unscoped().select_related("workspace")
+
+
+@admin.register(ReportSchedule)
+class ReportScheduleAdmin(TenantAdmin):
+    list_display = ("workspace", "frequency", "active", "starts_at")
+    list_filter = ("frequency", "active")
+    raw_id_fields = ("workspace", "account")
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return ReportSchedule.objects.unscoped().select_related("workspace")
+
+
+@admin.register(ReportDelivery)
+class ReportDeliveryAdmin(TenantAdmin):
+    """Read-only: a delivery row is the once-per-period claim; editing it could send twice."""
+
+    list_display = ("schedule", "period_start", "period_end", "status", "attempts", "sent_at")
+    list_filter = ("status",)
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return ReportDelivery.objects.unscoped().select_related("schedule")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
