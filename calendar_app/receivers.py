@@ -70,3 +70,8 @@ def poll_post_now(*, open_id: str, publish_id: str, **_: Any) -> None:
     ).filter(
         Q(status="publishing", claim_token__isnull=True) | Q(status="published", tiktok_post_id="")
     ).update(next_attempt_at=timezone.now())
+    # An unconfirmed post whose publish_id TikTok now names is known to TikTok: poll it again.
+    for account_id in (
+        TikTokAccount.objects.unscoped().filter(open_id=open_id).values_list("pk", flat=True)
+    ):
+        posts_resume_polling(account_id=account_id, publish_id=publish_id)

@@ -195,6 +195,37 @@ def test_publish_events_in_any_order_make_the_post_poll_now(
     assert other.next_attempt_at == later
 
 
+def test_a_publish_event_resumes_polling_for_an_unconfirmed_post(
+    sim: Sim, workspace: Any, queued: list[str], django_capture_on_commit_callbacks: Any
+) -> None:
+    from calendar_app.models import Post
+
+    account = _login_kit(sim, workspace)
+    post = Post.objects.create(
+        workspace=workspace, account=account, status="unconfirmed", publish_id="v_pub_file~v2-1.7"
+    )
+    untouched = Post.objects.create(
+        workspace=workspace, account=account, status="unconfirmed", publish_id="v_pub_file~v2-1.8"
+    )
+    url = reverse("accounts:tiktok_webhook")
+    body = _body(
+        "post.publish.complete",
+        "sim-ava-public",
+        {"publish_id": post.publish_id},
+        client_key="sim-client-key",
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert _post(Client(), url, body, _signature(body, LOGIN_KIT_SECRET)).status_code == 200
+    for event_id in queued:
+        webhook_event_process(event_id=event_id)
+    post.refresh_from_db()
+    untouched.refresh_from_db()
+    # TikTok named this publish_id, so it has the post: the pipeline asks its status again.
+    assert post.status == "publishing"
+    assert post.next_attempt_at is not None and post.next_attempt_at <= timezone.now()
+    assert untouched.status == "unconfirmed"
+
+
 def test_business_comment_update_schedules_that_videos_sync(
     sim: Sim,
     workspace: Any,
