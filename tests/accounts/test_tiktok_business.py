@@ -6,7 +6,6 @@ refused by the Business API, open_ids differ per app (fact sheet, Corrections "T
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -14,7 +13,6 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 import pytest
 from django.core.management import call_command
-from django.db import connections
 from django.urls import reverse
 from django.utils import timezone
 
@@ -27,6 +25,7 @@ from accounts.tiktok.access import (
     tiktok_business_refresh_token,
 )
 from tests.accounts.conftest import Sim, callback_path, consent, start_connect
+from tests.accounts.race import race
 from tests.simulator import account_with_simulator_tokens
 from tiktok_client.config import BUSINESS_SCOPES, LOGIN_KIT_SCOPES
 
@@ -181,29 +180,12 @@ def test_business_refresh_reaches_tiktok_once_under_a_race(sim: Sim, workspace: 
     account = _expired_business(sim, workspace)
     old_refresh = decrypt_token(account.business_refresh_token_encrypted)
     workers = 12
-    barrier = threading.Barrier(workers)
-    results: list[str] = []
-    errors: list[BaseException] = []
-    lock = threading.Lock()
-
-    def worker() -> None:
-        try:
-            mine = TikTokAccount.objects.for_workspace(workspace).get(pk=account.pk)
-            barrier.wait(timeout=30)
-            token = tiktok_business_refresh_token(account=mine)
-            with lock:
-                results.append(token)
-        except BaseException as exc:  # collected and asserted empty below
-            with lock:
-                errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker) for _ in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    results, errors = race(
+        workers,
+        lambda: tiktok_business_refresh_token(
+            account=TikTokAccount.objects.for_workspace(workspace).get(pk=account.pk)
+        ),
+    )
 
     assert errors == []
     assert len(set(results)) == 1 and len(results) == workers

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.core import mail
-from django.db import close_old_connections, connections
+from django.db import close_old_connections
 from django.utils import timezone
 
 from accounts.crypto import decrypt_token, encrypt_token
@@ -16,6 +15,7 @@ from accounts.models import AccountStatus, Notification, TikTokAccount
 from accounts.tiktok import AccountNeedsReconnect, tiktok_account_access_token, tiktok_account_call
 from accounts.tiktok.access import apply_token_set
 from tests.accounts.conftest import Sim, make_connected_account
+from tests.accounts.race import race
 from tiktok_client.schemas import TokenSet
 
 
@@ -30,29 +30,12 @@ def test_fifty_concurrent_refreshes_reach_tiktok_once(sim: Sim, workspace: Any) 
     account = _expired(make_connected_account(sim, workspace))
     old_refresh = decrypt_token(account.refresh_token_encrypted)
     workers = 50
-    barrier = threading.Barrier(workers)
-    results: list[str] = []
-    errors: list[BaseException] = []
-    lock = threading.Lock()
-
-    def worker() -> None:
-        try:
-            mine = TikTokAccount.objects.for_workspace(workspace).get(pk=account.pk)
-            barrier.wait(timeout=30)
-            token = tiktok_account_access_token(account=mine)
-            with lock:
-                results.append(token)
-        except BaseException as exc:  # collected and asserted empty below
-            with lock:
-                errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker) for _ in range(workers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    results, errors = race(
+        workers,
+        lambda: tiktok_account_access_token(
+            account=TikTokAccount.objects.for_workspace(workspace).get(pk=account.pk)
+        ),
+    )
 
     assert errors == []
     assert len(results) == workers
