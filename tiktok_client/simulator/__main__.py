@@ -51,13 +51,6 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="refuse multi-chunk FILE_UPLOAD plans (the 2026-08 report in the fact sheet)",
     )
-    parser.add_argument(
-        "--legacy-business-leniency",
-        action="store_true",
-        default=os.environ.get("TIKTOK_SIM_LEGACY_BUSINESS_LENIENCY") == "1",
-        help="NOT TikTok: let the Login Kit app get Business scopes and its tokens call the "
-        "Business API (for products that predate Business tokens)",
-    )
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args(argv)
 
@@ -69,7 +62,6 @@ def main(argv: list[str] | None = None) -> None:
         moderation_delay=args.moderation_delay,
         public_base_url=args.public_base_url,
         refuse_multi_chunk=args.refuse_multi_chunk,
-        legacy_business_leniency=args.legacy_business_leniency,
     )
     app.faults.latency_seconds = args.latency
     extra = [

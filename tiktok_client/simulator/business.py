@@ -115,8 +115,6 @@ class BusinessAccounts:
         fields = json_param(request, "fields", list(DEFAULT_BUSINESS_GET_FIELDS))
         if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
             raise Invalid("fields must be a JSON array of strings.")
-        if self.state.settings.legacy_business_leniency and "metrics" in fields:
-            fields = [f for f in fields if f != "metrics"] + sorted(BUSINESS_DAILY_METRICS)
         known = BUSINESS_PROFILE_FIELD_SCOPES.keys() | BUSINESS_DAILY_METRICS
         unknown = [f for f in fields if f not in known and f not in BUSINESS_AUDIENCE_FIELDS]
         if unknown:

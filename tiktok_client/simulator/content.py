@@ -271,12 +271,7 @@ class SimContent:
             "comments": int(likes * rng.uniform(0.03, 0.08)),
             "shares": int(views * rng.uniform(0.004, 0.01)),
             "followers_count": self.followers_on(creator, day),
-            # legacy_business_leniency keeps the pre-issue-13 (wrong) reading: the total.
-            "daily_total_followers": (
-                self.followers_on(creator, day)
-                if self.settings.legacy_business_leniency
-                else new - lost
-            ),
+            "daily_total_followers": new - lost,
             "daily_new_followers": new,
             "daily_lost_followers": lost,
             "engaged_audience": engaged,

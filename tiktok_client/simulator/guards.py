@@ -14,9 +14,6 @@ if TYPE_CHECKING:
     from tiktok_client.simulator.state import SimState
 
 Handler = Callable[[Request], Response]
-LEGACY_CHECKED_SCOPES = frozenset(
-    {"user.insights", "video.list", "video.insights", "comment.list", "comment.list.manage"}
-)
 RouteTable = dict[tuple[str, str], Handler]
 
 
@@ -60,18 +57,14 @@ def business_auth(
     if not token:
         return business_error(40104)
     record = state.access_tokens.get(token)
-    lenient = state.settings.legacy_business_leniency
     if record is None or record.revoked:
         return business_error(40105)
-    if state.app_kind(record.client_key) != "business" and not lenient:
+    if state.app_kind(record.client_key) != "business":
         return business_error(40105)
     if record.expires_at <= state.now():
         return business_error(40102)
     if business_id != record.open_id:
         return business_error(40002, "business_id is invalid for this access token.")
-    if state.app_kind(record.client_key) != "business":
-        # legacy_business_leniency only: the pre-issue-13 endpoint-level scope checks.
-        scopes = set(scopes) & LEGACY_CHECKED_SCOPES
     missing = sorted(set(scopes) - set(record.scopes))
     if missing:
         return business_error(40130, f"The scope is not authorized: {','.join(missing)}.")

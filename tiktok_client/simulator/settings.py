@@ -37,10 +37,6 @@ class SimSettings:
     # Corrections: Business data lags 24-48 h. None = a deterministic lag per day within that
     # range; a number fixes the lag (hours after the day began).
     business_data_lag_hours: float | None = None
-    # NOT TikTok. The leniency the simulator had before issue 13 (Login Kit app approved for
-    # Business scopes; Business API accepting Login Kit tokens with their open_id as
-    # business_id). Only for product tests written before the product had Business tokens.
-    legacy_business_leniency: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}

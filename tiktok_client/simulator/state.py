@@ -133,8 +133,6 @@ class SimState(SimContent, PublishPipeline):
         return app.kind if app else None
 
     def approved_scopes(self, app: SimApp) -> frozenset[str]:
-        if app.kind == "login_kit" and self.settings.legacy_business_leniency:
-            return app.approved_scopes | BUSINESS_SCOPES
         return app.approved_scopes
 
     def open_id_for(self, creator_id: str, client_key: str) -> str:
