@@ -66,6 +66,10 @@ class Workspace(BaseModel):
 
     name = models.CharField(max_length=120)
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    #: Posts by editors wait "in review" until an owner, admin or client review link approves.
+    approval_required = models.BooleanField(default=False)
+    #: Set once the first-run checklist is done (or dismissed); it is not shown again.
+    checklist_done_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering: ClassVar = ["name"]

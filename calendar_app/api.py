@@ -60,6 +60,8 @@ class PostSerializer(serializers.ModelSerializer):
             "scheduled_tz",
             "status",
             "needs_attention",
+            "approved_at",
+            "approved_by_name",
             "created_at",
             "updated_at",
         ]
@@ -104,6 +106,12 @@ class _ContentFields(serializers.Serializer):
     )
     acknowledge_warnings = serializers.BooleanField(
         default=False, help_text="Schedule even if TikTok's daily caps would probably refuse it."
+    )
+    submit_for_review = serializers.BooleanField(
+        default=False,
+        help_text="Schedule the post as “in review”: it publishes only once an owner, admin or "
+        "client review link approves it. In a workspace that requires approval, an editor's "
+        "scheduled posts go to review anyway.",
     )
 
 
@@ -232,8 +240,9 @@ class PostListApi(WorkspaceAPIView):
             user=self.user,
             content=composer.content_from_api(data, self.workspace),
             targets=[services.PostTarget(**t) for t in data["targets"]],
-            schedule=data["schedule"],
+            schedule=data["schedule"] or data["submit_for_review"],
             acknowledge_warnings=data["acknowledge_warnings"],
+            review=data["submit_for_review"],
         )
         posts = list(
             selectors.post_queryset(workspace=self.workspace).filter(pk__in=[p.pk for p in posts])
@@ -271,14 +280,16 @@ class PostDetailApi(_PostApi):
             post=post,
             content=content,
             target=target,
-            schedule=schedule,
+            schedule=schedule or data["submit_for_review"],
             acknowledge_warnings=data["acknowledge_warnings"],
+            actor=self.user,
+            review=data["submit_for_review"],
         )
         return self.fresh(post)
 
     @extend_schema(operation_id="posts_destroy", responses={204: None})
     def delete(self, request: Request, workspace_id: Any, post_id: Any) -> Response:
-        services.post_delete(workspace=self.workspace, post=self.object)
+        services.post_delete(workspace=self.workspace, post=self.object, actor=self.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -294,6 +305,7 @@ class PostRescheduleApi(_PostApi):
             scheduled_local=parse_local(data["scheduled_local"]),
             scheduled_tz=data.get("scheduled_tz") or self.workspace.time_zone,
             fold=data.get("fold"),
+            actor=self.user,
         )
         return self.fresh(post)
 

@@ -7,3 +7,4 @@ class CalendarAppConfig(AppConfig):
 
     def ready(self) -> None:
         from calendar_app import receivers  # noqa: F401 - connects the TikTok account receivers
+        from calendar_app.approvals import receivers as approval_receivers  # noqa: F401

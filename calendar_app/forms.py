@@ -48,7 +48,12 @@ class ComposerForm(forms.Form):
     fold = forms.ChoiceField(required=False, choices=[("", ""), ("0", "first"), ("1", "second")])
     acknowledge_warnings = forms.BooleanField(required=False)
     action = forms.ChoiceField(
-        choices=[("schedule", "Schedule"), ("draft", "Save draft")], initial="schedule"
+        choices=[
+            ("schedule", "Schedule"),
+            ("review", "Submit for review"),
+            ("draft", "Save draft"),
+        ],
+        initial="schedule",
     )
 
     def __init__(self, *args: Any, media_qs: Any, **kwargs: Any) -> None:

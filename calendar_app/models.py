@@ -55,6 +55,8 @@ class MediaAsset(TenantModel):
 
 class PostStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
+    # Waiting for an approver (workspace.approval_required); the dispatcher never claims it.
+    IN_REVIEW = "in_review", "In review"
     SCHEDULED = "scheduled", "Scheduled"
     QUEUED = "queued", "Queued"
     PUBLISHING = "publishing", "Publishing"
@@ -111,6 +113,16 @@ class Post(TenantModel):
     status = models.CharField(max_length=16, choices=PostStatus.choices, default=PostStatus.DRAFT)
     needs_attention = models.CharField(max_length=300, blank=True)
 
+    # Approval (calendar_app/approvals): who approved the current version, and the two
+    # one-time deadline warnings of a post still in review (claimed by a conditional UPDATE).
+    approved_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    approved_by_name = models.CharField(max_length=200, blank=True)
+    review_warned_at = models.DateTimeField(null=True, blank=True)
+    review_missed_at = models.DateTimeField(null=True, blank=True)
+
     # Publishing pipeline state; each step is persisted before the next one starts.
     claim_token = models.UUIDField(null=True, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
@@ -164,3 +176,118 @@ class PostEvent(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.message}"
+
+
+class PostVersion(TenantModel):
+    """A snapshot of a post's caption and settings, taken whenever they change."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="post_versions")
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    caption = models.TextField(blank=True)
+    # The post's settings at that version (who can view, interactions, labels, mode, media).
+    options = models.JSONField(default=dict, blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    author_name = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["workspace", "post", "number"], name="post_version_unique_number"
+            )
+        ]
+        ordering: ClassVar = ["post", "number"]
+
+    def __str__(self) -> str:
+        return f"Version {self.number} of {self.post_id}"
+
+
+class PostCommentKind(models.TextChoices):
+    COMMENT = "comment", "Comment"
+    CHANGES_REQUESTED = "changes_requested", "Changes requested"
+    APPROVED = "approved", "Approved"
+
+
+class PostComment(TenantModel):
+    """An internal note on a post (team or client review link). Never sent to TikTok."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="post_comments")
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="internal_comments")
+    kind = models.CharField(
+        max_length=20, choices=PostCommentKind.choices, default=PostCommentKind.COMMENT
+    )
+    body = models.TextField(blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    author_name = models.CharField(max_length=200)
+    review_link = models.ForeignKey(
+        "ReviewLink", on_delete=models.SET_NULL, null=True, blank=True, related_name="comments"
+    )
+    version_number = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.author_name}: {self.body[:40]}"
+
+
+class ReviewLink(TenantModel):
+    """A signed, expiring link that lets a client without an account review posts in review."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="review_links")
+    name = models.CharField(max_length=120, help_text="Who the link is for, e.g. the client")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Review link for {self.name}"
+
+
+class ActivityVerb(models.TextChoices):
+    CREATED = "created", "created"
+    EDITED = "edited", "edited"
+    SUBMITTED = "submitted", "submitted for review"
+    APPROVED = "approved", "approved"
+    CHANGES_REQUESTED = "changes_requested", "requested changes to"
+    COMMENTED = "commented", "commented on"
+    RESCHEDULED = "rescheduled", "rescheduled"
+    PUBLISHED = "published", "published"
+    DELETED = "deleted", "deleted"
+    SETTINGS = "settings", "changed the approval settings of"
+
+
+class ActivityEntry(TenantModel):
+    """Who did what to which post, and when: the workspace's activity log (append only)."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="activity")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    actor_name = models.CharField(max_length=200)
+    verb = models.CharField(max_length=20, choices=ActivityVerb.choices)
+    post = models.ForeignKey(
+        Post, on_delete=models.SET_NULL, null=True, blank=True, related_name="activity"
+    )
+    # What the entry is about, kept readable after the post is deleted.
+    subject = models.CharField(max_length=200)
+    detail = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        indexes: ClassVar = [
+            models.Index(fields=["workspace", "-created_at", "-id"], name="activity_ws_recent")
+        ]
+        ordering: ClassVar = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.actor_name} {self.get_verb_display()} {self.subject}"

@@ -21,10 +21,21 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import TikTokAccount, User, Workspace
+from calendar_app.approvals.activity import activity_record
+from calendar_app.approvals.services import CHANGES_PREFIX, approval_gate, review_flags_clear
+from calendar_app.approvals.versions import version_record
 from calendar_app.captions import clean_caption
 from calendar_app.creators import creator_info_fetch
 from calendar_app.media import MediaRejected, inspect_file, make_thumbnail
-from calendar_app.models import MediaAsset, MediaKind, Post, PostMode, PostStatus, PrivacyLevel
+from calendar_app.models import (
+    ActivityVerb,
+    MediaAsset,
+    MediaKind,
+    Post,
+    PostMode,
+    PostStatus,
+    PrivacyLevel,
+)
 from calendar_app.preflight import creator_refusals, post_preflight
 from calendar_app.timezones import (
     ResolvedTime,
@@ -37,7 +48,9 @@ from tiktok_client.schemas import CreatorInfo
 
 logger = logging.getLogger(__name__)
 
-EDITABLE_STATUSES = frozenset({PostStatus.DRAFT, PostStatus.SCHEDULED, PostStatus.FAILED})
+EDITABLE_STATUSES = frozenset(
+    {PostStatus.DRAFT, PostStatus.IN_REVIEW, PostStatus.SCHEDULED, PostStatus.FAILED}
+)
 
 
 class NotEditable(Conflict):
@@ -283,9 +296,12 @@ def post_create(
     acknowledge_warnings: bool = False,
     creator_infos: Mapping[str, CreatorInfo] | None = None,
     now: datetime | None = None,
+    review: bool = False,
 ) -> list[Post]:
     """One Post per account sharing a group_id; `schedule=False` saves drafts.
 
+    Scheduling passes the approval gate: `review=True` (or an editor in a workspace that
+    requires approval) leaves the posts in review instead of scheduled.
     creator_info is fetched before the transaction opens (see `_creator_infos`).
     """
     accounts = _accounts_for(workspace, [t.account_id for t in targets])
@@ -312,7 +328,16 @@ def post_create(
         posts = []
         for values in prepared:
             post = Post(workspace=workspace, group_id=group_id, created_by=user, **values)
+            verb = None
+            if post.status == PostStatus.SCHEDULED:
+                verb = approval_gate(
+                    workspace=workspace, post=post, actor=user, review=review, content_changed=True
+                )
             post.save()
+            version_record(post=post, author=user)
+            activity_record(workspace=workspace, verb=ActivityVerb.CREATED, post=post, actor=user)
+            if verb:
+                activity_record(workspace=workspace, verb=verb, post=post, actor=user)
             posts.append(post)
     return posts
 
@@ -465,9 +490,12 @@ def post_update(
     acknowledge_warnings: bool = False,
     creator_infos: Mapping[str, CreatorInfo] | None = None,
     now: datetime | None = None,
+    actor: User | None = None,
+    review: bool = False,
 ) -> Post:
-    """Change a draft, scheduled or failed post. creator_info is fetched before the post's row
-    is locked; the checks run again under the lock."""
+    """Change a draft, in-review, scheduled or failed post. creator_info is fetched before the
+    post's row is locked; the checks run again under the lock. A change of caption or settings
+    is a new version; scheduling passes the approval gate (`approval_gate`)."""
     _editable(workspace, post, lock=False)
     accounts = _accounts_for(workspace, [target.account_id])
     checked = _check_content(workspace=workspace, content=content, schedule=schedule, now=now)
@@ -491,10 +519,48 @@ def post_update(
             _revive_failed(locked)
         elif locked.status == PostStatus.FAILED:
             values["status"] = PostStatus.FAILED  # editing a failed post doesn't reschedule it
+        old_at, was_in_review = locked.scheduled_at, locked.status == PostStatus.IN_REVIEW
         for name, value in values.items():
             setattr(locked, name, value)
+        changed = version_record(post=locked, author=actor)
+        verb = None
+        if locked.status == PostStatus.SCHEDULED:
+            verb = approval_gate(
+                workspace=workspace,
+                post=locked,
+                actor=actor,
+                review=review,
+                content_changed=changed,
+            )
+        else:
+            locked.approved_at, locked.approved_by, locked.approved_by_name = None, None, ""
+        if verb == ActivityVerb.SUBMITTED and was_in_review and not changed:
+            verb = None  # saved again while already waiting: nothing new to log
+        if old_at != locked.scheduled_at or locked.status != PostStatus.IN_REVIEW:
+            review_flags_clear(locked)
+        elif locked.needs_attention.startswith(CHANGES_PREFIX):
+            locked.needs_attention = ""  # resubmitted after the requested changes
         locked.save()
+        if changed:
+            activity_record(workspace=workspace, verb=ActivityVerb.EDITED, post=locked, actor=actor)
+        elif old_at != locked.scheduled_at:
+            activity_record(
+                workspace=workspace,
+                verb=ActivityVerb.RESCHEDULED,
+                post=locked,
+                actor=actor,
+                detail=_when_changed(workspace, old_at, locked.scheduled_at),
+            )
+        if verb:
+            activity_record(workspace=workspace, verb=verb, post=locked, actor=actor)
     return locked
+
+
+def _when_changed(workspace: Workspace, before: datetime | None, after: datetime | None) -> str:
+    def shown(at: datetime | None) -> str:
+        return f"{timezone.localtime(at, workspace.tz):%a %d %b %Y %H:%M}" if at else "no time"
+
+    return f"From {shown(before)} to {shown(after)} ({workspace.time_zone})."
 
 
 def _revive_failed(post: Post) -> list[str]:
@@ -556,8 +622,11 @@ def post_schedule(
     acknowledge_warnings: bool = False,
     creator_infos: Mapping[str, CreatorInfo] | None = None,
     now: datetime | None = None,
+    actor: User | None = None,
+    review: bool = False,
 ) -> Post:
-    """Schedule a draft (or a failed post) with its stored settings."""
+    """Schedule a draft (or a failed post) with its stored settings; `review=True` submits it
+    for review instead."""
     content, target = post_content_of(post)
     return post_update(
         workspace=workspace,
@@ -568,6 +637,8 @@ def post_schedule(
         acknowledge_warnings=acknowledge_warnings,
         creator_infos=creator_infos,
         now=now,
+        actor=actor,
+        review=review,
     )
 
 
@@ -580,11 +651,16 @@ def post_reschedule(
     scheduled_tz: str,
     fold: int | None = None,
     now: datetime | None = None,
+    actor: User | None = None,
 ) -> Post:
-    """Move a post to a new wall-clock time (drag and drop, API). Past times are refused."""
+    """Move a post to a new wall-clock time (drag and drop, API). Past times are refused.
+
+    Moving keeps an approval (the caption and settings did not change); a post in review
+    stays in review and its deadline warnings start again for the new time."""
     locked = _lock_editable(workspace, post)
     resolved = resolve_local_time(scheduled_local, scheduled_tz, fold)
     require_future(resolved, now or timezone.now())
+    old_at = locked.scheduled_at
     locked.scheduled_at = resolved.utc
     locked.scheduled_local = resolved.local_iso
     locked.scheduled_tz = resolved.tz_name
@@ -592,6 +668,11 @@ def post_reschedule(
     if locked.status == PostStatus.FAILED:
         revived = _revive_failed(locked)
         locked.status = PostStatus.SCHEDULED
+        if workspace.approval_required and locked.approved_at is None:
+            approval_gate(
+                workspace=workspace, post=locked, actor=actor, review=False, content_changed=False
+            )
+            revived += ["approved_at", "approved_by", "approved_by_name"]
     locked.save(
         update_fields=[
             "scheduled_at",
@@ -600,8 +681,17 @@ def post_reschedule(
             "status",
             "updated_at",
             *revived,
+            *review_flags_clear(locked),
         ]
     )
+    if old_at != locked.scheduled_at:
+        activity_record(
+            workspace=workspace,
+            verb=ActivityVerb.RESCHEDULED,
+            post=locked,
+            actor=actor,
+            detail=_when_changed(workspace, old_at, locked.scheduled_at),
+        )
     return locked
 
 
@@ -613,6 +703,7 @@ def post_move(
     target_time: time | None = None,
     fold: int | None = None,
     now: datetime | None = None,
+    actor: User | None = None,
 ) -> Post:
     """Calendar drop. Month view passes a day: the post keeps its wall-clock time in its own
     zone. Week view passes a slot: the time is read in the workspace's zone."""
@@ -624,6 +715,7 @@ def post_move(
             scheduled_tz=workspace.time_zone,
             fold=fold,
             now=now,
+            actor=actor,
         )
     if post.scheduled_at is None or not post.scheduled_local:
         local = datetime.combine(target_date, time(12, 0))
@@ -639,10 +731,12 @@ def post_move(
         scheduled_tz=tz_name,
         fold=fold,
         now=now,
+        actor=actor,
     )
 
 
 @transaction.atomic
-def post_delete(*, workspace: Workspace, post: Post) -> None:
+def post_delete(*, workspace: Workspace, post: Post, actor: User | None = None) -> None:
     locked = _lock_editable(workspace, post)
+    activity_record(workspace=workspace, verb=ActivityVerb.DELETED, post=locked, actor=actor)
     locked.delete()

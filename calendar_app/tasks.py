@@ -37,3 +37,11 @@ def sweep_stale_posts() -> dict[str, int]:
 @shared_task(name="calendar_app.tasks.resolve_public_post_id", ignore_result=True)
 def resolve_public_post_id(post_id: str) -> None:
     links.post_resolve_public_id(post_id=post_id)
+
+
+@shared_task(name="calendar_app.tasks.warn_review_deadlines", ignore_result=True)
+def warn_review_deadlines() -> dict[str, int]:
+    """Beat, every minute: warn once before a post in review is due, once when it is missed."""
+    from calendar_app.approvals.reminders import review_deadlines_check
+
+    return review_deadlines_check()

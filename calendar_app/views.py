@@ -119,6 +119,7 @@ def post_reschedule(request: WorkspaceRequest, post: Post) -> JsonResponse:
             target_date=target_date,
             target_time=target_time,
             fold=fold,
+            actor=request.user,
         )
     except AppError as exc:
         return JsonResponse(exc.as_dict(), status=exc.status)
@@ -323,8 +324,9 @@ def post_create(request: WorkspaceRequest) -> HttpResponse:
             user=request.user,
             content=composer.content_from_form(form),
             targets=[targets[a] for a in selected],
-            schedule=form.cleaned_data["action"] == "schedule",
+            schedule=form.cleaned_data["action"] in ("schedule", "review"),
             acknowledge_warnings=bool(form.cleaned_data.get("acknowledge_warnings")),
+            review=form.cleaned_data["action"] == "review",
         )
     except AppError as exc:
         return _composer_page(
@@ -337,7 +339,9 @@ def post_create(request: WorkspaceRequest) -> HttpResponse:
             problem=exc,
             status=400,
         )
-    verb = "Scheduled" if posts[0].status == "scheduled" else "Saved as draft:"
+    verb = {"scheduled": "Scheduled", "in_review": "Submitted for review:"}.get(
+        posts[0].status, "Saved as draft:"
+    )
     messages.success(
         request,
         f"{verb} {len(posts)} post{'s' if len(posts) != 1 else ''} "
@@ -391,8 +395,10 @@ def post_edit(request: WorkspaceRequest, post: Post) -> HttpResponse:
             post=post,
             content=composer.content_from_form(form),
             target=targets[account_id],
-            schedule=form.cleaned_data["action"] == "schedule",
+            schedule=form.cleaned_data["action"] in ("schedule", "review"),
             acknowledge_warnings=bool(form.cleaned_data.get("acknowledge_warnings")),
+            actor=request.user,
+            review=form.cleaned_data["action"] == "review",
         )
     except AppError as exc:
         return _composer_page(
@@ -405,7 +411,10 @@ def post_edit(request: WorkspaceRequest, post: Post) -> HttpResponse:
             problem=exc,
             status=400,
         )
-    messages.success(request, "Post saved.")
+    messages.success(
+        request,
+        "Post saved and submitted for review." if post.status == "in_review" else "Post saved.",
+    )
     return redirect("calendar_app:post_detail", workspace_id=workspace.id, post_id=post.id)
 
 
@@ -438,7 +447,7 @@ def post_detail(request: WorkspaceRequest, post: Post) -> HttpResponse:
 def post_delete(request: WorkspaceRequest, post: Post) -> HttpResponse:
     workspace = request.workspace
     try:
-        services.post_delete(workspace=workspace, post=post)
+        services.post_delete(workspace=workspace, post=post, actor=request.user)
     except AppError as exc:
         messages.error(request, exc.message)
         return redirect("calendar_app:post_detail", workspace_id=workspace.id, post_id=post.id)

@@ -286,7 +286,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "later.tasks.purge_idempotency_records",
         "schedule": 3600.0,
     },
+    "review-deadlines": {"task": "calendar_app.tasks.warn_review_deadlines", "schedule": 60.0},
 }
+# Approvals: how long before its time a post still in review warns the approvers (once).
+APPROVAL_WARNING_MINUTES = env.int("APPROVAL_WARNING_MINUTES", default=120)
 
 # Publishing pipeline tunables (calendar_app.publishing). Tests and benchmarks lower the
 # intervals; the fault tests pass them to their Celery workers through the environment.

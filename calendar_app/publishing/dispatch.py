@@ -101,6 +101,8 @@ def posts_dispatch_due(
             pipeline_posts()
             .filter(status=PostStatus.SCHEDULED, scheduled_at__lte=at)
             .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=at))
+            # Approvals: a workspace that requires them publishes approved posts only.
+            .exclude(workspace__approval_required=True, approved_at__isnull=True)
             .order_by("scheduled_at"),
             limit=limit or _batch(),
             claim=claim,

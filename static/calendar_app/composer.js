@@ -12,7 +12,8 @@
   const brandOrganic = form.querySelector("[name=brand_organic]");
   const brandContent = form.querySelector("[name=brand_content]");
   const aigc = form.querySelector("[name=is_aigc]");
-  const scheduleBtn = form.querySelector("[data-testid=schedule]");
+  // "Schedule" and, in workspaces that require approval, "Submit for review".
+  const scheduleBtns = form.querySelectorAll("[data-testid=schedule], [data-testid=submit-review]");
   const cover = form.querySelector("#cover");
   const coverHidden = form.querySelector("[name=cover_timestamp_ms]");
   const video = form.querySelector("[data-role=preview-video]");
@@ -158,7 +159,7 @@
     if (who) form.querySelector("[data-role=preview-who]").textContent = who.textContent;
 
     const blocked = panels.querySelector("[data-blocked]");
-    scheduleBtn.disabled = Boolean(missing || blocked || text.length > maxCaption);
+    scheduleBtns.forEach((b) => { b.disabled = Boolean(missing || blocked || text.length > maxCaption); });
   }
 
   caption.addEventListener("input", refresh);
