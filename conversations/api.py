@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from conversations import selectors, services, teamwork
-from conversations.models import BULK_MAX_IDS, Comment
+from conversations.models import BULK_MAX_IDS, Comment, Sentiment
 from conversations.teamwork import TEAM_BULK_ACTIONS, comments_team_bulk
 from later.api import WorkspaceAPIView, WorkspaceObjectAPIView
 from later.errors import ValidationFailed
@@ -25,7 +25,13 @@ class CommentSerializer(serializers.ModelSerializer[Comment]):
     is_handled = serializers.BooleanField(read_only=True)
     assignee = serializers.SerializerMethodField()
     labels = serializers.SerializerMethodField()
-    effective_sentiment = serializers.CharField(read_only=True)
+    effective_sentiment = serializers.ChoiceField(choices=Sentiment.choices, read_only=True)
+    # Declared, not derived: a derived read-only field loses allow_blank, and the schema would then
+    # promise an enum that the empty value ("not analysed", "no override") breaks.
+    sentiment = serializers.ChoiceField(choices=Sentiment.choices, allow_blank=True, read_only=True)
+    sentiment_override = serializers.ChoiceField(
+        choices=Sentiment.choices, allow_blank=True, read_only=True
+    )
 
     class Meta:
         model = Comment

@@ -2,7 +2,13 @@
 (() => {
   // A preset range (7/30/90 days) or an account applies as soon as it is chosen; "Custom"
   // waits for its dates and the Apply button.
+  // Arrow keys move through the radios one by one, so a range chosen that way waits for Enter or
+  // Apply (WCAG 3.2.2: no change of context while a keyboard user is still choosing).
   document.querySelectorAll("form[data-testid='analytics-filters'], form[data-testid='best-times-filters']").forEach((form) => {
+    let byArrowKey = false;
+    form.addEventListener("keydown", (event) => {
+      byArrowKey = event.target.name === "range" && event.key.startsWith("Arrow");
+    });
     form.addEventListener("change", (event) => {
       const field = event.target;
       if (field.name === "range") {
@@ -11,6 +17,10 @@
         });
         if (field.value === "custom") {
           form.querySelector("input[name='start']")?.focus();
+          return;
+        }
+        if (byArrowKey) {
+          byArrowKey = false;
           return;
         }
         form.querySelectorAll("input[type='date']").forEach((input) => { input.disabled = true; });

@@ -223,8 +223,12 @@ def test_change_the_analytics_period_with_the_keyboard(
     page.goto(live_server.url + reverse("analytics:overview", args=[full.workspace.id]))
     tab_to(page, "input[name=range]:checked")
     assert page.locator("input[name=range]:checked").get_attribute("value") == "30"
+    before = page.url
     page.keyboard.press("ArrowLeft")
     assert page.locator("input[name=range]:checked").get_attribute("value") == "7"
+    # Choosing with the arrow keys does not reload the page under the user (WCAG 3.2.2).
+    page.wait_for_timeout(400)
+    assert page.url == before
     tab_to(page, ".an-filters button[type=submit]")
     with page.expect_navigation():
         page.keyboard.press("Enter")

@@ -13,10 +13,10 @@ import pytest
 import redis
 
 from accounts.models import User
-from tests.accounts.conftest import CALLBACK_PATH
+from tests.accounts.conftest import BUSINESS_CALLBACK_PATH, CALLBACK_PATH
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, sign_in
 from tests.simulator import running_simulator
-from tiktok_client.simulator import DEFAULT_CLIENT_KEY
+from tiktok_client.simulator import DEFAULT_BUSINESS_APP_ID, DEFAULT_CLIENT_KEY
 from tiktok_client.simulator.app import SimulatorApp
 
 
@@ -71,8 +71,12 @@ def e2e_sim(settings: Any, live_server: Any) -> Iterator[E2ESim]:
     ):
         settings.TIKTOK_TIMEOUT_SECONDS = 5.0
         settings.TIKTOK_REDIRECT_URI = live_server.url + CALLBACK_PATH
+        settings.TIKTOK_BUSINESS_REDIRECT_URI = live_server.url + BUSINESS_CALLBACK_PATH
         with app.state.lock:
             app.state.apps[DEFAULT_CLIENT_KEY].redirect_uris.append(settings.TIKTOK_REDIRECT_URI)
+            app.state.apps[DEFAULT_BUSINESS_APP_ID].redirect_uris.append(
+                settings.TIKTOK_BUSINESS_REDIRECT_URI
+            )
         yield E2ESim(app=app, base_url=base_url)
 
 

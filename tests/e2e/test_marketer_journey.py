@@ -25,6 +25,7 @@ from conversations.models import Comment
 from conversations.sync import comment_sync_account
 from tests.e2e.conftest import E2ESim
 from tests.e2e.helpers import running_worker, wait_until
+from tiktok_client.simulator import DEFAULT_BUSINESS_APP_ID
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -38,6 +39,9 @@ CAFE, AVA = "sim-cafe-business", "sim-ava-public"
 def _connect(page: Any, open_id: str, handle: str) -> None:
     page.get_by_test_id("connect-tiktok").click()
     page.wait_for_url(re.compile(r"/v2/auth/authorize/"))
+    page.locator(f'button[data-open-id="{open_id}"]').click()
+    # The same button chains on to the Business app's consent (docs/tiktok-connect.md).
+    page.wait_for_url(re.compile(r"/v2/auth/authorize/.*client_key=" + DEFAULT_BUSINESS_APP_ID))
     page.locator(f'button[data-open-id="{open_id}"]').click()
     page.wait_for_url(re.compile(r"/w/[0-9a-f-]+/accounts/"))
     page.locator(f'[data-testid="tiktok-account"][data-open-id="{open_id}"]').wait_for()
@@ -97,6 +101,8 @@ def test_marketer_signs_up_connects_publishes_moderates_and_reads_analytics(
         assert cafe.account_type == AccountType.BUSINESS
         assert ava.account_type != AccountType.BUSINESS
         assert e2e_sim.requests_to("/v2/oauth/token/") == 2
+        assert e2e_sim.requests_to("/open_api/v1.3/tt_user/oauth2/token/") == 2
+        assert cafe.business_id and cafe.business_id != cafe.open_id
         assert b"act." not in bytes(cafe.access_token_encrypted)  # stored encrypted
 
         # --- Upload a real H.264 MP4 in the media library.
