@@ -84,6 +84,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.workspace_nav",
+                "later.queue_health.queue_health",
             ],
         },
     },
@@ -263,6 +264,8 @@ else:
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# How long pages trust the last "is the broker reachable?" answer (later/queue_health.py).
+QUEUE_HEALTH_CHECK_SECONDS = env.float("QUEUE_HEALTH_CHECK_SECONDS", default=10.0)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

@@ -3,18 +3,7 @@ from __future__ import annotations
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-
-def queue_reachable(timeout: int = 1) -> bool:
-    """Whether the Celery broker answers now (a fresh connection each time, so recovery
-    shows without a restart)."""
-    from later.celery import app
-
-    try:
-        with app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, timeout=timeout)
-    except Exception:
-        return False
-    return True
+from later.queue_health import queue_reachable
 
 
 def healthz(request: HttpRequest) -> HttpResponse:
