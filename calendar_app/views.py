@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.models import TikTokAccount
 from calendar_app import composer, selectors, services
+from calendar_app.approvals.views import post_review_context
 from calendar_app.forms import ComposerForm, MediaUploadForm
 from calendar_app.media import UPLOAD_CUT_SHORT, MediaRejected, upload_cut_short
 from calendar_app.models import MediaAsset, Post
@@ -438,6 +439,7 @@ def post_detail(request: WorkspaceRequest, post: Post) -> HttpResponse:
             "local_dt": timezone.localtime(post.scheduled_at, workspace.tz)
             if post.scheduled_at
             else None,
+            **post_review_context(request, post),
         },
     )
 

@@ -19,6 +19,8 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("calendar_app.urls")),
     path("", include("calendar_app.publishing.urls")),
+    path("", include("calendar_app.approvals.urls")),
+    path("", include("calendar_app.approvals.public_urls")),
     path("", include("conversations.urls")),
     path("", include("analytics.urls")),
 ]

@@ -146,3 +146,72 @@ def test_foreign_ids_answer_404_everywhere(
                 failures.append(f"{method.upper()} {url} -> {status}")
     assert checked > 10
     assert not failures, "\n".join(failures)
+
+
+def review_link_routes() -> list[tuple[str, list[str]]]:
+    """Public routes reached with a signed review link instead of a workspace id."""
+    return [
+        (route, re.findall(r"<(?:\w+:)?(\w+)>", route))
+        for route, _pattern in _walk(get_resolver())
+        if route.startswith("review/<str:token>/")
+    ]
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_review_links_reach_nothing_outside_their_workspace(
+    method: str, workspace: Workspace, other_workspace: Workspace
+) -> None:
+    """Every review-link route, with a live link of one workspace and the other workspace's
+    post, with an expired or revoked link, or with a tampered token: never 2xx/3xx, never the
+    other workspace's data."""
+    from datetime import timedelta
+
+    from django.test import Client
+    from django.utils import timezone
+
+    from calendar_app.approvals.links import review_link_token
+    from calendar_app.models import PostStatus, ReviewLink
+    from tests.calendar_app.factories import PostFactory
+
+    routes = review_link_routes()
+    assert len(routes) >= 4
+    later_ = timezone.now() + timedelta(days=2)
+    mine = PostFactory.create(workspace=workspace, status=PostStatus.IN_REVIEW, scheduled_at=later_)
+    foreign = PostFactory.create(
+        workspace=other_workspace,
+        status=PostStatus.IN_REVIEW,
+        scheduled_at=later_,
+        caption=FOREIGN_NAME,
+    )
+
+    def link(ws: Workspace, **kw: object) -> str:
+        made = ReviewLink.objects.create(
+            workspace=ws, name="Client", expires_at=timezone.now() + timedelta(days=1)
+        )
+        ReviewLink.objects.for_workspace(ws).filter(pk=made.pk).update(**kw)
+        return review_link_token(made)
+
+    live = link(workspace)
+    dead = [
+        link(workspace, expires_at=timezone.now() - timedelta(seconds=1)),
+        link(workspace, revoked_at=timezone.now()),
+        live[:-3] + "abc",
+        link(other_workspace)[:-1] + "x",
+    ]
+    client = Client()
+    failures = []
+    for route, kwargs in routes:
+        cases = []
+        if "post_id" in kwargs:
+            cases.append({"token": live, "post_id": str(foreign.id)})
+        cases += [{"token": t, "post_id": str(mine.id)} for t in dead]
+        for values in cases:
+            url = _fill(route, {k: values[k] for k in kwargs})
+            response = getattr(client, method)(url, {"action": "approve"})
+            body = getattr(response, "content", b"")
+            if response.status_code not in (404, 405, 410) or FOREIGN_NAME.encode() in body:
+                failures.append(f"{method.upper()} {url} -> {response.status_code}")
+    foreign.refresh_from_db()
+    mine.refresh_from_db()
+    assert foreign.status == mine.status == PostStatus.IN_REVIEW
+    assert not failures, "\n".join(failures)

@@ -17,6 +17,19 @@ def _media(workspace: Workspace) -> str:
     return str(MediaAssetFactory.create(workspace=workspace).id)
 
 
+def _review_link(workspace: Workspace) -> str:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from calendar_app.models import ReviewLink
+
+    link = ReviewLink.objects.create(
+        workspace=workspace, name="Rival client", expires_at=timezone.now() + timedelta(days=3)
+    )
+    return str(link.id)
+
+
 def _account(workspace: Workspace) -> str:
     return str(TikTokAccountFactory.create(workspace=workspace).id)
 
@@ -25,4 +38,5 @@ FOREIGN_OBJECTS: dict[str, Callable[[Workspace], str]] = {
     "post_id": _post,
     "media_id": _media,
     "account_id": _account,
+    "link_id": _review_link,
 }
