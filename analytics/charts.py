@@ -10,6 +10,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from later.numbers import figure
+
 WIDTH = 640
 HEIGHT = 220
 PAD_LEFT = 56
@@ -129,7 +131,7 @@ def _x_ticks(days: Sequence[dt.date], xs: Sequence[float]) -> list[Tick]:
 
 
 def _date_title(day: dt.date, value: float | None, unit: str) -> str:
-    shown = "no data" if value is None else f"{value:,.0f} {unit}"
+    shown = "no data" if value is None else f"{figure(round(value))} {unit}"
     return f"{day:%a %b} {day.day}, {day.year}: {shown}"
 
 

@@ -144,3 +144,32 @@ def test_empty_states(
     html = client.get(url).content.decode()
     assert 'data-testid="empty-just-connected"' in html
     assert 'data-testid="empty-personal"' in html
+
+
+@pytest.mark.parametrize(
+    ("accept_language", "followers"),
+    [
+        ("", "1,220"),
+        ("en-GB,en;q=0.9", "1,220"),
+        ("de-DE,de;q=0.9,en;q=0.5", "1.220"),
+        ("fr-FR,fr;q=0.9", "1\xa0220"),
+        ("xx-YY, de;q=0.4", "1.220"),  # the first locale Django knows
+        ("zz", "1,220"),
+    ],
+)
+def test_figures_follow_the_readers_locale_and_the_text_stays_english(
+    workspace: Workspace,
+    viewer: User,
+    client_for: Callable[[User], Client],
+    accept_language: str,
+    followers: str,
+) -> None:
+    seed_hand_computed(workspace)
+    response = client_for(viewer).get(
+        reverse("analytics:overview", args=[workspace.id]),
+        {"range": "7"},
+        headers={"Accept-Language": accept_language} if accept_language else {},
+    )
+    html = response.content.decode()
+    assert followers in _card(html, "followers")
+    assert "Video views" in html  # only how numbers are written changes
