@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from accounts import selectors, services
 from accounts.models import Invitation, Membership, Role, User
+from accounts.tiktok.url_properties import url_property
 from later.errors import AppError
 from later.idempotency import once_per_form
 from later.tenancy import WorkspaceRequest, workspace_view
@@ -103,7 +104,7 @@ def workspace_settings(request: WorkspaceRequest) -> HttpResponse:
     return render(
         request,
         "accounts/workspace_settings.html",
-        {"form": form, "time_zones": _time_zones()},
+        {"form": form, "time_zones": _time_zones(), "url_property": url_property()},
         status=status,
     )
 

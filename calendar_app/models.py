@@ -72,6 +72,22 @@ class PostMode(models.TextChoices):
     INBOX = "inbox", "Send to TikTok inbox as a draft"
 
 
+class PublishApi(models.TextChoices):
+    """Which TikTok API carries the post: Content Posting (Login Kit token) or the TikTok API
+    for Business (Business token, PULL from a verified URL; fact sheet §4.4)."""
+
+    CONTENT_POSTING = "content_posting", "Content Posting API"
+    BUSINESS = "business", "TikTok API for Business"
+
+
+class FirstCommentStatus(models.TextChoices):
+    NONE = "", "None"
+    PENDING = "pending", "Waiting for the post to be public"
+    POSTING = "posting", "Posting"
+    POSTED = "posted", "Posted"
+    FAILED = "failed", "Failed"
+
+
 class PrivacyLevel(models.TextChoices):
     PUBLIC_TO_EVERYONE = "PUBLIC_TO_EVERYONE", "Everyone"
     MUTUAL_FOLLOW_FRIENDS = "MUTUAL_FOLLOW_FRIENDS", "Friends"
@@ -104,6 +120,16 @@ class Post(TenantModel):
     brand_content = models.BooleanField(default=False, help_text="Branded content")
     is_aigc = models.BooleanField(default=False)
     cover_timestamp_ms = models.PositiveIntegerField(null=True, blank=True)
+    # Photo posts (fact sheet §2.5): the images are `photos` in order, `media` is the cover.
+    title = models.CharField(max_length=90, blank=True)
+    photo_cover_index = models.PositiveSmallIntegerField(default=0)
+    auto_add_music = models.BooleanField(default=False)
+    # Posted from the account through the Business comment API once the post is public.
+    first_comment = models.CharField(max_length=150, blank=True)
+    first_comment_status = models.CharField(
+        max_length=8, choices=FirstCommentStatus.choices, blank=True
+    )
+    first_comment_id = models.CharField(max_length=64, blank=True)
 
     # When: UTC instant plus the wall-clock time and zone it was planned in.
     scheduled_at = models.DateTimeField(null=True, blank=True)
@@ -130,6 +156,9 @@ class Post(TenantModel):
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     init_started_at = models.DateTimeField(null=True, blank=True)
+    publish_api = models.CharField(
+        max_length=16, choices=PublishApi.choices, default=PublishApi.CONTENT_POSTING
+    )
     publish_id = models.CharField(max_length=64, blank=True)
     upload_url = models.CharField(max_length=512, blank=True)
     bytes_total = models.BigIntegerField(default=0)
@@ -160,6 +189,26 @@ class Post(TenantModel):
 
     def __str__(self) -> str:
         return self.caption[:60] or f"Post {self.id}"
+
+
+class PostPhoto(TenantModel):
+    """One image of a photo post, in the order TikTok shows them (at most 35, §2.5)."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="post_photos")
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="photos")
+    media = models.ForeignKey(MediaAsset, on_delete=models.PROTECT, related_name="post_photos")
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering: ClassVar = ["position"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["workspace", "post", "position"], name="post_photo_position_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.post_id} #{self.position}"
 
 
 class PostEvent(TenantModel):

@@ -18,6 +18,7 @@ from typing import IO, Any
 from django.conf import settings
 from django.core.files.base import ContentFile, File
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import TikTokAccount, User, Workspace
@@ -120,7 +121,12 @@ def media_upload(
 def media_delete(*, workspace: Workspace, media: MediaAsset) -> None:
     if media.workspace_id != workspace.id:
         raise NotFound("Media not found.")
-    in_use = Post.objects.for_workspace(workspace).filter(media=media).count()
+    in_use = (
+        Post.objects.for_workspace(workspace)
+        .filter(Q(media=media) | Q(photos__media=media))
+        .distinct()
+        .count()
+    )
     if in_use:
         raise Conflict(
             f"This file is used by {in_use} post{'s' if in_use != 1 else ''}; "

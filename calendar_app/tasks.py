@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from calendar_app.publishing import dispatch, links, run, state
+from calendar_app.publishing import dispatch, first_comment, links, run, state
 
 
 @shared_task(name="calendar_app.tasks.dispatch_due_posts", ignore_result=True)
@@ -45,3 +45,9 @@ def warn_review_deadlines() -> dict[str, int]:
     from calendar_app.approvals.reminders import review_deadlines_check
 
     return review_deadlines_check()
+
+
+@shared_task(name="calendar_app.tasks.post_first_comment", ignore_result=True)
+def post_first_comment(post_id: str) -> str | None:
+    """Post a published post's first comment (claimed once; a failure leaves the post be)."""
+    return first_comment.post_first_comment_send(post_id=post_id)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from calendar_app import api, views
+from calendar_app import api, public_media, views
 
 app_name = "calendar_app"
 
@@ -8,6 +8,12 @@ W = "w/<uuid:workspace_id>/"
 A = "api/v1/w/<uuid:workspace_id>/"
 
 urlpatterns = [
+    # Signed, expiring links TikTok pulls photos (and videos, when configured) from.
+    path(
+        public_media.ROUTE_PREFIX + "<str:token>/<str:name>",
+        public_media.public_media,
+        name="public_media",
+    ),
     path(W + "calendar/", views.calendar, name="calendar"),
     path(W + "media/", views.media, name="media"),
     path(W + "media/<uuid:media_id>/delete/", views.media_delete, name="media_delete"),

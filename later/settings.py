@@ -198,6 +198,12 @@ STORAGES = {
 # Uploads stream to disk above 2.5 MB; the media library enforces its own per-type limits.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# TikTok pulls photos (and videos, with TIKTOK_VIDEO_SOURCE=PULL_FROM_URL) from signed,
+# expiring links under this base; verify its prefix or domain with TikTok ("URL properties").
+# It must be https and reach this site's /public-media/ without a redirect.
+MEDIA_PUBLIC_BASE_URL = env.str("MEDIA_PUBLIC_BASE_URL", default=f"{SITE_URL}/public-media/")
+# TikTok may take its time to pull (up to an hour, fact sheet §2.6); ≥ 30 min recommended.
+MEDIA_PUBLIC_URL_TTL_SECONDS = env.int("MEDIA_PUBLIC_URL_TTL_SECONDS", default=3 * 3600)
 MEDIA_MAX_VIDEO_BYTES = env.int("MEDIA_MAX_VIDEO_BYTES", default=1024 * 1024 * 1024)
 MEDIA_MAX_IMAGE_BYTES = env.int("MEDIA_MAX_IMAGE_BYTES", default=20 * 1024 * 1024)
 # TikTok takes photos up to 1080p; the cap stops decompression bombs well above that.
@@ -336,6 +342,12 @@ TIKTOK_OPEN_API_BASE_URL = env.str(
 TIKTOK_BUSINESS_API_BASE_URL = env.str(
     "TIKTOK_BUSINESS_API_BASE_URL", default="https://business-api.tiktok.com/open_api/v1.3"
 )
+# How videos reach TikTok: FILE_UPLOAD (chunks from this server) or PULL_FROM_URL (TikTok
+# downloads the signed MEDIA_PUBLIC_BASE_URL link; faster for large files on a good host).
+# Photos always use PULL_FROM_URL; Business publishing always pulls.
+TIKTOK_VIDEO_SOURCE = env.str("TIKTOK_VIDEO_SOURCE", default="FILE_UPLOAD")
+if TIKTOK_VIDEO_SOURCE not in ("FILE_UPLOAD", "PULL_FROM_URL"):
+    raise environ.ImproperlyConfigured("TIKTOK_VIDEO_SOURCE must be FILE_UPLOAD or PULL_FROM_URL")
 TIKTOK_TIMEOUT_SECONDS = env.float("TIKTOK_TIMEOUT_SECONDS", default=15.0)
 # Fernet keys for tokens at rest, newest first; separate from SECRET_KEY so either can rotate.
 TOKEN_ENCRYPTION_KEYS = env.list(

@@ -32,12 +32,15 @@ from tiktok_client.pkce import pkce_pair
 from tiktok_client.ratelimit import InMemoryRateLimiter, RateLimiter, RetryAfterHolds
 from tiktok_client.schemas import (
     BusinessAccount,
+    BusinessPublishStatus,
     BusinessVideoPage,
     ChunkPlan,
     Comment,
     CommentPage,
     CreatorInfo,
+    HashtagSuggestion,
     JsonDict,
+    PhotoPostInfo,
     PostInfo,
     PublishInit,
     PublishStatus,
@@ -550,10 +553,25 @@ class TikTokClient:
         )
         return CreatorInfo.from_json(data)
 
+    @staticmethod
+    def _video_source(chunk_plan: ChunkPlan | None, video_url: str | None) -> dict[str, Any]:
+        """FILE_UPLOAD with a chunk plan, or PULL_FROM_URL from a verified URL (§2.3, §2.6)."""
+        if (chunk_plan is None) == (video_url is None):
+            raise ValueError("give exactly one of chunk_plan and video_url")
+        if video_url is not None:
+            return {"source": "PULL_FROM_URL", "video_url": video_url}
+        assert chunk_plan is not None
+        return chunk_plan.to_source_info()
+
     def init_video_post(
-        self, *, access_token: str, post_info: PostInfo, chunk_plan: ChunkPlan
+        self,
+        *,
+        access_token: str,
+        post_info: PostInfo,
+        chunk_plan: ChunkPlan | None = None,
+        video_url: str | None = None,
     ) -> PublishInit:
-        """``POST /v2/post/publish/video/init/`` (Direct Post, FILE_UPLOAD)."""
+        """``POST /v2/post/publish/video/init/`` (Direct Post, FILE_UPLOAD or PULL_FROM_URL)."""
         data = self._request(
             "POST",
             self._open_api("/v2/post/publish/video/init/"),
@@ -562,12 +580,18 @@ class TikTokClient:
             family="init",
             json_body={
                 "post_info": post_info.to_json(),
-                "source_info": chunk_plan.to_source_info(),
+                "source_info": self._video_source(chunk_plan, video_url),
             },
         )
         return PublishInit.from_json(data)
 
-    def init_inbox_video(self, *, access_token: str, chunk_plan: ChunkPlan) -> PublishInit:
+    def init_inbox_video(
+        self,
+        *,
+        access_token: str,
+        chunk_plan: ChunkPlan | None = None,
+        video_url: str | None = None,
+    ) -> PublishInit:
         """``POST /v2/post/publish/inbox/video/init/`` (draft to the creator's TikTok inbox)."""
         data = self._request(
             "POST",
@@ -575,7 +599,41 @@ class TikTokClient:
             surface="v2",
             access_token=access_token,
             family="init",
-            json_body={"source_info": chunk_plan.to_source_info()},
+            json_body={"source_info": self._video_source(chunk_plan, video_url)},
+        )
+        return PublishInit.from_json(data)
+
+    def init_photo_post(
+        self,
+        *,
+        access_token: str,
+        post_info: PhotoPostInfo,
+        photo_urls: Sequence[str],
+        cover_index: int = 0,
+        direct: bool = True,
+    ) -> PublishInit:
+        """``POST /v2/post/publish/content/init/`` (photo post, PULL_FROM_URL only, ≤ 35
+        images; ``direct=False`` sends it to the creator's inbox, which takes no post_info
+        choices from us beyond the title and description)."""
+        body: dict[str, Any] = {
+            "media_type": "PHOTO",
+            "post_mode": "DIRECT_POST" if direct else "MEDIA_UPLOAD",
+            "post_info": post_info.to_json(),
+            "source_info": {
+                "source": "PULL_FROM_URL",
+                "photo_images": list(photo_urls),
+                "photo_cover_index": cover_index,
+            },
+        }
+        if not direct:
+            body["post_info"] = {"title": post_info.title, "description": post_info.description}
+        data = self._request(
+            "POST",
+            self._open_api("/v2/post/publish/content/init/"),
+            surface="v2",
+            access_token=access_token,
+            family="init",
+            json_body=body,
         )
         return PublishInit.from_json(data)
 
@@ -851,3 +909,113 @@ class TikTokClient:
                 "action": "LIKE" if liked else "UNLIKE",
             },
         )
+
+    # ------------------------------------------------------------------ Business publishing
+
+    def business_publish_video(
+        self,
+        *,
+        access_token: str,
+        business_id: str,
+        video_url: str,
+        caption: str,
+        disable_comment: bool = False,
+        disable_duet: bool = False,
+        disable_stitch: bool = False,
+        is_brand_organic: bool = False,
+        is_branded_content: bool = False,
+        is_ai_generated: bool = False,
+    ) -> str:
+        """``POST /business/video/publish/`` (PULL from a verified URL property); returns the
+        ``share_id``, the publish id for ``/business/publish/status/`` (§4.4)."""
+        data = self._business_post(
+            "/business/video/publish/",
+            access_token=access_token,
+            scope="video.publish",
+            body={
+                "business_id": business_id,
+                "video_url": video_url,
+                "post_info": {
+                    "caption": caption,
+                    "disable_comment": disable_comment,
+                    "disable_duet": disable_duet,
+                    "disable_stitch": disable_stitch,
+                    "is_brand_organic": is_brand_organic,
+                    "is_branded_content": is_branded_content,
+                    "is_ai_generated": is_ai_generated,
+                },
+            },
+        )
+        return str(data.get("share_id") or "")
+
+    def business_publish_photo(
+        self,
+        *,
+        access_token: str,
+        business_id: str,
+        photo_urls: Sequence[str],
+        cover_index: int,
+        title: str,
+        caption: str,
+        privacy_level: str,
+        disable_comment: bool = False,
+        auto_add_music: bool = False,
+    ) -> str:
+        """``POST /business/photo/publish/`` (≤ 35 images, ``privacy_level`` required);
+        returns the ``share_id`` (§4.4)."""
+        data = self._business_post(
+            "/business/photo/publish/",
+            access_token=access_token,
+            scope="video.publish",
+            body={
+                "business_id": business_id,
+                "photo_images": list(photo_urls),
+                "photo_cover_index": cover_index,
+                "post_info": {
+                    "title": title,
+                    "caption": caption,
+                    "privacy_level": privacy_level,
+                    "disable_comment": disable_comment,
+                    "auto_add_music": auto_add_music,
+                },
+            },
+        )
+        return str(data.get("share_id") or "")
+
+    def business_publish_status(
+        self, *, access_token: str, business_id: str, publish_id: str
+    ) -> BusinessPublishStatus:
+        """``GET /business/publish/status/``: ``status``, ``post_ids``, ``reason`` (§4.4)."""
+        data = self._business_get(
+            "/business/publish/status/",
+            access_token=access_token,
+            scope="video.publish",
+            params={"business_id": business_id, "publish_id": publish_id},
+        )
+        return BusinessPublishStatus.from_json(data)
+
+    def business_create_comment(
+        self, *, access_token: str, business_id: str, video_id: str, text: str
+    ) -> Comment:
+        """``POST /business/comment/create/`` (a top-level comment, text ≤150 characters)."""
+        data = self._business_post(
+            "/business/comment/create/",
+            access_token=access_token,
+            scope="comment.list.manage",
+            body={"business_id": business_id, "video_id": video_id, "text": text},
+        )
+        return Comment.from_json(data)
+
+    def business_hashtag_suggestions(
+        self, *, access_token: str, business_id: str, keyword: str, language: str = "en"
+    ) -> list[HashtagSuggestion]:
+        """``GET /business/hashtag/suggestion/``: ``suggestions[{name, view_count}]`` (§4.5)."""
+        data = self._business_get(
+            "/business/hashtag/suggestion/",
+            access_token=access_token,
+            scope="",
+            params={"business_id": business_id, "keyword": keyword, "language": language},
+        )
+        raw = data.get("suggestions")
+        items = raw if isinstance(raw, list) else []
+        return [HashtagSuggestion.from_json(item) for item in items if isinstance(item, dict)]

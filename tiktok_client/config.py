@@ -20,7 +20,8 @@ LOGIN_KIT_SCOPES: tuple[str, ...] = (
     "video.upload",
     "video.publish",
 )
-#: What the product's Business calls need, one scope per field family (Corrections).
+#: What the product's Business calls need, one scope per field family (Corrections);
+#: `video.publish` is Business publishing (§4.4).
 BUSINESS_SCOPES: tuple[str, ...] = (
     "user.account.type",
     "user.info.username",
@@ -31,6 +32,7 @@ BUSINESS_SCOPES: tuple[str, ...] = (
     "video.insights",
     "comment.list",
     "comment.list.manage",
+    "video.publish",
 )
 DEFAULT_SCOPES = LOGIN_KIT_SCOPES
 

@@ -166,6 +166,69 @@ class PostInfo:
 
 
 @dataclass(frozen=True)
+class PhotoPostInfo:
+    """``post_info`` of a photo post (§2.5): title ≤ 90, description ≤ 4000 UTF-16 units;
+    duet and stitch do not apply to photos."""
+
+    title: str
+    description: str
+    privacy_level: str
+    disable_comment: bool = False
+    auto_add_music: bool = False
+    brand_content_toggle: bool = False
+    brand_organic_toggle: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "description": self.description,
+            "privacy_level": self.privacy_level,
+            "disable_comment": self.disable_comment,
+            "auto_add_music": self.auto_add_music,
+            "brand_content_toggle": self.brand_content_toggle,
+            "brand_organic_toggle": self.brand_organic_toggle,
+        }
+
+
+@dataclass(frozen=True)
+class BusinessPublishStatus:
+    """``/business/publish/status/`` ``data`` (§4.4): status as in §2.7, ``post_ids``, reason."""
+
+    status: str
+    post_ids: tuple[str, ...]
+    reason: str | None
+
+    @classmethod
+    def from_json(cls, data: JsonDict) -> BusinessPublishStatus:
+        ids = data.get("post_ids")
+        return cls(
+            status=_str(data.get("status")),
+            post_ids=tuple(str(i) for i in ids) if isinstance(ids, list) else (),
+            reason=_opt_str(data.get("reason")) or None,
+        )
+
+    def as_publish_status(self) -> PublishStatus:
+        """The Content Posting shape, so one pipeline settles both."""
+        return PublishStatus(
+            status=self.status,
+            fail_reason=self.reason,
+            publicly_available_post_ids=self.post_ids,
+            uploaded_bytes=0,
+            downloaded_bytes=0,
+        )
+
+
+@dataclass(frozen=True)
+class HashtagSuggestion:
+    name: str
+    view_count: int
+
+    @classmethod
+    def from_json(cls, data: JsonDict) -> HashtagSuggestion:
+        return cls(name=_str(data.get("name")), view_count=_int(data.get("view_count")))
+
+
+@dataclass(frozen=True)
 class ChunkPlan:
     video_size: int
     chunk_size: int

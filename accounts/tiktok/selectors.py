@@ -92,6 +92,7 @@ def tiktok_account_capabilities(
         business("moderation", "Can reply to and hide comments", "comment.list.manage"),
         business("insights", "Can read account insights", "user.insights"),
         business("video_insights", "Can read video insights", "video.insights"),
+        business("business_publish", "Can publish through the API for Business", "video.publish"),
     ]
 
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from accounts.models import TikTokAccount
-from calendar_app.models import Post
+from calendar_app.models import Post, PublishApi
 from tiktok_client.client import TikTokClient
 from tiktok_client.schemas import PublishStatus
 
@@ -25,8 +25,26 @@ def account_call(account: TikTokAccount, call: Callable[[str], T]) -> T:
     return tiktok_account_call(account=account, call=call)
 
 
+def business_call(account: TikTokAccount, call: Callable[[str], T]) -> T:
+    """A TikTok API for Business call with the account's Business token (and business_id)."""
+    from accounts.tiktok.access import tiktok_business_call
+
+    return tiktok_business_call(account=account, call=call)
+
+
 def fetch_publish_status(post: Post) -> PublishStatus:
+    """The post's status from the API that carries it (Business: ``/business/publish/status/``,
+    whose ``post_ids`` and ``reason`` read as Content Posting's fields)."""
     client = tiktok()
+    if post.publish_api == PublishApi.BUSINESS:
+        business_id = post.account.business_id
+        status = business_call(
+            post.account,
+            lambda token: client.business_publish_status(
+                access_token=token, business_id=business_id, publish_id=post.publish_id
+            ),
+        )
+        return status.as_publish_status()
     return account_call(
         post.account,
         lambda token: client.fetch_publish_status(access_token=token, publish_id=post.publish_id),

@@ -10,6 +10,7 @@ from django.db import transaction
 
 from accounts.models import TikTokVideo
 from calendar_app.models import Post, PostStatus
+from calendar_app.publishing import first_comment
 from calendar_app.publishing.client import fetch_publish_status
 from calendar_app.publishing.state import now, pipeline_posts, post_event_add
 from tiktok_client.errors import TikTokRateLimited
@@ -40,10 +41,11 @@ def link_video(post: Post, video_id: str) -> None:
     post_event_add(
         post=post,
         kind="public",
-        message="The video is live on TikTok.",
+        message="The post is live on TikTok.",
         video_id=video_id,
         share_url=video.share_url or share_url,
     )
+    first_comment.first_comment_queue(post)
 
 
 def post_resolve_public_id(*, post_id: Any) -> float | None:
@@ -88,6 +90,7 @@ def _public_id_lookup(post_id: Any) -> float | None:
                 "The video will appear under the account's videos after the next sync."
             ),
         )
+        first_comment.first_comment_skip_not_public(post)
         return None
     # Moderation usually takes under a minute, sometimes hours: ask less and less often.
     age = (now() - post.published_at).total_seconds()

@@ -21,7 +21,8 @@ from django.db import connection as db_connection
 from django.db import connections as db_connections
 
 from accounts.tiktok import AccountNeedsReconnect
-from calendar_app.models import MediaKind, Post, PostMode, PostStatus, PrivacyLevel
+from calendar_app.models import MediaKind, Post, PostMode, PostStatus, PrivacyLevel, PublishApi
+from calendar_app.publishing import first_comment, pull
 from calendar_app.publishing.client import account_call, fetch_publish_status, tiktok
 from calendar_app.publishing.links import FIRST_LINK_LOOKUP, link_video
 from calendar_app.publishing.state import (
@@ -64,7 +65,10 @@ FAIL_REASONS: dict[str, str] = {
     "picture_size_check_failed": "TikTok needs 360 to 4096 pixels per side. Re-export the "
     "video and post again.",
     "internal": "TikTok had an internal problem processing the video. Retry the post.",
-    "video_pull_failed": "TikTok could not download the video. Retry the post.",
+    "video_pull_failed": "TikTok could not download the video from this site's public link. "
+    "Check that MEDIA_PUBLIC_BASE_URL reaches this site and is verified with TikTok, then retry.",
+    "photo_pull_failed": "TikTok could not download the photos from this site's public links. "
+    "Check that MEDIA_PUBLIC_BASE_URL reaches this site and is verified with TikTok, then retry.",
     "publish_cancelled": "The publication was cancelled on TikTok's side. Retry the post.",
     "auth_removed": "The account removed this app's access on TikTok. Reconnect the account, "
     "then retry.",
@@ -226,12 +230,11 @@ def _media_refusal(post: Post) -> tuple[str, str] | None:
             "no_media",
             "This post has no video attached. Edit the post, add a video and retry.",
         )
+    if pull.uses_pull(post):
+        # TikTok downloads photos (and pulled videos) from our public links (§2.6).
+        return pull.pull_refusal(post)
     if post.media.kind != MediaKind.VIDEO:
-        # Photo posts need PULL_FROM_URL from a verified domain, which this pipeline lacks.
-        return (
-            "photo_not_supported",
-            "Automatic publishing handles videos only. Attach a video and retry.",
-        )
+        return ("no_media", "This post has no video attached. Edit the post and retry.")
     return None
 
 
@@ -241,6 +244,9 @@ def _check_account(post: Post) -> str | None:
     from calendar_app.preflight import post_creator_refusal
 
     post_event_add(post=post, kind="checking", message="Checking the TikTok account.")
+    if pull.publish_api_for(post) == PublishApi.BUSINESS:
+        # The Business app publishes with its own token; creator_info is Content Posting's.
+        return None
     # Refresh first (exactly once across workers) so init itself never races expiry.
     tiktok_account_access_token(account=post.account)
     if post.post_mode != PostMode.DIRECT:
@@ -252,11 +258,14 @@ def _check_account(post: Post) -> str | None:
     return f"{refusal.sentence} Edit the post and retry." if refusal else None
 
 
-def _commit_intent(post: Post, token: uuid.UUID) -> ChunkPlan:
+def _commit_intent(post: Post, token: uuid.UUID) -> ChunkPlan | None:
     """Commit init_started_at before calling init: from here on init is never called again
-    for this post unless TikTok explicitly refuses it."""
+    for this post unless TikTok explicitly refuses it. No chunk plan when TikTok pulls."""
     assert post.media is not None
-    plan = chunk_plan_for(post.media.size_bytes)
+    publish_api = pull.publish_api_for(post)
+    plan = None if pull.uses_pull(post) else chunk_plan_for(post.media.size_bytes)
+    size = plan.video_size if plan else pull.total_bytes(post)
+    chunks = plan.total_chunk_count if plan else 0
     at = now()
     updated = (
         pipeline_posts()
@@ -269,22 +278,25 @@ def _commit_intent(post: Post, token: uuid.UUID) -> ChunkPlan:
         .update(
             init_started_at=at,
             heartbeat_at=at,
-            bytes_total=plan.video_size,
-            chunks_total=plan.total_chunk_count,
+            bytes_total=size,
+            chunks_total=chunks,
             bytes_uploaded=0,
             chunks_uploaded=0,
+            publish_api=publish_api,
             updated_at=at,
         )
     )
     if not updated:
         raise LostClaim(str(post.pk))
     post.init_started_at = at
-    post.bytes_total, post.chunks_total = plan.video_size, plan.total_chunk_count
+    post.bytes_total, post.chunks_total, post.publish_api = size, chunks, publish_api
     post.bytes_uploaded = post.chunks_uploaded = 0
     return plan
 
 
-def _init(post: Post, plan: ChunkPlan) -> PublishInit:
+def _init(post: Post, plan: ChunkPlan | None) -> PublishInit:
+    if plan is None:
+        return pull.init_by_pull(post, publish_api=post.publish_api, video_info=_post_info(post))
     client = tiktok()
     if post.post_mode == PostMode.INBOX:
         return account_call(
@@ -333,17 +345,24 @@ def _store_publish_id(post: Post, token: uuid.UUID, init: PublishInit) -> None:
 
 def _write_publish_id(post: Post, token: uuid.UUID, init: PublishInit) -> None:
     with transaction.atomic():
+        pulled = post.chunks_total == 0
         guarded_update(
             post,
             token,
             publish_id=init.publish_id,
             upload_url=init.upload_url or "",
-            tiktok_status="PROCESSING_UPLOAD",
+            tiktok_status="PROCESSING_DOWNLOAD" if pulled else "PROCESSING_UPLOAD",
         )
+        what = "the photos" if pull.is_photo_post(post) else "the video"
+        via = " (TikTok API for Business)" if post.publish_api == PublishApi.BUSINESS else ""
         post_event_add(
             post=post,
             kind="initiated",
-            message="TikTok accepted the post; uploading the video.",
+            message=(
+                f"TikTok accepted the post{via}; TikTok is downloading {what} from this site."
+                if pulled
+                else "TikTok accepted the post; uploading the video."
+            ),
             publish_id=init.publish_id,
         )
 
@@ -636,7 +655,10 @@ def _settle(post: Post, token: uuid.UUID, status: PublishStatus) -> PublishResul
         post_event_add(post=post, kind="published", message="Published on TikTok.")
         if post_id_on_tiktok:
             link_video(post, post_id_on_tiktok)
-        elif post.privacy_level != PrivacyLevel.PUBLIC_TO_EVERYONE:
+        elif post.privacy_level != PrivacyLevel.PUBLIC_TO_EVERYONE and (
+            post.publish_api != PublishApi.BUSINESS
+        ):
+            first_comment.first_comment_skip_not_public(post)
             # TikTok only gives public ids to public posts: polling for one would be wasted.
             post_event_add(
                 post=post,

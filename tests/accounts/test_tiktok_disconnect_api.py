@@ -132,6 +132,7 @@ def test_api_lists_accounts_without_any_token(
         "moderation",
         "insights",
         "video_insights",
+        "business_publish",
     }
     assert not set(TOKEN_KEYS) & set(item)
     body = json.dumps(response.json())

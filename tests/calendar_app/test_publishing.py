@@ -487,13 +487,17 @@ def test_a_pending_poll_is_parked_in_the_database_not_the_broker(
     ]
 
 
-def test_photo_post_fails_clearly_without_calling_tiktok(
-    pub_sim: Sim, workspace: Workspace
+def test_photo_post_without_an_https_public_base_fails_clearly_without_calling_tiktok(
+    pub_sim: Sim, workspace: Workspace, settings: Any
 ) -> None:
+    # TikTok pulls photos over https only (fact sheet §2.6): say so instead of asking it.
+    settings.MEDIA_PUBLIC_BASE_URL = "http://127.0.0.1:8000/public-media/"
     account = connect_account(pub_sim, workspace, "sim-ava-public")
     media = make_video(workspace)
     media.kind = "image"
     media.save(update_fields=["kind"])
     post = _run_to_end(make_post(account, media=media))
-    assert post.status == PostStatus.FAILED and post.fail_code == "photo_not_supported"
+    assert post.status == PostStatus.FAILED and post.fail_code == "public_media_not_https"
+    assert "MEDIA_PUBLIC_BASE_URL" in post.fail_message
     assert pub_sim.state.counters.requests_to(INIT) == 0
+    assert pub_sim.state.counters.requests_to("/v2/post/publish/content/init/") == 0

@@ -51,6 +51,19 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="refuse multi-chunk FILE_UPLOAD plans (the 2026-08 report in the fact sheet)",
     )
+    parser.add_argument(
+        "--verified-url-prefix",
+        action="append",
+        default=[],
+        help="URL prefix (https://…/) or domain verified for PULL_FROM_URL (repeatable; "
+        "default https://media.later.test/)",
+    )
+    parser.add_argument(
+        "--pull-resolve",
+        default=os.environ.get("TIKTOK_SIM_PULL_RESOLVE"),
+        help="where pulls of a verified prefix are fetched, 'https://media.later.test/="
+        "http://127.0.0.1:8000/public-media/' (a TLS-terminating proxy in front of the product)",
+    )
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args(argv)
 
@@ -62,13 +75,20 @@ def main(argv: list[str] | None = None) -> None:
         moderation_delay=args.moderation_delay,
         public_base_url=args.public_base_url,
         refuse_multi_chunk=args.refuse_multi_chunk,
+        pull_resolve=args.pull_resolve,
     )
     app.faults.latency_seconds = args.latency
     extra = [
         *args.redirect_uri,
         *filter(None, os.environ.get("TIKTOK_SIM_REDIRECT_URIS", "").split(",")),
     ]
+    prefixes = [
+        *args.verified_url_prefix,
+        *filter(None, os.environ.get("TIKTOK_SIM_VERIFIED_URL_PREFIXES", "").split(",")),
+    ]
     for sim_app in app.state.apps.values():
+        if prefixes:
+            sim_app.verified_url_prefixes = tuple(prefixes)
         sim_app.redirect_uris.extend(extra)
         sim_app.webhook_url = args.webhook_url or None
     if args.webhook_url:

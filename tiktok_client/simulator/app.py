@@ -17,6 +17,7 @@ from typing import Any
 
 from tiktok_client.simulator.business import BusinessAccounts
 from tiktok_client.simulator.business_oauth import BUSINESS_PREFIX, BusinessOAuth
+from tiktok_client.simulator.business_publish import BusinessPublishing
 from tiktok_client.simulator.clock import SimClock
 from tiktok_client.simulator.comments import BusinessComments
 from tiktok_client.simulator.control import SimControl
@@ -55,6 +56,7 @@ class SimulatorApp:
             DisplayApi(self.state),
             BusinessAccounts(self.state),
             BusinessComments(self.state),
+            BusinessPublishing(self.state),
             control,
         ):
             self.routes.update(product.routes())

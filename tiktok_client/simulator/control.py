@@ -95,6 +95,7 @@ class SimControl:
             ("POST", "/_sim/authorizations/remove"): self.user_disconnects,
             ("POST", "/_sim/inbox/resolve"): self.resolve_inbox,
             ("POST", "/_sim/clients"): self.register_app,
+            ("POST", "/_sim/url_properties"): self.url_properties,
             ("POST", "/_sim/comments/fan"): self.fan_comment,
             ("POST", "/_sim/videos/withdraw"): self.withdraw_video,
             ("POST", "/_sim/webhooks/config"): self.webhook_config,
@@ -271,6 +272,24 @@ class SimControl:
             ),
         )
         return ok(client_key=key)
+
+    def url_properties(self, data: Body) -> Response:
+        """``{"properties": [...], "client_key"?: key (default: every app)}``: the URL prefixes
+        (``https://…/``) and domains verified for PULL_FROM_URL (§2.6, §4.4 URL properties)."""
+        raw = data.get("properties")
+        if not isinstance(raw, list) or not all(isinstance(p, str) and p for p in raw):
+            raise ControlError("properties must be a list of URL prefixes or domains")
+        for prop in raw:
+            is_prefix = prop.startswith(("http://", "https://"))
+            if is_prefix and not (prop.startswith("https://") and prop.endswith("/")):
+                raise ControlError(f"{prop}: a URL prefix is https and ends with /")
+        key = data.get("client_key")
+        if key is not None and key not in self.state.apps:
+            raise ControlError("unknown client_key", 404)
+        targets = [self.state.apps[key]] if key else list(self.state.apps.values())
+        for app in targets:
+            app.verified_url_prefixes = tuple(raw)
+        return ok(properties={a.client_key: list(a.verified_url_prefixes) for a in targets})
 
     # ------------------------------------------------------------------ the simulated world
 

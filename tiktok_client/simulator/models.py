@@ -131,7 +131,10 @@ class Publish:
     uploaded_bytes: int = 0
     chunks_received: int = 0
     upload_done_at: float | None = None
-    download_size: int = 0
+    # PULL_FROM_URL (puller.py): what the real download found, once it is over.
+    pulled_bytes: int = 0
+    pull_fail_reason: str | None = None
+    pull_done_at: float | None = None
     injected_fail_reason: str | None = None
     stuck: bool = False
     cancelled: bool = False

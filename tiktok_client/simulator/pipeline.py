@@ -131,11 +131,15 @@ class PublishPipeline:
                 return
             ready_at = p.upload_done_at + self._processing_seconds(p.video_size)
         else:
-            ready_at = (
-                p.created_at
-                + self.settings.download_seconds
-                + self._processing_seconds(p.download_size)
-            )
+            # §2.6: TikTok downloads the media itself; nothing moves until the real pull ended
+            # and the download phase is over, and a pull that failed fails the publish.
+            if p.pull_done_at is None:
+                return
+            downloaded_at = max(p.created_at + self.settings.download_seconds, p.pull_done_at)
+            if p.pull_fail_reason and not p.stuck and now >= downloaded_at:
+                p.status, p.fail_reason = "FAILED", p.pull_fail_reason
+                return
+            ready_at = downloaded_at + self._processing_seconds(p.pulled_bytes)
         if p.stuck or now < ready_at:
             return
         if p.injected_fail_reason:
@@ -188,13 +192,10 @@ class PublishPipeline:
         return [int(video.id)]
 
     def downloaded_bytes(self, p: Publish) -> int:
-        if p.source != "PULL_FROM_URL":
+        """What the real pull fetched so far (puller.py): nothing until it is over."""
+        if p.source != "PULL_FROM_URL" or p.pull_done_at is None:
             return 0
-        elapsed = self.now() - p.created_at
-        fraction = min(1.0, elapsed / max(self.settings.download_seconds, 0.001))
-        if p.status == "FAILED" and p.fail_reason in ("video_pull_failed", "photo_pull_failed"):
-            fraction = min(fraction, 0.5)
-        return int(p.download_size * fraction)
+        return p.pulled_bytes
 
     def resolve_inbox(self, publish_id: str, action: str) -> Publish:
         self.tick()

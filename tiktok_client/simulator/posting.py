@@ -8,7 +8,8 @@ from urllib.parse import urlencode, urlsplit
 from tiktok_client.simulator.envelopes import v2_error, v2_ok
 from tiktok_client.simulator.guards import RouteTable, v2_auth
 from tiktok_client.simulator.models import SELF_ONLY, AccessToken, Creator, Publish, SimApp
-from tiktok_client.simulator.rules import MIB, chunk_plan_problem
+from tiktok_client.simulator.puller import start_pull
+from tiktok_client.simulator.rules import chunk_plan_problem
 from tiktok_client.simulator.wsgi_io import Request, Response
 
 if TYPE_CHECKING:
@@ -22,8 +23,20 @@ CHUNK_MESSAGE = "The chunk size is invalid"
 
 
 def url_verified(url: str, app: SimApp) -> bool:
-    """§2.6: PULL_FROM_URL media must be https under a verified domain or URL prefix."""
-    return url.startswith("https://") and any(url.startswith(p) for p in app.verified_url_prefixes)
+    """§2.6: PULL_FROM_URL media must be https under a verified domain or URL prefix.
+
+    §4.4 "URL properties": a domain property (``media.example.com``) covers that host and its
+    subdomains; a URL prefix property must end with ``/`` and covers what starts with it."""
+    if not url.startswith("https://"):
+        return False
+    host = (urlsplit(url).hostname or "").lower()
+    for prop in app.verified_url_prefixes:
+        if prop.startswith("https://"):
+            if prop.endswith("/") and url.startswith(prop):
+                return True
+        elif prop and (host == prop.lower() or host.endswith("." + prop.lower())):
+            return True
+    return False
 
 
 class ContentPosting:
@@ -142,7 +155,9 @@ class ContentPosting:
             if getattr(creator, creator_flag):
                 post_info[post_flag] = True
 
-    def _check_source(self, source_info: Any, app: SimApp) -> tuple[str, dict[str, int]] | Response:
+    def _check_source(
+        self, source_info: Any, app: SimApp
+    ) -> tuple[str, dict[str, int], list[str]] | Response:
         if not isinstance(source_info, dict):
             return v2_error(400, INVALID, "source_info is required.")
         source = source_info.get("source")
@@ -160,7 +175,7 @@ class ContentPosting:
                 refuse_multi_chunk=self.state.settings.refuse_multi_chunk,
             ):
                 return v2_error(400, INVALID, CHUNK_MESSAGE)
-            return source, ints
+            return source, ints, []
         if source == "PULL_FROM_URL":
             url = source_info.get("video_url")
             if not isinstance(url, str) or not url:
@@ -169,7 +184,7 @@ class ContentPosting:
                 return v2_error(
                     403, "url_ownership_unverified", "The video_url domain is not verified."
                 )
-            return source, {"video_size": self.state.settings.pull_download_size}
+            return source, {}, [url]
         return v2_error(400, INVALID, "source must be FILE_UPLOAD or PULL_FROM_URL.")
 
     def _outcome_faults(self, request: Request) -> dict[str, Any]:
@@ -211,7 +226,7 @@ class ContentPosting:
         checked = self._check_source(body.get("source_info"), self.state.apps[token.client_key])
         if isinstance(checked, Response):
             return checked
-        source, sizes = checked
+        source, sizes, urls = checked
         self._apply_creator_switches(creator, post_info, photo=False)
         publish = self.state.new_publish(
             prefix="v_pub_file~v2-1." if source == "FILE_UPLOAD" else "v_pub_url~v2.",
@@ -224,9 +239,10 @@ class ContentPosting:
             video_size=sizes.get("video_size", 0),
             chunk_size=sizes.get("chunk_size", 0),
             total_chunk_count=sizes.get("total_chunk_count", 0),
-            download_size=sizes["video_size"] if source == "PULL_FROM_URL" else 0,
             **self._outcome_faults(request),
         )
+        if urls:
+            start_pull(self.state, publish.publish_id, urls, photo=False)
         return self._started(request, publish)
 
     def inbox_init(self, request: Request) -> Response:
@@ -251,7 +267,7 @@ class ContentPosting:
         checked = self._check_source(body.get("source_info"), self.state.apps[token.client_key])
         if isinstance(checked, Response):
             return checked
-        source, sizes = checked
+        source, sizes, urls = checked
         publish = self.state.new_publish(
             prefix="v_inbox_file~v2." if source == "FILE_UPLOAD" else "v_inbox_url~v2.",
             open_id=creator.open_id,
@@ -263,9 +279,10 @@ class ContentPosting:
             video_size=sizes.get("video_size", 0),
             chunk_size=sizes.get("chunk_size", 0),
             total_chunk_count=sizes.get("total_chunk_count", 0),
-            download_size=sizes["video_size"] if source == "PULL_FROM_URL" else 0,
             **self._outcome_faults(request),
         )
+        if urls:
+            start_pull(self.state, publish.publish_id, urls, photo=False)
         return self._started(request, publish)
 
     def content_init(self, request: Request) -> Response:
@@ -298,9 +315,9 @@ class ContentPosting:
                 return gate
         elif self.state.pending_shares(creator.open_id) >= self.state.settings.pending_share_cap:
             return v2_error(403, "spam_risk_too_many_pending_share", "Too many pending shares.")
-        problem = self._check_photos(body.get("source_info"), self.state.apps[token.client_key])
-        if isinstance(problem, Response):
-            return problem
+        images = self._check_photos(body.get("source_info"), self.state.apps[token.client_key])
+        if isinstance(images, Response):
+            return images
         if direct:
             self._apply_creator_switches(creator, post_info, photo=True)
         publish = self.state.new_publish(
@@ -311,12 +328,12 @@ class ContentPosting:
             source="PULL_FROM_URL",
             direct=direct,
             post_info=post_info,
-            download_size=problem * MIB,
             **self._outcome_faults(request),
         )
+        start_pull(self.state, publish.publish_id, images, photo=True)
         return v2_ok({"publish_id": publish.publish_id})
 
-    def _check_photos(self, source_info: Any, app: SimApp) -> int | Response:
+    def _check_photos(self, source_info: Any, app: SimApp) -> list[str] | Response:
         if not isinstance(source_info, dict) or source_info.get("source") != "PULL_FROM_URL":
             return v2_error(400, INVALID, "Photos support PULL_FROM_URL only.")
         images = source_info.get("photo_images")
@@ -333,7 +350,7 @@ class ContentPosting:
             )
         if any(urlsplit(url).path.lower().endswith(".png") for url in images):
             return v2_error(400, INVALID, "Photos must be JPEG or WebP.")
-        return len(images)
+        return list(images)
 
     # ------------------------------------------------------------------ status and cancel
 

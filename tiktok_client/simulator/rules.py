@@ -12,6 +12,10 @@ from typing import Literal
 
 AppKind = Literal["login_kit", "business"]
 
+# §2.5: photos are JPEG or WebP, at most 20 MB each; §2.6: videos at most 4 GB.
+PHOTO_MAX_BYTES = 20 * 1024 * 1024
+VIDEO_MAX_BYTES = 4 * 1024 * 1024 * 1024
+
 # Corrections, "Two apps": the Login Kit app gets consumer scopes only.
 LOGIN_KIT_SCOPES = frozenset(
     {

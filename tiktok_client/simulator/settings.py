@@ -20,8 +20,11 @@ class SimSettings:
     auth_code_ttl: float = 600.0
     upload_url_ttl: float = 3600.0
     min_processing_seconds: float = 2.0
+    # PULL_FROM_URL: the download phase lasts at least this long (the real fetch may be longer).
     download_seconds: float = 3.0
-    pull_download_size: int = 8 * MB
+    # Where verified https prefixes are fetched from, "prefix=target,..." (puller.py), like a
+    # TLS-terminating proxy in front of the product; unmatched URLs are fetched as they are.
+    pull_resolve: str | None = None
     daily_post_cap: int = 15
     pending_share_cap: int = 5
     unaudited_user_cap: int = 5

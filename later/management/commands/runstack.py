@@ -81,6 +81,9 @@ class _Tee(StringIO):
         return len(text)
 
 
+SIM_MEDIA_BASE = "https://media.later.test/public-media/"
+
+
 class Command(BaseCommand):
     help = "Start web + worker + beat (+ TikTok simulator) and stop them together."
 
@@ -143,6 +146,9 @@ class Command(BaseCommand):
                     TIKTOK_OPEN_API_BASE_URL=sim_url,
                     TIKTOK_BUSINESS_API_BASE_URL=f"{sim_url}/open_api/v1.3",
                 )
+                # Photo posts are pulled by TikTok from an https prefix verified with it; the
+                # simulator's verified prefix stands for this site's /public-media/ links.
+                env.setdefault("MEDIA_PUBLIC_BASE_URL", SIM_MEDIA_BASE)
                 self._start(
                     "simulator",
                     [
@@ -153,6 +159,8 @@ class Command(BaseCommand):
                         str(opts["simulator_port"]),
                         "--redirect-uri",
                         env["TIKTOK_REDIRECT_URI"],
+                        "--pull-resolve",
+                        f"{SIM_MEDIA_BASE}={site}/public-media/",
                     ],
                     env,
                     label="TikTok simulator",

@@ -1,0 +1,68 @@
+"""Public, signed, expiring media URLs for TikTok's PULL_FROM_URL (fact sheet §2.5, §2.6).
+
+TikTok downloads photos (always) and, when configured, videos itself, from an https URL under
+a prefix or domain the developer verified with TikTok. Each file gets a URL under
+`MEDIA_PUBLIC_BASE_URL` whose token names one asset of one workspace and expires after
+`MEDIA_PUBLIC_URL_TTL_SECONDS`; nothing else can be fetched with it. The route answers the file
+itself, never a redirect (TikTok refuses 3xx).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.core import signing
+from django.http import FileResponse, Http404, HttpRequest
+from django.views.decorators.http import require_safe
+
+from accounts.tiktok.url_properties import public_media_base
+from calendar_app.models import MediaAsset
+
+SALT = "calendar_app.public_media"
+ROUTE_PREFIX = "public-media/"
+
+
+def _file_name(asset: MediaAsset) -> str:
+    # TikTok reads the extension (it refuses .png photos); the stored name carries the right one.
+    suffix = str(asset.file.name).rsplit(".", 1)[-1] if "." in str(asset.file.name) else "bin"
+    return f"{asset.pk}.{suffix}"
+
+
+def public_media_url(asset: MediaAsset) -> str:
+    """A URL TikTok can fetch `asset` from until the TTL runs out."""
+    token = signing.TimestampSigner(salt=SALT).sign_object(
+        {"m": str(asset.pk), "w": str(asset.workspace_id)}
+    )
+    return f"{public_media_base()}{token}/{_file_name(asset)}"
+
+
+def _asset_for(token: str, name: str) -> MediaAsset:
+    try:
+        payload = signing.TimestampSigner(salt=SALT).unsign_object(
+            token, max_age=settings.MEDIA_PUBLIC_URL_TTL_SECONDS
+        )
+        media_id = uuid.UUID(str(payload["m"]))
+        workspace_id = uuid.UUID(str(payload["w"]))
+    except (signing.BadSignature, KeyError, TypeError, ValueError) as exc:
+        raise Http404("This link is invalid or has expired.") from exc
+    # A signed public link names one asset of one workspace: the named bypass is safe here.
+    asset = MediaAsset.objects.unscoped().filter(pk=media_id, workspace_id=workspace_id).first()
+    if asset is None or not asset.file or name != _file_name(asset):
+        raise Http404("This link is invalid or has expired.")
+    return asset
+
+
+@require_safe
+def public_media(request: HttpRequest, token: str, name: str) -> FileResponse:
+    """The file behind a signed link, for TikTok's servers (no session, no redirect)."""
+    asset = _asset_for(token, name)
+    try:
+        handle = asset.file.storage.open(str(asset.file.name), "rb")
+    except OSError as exc:
+        raise Http404("The file is missing from storage.") from exc
+    response = FileResponse(handle, content_type=asset.content_type)
+    response["Cache-Control"] = "private, no-store"
+    response["X-Robots-Tag"] = "noindex"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

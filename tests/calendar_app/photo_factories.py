@@ -1,0 +1,69 @@
+"""Builders for photo carousels and pulled media (shared by the photo publishing tests).
+
+TikTok pulls from `MEDIA_PUBLIC_BASE_URL` (https, verified); in tests the simulator reaches
+that prefix on the live server through `pull_resolve`, a TLS-terminating proxy in effect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from django.core.files.base import ContentFile
+
+from accounts.models import TikTokAccount, Workspace
+from calendar_app.models import MediaAsset, Post, PostPhoto
+from tests.calendar_app.publishing_factories import Sim, make_post
+
+PUBLIC_BASE = "https://media.later.test/public-media/"
+
+
+def point_pulls_at(sim: Sim, settings: Any, live_url: str, base: str = PUBLIC_BASE) -> None:
+    settings.MEDIA_PUBLIC_BASE_URL = base
+    sim.state.settings.pull_resolve = f"{PUBLIC_BASE}={live_url}/public-media/"
+    sim.state.settings.download_seconds = 0.0
+
+
+def make_image(workspace: Workspace, path: Path, name: str = "photo.jpg") -> MediaAsset:
+    data = path.read_bytes()
+    content_type = "image/webp" if path.suffix == ".webp" else "image/jpeg"
+    asset = MediaAsset(
+        workspace=workspace,
+        kind="image",
+        original_name=name,
+        content_type=content_type,
+        size_bytes=len(data),
+        width=360,
+        height=640,
+    )
+    asset.file.save(name, ContentFile(data), save=False)
+    asset.save()
+    return asset
+
+
+def make_carousel(
+    account: TikTokAccount,
+    make_media: Callable[..., Path],
+    *,
+    count: int = 3,
+    cover: int = 1,
+    **fields: Any,
+) -> Post:
+    images = [
+        make_image(account.workspace, make_media(fmt="webp" if i % 2 else "jpg"), f"p{i}.jpg")
+        for i in range(count)
+    ]
+    fields.setdefault("title", "Our new menu")
+    post = make_post(
+        account,
+        media=images[cover],
+        caption=fields.pop("caption", "Swipe through the new menu #food"),
+        photo_cover_index=cover,
+        **fields,
+    )
+    for position, image in enumerate(images):
+        PostPhoto.objects.create(
+            workspace=account.workspace, post=post, media=image, position=position
+        )
+    return post

@@ -1,0 +1,271 @@
+"""Photo carousels, pulled videos, Business publishing and the first comment, against the
+simulator, which really downloads the product's signed public links from the live server."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.files.base import ContentFile
+from django.urls import reverse
+
+from accounts.models import AccountType, Workspace
+from calendar_app.models import FirstCommentStatus, Post, PostStatus, PublishApi
+from calendar_app.public_media import public_media_url
+from calendar_app.publishing import dispatch, first_comment
+from later.celery import app as celery_app
+from tests.calendar_app.photo_factories import make_carousel, make_image, point_pulls_at
+from tests.calendar_app.publishing_factories import (
+    Sim,
+    connect_account,
+    make_post,
+    pub_sim,
+    run_until_settled,
+)
+from tests.simulator import account_with_simulator_tokens
+
+__all__ = ["pub_sim"]
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+CONTENT_INIT = "/v2/post/publish/content/init/"
+VIDEO_INIT = "/v2/post/publish/video/init/"
+BIZ = "/open_api/v1.3/business"
+BUSINESS_SCOPES = (
+    "user.info.basic",
+    "video.publish",
+    "video.upload",
+    "video.list",
+    "comment.list",
+    "comment.list.manage",
+)
+
+
+def _refresh(post: Post) -> Post:
+    return Post.objects.for_workspace(post.workspace_id).get(pk=post.pk)
+
+
+def _publish(post: Post) -> Post:
+    token = dict(dispatch.posts_dispatch_due())[post.pk]
+    run_until_settled(post, token, passes=20, pause=0.2)
+    return _refresh(post)
+
+
+def _linked(post: Post) -> Post:
+    """Business post_ids may lag the status (§2.7): run the due link lookups once."""
+    if not post.tiktok_post_id and post.published_at is not None:
+        dispatch.posts_resolve_due_links(now=post.published_at + dispatch.LINK_LEASE)
+    return _refresh(post)
+
+
+def _kinds(post: Post) -> list[str]:
+    return list(post.events.values_list("kind", flat=True))
+
+
+@pytest.fixture
+def pulls(pub_sim: Sim, settings: Any, live_server: Any) -> Sim:
+    point_pulls_at(pub_sim, settings, live_server.url)
+    return pub_sim
+
+
+@pytest.fixture
+def eager() -> Any:
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+def test_carousel_publishes_through_the_verified_prefix(
+    pulls: Sim, workspace: Workspace, make_media: Callable[..., Path]
+) -> None:
+    account = connect_account(pulls, workspace, "sim-ava-public")
+    post = make_carousel(account, make_media, count=3, cover=1, auto_add_music=True)
+    post = _publish(post)
+
+    assert post.status == PostStatus.PUBLISHED, post.fail_message
+    assert pulls.state.counters.requests_to(CONTENT_INIT) == 1  # init exactly once
+    (publish,) = pulls.state.publishes.values()
+    assert publish.kind == "photo" and publish.direct
+    assert publish.post_info["title"] == "Our new menu"
+    assert publish.post_info["description"] == "Swipe through the new menu #food"
+    assert publish.post_info["auto_add_music"] is True
+    images = [p.media for p in post.photos.all()]
+    assert publish.pulled_bytes == sum(i.size_bytes for i in images)  # TikTok fetched them all
+    assert post.bytes_total == publish.pulled_bytes and post.chunks_total == 0
+    assert {"initiated", "processing", "published"} <= set(_kinds(post))
+    assert "downloading the photos" in post.events.get(kind="initiated").message
+
+
+def test_carousel_refused_for_an_unverified_prefix(
+    pulls: Sim, settings: Any, workspace: Workspace, make_media: Callable[..., Path]
+) -> None:
+    settings.MEDIA_PUBLIC_BASE_URL = "https://cdn.not-verified.test/public-media/"
+    account = connect_account(pulls, workspace, "sim-ava-public")
+    post = _publish(make_carousel(account, make_media, count=2, cover=0))
+
+    assert post.status == PostStatus.FAILED
+    assert post.fail_code == "url_ownership_unverified"
+    assert "url_ownership_unverified" in post.fail_message  # TikTok's own words are shown
+    assert post.init_started_at is None  # refused at init: retrying cannot post it twice
+    assert not pulls.state.publishes
+
+
+def test_a_pull_tiktok_cannot_fetch_fails_with_photo_pull_failed(
+    pulls: Sim, workspace: Workspace, make_media: Callable[..., Path]
+) -> None:
+    # The verified prefix leads nowhere (the host behind it is down).
+    pulls.state.settings.pull_resolve = "https://media.later.test/public-media/=http://127.0.0.1:9/"
+    account = connect_account(pulls, workspace, "sim-ava-public")
+    post = _publish(make_carousel(account, make_media, count=2, cover=0))
+
+    assert post.status == PostStatus.FAILED
+    assert post.fail_code == "photo_pull_failed"
+    assert "could not download the photos" in post.fail_message
+    assert pulls.state.counters.requests_to(CONTENT_INIT) == 1
+
+
+def test_png_content_is_refused_by_tiktok_format_check(
+    pulls: Sim, workspace: Workspace, make_media: Callable[..., Path]
+) -> None:
+    account = connect_account(pulls, workspace, "sim-ava-public")
+    post = make_carousel(account, make_media, count=1, cover=0)
+    image = post.photos.get().media
+    image.file.save("x.jpg", ContentFile(make_media(fmt="png").read_bytes()), save=True)
+    post = _publish(post)
+    assert (post.status, post.fail_code) == (PostStatus.FAILED, "file_format_check_failed")
+
+
+def test_video_by_pull_from_url_when_configured(
+    pulls: Sim, settings: Any, workspace: Workspace, make_media: Callable[..., Path]
+) -> None:
+    settings.TIKTOK_VIDEO_SOURCE = "PULL_FROM_URL"
+    account = connect_account(pulls, workspace, "sim-ava-public")
+    video = make_image(workspace, make_media(fmt="mp4"), "clip.mp4")
+    video.kind, video.content_type = "video", "video/mp4"
+    video.save()
+    post = _publish(make_post(account, media=video))
+    assert post.status == PostStatus.PUBLISHED, post.fail_message
+    (publish,) = pulls.state.publishes.values()
+    assert publish.source == "PULL_FROM_URL" and publish.pulled_bytes == video.size_bytes
+    assert pulls.state.counters.requests_to("/video/") == 0  # nothing uploaded by us
+
+
+def test_public_links_show_one_file_and_expire(
+    client: Any, settings: Any, workspace: Workspace, other_workspace: Workspace, make_media: Any
+) -> None:
+    mine = make_image(workspace, make_media(fmt="jpg"))
+    theirs = make_image(other_workspace, make_media(fmt="jpg"))
+    settings.MEDIA_PUBLIC_BASE_URL = "https://media.later.test/public-media/"
+    url = public_media_url(mine)
+    path = url.replace("https://media.later.test", "")
+    answer = client.get(path)
+    assert answer.status_code == 200 and answer["Content-Type"] == "image/jpeg"
+    assert b"".join(answer.streaming_content) == mine.file.open("rb").read()
+    token = path.split("/")[2]
+    assert client.get(f"/public-media/{token}/{theirs.pk}.jpg").status_code == 404
+    assert client.get(path.replace(token, token[:-2] + "xx")).status_code == 404
+    assert client.post(path).status_code == 405
+    settings.MEDIA_PUBLIC_URL_TTL_SECONDS = -1
+    assert client.get(path).status_code == 404  # expired
+
+
+# ------------------------------------------------------------------ Business publishing
+
+
+def _business_account(sim: Sim, workspace: Workspace) -> Any:
+    return account_with_simulator_tokens(
+        sim.app,
+        workspace,
+        open_id="sim-cafe-business",
+        scopes=BUSINESS_SCOPES,
+        account_type=AccountType.BUSINESS,
+    )
+
+
+def test_business_video_publish_and_first_comment_in_conversations(
+    pulls: Sim, workspace: Workspace, make_media: Callable[..., Path], eager: None
+) -> None:
+    from conversations.models import Comment
+
+    account = _business_account(pulls, workspace)
+    video = make_image(workspace, make_media(fmt="mp4"), "clip.mp4")
+    video.kind, video.content_type = "video", "video/mp4"
+    video.save()
+    post = make_post(
+        account,
+        media=video,
+        privacy_level="PUBLIC_TO_EVERYONE",
+        allow_comment=True,
+        first_comment="Menu link in bio!",
+    )
+    post = _linked(_publish(post))
+
+    assert post.status == PostStatus.PUBLISHED, post.fail_message
+    assert post.publish_api == PublishApi.BUSINESS
+    assert pulls.state.counters.requests_to(f"{BIZ}/video/publish/") == 1
+    assert pulls.state.counters.requests_to(VIDEO_INIT) == 0
+    assert post.tiktok_post_id
+    assert post.first_comment_status == FirstCommentStatus.POSTED
+    (ours,) = [c for c in pulls.state.comments.values() if c.owner]
+    assert (ours.text, ours.video_id) == ("Menu link in bio!", post.tiktok_post_id)
+    assert post.first_comment_id == ours.comment_id
+    assert "first_comment" in _kinds(post)
+    # Conversations picked it up through the comment signal (the sync ran).
+    assert Comment.objects.for_workspace(workspace).filter(comment_id=ours.comment_id).exists()
+
+
+def test_a_failing_first_comment_leaves_the_post_published(
+    pulls: Sim, workspace: Workspace, make_media: Callable[..., Path]
+) -> None:
+    account = _business_account(pulls, workspace)
+    post = make_carousel(
+        account,
+        make_media,
+        count=2,
+        cover=0,
+        privacy_level="PUBLIC_TO_EVERYONE",
+        allow_comment=True,
+        first_comment="First!",
+    )
+    pulls.app.faults.add(f"{BIZ}/comment/create/", "error_code", code=40002)
+    post = _linked(_publish(post))
+    assert post.publish_api == PublishApi.BUSINESS
+    assert post.first_comment_status == FirstCommentStatus.PENDING  # queued for the task
+    assert first_comment.post_first_comment_send(post_id=post.pk) == FirstCommentStatus.FAILED
+    assert first_comment.post_first_comment_send(post_id=post.pk) is None  # claimed once
+
+    post = _refresh(post)
+    assert post.status == PostStatus.PUBLISHED and post.fail_code == ""
+    assert post.first_comment_status == FirstCommentStatus.FAILED
+    failed = post.events.get(kind="first_comment_failed")
+    assert "TikTok said: 40002" in failed.message and "itself is published" in failed.message
+    assert not [c for c in pulls.state.comments.values() if c.owner]
+    assert reverse("publishing:post_publishing", args=[workspace.id, post.id])
+
+
+def test_an_image_in_a_carousel_cannot_be_deleted(
+    client_for: Any, editor: Any, workspace: Workspace, pub_sim: Sim, make_media: Any
+) -> None:
+    from calendar_app import services
+    from later.errors import Conflict
+
+    account = connect_account(pub_sim, workspace, "sim-ava-public")
+    post = make_carousel(account, make_media, count=2, cover=0)
+    inner = post.photos.get(position=1).media  # not the cover: only the carousel holds it
+    with pytest.raises(Conflict, match="used by 1 post"):
+        services.media_delete(workspace=workspace, media=inner)
+
+
+def test_settings_page_says_which_url_to_verify(
+    client_for: Any, owner: Any, workspace: Workspace, settings: Any
+) -> None:
+    url = reverse("accounts:workspace_settings", args=[workspace.id])
+    settings.MEDIA_PUBLIC_BASE_URL = "https://media.example.com/public-media/"
+    page = client_for(owner).get(url).content.decode()
+    assert "https://media.example.com/public-media/" in page and "media.example.com" in page
+    assert "only pulls media over https" not in page
+    settings.MEDIA_PUBLIC_BASE_URL = "http://127.0.0.1:8000/public-media/"
+    assert "only pulls media over https" in client_for(owner).get(url).content.decode()
