@@ -268,7 +268,10 @@ class TikTokClient:
             logger.warning("tiktok %s: could not record Retry-After: %r", endpoint, exc)
 
     def _fail(self, response: httpx.Response, error: TikTokError) -> TikTokError:
-        logger.warning(
+        # A rate limit is expected and handled (the caller backs off and resumes), so it is
+        # not a warning: the quick start's first comment sync hits the Business budget.
+        logger.log(
+            logging.INFO if isinstance(error, TikTokRateLimited) else logging.WARNING,
             "tiktok %s %s failed: %s (HTTP %s, log_id=%s)",
             response.request.method,
             response.request.url.path,

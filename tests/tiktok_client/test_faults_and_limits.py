@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -57,7 +58,10 @@ def test_http_429_fault_sets_retry_after(
     assert not excinfo.value.local
 
 
-def test_business_faults(tiktok: TikTokClient, token_for: TokenFor, sim: SimulatorApp) -> None:
+def test_business_faults(
+    tiktok: TikTokClient, token_for: TokenFor, sim: SimulatorApp, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="tiktok_client")
     path = "/open_api/v1.3/business/video/list/"
     sim.faults.add(path, "http_429")
     sim.faults.add(path, "http_500")
@@ -71,6 +75,14 @@ def test_business_faults(tiktok: TikTokClient, token_for: TokenFor, sim: Simulat
     assert (excinfo.value.code, excinfo.value.http_status) == ("40100", 200)
     with pytest.raises(TikTokUnavailable):
         tiktok.business_list_videos(access_token=token, business_id=cafe)
+    # A rate limit is expected and handled by the caller: logged, but not as a warning.
+    failures = {
+        r.getMessage().split("failed: ")[1][:5]: r.levelno
+        for r in caplog.records
+        if "failed:" in r.getMessage()
+    }
+    assert failures["40100"] == logging.INFO
+    assert max(failures.values()) == logging.WARNING  # the 500 still warns
     assert tiktok.business_list_videos(access_token=token, business_id=cafe).videos
 
 
