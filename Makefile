@@ -48,8 +48,13 @@ check-deploy: install
 	TOKEN_ENCRYPTION_KEYS=$$($(BIN)/python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())") \
 	ALLOWED_HOSTS=later.example.com $(BIN)/python manage.py check --deploy --fail-level WARNING
 
+# Benchmarks create and drop their own databases on the local PostgreSQL (BENCH_PG_ADMIN_URL) and
+# use the local Redis as cache and Celery broker, like the tests (never the filesystem broker).
+BENCH_ENV := REDIS_URL=$${BENCH_REDIS_URL:-redis://127.0.0.1:6379/15} \
+             BENCH_PG_ADMIN_URL=$${BENCH_PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+
 bench: install
-	$(BIN)/python bench/run_all.py
+	$(BENCH_ENV) $(BIN)/python bench/run_all.py $(BENCH_ARGS)
 
 clean:
 	rm -rf var staticfiles

@@ -19,7 +19,7 @@ import tempfile
 import threading
 import time
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -101,6 +101,7 @@ def seed() -> tuple[str, str, str]:
         ],
         batch_size=5000,
     )
+    _seed_analytics(ws, accounts, videos, now)
     from django.db import connection
 
     with connection.cursor() as cursor:
@@ -112,6 +113,50 @@ def seed() -> tuple[str, str, str]:
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session.create()
     return str(ws.id), session.session_key or "", now.date().isoformat()
+
+
+def _seed_analytics(ws, accounts, videos, now) -> None:
+    """90 days of account snapshots and a daily snapshot per video since it was posted."""
+    from analytics.models import AccountDailySnapshot, VideoSnapshot
+
+    today = now.date()
+    AccountDailySnapshot.objects.bulk_create(
+        [
+            AccountDailySnapshot(
+                workspace=ws,
+                account=account,
+                date=today - timedelta(days=d),
+                source="business",
+                followers=10_000 + 37 * (90 - d) + n,
+                likes_total=50_000 + 400 * (90 - d),
+                video_count=40 + (90 - d) // 3,
+                video_views=2_000 + (d * 97 + n * 13) % 1_500,
+                profile_views=300 + d % 50,
+                likes=400 + d % 70,
+                comments=60 + d % 20,
+                shares=20 + d % 9,
+                new_followers=40 + d % 11,
+                lost_followers=5 + d % 4,
+                net_followers=35 + d % 7,
+            )
+            for n, account in enumerate(accounts)
+            for d in range(90)
+        ],
+        batch_size=1000,
+    )
+    rows = []
+    for video in videos:
+        age = (today - video.posted_at.date()).days
+        for d in range(min(age, 60) + 1):
+            day = video.posted_at.date() + timedelta(days=d)
+            bucket = datetime.combine(day, datetime.min.time(), tzinfo=UTC)
+            rows.append(
+                VideoSnapshot(
+                    workspace=ws, video=video, bucket_at=bucket, captured_at=bucket, date=day,
+                    views=1_000 * (d + 1), likes=80 * (d + 1), comments=9 * (d + 1), shares=d,
+                )
+            )  # fmt: skip
+    VideoSnapshot.objects.bulk_create(rows, batch_size=2000)
 
 
 def free_port() -> int:
@@ -208,8 +253,10 @@ def main() -> None:
         pages = {
             "healthz (bare JSON view)": "/healthz/",
             "calendar month, 5k posts": f"/w/{ws_id}/calendar/?view=month&date={today}",
+            "calendar week": f"/w/{ws_id}/calendar/?view=week&date={today}",
             "calendar list": f"/w/{ws_id}/calendar/?view=list&date={today}",
             "inbox page 1, 100k comments": f"/w/{ws_id}/conversations/",
+            "analytics overview, 90 days": f"/w/{ws_id}/analytics/",
         }
         results = {}
         for label, path in pages.items():
@@ -243,7 +290,11 @@ def main() -> None:
     finally:
         if server is not None:
             server.terminate()
-            server.wait(timeout=10)
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
         from django.db import connections
 
         connections.close_all()

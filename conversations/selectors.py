@@ -8,9 +8,11 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import connection
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import Contains
@@ -31,6 +33,7 @@ from conversations.models import (
     ThreadNote,
     person_key_from_ref,
 )
+from later import fragments
 from later.errors import NotFound, ValidationFailed
 from later.tenancy import TenantQuerySet
 
@@ -242,6 +245,12 @@ class TeamContext:
         ("", "Auto"),
     )
 
+    @cached_property
+    def fingerprint(self) -> str:
+        """Digest of what a comment row shows of the team: its fragment key names this once
+        instead of walking the members and labels for every row."""
+        return fragments.fingerprint(self.labels, self.members, self.saved_replies)
+
 
 def team_context(*, workspace: Workspace) -> TeamContext:
     """What every comment row offers: the labels, the members to assign, the saved replies."""
@@ -405,13 +414,22 @@ def inbox_counts(*, workspace: Workspace) -> dict[str, str]:
     """Unread and open counts for the filter chips, capped: an exact 300,000 costs a scan of
     300,000 rows on every page view, and "999+" says the same to a person."""
     qs = Comment.objects.for_workspace(workspace).filter(is_own=False, deleted_at__isnull=True)
-    counts = {
-        "unread": qs.filter(read_at__isnull=True).values("pk")[:COUNT_CAP].count(),
-        "open": qs.filter(handled_at__isnull=True).values("pk")[:COUNT_CAP].count(),
+    capped = {
+        "unread": qs.filter(read_at__isnull=True),
+        "open": qs.filter(handled_at__isnull=True),
+        "questions": qs.filter(is_question=True, handled_at__isnull=True),
     }
-    counts["questions"] = (
-        qs.filter(is_question=True, handled_at__isnull=True).values("pk")[:COUNT_CAP].count()
-    )
+    # One round trip: each count runs on its own partial index, capped, as a scalar subquery.
+    parts: list[str] = []
+    params: list[Any] = []
+    for subset in capped.values():
+        sql, subset_params = subset.values("pk")[:COUNT_CAP].query.sql_with_params()
+        parts.append(f"(SELECT count(*) FROM ({sql}) AS capped)")  # noqa: S608 - ORM-compiled
+        params.extend(subset_params)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(parts)}", params)
+        row = cursor.fetchone()
+    counts = dict(zip(capped, row, strict=True))
     return {
         key: f"{COUNT_CAP - 1}+" if value >= COUNT_CAP else str(value)
         for key, value in counts.items()

@@ -12,6 +12,7 @@ from typing import Any
 
 import django_stubs_ext
 import environ
+from kombu import Queue
 
 # Lets generic classes such as admin.ModelAdmin[Post] be subscripted at runtime.
 django_stubs_ext.monkeypatch()
@@ -128,6 +129,10 @@ else:
             "LOCATION": str(VAR_DIR / "cache"),
         }
     }
+# Rendered page fragments (`{% fragment %}`, later/fragments.py): keyed on the data they show,
+# so they need no invalidation. FRAGMENT_CACHE_VERSION lets an operator drop them all at once.
+FRAGMENT_CACHE_ALIAS = "default"
+FRAGMENT_CACHE_VERSION = env.str("FRAGMENT_CACHE_VERSION", default="1")
 
 AUTH_USER_MODEL = "accounts.User"
 # Tenancy wiring: `later/` reaches the apps above it only through these names.
@@ -279,6 +284,18 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# Publishing has its own queue so that its worker pool never waits behind background work: a
+# sync of thousands of accounts or a batch of report PDFs fills "sync" / "analytics", not
+# "publishing". A worker started without -Q consumes every queue (the quick start, tests);
+# production runs one pool per line of docker-compose.yml (README: "Worker pools").
+CELERY_TASK_QUEUES = tuple(
+    Queue(name, routing_key=name) for name in ("default", "publishing", "sync", "analytics")
+)
+CELERY_TASK_ROUTES = {
+    "calendar_app.tasks.*": {"queue": "publishing", "routing_key": "publishing"},
+    "conversations.tasks.*": {"queue": "sync", "routing_key": "sync"},
+    "analytics.tasks.*": {"queue": "analytics", "routing_key": "analytics"},
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 # The one place where periodic work is declared.

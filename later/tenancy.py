@@ -246,7 +246,9 @@ def workspace_view(
                     {"needed_role": needed, "membership": membership},
                     status=403,
                 )
-            request.session["current_workspace_id"] = str(membership.workspace_id)
+            # Written only when it changes: an unchanged session costs no UPDATE per page view.
+            if request.session.get("current_workspace_id") != str(membership.workspace_id):
+                request.session["current_workspace_id"] = str(membership.workspace_id)
             # Every date and time on a workspace page is shown in the workspace's zone.
             with timezone.override(membership.workspace.tz):
                 return view(workspace_request, **kwargs, **objects)

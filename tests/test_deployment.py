@@ -13,8 +13,8 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_compose_describes_the_full_stack() -> None:
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
-    assert set(services) == {"web", "worker", "beat", "postgres", "redis"}
-    for name in ("web", "worker", "beat"):
+    assert set(services) == {"web", "worker-publishing", "worker", "beat", "postgres", "redis"}
+    for name in ("web", "worker-publishing", "worker", "beat"):
         env = services[name]["environment"]
         assert env["DATABASE_URL"].startswith("postgres://")
         assert env["REDIS_URL"].startswith("redis://")
@@ -23,6 +23,10 @@ def test_compose_describes_the_full_stack() -> None:
     assert "migrate" in services["web"]["command"]
     assert "later.wsgi:application" in services["web"]["command"]
     assert services["worker"]["command"].startswith("celery -A later worker")
+    assert "-Q publishing " in services["worker-publishing"]["command"]
+    background = services["worker"]["command"].split("-Q ", 1)[1].split()[0].split(",")
+    assert "publishing" not in background
+    assert {"default", "sync", "analytics"} <= set(background)
     assert services["beat"]["command"].startswith("celery -A later beat")
 
 
@@ -52,3 +56,26 @@ def test_beat_schedule_names_registered_tasks() -> None:
 
 def test_task_time_limits_are_set() -> None:
     assert 0 < settings.CELERY_TASK_SOFT_TIME_LIMIT < settings.CELERY_TASK_TIME_LIMIT
+
+
+def test_publishing_has_its_own_queue_apart_from_background_work() -> None:
+    from later.celery import app
+
+    app.loader.import_default_modules()
+    declared = {q.name for q in settings.CELERY_TASK_QUEUES}
+
+    def queue_of(task_name: str) -> str:
+        route = app.amqp.router.route({}, task_name)
+        return str(route["queue"].name)
+
+    publishing = [n for n in app.tasks if n.startswith("calendar_app.tasks.")]
+    background = [
+        n for n in app.tasks if n.startswith(("conversations.tasks.", "analytics.tasks."))
+    ]
+    assert publishing and background
+    for name in publishing:
+        assert queue_of(name) == "publishing", name
+    for name in background:
+        assert queue_of(name) in {"sync", "analytics"}, name
+    assert queue_of("accounts.tasks.refresh_expiring_tokens") == "default"
+    assert {queue_of(n) for n in app.tasks if not n.startswith("celery.")} <= declared

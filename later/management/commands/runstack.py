@@ -167,8 +167,34 @@ class Command(BaseCommand):
                 )
                 self._wait_http("TikTok simulator", f"{sim_url}/_sim/health", at=sim_url)
             sqlite = settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
-            # SQLite allows one writer at a time, so the embedded mode runs a single-process worker.
-            pool = ["--pool=solo"] if sqlite else ["--pool=prefork", "--concurrency=4"]
+            # SQLite allows one writer at a time, so the embedded mode runs a single-process
+            # worker on every queue. On PostgreSQL publishing gets its own pool, as in production
+            # (docker-compose.yml): background work never holds a publishing slot.
+            prefork = ["--pool=prefork"]
+            pools: list[tuple[str, str, list[str]]] = (
+                [("worker", "Celery worker", ["--pool=solo"])]
+                if sqlite
+                else [
+                    (
+                        "worker-publishing",
+                        "Celery publishing pool",
+                        [*prefork, "-c", "4", "-Q", "publishing", "-n", "publishing@%h"],
+                    ),
+                    (
+                        "worker",
+                        "Celery background pool",
+                        [
+                            *prefork,
+                            "-c",
+                            "2",
+                            "-Q",
+                            "default,sync,analytics",
+                            "-n",
+                            "background@%h",
+                        ],
+                    ),
+                ]
+            )
             for folder in ("broker", "broker-processed", "broker-control"):
                 (Path(settings.VAR_DIR) / folder).mkdir(parents=True, exist_ok=True)
             self._start(
@@ -177,12 +203,13 @@ class Command(BaseCommand):
                 env,
                 label="Web server",
             )
-            self._start(
-                "worker",
-                [python, "-m", "celery", "-A", "later", "worker", "-l", "INFO", *pool],
-                env,
-                label="Celery worker",
-            )
+            for name, label, pool in pools:
+                self._start(
+                    name,
+                    [python, "-m", "celery", "-A", "later", "worker", "-l", "INFO", *pool],
+                    env,
+                    label=label,
+                )
             beat_schedule = str(Path(settings.VAR_DIR) / "celerybeat-schedule")
             self._start(
                 "beat",
@@ -191,7 +218,8 @@ class Command(BaseCommand):
                 label="Celery beat",
             )
             self._wait_http("Web server", f"{site}/healthz/", at=site)
-            self._wait_log("Celery worker", "worker", re.compile(r"\bready\.?\s*$"))
+            for name, label, _ in pools:
+                self._wait_log(label, name, re.compile(r"\bready\.?\s*$"))
 
             self.screen.line("")
             self.screen.line(f"  Later for TikTok is ready: {site}/")

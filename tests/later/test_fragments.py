@@ -1,0 +1,145 @@
+"""The fragment cache (later/fragments.py, `{% fragment %}`): a stored fragment is served while
+the data under it is unchanged and never after it changed, whatever wrote the change."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from accounts.models import TikTokVideo, User, Workspace
+from conversations.models import Comment, CommentLabel, Label
+from later import fragments
+from tests.conversations.factories import make_account, make_comment, make_video
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def video(workspace: Workspace) -> TikTokVideo:
+    return make_video(make_account(workspace), caption="Latte art")
+
+
+@pytest.fixture
+def count_renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Keys of the fragments rendered (cache misses) during the test."""
+    rendered: list[str] = []
+    original = fragments.fragment_set
+
+    def spy(key: str, html: str) -> None:
+        rendered.append(key)
+        original(key, html)
+
+    monkeypatch.setattr(fragments, "fragment_set", spy)
+    return rendered
+
+
+def _inbox(workspace: Workspace) -> str:
+    return reverse("conversations:inbox", args=[workspace.pk])
+
+
+def _scoped(workspace: Workspace):
+    return Comment.objects.for_workspace(workspace)
+
+
+def test_fingerprint_follows_fields_relations_and_prefetched_rows(
+    workspace: Workspace, video: TikTokVideo
+) -> None:
+    comment = make_comment(video, text="hello")
+
+    def load() -> Comment:
+        return (
+            _scoped(workspace)
+            .select_related("account", "video")
+            .prefetch_related("label_links")
+            .get(pk=comment.pk)
+        )
+
+    before = fragments.fingerprint(load())
+    assert fragments.fingerprint(load()) == before  # same data, same key, in a new object
+
+    _scoped(workspace).filter(pk=comment.pk).update(like_count=7)
+    after_field = fragments.fingerprint(load())
+    assert after_field != before
+
+    TikTokVideo.objects.for_workspace(workspace).filter(pk=video.pk).update(caption="Renamed")
+    after_related = fragments.fingerprint(load())
+    assert after_related != after_field
+
+    label = Label.objects.create(workspace=workspace, name="lead")
+    CommentLabel.objects.create(workspace=workspace, comment=comment, label=label)
+    assert fragments.fingerprint(load()) != after_related
+
+
+def test_fingerprint_refuses_an_unevaluated_queryset(workspace: Workspace) -> None:
+    with pytest.raises(TypeError):
+        fragments.fingerprint(_scoped(workspace))
+
+
+def test_inbox_row_is_served_from_cache_until_its_data_changes(
+    workspace: Workspace,
+    video: TikTokVideo,
+    owner: User,
+    client_for: Callable[[User], Client],
+    count_renders: list[str],
+) -> None:
+    comment = make_comment(video, text="first words")
+    client = client_for(owner)
+
+    assert "first words" in client.get(_inbox(workspace)).content.decode()
+    first_renders = len(count_renders)
+    assert first_renders >= 1
+    assert "first words" in client.get(_inbox(workspace)).content.decode()
+    assert len(count_renders) == first_renders  # unchanged data: served, not rendered
+
+    # Written the way the sync and the pipeline write: QuerySet.update(), no signal, no hook.
+    _scoped(workspace).filter(pk=comment.pk).update(text="edited on TikTok", is_hidden=True)
+    body = client.get(_inbox(workspace)).content.decode()
+    assert "edited on TikTok" in body and "first words" not in body
+    assert 'data-testid="hidden-badge"' in body
+    assert len(count_renders) == first_renders + 1
+
+    # A change in related data (the label's name) reaches the row too.
+    label = Label.objects.create(workspace=workspace, name="lead")
+    CommentLabel.objects.create(workspace=workspace, comment=comment, label=label)
+    assert ">lead</span>" in client.get(_inbox(workspace)).content.decode()
+    Label.objects.for_workspace(workspace).filter(pk=label.pk).update(name="hot lead")
+    assert ">hot lead</span>" in client.get(_inbox(workspace)).content.decode()
+
+
+def test_per_request_values_are_never_shared_by_a_cached_fragment(
+    workspace: Workspace,
+    video: TikTokVideo,
+    owner: User,
+    editor: User,
+    client_for: Callable[[User], Client],
+) -> None:
+    make_comment(video, text="fragmenthole csrf form_token")  # a fan cannot name the holes
+    owner_client, editor_client = client_for(owner), client_for(editor)
+    owner_client.get(_inbox(workspace))  # fills the cache
+    first = owner_client.get(_inbox(workspace)).content.decode()
+    second = owner_client.get(_inbox(workspace)).content.decode()
+    other = editor_client.get(_inbox(workspace)).content.decode()
+
+    def form_tokens(body: str) -> list[str]:
+        return re.findall(r'name="form_token" value="([0-9a-f]+)"', body)
+
+    assert form_tokens(first) and form_tokens(second)
+    assert not set(form_tokens(first)) & set(form_tokens(second))  # fresh on every serve
+    assert len(set(form_tokens(first))) == len(form_tokens(first))
+
+    def csrf_tokens(body: str) -> set[str]:
+        return set(re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', body))
+
+    assert csrf_tokens(first) and csrf_tokens(other)
+    assert fragments.hole("csrf") not in first + other
+    assert fragments.hole("form_token") not in first + other
+    assert "fragmenthole csrf form_token" in first
+
+
+def test_code_version_is_stable_within_a_process() -> None:
+    assert fragments.code_version() == fragments.code_version()
+    assert re.fullmatch(r"[0-9a-f]{16}", fragments.code_version())
