@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = "Accounts, workspaces and TikTok connections"
+
+    def ready(self) -> None:
+        from accounts import invitations  # noqa: F401 - accepts invitations after sign-up

@@ -66,6 +66,11 @@ urlpatterns = [
         name="tiktok_disconnect",
     ),
     path(
+        W + "accounts/<uuid:account_id>/color/",
+        tiktok_views.tiktok_account_color,
+        name="tiktok_account_color",
+    ),
+    path(
         "api/v1/" + W + "tiktok-accounts/",
         tiktok_api.TikTokAccountListApi.as_view(),
         name="api_tiktok_accounts",

@@ -8,13 +8,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from accounts import selectors, services
+from accounts import invitations, selectors, services
 from accounts.models import Invitation, Membership, Role, User
 from accounts.tiktok.url_properties import url_property
 from later.errors import AppError
@@ -32,6 +33,9 @@ def _user(request: HttpRequest) -> User:
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
     memberships = list(selectors.memberships_for_user(user=_user(request)))
+    token = invitations.pending(request)
+    if token:
+        return redirect("accounts:invitation_accept", token=token)
     if not memberships:
         return redirect("accounts:workspace_create")
     current = request.session.get("current_workspace_id")
@@ -120,6 +124,9 @@ def members(request: WorkspaceRequest) -> HttpResponse:
             "members": selectors.workspace_members(workspace=workspace),
             "invitations": selectors.workspace_pending_invitations(workspace=workspace),
             "roles": Role.choices,
+            # The quick start prints e-mail in the terminal: say so, and show the links.
+            "email_console": settings.EMAIL_PRINTS_TO_CONSOLE,
+            "site_url": settings.SITE_URL.rstrip("/"),
         },
     )
 
@@ -196,10 +203,29 @@ def invitation_revoke(request: WorkspaceRequest, invitation: Invitation) -> Http
     return redirect("accounts:members", workspace_id=ws.id)
 
 
-@login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    """Signed in: accept. Signed out: remember the link for after sign-up or sign-in."""
+    if not request.user.is_authenticated:
+        invitation = selectors.invitation_by_token(token=token)
+        if invitation is None or not invitation.is_pending:
+            return render(
+                request,
+                "accounts/invitation_invalid.html",
+                {"reason": "This invitation is invalid or has expired."},
+                status=404,
+            )
+        if request.method == "POST":
+            return redirect("accounts:invitation_accept", token=token)
+        invitations.remember(request, token)
+        has_account = User.objects.filter(email__iexact=invitation.email).exists()
+        return render(
+            request,
+            "accounts/invitation_welcome.html",
+            {"invitation": invitation, "has_account": has_account},
+        )
     if request.method == "POST":
+        request.session.pop(invitations.SESSION_KEY, None)
         try:
             membership = services.invitation_accept(token=token, user=_user(request))
         except AppError as exc:
@@ -209,7 +235,13 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         messages.success(request, f"Welcome to {membership.workspace.name}.")
         return redirect("accounts:workspace_home", workspace_id=membership.workspace_id)
     invitation = selectors.invitation_by_token(token=token)
+    user = _user(request)
+    if invitation is not None and invitation.accepted_by_id == user.pk:
+        # Already accepted (right after sign-up): go to the workspace.
+        request.session.pop(invitations.SESSION_KEY, None)
+        return redirect("accounts:workspace_home", workspace_id=invitation.workspace_id)
     if invitation is None or not invitation.is_pending:
+        request.session.pop(invitations.SESSION_KEY, None)
         return render(
             request,
             "accounts/invitation_invalid.html",

@@ -214,16 +214,15 @@ MEDIA_MAX_IMAGE_BYTES = env.int("MEDIA_MAX_IMAGE_BYTES", default=20 * 1024 * 102
 # TikTok takes photos up to 1080p; the cap stops decompression bombs well above that.
 MEDIA_MAX_IMAGE_PIXELS = env.int("MEDIA_MAX_IMAGE_PIXELS", default=40_000_000)
 
-EMAIL_BACKEND = env.str(
-    "EMAIL_BACKEND",
-    default="django.core.mail.backends.console.EmailBackend"
-    if DEBUG
-    else "django.core.mail.backends.smtp.EmailBackend",
-)
+# E-mail from one URL (django-environ): `consolemail://` prints messages in the terminal (the
+# quick start's default), `smtp+tls://user:password@smtp.example.com:587` sends them.
+EMAIL_URL = env.str("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25")
+_email: dict[str, Any] = env.email_url_config(EMAIL_URL)
+vars().update(_email)
+# The older single setting still wins when it is given.
+EMAIL_BACKEND: str = env.str("EMAIL_BACKEND", default="") or _email["EMAIL_BACKEND"]
+EMAIL_PRINTS_TO_CONSOLE = EMAIL_BACKEND.endswith("console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Later for TikTok <noreply@localhost>")
-if not DEBUG:
-    EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
-    EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 
 # REST API
 REST_FRAMEWORK = {

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from accounts.models import Role, TikTokAccount
 from accounts.tiktok import connection, selectors
 from later.api import WorkspaceAPIView
+from later.errors import ValidationFailed
 
 
 class CapabilitySerializer(serializers.Serializer[Any]):
@@ -71,6 +72,10 @@ class TikTokAccountSerializer(serializers.ModelSerializer[TikTokAccount]):
         return list(CapabilitySerializer(caps, many=True).data)
 
 
+class ColorSerializer(serializers.Serializer[Any]):
+    color = serializers.RegexField(r"^#[0-9a-fA-F]{6}$", help_text="#RRGGBB")
+
+
 class ConnectResponseSerializer(serializers.Serializer[Any]):
     authorize_url = serializers.URLField()
 
@@ -88,6 +93,21 @@ class TikTokAccountDetailApi(WorkspaceAPIView):
     @extend_schema(responses=TikTokAccountSerializer)
     def get(self, request: Request, workspace_id: Any, account_id: Any) -> Response:
         account = connection.tiktok_account_get(workspace=self.workspace, account_id=account_id)
+        return Response(TikTokAccountSerializer(account).data)
+
+    @extend_schema(
+        operation_id="tiktok_account_update",
+        request=ColorSerializer,
+        responses=TikTokAccountSerializer,
+        description="Change the account's calendar colour (#RRGGBB). Owners and admins.",
+    )
+    def patch(self, request: Request, workspace_id: Any, account_id: Any) -> Response:
+        data = ColorSerializer(data=request.data)
+        if not data.is_valid():
+            raise ValidationFailed("Some fields are invalid.", details=data.errors)
+        account = connection.tiktok_account_set_color(
+            workspace=self.workspace, account_id=account_id, color=data.validated_data["color"]
+        )
         return Response(TikTokAccountSerializer(account).data)
 
     @extend_schema(responses={200: TikTokAccountSerializer})

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db import transaction
 
+from accounts.colors import color_clean, color_far_from
 from accounts.crypto import decrypt_token
 from accounts.models import (
     AccountStatus,
@@ -148,9 +149,6 @@ def _fetch_profile(*, client: TikTokClient, tokens: TokenSet) -> ConnectedProfil
     return replace(profile, display_name=profile.display_name or profile.username)
 
 
-ACCOUNT_COLORS = ("#7c3aed", "#0ea5e9", "#f43f5e", "#10b981", "#f59e0b", "#6366f1", "#ec4899")
-
-
 @transaction.atomic
 def _upsert_account(
     *, workspace: Workspace, user: User, tokens: TokenSet, profile: ConnectedProfile
@@ -163,11 +161,11 @@ def _upsert_account(
     )
     created = account is None
     if account is None:
-        used = TikTokAccount.objects.for_workspace(workspace).count()
+        used = TikTokAccount.objects.for_workspace(workspace).values_list("color", flat=True)
         account = TikTokAccount(
             workspace=workspace,
             open_id=tokens.open_id,
-            color=ACCOUNT_COLORS[used % len(ACCOUNT_COLORS)],
+            color=color_far_from(used),
         )
     previous_label = str(account)
     # A reconnect granting fewer scopes must not blank what we already know.
@@ -319,3 +317,12 @@ def tiktok_account_disconnect(
         locked.save()
         signals.account_disconnected.send(sender=TikTokAccount, account=locked)
     return revoked
+
+
+@transaction.atomic
+def tiktok_account_set_color(*, workspace: Workspace, account_id: Any, color: str) -> TikTokAccount:
+    """The account's calendar colour, chosen by a member."""
+    account = tiktok_account_get(workspace=workspace, account_id=account_id)
+    account.color = color_clean(color)
+    account.save(update_fields=["color", "updated_at"])
+    return account

@@ -17,7 +17,7 @@ from accounts.tiktok import business, connection, selectors, webhooks
 from accounts.tiktok.access import get_tiktok_client
 from accounts.tiktok.oauth_state import ConnectFailed
 from later.errors import AppError
-from later.tenancy import workspace_view
+from later.tenancy import WorkspaceRequest, workspace_view
 
 logger = logging.getLogger(__name__)
 
@@ -212,3 +212,18 @@ def tiktok_webhook(request: HttpRequest) -> HttpResponse:
 def tiktok_business_webhook(request: HttpRequest) -> HttpResponse:
     """TikTok API for Business webhooks: `comment.update`, `authorization.removed`."""
     return _webhook(request, "business")
+
+
+@workspace_view(min_role=Role.ADMIN, load={"account": connection.tiktok_account_get})
+@require_POST
+def tiktok_account_color(request: WorkspaceRequest, account: TikTokAccount) -> HttpResponse:
+    """Change an account's calendar colour."""
+    try:
+        connection.tiktok_account_set_color(
+            workspace=request.workspace, account_id=account.pk, color=request.POST.get("color", "")
+        )
+    except AppError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Calendar colour of {account} changed.")
+    return redirect("accounts:tiktok_accounts", workspace_id=request.workspace.id)

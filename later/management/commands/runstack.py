@@ -26,7 +26,12 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from later.management.commands.demo_setup import DEMO_EMAIL, DEMO_PASSWORD
+from later.management.commands.demo_setup import (
+    DEMO_ADMIN_EMAIL,
+    DEMO_ADMIN_PASSWORD,
+    DEMO_EMAIL,
+    DEMO_PASSWORD,
+)
 
 # A line that a person running the stack should see even when it is otherwise quiet.
 NOTEWORTHY = re.compile(r"\b(WARNING|ERROR|CRITICAL)\b|^\w[\w.]*(Error|Exception): ")
@@ -224,6 +229,11 @@ class Command(BaseCommand):
             self.screen.line("")
             self.screen.line(f"  Later for TikTok is ready: {site}/")
             self.screen.line(f"  Sign in as {DEMO_EMAIL} / {DEMO_PASSWORD}")
+            self.screen.line(
+                f"  Django admin: {site}/admin/ (staff user {DEMO_ADMIN_EMAIL} / "
+                f"{DEMO_ADMIN_PASSWORD}; development only)"
+            )
+            self.screen.line("  E-mail is printed in var/log/web.log and worker.log (EMAIL_URL)")
             self.screen.line(
                 f"  (up in {time.monotonic() - started:.0f}s · Ctrl-C stops everything)"
             )
