@@ -36,9 +36,11 @@ def _refused(request: HttpRequest, exc: AppError) -> HttpResponse:
 
 
 def _private(response: HttpResponse) -> HttpResponse:
-    # The page is the client's: no shared cache, no referrer carrying the token elsewhere.
+    # The page is the client's: no shared cache, no referrer carrying the token to another
+    # site ("same-origin": a stricter policy makes browsers send `Origin: null` on the page's
+    # own forms, which CSRF protection refuses).
     response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"
     response["X-Robots-Tag"] = "noindex"
     return response
 

@@ -61,7 +61,7 @@ def test_review_page_shows_only_posts_in_review_of_its_workspace(
     assert (
         response["Cache-Control"].startswith("no-store") or "no-store" in response["Cache-Control"]
     )
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     # The preview's video is served through the link.
     media = client.get(review_url(link, "media", waiting))
     assert media.status_code == 200
