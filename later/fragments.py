@@ -8,7 +8,8 @@ asked for and expires. Nothing has to remember to bump a version after a write, 
 here because the publishing pipeline and the sync write with `QuerySet.update()` (no signals).
 
 The key also carries the code version (a digest of the project's Python and template files'
-sizes and modification times, computed once per process), the active language and time zone.
+sizes and modification times, computed once per process), the active language, the number
+locale (later/numbers.py: 1,220 or 1.220) and the time zone.
 
 Per-request values never enter the stored HTML. Inside a fragment, `{% csrf_token %}` and
 `{% form_token %}` render placeholders ("holes") that are filled on every serve: the viewer's
@@ -41,6 +42,8 @@ from django.db.models import Model, QuerySet
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone, translation
 from django.utils.functional import LazyObject, empty
+
+from later.numbers import number_locale_name
 
 FRAGMENT_TIMEOUT_SECONDS = 24 * 3600
 LOCAL_ENTRIES = 4000
@@ -200,7 +203,11 @@ local = _LocalLRU(LOCAL_ENTRIES)
 
 
 def fragment_key(name: str, values: Iterable[Any]) -> str:
-    context = (translation.get_language(), timezone.get_current_timezone_name())
+    context = (
+        translation.get_language(),
+        number_locale_name(),
+        timezone.get_current_timezone_name(),
+    )
     return f"fragment:{name}:{code_version()}:{fingerprint(context, *values)}"
 
 

@@ -59,6 +59,11 @@ def number_locale(locale: str) -> Iterator[None]:
         _current.reset(token)
 
 
+def number_locale_name() -> str:
+    """The locale numbers are written in now (part of every cached fragment's key)."""
+    return _current.get()
+
+
 def figure(value: object, decimals: int | None = None) -> str:
     """`value` with the current locale's separators; what is not a number comes back as text."""
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal):

@@ -143,3 +143,13 @@ def test_per_request_values_are_never_shared_by_a_cached_fragment(
 def test_code_version_is_stable_within_a_process() -> None:
     assert fragments.code_version() == fragments.code_version()
     assert re.fullmatch(r"[0-9a-f]{16}", fragments.code_version())
+
+
+def test_readers_with_other_number_notations_get_their_own_fragment() -> None:
+    from later.numbers import number_locale
+
+    english = fragments.fragment_key("card", [1220])
+    with number_locale("de"):
+        german = fragments.fragment_key("card", [1220])
+    assert english != german  # "1,220" and "1.220" never share a stored fragment
+    assert fragments.fragment_key("card", [1220]) == english
