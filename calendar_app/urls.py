@@ -15,6 +15,7 @@ urlpatterns = [
         name="public_media",
     ),
     path(W + "calendar/", views.calendar, name="calendar"),
+    path(W + "checklist/dismiss/", views.checklist_dismiss, name="checklist_dismiss"),
     path(W + "media/", views.media, name="media"),
     path(W + "media/<uuid:media_id>/delete/", views.media_delete, name="media_delete"),
     path(W + "media/<uuid:media_id>/file/", views.media_file, name="media_file"),

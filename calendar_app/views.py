@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import TikTokAccount
-from calendar_app import composer, selectors, services
+from calendar_app import composer, onboarding, selectors, services
 from calendar_app.approvals.views import post_review_context
 from calendar_app.forms import ComposerForm, MediaUploadForm
 from calendar_app.media import UPLOAD_CUT_SHORT, MediaRejected, upload_cut_short
@@ -91,8 +91,17 @@ def calendar(request: WorkspaceRequest) -> HttpResponse:
             "status_filters": [(k, v[0]) for k, v in selectors.STATUS_FILTERS.items()],
             "weekday_names": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
             "today": today,
+            "checklist": onboarding.checklist(workspace=workspace),
         },
     )
+
+
+@workspace_view(min_role="editor")
+@require_POST
+def checklist_dismiss(request: WorkspaceRequest) -> HttpResponse:
+    onboarding.checklist_finish(workspace=request.workspace)
+    messages.success(request, "The getting-started list is hidden.")
+    return redirect("calendar_app:calendar", workspace_id=request.workspace.id)
 
 
 @workspace_view(min_role="editor", load={"post": selectors.post_get})

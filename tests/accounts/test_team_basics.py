@@ -163,3 +163,14 @@ def test_demo_setup_staff_user_only_in_development(settings: Any) -> None:
     call_command("demo_setup")  # idempotent
     admin = User.objects.get(email="admin@example.com")
     assert admin.is_staff and admin.is_superuser and admin.check_password("later-admin")
+
+
+def test_demo_captions_fit_each_persona() -> None:
+    from later.management.commands.demo_data import DEMO_ACCOUNTS, DEMO_CAPTIONS
+
+    for creators in DEMO_ACCOUNTS.values():
+        for open_id, _colour in creators:
+            assert DEMO_CAPTIONS[open_id], open_id
+    cafe_words = ("coffee", "latte", "espresso", "barista")
+    for open_id in ("sim-dance-business", "sim-quiet-chef", "sim-ava-public"):
+        assert not any(w in c.lower() for c in DEMO_CAPTIONS[open_id] for w in cafe_words)

@@ -268,6 +268,9 @@ def test_month_view_query_count_is_constant(
 
     accounts = [TikTokAccountFactory.create(workspace=workspace) for _ in range(3)]
     start = datetime(2027, 2, 1, 0, 0, tzinfo=UTC)
+    # The first-run checklist (one query while shown) is over in a workspace this busy.
+    workspace.checklist_done_at = start
+    workspace.save()
     client = client_for(owner)
     client.get(cal_url(workspace, date="2027-02-10"))  # warm the session
     counts = []

@@ -33,14 +33,40 @@ DEMO_ACCOUNTS: dict[str, list[tuple[str, str]]] = {
     DEMO_WORKSPACES[0][0]: [("sim-cafe-business", "#fe2c55"), ("sim-ava-public", "#25c2d9")],
     DEMO_WORKSPACES[1][0]: [("sim-dance-business", "#7c3aed"), ("sim-quiet-chef", "#f79009")],
 }
-DEMO_CAPTIONS = [
-    "Monday latte art 🎨 #coffee #latteart",
-    "Behind the bar: how we dial in espresso ☕ #barista",
-    "New seasonal menu drop 🍂 #newmenu @corner.cafe",
-    "Customer of the week! #community",
-    "3 ways to brew at home #homebrew #tutorial",
-    "Friday night playlist at the café 🎶",
-]
+# Each creator's captions fit its persona (the simulator's bios): a café, a recipe and studio
+# vlogger, a dance studio and a one-minute-recipe chef.
+DEMO_CAPTIONS: dict[str, list[str]] = {
+    "sim-cafe-business": [
+        "Monday latte art 🎨 #coffee #latteart",
+        "Behind the bar: how we dial in espresso ☕ #barista",
+        "New seasonal menu drop 🍂 #newmenu",
+        "Customer of the week! #community #coffeeshop",
+    ],
+    "sim-ava-public": [
+        "This week's recipe: one-pan lemon orzo 🍋 #recipe #weeknightdinner",
+        "Studio vlog: repainting the kitchen set 🎨 #vlog #studio",
+        "Sunday reset: prepping lunches for the week #mealprep",
+    ],
+    "sim-dance-business": [
+        "Beginner hip-hop class: the first 8 counts 💃 #dance #hiphop",
+        "Saturday showcase rehearsal, all levels welcome #dancestudio",
+        "Stretch with us: 60 seconds before every class #flexibility",
+    ],
+    "sim-quiet-chef": [
+        "One-minute carbonara, no cream 🍝 #recipe #oneminute",
+        "Knife skills: dice an onion in 20 seconds 🔪 #cookingtips",
+        "Crispy rice, leftover style #zerowaste #quickrecipe",
+    ],
+}
+# The demo videos of each workspace, named for what it posts.
+DEMO_VIDEOS: dict[str, list[str]] = {
+    DEMO_WORKSPACES[0][0]: ["latte-art.mp4", "espresso-pour.mp4"],
+    DEMO_WORKSPACES[1][0]: ["dance-class.mp4", "one-minute-recipe.mp4"],
+}
+DRAFT_IDEAS = {
+    DEMO_WORKSPACES[0][0]: "Draft idea: latte art challenge 🤔",
+    DEMO_WORKSPACES[1][0]: "Draft idea: chef vs. dancer, who plates faster? 🤔",
+}
 
 
 class Command(BaseCommand):
@@ -142,8 +168,9 @@ class Command(BaseCommand):
 
         media = list(MediaAsset.objects.for_workspace(workspace).order_by("created_at"))
         if not media:
+            names = DEMO_VIDEOS.get(workspace.name, ["clip-1.mp4", "clip-2.mp4"])
             for index, (name, pattern) in enumerate(
-                [("latte-art.mp4", "testsrc2"), ("espresso-pour.mp4", "smptebars")]
+                zip(names, ["testsrc2", "smptebars"], strict=False)
             ):
                 path = _demo_video(pattern, seconds=4 + index)
                 with path.open("rb") as fh:
@@ -166,8 +193,9 @@ class Command(BaseCommand):
             if index == 0:
                 # Minute precision: the first demo post goes out a minute or two after start.
                 local = (when + timedelta(minutes=1)).replace(tzinfo=None)
+            captions = DEMO_CAPTIONS.get(account.open_id) or ["New post"]
             content = PostContent(
-                caption=DEMO_CAPTIONS[index % len(DEMO_CAPTIONS)],
+                caption=captions[(index // len(accounts)) % len(captions)],
                 media_id=media[index % len(media)].id,
                 scheduled_local=local,
                 scheduled_tz=workspace.time_zone,
@@ -187,7 +215,9 @@ class Command(BaseCommand):
         post_create(
             workspace=workspace,
             user=user,
-            content=PostContent(caption="Draft idea: latte art challenge 🤔", media_id=media[0].id),
+            content=PostContent(
+                caption=DRAFT_IDEAS.get(workspace.name, "Draft idea 🤔"), media_id=media[0].id
+            ),
             targets=[PostTarget(account_id=accounts[0].id)],
             schedule=False,
         )
