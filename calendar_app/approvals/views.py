@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from calendar_app import selectors, services
@@ -87,8 +88,9 @@ def queue(request: WorkspaceRequest) -> HttpResponse:
             status = exc.status
         else:
             return redirect("approvals:queue", workspace_id=workspace.id)
+    now = timezone.now()
     review_links = [
-        {"link": link, "url": links.review_link_url(link)}
+        {"link": link, "url": links.review_link_url(link), "expired": link.expires_at <= now}
         for link in links.review_links(workspace=workspace)[:50]
     ]
     return render(

@@ -133,3 +133,79 @@ def test_menus_and_dialogs_open(
     page.locator("dialog[open]").wait_for()
     check_page(page, findings, "move-dialog-open", width)
     findings.assert_none()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_approval_pages(width: int, full: FullWorkspace, signed_in: Any, live_server: Any) -> None:
+    """The Approvals page, activity, versions, a post in review with comments, the client's
+    review page and its refusal, and the invitation page a signed-out invitee sees."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from accounts import services as account_services
+    from accounts.models import Membership
+    from calendar_app.approvals import links
+    from calendar_app.approvals.services import post_comment_add, post_request_changes
+    from calendar_app.models import Post, PostStatus, ReviewLink
+
+    ws, owner = full.workspace, full.owner
+    ws.approval_required = True
+    ws.save()
+    base = full.seeded["scheduled"]
+    post = Post.objects.create(
+        workspace=ws,
+        account=full.account,
+        media=base.media,
+        caption="Pumpkin spice latte is back 🎃 #coffee #autumn",
+        privacy_level="PUBLIC_TO_EVERYONE",
+        status=PostStatus.IN_REVIEW,
+        scheduled_at=timezone.now() + dt.timedelta(days=3),
+        created_by=owner,
+    )
+    from calendar_app.approvals.versions import version_record
+
+    version_record(post=post, author=owner)
+    post.caption = "Pumpkin spice oat latte is back 🎃 #coffee #autumn #oatmilk"
+    post.privacy_level = "FOLLOWER_OF_CREATOR"
+    post.save()
+    version_record(post=post, author=owner)
+    post_comment_add(workspace=ws, post=post, body="Can we show the cup first?", user=owner)
+    actor = Membership.objects.for_workspace(ws).get(user=owner)
+    link = links.review_link_create(workspace=ws, actor=actor, name="Maria at Corner Café")
+    expired = ReviewLink.objects.create(
+        workspace=ws, name="Old", expires_at=timezone.now() - dt.timedelta(days=1)
+    )
+    other = Post.objects.create(
+        workspace=ws,
+        account=full.account,
+        media=base.media,
+        caption="Second post to review with a long caption " * 3,
+        status=PostStatus.IN_REVIEW,
+        scheduled_at=timezone.now() + dt.timedelta(days=4),
+    )
+    post_request_changes(workspace=ws, post=other, comment="Shorter, please", link=link)
+    invitation = account_services.invitation_create(
+        workspace=ws, actor=actor, email="invitee@example.com"
+    )
+
+    findings = Findings()
+    page = signed_in(owner, width)
+    for name, path in [
+        ("approvals", reverse("approvals:queue", args=[ws.id])),
+        ("activity", reverse("approvals:activity", args=[ws.id])),
+        ("post-versions", reverse("approvals:post_versions", args=[ws.id, post.id])),
+        ("post-in-review", reverse("calendar_app:post_detail", args=[ws.id, post.id])),
+        ("members-invite", reverse("accounts:members", args=[ws.id])),
+    ]:
+        page.goto(live_server.url + path)
+        check_page(page, findings, name, width)
+    anonymous = signed_in(None, width)
+    for name, path in [
+        ("review-link", links.review_link_url(link, absolute=False)),
+        ("review-link-expired", links.review_link_url(expired, absolute=False)),
+        ("invitation-welcome", reverse("accounts:invitation_accept", args=[invitation.token])),
+    ]:
+        anonymous.goto(live_server.url + path)
+        check_page(anonymous, findings, name, width)
+    findings.assert_none()
