@@ -9,6 +9,8 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.http import HttpRequest
 
 from accounts.models import (
+    Agency,
+    AgencyMember,
     ApiToken,
     Invitation,
     Membership,
@@ -49,10 +51,57 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Workspace)
 class WorkspaceAdmin(admin.ModelAdmin):
-    list_display = ("name", "time_zone", "created_at")
-    search_fields = ("name", "id")
+    list_display = ("name", "agency", "time_zone", "created_at")
+    search_fields = ("name", "id", "agency__name")
     list_filter = ("time_zone",)
+    list_select_related = ("agency",)
+    autocomplete_fields = ("agency",)
     inlines = (MembershipInline,)
+
+
+class AgencyMemberInline(admin.TabularInline):
+    model = AgencyMember
+    extra = 0
+    autocomplete_fields = ("user",)
+    filter_horizontal = ("clients",)
+
+    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        # A member's chosen clients can only be the agency's own clients.
+        if db_field.name == "clients":
+            agency_id = (
+                request.resolver_match.kwargs.get("object_id") if request.resolver_match else None
+            )
+            kwargs["queryset"] = (
+                Workspace.objects.filter(agency_id=agency_id)
+                if agency_id
+                else Workspace.objects.none()
+            )
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+class ClientInline(admin.TabularInline):
+    model = Workspace
+    fk_name = "agency"
+    fields = ("name", "time_zone")
+    extra = 0
+    show_change_link = True
+
+
+@admin.register(Agency)
+class AgencyAdmin(admin.ModelAdmin):
+    list_display = ("name", "created_at")
+    search_fields = ("name", "id")
+    inlines = (AgencyMemberInline, ClientInline)
+
+
+@admin.register(AgencyMember)
+class AgencyMemberAdmin(admin.ModelAdmin):
+    list_display = ("user", "agency", "role", "all_clients", "created_at")
+    list_filter = ("role", "all_clients")
+    search_fields = ("user__email", "agency__name")
+    list_select_related = ("user", "agency")
+    autocomplete_fields = ("user", "agency")
+    filter_horizontal = ("clients",)
 
 
 @admin.register(Membership)

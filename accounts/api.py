@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import selectors, services
+from accounts.access import workspace_accesses
 from accounts.models import Invitation, Membership, Role, User, Workspace
 from later.api import WorkspaceAPIView, WorkspaceObjectAPIView
 from later.authentication import request_token
@@ -70,7 +71,7 @@ class WorkspaceListApi(IdempotentAPIMixin, APIView):
 
     @extend_schema(responses=WorkspaceSerializer(many=True))
     def get(self, request: Request) -> Response:
-        memberships = list(selectors.memberships_for_user(user=_user(request)))
+        memberships = workspace_accesses(user=_user(request))
         token = request_token(request)
         if token is not None:
             memberships = [m for m in memberships if token.reaches(m.workspace_id)]

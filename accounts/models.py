@@ -61,6 +61,20 @@ def validate_time_zone(value: str) -> None:
         raise ValidationError(f"“{value}” is not an IANA time zone (for example Europe/Paris).")
 
 
+class Agency(BaseModel):
+    """An organisation over client workspaces. Its members reach all of its clients or chosen
+    ones (`AgencyMember`); a workspace without an agency is a freelancer's or a brand's own."""
+
+    name = models.CharField(max_length=120)
+
+    class Meta:
+        ordering: ClassVar = ["name"]
+        verbose_name_plural = "agencies"
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Workspace(BaseModel):
     """The tenant: one per brand or agency client. Every tenant-owned row points here."""
 
@@ -70,6 +84,10 @@ class Workspace(BaseModel):
     approval_required = models.BooleanField(default=False)
     #: Set once the first-run checklist is done (or dismissed); it is not shown again.
     checklist_done_at = models.DateTimeField(null=True, blank=True)
+    #: The agency that owns this client workspace; None for a plain workspace.
+    agency = models.ForeignKey(
+        Agency, on_delete=models.SET_NULL, null=True, blank=True, related_name="clients"
+    )
 
     class Meta:
         ordering: ClassVar = ["name"]
@@ -83,9 +101,17 @@ class Workspace(BaseModel):
 
 
 class Membership(TenantModel):
+    """A person's role in one workspace.
+
+    `accounts.access.membership_resolve` also hands out unsaved instances for people who reach
+    a client workspace through its agency: `via_agency` names the agency then (None for a row).
+    """
+
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.EDITOR)
+
+    via_agency: Agency | None = None
 
     class Meta:
         constraints: ClassVar = [
@@ -104,6 +130,33 @@ class Membership(TenantModel):
 
     @property
     def can_manage(self) -> bool:
+        return self.has_role(Role.ADMIN)
+
+
+class AgencyMember(BaseModel):
+    """A person in an agency: `role` (the workspace roles) applies in every client they reach,
+    which is all of the agency's clients (`all_clients`) or the chosen `clients`."""
+
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="agency_memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.EDITOR)
+    all_clients = models.BooleanField(default=True)
+    clients = models.ManyToManyField(Workspace, blank=True, related_name="agency_grants")
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["agency", "user"], name="agency_member_unique_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.agency} ({self.role})"
+
+    def has_role(self, at_least: str) -> bool:
+        return role_at_least(self.role, at_least)
+
+    @property
+    def can_manage(self) -> bool:
+        """Owners and admins manage the agency: its clients and who reaches them."""
         return self.has_role(Role.ADMIN)
 
 

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.access import workspace_memberships
 from accounts.models import (
     Invitation,
     Membership,
@@ -84,7 +85,12 @@ def membership_change_role(
         Role.ADMIN
     ] and not actor.has_role(Role.OWNER):
         raise RoleRequired("Only owners can grant or change the owner and admin roles.")
-    if membership.role == Role.OWNER and role != Role.OWNER and _owner_count(workspace) <= 1:
+    if (
+        membership.role == Role.OWNER
+        and role != Role.OWNER
+        and workspace.agency_id is None
+        and _owner_count(workspace) <= 1
+    ):
         raise Conflict("A workspace needs at least one owner.")
     membership.role = role
     membership.save(update_fields=["role", "updated_at"])
@@ -105,7 +111,12 @@ def membership_remove(*, workspace: Workspace, actor: Membership, membership_id:
             raise RoleRequired("Only owners and admins can remove members.")
         if membership.role in (Role.OWNER, Role.ADMIN) and not actor.has_role(Role.OWNER):
             raise RoleRequired("Only owners can remove owners and admins.")
-    if membership.role == Role.OWNER and _owner_count(workspace) <= 1:
+    # An agency's client keeps the agency's owners; a plain workspace needs an owner of its own.
+    if (
+        membership.role == Role.OWNER
+        and workspace.agency_id is None
+        and _owner_count(workspace) <= 1
+    ):
         raise Conflict("A workspace needs at least one owner.")
     membership.delete()
 
@@ -204,11 +215,8 @@ def notification_notify_members(
     email: bool = False,
 ) -> list[Notification]:
     """Tell every member at or above `min_role`, in the app and optionally by e-mail."""
-    members = [
-        m
-        for m in Membership.objects.for_workspace(workspace).select_related("user")
-        if m.has_role(min_role)
-    ]
+    # Agency members who reach the workspace are told too (accounts.access).
+    members = [m for m in workspace_memberships(workspace=workspace) if m.has_role(min_role)]
     notes = Notification.objects.bulk_create(
         [
             Notification(

@@ -17,7 +17,8 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from accounts.models import ApiToken, ApiTokenAccess, Membership, User, Workspace
+from accounts.access import accessible_workspaces
+from accounts.models import ApiToken, ApiTokenAccess, User, Workspace
 from later.errors import NotFound, ValidationFailed
 
 TOKEN_PREFIX = "lft_"
@@ -59,9 +60,9 @@ def api_token_create(
     wanted = {str(pk) for pk in workspace_ids}
     mine = {
         str(pk): pk
-        for pk in Membership.objects.unscoped()
-        .filter(user=user, workspace_id__in=list(wanted) if _all_uuids(wanted) else [])
-        .values_list("workspace_id", flat=True)
+        for pk in accessible_workspaces(user=user)
+        .filter(pk__in=list(wanted) if _all_uuids(wanted) else [])
+        .values_list("pk", flat=True)
     }
     if not wanted:
         errors["workspaces"] = ["Choose at least one workspace."]

@@ -10,7 +10,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from accounts import selectors, token_services
+from accounts import token_services
+from accounts.access import workspace_accesses
 from accounts.models import ApiTokenAccess
 from later.errors import AppError
 from later.idempotency import once_per_form
@@ -19,7 +20,7 @@ from later.idempotency import once_per_form
 def _page(
     request: HttpRequest, *, form: dict[str, Any], created: Any = None, status: int = 200
 ) -> HttpResponse:
-    memberships = selectors.memberships_for_user(user=request.user)  # type: ignore[arg-type]
+    memberships = workspace_accesses(user=request.user)  # type: ignore[arg-type]
     return render(
         request,
         "accounts/api_tokens.html",

@@ -1,12 +1,13 @@
 from django.urls import path
 
-from accounts import api, token_views, views
+from accounts import agency_api, agency_views, api, token_views, views
 from accounts.tiktok import api as tiktok_api
 from accounts.tiktok import views as tiktok_views
 
 app_name = "accounts"
 
 W = "w/<uuid:workspace_id>/"
+AG = "agencies/<uuid:agency_id>/"
 
 urlpatterns = [
     path("workspaces/new/", views.workspace_create, name="workspace_create"),
@@ -16,6 +17,52 @@ urlpatterns = [
         "account/api-tokens/<uuid:token_id>/revoke/",
         token_views.api_token_revoke,
         name="api_token_revoke",
+    ),
+    path("workspaces/", agency_views.workspace_list, name="workspace_list"),
+    # Agencies
+    path("agencies/new/", agency_views.agency_create, name="agency_create"),
+    path(AG, agency_views.agency_home, name="agency_home"),
+    path(AG + "manage/", agency_views.agency_manage, name="agency_manage"),
+    path(AG + "clients/new/", agency_views.agency_client_create, name="agency_client_create"),
+    path(AG + "clients/attach/", agency_views.agency_client_attach, name="agency_client_attach"),
+    path(
+        AG + "clients/<uuid:client_id>/remove/",
+        agency_views.agency_client_remove,
+        name="agency_client_remove",
+    ),
+    path(AG + "members/add/", agency_views.agency_member_add, name="agency_member_add"),
+    path(
+        AG + "members/<uuid:agency_member_id>/",
+        agency_views.agency_member_update,
+        name="agency_member_update",
+    ),
+    path(
+        AG + "members/<uuid:agency_member_id>/remove/",
+        agency_views.agency_member_remove,
+        name="agency_member_remove",
+    ),
+    path("api/v1/agencies/", agency_api.AgencyListApi.as_view(), name="api_agencies"),
+    path("api/v1/" + AG, agency_api.AgencyDetailApi.as_view(), name="api_agency"),
+    path("api/v1/" + AG + "home/", agency_api.AgencyHomeApi.as_view(), name="api_agency_home"),
+    path(
+        "api/v1/" + AG + "clients/",
+        agency_api.AgencyClientListApi.as_view(),
+        name="api_agency_clients",
+    ),
+    path(
+        "api/v1/" + AG + "clients/<uuid:client_id>/",
+        agency_api.AgencyClientDetailApi.as_view(),
+        name="api_agency_client",
+    ),
+    path(
+        "api/v1/" + AG + "members/",
+        agency_api.AgencyMemberListApi.as_view(),
+        name="api_agency_members",
+    ),
+    path(
+        "api/v1/" + AG + "members/<uuid:agency_member_id>/",
+        agency_api.AgencyMemberDetailApi.as_view(),
+        name="api_agency_member",
     ),
     path(W, views.workspace_home, name="workspace_home"),
     path(W + "settings/", views.workspace_settings, name="workspace_settings"),

@@ -16,7 +16,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts import invitations, selectors, services
-from accounts.models import Invitation, Membership, Role, User
+from accounts.access import accessible_workspaces, workspace_memberships
+from accounts.models import AgencyMember, Invitation, Membership, Role, User
 from accounts.tiktok.url_properties import url_property
 from later.errors import AppError
 from later.idempotency import once_per_form
@@ -32,15 +33,20 @@ def _user(request: HttpRequest) -> User:
 @login_required
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
-    memberships = list(selectors.memberships_for_user(user=_user(request)))
+    user = _user(request)
     token = invitations.pending(request)
     if token:
         return redirect("accounts:invitation_accept", token=token)
-    if not memberships:
-        return redirect("accounts:workspace_create")
     current = request.session.get("current_workspace_id")
-    chosen = next((m for m in memberships if str(m.workspace_id) == current), memberships[0])
-    return redirect("accounts:workspace_home", workspace_id=chosen.workspace_id)
+    reached = list(accessible_workspaces(user=user).values_list("pk", flat=True))
+    if not reached:
+        # An agency member whom no client was given yet still has the agency's home.
+        agency = AgencyMember.objects.filter(user=user).values_list("agency_id", flat=True).first()
+        if agency is not None:
+            return redirect("accounts:agency_home", agency_id=agency)
+        return redirect("accounts:workspace_create")
+    chosen = next((pk for pk in reached if str(pk) == current), reached[0])
+    return redirect("accounts:workspace_home", workspace_id=chosen)
 
 
 @login_required
@@ -122,6 +128,9 @@ def members(request: WorkspaceRequest) -> HttpResponse:
         "accounts/members.html",
         {
             "members": selectors.workspace_members(workspace=workspace),
+            "agency_access": [
+                m for m in workspace_memberships(workspace=workspace) if m.via_agency is not None
+            ],
             "invitations": selectors.workspace_pending_invitations(workspace=workspace),
             "roles": Role.choices,
             # The quick start prints e-mail in the terminal: say so, and show the links.

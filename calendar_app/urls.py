@@ -1,6 +1,6 @@
 from django.urls import path
 
-from calendar_app import api, public_media, views
+from calendar_app import agency_views, api, public_media, views
 
 app_name = "calendar_app"
 
@@ -16,6 +16,11 @@ urlpatterns = [
     ),
     path(W + "calendar/", views.calendar, name="calendar"),
     path(W + "checklist/dismiss/", views.checklist_dismiss, name="checklist_dismiss"),
+    path(
+        "agencies/<uuid:agency_id>/calendar/",
+        agency_views.agency_calendar,
+        name="agency_calendar",
+    ),
     path(W + "media/", views.media, name="media"),
     path(W + "media/<uuid:media_id>/delete/", views.media_delete, name="media_delete"),
     path(W + "media/<uuid:media_id>/file/", views.media_file, name="media_file"),

@@ -17,6 +17,7 @@ from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquer
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import Contains
 
+from accounts.access import workspace_memberships
 from accounts.models import AccountType, Membership, Role, TikTokAccount, TikTokVideo, Workspace
 from conversations.models import (
     BULK_MAX_IDS,
@@ -454,13 +455,10 @@ def workspace_rules(*, workspace: Workspace) -> TenantQuerySet[ModerationRule]:
 
 def assignable_members(*, workspace: Workspace) -> list[Membership]:
     """Members who can answer comments (editors and above)."""
-    return [
-        m
-        for m in Membership.objects.for_workspace(workspace)
-        .select_related("user")
-        .order_by("user__first_name", "user__email")
-        if m.has_role(Role.EDITOR)
-    ]
+    # Agency members who reach this client count too (accounts.access).
+    everyone = workspace_memberships(workspace=workspace)
+    everyone.sort(key=lambda m: (m.user.first_name, m.user.email))
+    return [m for m in everyone if m.has_role(Role.EDITOR)]
 
 
 def note_get(*, workspace: Workspace, note_id: uuid.UUID | str) -> ThreadNote:

@@ -16,6 +16,7 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.access import workspace_memberships
 from accounts.models import Membership, Notification, Role, User, Workspace
 from conversations.models import (
     REPLY_MAX_CHARS,
@@ -42,13 +43,14 @@ _COLOR = re.compile(r"#[0-9a-fA-F]{6}")
 def assignable_member(*, workspace: Workspace, public_id: uuid.UUID | str) -> User:
     """A member who can answer comments (editor or above), by the user's public id."""
     try:
-        membership = (
-            Membership.objects.for_workspace(workspace)
-            .select_related("user")
-            .get(user__public_id=uuid.UUID(str(public_id)))
-        )
-    except (Membership.DoesNotExist, ValueError, DjangoValidationError) as exc:
+        wanted = uuid.UUID(str(public_id))
+    except ValueError as exc:
         raise ValidationFailed("Choose a member of this workspace.") from exc
+    # Members and the agency's people who reach this client alike (accounts.access).
+    found = [m for m in workspace_memberships(workspace=workspace) if m.user.public_id == wanted]
+    if not found:
+        raise ValidationFailed("Choose a member of this workspace.")
+    membership = found[0]
     if not membership.has_role(Role.EDITOR):
         raise ValidationFailed(
             f"{membership.user.email} is a viewer and cannot answer comments; "

@@ -144,6 +144,12 @@ API_TOKEN_AUTHENTICATOR = "accounts.token_services.api_token_authenticate"
 BEST_TIMES_BUSY_TIMES = "calendar_app.occupancy.scheduled_times"
 #: First-response figures for client reports; the section is left out while this is missing.
 REPORT_RESPONSE_TIMES = "conversations.response_times.report_figures"
+#: The agency home's per-client figures, one provider per feature app (accounts.agency_selectors).
+AGENCY_CLIENT_FIGURES = [
+    "calendar_app.agency.client_figures",
+    "conversations.agency.client_figures",
+    "analytics.agency.client_figures",
+]
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",

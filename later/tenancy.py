@@ -200,6 +200,22 @@ def load_url_objects(
     return loaded
 
 
+#: How many recently opened workspaces the switcher offers first.
+RECENT_WORKSPACES = 5
+
+
+def remember_workspace(request: HttpRequest, workspace_id: Any) -> None:
+    """The current workspace, and the few opened before it, for the switcher."""
+    current = str(workspace_id)
+    before = request.session.get("recent_workspace_ids", [])
+    recent = [current, *(w for w in before if w != current)][:RECENT_WORKSPACES]
+    # Written only when it changes: an unchanged session costs no UPDATE per page view.
+    if request.session.get("current_workspace_id") != current:
+        request.session["current_workspace_id"] = current
+    if before != recent:
+        request.session["recent_workspace_ids"] = recent
+
+
 def workspace_view(
     min_role: str = Role.VIEWER, *, load: Mapping[str, Loader] | None = None
 ) -> Callable[[Callable[..., HttpResponseBase]], Callable[..., HttpResponseBase]]:
@@ -246,9 +262,7 @@ def workspace_view(
                     {"needed_role": needed, "membership": membership},
                     status=403,
                 )
-            # Written only when it changes: an unchanged session costs no UPDATE per page view.
-            if request.session.get("current_workspace_id") != str(membership.workspace_id):
-                request.session["current_workspace_id"] = str(membership.workspace_id)
+            remember_workspace(request, membership.workspace_id)
             # Every date and time on a workspace page is shown in the workspace's zone.
             with timezone.override(membership.workspace.tz):
                 return view(workspace_request, **kwargs, **objects)

@@ -208,4 +208,31 @@ def test_approval_pages(width: int, full: FullWorkspace, signed_in: Any, live_se
     ]:
         anonymous.goto(live_server.url + path)
         check_page(anonymous, findings, name, width)
+
+
+def test_agency_pages(width: int, full: FullWorkspace, signed_in: Any, live_server: Any) -> None:
+    from accounts import agency_services
+    from accounts.models import AgencyMember
+
+    agency = agency_services.agency_create(owner=full.owner, name="Northwind Social")
+    actor = AgencyMember.objects.select_related("agency").get(agency=agency)
+    agency_services.agency_client_attach(actor=actor, workspace_id=full.workspace.id)
+    for name in ("Bolt Bikes", "Tokyo Ramen Bar"):
+        agency_services.agency_client_create(actor=actor, name=name, time_zone="Asia/Tokyo")
+    empty = agency_services.agency_create(owner=full.owner, name="Empty Agency")
+    calendar = reverse("calendar_app:agency_calendar", args=[agency.id])
+    findings = Findings()
+    page = signed_in(full.owner, width)
+    for name, path in [
+        ("agency-home", reverse("accounts:agency_home", args=[agency.id])),
+        ("agency-calendar-month", calendar + "?view=month"),
+        ("agency-calendar-week", calendar + "?view=week"),
+        ("agency-calendar-list", calendar + "?view=list"),
+        ("agency-manage", reverse("accounts:agency_manage", args=[agency.id])),
+        ("agency-empty-home", reverse("accounts:agency_home", args=[empty.id])),
+        ("agency-new", reverse("accounts:agency_create")),
+        ("workspace-list", reverse("accounts:workspace_list")),
+    ]:
+        page.goto(live_server.url + path)
+        check_page(page, findings, name, width)
     findings.assert_none()
