@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.module_loading import import_string
 
 from accounts.access import _higher
@@ -45,6 +46,15 @@ class ClientFigure:
     caption: str = ""
 
     @property
+    def display(self) -> str:
+        """The value with the locale's thousands separator ("—" without data)."""
+        if self.value is None:
+            return "—"
+        if -1000 < self.value < 1000:
+            return str(self.value)  # skips the locale machinery for the common small counts
+        return str(number_format(self.value, force_grouping=True))
+
+    @property
     def change(self) -> float | None:
         if self.value is None or not self.previous:
             return None
@@ -56,20 +66,45 @@ ClientFigures = dict[Any, dict[str, ClientFigure]]
 FigureProvider = Callable[..., ClientFigures]
 
 
+@dataclass(frozen=True)
+class CountColumn:
+    key: str
+    heading: str
+    #: What the number counts, for screen readers ("3 failed posts in Acme").
+    what: str
+    #: A non-zero value needs someone's attention.
+    alert: bool = False
+
+
+#: The home's count columns, in order (views and the report have their own cells).
+COUNT_COLUMNS = (
+    CountColumn("due", "Due in 7 days", "posts due in the next 7 days"),
+    CountColumn("failed", "Failed", "failed posts", alert=True),
+    CountColumn("unconfirmed", "Unconfirmed", "unconfirmed posts", alert=True),
+    CountColumn("reconnect", "Accounts to reconnect", "accounts to reconnect", alert=True),
+    CountColumn("unread_comments", "Unread comments", "unread comments"),
+)
+
+
 @dataclass
 class ClientRow:
     workspace: Workspace
     role: str
+    url: str = ""  # the client's workspace
     figures: dict[str, ClientFigure] = field(default_factory=dict)
 
     def figure(self, key: str) -> ClientFigure | None:
         return self.figures.get(key)
 
     @property
+    def counts(self) -> list[tuple[CountColumn, ClientFigure | None]]:
+        return [(column, self.figures.get(column.key)) for column in COUNT_COLUMNS]
+
+    @property
     def needs_attention(self) -> bool:
         return any(
             (f := self.figures.get(key)) is not None and bool(f.value)
-            for key in ("failed", "unconfirmed", "reconnect")
+            for key in (column.key for column in COUNT_COLUMNS if column.alert)
         )
 
 
@@ -144,15 +179,19 @@ def _reconnect_figures(*, workspaces: list[Workspace], now: dt.datetime) -> Clie
         .order_by()
     )
     counts = {row["workspace_id"]: row["n"] for row in rows}
+    urls = workspace_urls("accounts:tiktok_accounts", workspaces)
     return {
-        ws.pk: {
-            "reconnect": ClientFigure(
-                value=counts.get(ws.pk, 0),
-                url=reverse("accounts:tiktok_accounts", args=[ws.pk]),
-            )
-        }
+        ws.pk: {"reconnect": ClientFigure(value=counts.get(ws.pk, 0), url=urls[ws.pk])}
         for ws in workspaces
     }
+
+
+def workspace_urls(name: str, workspaces: list[Workspace]) -> dict[Any, str]:
+    """`reverse(name, args=[workspace.pk])` for every client, reversed once: the pattern is
+    the same for all of them, and 200 reverses were a visible share of the home's time."""
+    sentinel = "00000000-0000-0000-0000-000000000000"
+    pattern = reverse(name, args=[sentinel])
+    return {ws.pk: pattern.replace(sentinel, str(ws.pk)) for ws in workspaces}
 
 
 def figure_providers() -> list[FigureProvider]:
@@ -173,6 +212,9 @@ def agency_home(
     if not rows:
         return rows
     workspaces = [row.workspace for row in rows]
+    homes = workspace_urls("accounts:workspace_home", workspaces)
+    for row in rows:
+        row.url = homes[row.workspace.pk]
     for provider in [_reconnect_figures, *figure_providers()]:
         answered = provider(workspaces=workspaces, now=now)
         for row in rows:

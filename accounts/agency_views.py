@@ -101,7 +101,13 @@ def agency_home(request: AgencyRequest) -> HttpResponse:
     return render(
         request,
         "accounts/agency/home.html",
-        {"rows": rows, "total": total, "query": query, "attention": attention},
+        {
+            "rows": rows,
+            "columns": selectors.COUNT_COLUMNS,
+            "total": total,
+            "query": query,
+            "attention": attention,
+        },
     )
 
 

@@ -10,10 +10,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.db.models import OuterRef, Q, Subquery, Sum
-from django.urls import reverse
 from django.utils import timezone
 
-from accounts.agency_selectors import ClientFigure, ClientFigures
+from accounts.agency_selectors import ClientFigure, ClientFigures, workspace_urls
 from accounts.models import Workspace
 from analytics.models import AccountDailySnapshot, DeliveryStatus, ReportDelivery
 
@@ -70,9 +69,11 @@ def client_figures(*, workspaces: list[Workspace], now: dt.datetime) -> ClientFi
     views = _views(workspaces, now)
     reports = _latest_reports(workspaces)
     figures: ClientFigures = {}
+    report_urls = workspace_urls("analytics:report", workspaces)
+    overview_urls = workspace_urls("analytics:overview", workspaces)
     for ws in workspaces:
         this_week, last_week = views.get(ws.pk, (None, None))
-        report_url = reverse("analytics:report", args=[ws.pk])
+        report_url = report_urls[ws.pk]
         if ws.pk in reports:
             start, end = reports[ws.pk]
             query = urlencode({"range": "custom", "start": start, "end": end})
@@ -85,7 +86,7 @@ def client_figures(*, workspaces: list[Workspace], now: dt.datetime) -> ClientFi
             "views_week": ClientFigure(
                 value=this_week,
                 previous=last_week,
-                url=reverse("analytics:overview", args=[ws.pk]) + "?range=7",
+                url=overview_urls[ws.pk] + "?range=7",
             ),
             "report": report,
         }

@@ -10,13 +10,13 @@ import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from django.db.models import Case, Count, DateField, F, Max, Q, When, Window
 from django.db.models.functions import RowNumber, TruncDate
-from django.urls import reverse
 from django.utils import timezone
 
-from accounts.agency_selectors import ClientFigure, ClientFigures
+from accounts.agency_selectors import ClientFigure, ClientFigures, workspace_urls
 from accounts.models import Workspace
 from calendar_app.models import Post, PostStatus
 from calendar_app.selectors import (
@@ -44,13 +44,13 @@ NOT_DUE = (
 )
 
 
-def _list_url(workspace: Workspace, when: dt.datetime | None, status: str = "") -> str:
-    query = "view=list"
+def _list_url(base: str, workspace: Workspace, when: dt.datetime | None, status: str = "") -> str:
+    query = {"view": "list"}
     if when is not None:
-        query += "&date=" + timezone.localtime(when, workspace.tz).date().isoformat()
+        query["date"] = timezone.localtime(when, workspace.tz).date().isoformat()
     if status:
-        query += f"&status={status}"
-    return reverse("calendar_app:calendar", args=[workspace.pk]) + "?" + query
+        query["status"] = status
+    return f"{base}?{urlencode(query)}"
 
 
 def client_figures(*, workspaces: list[Workspace], now: dt.datetime) -> ClientFigures:
@@ -72,16 +72,19 @@ def client_figures(*, workspaces: list[Workspace], now: dt.datetime) -> ClientFi
     )
     by_workspace: dict[Any, Any] = {row["workspace_id"]: row for row in rows}
     figures: ClientFigures = {}
+    calendars = workspace_urls("calendar_app:calendar", workspaces)
     for ws in workspaces:
         row = by_workspace.get(ws.pk, {})
+        base = calendars[ws.pk]
         figures[ws.pk] = {
-            "due": ClientFigure(value=row.get("due", 0), url=_list_url(ws, now)),
+            "due": ClientFigure(value=row.get("due", 0), url=_list_url(base, ws, now)),
             "failed": ClientFigure(
-                value=row.get("failed", 0), url=_list_url(ws, row.get("last_failed"), "failed")
+                value=row.get("failed", 0),
+                url=_list_url(base, ws, row.get("last_failed"), "failed"),
             ),
             "unconfirmed": ClientFigure(
                 value=row.get("unconfirmed", 0),
-                url=_list_url(ws, row.get("last_unconfirmed"), "needs_attention"),
+                url=_list_url(base, ws, row.get("last_unconfirmed"), "needs_attention"),
             ),
         }
     return figures

@@ -6,9 +6,8 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db.models import Count
-from django.urls import reverse
 
-from accounts.agency_selectors import ClientFigure, ClientFigures
+from accounts.agency_selectors import ClientFigure, ClientFigures, workspace_urls
 from accounts.models import Workspace
 from conversations.models import Comment
 
@@ -27,11 +26,11 @@ def client_figures(*, workspaces: list[Workspace], now: dt.datetime) -> ClientFi
         .order_by()
     )
     counts = {row["workspace_id"]: row["n"] for row in rows}
+    inboxes = workspace_urls("conversations:inbox", workspaces)
     return {
         ws.pk: {
             "unread_comments": ClientFigure(
-                value=counts.get(ws.pk, 0),
-                url=reverse("conversations:inbox", args=[ws.pk]) + "?status=unread",
+                value=counts.get(ws.pk, 0), url=inboxes[ws.pk] + "?status=unread"
             )
         }
         for ws in workspaces
