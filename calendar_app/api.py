@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from accounts.models import TikTokAccount
 from calendar_app import composer, selectors, services
 from calendar_app.creators import creator_info_fetch
+from calendar_app.hashtags import hashtag_suggestions
 from calendar_app.media import UPLOAD_CUT_SHORT, MediaRejected, upload_cut_short
 from calendar_app.models import MediaAsset, Post, PostMode, PrivacyLevel
 from calendar_app.timezones import parse_local
@@ -36,6 +37,9 @@ class AccountRefSerializer(serializers.Serializer):
 class PostSerializer(serializers.ModelSerializer):
     account = AccountRefSerializer(read_only=True)
     media_id = serializers.UUIDField(allow_null=True, read_only=True)
+    photo_ids = serializers.SerializerMethodField(
+        help_text="A photo post's images in order (empty for a video)."
+    )
 
     class Meta:
         model = Post
@@ -55,6 +59,13 @@ class PostSerializer(serializers.ModelSerializer):
             "brand_content",
             "is_aigc",
             "cover_timestamp_ms",
+            "photo_ids",
+            "photo_cover_index",
+            "title",
+            "auto_add_music",
+            "first_comment",
+            "first_comment_status",
+            "publish_api",
             "scheduled_at",
             "scheduled_local",
             "scheduled_tz",
@@ -66,6 +77,9 @@ class PostSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+    def get_photo_ids(self, obj: Post) -> list[str]:
+        return [str(p.media_id) for p in obj.photos.all()]
 
 
 class TargetSerializer(serializers.Serializer):
@@ -87,6 +101,31 @@ class _ContentFields(serializers.Serializer):
     brand_content = serializers.BooleanField(required=False, help_text="Branded content")
     is_aigc = serializers.BooleanField(required=False)
     cover_timestamp_ms = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+    photo_ids = serializers.ListField(
+        child=serializers.UUIDField(),
+        required=False,
+        max_length=35,
+        help_text="A photo carousel: 1-35 library images (JPEG/WebP) in the order TikTok shows "
+        "them. The cover becomes media_id.",
+    )
+    photo_cover_index = serializers.IntegerField(
+        required=False, min_value=0, max_value=34, help_text="0-based index of the cover photo."
+    )
+    title = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=90,
+        help_text="Photo posts: the title (at most 90 characters).",
+    )
+    auto_add_music = serializers.BooleanField(
+        required=False, help_text="Photo posts: let TikTok add recommended music."
+    )
+    first_comment = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=150,
+        help_text="Business accounts: posted from the account once the post is public.",
+    )
     scheduled_local = serializers.CharField(
         required=False,
         allow_blank=True,
@@ -376,3 +415,41 @@ class CreatorInfoApi(WorkspaceObjectAPIView[TikTokAccount]):
     def get(self, request: Request, workspace_id: Any, account_id: Any) -> Response:
         info = creator_info_fetch(account=self.object)
         return Response(CreatorInfoSerializer(dataclasses.asdict(info)).data)
+
+
+class HashtagSuggestionSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    view_count = serializers.IntegerField()
+
+
+class HashtagSuggestionsApi(WorkspaceObjectAPIView[TikTokAccount]):
+    load = selectors.account_get
+    read_role = "editor"  # part of composing a post
+
+    @extend_schema(
+        operation_id="tiktok_account_hashtag_suggestions",
+        parameters=[
+            OpenApiParameter(
+                "keyword", str, required=True, description="What follows # (1-100 characters)."
+            ),
+            OpenApiParameter("language", str, description="Language code, default en."),
+        ],
+        responses={
+            200: inline_serializer(
+                "HashtagSuggestions",
+                {"suggestions": HashtagSuggestionSerializer(many=True)},
+            ),
+            409: inline_serializer("HashtagSuggestionsError", {"error": serializers.DictField()}),
+        },
+        description="Hashtags TikTok suggests for a keyword, most viewed first "
+        "(/business/hashtag/suggestion/; Business accounts only, cached 15 min). 409 when the "
+        "account has no Business connection or TikTok gives none right now.",
+    )
+    def get(self, request: Request, workspace_id: Any, account_id: Any) -> Response:
+        language = str(request.query_params.get("language") or "en")[:8]
+        found = hashtag_suggestions(
+            account=self.object,
+            keyword=str(request.query_params.get("keyword", "")),
+            language=language,
+        )
+        return Response({"suggestions": found})

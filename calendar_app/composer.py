@@ -18,7 +18,7 @@ from calendar_app import selectors
 from calendar_app.captions import MAX_CAPTION_UTF16
 from calendar_app.creators import creator_info_fetch
 from calendar_app.forms import ComposerForm
-from calendar_app.models import Post, PostMode, PrivacyLevel
+from calendar_app.models import MediaKind, Post, PostMode, PrivacyLevel
 from calendar_app.preflight import Preflight, post_preflight
 from calendar_app.services import ConfirmationRequired, PostContent, PostTarget, resolve_schedule
 from calendar_app.timezones import AmbiguousLocalTime, NonexistentLocalTime, parse_local
@@ -82,9 +82,15 @@ def new_post_content(*, workspace: Workspace, media_id: Any, day: Any, today: da
 
 def form_initial(content: PostContent, workspace: Workspace) -> dict[str, Any]:
     local = content.scheduled_local
+    photo_ids = [str(i) for i in content.photo_ids]
     return {
         "caption": content.caption,
-        "media_id": content.media_id,
+        "media_id": None if photo_ids else content.media_id,
+        "photo_ids": photo_ids,
+        "photo_cover": photo_ids[content.photo_cover_index] if photo_ids else "",
+        "title": content.title,
+        "auto_add_music": content.auto_add_music,
+        "first_comment": content.first_comment,
         "post_mode": content.post_mode,
         "commercial_content": content.commercial_content,
         "brand_organic": content.brand_organic,
@@ -101,9 +107,18 @@ def content_from_form(form: ComposerForm) -> PostContent:
     """A valid composer form's shared fields."""
     data = form.cleaned_data
     media = data.get("media_id")
+    photo_ids = list(data.get("photo_ids") or [])
+    cover = data.get("photo_cover") or ""
+    # The cover is picked by id; one that is not in the carousel is reported by the service.
+    cover_index = photo_ids.index(cover) if cover in photo_ids else (-1 if cover else 0)
     return PostContent(
         caption=data.get("caption") or "",
         media_id=media.id if media else None,
+        photo_ids=tuple(photo_ids),
+        photo_cover_index=cover_index,
+        title=data.get("title") or "",
+        auto_add_music=bool(data.get("auto_add_music")),
+        first_comment=data.get("first_comment") or "",
         post_mode=data.get("post_mode") or PostMode.DIRECT,
         commercial_content=bool(data.get("commercial_content")),
         brand_organic=bool(data.get("brand_organic")),
@@ -163,6 +178,11 @@ def content_from_api(data: Mapping[str, Any], workspace: Workspace) -> PostConte
         scheduled_local=_api_local(data.get("scheduled_local")),
         scheduled_tz=data.get("scheduled_tz") or workspace.time_zone,
         fold=data.get("fold"),
+        photo_ids=tuple(data.get("photo_ids") or ()),
+        photo_cover_index=data.get("photo_cover_index", 0),
+        title=data.get("title", ""),
+        auto_add_music=data.get("auto_add_music", False),
+        first_comment=data.get("first_comment", ""),
     )
 
 
@@ -171,6 +191,8 @@ def content_patched(content: PostContent, data: Mapping[str, Any]) -> PostConten
     changes = {k: v for k, v in data.items() if k in _CONTENT_FIELDS}
     if "scheduled_local" in changes:
         changes["scheduled_local"] = _api_local(changes["scheduled_local"])
+    if "photo_ids" in changes:
+        changes["photo_ids"] = tuple(changes["photo_ids"])
     return dataclasses.replace(content, **changes)
 
 
@@ -260,6 +282,7 @@ def composer_context(
     problem: AppError | None = None,
 ) -> dict[str, Any]:
     accounts = list(selectors.account_list(workspace=workspace))
+    media_items = list(selectors.media_list(workspace=workspace))
     panels = [
         panel_context(
             workspace=workspace,
@@ -277,11 +300,26 @@ def composer_context(
         "accounts": accounts,
         "selected_ids": list(selected_ids),
         "panels": panels,
-        "media_items": list(selectors.media_list(workspace=workspace)),
+        "media_items": media_items,
+        **_carousel_context(form, media_items),
+        "business_ids": [str(a.id) for a in accounts if a.business_connected],
         "max_caption": MAX_CAPTION_UTF16,
         "problem": problem,
         "gap": problem if isinstance(problem, NonexistentLocalTime) else None,
         "fold": problem if isinstance(problem, AmbiguousLocalTime) else None,
         "confirm": problem if isinstance(problem, ConfirmationRequired) else None,
         "blocked": any(p["error"] for p in panels),
+    }
+
+
+def _carousel_context(form: ComposerForm, media_items: Sequence[Any]) -> dict[str, Any]:
+    """The library's photos for the carousel picker: the chosen ones first, in their order."""
+    chosen = [str(i) for i in (form["photo_ids"].value() or [])]
+    photos = {str(m.id): m for m in media_items if m.kind == MediaKind.IMAGE}
+    ordered = [photos[i] for i in chosen if i in photos]
+    ordered += [m for key, m in photos.items() if key not in chosen]
+    return {
+        "photo_items": ordered,
+        "photo_chosen": chosen,
+        "photo_cover": str(form["photo_cover"].value() or (chosen[0] if chosen else "")),
     }

@@ -36,6 +36,13 @@ class ComposerForm(forms.Form):
     brand_content = forms.BooleanField(required=False, label="Branded content")
     is_aigc = forms.BooleanField(required=False, label="AI-generated content")
     cover_timestamp_ms = forms.IntegerField(required=False, min_value=0)
+    # A photo carousel: ids in the order ticked and arranged (the browser sends them in page
+    # order, which composer.js keeps as the carousel's order), and the cover's id.
+    photo_ids = forms.MultipleChoiceField(required=False)
+    photo_cover = forms.CharField(required=False, max_length=36)
+    title = forms.CharField(required=False, max_length=200)
+    auto_add_music = forms.BooleanField(required=False)
+    first_comment = forms.CharField(required=False, max_length=500)
     scheduled_date = forms.DateField(
         required=False,
         widget=forms.DateInput(attrs={"type": "date", "data-testid": "date"}, format="%Y-%m-%d"),
@@ -59,6 +66,9 @@ class ComposerForm(forms.Form):
     def __init__(self, *args: Any, media_qs: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["media_id"].queryset = media_qs  # type: ignore[attr-defined]
+        self.fields["photo_ids"].choices = [  # type: ignore[attr-defined]
+            (str(pk), str(pk)) for pk in media_qs.filter(kind="image").values_list("pk", flat=True)
+        ]
 
     def clean_scheduled_tz(self) -> str:
         value: str = self.cleaned_data.get("scheduled_tz") or ""

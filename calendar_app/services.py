@@ -37,6 +37,13 @@ from calendar_app.models import (
     PostStatus,
     PrivacyLevel,
 )
+from calendar_app.photos import (
+    check_first_comment,
+    check_title,
+    photo_ids_of,
+    photos_attach,
+    photos_for,
+)
 from calendar_app.preflight import creator_refusals, post_preflight
 from calendar_app.timezones import (
     ResolvedTime,
@@ -163,6 +170,13 @@ class PostContent:
     scheduled_local: datetime | None = None  # naive wall-clock time in scheduled_tz
     scheduled_tz: str = ""
     fold: int | None = None  # which occurrence of a time repeated when clocks go back
+    # A photo carousel (photos.py): library images in order; the cover becomes `media`.
+    photo_ids: tuple[Any, ...] = ()
+    photo_cover_index: int = 0
+    title: str = ""
+    auto_add_music: bool = False
+    # Posted through the Business comment API once the post is public.
+    first_comment: str = ""
 
 
 @dataclass(frozen=True)
@@ -340,6 +354,7 @@ def post_create(
                     workspace=workspace, post=post, actor=user, review=review, content_changed=True
                 )
             post.save()
+            photos_attach(post=post, photos=checked.photos)
             version_record(post=post, author=user)
             activity_record(workspace=workspace, verb=ActivityVerb.CREATED, post=post, actor=user)
             if verb:
@@ -353,6 +368,9 @@ class _CheckedContent:
     caption: str
     media: MediaAsset | None
     resolved: ResolvedTime | None
+    photos: tuple[MediaAsset, ...] = ()
+    title: str = ""
+    first_comment: str = ""
 
 
 def _check_content(
@@ -364,7 +382,18 @@ def _check_content(
         raise ValidationFailed(
             "Choose how to post: directly or to the TikTok inbox.", code="invalid_post_mode"
         )
-    media = _media_for(workspace, content.media_id)
+    photos = photos_for(
+        workspace=workspace, photo_ids=content.photo_ids, cover_index=content.photo_cover_index
+    )
+    if photos and content.media_id and str(content.media_id) not in {str(p.pk) for p in photos}:
+        raise ValidationFailed(
+            "Choose one video or photo, or photos for a carousel, not both.",
+            code="media_and_carousel",
+            details={"field": "photo_ids"},
+        )
+    media = photos[content.photo_cover_index] if photos else _media_for(workspace, content.media_id)
+    title = check_title(content.title)
+    first_comment = check_first_comment(content.first_comment)
     resolved = resolve_schedule(content, workspace)
     if schedule:
         if media is None:
@@ -378,7 +407,14 @@ def _check_content(
             raise ValidationFailed(
                 "The cover frame must be a moment inside the video.", code="invalid_cover"
             )
-    return _CheckedContent(caption=caption, media=media, resolved=resolved)
+    return _CheckedContent(
+        caption=caption,
+        media=media,
+        resolved=resolved,
+        photos=tuple(photos) or ((media,) if media and media.kind == MediaKind.IMAGE else ()),
+        title=title,
+        first_comment=first_comment,
+    )
 
 
 def _creator_infos(
@@ -445,10 +481,23 @@ def _rows(
                     check.errors[0], code="preflight_failed", details={"errors": check.errors}
                 )
             warnings.extend(check.warnings)
+        if checked.first_comment and not account.has_business_scope("comment.list.manage"):
+            raise ValidationFailed(
+                f"{account}: a first comment is posted through the TikTok API for Business. "
+                "Connect the account's Business side (with comment management) or leave the "
+                "first comment empty.",
+                code="first_comment_needs_business",
+                details={"account_id": str(account.id), "field": "first_comment"},
+            )
+        is_photo = bool(checked.photos)
         values.update(
             account=account,
             media=media,
             caption=checked.caption,
+            title=checked.title if is_photo else "",
+            photo_cover_index=content.photo_cover_index if len(checked.photos) > 1 else 0,
+            auto_add_music=bool(content.auto_add_music) and is_photo,
+            first_comment=checked.first_comment,
             post_mode=content.post_mode,
             cover_timestamp_ms=content.cover_timestamp_ms
             if media and media.kind == "video"
@@ -547,6 +596,7 @@ def post_update(
         elif locked.needs_attention.startswith(CHANGES_PREFIX):
             locked.needs_attention = ""  # resubmitted after the requested changes
         locked.save()
+        photos_attach(post=locked, photos=checked.photos)
         if changed:
             activity_record(workspace=workspace, verb=ActivityVerb.EDITED, post=locked, actor=actor)
         elif old_at != locked.scheduled_at:
@@ -596,6 +646,11 @@ def post_content_of(post: Post) -> tuple[PostContent, PostTarget]:
             scheduled_local=parse_local(post.scheduled_local) if post.scheduled_local else None,
             scheduled_tz=post.scheduled_tz,
             fold=_fold_of(post),
+            photo_ids=photo_ids_of(post),
+            photo_cover_index=post.photo_cover_index,
+            title=post.title,
+            auto_add_music=post.auto_add_music,
+            first_comment=post.first_comment,
         ),
         PostTarget(
             account_id=post.account_id,

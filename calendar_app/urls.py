@@ -46,4 +46,9 @@ urlpatterns = [
         api.CreatorInfoApi.as_view(),
         name="api_creator_info",
     ),
+    path(
+        A + "tiktok-accounts/<uuid:account_id>/hashtag-suggestions/",
+        api.HashtagSuggestionsApi.as_view(),
+        name="api_hashtag_suggestions",
+    ),
 ]

@@ -147,7 +147,8 @@
       : "By posting, you agree to TikTok's <a href=\"https://www.tiktok.com/legal/page/global/music-usage-confirmation/en\" target=\"_blank\" rel=\"noopener\">Music Usage Confirmation</a>.";
 
     const media = selectedMedia();
-    const isPhoto = media && media.dataset.kind === "image";
+    // A photo carousel (composer_carousel.js) is a photo post too.
+    const isPhoto = (media && media.dataset.kind === "image") || Boolean(form.querySelector("[name=photo_ids]:checked"));
     form.querySelectorAll("[data-video-only]").forEach((el) => { el.hidden = isPhoto || (el.hasAttribute("data-inbox-hidden") && inbox); });
     const duration = media ? parseFloat(media.dataset.duration || "0") : 0;
     if (media) {

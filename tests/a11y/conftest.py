@@ -190,6 +190,17 @@ def make_full_workspace() -> FullWorkspace:
         caption="Draft idea: latte art challenge",
         status=PostStatus.DRAFT,
     )
+    # Two photos, so the composer shows its carousel picker.
+    from tests.calendar_app.factories import MediaAssetFactory
+
+    for name in ("menu-1.jpg", "menu-2.webp"):
+        MediaAssetFactory.create(
+            workspace=workspace,
+            kind="image",
+            content_type="image/jpeg",
+            original_name=name,
+            duration_seconds=None,
+        )
     from accounts.services import notification_notify_members
 
     notification_notify_members(

@@ -31,6 +31,14 @@ UNVERIFIED = "url_ownership_unverified: the URL is not under a verified URL prop
 MAX_CAPTION = 2200
 MAX_PHOTO_CAPTION = 4000
 MAX_PHOTO_TITLE = 90
+# The simulated world's vocabulary for /business/hashtag/suggestion/.
+POPULAR_HASHTAGS = (
+    "bread", "breakfast", "brunch", "baking", "bakery", "barista", "coffee", "cafe", "cake",
+    "food", "foodie", "foodtok", "recipe", "recipes", "dinner", "lunch", "dessert", "vegan",
+    "fyp", "foryou", "foryoupage", "viral", "trending", "tutorial", "tips", "lifehack",
+    "dance", "dancechallenge", "music", "travel", "travelgram", "fitness", "workout",
+    "fashion", "style", "beauty", "makeup", "skincare", "smallbusiness", "behindthescenes",
+)  # fmt: skip
 
 
 def _utf16(text: str) -> int:
@@ -229,7 +237,9 @@ class BusinessPublishing:
         stem = "".join(ch for ch in keyword.lower() if ch.isalnum() or ch == "_")
         if not stem:
             return business_ok({"suggestions": []})
-        names = [stem, f"{stem}tok", f"{stem}tips", f"{stem}oftheday", f"fyp{stem}"]
+        # Known tags that start with what was typed, then tags built on the keyword itself.
+        known = [tag for tag in POPULAR_HASHTAGS if tag.startswith(stem) and tag != stem]
+        names = [*known[:5], stem, f"{stem}tok", f"{stem}tips", f"{stem}oftheday"][:8]
         counted: list[tuple[int, str]] = []
         for name in names:
             digest = hashlib.sha256(f"{self.state.seed}:{name}".encode()).digest()
