@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 
 from calendar_app.models import Post, PostEvent, PostStatus
+from calendar_app.publishing.first_comment import first_comments_requeue
 from calendar_app.publishing.state import (
     ACTIVE_STATUSES,
     mark_unconfirmed_locked,
@@ -198,6 +199,7 @@ def posts_dispatch_tick(*, now: datetime | None = None) -> dict[str, int]:
         "dispatched": posts_dispatch_all_due(now=now),
         "polls": posts_resume_due_polls(now=now),
         "links": posts_resolve_due_links(now=now),
+        "first_comments": first_comments_requeue(now_at=now),
     }
 
 

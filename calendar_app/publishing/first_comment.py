@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -24,6 +25,9 @@ from tiktok_client.errors import TikTokError, TikTokRateLimited
 logger = logging.getLogger("calendar_app.publishing")
 
 MAX_RATE_LIMIT_WAITS = 3
+# A pending first comment whose task message was lost (broker restarted) is queued again.
+REQUEUE_AFTER = timedelta(minutes=2)
+REQUEUE_BATCH = 100
 NEEDS_BUSINESS = (
     "A first comment is posted through the TikTok API for Business: connect the account's "
     "Business side with the permission to manage comments."
@@ -48,6 +52,37 @@ def first_comment_queue(post: Post) -> None:
         post_first_comment.delay(post_id)
 
     transaction.on_commit(enqueue)
+
+
+def first_comments_requeue(*, now_at: datetime | None = None) -> int:
+    """Beat's tick: queue again the pending first comments nobody took for a while. The
+    task's conditional claim makes a duplicate message harmless."""
+    at = now_at or now()
+    with transaction.atomic():
+        ids = [
+            str(pk)
+            for pk in pipeline_posts()
+            .select_for_update(skip_locked=True)
+            .filter(
+                status=PostStatus.PUBLISHED,
+                first_comment_status=FirstCommentStatus.PENDING,
+                updated_at__lt=at - REQUEUE_AFTER,
+            )
+            .exclude(tiktok_post_id="")
+            .values_list("pk", flat=True)[:REQUEUE_BATCH]
+        ]
+        if not ids:
+            return 0
+        pipeline_posts().filter(pk__in=ids).update(updated_at=at)
+
+        def enqueue() -> None:
+            from calendar_app.tasks import post_first_comment
+
+            for post_id in ids:
+                post_first_comment.delay(post_id)
+
+        transaction.on_commit(enqueue)
+    return len(ids)
 
 
 def first_comment_skip_not_public(post: Post) -> None:

@@ -183,7 +183,7 @@ def test_html_composer_keeps_the_carousel_order_and_cover(
     )
     detail = client.get(reverse("calendar_app:post_detail", args=[workspace.id, post.id]))
     shown = detail.content.decode()
-    assert "p2.jpg <span class=\"muted\">(cover)</span>" in shown and "Three of a kind" in shown
+    assert 'p2.jpg <span class="muted">(cover)</span>' in shown and "Three of a kind" in shown
     edit = client.get(reverse("calendar_app:post_edit", args=[workspace.id, post.id]))
     html = edit.content.decode()
     # The edit page lists the chosen photos first, in order, with the cover ticked.

@@ -269,3 +269,31 @@ def test_settings_page_says_which_url_to_verify(
     assert "only pulls media over https" not in page
     settings.MEDIA_PUBLIC_BASE_URL = "http://127.0.0.1:8000/public-media/"
     assert "only pulls media over https" in client_for(owner).get(url).content.decode()
+
+
+def test_a_lost_first_comment_message_is_queued_again(
+    pub_sim: Sim, workspace: Workspace, monkeypatch: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from calendar_app import tasks
+
+    sent: list[str] = []
+    monkeypatch.setattr(tasks.post_first_comment, "delay", sent.append)
+    account = connect_account(pub_sim, workspace, "sim-ava-public")
+    post = make_post(account, status=PostStatus.PUBLISHED, first_comment="Hi")
+    fresh = make_post(account, status=PostStatus.PUBLISHED, first_comment="Hi")
+    old = timezone.now() - dt.timedelta(minutes=5)
+    Post.objects.for_workspace(workspace).filter(pk=post.pk).update(
+        first_comment_status=FirstCommentStatus.PENDING, tiktok_post_id="7", updated_at=old
+    )
+    Post.objects.for_workspace(workspace).filter(pk=fresh.pk).update(
+        first_comment_status=FirstCommentStatus.PENDING, tiktok_post_id="8"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert dispatch.posts_dispatch_tick()["first_comments"] == 1
+    assert sent == [str(post.pk)]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert dispatch.posts_dispatch_tick()["first_comments"] == 0  # not again at once
