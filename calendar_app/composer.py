@@ -68,14 +68,18 @@ def _time(value: Any) -> time | None:
 # --- content and targets ----------------------------------------------------------------------
 
 
-def new_post_content(*, workspace: Workspace, media_id: Any, day: Any, today: date) -> PostContent:
-    """A fresh composer: the library item and calendar day it was opened from, if any."""
+def new_post_content(
+    *, workspace: Workspace, media_id: Any, day: Any, today: date, at: Any = None
+) -> PostContent:
+    """A fresh composer: the library item, calendar day and slot time it was opened from."""
     media_uuid = _uuid(media_id) if media_id else None
     if media_uuid and not selectors.media_list(workspace=workspace).filter(pk=media_uuid).exists():
         media_uuid = None
     return PostContent(
         media_id=media_uuid,
-        scheduled_local=local_time(_date(day) or today, NEW_POST_TIME) if day else None,
+        scheduled_local=local_time(_date(day) or today, _time(at) or NEW_POST_TIME)
+        if day
+        else None,
         scheduled_tz=workspace.time_zone,
     )
 

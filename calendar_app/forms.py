@@ -58,6 +58,7 @@ class ComposerForm(forms.Form):
         choices=[
             ("schedule", "Schedule"),
             ("review", "Submit for review"),
+            ("queue", "Add to queue"),
             ("draft", "Save draft"),
         ],
         initial="schedule",

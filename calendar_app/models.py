@@ -340,3 +340,103 @@ class ActivityEntry(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.actor_name} {self.get_verb_display()} {self.subject}"
+
+
+# --- the planner: notes, posting slots, templates, imports ------------------------------------
+
+
+class CalendarNote(TenantModel):
+    """A note on one calendar day (a campaign, a holiday) that everyone in the workspace sees."""
+
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="calendar_notes"
+    )
+    day = models.DateField()
+    text = models.CharField(max_length=200)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    class Meta:
+        indexes: ClassVar = [models.Index(fields=["workspace", "day"], name="note_ws_day")]
+        ordering: ClassVar = ["day", "created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.text}"
+
+
+class PostingSlot(TenantModel):
+    """A weekly posting time of one account, as wall-clock time in the workspace's zone."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="posting_slots")
+    account = models.ForeignKey(TikTokAccount, on_delete=models.CASCADE, related_name="slots")
+    weekday = models.PositiveSmallIntegerField(help_text="0 = Monday … 6 = Sunday")
+    time = models.TimeField()
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["workspace", "account", "weekday", "time"], name="slot_unique"
+            ),
+            models.CheckConstraint(condition=models.Q(weekday__lte=6), name="slot_weekday"),
+        ]
+        ordering: ClassVar = ["weekday", "time"]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.weekday} {self.time:%H:%M}"
+
+
+class CaptionTemplate(TenantModel):
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="caption_templates"
+    )
+    name = models.CharField(max_length=80)
+    body = models.TextField()
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["workspace", "name"], name="caption_template_name")
+        ]
+        ordering: ClassVar = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class HashtagGroup(TenantModel):
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="hashtag_groups"
+    )
+    name = models.CharField(max_length=80)
+    hashtags = models.TextField(help_text="Space-separated, each starting with #")
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["workspace", "name"], name="hashtag_group_name")
+        ]
+        ordering: ClassVar = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PostImport(TenantModel):
+    """A CSV import: previewed first (rows and their problems), then imported exactly once."""
+
+    class State(models.TextChoices):
+        PREVIEWED = "previewed", "Previewed"
+        IMPORTED = "imported", "Imported"
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="post_imports")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    file_name = models.CharField(max_length=255)
+    rows = models.JSONField(default=list)
+    state = models.CharField(max_length=12, choices=State.choices, default=State.PREVIEWED)
+    acknowledge_warnings = models.BooleanField(default=False)
+    result = models.JSONField(default=list, blank=True)
+    imported_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.file_name

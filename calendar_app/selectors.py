@@ -11,14 +11,18 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from django.db.models import Count, F, Q, QuerySet, Window
-from django.db.models.functions import RowNumber, TruncDate
+from django.db.models.functions import RowNumber, TruncDate, TruncHour
 
 from accounts.models import TikTokAccount, Workspace
-from calendar_app.models import MediaAsset, Post, PostStatus
+from calendar_app.models import CalendarNote, MediaAsset, Post, PostStatus
 from later.errors import NotFound
 
 VIEWS = ("month", "week", "list")
 MAX_POSTS_SHOWN_PER_DAY = 6
+#: A week cell (one hour of one day) renders this many cards, then "+N more".
+MAX_POSTS_SHOWN_PER_HOUR = 2
+#: The week view opens scrolled to this hour (the working day).
+WORKDAY_START_HOUR = 8
 
 STATUS_FILTERS: dict[str, tuple[str, Q]] = {
     "draft": ("Draft", Q(status=PostStatus.DRAFT)),
@@ -33,14 +37,29 @@ STATUS_FILTERS: dict[str, tuple[str, Q]] = {
 }
 
 
+_MERGED_STATUSES = {
+    PostStatus.QUEUED.value: "publishing",
+    PostStatus.SENT_TO_INBOX.value: "published",
+}
+_STATUS_LABELS = {"needs_attention": "Needs attention"}
+
+
 def display_status(post: Post) -> str:
-    """The calendar's status key for a post (drives the badge and the filter)."""
-    if post.needs_attention or post.status == PostStatus.UNCONFIRMED:
+    """The calendar's status key for a post (drives the badge and the filter). Any status the
+    model gains later (e.g. in_review) shows as itself, so badges need no list of statuses."""
+    if post.status == PostStatus.UNCONFIRMED:
+        return "unconfirmed"
+    if post.needs_attention:
         return "needs_attention"
-    return {
-        PostStatus.QUEUED: "publishing",
-        PostStatus.SENT_TO_INBOX: "published",
-    }.get(PostStatus(post.status), post.status)
+    return _MERGED_STATUSES.get(post.status, post.status)
+
+
+def status_label(key: str) -> str:
+    """The badge text of a display status key."""
+    if key in _STATUS_LABELS:
+        return _STATUS_LABELS[key]
+    labels = dict(PostStatus.choices)
+    return str(labels.get(key, key.replace("_", " ").capitalize()))
 
 
 def media_list(*, workspace: Workspace, kind: str | None = None) -> QuerySet[MediaAsset]:
@@ -132,6 +151,7 @@ class CalendarDay:
     posts: list[Post] = field(default_factory=list)
     slots: list[list[Post]] = field(default_factory=list)
     count: int | None = None  # all posts that day, when `posts` holds only the first few
+    notes: list[CalendarNote] = field(default_factory=list)
 
     @property
     def shown(self) -> list[Post]:
@@ -155,11 +175,24 @@ class CalendarPage:
     weeks: list[list[CalendarDay]] = field(default_factory=list)
     days: list[CalendarDay] = field(default_factory=list)
     hours: list[int] = field(default_factory=list)
-    week_rows: list[tuple[int, list[tuple[CalendarDay, list[Post]]]]] = field(default_factory=list)
+    week_rows: list[tuple[int, list[WeekCell]]] = field(default_factory=list)
     unscheduled: list[Post] = field(default_factory=list)
+    notes: list[CalendarNote] = field(default_factory=list)
     total: int = 0
     # List view pages through a busy month LIST_PAGE_SIZE posts at a time (keyset, no OFFSET).
     next_after: str = ""
+
+
+@dataclass
+class WeekCell:
+    """One hour of one day in the week view: the first few posts and how many more there are."""
+
+    day: CalendarDay
+    hour: int
+    posts: list[Post]
+    hidden_count: int = 0
+    #: Free posting slots in this hour: (wall-clock "HH:MM", account), drop targets.
+    free: list[tuple[str, TikTokAccount]] = field(default_factory=list)
 
 
 LIST_PAGE_SIZE = 100
@@ -205,15 +238,27 @@ def calendar_page(
         workspace=workspace, account_id=account_id, status=status, start=start_utc, end=end_utc
     )
     day_counts: dict[date, int] | None = None
+    hour_counts: dict[tuple[date, int], int] = {}
     if view == "month":
         in_range, day_counts = _first_posts_per_day(in_range, workspace.tz)
+    elif view == "week":
+        in_range, hour_counts = _first_posts_per_hour(in_range, workspace.tz)
     if view == "list":
         posts, page.next_after = _list_slice(in_range, after)
     else:
         posts = list(in_range)
-    page.total = sum(day_counts.values()) if day_counts is not None else len(posts)
+    if day_counts is not None:
+        page.total = sum(day_counts.values())
+    elif hour_counts:
+        page.total = sum(hour_counts.values())
+    else:
+        page.total = len(posts)
     days = _days(page, today, _by_local_day(posts, workspace.tz), day_counts)
-    _lay_out(page, days)
+    notes = note_list(workspace=workspace, start=page.start, end=page.end)
+    for d in days:
+        d.notes = notes.get(d.day, [])
+        page.notes.extend(d.notes)
+    _lay_out(page, days, hour_counts)
     if status in (None, "", "draft"):
         page.unscheduled = _unscheduled_drafts(workspace, account_id)
     return page
@@ -226,17 +271,19 @@ def _page_frame(view: str, anchor: date) -> CalendarPage:
         end = start + timedelta(days=7)
         title = f"{start:%d %b} - {(end - timedelta(days=1)):%d %b %Y}"
         prev_date, next_date = start - timedelta(days=7), start + timedelta(days=7)
+    elif view == "list":
+        # Upcoming posts from the anchor day on, across month ends (paged by `after`).
+        start, end = anchor, anchor + timedelta(days=LIST_HORIZON_DAYS)
+        title = f"From {anchor:%-d %B %Y}"
+        prev_date, next_date = _shift_months(anchor, -1), _shift_months(anchor, 1)
     else:
         first = anchor.replace(day=1)
         last = first.replace(day=pycalendar.monthrange(first.year, first.month)[1])
         title = f"{first:%B %Y}"
         prev_date = (first - timedelta(days=1)).replace(day=1)
         next_date = last + timedelta(days=1)
-        if view == "month":
-            start = first - timedelta(days=first.weekday())
-            end = last + timedelta(days=7 - last.weekday())
-        else:
-            start, end = first, next_date
+        start = first - timedelta(days=first.weekday())
+        end = last + timedelta(days=7 - last.weekday())
     return CalendarPage(
         view=view,
         anchor=anchor,
@@ -246,6 +293,44 @@ def _page_frame(view: str, anchor: date) -> CalendarPage:
         prev_date=prev_date,
         next_date=next_date,
     )
+
+
+#: How far ahead the list view reads from its first day.
+LIST_HORIZON_DAYS = 366
+
+
+def _shift_months(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    last = pycalendar.monthrange(year, month + 1)[1]
+    return date(year, month + 1, min(day.day, last))
+
+
+def _first_posts_per_hour(
+    in_range: QuerySet[Post], tz: tzinfo
+) -> tuple[QuerySet[Post], dict[tuple[date, int], int]]:
+    """A week cell shows a few posts and "+N more": as for the month, rank posts per local hour
+    in SQL so a week of thousands of posts loads at most MAX_POSTS_SHOWN_PER_HOUR per hour."""
+    local_hour = TruncHour("scheduled_at", tzinfo=tz)
+    hour_counts: dict[tuple[date, int], int] = {}
+    for moment, n in (
+        in_range.order_by()
+        .annotate(hour=local_hour)
+        .values("hour")
+        .annotate(n=Count("id"))
+        .values_list("hour", "n")
+    ):
+        local = moment.astimezone(tz)
+        key = (local.date(), local.hour)
+        hour_counts[key] = hour_counts.get(key, 0) + n
+    ranked = in_range.annotate(
+        hour_rank=Window(
+            RowNumber(),
+            partition_by=[local_hour],
+            order_by=[F("scheduled_at").asc(), F("created_at").asc()],
+        )
+    ).filter(hour_rank__lte=MAX_POSTS_SHOWN_PER_HOUR)
+    return ranked, hour_counts
 
 
 def _first_posts_per_day(
@@ -294,6 +379,7 @@ def _by_local_day(posts: list[Post], tz: tzinfo) -> dict[date, list[Post]]:
         local = post.scheduled_at.astimezone(tz)
         post.local_dt = local  # type: ignore[attr-defined]
         post.display_status = display_status(post)  # type: ignore[attr-defined]
+        post.status_label = status_label(post.display_status)  # type: ignore[attr-defined]
         by_day[local.date()].append(post)
     return by_day
 
@@ -321,8 +407,14 @@ def _days(
     return days
 
 
-def _lay_out(page: CalendarPage, days: list[CalendarDay]) -> None:
-    """Month: rows of seven days. Week: hour slots. List: only the days with posts."""
+def _lay_out(
+    page: CalendarPage,
+    days: list[CalendarDay],
+    hour_counts: dict[tuple[date, int], int] | None = None,
+) -> None:
+    """Month: rows of seven days. Week: hour slots of at most MAX_POSTS_SHOWN_PER_HOUR posts
+    (`hour_counts` from SQL says how many each hour holds; without it, the posts given count).
+    List: only the days with posts."""
     page.days = days
     if page.view == "month":
         page.weeks = [days[i : i + 7] for i in range(0, len(days), 7)]
@@ -331,8 +423,51 @@ def _lay_out(page: CalendarPage, days: list[CalendarDay]) -> None:
     if page.view == "week":
         page.hours = list(range(24))
         for d in days:
-            d.slots = [[p for p in d.posts if p.local_dt.hour == h] for h in page.hours]  # type: ignore[attr-defined]
-        page.week_rows = [(h, [(d, d.slots[h]) for d in days]) for h in page.hours]
+            d.slots = [[] for _ in page.hours]
+            for p in d.posts:
+                d.slots[p.local_dt.hour].append(p)  # type: ignore[attr-defined]
+        counts = (
+            hour_counts
+            if hour_counts is not None
+            else {(d.day, h): len(d.slots[h]) for d in days for h in page.hours}
+        )
+        page.week_rows = [
+            (
+                h,
+                [
+                    WeekCell(
+                        day=d,
+                        hour=h,
+                        posts=d.slots[h][:MAX_POSTS_SHOWN_PER_HOUR],
+                        hidden_count=max(
+                            0,
+                            counts.get((d.day, h), 0) - len(d.slots[h][:MAX_POSTS_SHOWN_PER_HOUR]),
+                        ),
+                    )
+                    for d in days
+                ],
+            )
+            for h in page.hours
+        ]
+
+
+def note_list(*, workspace: Workspace, start: date, end: date) -> dict[date, list[CalendarNote]]:
+    """The workspace's calendar notes on the days [start, end), by day."""
+    by_day: dict[date, list[CalendarNote]] = defaultdict(list)
+    for note in CalendarNote.objects.for_workspace(workspace).filter(day__gte=start, day__lt=end):
+        by_day[note.day].append(note)
+    return by_day
+
+
+def note_queryset(*, workspace: Workspace) -> QuerySet[CalendarNote]:
+    return CalendarNote.objects.for_workspace(workspace).select_related("created_by")
+
+
+def note_get(*, workspace: Workspace, note_id: Any) -> CalendarNote:
+    try:
+        return note_queryset(workspace=workspace).get(pk=note_id)
+    except (CalendarNote.DoesNotExist, ValueError) as exc:
+        raise NotFound("Note not found.") from exc
 
 
 def _unscheduled_drafts(workspace: Workspace, account_id: str | None) -> list[Post]:

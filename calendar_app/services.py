@@ -30,6 +30,7 @@ from calendar_app.creators import creator_info_fetch
 from calendar_app.media import MediaRejected, inspect_file, make_thumbnail
 from calendar_app.models import (
     ActivityVerb,
+    CalendarNote,
     MediaAsset,
     MediaKind,
     Post,
@@ -801,3 +802,26 @@ def post_delete(*, workspace: Workspace, post: Post, actor: User | None = None) 
     locked = _lock_editable(workspace, post)
     activity_record(workspace=workspace, verb=ActivityVerb.DELETED, post=locked, actor=actor)
     locked.delete()
+
+
+# --- calendar notes ---------------------------------------------------------------------------
+
+MAX_NOTE_LENGTH = 200
+
+
+def note_create(*, workspace: Workspace, user: User | None, day: date, text: str) -> CalendarNote:
+    """A note on one calendar day, seen by everyone in the workspace."""
+    text = " ".join((text or "").split())
+    if not text:
+        raise ValidationFailed("Write the note.", code="note_empty", details={"field": "text"})
+    if len(text) > MAX_NOTE_LENGTH:
+        raise ValidationFailed(
+            f"A note holds at most {MAX_NOTE_LENGTH} characters; this one has {len(text)}.",
+            code="note_too_long",
+            details={"field": "text"},
+        )
+    return CalendarNote.objects.create(workspace=workspace, day=day, text=text, created_by=user)
+
+
+def note_delete(*, workspace: Workspace, note: CalendarNote) -> None:
+    CalendarNote.objects.for_workspace(workspace).filter(pk=note.pk).delete()

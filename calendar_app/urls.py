@@ -1,6 +1,6 @@
 from django.urls import path
 
-from calendar_app import agency_views, api, public_media, views
+from calendar_app import agency_views, api, planner_api, planner_views, public_media, views
 
 app_name = "calendar_app"
 
@@ -21,6 +21,10 @@ urlpatterns = [
         agency_views.agency_calendar,
         name="agency_calendar",
     ),
+    path(W + "calendar/slots/", planner_views.posting_slots, name="posting_slots"),
+    path(W + "posts/<uuid:post_id>/queue/", planner_views.post_queue, name="post_queue"),
+    path(W + "calendar/notes/", views.note_create, name="note_create"),
+    path(W + "calendar/notes/<uuid:note_id>/delete/", views.note_delete, name="note_delete"),
     path(W + "media/", views.media, name="media"),
     path(W + "media/<uuid:media_id>/delete/", views.media_delete, name="media_delete"),
     path(W + "media/<uuid:media_id>/file/", views.media_file, name="media_file"),
@@ -38,6 +42,23 @@ urlpatterns = [
         A + "posts/<uuid:post_id>/reschedule/",
         api.PostRescheduleApi.as_view(),
         name="api_post_reschedule",
+    ),
+    path(A + "calendar-notes/", planner_api.NoteListApi.as_view(), name="api_notes"),
+    path(
+        A + "calendar-notes/<uuid:note_id>/",
+        planner_api.NoteDetailApi.as_view(),
+        name="api_note",
+    ),
+    path(A + "posts/queue/", planner_api.PostQueueCreateApi.as_view(), name="api_posts_queue"),
+    path(
+        A + "posts/<uuid:post_id>/queue/",
+        planner_api.PostQueueApi.as_view(),
+        name="api_post_queue",
+    ),
+    path(
+        A + "tiktok-accounts/<uuid:account_id>/posting-slots/",
+        planner_api.PostingSlotsApi.as_view(),
+        name="api_posting_slots",
     ),
     path(A + "media/", api.MediaListApi.as_view(), name="api_media"),
     path(A + "media/<uuid:media_id>/", api.MediaDetailApi.as_view(), name="api_media_detail"),

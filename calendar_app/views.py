@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date, datetime, time
 from typing import Any
 
 from django.contrib import messages
@@ -13,11 +13,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import TikTokAccount
-from calendar_app import composer, onboarding, selectors, services
+from calendar_app import composer, onboarding, planner_views, queue, selectors, services
 from calendar_app.approvals.views import post_review_context
 from calendar_app.forms import ComposerForm, MediaUploadForm
 from calendar_app.media import UPLOAD_CUT_SHORT, MediaRejected, upload_cut_short
-from calendar_app.models import MediaAsset, Post
+from calendar_app.models import CalendarNote, MediaAsset, Post
 from later.errors import AppError, ValidationFailed
 from later.idempotency import once_per_form
 from later.middleware import bad_request
@@ -78,6 +78,8 @@ def calendar(request: WorkspaceRequest) -> HttpResponse:
     accounts = list(selectors.account_list(workspace=workspace))
     can_edit = request.membership.can_edit
     media = list(selectors.media_list(workspace=workspace)[:24]) if can_edit else []
+    if view == "week" and can_edit:
+        _show_free_slots(page, workspace, accounts, account_id)
     return render(
         request,
         "calendar_app/calendar.html",
@@ -92,6 +94,7 @@ def calendar(request: WorkspaceRequest) -> HttpResponse:
             "weekday_names": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
             "today": today,
             "checklist": onboarding.checklist(workspace=workspace),
+            "workday_start_hour": selectors.WORKDAY_START_HOUR,
         },
     )
 
@@ -102,6 +105,65 @@ def checklist_dismiss(request: WorkspaceRequest) -> HttpResponse:
     onboarding.checklist_finish(workspace=request.workspace)
     messages.success(request, "The getting-started list is hidden.")
     return redirect("calendar_app:calendar", workspace_id=request.workspace.id)
+
+
+def _show_free_slots(
+    page: selectors.CalendarPage, workspace: Any, accounts: list[TikTokAccount], account_id: str
+) -> None:
+    """Empty posting slots of the week (of the filtered account), as drop targets."""
+    shown = [a for a in accounts if not account_id or str(a.id) == account_id]
+    start = datetime.combine(page.start, time(0), workspace.tz)
+    end = datetime.combine(page.end, time(0), workspace.tz)
+    free = queue.week_free_slots(
+        workspace=workspace, accounts=shown, start=start, end=end, now=timezone.now()
+    )
+    for _hour, cells in page.week_rows:
+        for cell in cells:
+            cell.free = [
+                (slot.local.strftime("%H:%M"), account)
+                for slot, account in free.get((cell.day.day, cell.hour), [])
+            ]
+
+
+def _calendar_at(request: WorkspaceRequest, day: date | None) -> HttpResponse:
+    view = request.POST.get("view", "")
+    url = reverse("calendar_app:calendar", kwargs={"workspace_id": request.workspace.id})
+    query = [f"view={view}"] if view in selectors.VIEWS else []
+    if day is not None:
+        query.append(f"date={day.isoformat()}")
+    return redirect(url + ("?" + "&".join(query) if query else ""))
+
+
+@workspace_view(min_role="editor")
+@require_POST
+@once_per_form
+def note_create(request: WorkspaceRequest) -> HttpResponse:
+    try:
+        try:
+            day = date.fromisoformat(request.POST.get("day") or "")
+        except ValueError:
+            raise ValidationFailed("Pick the day the note belongs to.", code="note_day") from None
+        if day.year not in CALENDAR_YEARS:
+            raise ValidationFailed("Pick a day between 1900 and 2200.", code="note_day")
+        note = services.note_create(
+            workspace=request.workspace,
+            user=request.user,
+            day=day,
+            text=request.POST.get("text", ""),
+        )
+    except AppError as exc:
+        messages.error(request, exc.message)
+        return _calendar_at(request, None)
+    messages.success(request, f"Note added to {note.day:%-d %B}.")
+    return _calendar_at(request, note.day)
+
+
+@workspace_view(min_role="editor", load={"note": selectors.note_get})
+@require_POST
+def note_delete(request: WorkspaceRequest, note: CalendarNote) -> HttpResponse:
+    services.note_delete(workspace=request.workspace, note=note)
+    messages.success(request, "Note deleted.")
+    return _calendar_at(request, note.day)
 
 
 @workspace_view(min_role="editor", load={"post": selectors.post_get})
@@ -308,6 +370,7 @@ def post_create(request: WorkspaceRequest) -> HttpResponse:
             media_id=request.GET.get("media", ""),
             day=request.GET.get("date"),
             today=timezone.localdate(),
+            at=request.GET.get("time"),
         )
         form = ComposerForm(initial=composer.form_initial(content, workspace), media_qs=media_qs)
         selected = composer.selected_account_ids(request.GET.getlist("account"))
@@ -329,15 +392,24 @@ def post_create(request: WorkspaceRequest) -> HttpResponse:
             status=400,
         )
     try:
-        posts = services.post_create(
-            workspace=workspace,
-            user=request.user,
-            content=composer.content_from_form(form),
-            targets=[targets[a] for a in selected],
-            schedule=form.cleaned_data["action"] in ("schedule", "review"),
-            acknowledge_warnings=bool(form.cleaned_data.get("acknowledge_warnings")),
-            review=form.cleaned_data["action"] == "review",
-        )
+        if form.cleaned_data["action"] == "queue":
+            posts = queue.post_create_queued(
+                workspace=workspace,
+                user=request.user,
+                content=composer.content_from_form(form),
+                targets=[targets[a] for a in selected],
+                acknowledge_warnings=bool(form.cleaned_data.get("acknowledge_warnings")),
+            )
+        else:
+            posts = services.post_create(
+                workspace=workspace,
+                user=request.user,
+                content=composer.content_from_form(form),
+                targets=[targets[a] for a in selected],
+                schedule=form.cleaned_data["action"] in ("schedule", "review"),
+                acknowledge_warnings=bool(form.cleaned_data.get("acknowledge_warnings")),
+                review=form.cleaned_data["action"] == "review",
+            )
     except AppError as exc:
         return _composer_page(
             request,
@@ -349,14 +421,18 @@ def post_create(request: WorkspaceRequest) -> HttpResponse:
             problem=exc,
             status=400,
         )
-    verb = {"scheduled": "Scheduled", "in_review": "Submitted for review:"}.get(
-        posts[0].status, "Saved as draft:"
-    )
-    messages.success(
-        request,
-        f"{verb} {len(posts)} post{'s' if len(posts) != 1 else ''} "
-        f"({', '.join(str(p.account) for p in posts)}).",
-    )
+    if form.cleaned_data["action"] == "queue":
+        for post in posts:
+            messages.success(request, planner_views.queued_sentence(post))
+    else:
+        verb = {"scheduled": "Scheduled", "in_review": "Submitted for review:"}.get(
+            posts[0].status, "Saved as draft:"
+        )
+        messages.success(
+            request,
+            f"{verb} {len(posts)} post{'s' if len(posts) != 1 else ''} "
+            f"({', '.join(str(p.account) for p in posts)}).",
+        )
     url = reverse("calendar_app:calendar", kwargs={"workspace_id": workspace.id})
     if posts[0].scheduled_at:
         day = timezone.localtime(posts[0].scheduled_at, workspace.tz).date()
@@ -400,16 +476,26 @@ def post_edit(request: WorkspaceRequest, post: Post) -> HttpResponse:
             status=400,
         )
     try:
-        post = services.post_update(
-            workspace=workspace,
-            post=post,
-            content=composer.content_from_form(form),
-            target=targets[account_id],
-            schedule=form.cleaned_data["action"] in ("schedule", "review"),
-            acknowledge_warnings=bool(form.cleaned_data.get("acknowledge_warnings")),
-            actor=request.user,
-            review=form.cleaned_data["action"] == "review",
-        )
+        if form.cleaned_data["action"] == "queue":
+            post = queue.post_update_queued(
+                workspace=workspace,
+                post=post,
+                content=composer.content_from_form(form),
+                target=targets[account_id],
+                acknowledge_warnings=bool(form.cleaned_data.get("acknowledge_warnings")),
+                actor=request.user,
+            )
+        else:
+            post = services.post_update(
+                workspace=workspace,
+                post=post,
+                content=composer.content_from_form(form),
+                target=targets[account_id],
+                schedule=form.cleaned_data["action"] in ("schedule", "review"),
+                acknowledge_warnings=bool(form.cleaned_data.get("acknowledge_warnings")),
+                actor=request.user,
+                review=form.cleaned_data["action"] == "review",
+            )
     except AppError as exc:
         return _composer_page(
             request,
@@ -423,7 +509,11 @@ def post_edit(request: WorkspaceRequest, post: Post) -> HttpResponse:
         )
     messages.success(
         request,
-        "Post saved and submitted for review." if post.status == "in_review" else "Post saved.",
+        planner_views.queued_sentence(post)
+        if form.cleaned_data["action"] == "queue"
+        else "Post saved and submitted for review."
+        if post.status == "in_review"
+        else "Post saved.",
     )
     return redirect("calendar_app:post_detail", workspace_id=workspace.id, post_id=post.id)
 
@@ -462,5 +552,5 @@ def post_delete(request: WorkspaceRequest, post: Post) -> HttpResponse:
     except AppError as exc:
         messages.error(request, exc.message)
         return redirect("calendar_app:post_detail", workspace_id=workspace.id, post_id=post.id)
-    messages.success(request, "Post deleted.")
+    messages.success(request, "Post deleted. Its time is free again; other posts keep theirs.")
     return redirect("calendar_app:calendar", workspace_id=workspace.id)

@@ -30,6 +30,68 @@
     });
   }
 
+  // A card's reschedule URL is its own URL + "reschedule/" (kept out of the markup of busy pages).
+  document.querySelectorAll('.cal-post[data-reschedule-url=""]').forEach((el) => {
+    el.dataset.rescheduleUrl = el.getAttribute("href") + "reschedule/";
+  });
+
+  // The week view opens at the working day rather than at midnight.
+  const week = document.querySelector(".cal-week[data-scroll-hour]");
+  if (week) {
+    const row = week.querySelector('.cal-hour[data-hour="' + week.dataset.scrollHour + '"]');
+    const head = week.querySelector(".cal-week-head");
+    if (row) {
+      const offset = row.getBoundingClientRect().top - week.getBoundingClientRect().top;
+      week.scrollTop += offset - (head ? head.offsetHeight : 0);
+    }
+  }
+
+  // A larger preview of a card on hover and keyboard focus: one shared box, filled from the
+  // card's data attributes, so a busy calendar carries no hidden markup per card.
+  const peek = document.createElement("div");
+  peek.className = "cal-peek";
+  peek.id = "cal-peek";
+  peek.setAttribute("role", "tooltip");
+  peek.hidden = true;
+  document.body.appendChild(peek);
+  function showPeek(card) {
+    peek.textContent = "";
+    const thumb = card.querySelector("img.cal-post-thumb");
+    if (thumb) {
+      const img = document.createElement("img");
+      img.src = thumb.getAttribute("src");
+      img.alt = "";
+      peek.appendChild(img);
+    }
+    const who = document.createElement("div");
+    who.className = "peek-acct";
+    who.textContent = card.title || "";
+    const cap = document.createElement("div");
+    cap.className = "peek-cap";
+    cap.textContent = card.dataset.peek || "(no caption)";
+    peek.append(who, cap);
+    peek.hidden = false;
+    const box = card.getBoundingClientRect();
+    const width = peek.offsetWidth, height = peek.offsetHeight;
+    let left = box.right + 8;
+    if (left + width > window.innerWidth - 8) left = Math.max(8, box.left - width - 8);
+    const top = Math.min(Math.max(8, box.top), Math.max(8, window.innerHeight - height - 8));
+    peek.style.left = left + "px";
+    peek.style.top = top + "px";
+    card.setAttribute("aria-describedby", "cal-peek");
+  }
+  function hidePeek(card) {
+    peek.hidden = true;
+    if (card) card.removeAttribute("aria-describedby");
+  }
+  function cardOf(ev) { return ev.target.closest && ev.target.closest(".cal-post[data-peek]"); }
+  document.addEventListener("mouseover", (ev) => { const c = cardOf(ev); if (c && !c.contains(ev.relatedTarget)) showPeek(c); });
+  document.addEventListener("mouseout", (ev) => { const c = cardOf(ev); if (c && !c.contains(ev.relatedTarget)) hidePeek(c); });
+  document.addEventListener("focusin", (ev) => { const c = cardOf(ev); if (c) showPeek(c); });
+  document.addEventListener("focusout", (ev) => { const c = cardOf(ev); if (c) hidePeek(c); });
+  document.addEventListener("keydown", (ev) => { if (ev.key === "Escape") hidePeek(null); });
+  document.addEventListener("dragstart", () => hidePeek(null));
+
   if (!canEdit) return;
 
   let dragged = null;
@@ -53,7 +115,7 @@
   });
 
   function targetOf(ev) {
-    return ev.target.closest && ev.target.closest(".cal-day[data-date], .cal-slot[data-date]");
+    return ev.target.closest && ev.target.closest(".cal-free[data-date], .cal-day[data-date], .cal-slot[data-date]");
   }
   document.addEventListener("dragover", (ev) => {
     const t = targetOf(ev);
@@ -87,12 +149,14 @@
     const origin = el.parentElement;
     const next = el.nextSibling;
     // Optimistic move; snapped back below if the server refuses.
+    const slot = target.dataset.exactTime ? target : null;  // an empty posting slot
     const head = target.querySelector(".cal-day-head");
-    if (head) head.after(el); else target.appendChild(el);
+    if (slot) slot.before(el); else if (head) head.after(el); else target.appendChild(el);
     el.classList.add("saving");
     const body = new FormData();
     body.append("date", target.dataset.date);
-    if (target.dataset.time) body.append("time", target.dataset.time.slice(0, 2) + ":" + (el.dataset.minutes || "00"));
+    if (slot) body.append("time", slot.dataset.time);
+    else if (target.dataset.time) body.append("time", target.dataset.time.slice(0, 2) + ":" + (el.dataset.minutes || "00"));
     try {
       const resp = await fetch(el.dataset.rescheduleUrl, {
         method: "POST",
@@ -111,6 +175,7 @@
         const real = document.querySelector('.cal-day[data-date="' + p.display_date + '"]');
         if (real) real.appendChild(el);
       }
+      if (slot) slot.remove();  // the slot is taken now
       el.classList.add("moved");
       say("Moved to " + p.display_date + " at " + p.display_time + " (" + p.scheduled_tz + ").", "ok");
     } catch (err) {

@@ -34,9 +34,18 @@ def _account(workspace: Workspace) -> str:
     return str(TikTokAccountFactory.create(workspace=workspace).id)
 
 
+def _note(workspace: Workspace) -> str:
+    from datetime import date
+
+    from calendar_app.models import CalendarNote
+
+    return str(CalendarNote.objects.create(workspace=workspace, day=date(2030, 1, 1), text="x").id)
+
+
 FOREIGN_OBJECTS: dict[str, Callable[[Workspace], str]] = {
     "post_id": _post,
     "media_id": _media,
     "account_id": _account,
     "link_id": _review_link,
+    "note_id": _note,
 }

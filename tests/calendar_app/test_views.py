@@ -281,7 +281,7 @@ def test_month_view_query_count_is_constant(
         assert response.status_code == 200
         counts.append(len(ctx.captured_queries))
     assert response.context["page"].total == 5000
-    assert counts[0] == counts[1] <= 13, counts
+    assert counts[0] == counts[1] <= 14, counts  # 14th: the calendar notes
     assert "more</a>" in response.content.decode()  # busy days collapse into "+N more"
 
 
@@ -431,7 +431,7 @@ def test_list_view_pages_a_busy_month_without_gaps_or_repeats(workspace, owner, 
     url = reverse("calendar_app:calendar", args=[workspace.id])
     seen: list[str] = []
     per_page: list[int] = []
-    query = {"view": "list", "date": "2031-05-10"}
+    query = {"view": "list", "date": "2031-05-01"}
     for _ in range(3):
         page = client.get(url, query).content.decode()
         ids = re.findall(r'data-testid="post-([0-9a-f-]{36})"', page)
