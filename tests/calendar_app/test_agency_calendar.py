@@ -70,7 +70,12 @@ def test_every_clients_posts_with_the_client_on_each_card(
     cell = cell[: cell.index('data-date="', 10)]
     assert str(p2.pk) in cell and str(p1.pk) not in cell
     # Links and drop targets point into each post's own workspace.
-    assert reverse("calendar_app:post_reschedule", args=[tokyo.pk, p2.pk]) in month
+    # calendar.js completes a draggable card's reschedule URL as its own URL + "reschedule/".
+    tokyo_post = reverse("calendar_app:post_detail", args=[tokyo.pk, p2.pk])
+    assert reverse("calendar_app:post_reschedule", args=[tokyo.pk, p2.pk]) == (
+        tokyo_post + "reschedule/"
+    )
+    assert f'href="{tokyo_post}"' in month and 'data-reschedule-url=""' in month
     assert reverse("calendar_app:post_detail", args=[paris.pk, p1.pk]) in month
 
 
