@@ -28,6 +28,7 @@ from analytics.reports import (
     report_schedules,
     report_settings_get,
 )
+from later.db_router import replica_reads
 from later.errors import ValidationFailed
 from later.tenancy import WorkspaceRequest, workspace_view
 
@@ -109,6 +110,12 @@ def _followers_chart(data: selectors.Overview) -> charts.Chart:
 @workspace_view()
 @require_safe
 def overview(request: WorkspaceRequest) -> HttpResponse:
+    # Read-only: served from the replica when one is configured (later/db_router.py).
+    with replica_reads():
+        return _overview(request)
+
+
+def _overview(request: WorkspaceRequest) -> HttpResponse:
     workspace = request.workspace
     period, accounts, account, errors = _filters(request, workspace)
     data = selectors.overview_build(

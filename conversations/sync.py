@@ -27,6 +27,7 @@ from django.utils import timezone
 from accounts.models import AccountStatus, AccountType, TikTokAccount, TikTokVideo
 from accounts.tiktok import get_tiktok_client
 from accounts.tiktok.access import tiktok_business_call
+from conversations import ingest
 from conversations.models import PENDING_ID_PREFIX, Comment, CommentSyncState, ModerationRule
 from conversations.services import thread_first_response_record
 from conversations.triage import Triage, triage
@@ -324,7 +325,9 @@ def _write_rows(rows: list[Comment]) -> None:
         )
 
 
-def _record_first_responses(*, account: TikTokAccount, created: list[Comment]) -> None:
+def _record_first_responses(
+    *, account: TikTokAccount, created: Sequence[Comment | ingest.Written]
+) -> None:
     """Replies written in TikTok's own app answer their thread too (no member to credit)."""
     scoped = Comment.objects.for_workspace(account.workspace_id)
     for row in created:
@@ -334,7 +337,9 @@ def _record_first_responses(*, account: TikTokAccount, created: list[Comment]) -
             )
 
 
-def _run_rules_after_commit(*, account: TikTokAccount, created: list[Comment]) -> None:
+def _run_rules_after_commit(
+    *, account: TikTokAccount, created: Sequence[Comment | ingest.Written]
+) -> None:
     """Moderation rules see each fan comment once, right after it is stored."""
     fresh = [str(row.pk) for row in created if not row.is_own]
     if not fresh:
@@ -350,7 +355,9 @@ def _run_rules_after_commit(*, account: TikTokAccount, created: list[Comment]) -
     )
 
 
-def _reopen_threads_with_new_fan_replies(*, account: TikTokAccount, created: list[Comment]) -> None:
+def _reopen_threads_with_new_fan_replies(
+    *, account: TikTokAccount, created: Sequence[Comment | ingest.Written]
+) -> None:
     """A fan answering in a handled thread reopens it."""
     parents = {row.parent_id for row in created if row.parent_id and not row.is_own}
     if parents:
@@ -373,6 +380,8 @@ def comments_upsert(
     if not unique:
         return stats
     stats.fetched = len(unique)
+    if ingest.supported():
+        return _copy_upsert(account=account, video=video, unique=unique, now=now, stats=stats)
     scoped = Comment.objects.for_workspace(account.workspace_id)
     parent_ids = list({i.parent_comment_id for i in unique.values() if i.parent_comment_id})
     existing = _existing_rows(account=account, video=video, unique=unique)
@@ -402,6 +411,40 @@ def comments_upsert(
     stats.created = len(plan.created)
     stats.updated = plan.updated
     stats.created_ids = [row.comment_id for row in plan.created]
+    return stats
+
+
+def _copy_upsert(
+    *,
+    account: TikTokAccount,
+    video: TikTokVideo,
+    unique: dict[str, schemas.Comment],
+    now: dt.datetime,
+    stats: SyncStats,
+) -> SyncStats:
+    """PostgreSQL: COPY into staging, triage of new texts, one INSERT … ON CONFLICT per level."""
+    own = [i for i in unique.values() if i.owner]
+    if own:
+        stored = set(
+            Comment.objects.for_workspace(account.workspace_id)
+            .filter(comment_id__in=[i.comment_id for i in own])
+            .values_list("comment_id", flat=True)
+        )
+        own_new = [i for i in own if i.comment_id not in stored]
+        if own_new:
+            _claim_pending_replies(account=account, video=video, own=own_new)
+
+    def on_written(result: ingest.UpsertResult) -> None:
+        _reopen_threads_with_new_fan_replies(account=account, created=result.created)
+        _record_first_responses(account=account, created=result.created)
+        _run_rules_after_commit(account=account, created=result.created)
+
+    result = ingest.comments_copy_upsert(
+        account=account, video=video, items=list(unique.values()), now=now, on_written=on_written
+    )
+    stats.created = len(result.created)
+    stats.updated = result.updated
+    stats.created_ids = [row.comment_id for row in result.created]
     return stats
 
 

@@ -7,6 +7,7 @@ Production (DEBUG=False) turns every `check --deploy` safeguard on and requires 
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +112,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "PRAGMA busy_timeout=20000",
         }
     )
+# A streaming replica for read-only pages (later/db_router.py). It defaults to the primary, and
+# then reads stay on the one connection; set DATABASE_REPLICA_URL to move them.
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
+REPLICA_READS_ENABLED = bool(DATABASE_REPLICA_URL)
+DATABASES["replica"] = {
+    **copy.deepcopy(DATABASES["default"]),
+    **(env.db("DATABASE_REPLICA_URL") if DATABASE_REPLICA_URL else {}),
+    "TEST": {"MIRROR": "default"},
+}
+DATABASE_ROUTERS = ["later.db_router.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
