@@ -13,8 +13,10 @@ from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
+from accounts.agency_services import agency_client_attach, agency_create
 from accounts.models import (
     AccountType,
+    AgencyMember,
     ApiToken,
     Invitation,
     Membership,
@@ -27,6 +29,7 @@ from accounts.models import (
 )
 from accounts.token_services import api_token_create
 from analytics.models import AccountDailySnapshot, ReportSchedule, ReportSettings, VideoSnapshot
+from calendar_app.approvals.links import review_link_create
 from calendar_app.models import MediaAsset, Post, PostEvent, PostStatus
 from conversations.models import Comment
 from tests.accounts.conftest import CALLBACK_PATH, Sim
@@ -252,6 +255,28 @@ def seeded(workspace: Workspace, owner: User, editor: User, settings: Any, tmp_p
         workspace=workspace, frequency="weekly", recipients=["client@example.com"], starts_at=now
     )
     team_ids = seed_conversation_team(workspace=workspace, comment=comment, user=owner)
+    # The agency over the workspace, a teammate reaching chosen clients, a client review link.
+    agency = agency_create(owner=owner, name=SCRIPT + " Agency")
+    agency_client_attach(
+        actor=AgencyMember.objects.get(agency=agency, user=owner), workspace_id=workspace.id
+    )
+    seat = AgencyMember.objects.create(
+        agency=agency, user=editor, role=Role.VIEWER, all_clients=False
+    )
+    seat.clients.add(workspace)
+    review_link = review_link_create(
+        workspace=workspace,
+        actor=Membership.objects.for_workspace(workspace).get(user=owner),
+        name=PAYLOAD[:120],
+    )
+    team_ids |= {
+        "agency_id": str(agency.id),
+        "client_id": str(workspace.id),
+        "agency_member_id": str(seat.id),
+        "link_id": str(review_link.id),
+        # The public media route's file name (the token is any string: a bad one is a 404).
+        "name": f"{media.id}.mp4",
+    }
     return Seeded(
         report_schedule=report_schedule,
         team_ids=team_ids,
