@@ -18,7 +18,14 @@ from calendar_app import selectors
 from calendar_app.captions import MAX_CAPTION_UTF16
 from calendar_app.creators import creator_info_fetch
 from calendar_app.forms import ComposerForm
-from calendar_app.models import MediaKind, Post, PostMode, PrivacyLevel
+from calendar_app.models import (
+    CaptionTemplate,
+    HashtagGroup,
+    MediaKind,
+    Post,
+    PostMode,
+    PrivacyLevel,
+)
 from calendar_app.preflight import Preflight, post_preflight
 from calendar_app.services import ConfirmationRequired, PostContent, PostTarget, resolve_schedule
 from calendar_app.timezones import AmbiguousLocalTime, NonexistentLocalTime, parse_local
@@ -305,6 +312,10 @@ def composer_context(
         "selected_ids": list(selected_ids),
         "panels": panels,
         "media_items": media_items,
+        "caption_templates": list(
+            CaptionTemplate.objects.for_workspace(workspace).order_by("name")
+        ),
+        "hashtag_groups": list(HashtagGroup.objects.for_workspace(workspace).order_by("name")),
         **_carousel_context(form, media_items),
         "business_ids": [str(a.id) for a in accounts if a.business_connected],
         "max_caption": MAX_CAPTION_UTF16,

@@ -11,9 +11,10 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from calendar_app import queue, selectors
-from calendar_app.models import Post
+from calendar_app import bulk, library, queue, selectors
+from calendar_app.models import CaptionTemplate, HashtagGroup, Post, PostImport
 from later.errors import AppError, ValidationFailed
+from later.idempotency import once_per_form
 from later.tenancy import WorkspaceRequest, workspace_view
 
 
@@ -112,4 +113,137 @@ def posting_slots(request: WorkspaceRequest) -> HttpResponse:
         "calendar_app/posting_slots.html",
         {"rows": rows, "can_edit": request.membership.can_edit},
         status=400 if errors else 200,
+    )
+
+
+@workspace_view(min_role="viewer")
+@require_http_methods(["GET", "POST"])
+@once_per_form
+def caption_library(request: WorkspaceRequest) -> HttpResponse:
+    """Caption templates and hashtag groups of the workspace; editors add and delete them."""
+    workspace = request.workspace
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        kind = request.POST.get("kind", "")
+        name = request.POST.get("name", "")[:500]
+        try:
+            if kind == "template":
+                row: object = library.caption_template_create(
+                    workspace=workspace, name=name, body=request.POST.get("body", "")[:20000]
+                )
+            elif kind == "hashtags":
+                row = library.hashtag_group_create(
+                    workspace=workspace, name=name, hashtags=request.POST.get("hashtags", "")[:5000]
+                )
+            else:
+                raise ValidationFailed("Choose what to add.", code="invalid_kind")
+        except AppError as exc:
+            errors[kind] = exc.message
+        else:
+            messages.success(request, f"Added “{row}”. It is in the composer's Insert menus now.")
+            return redirect("calendar_app:caption_library", workspace_id=workspace.id)
+    return render(
+        request,
+        "calendar_app/caption_library.html",
+        {
+            "templates": list(library.caption_template_list(workspace=workspace)),
+            "groups": list(library.hashtag_group_list(workspace=workspace)),
+            "can_edit": request.membership.can_edit,
+            "errors": errors,
+            "submitted": request.POST if errors else {},
+        },
+        status=400 if errors else 200,
+    )
+
+
+@workspace_view(min_role="editor", load={"template": library.caption_template_get})
+@require_POST
+def caption_template_delete(request: WorkspaceRequest, template: CaptionTemplate) -> HttpResponse:
+    library.caption_template_delete(workspace=request.workspace, template=template)
+    messages.success(request, f"Deleted the template “{template.name}”.")
+    return redirect("calendar_app:caption_library", workspace_id=request.workspace.id)
+
+
+@workspace_view(min_role="editor", load={"group": library.hashtag_group_get})
+@require_POST
+def hashtag_group_delete(request: WorkspaceRequest, group: HashtagGroup) -> HttpResponse:
+    library.hashtag_group_delete(workspace=request.workspace, group=group)
+    messages.success(request, f"Deleted the hashtag group “{group.name}”.")
+    return redirect("calendar_app:caption_library", workspace_id=request.workspace.id)
+
+
+# --- bulk: drafts from a drop, CSV import ------------------------------------------------------
+
+
+@workspace_view(min_role="editor")
+@require_http_methods(["GET", "POST"])
+@once_per_form
+def import_start(request: WorkspaceRequest) -> HttpResponse:
+    """Upload a CSV; the next page previews every row before anything is created."""
+    workspace = request.workspace
+    error = ""
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        try:
+            if upload is None:
+                raise ValidationFailed("Choose a CSV file.", code="file_required")
+            preview = bulk.import_preview(
+                workspace=workspace,
+                user=request.user,
+                file_name=upload.name or "import.csv",
+                content=upload.read(bulk.MAX_IMPORT_BYTES + 1),
+                acknowledge_warnings=request.POST.get("acknowledge_warnings") == "on",
+            )
+        except AppError as exc:
+            error = exc.message
+        else:
+            return redirect(
+                "calendar_app:import_detail", workspace_id=workspace.id, import_id=preview.id
+            )
+    return render(
+        request,
+        "calendar_app/import.html",
+        {
+            "post_import": None,
+            "error": error,
+            "columns": bulk.COLUMNS,
+            "accounts": list(selectors.account_list(workspace=workspace)),
+        },
+        status=400 if error else 200,
+    )
+
+
+@workspace_view(min_role="editor", load={"post_import": bulk.import_get})
+@require_http_methods(["GET", "POST"])
+def import_detail(request: WorkspaceRequest, post_import: PostImport) -> HttpResponse:
+    """The row-by-row preview; confirming imports it once (a repeat creates nothing)."""
+    workspace = request.workspace
+    if request.method == "POST":
+        try:
+            post_import = bulk.import_confirm(
+                workspace=workspace, user=request.user, post_import=post_import
+            )
+        except AppError as exc:
+            messages.error(request, exc.message)
+        else:
+            counts = bulk.import_counts(post_import)
+            messages.success(
+                request,
+                f"Imported {counts['ok']} post{'s' if counts['ok'] != 1 else ''}"
+                + (f"; {counts['error']} row(s) reported below." if counts["error"] else "."),
+            )
+        return redirect(
+            "calendar_app:import_detail", workspace_id=workspace.id, import_id=post_import.id
+        )
+    lines = {int(r["line"]): r["values"] for r in post_import.rows}
+    rows = [{"outcome": o, "values": lines.get(int(o["line"]), {})} for o in post_import.result]
+    return render(
+        request,
+        "calendar_app/import.html",
+        {
+            "post_import": post_import,
+            "rows": rows,
+            "counts": bulk.import_counts(post_import),
+            "columns": bulk.COLUMNS,
+        },
     )

@@ -23,6 +23,23 @@ urlpatterns = [
     ),
     path(W + "calendar/slots/", planner_views.posting_slots, name="posting_slots"),
     path(W + "posts/<uuid:post_id>/queue/", planner_views.post_queue, name="post_queue"),
+    path(W + "calendar/library/", planner_views.caption_library, name="caption_library"),
+    path(
+        W + "calendar/library/templates/<uuid:template_id>/delete/",
+        planner_views.caption_template_delete,
+        name="caption_template_delete",
+    ),
+    path(
+        W + "calendar/library/hashtags/<uuid:hashtag_group_id>/delete/",
+        planner_views.hashtag_group_delete,
+        name="hashtag_group_delete",
+    ),
+    path(W + "calendar/import/", planner_views.import_start, name="import_start"),
+    path(
+        W + "calendar/import/<uuid:import_id>/",
+        planner_views.import_detail,
+        name="import_detail",
+    ),
     path(W + "calendar/notes/", views.note_create, name="note_create"),
     path(W + "calendar/notes/<uuid:note_id>/delete/", views.note_delete, name="note_delete"),
     path(W + "media/", views.media, name="media"),
@@ -50,6 +67,36 @@ urlpatterns = [
         name="api_note",
     ),
     path(A + "posts/queue/", planner_api.PostQueueCreateApi.as_view(), name="api_posts_queue"),
+    path(A + "posts/bulk-drafts/", planner_api.BulkDraftsApi.as_view(), name="api_bulk_drafts"),
+    path(A + "post-imports/", planner_api.PostImportListApi.as_view(), name="api_post_imports"),
+    path(
+        A + "post-imports/<uuid:import_id>/",
+        planner_api.PostImportDetailApi.as_view(),
+        name="api_post_import",
+    ),
+    path(
+        A + "post-imports/<uuid:import_id>/confirm/",
+        planner_api.PostImportConfirmApi.as_view(),
+        name="api_post_import_confirm",
+    ),
+    path(
+        A + "caption-templates/",
+        planner_api.CaptionTemplateListApi.as_view(),
+        name="api_caption_templates",
+    ),
+    path(
+        A + "caption-templates/<uuid:template_id>/",
+        planner_api.CaptionTemplateDetailApi.as_view(),
+        name="api_caption_template",
+    ),
+    path(
+        A + "hashtag-groups/", planner_api.HashtagGroupListApi.as_view(), name="api_hashtag_groups"
+    ),
+    path(
+        A + "hashtag-groups/<uuid:hashtag_group_id>/",
+        planner_api.HashtagGroupDetailApi.as_view(),
+        name="api_hashtag_group",
+    ),
     path(
         A + "posts/<uuid:post_id>/queue/",
         planner_api.PostQueueApi.as_view(),

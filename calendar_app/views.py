@@ -251,7 +251,12 @@ def media(request: WorkspaceRequest) -> HttpResponse:
     return render(
         request,
         "calendar_app/media.html",
-        {"form": form, "items": items, "can_edit": request.membership.can_edit},
+        {
+            "form": form,
+            "items": items,
+            "can_edit": request.membership.can_edit,
+            "accounts": list(selectors.account_list(workspace=workspace)),
+        },
     )
 
 

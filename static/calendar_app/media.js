@@ -19,6 +19,17 @@
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
     if (!input.files.length) { status.textContent = "Choose a file first."; return; }
+    const wantDrafts = form.querySelector("[data-role=bulk-drafts]");
+    if (window.laterBulk && (input.files.length > 1 || (wantDrafts && wantDrafts.checked))) {
+      // Several files (or one draft per file): uploaded one by one through the API.
+      const account = wantDrafts && wantDrafts.checked ? form.querySelector("[data-role=bulk-account]").value : "";
+      status.className = "small muted";
+      window.laterBulk.dropFiles(input.files, { account: account, status: status }).then((done) => {
+        if (window.laterForms) window.laterForms.release(form, false);
+        if (!done.failed.length) setTimeout(() => window.location.reload(), 1200);
+      });
+      return;
+    }
     const file = input.files[0];
     const xhr = new XMLHttpRequest();
     xhr.open("POST", window.location.pathname);

@@ -201,6 +201,50 @@ def make_full_workspace() -> FullWorkspace:
             original_name=name,
             duration_seconds=None,
         )
+    # The planner: a day note, posting slots (free ones show in the week), a template, a
+    # hashtag group and a previewed CSV import with a good and a bad row.
+    from calendar_app.models import CalendarNote, CaptionTemplate, HashtagGroup, PostImport
+    from calendar_app.queue import SlotTime, slots_replace
+
+    CalendarNote.objects.create(
+        workspace=workspace, day=busy.astimezone(workspace.tz).date(), text="Coffee week launch"
+    )
+    slots_replace(
+        workspace=workspace,
+        account=account,
+        slots=[SlotTime(d, dt.time(9, 30)) for d in range(7)],
+    )
+    CaptionTemplate.objects.create(workspace=workspace, name="Weekly drop", body="New drop! ☕")
+    HashtagGroup.objects.create(workspace=workspace, name="Coffee", hashtags="#coffee #latte")
+    seeded["post_import"] = PostImport.objects.create(
+        workspace=workspace,
+        file_name="plan.csv",
+        rows=[
+            {
+                "line": 2,
+                "values": {"account": "corner.cafe", "date": "", "time": "", "caption": "Idea"},
+            },
+            {"line": 3, "values": {"account": "nobody", "date": "", "time": "", "caption": "?"}},
+        ],
+        result=[
+            {
+                "line": 2,
+                "status": "ok",
+                "message": "",
+                "code": "",
+                "post_id": "",
+                "summary": "Draft for Corner Café · unscheduled",
+            },
+            {
+                "line": 3,
+                "status": "error",
+                "message": "No connected account “nobody” in this workspace.",
+                "code": "account_not_found",
+                "post_id": "",
+                "summary": "",
+            },
+        ],
+    )
     from accounts.services import notification_notify_members
 
     notification_notify_members(

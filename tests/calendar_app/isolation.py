@@ -42,10 +42,31 @@ def _note(workspace: Workspace) -> str:
     return str(CalendarNote.objects.create(workspace=workspace, day=date(2030, 1, 1), text="x").id)
 
 
+def _template(workspace: Workspace) -> str:
+    from calendar_app.models import CaptionTemplate
+
+    return str(CaptionTemplate.objects.create(workspace=workspace, name="t", body="b").id)
+
+
+def _hashtag_group(workspace: Workspace) -> str:
+    from calendar_app.models import HashtagGroup
+
+    return str(HashtagGroup.objects.create(workspace=workspace, name="g", hashtags="#a").id)
+
+
+def _import(workspace: Workspace) -> str:
+    from calendar_app.models import PostImport
+
+    return str(PostImport.objects.create(workspace=workspace, file_name="x.csv").id)
+
+
 FOREIGN_OBJECTS: dict[str, Callable[[Workspace], str]] = {
     "post_id": _post,
     "media_id": _media,
     "account_id": _account,
     "link_id": _review_link,
     "note_id": _note,
+    "template_id": _template,
+    "hashtag_group_id": _hashtag_group,
+    "import_id": _import,
 }
