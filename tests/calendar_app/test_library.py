@@ -21,7 +21,7 @@ def test_hashtags_are_cleaned_and_checked(workspace):
     )
     assert (group.name, group.hashtags) == ("Bakery", "#bread #Sourdough #breadtok")
     for bad, code in [
-        ("#no way", "invalid_hashtag"),
+        ("#no#way", "invalid_hashtag"),
         ("", "hashtags_required"),
         ("a@b", "invalid_hashtag"),
     ]:
