@@ -6,4 +6,7 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts, workspaces and TikTok connections"
 
     def ready(self) -> None:
-        from accounts import invitations  # noqa: F401 - accepts invitations after sign-up
+        from accounts import (
+            invitations,  # noqa: F401 - accepts invitations after sign-up
+            receivers,  # noqa: F401 - remembers the last workspace
+        )

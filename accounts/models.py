@@ -42,6 +42,10 @@ class User(AbstractUser):
     username = None  # type: ignore[assignment]
     email = models.EmailField("e-mail address", unique=True)
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # The workspace opened last, where the next sign-in lands (if the person still reaches it).
+    last_workspace = models.ForeignKey(
+        "Workspace", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = []

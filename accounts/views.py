@@ -45,7 +45,10 @@ def home(request: HttpRequest) -> HttpResponse:
         if agency is not None:
             return redirect("accounts:agency_home", agency_id=agency)
         return redirect("accounts:workspace_create")
-    chosen = next((pk for pk in reached if str(pk) == current), reached[0])
+    # This session's workspace, else the one opened last (remembered across sign-ins), else the
+    # first the person reaches.
+    wanted = [str(w) for w in (current, user.last_workspace_id) if w]
+    chosen = next((pk for want in wanted for pk in reached if str(pk) == want), reached[0])
     return redirect("accounts:workspace_home", workspace_id=chosen)
 
 

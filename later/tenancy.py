@@ -19,6 +19,7 @@ from django.db import models
 from django.db.models.expressions import Col
 from django.db.models.lookups import Lookup
 from django.db.models.sql.where import AND, WhereNode
+from django.dispatch import Signal
 from django.http import Http404, HttpRequest, HttpResponseBase
 from django.shortcuts import render
 from django.utils import timezone
@@ -202,6 +203,9 @@ def load_url_objects(
 
 #: How many recently opened workspaces the switcher offers first.
 RECENT_WORKSPACES = 5
+# Sent when a person opens another workspace than the one before (not on every page view);
+# accounts remembers it so the next sign-in lands there.
+workspace_entered = Signal()
 
 
 def remember_workspace(request: HttpRequest, workspace_id: Any) -> None:
@@ -212,6 +216,7 @@ def remember_workspace(request: HttpRequest, workspace_id: Any) -> None:
     # Written only when it changes: an unchanged session costs no UPDATE per page view.
     if request.session.get("current_workspace_id") != current:
         request.session["current_workspace_id"] = current
+        workspace_entered.send(sender=remember_workspace, user=request.user, workspace_id=current)
     if before != recent:
         request.session["recent_workspace_ids"] = recent
 

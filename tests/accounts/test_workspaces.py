@@ -53,6 +53,27 @@ def test_agency_user_belongs_to_many_workspaces_and_switches(
     assert client.get("/")["Location"] == reverse("accounts:workspace_home", args=[second.id])
     client.get(reverse("accounts:members", args=[workspace.id]))
     assert client.get("/")["Location"] == reverse("accounts:workspace_home", args=[workspace.id])
+    client.get(reverse("accounts:members", args=[second.id]))
+
+
+def test_sign_in_lands_in_the_workspace_opened_last_and_never_in_a_lost_one(
+    owner: User, workspace: Workspace, client_for: Callable[[User], Client]
+) -> None:
+    # "Acme Client" sorts before "Zebra Client"; the person last worked in Zebra.
+    zebra = services.workspace_create(owner=owner, name="Zebra Client", time_zone="UTC")
+    first = client_for(owner)
+    first.get(reverse("accounts:members", args=[zebra.id]))
+    owner.refresh_from_db()
+    assert owner.last_workspace_id == zebra.id
+
+    later_session = client_for(owner)  # a new sign-in: a fresh session
+    assert later_session.get("/")["Location"] == reverse("accounts:workspace_home", args=[zebra.id])
+
+    # Removed from it (here: it is deleted): the next sign-in lands where the person still is.
+    zebra.delete()
+    assert client_for(owner).get("/")["Location"] == reverse(
+        "accounts:workspace_home", args=[workspace.id]
+    )
 
 
 def test_last_owner_cannot_be_demoted_or_removed(owner: User, workspace: Workspace) -> None:

@@ -44,6 +44,10 @@ class Command(BaseCommand):
                 workspace_create(owner=user, name=name, time_zone=tz)
             elif not user.memberships.filter(workspace=existing).exists():
                 Membership.objects.create(workspace=existing, user=user, role=Role.OWNER)
+        if user.last_workspace_id is None:
+            # The first sign-in opens the café (the richest demo), not the alphabetically first.
+            user.last_workspace = Workspace.objects.filter(name=DEMO_WORKSPACES[0][0]).first()
+            user.save(update_fields=["last_workspace"])
         self._staff_user()
         self.stdout.write(f"Demo user: {DEMO_EMAIL} / {DEMO_PASSWORD}")
         self.stdout.write(f"Admin (staff) user: {DEMO_ADMIN_EMAIL} / {DEMO_ADMIN_PASSWORD}")
