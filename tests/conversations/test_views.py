@@ -82,6 +82,9 @@ def test_inbox_page_query_count_is_flat(
         )
         ThreadNote.objects.create(workspace=workspace, comment=parent, text=f"note {n}")
     client = client_for(owner)
+    # Opening a workspace for the first time in a session writes the session and remembers it
+    # as the person's last workspace: once per switch, not per page view.
+    client.get(_inbox(workspace))
     # Session, user, membership; page, labels, rule runs; the team menus (labels, members,
     # saved replies); response-time summary; the chip counts (one query); then base.html's own.
     # An unchanged session is not written back.
