@@ -38,7 +38,12 @@ def publish_api_for(post: Post) -> str:
     account = post.account
     if post.post_mode != PostMode.DIRECT or not account.has_business_scope("video.publish"):
         return PublishApi.CONTENT_POSTING
-    if is_photo_post(post) or post.privacy_level == PrivacyLevel.PUBLIC_TO_EVERYONE:
+    if is_photo_post(post):
+        return PublishApi.BUSINESS
+    # Business video publishing pulls the file from our public URL. Without a usable one (no
+    # https base to verify with TikTok) the upload path of Content Posting still works for every
+    # account type, so a video never fails for want of a setting it does not need.
+    if post.privacy_level == PrivacyLevel.PUBLIC_TO_EVERYONE and not url_property().problem:
         return PublishApi.BUSINESS
     return PublishApi.CONTENT_POSTING
 

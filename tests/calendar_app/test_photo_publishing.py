@@ -185,6 +185,28 @@ def _business_account(sim: Sim, workspace: Workspace) -> Any:
     )
 
 
+def test_business_public_video_uploads_when_no_https_media_base_is_set(
+    pub_sim: Sim,
+    workspace: Workspace,
+    make_media: Callable[..., Path],
+    eager: None,
+    settings: Any,
+) -> None:
+    # A self-hosted install that never set an https MEDIA_PUBLIC_BASE_URL: TikTok could not pull
+    # the file, so the Business account's public video goes through Content Posting's upload.
+    settings.MEDIA_PUBLIC_BASE_URL = "http://127.0.0.1:8000/public-media/"
+    account = _business_account(pub_sim, workspace)
+    video = make_image(workspace, make_media(fmt="mp4"), "clip.mp4")
+    video.kind, video.content_type = "video", "video/mp4"
+    video.save()
+    post = _publish(make_post(account, media=video, privacy_level="PUBLIC_TO_EVERYONE"))
+
+    assert post.status == PostStatus.PUBLISHED, post.fail_message
+    assert post.publish_api == PublishApi.CONTENT_POSTING
+    assert pub_sim.state.counters.requests_to(VIDEO_INIT) == 1
+    assert pub_sim.state.counters.requests_to(f"{BIZ}/video/publish/") == 0
+
+
 def test_business_video_publish_and_first_comment_in_conversations(
     pulls: Sim, workspace: Workspace, make_media: Callable[..., Path], eager: None
 ) -> None:
