@@ -2,7 +2,21 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from calendar_app.models import MediaAsset, Post, PostEvent
+from calendar_app.models import (
+    ActivityEntry,
+    CalendarNote,
+    CaptionTemplate,
+    HashtagGroup,
+    MediaAsset,
+    Post,
+    PostComment,
+    PostEvent,
+    PostImport,
+    PostingSlot,
+    PostPhoto,
+    PostVersion,
+    ReviewLink,
+)
 from later.admin import TenantAdmin
 
 # Staff see every workspace: the admin is the named place where tenants are crossed.
@@ -37,3 +51,63 @@ class PostAdmin(UnscopedAdmin):
 class PostEventAdmin(UnscopedAdmin):
     list_display = ("post", "kind", "message", "created_at")
     raw_id_fields = ("workspace", "post")
+
+
+@admin.register(PostPhoto)
+class PostPhotoAdmin(UnscopedAdmin):
+    list_display = ("post", "media", "position")
+    raw_id_fields = ("workspace", "post", "media")
+
+
+@admin.register(PostVersion)
+class PostVersionAdmin(UnscopedAdmin):
+    list_display = ("post", "number", "created_at")
+    raw_id_fields = ("workspace", "post")
+
+
+@admin.register(PostComment)
+class PostCommentAdmin(UnscopedAdmin):
+    list_display = ("post", "kind", "created_at")
+    raw_id_fields = ("workspace", "post")
+
+
+@admin.register(ReviewLink)
+class ReviewLinkAdmin(UnscopedAdmin):
+    list_display = ("name", "workspace", "expires_at", "revoked_at", "last_used_at")
+    raw_id_fields = ("workspace",)
+
+
+@admin.register(ActivityEntry)
+class ActivityEntryAdmin(UnscopedAdmin):
+    list_display = ("verb", "actor_name", "post", "created_at")
+    raw_id_fields = ("workspace", "post")
+
+
+@admin.register(CalendarNote)
+class CalendarNoteAdmin(UnscopedAdmin):
+    list_display = ("day", "text", "workspace")
+    raw_id_fields = ("workspace",)
+
+
+@admin.register(PostingSlot)
+class PostingSlotAdmin(UnscopedAdmin):
+    list_display = ("account", "weekday", "time")
+    raw_id_fields = ("workspace", "account")
+
+
+@admin.register(CaptionTemplate)
+class CaptionTemplateAdmin(UnscopedAdmin):
+    list_display = ("name", "workspace")
+    raw_id_fields = ("workspace",)
+
+
+@admin.register(HashtagGroup)
+class HashtagGroupAdmin(UnscopedAdmin):
+    list_display = ("name", "workspace")
+    raw_id_fields = ("workspace",)
+
+
+@admin.register(PostImport)
+class PostImportAdmin(UnscopedAdmin):
+    list_display = ("file_name", "state", "workspace", "created_at")
+    raw_id_fields = ("workspace",)

@@ -30,7 +30,15 @@ from accounts.models import (
 from accounts.token_services import api_token_create
 from analytics.models import AccountDailySnapshot, ReportSchedule, ReportSettings, VideoSnapshot
 from calendar_app.approvals.links import review_link_create
-from calendar_app.models import MediaAsset, Post, PostEvent, PostStatus
+from calendar_app.models import (
+    CaptionTemplate,
+    HashtagGroup,
+    MediaAsset,
+    Post,
+    PostEvent,
+    PostImport,
+    PostStatus,
+)
 from conversations.models import Comment
 from tests.accounts.conftest import CALLBACK_PATH, Sim
 from tests.conversations.factories import seed_conversation_team
@@ -269,7 +277,15 @@ def seeded(workspace: Workspace, owner: User, editor: User, settings: Any, tmp_p
         actor=Membership.objects.for_workspace(workspace).get(user=owner),
         name=PAYLOAD[:120],
     )
+    template = CaptionTemplate.objects.create(workspace=workspace, name=SCRIPT, body=PAYLOAD)
+    group = HashtagGroup.objects.create(workspace=workspace, name=SCRIPT, hashtags="#ok")
+    post_import = PostImport.objects.create(
+        workspace=workspace, created_by=owner, file_name=SCRIPT + ".csv", rows=[]
+    )
     team_ids |= {
+        "template_id": str(template.id),
+        "hashtag_group_id": str(group.id),
+        "import_id": str(post_import.id),
         "agency_id": str(agency.id),
         "client_id": str(workspace.id),
         "agency_member_id": str(seat.id),
