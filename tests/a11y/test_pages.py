@@ -219,6 +219,7 @@ def test_approval_pages(width: int, full: FullWorkspace, signed_in: Any, live_se
         check_page(anonymous, findings, name, width)
 
 
+@pytest.mark.parametrize("width", WIDTHS)
 def test_agency_pages(width: int, full: FullWorkspace, signed_in: Any, live_server: Any) -> None:
     from accounts import agency_services
     from accounts.models import AgencyMember
