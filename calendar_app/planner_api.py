@@ -112,9 +112,16 @@ class NoteDetailApi(WorkspaceObjectAPIView[CalendarNote]):
 # --- posting slots and the queue --------------------------------------------------------------
 
 
+@extend_schema_field(
+    {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$", "example": "09:30"}
+)
+class WallClockTimeField(serializers.TimeField):
+    """A wall-clock "HH:MM" in the workspace time zone (not an RFC 3339 time: no offset)."""
+
+
 class SlotSerializer(serializers.Serializer):
     weekday = serializers.IntegerField(min_value=0, max_value=6, help_text="0 = Monday")
-    time = serializers.TimeField(format="%H:%M", help_text="wall-clock, workspace time zone")
+    time = WallClockTimeField(format="%H:%M", help_text="wall-clock, workspace time zone")
 
 
 class SlotsSerializer(serializers.Serializer):
