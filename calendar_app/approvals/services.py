@@ -172,28 +172,17 @@ def post_approve(
         locked.status = PostStatus.SCHEDULED
         locked.approved_at, locked.approved_by, locked.approved_by_name = at, user, who
         fields = review_flags_clear(locked)
-        locked.save(
-            update_fields=[
-                "status",
-                "approved_at",
-                "approved_by",
-                "approved_by_name",
-                *fields,
-                "updated_at",
-            ]
-        )
-        latest = version_latest(locked)
-        PostComment.objects.create(
+        locked.save(update_fields=[*_DECISION_FIELDS, *fields, "updated_at"])
+        _, number = _thread_add(
             workspace=workspace,
             post=locked,
             kind=PostCommentKind.APPROVED,
             body=note,
-            author=user,
-            author_name=who,
-            review_link=link,
-            version_number=latest.number if latest else None,
+            user=user,
+            who=who,
+            link=link,
         )
-        version = f"version {latest.number}" if latest else "the post"
+        version = f"version {number}" if number is not None else "the post"
         activity_record(
             workspace=workspace,
             verb=ActivityVerb.APPROVED,
@@ -236,26 +225,15 @@ def post_request_changes(
         locked.approved_at, locked.approved_by, locked.approved_by_name = None, None, ""
         fields = review_flags_clear(locked)
         locked.needs_attention = f"{CHANGES_PREFIX}{who}."[:300]
-        locked.save(
-            update_fields=[
-                "status",
-                "approved_at",
-                "approved_by",
-                "approved_by_name",
-                *fields,
-                "updated_at",
-            ]
-        )
-        latest = version_latest(locked)
-        PostComment.objects.create(
+        locked.save(update_fields=[*_DECISION_FIELDS, *fields, "updated_at"])
+        _thread_add(
             workspace=workspace,
             post=locked,
             kind=PostCommentKind.CHANGES_REQUESTED,
             body=comment,
-            author=user,
-            author_name=who,
-            review_link=link,
-            version_number=latest.number if latest else None,
+            user=user,
+            who=who,
+            link=link,
         )
         activity_record(
             workspace=workspace,
@@ -273,6 +251,36 @@ def post_request_changes(
             actor=user,
         )
     return locked
+
+
+# What a review decision writes on the post, beside the flags `review_flags_clear` names.
+_DECISION_FIELDS = ["status", "approved_at", "approved_by", "approved_by_name"]
+
+
+def _thread_add(
+    *,
+    workspace: Workspace,
+    post: Post,
+    kind: str,
+    body: str,
+    user: User | None,
+    who: str,
+    link: ReviewLink | None,
+) -> tuple[PostComment, int | None]:
+    """One entry of the post's internal thread, tied to the version it was written about."""
+    latest = version_latest(post)
+    number = latest.number if latest else None
+    comment = PostComment.objects.create(
+        workspace=workspace,
+        post=post,
+        kind=kind,
+        body=body,
+        author=user,
+        author_name=who,
+        review_link=link,
+        version_number=number,
+    )
+    return comment, number
 
 
 def _clean(text: str, *, required: bool) -> str:
@@ -318,15 +326,14 @@ def post_comment_add(
         )
         if recent is not None:
             return recent
-        latest = version_latest(locked)
-        comment = PostComment.objects.create(
+        comment, _ = _thread_add(
             workspace=workspace,
             post=locked,
+            kind=PostCommentKind.COMMENT,
             body=body,
-            author=user,
-            author_name=who,
-            review_link=link,
-            version_number=latest.number if latest else None,
+            user=user,
+            who=who,
+            link=link,
         )
         activity_record(
             workspace=workspace,
