@@ -20,7 +20,7 @@ from calendar_app.hashtags import hashtag_suggestions
 from calendar_app.media import UPLOAD_CUT_SHORT, MediaRejected, upload_cut_short
 from calendar_app.models import MediaAsset, Post, PostMode, PrivacyLevel
 from calendar_app.timezones import parse_local
-from later.api import CursorPagination, WorkspaceAPIView, WorkspaceObjectAPIView
+from later.api import CursorPagination, WorkspaceAPIView, WorkspaceObjectAPIView, validated
 from later.errors import ValidationFailed
 from later.schema import PAGE_PARAMETERS, cursor_page
 
@@ -221,13 +221,6 @@ class CreatorInfoSerializer(serializers.Serializer):
     max_video_post_duration_sec = serializers.IntegerField()
 
 
-def _valid(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
-    s = serializer_class(data=data)
-    if not s.is_valid():
-        raise ValidationFailed("Some fields are invalid.", details=s.errors)
-    return dict(s.validated_data)
-
-
 # --- views ------------------------------------------------------------------------------------
 
 
@@ -273,7 +266,7 @@ class PostListApi(WorkspaceAPIView):
         "validates against each creator's live creator_info.",
     )
     def post(self, request: Request, workspace_id: Any) -> Response:
-        data = _valid(PostCreateSerializer, request.data)
+        data = validated(PostCreateSerializer, request.data)
         posts = services.post_create(
             workspace=self.workspace,
             user=self.user,
@@ -309,7 +302,7 @@ class PostDetailApi(_PostApi):
     )
     def patch(self, request: Request, workspace_id: Any, post_id: Any) -> Response:
         post = self.object
-        data = _valid(PostUpdateSerializer, request.data)
+        data = validated(PostUpdateSerializer, request.data)
         content, target = services.post_content_of(post)
         content = composer.content_patched(content, data)
         target = composer.target_patched(target, data)
@@ -337,7 +330,7 @@ class PostRescheduleApi(_PostApi):
         operation_id="posts_reschedule", request=RescheduleSerializer, responses=PostSerializer
     )
     def post(self, request: Request, workspace_id: Any, post_id: Any) -> Response:
-        data = _valid(RescheduleSerializer, request.data)
+        data = validated(RescheduleSerializer, request.data)
         post = services.post_reschedule(
             workspace=self.workspace,
             post=self.object,

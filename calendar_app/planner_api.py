@@ -21,15 +21,8 @@ from accounts.models import TikTokAccount
 from calendar_app import bulk, composer, library, queue, selectors, services
 from calendar_app.api import PostCreateSerializer, PostSerializer
 from calendar_app.models import CalendarNote, CaptionTemplate, HashtagGroup, Post, PostImport
-from later.api import WorkspaceAPIView, WorkspaceObjectAPIView
+from later.api import WorkspaceAPIView, WorkspaceObjectAPIView, validated
 from later.errors import ValidationFailed
-
-
-def _valid(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
-    s = serializer_class(data=data)
-    if not s.is_valid():
-        raise ValidationFailed("Some fields are invalid.", details=s.errors)
-    return dict(s.validated_data)
 
 
 def _day(raw: str | None, name: str) -> date | None:
@@ -91,7 +84,7 @@ class NoteListApi(WorkspaceAPIView):
         responses={201: CalendarNoteSerializer},
     )
     def post(self, request: Request, workspace_id: Any) -> Response:
-        data = _valid(CalendarNoteCreateSerializer, request.data)
+        data = validated(CalendarNoteCreateSerializer, request.data)
         if not 1900 <= data["day"].year <= 2200:
             raise ValidationFailed("day must be between 1900 and 2200.", code="invalid_date")
         note = services.note_create(
@@ -177,7 +170,7 @@ class PostingSlotsApi(WorkspaceObjectAPIView[TikTokAccount]):
         "times. At most 15 slots per weekday (TikTok's daily cap).",
     )
     def put(self, request: Request, workspace_id: Any, account_id: Any) -> Response:
-        data = _valid(SlotsSerializer, request.data)
+        data = validated(SlotsSerializer, request.data)
         kept = queue.slots_replace(
             workspace=self.workspace,
             account=self.object,
@@ -198,7 +191,7 @@ class PostQueueApi(WorkspaceObjectAPIView[Post]):
         "no_posting_slots, 409 queue_full when every slot of the next 92 days is taken.",
     )
     def post(self, request: Request, workspace_id: Any, post_id: Any) -> Response:
-        data = _valid(QueueSerializer, request.data)
+        data = validated(QueueSerializer, request.data)
         post = queue.post_add_to_queue(
             workspace=self.workspace,
             post=self.object,
@@ -219,7 +212,7 @@ class PostQueueCreateApi(WorkspaceAPIView):
         "that account's next free posting slot (scheduled_local is ignored). All or none.",
     )
     def post(self, request: Request, workspace_id: Any) -> Response:
-        data = _valid(PostQueueCreateSerializer, request.data)
+        data = validated(PostQueueCreateSerializer, request.data)
         posts = queue.post_create_queued(
             workspace=self.workspace,
             user=self.user,
@@ -270,7 +263,7 @@ class CaptionTemplateListApi(WorkspaceAPIView):
         description="409 name_taken when the workspace already has a template of that name.",
     )
     def post(self, request: Request, workspace_id: Any) -> Response:
-        data = _valid(CaptionTemplateSerializer, request.data)
+        data = validated(CaptionTemplateSerializer, request.data)
         row = library.caption_template_create(
             workspace=self.workspace, name=data["name"], body=data["body"]
         )
@@ -299,7 +292,7 @@ class HashtagGroupListApi(WorkspaceAPIView):
         description="409 name_taken when the workspace already has a group of that name.",
     )
     def post(self, request: Request, workspace_id: Any) -> Response:
-        data = _valid(HashtagGroupSerializer, request.data)
+        data = validated(HashtagGroupSerializer, request.data)
         row = library.hashtag_group_create(
             workspace=self.workspace, name=data["name"], hashtags=data["hashtags"]
         )
@@ -336,7 +329,7 @@ class BulkDraftsApi(WorkspaceAPIView):
         description="One draft per media file, for one account, all or none (at most 50).",
     )
     def post(self, request: Request, workspace_id: Any) -> Response:
-        data = _valid(BulkDraftsSerializer, request.data)
+        data = validated(BulkDraftsSerializer, request.data)
         day = data.get("date")
         if day is not None and not 1900 <= day.year <= 2200:
             raise ValidationFailed("date must be between 1900 and 2200.", code="invalid_date")

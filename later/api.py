@@ -6,14 +6,14 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from rest_framework import exceptions, pagination, permissions
+from rest_framework import exceptions, pagination, permissions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from later.authentication import request_token
-from later.errors import AppError, NotFound, RoleRequired
+from later.errors import AppError, NotFound, RoleRequired, ValidationFailed
 from later.idempotency import IdempotentAPIMixin
 from later.roles import Role
 from later.tenancy import Loader, load_url_objects, loader_url_kwargs, membership_resolve
@@ -134,3 +134,11 @@ class WorkspaceObjectAPIView(WorkspaceAPIView, Generic[_Obj]):
             url_kwargs=dict(url_kwargs),
         )
         self.object = loaded["object"]
+
+
+def validated(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
+    """The request body checked by `serializer_class`; a 400 naming each bad field otherwise."""
+    checked = serializer_class(data=data)
+    if not checked.is_valid():
+        raise ValidationFailed("Some fields are invalid.", details=checked.errors)
+    return dict(checked.validated_data)

@@ -15,7 +15,7 @@ from calendar_app.approvals import activity, links
 from calendar_app.approvals import services as approvals
 from calendar_app.approvals.versions import VersionDiff, version_history
 from calendar_app.models import ActivityEntry, ActivityVerb, Post, PostComment, ReviewLink
-from later.api import CursorPagination, WorkspaceAPIView, WorkspaceObjectAPIView
+from later.api import CursorPagination, WorkspaceAPIView, WorkspaceObjectAPIView, validated
 from later.errors import ValidationFailed
 from later.roles import Role
 from later.schema import PAGE_PARAMETERS, cursor_page
@@ -110,13 +110,6 @@ class VersionSerializer(serializers.Serializer):
     changes = ChangeSerializer(many=True)
 
 
-def _valid(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
-    s = serializer_class(data=data)
-    if not s.is_valid():
-        raise ValidationFailed("Some fields are invalid.", details=s.errors)
-    return dict(s.validated_data)
-
-
 class ApprovalSettingsApi(WorkspaceAPIView):
     write_role = Role.ADMIN
 
@@ -130,7 +123,7 @@ class ApprovalSettingsApi(WorkspaceAPIView):
         responses=ApprovalSettingsResultSerializer,
     )
     def put(self, request: Request, workspace_id: Any) -> Response:
-        data = _valid(ApprovalSettingsSerializer, request.data)
+        data = validated(ApprovalSettingsSerializer, request.data)
         moved = approvals.approval_settings_update(
             workspace=self.workspace,
             actor=self.membership,
@@ -157,7 +150,7 @@ class ReviewLinkListApi(WorkspaceAPIView):
         "nothing else. It stops working when it expires or is revoked.",
     )
     def post(self, request: Request, workspace_id: Any) -> Response:
-        data = _valid(ReviewLinkCreateSerializer, request.data)
+        data = validated(ReviewLinkCreateSerializer, request.data)
         link = links.review_link_create(
             workspace=self.workspace, actor=self.membership, name=data["name"], days=data["days"]
         )
@@ -224,7 +217,7 @@ class PostSubmitApi(_PostApi):
         "settings and the same checks as scheduling.",
     )
     def post(self, request: Request, workspace_id: Any, post_id: Any) -> Response:
-        data = _valid(SubmitSerializer, request.data)
+        data = validated(SubmitSerializer, request.data)
         post = services.post_schedule(
             workspace=self.workspace,
             post=self.object,
@@ -247,7 +240,7 @@ class PostApproveApi(_PostApi):
         "has passed (move it first).",
     )
     def post(self, request: Request, workspace_id: Any, post_id: Any) -> Response:
-        data = _valid(ApproveSerializer, request.data)
+        data = validated(ApproveSerializer, request.data)
         post = approvals.post_approve(
             workspace=self.workspace, post=self.object, user=self.user, note=data["note"]
         )
@@ -264,7 +257,7 @@ class PostRequestChangesApi(_PostApi):
         description="Send a post in review (or an approved one) back to draft with a comment.",
     )
     def post(self, request: Request, workspace_id: Any, post_id: Any) -> Response:
-        data = _valid(CommentCreateSerializer, request.data)
+        data = validated(CommentCreateSerializer, request.data)
         post = approvals.post_request_changes(
             workspace=self.workspace, post=self.object, comment=data["body"], user=self.user
         )
@@ -286,7 +279,7 @@ class PostCommentListApi(_PostApi):
         description="An internal comment for the team; it is never sent to TikTok.",
     )
     def post(self, request: Request, workspace_id: Any, post_id: Any) -> Response:
-        data = _valid(CommentCreateSerializer, request.data)
+        data = validated(CommentCreateSerializer, request.data)
         comment = approvals.post_comment_add(
             workspace=self.workspace, post=self.object, body=data["body"], user=self.user
         )
