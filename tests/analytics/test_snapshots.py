@@ -161,6 +161,8 @@ def test_schedule_task_fans_out_and_backfills_new_accounts(
 
 
 def _run_schedule_twice(sim_app: SimulatorApp, workspace: Workspace) -> None:
+    # A fixed lag: with TikTok's 24-48 h spread, whether yesterday is ready depends on the date.
+    sim_app.state.settings.business_data_lag_hours = 24
     with time_machine.travel(_start(), tick=False):
         connect_sim_account(sim_app, workspace, open_id="sim-cafe-business", business=True)
         assert tasks.schedule_daily_snapshots.delay().get() == 1
