@@ -211,20 +211,23 @@ def _seed(sim: Any, args: argparse.Namespace, now: Any) -> Any:
 
 
 def _drive(sim: Any, args: argparse.Namespace, scheduled_at: Any, low: float, high: float) -> int:
+    from django.conf import settings
     from django.utils import timezone
 
+    from calendar_app import tasks
     from calendar_app.models import Post, PostEvent, PostStatus
     from calendar_app.publishing import dispatch
 
     settled = {PostStatus.PUBLISHED, PostStatus.FAILED, PostStatus.UNCONFIRMED}
+    sweep_every = float(settings.CELERY_BEAT_SCHEDULE["sweep-stale-publishing"]["schedule"])  # type: ignore[arg-type]
     started = time.monotonic()
     last_dispatch = last_sweep = 0.0
     while time.monotonic() - started < args.deadline:
         now = time.monotonic()
         if now - last_dispatch >= args.dispatch_interval:
             last_dispatch = now
-            dispatch.posts_dispatch_tick()  # what the beat task does
-        if now - last_sweep >= 60:
+            tasks.dispatch_due_posts()  # what beat's task does (with its wake-up when due)
+        if now - last_sweep >= sweep_every:
             last_sweep = now
             dispatch.posts_sweep_stale()
         posts = Post.objects.unscoped()

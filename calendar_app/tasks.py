@@ -6,6 +6,7 @@ The `name=` strings are the wire names of queued messages: they stay fixed when 
 from __future__ import annotations
 
 from celery import shared_task
+from django.conf import settings
 
 from calendar_app.publishing import dispatch, first_comment, links, run, state
 
@@ -14,9 +15,22 @@ from calendar_app.publishing import dispatch, first_comment, links, run, state
 def dispatch_due_posts() -> int:
     """Beat, every 5 s: enqueue one task per due post, due status poll and due link lookup.
 
-    Nothing is ever scheduled ahead in the broker: PostgreSQL holds every "when".
+    PostgreSQL holds every "when". When something comes due before beat's next tick, one
+    wake-up of this task is sent for that moment (a lost or duplicated wake-up is harmless:
+    beat's tick still comes, and claims skip each other's rows).
     """
-    return sum(dispatch.posts_dispatch_tick().values())
+    claimed = sum(dispatch.posts_dispatch_tick().values())
+    dispatch_wake_up_when_due()
+    return claimed
+
+
+def dispatch_wake_up_when_due() -> None:
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return  # an eager wake-up would run at once, in this very call
+    at = state.now()
+    due = dispatch.posts_next_due(after=at, within=dispatch.dispatch_interval())
+    if due is not None:
+        dispatch_due_posts.apply_async(eta=due, priority=0)
 
 
 @shared_task(name="calendar_app.tasks.publish_post", ignore_result=True)

@@ -350,6 +350,9 @@ PUBLISHING_POLL_MAX_INTERVAL = env.float("PUBLISHING_POLL_MAX_INTERVAL", default
 # re-offers it. Queued posts (message waiting in the broker) get a longer grace.
 PUBLISHING_CLAIM_LEASE_SECONDS = env.float("PUBLISHING_CLAIM_LEASE_SECONDS", default=15.0)
 PUBLISHING_QUEUED_GRACE_SECONDS = env.float("PUBLISHING_QUEUED_GRACE_SECONDS", default=45.0)
+# A queued post still behind a burst the pool is working through is left in the queue up to
+# this long (the sweeper re-offers it sooner once the pool started a post claimed after it).
+PUBLISHING_QUEUED_MAX_WAIT_SECONDS = env.float("PUBLISHING_QUEUED_MAX_WAIT_SECONDS", default=600.0)
 
 # TikTok: defaults are TikTok's real hosts; the quick start and tests point them at the simulator.
 TIKTOK_CLIENT_KEY = env.str("TIKTOK_CLIENT_KEY", default="sim-client-key")

@@ -14,7 +14,8 @@ from typing import Any
 from celery import Task
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import F, Max, Min, Q, QuerySet
+from django.db.models.functions import Coalesce, Greatest
 
 from calendar_app.models import Post, PostEvent, PostStatus
 from calendar_app.publishing.first_comment import first_comments_requeue
@@ -93,7 +94,9 @@ def posts_dispatch_due(
     def claim(post: Post) -> None:
         post.status = PostStatus.QUEUED
         post.claim_token = uuid.uuid4()
-        post.claimed_at = at
+        # One microsecond apart in the order the messages are sent: the sweeper reads the
+        # broker's FIFO order from claimed_at (posts_sweep_stale).
+        post.claimed_at = at + timedelta(microseconds=len(tokens))
         post.heartbeat_at = at
         tokens.append((post.id, post.claim_token))
 
@@ -203,6 +206,65 @@ def posts_dispatch_tick(*, now: datetime | None = None) -> dict[str, int]:
     }
 
 
+def dispatch_interval() -> timedelta:
+    """How often beat runs the dispatcher (CELERY_BEAT_SCHEDULE)."""
+    entry = settings.CELERY_BEAT_SCHEDULE["dispatch-due-posts"]
+    return timedelta(seconds=float(entry["schedule"]))
+
+
+def posts_next_due(*, after: datetime, within: timedelta) -> datetime | None:
+    """The earliest moment after `after` and within `within` of it at which a post or a
+    parked status poll comes due, or None: the dispatcher wakes up then instead of waiting
+    for beat's next tick, so a post due at 12:00:00 is claimed at 12:00:00, not up to one
+    beat interval later."""
+    until = after + within
+    posts = pipeline_posts()
+    fresh = (
+        posts.filter(status=PostStatus.SCHEDULED, scheduled_at__lte=until)
+        .annotate(due_at=Greatest("scheduled_at", Coalesce("next_attempt_at", "scheduled_at")))
+        .filter(due_at__gt=after, due_at__lte=until)
+        .aggregate(at=Min("due_at"))["at"]
+    )
+    polls = posts.filter(
+        status=PostStatus.PUBLISHING,
+        claim_token__isnull=True,
+        next_attempt_at__gt=after,
+        next_attempt_at__lte=until,
+    ).aggregate(at=Min(F("next_attempt_at")))["at"]
+    candidates = [at for at in (fresh, polls) if at is not None]
+    return min(candidates) if candidates else None
+
+
+STARTED_STATUSES = (
+    PostStatus.PUBLISHING,
+    PostStatus.PUBLISHED,
+    PostStatus.SENT_TO_INBOX,
+    PostStatus.FAILED,
+    PostStatus.UNCONFIRMED,
+)
+
+
+def _queued_message_gone(*, at: datetime, grace: timedelta) -> Q | None:
+    """Which queued posts (past their grace) no longer have a message coming; None: all.
+
+    A queued post may just be waiting its turn behind a burst the pool is still working
+    through: re-offering it would only send it to the back of the queue again. Its message
+    is gone when the pool has started a post claimed after it (fresh messages are served in
+    the order they were sent, which claimed_at records), when no post was started or written
+    to for the grace (an idle or dead pool holds no backlog), or after
+    PUBLISHING_QUEUED_MAX_WAIT_SECONDS whatever else.
+    """
+    max_wait = timedelta(seconds=float(settings.PUBLISHING_QUEUED_MAX_WAIT_SECONDS))
+    recent = pipeline_posts().filter(status__in=STARTED_STATUSES, heartbeat_at__gte=at - max_wait)
+    if not recent.filter(heartbeat_at__gte=at - grace).exists():
+        return None
+    latest_started = recent.aggregate(at=Max("claimed_at"))["at"]
+    gone = Q(heartbeat_at__lt=at - max_wait)
+    if latest_started is not None:
+        gone |= Q(claimed_at__lt=latest_started)
+    return gone
+
+
 def posts_sweep_stale(
     *, now: datetime | None = None, stale_after: timedelta | None = None
 ) -> dict[str, int]:
@@ -221,6 +283,10 @@ def posts_sweep_stale(
         else timedelta(seconds=float(settings.PUBLISHING_QUEUED_GRACE_SECONDS))
     )
     counts = {"rescheduled": 0, "repolled": 0, "unconfirmed": 0}
+    queued_stale = Q(status=PostStatus.QUEUED, heartbeat_at__lt=at - grace)
+    gone = _queued_message_gone(at=at, grace=grace) if stale_after is None else None
+    if gone is not None:
+        queued_stale &= gone
     with transaction.atomic():
         stale = list(
             pipeline_posts()
@@ -229,7 +295,7 @@ def posts_sweep_stale(
             .filter(status__in=ACTIVE_STATUSES)
             .filter(
                 Q(status=PostStatus.PUBLISHING, heartbeat_at__lt=at - lease)
-                | Q(status=PostStatus.QUEUED, heartbeat_at__lt=at - grace)
+                | queued_stale
                 | Q(heartbeat_at__isnull=True)
             )
             .exclude(claim_token__isnull=True, next_attempt_at__gt=at)

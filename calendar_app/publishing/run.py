@@ -95,7 +95,7 @@ def post_publish(*, post_id: Any, claim_token: Any) -> PublishResult | None:
         try:
             result = _run(post, token)
             if result.poll_again_in is not None:
-                _park_for_poll(post, token, result.poll_again_in)
+                _park_for_poll(post, token, result.poll_again_in, **result.pending)
             return result
         except LostClaim:
             logger.info("post %s: claim taken over, stopping", post_id)
@@ -155,13 +155,30 @@ def take_ownership(post_id: Any, token: uuid.UUID) -> Post | None:
     return pipeline_posts().select_related("workspace", "account", "media").get(pk=post_id)
 
 
-def _park_for_poll(post: Post, token: uuid.UUID, wait: float) -> None:
-    """Release the claim until the next status poll is due; the dispatcher resumes it then.
+def _park_for_poll(post: Post, token: uuid.UUID, wait: float, **fields: Any) -> None:
+    """Free this worker slot until the next status poll is due.
 
-    The database, not the broker, holds when: a delayed broker message would be redelivered
-    under Redis' visibility timeout and is lost when Redis restarts empty.
+    A short wait keeps the claim under a fresh token and sends the poll as a delayed task
+    (it runs on time instead of at the dispatcher's next tick); the lease stays the
+    database's: if that message is lost (a killed worker held it), the sweeper re-offers
+    the post once its heartbeat is a lease old, and a duplicate finds its token replaced.
+    A longer wait releases the claim and the database holds when: the dispatcher resumes
+    the post then (a broker message delayed for long would be redelivered under Redis'
+    visibility timeout, and is lost when Redis restarts empty).
     """
-    guarded_update(post, token, claim_token=None, next_attempt_at=now() + timedelta(seconds=wait))
+    due = now() + timedelta(seconds=wait)
+    lease = float(settings.PUBLISHING_CLAIM_LEASE_SECONDS)
+    if wait <= lease / 3 and not settings.CELERY_TASK_ALWAYS_EAGER:
+        from calendar_app.publishing.dispatch import RESUME_PRIORITY
+        from calendar_app.tasks import publish_post
+
+        resume = uuid.uuid4()
+        guarded_update(post, token, claim_token=resume, next_attempt_at=due, **fields)
+        publish_post.apply_async(
+            args=(str(post.pk), str(resume)), countdown=wait, priority=RESUME_PRIORITY
+        )
+        return
+    guarded_update(post, token, claim_token=None, next_attempt_at=due, **fields)
 
 
 def _run(post: Post, token: uuid.UUID) -> PublishResult:
@@ -365,6 +382,14 @@ def _write_publish_id(post: Post, token: uuid.UUID, init: PublishInit) -> None:
             ),
             publish_id=init.publish_id,
         )
+        if pulled:
+            _note_processing(post)
+
+
+def _note_processing(post: Post) -> None:
+    """The timeline's "processing" line, written once: with the publish_id when TikTok
+    pulls the media, with the last chunk when we upload it."""
+    post_event_add(post=post, kind="processing", message="TikTok is processing the video.")
 
 
 def _save_orphan_publish_id(post: Post, init: PublishInit) -> None:
@@ -527,6 +552,8 @@ def _upload(post: Post, token: uuid.UUID) -> PublishResult | None:
                 chunks_total=len(ranges),
                 bytes_uploaded=end + 1,
             )
+            if index == len(ranges):
+                _note_processing(post)
     return None
 
 
@@ -549,9 +576,11 @@ def _resync_upload(post: Post, token: uuid.UUID, plan: ChunkPlan) -> int | None:
                 raise _StatusUnknown from exc
             time.sleep(0.5 * 2**attempt)
     if status.status != "PROCESSING_UPLOAD" or status.uploaded_bytes >= plan.video_size:
-        guarded_update(
-            post, token, chunks_uploaded=plan.total_chunk_count, bytes_uploaded=plan.video_size
-        )
+        with transaction.atomic():
+            guarded_update(
+                post, token, chunks_uploaded=plan.total_chunk_count, bytes_uploaded=plan.video_size
+            )
+            _note_processing(post)
         return plan.total_chunk_count
     if status.uploaded_bytes % plan.chunk_size:
         return None
@@ -582,10 +611,9 @@ def _poll(post: Post, token: uuid.UUID) -> PublishResult:
     age = (now() - post.init_started_at).total_seconds() if post.init_started_at else 0.0
     interval = min(ceiling, max(float(settings.PUBLISHING_POLL_FIRST_INTERVAL), age / 4))
     deadline = time.monotonic() + float(settings.PUBLISHING_POLL_IN_TASK_SECONDS)
-    if not post.events.filter(kind="processing").exists():
-        post_event_add(post=post, kind="processing", message="TikTok is processing the video.")
     while True:
         wait = interval
+        changes: dict[str, Any] = {}
         try:
             status = fetch_publish_status(post)
         except TikTokRateLimited as exc:
@@ -598,7 +626,7 @@ def _poll(post: Post, token: uuid.UUID) -> PublishResult:
             if status.is_terminal:
                 return _settle(post, token, status)
             if status.status != post.tiktok_status:
-                guarded_update(post, token, tiktok_status=status.status[:32])
+                changes["tiktok_status"] = status.status[:32]
         if post.init_started_at and now() - post.init_started_at > POLL_GIVE_UP_AFTER:
             return finish_unconfirmed(
                 post,
@@ -608,9 +636,10 @@ def _poll(post: Post, token: uuid.UUID) -> PublishResult:
                     "result. Check the account on TikTok and tell us whether it was published."
                 ),
             )
-        guarded_update(post, token)  # heartbeat
         if time.monotonic() + wait > deadline:
-            return PublishResult(status=PostStatus.PUBLISHING, poll_again_in=wait)
+            # Parking writes the changes and the heartbeat in one statement.
+            return PublishResult(status=PostStatus.PUBLISHING, poll_again_in=wait, pending=changes)
+        guarded_update(post, token, **changes)  # and the heartbeat
         time.sleep(wait)
         interval = min(interval * 2, ceiling)
 

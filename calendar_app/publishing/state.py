@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -37,6 +37,8 @@ class LostClaim(Exception):
 class PublishResult:
     status: str
     poll_again_in: float | None = None
+    # Changes still to write when the post is parked for its next poll (one UPDATE, not two).
+    pending: dict[str, Any] = field(default_factory=dict)
 
 
 def now() -> datetime:

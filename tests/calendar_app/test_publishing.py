@@ -487,6 +487,95 @@ def test_a_pending_poll_is_parked_in_the_database_not_the_broker(
     ]
 
 
+def test_a_short_poll_wait_is_a_delayed_task_under_a_fresh_claim(
+    pub_sim: Sim, workspace: Workspace, monkeypatch: Any, settings: Any
+) -> None:
+    # A poll due in well under a lease is sent as a delayed task (on time, not at the next
+    # tick); the post keeps a claim, under a token only that task holds.
+    settings.PUBLISHING_POLL_IN_TASK_SECONDS = 0.0
+    pub_sim.state.settings.min_processing_seconds = 60.0
+    account = connect_account(pub_sim, workspace, "sim-ava-public")
+    post = make_post(account)
+    token = dict(dispatch.posts_dispatch_due())[post.pk]
+    sent: list[tuple[tuple[str, ...], dict[str, Any]]] = []
+    monkeypatch.setattr(
+        publish_post, "apply_async", lambda args, **options: sent.append((args, options))
+    )
+    assert publish_post.run(str(post.pk), str(token)) == PostStatus.PUBLISHING
+    parked = _refresh(post)
+    assert parked.claim_token not in (None, token)
+    assert parked.tiktok_status == "PROCESSING_UPLOAD" and "processing" in _kinds(parked)
+    ((args, options),) = sent
+    assert args == (str(post.pk), str(parked.claim_token))
+    assert options["priority"] == dispatch.RESUME_PRIORITY
+    assert 0 < options["countdown"] <= settings.PUBLISHING_CLAIM_LEASE_SECONDS / 3
+    # Neither the dispatcher nor the sweeper (within the lease) takes it; the old claim is void.
+    assert dispatch.posts_resume_due_polls(now=timezone.now() + dt.timedelta(seconds=10)) == 0
+    assert dispatch.posts_sweep_stale()["repolled"] == 0
+    assert publish_post.run(str(post.pk), str(token)) is None
+    # The delayed task carries on; if its message were lost, the lease would expire.
+    pub_sim.state.settings.min_processing_seconds = 0.0
+    pub_sim.state.clock.advance(61.0)
+    assert publish_post.run(*args) == PostStatus.PUBLISHED
+    assert pub_sim.state.counters.requests_to(INIT) == 1
+
+
+def test_sweeper_leaves_a_burst_waiting_its_turn_and_reoffers_a_lost_message(
+    pub_sim: Sim, workspace: Workspace
+) -> None:
+    account = connect_account(pub_sim, workspace, "sim-ava-public")
+    first, second, third = (make_post(account) for _ in range(3))
+    dispatch.posts_dispatch_due()
+    claimed_at = {
+        p.pk: p.claimed_at for p in Post.objects.for_workspace(workspace).order_by("claimed_at")
+    }
+    assert len(set(claimed_at.values())) == 3  # the order the messages were sent
+    later = timezone.now() + dt.timedelta(seconds=60)  # past the queued grace
+    # The pool is busy (a post elsewhere was just written to) and has started none of these:
+    # they are a backlog, not lost.
+    busy = make_post(account, status=PostStatus.PUBLISHED, claimed_at=timezone.now())
+    Post.objects.for_workspace(workspace).filter(pk=busy.pk).update(
+        heartbeat_at=later, claimed_at=min(claimed_at.values()) - dt.timedelta(seconds=1)
+    )
+    assert dispatch.posts_sweep_stale(now=later)["rescheduled"] == 0
+    # The pool started the last one: the messages sent before it are gone.
+    ordered = sorted(claimed_at, key=claimed_at.__getitem__)
+    Post.objects.for_workspace(workspace).filter(pk=ordered[-1]).update(
+        status=PostStatus.PUBLISHING, heartbeat_at=later
+    )
+    assert dispatch.posts_sweep_stale(now=later)["rescheduled"] == 2
+    assert {_refresh(p).status for p in (first, second, third)} == {
+        PostStatus.SCHEDULED,
+        PostStatus.PUBLISHING,
+    }
+    # An idle pool holds no backlog: a queued post past its grace is re-offered.
+    Post.objects.for_workspace(workspace).exclude(status=PostStatus.SCHEDULED).delete()
+    dispatch.posts_dispatch_due()
+    assert dispatch.posts_sweep_stale(now=later)["rescheduled"] == 2
+
+
+def test_dispatcher_wakes_up_when_the_next_post_comes_due(
+    pub_sim: Sim, workspace: Workspace, monkeypatch: Any
+) -> None:
+    account = connect_account(pub_sim, workspace, "sim-ava-public")
+    soon = make_post(account, scheduled_at=timezone.now() + dt.timedelta(seconds=3))
+    make_post(account, scheduled_at=timezone.now() + dt.timedelta(hours=1))
+    sent: list[dict[str, Any]] = []
+    monkeypatch.setattr(dispatch_due_posts, "apply_async", lambda **options: sent.append(options))
+    monkeypatch.setattr(publish_post, "apply_async", lambda *a, **kw: None)
+    assert dispatch_due_posts.run() == 0
+    assert [options["eta"] for options in sent] == [soon.scheduled_at]
+    assert (
+        dispatch.posts_next_due(after=timezone.now(), within=dt.timedelta(seconds=1)) is None
+    )  # beyond the interval: beat's own tick comes first
+    sent.clear()
+    Post.objects.for_workspace(workspace).filter(pk=soon.pk).update(
+        scheduled_at=timezone.now() - dt.timedelta(seconds=1)
+    )
+    assert dispatch_due_posts.run() == 1
+    assert sent == []  # nothing else due before beat's next tick
+
+
 def test_photo_post_without_an_https_public_base_fails_clearly_without_calling_tiktok(
     pub_sim: Sim, workspace: Workspace, settings: Any
 ) -> None:
