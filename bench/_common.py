@@ -85,3 +85,87 @@ def report(
 
 def run(cmd: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
     return subprocess.run(cmd, check=True, text=True, **kwargs)  # type: ignore[call-overload]
+
+
+def load_average() -> str:
+    """The 1-minute load average, to print beside every figure (the machine may be shared)."""
+    return f"load {os.getloadavg()[0]:.1f}"
+
+
+def cpu_seconds(pids: Sequence[int]) -> float:
+    """User + system CPU seconds used so far by these processes and all their descendants."""
+    tick = os.sysconf("SC_CLK_TCK")
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+    total, todo, seen = 0.0, list(pids), set()
+    while todo:
+        pid = todo.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+        todo.extend(children.get(pid, []))
+    return total
+
+
+def postgres_backend_pids(database: str) -> list[int]:
+    """The server processes serving `database` right now (PostgreSQL on this machine)."""
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            [database],
+        ).fetchall()
+    return [int(pid) for (pid,) in rows]
+
+
+def celery_worker(
+    env: dict[str, str],
+    *,
+    concurrency: int,
+    queues: str = "",
+    name: str = "",
+    pool: str = "prefork",
+    nice: int = 0,
+) -> subprocess.Popen[bytes]:
+    """One `celery -A later worker` in its own process group (kill it with os.killpg).
+
+    `nice`: a lower CPU priority, as docker-compose.yml gives the background pool."""
+    cmd = [
+        str(Path(sys.executable).with_name("celery")),
+        "-A",
+        "later",
+        "worker",
+        f"--pool={pool}",
+        "-c",
+        str(concurrency),
+        "--without-mingle",
+        "--without-gossip",
+        "-l",
+        "WARNING",
+    ]
+    if nice:
+        cmd = ["nice", "-n", str(nice), *cmd]
+    if queues:
+        cmd += ["-Q", queues]
+    if name:
+        cmd += ["-n", f"{name}@%h"]
+    return subprocess.Popen(
+        cmd,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )

@@ -2,30 +2,39 @@
 
 Run (PostgreSQL and Redis on localhost, as for the tests):
 
-    REDIS_URL=redis://127.0.0.1:6379/6 .venv/bin/python bench/publish_throughput.py
-    .venv/bin/python bench/publish_throughput.py --posts 500 --concurrency 4   # quicker
+    REDIS_URL=redis://127.0.0.1:6379/14 .venv/bin/python bench/publish_throughput.py
+    .venv/bin/python bench/publish_throughput.py --posts 500 --concurrency 4 --scaling ''
 
 It creates a throwaway database (bench_publish), an in-process simulator that adds 30-80 ms to
 every request, N accounts with 5 posts each (TikTok allows 6 inits per minute per token), and
-starts one `celery -A later worker --pool=prefork -c <concurrency>` subprocess. It then plays
-Celery beat itself (dispatcher every 5 s, sweeper every 60 s) and prints:
+starts one `celery -A later worker -Q publishing --pool=prefork -c <concurrency>` subprocess. It
+then plays Celery beat itself (the dispatcher task every 5 s, with the wake-up it sends itself
+when a post comes due sooner; the sweeper on the product's interval) and prints:
 
 - dispatch lateness p50/p99: scheduled time -> claimed by the dispatcher;
 - publish lateness p50/p99: scheduled time -> TikTok reported PUBLISH_COMPLETE;
 - throughput (posts/s) next to the ceiling concurrency / (requests per post x mean latency),
-  requests per post being what the simulator actually received, and the ratio.
+  requests per post being what the simulator actually received, and the ratio;
+- CPU per post of the worker processes, of this process (simulator and driver) and of
+  PostgreSQL, beside the CPU per post the machine's cores allow at the measured rate.
+
+Then the scaling phases (--scaling 1,2,4): the same with 1, 2 and 4 worker processes (`-c N`,
+one post at a time each) and 100 posts per process, each throughput beside the first phase's
+times the process count (docs/scaling.md "Workers").
 
 The broker is REDIS_URL's database: give the benchmark one no test run is flushing meanwhile
 (stale messages from earlier runs are harmless: they name posts that no longer exist).
-It stops by itself: when every post has settled or after --deadline seconds (default 240),
-then kills its worker and drops its database.
+Each phase stops by itself: when every post has settled or after --deadline seconds (default
+240), then kills its worker and drops its database.
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
 import os
 import random
+import resource
 import signal
 import subprocess
 import sys
@@ -38,9 +47,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench._common import (  # noqa: E402
+    celery_worker,
+    cpu_seconds,
     drop_database,
     fresh_database,
+    load_average,
     percentile,
+    postgres_backend_pids,
     report,
     setup_django,
 )
@@ -68,20 +81,55 @@ def main() -> int:
     parser.add_argument("--latency-ms", default="30-80")
     parser.add_argument("--dispatch-interval", type=float, default=5.0)
     parser.add_argument("--deadline", type=float, default=240.0)
+    parser.add_argument(
+        "--scaling",
+        default="1,2,4",
+        help="worker process counts for the scaling phases ('' to skip them)",
+    )
+    parser.add_argument("--scaling-posts-per-process", type=int, default=100)
     args = parser.parse_args()
-    low, high = (float(x) / 1000 for x in args.latency_ms.split("-"))
+    ok = _phase(args, concurrency=args.concurrency, posts=args.posts, main=True)
+    scaling: list[tuple[int, float, float]] = []
+    for processes in [int(n) for n in args.scaling.split(",") if n.strip()]:
+        result = _phase(
+            args,
+            concurrency=processes,
+            posts=processes * args.scaling_posts_per_process,
+            main=False,
+        )
+        scaling.append((processes, result["throughput"], result["ceiling"]))
+    if scaling:
+        print("worker processes -> posts/s (ceiling):", flush=True)
+        for processes, throughput, ceiling in scaling:
+            print(f"  {processes}: {throughput:.1f} ({ceiling:.1f})", flush=True)
+        first_processes, first, _ = scaling[0]
+        for processes, throughput, ceiling in scaling[1:]:
+            report(
+                name=f"publish throughput, {processes} worker processes",
+                value=throughput,
+                unit="posts/s",
+                baseline_name=f"{first_processes} process x {processes / first_processes:g}",
+                baseline_value=first * processes / first_processes,
+                note=f"ceiling {ceiling:.1f} posts/s; {load_average()}",
+            )
+    return 0 if ok["ok"] else 1
 
+
+def _phase(args: argparse.Namespace, *, concurrency: int, posts: int, main: bool) -> dict[str, Any]:
+    low, high = (float(x) / 1000 for x in args.latency_ms.split("-"))
     database_url = fresh_database(DB_NAME)
     worker: subprocess.Popen[bytes] | None = None
     stop_sim = None
     try:
         setup_django(database_url)
         from django.conf import settings
+        from django.db import connections
         from django.utils import timezone
 
         from tiktok_client.simulator.app import create_app
         from tiktok_client.simulator.server import build_server
 
+        connections.close_all()
         sim = create_app(min_processing_seconds=0.2, moderation_delay=0.0, daily_post_cap=100)
         server = build_server(LatencySim(sim, low, high), port=0)  # type: ignore[arg-type]
         base_url = f"http://127.0.0.1:{server.server_address[1]}"
@@ -92,13 +140,6 @@ def main() -> int:
 
         media_root = ROOT / "var" / "bench-media"
         settings.MEDIA_ROOT = str(media_root)
-        scheduled_at = _seed(sim, args, timezone.now())
-        print(
-            f"seeded {args.posts} posts on {args.posts // args.posts_per_account} accounts, "
-            f"due at {scheduled_at:%H:%M:%S}",
-            flush=True,
-        )
-
         env = {
             **os.environ,
             "DATABASE_URL": database_url,
@@ -113,26 +154,16 @@ def main() -> int:
             ),
             "PUBLISHING_POLL_FIRST_INTERVAL": "0.3",
         }
-        worker = subprocess.Popen(
-            [
-                str(Path(sys.executable).with_name("celery")),
-                "-A",
-                "later",
-                "worker",
-                "--pool=prefork",
-                "-c",
-                str(args.concurrency),
-                "--without-mingle",
-                "--without-gossip",
-                "-l",
-                "WARNING",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            start_new_session=True,
+        worker = celery_worker(env, concurrency=concurrency, queues="publishing")
+        seed_args = argparse.Namespace(posts=posts, posts_per_account=args.posts_per_account)
+        scheduled_at = _seed(sim, seed_args, timezone.now())
+        print(
+            f"{'' if main else 'scaling: '}seeded {posts} posts on "
+            f"{posts // args.posts_per_account} accounts, due at {scheduled_at:%H:%M:%S}; "
+            f"-c {concurrency}",
+            flush=True,
         )
-        return _drive(sim, args, scheduled_at, low, high)
+        return _drive(sim, args, scheduled_at, low, high, worker, posts, concurrency, main)
     finally:
         if worker is not None:
             os.killpg(worker.pid, signal.SIGKILL)
@@ -210,7 +241,17 @@ def _seed(sim: Any, args: argparse.Namespace, now: Any) -> Any:
     return scheduled_at
 
 
-def _drive(sim: Any, args: argparse.Namespace, scheduled_at: Any, low: float, high: float) -> int:
+def _drive(
+    sim: Any,
+    args: argparse.Namespace,
+    scheduled_at: Any,
+    low: float,
+    high: float,
+    worker: subprocess.Popen[bytes],
+    n_posts: int,
+    concurrency: int,
+    main: bool,
+) -> dict[str, Any]:
     from django.conf import settings
     from django.utils import timezone
 
@@ -221,6 +262,7 @@ def _drive(sim: Any, args: argparse.Namespace, scheduled_at: Any, low: float, hi
     settled = {PostStatus.PUBLISHED, PostStatus.FAILED, PostStatus.UNCONFIRMED}
     sweep_every = float(settings.CELERY_BEAT_SCHEDULE["sweep-stale-publishing"]["schedule"])  # type: ignore[arg-type]
     started = time.monotonic()
+    cpu_before = {"bench": _own_cpu(), "workers": cpu_seconds([worker.pid])}
     last_dispatch = last_sweep = 0.0
     while time.monotonic() - started < args.deadline:
         now = time.monotonic()
@@ -235,6 +277,11 @@ def _drive(sim: Any, args: argparse.Namespace, scheduled_at: Any, low: float, hi
             break
         time.sleep(0.5)
     elapsed = time.monotonic() - started
+    cpu = {
+        "workers": cpu_seconds([worker.pid]) - cpu_before["workers"],
+        "simulator+driver": _own_cpu() - cpu_before["bench"],
+        "postgres": cpu_seconds(postgres_backend_pids(DB_NAME)),
+    }
 
     posts = Post.objects.unscoped()
     counts = {s: posts.filter(status=s).count() for s in PostStatus.values}
@@ -259,44 +306,67 @@ def _drive(sim: Any, args: argparse.Namespace, scheduled_at: Any, low: float, hi
         if not endpoint.startswith("/_sim/")
     }
     print({k: v for k, v in counts.items() if v}, f"after {elapsed:.0f}s", flush=True)
+    events = PostEvent.objects.unscoped()
+    kinds = collections.Counter(events.values_list("kind", flat=True))
+    retries = collections.Counter(
+        e["data"].get("code", "") for e in events.filter(kind="retry_scheduled").values("data")
+    )
+    print(f"events {dict(kinds)}; retries by code {dict(retries)}", flush=True)
     if not published:
         print("nothing was published before the deadline")
-        return 1
+        return {"ok": False, "throughput": 0.0, "ceiling": float("nan")}
     window = (max(published) - scheduled_at).total_seconds()
     throughput = len(published) / window if window > 0 else float("nan")
     per_post = requests / max(1, inits)  # each accepted init is one post on its way
     mean_latency = (low + high) / 2
-    ceiling = args.concurrency / (per_post * mean_latency)
+    ceiling = concurrency / (per_post * mean_latency)
+    cpu_ms = {k: 1000 * v / max(1, len(published)) for k, v in cpu.items()}
     print(
         f"dispatch lateness p50 {percentile(lateness, 50):.2f}s  "
         f"p99 {percentile(lateness, 99):.2f}s\n"
         f"publish lateness  p50 {percentile(publish_lateness, 50):.2f}s  "
         f"p99 {percentile(publish_lateness, 99):.2f}s\n"
         f"throughput {throughput:.1f} posts/s; ceiling {ceiling:.1f} posts/s = "
-        f"{args.concurrency} slots / ({per_post:.1f} requests/post "
+        f"{concurrency} slots / ({per_post:.1f} requests/post "
         f"x {mean_latency * 1000:.0f} ms); "
         f"ratio {throughput / ceiling:.2f}\n"
-        f"TikTok accepted {inits} inits for {args.posts} posts "
+        f"CPU per post: "
+        + ", ".join(f"{k} {v:.0f} ms" for k, v in cpu_ms.items())
+        + f" (2 cores = {2000 * window / max(1, len(published)):.0f} ms of CPU per post "
+        f"at this rate); {load_average()}\n"
+        f"TikTok accepted {inits} inits for {n_posts} posts "
         f"({'one per post' if inits == len(published) + in_flight else 'MISMATCH'}); "
         f"requests by endpoint {breakdown}",
         flush=True,
     )
-    report(
-        name="publish dispatch lateness p99",
-        value=percentile(lateness, 99),
-        unit="s",
-        baseline_name="beat interval",
-        baseline_value=args.dispatch_interval,
-    )
-    report(
-        name="publish throughput",
-        value=throughput,
-        unit="posts/s",
-        baseline_name="ceiling concurrency/(requests per post x latency)",
-        baseline_value=ceiling,
-        note=f"{args.posts} posts, -c {args.concurrency}, {args.latency_ms} ms/request",
-    )
-    return 0 if counts.get(PostStatus.PUBLISHED, 0) == args.posts else 1
+    if main:
+        report(
+            name="publish dispatch lateness p99",
+            value=percentile(lateness, 99),
+            unit="s",
+            baseline_name="beat interval",
+            baseline_value=args.dispatch_interval,
+            note=load_average(),
+        )
+        report(
+            name="publish throughput",
+            value=throughput,
+            unit="posts/s",
+            baseline_name="ceiling concurrency/(requests per post x latency)",
+            baseline_value=ceiling,
+            note=f"{n_posts} posts, -c {concurrency}, {args.latency_ms} ms/request; "
+            f"{load_average()}",
+        )
+    return {
+        "ok": counts.get(PostStatus.PUBLISHED, 0) == n_posts,
+        "throughput": throughput,
+        "ceiling": ceiling,
+    }
+
+
+def _own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 if __name__ == "__main__":

@@ -27,6 +27,8 @@ def test_compose_describes_the_full_stack() -> None:
     background = services["worker"]["command"].split("-Q ", 1)[1].split()[0].split(",")
     assert "publishing" not in background
     assert {"default", "sync", "analytics"} <= set(background)
+    # On a shared host the background pool yields the CPU to publishing.
+    assert services["worker"]["cpu_shares"] < services["worker-publishing"]["cpu_shares"]
     assert services["beat"]["command"].startswith("celery -A later beat")
 
 

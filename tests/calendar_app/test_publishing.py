@@ -526,8 +526,10 @@ def test_sweeper_leaves_a_burst_waiting_its_turn_and_reoffers_a_lost_message(
     account = connect_account(pub_sim, workspace, "sim-ava-public")
     first, second, third = (make_post(account) for _ in range(3))
     dispatch.posts_dispatch_due()
-    claimed_at = {
-        p.pk: p.claimed_at for p in Post.objects.for_workspace(workspace).order_by("claimed_at")
+    claimed_at: dict[Any, dt.datetime] = {
+        p.pk: p.claimed_at
+        for p in Post.objects.for_workspace(workspace).order_by("claimed_at")
+        if p.claimed_at is not None
     }
     assert len(set(claimed_at.values())) == 3  # the order the messages were sent
     later = timezone.now() + dt.timedelta(seconds=60)  # past the queued grace
