@@ -25,7 +25,10 @@ class CommentSerializer(serializers.ModelSerializer[Comment]):
     is_handled = serializers.BooleanField(read_only=True)
     assignee = serializers.SerializerMethodField()
     labels = serializers.SerializerMethodField()
-    effective_sentiment = serializers.ChoiceField(choices=Sentiment.choices, read_only=True)
+    # "" while the comment waits for triage (`triage_pending`) and no person set one.
+    effective_sentiment = serializers.ChoiceField(
+        choices=Sentiment.choices, allow_blank=True, read_only=True
+    )
     # Declared, not derived: a derived read-only field loses allow_blank, and the schema would then
     # promise an enum that the empty value ("not analysed", "no override") breaks.
     sentiment = serializers.ChoiceField(choices=Sentiment.choices, allow_blank=True, read_only=True)
@@ -59,6 +62,7 @@ class CommentSerializer(serializers.ModelSerializer[Comment]):
             "assignee",
             "assigned_at",
             "labels",
+            "triage_pending",
             "is_question",
             "sentiment",
             "sentiment_score",

@@ -1,16 +1,19 @@
-"""Writing a batch of synced comments on PostgreSQL at close to COPY speed.
+"""Writing a batch of synced comments on PostgreSQL at close to COPY speed, then reading them.
 
-1. The batch is COPYed into a per-connection temporary staging table (no indexes, no WAL, no
-   ORM objects).
-2. One join finds the rows whose text is new or changed; only those are read by triage
-   (question, sentiment, language: Python, tens of microseconds a comment), before any
-   transaction opens, and the readings go back into the staging table.
-3. One `INSERT … SELECT … ON CONFLICT (workspace, comment_id) DO UPDATE … WHERE <content
-   differs>` per thread level (top comments, then replies, whose parents may be the tops just
-   written) writes each new or changed row once; an unchanged re-sync writes nothing. Replies
-   whose thread is unknown wait for a later pass, as before.
+1. The batch travels to PostgreSQL as arrays (`unnest`, up to `ARRAY_BATCH` rows: one round
+   trip) or, for bigger batches, by COPY into a per-connection temporary staging table (no
+   indexes, no WAL, no ORM objects).
+2. One statement writes it: an `INSERT … ON CONFLICT (workspace, comment_id) DO UPDATE … WHERE
+   <content differs>` for the top comments and, in the same statement, one for the replies,
+   whose parent is a top just written (its RETURNING row) or a stored one. An unchanged re-sync
+   writes nothing; replies whose thread is unknown wait for a later pass, as before.
+3. Triage (question, sentiment, language: Python, ~0.1 ms a text, several times COPY's whole
+   cost per row) is not in the write: new and changed texts are stored `triage_pending`
+   (no question, no sentiment: no filter or priority claims anything about them) and
+   `comments_triage` reads them right after the commit, in bulk, on the sync queue
+   (`conversations.tasks.triage_comments`; a beat sweep catches a lost task).
 
-SQLite (the quick start) keeps the ORM path in `conversations.sync`.
+SQLite (the quick start) keeps the ORM path in `conversations.sync`, which triages inline.
 """
 
 from __future__ import annotations
@@ -18,17 +21,21 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, transaction
+from django.utils import timezone
 
 from accounts.models import TikTokAccount, TikTokVideo
-from conversations.models import Comment
+from conversations.models import Comment, ModerationRule
 from conversations.triage import triage
 from tiktok_client import schemas
 
 STAGE_TABLE = "conversations_comment_stage"
+# Up to this many rows a batch is sent as arrays inside the one statement (a TikTok page of 30
+# with its replies); above it COPY into the staging table is cheaper than array parameters.
+ARRAY_BATCH = 300
 # (staging column, SQL type). Text columns are not truncated by the stage; the INSERT does it.
 STAGE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("comment_id", "text"),
@@ -45,14 +52,11 @@ STAGE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("is_pinned", "boolean"),
     ("is_own", "boolean"),
     ("liked", "boolean"),
-    # Triage readings, filled for new or changed texts only (`read`).
-    ("read", "boolean"),
-    ("is_question", "boolean"),
-    ("sentiment", "text"),
-    ("sentiment_score", "double precision"),
-    ("language", "text"),
 )
 TRIAGE_COLUMNS = ("is_question", "sentiment", "sentiment_score", "language")
+# What a new or re-written text holds until `comments_triage` has read it.
+UNREAD_TRIAGE = {"is_question": "false", "sentiment": "''", "sentiment_score": "NULL",
+                 "language": "''"}  # fmt: skip
 # What a re-sync compares and rewrites (same set as the ORM path's SYNCED_FIELDS).
 SYNCED_COLUMNS = (
     "parent_id",
@@ -67,6 +71,7 @@ SYNCED_COLUMNS = (
     "is_own",
     "liked",
 )
+TRIAGE_BATCH = 1000
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,10 @@ class Written:
 class UpsertResult:
     created: list[Written]
     updated: int
+    # Rows (new, or whose text changed) that wait for `comments_triage`.
+    to_triage: list[uuid.UUID] = field(default_factory=list)
+    # Whether an enabled moderation rule covers the account (asked in the same statement).
+    has_rules: bool = False
 
 
 def supported() -> bool:
@@ -110,64 +119,29 @@ def _stage_row(item: schemas.Comment) -> tuple[Any, ...]:
         item.pinned,
         item.owner,
         item.liked,
-        False,
-        False,
-        "",
-        None,
-        "",
     )
 
 
-def _prepare_stage(*, account: TikTokAccount, items: Sequence[schemas.Comment]) -> None:
-    """Stage the batch, then read the texts that are new or changed (no transaction is open
-    while triage runs: a temporary table keeps its rows across autocommit statements)."""
+def _stage(cursor: Any, items: Sequence[schemas.Comment]) -> None:
+    """COPY the batch into this connection's temporary staging table (emptied first)."""
     columns = ", ".join(f"{name} {kind}" for name, kind in STAGE_COLUMNS)
-    with connection.cursor() as cursor:
-        # Temporary: private to this connection, never WAL-logged; emptied for every batch.
-        cursor.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS {STAGE_TABLE} ({columns}); TRUNCATE {STAGE_TABLE}"
-        )
-        names = ", ".join(name for name, _ in STAGE_COLUMNS)
-        with cursor.cursor.copy(f"COPY {STAGE_TABLE} ({names}) FROM STDIN") as copy:
-            for item in items:
-                copy.write_row(_stage_row(item))
-        # LATERAL … LIMIT 1 is never flattened into a join: one unique-index probe per staged
-        # row. A plain join is planned from the staging table's missing statistics as a hash
-        # of the whole comment table, and that estimate even switches on JIT compilation.
-        cursor.execute(
-            f"""
-            SELECT s.comment_id, s.text, s.is_own FROM {STAGE_TABLE} s
-            LEFT JOIN LATERAL (
-                SELECT c.text FROM {Comment._meta.db_table} c
-                WHERE c.workspace_id = %s AND c.comment_id = s.comment_id
-                LIMIT 1
-            ) stored ON true
-            WHERE stored.text IS DISTINCT FROM s.text
-            """,  # noqa: S608 - the model's own table name
-            [account.workspace_id],
-        )
-        to_read = cursor.fetchall()
-        if not to_read:
-            return
-        readings = [(comment_id, is_own, triage(text)) for comment_id, text, is_own in to_read]
-        cursor.execute(
-            f"""
-            UPDATE {STAGE_TABLE} s
-            SET read = true, is_question = t.is_question, sentiment = t.sentiment,
-                sentiment_score = t.sentiment_score, language = t.language
-            FROM unnest(%s::text[], %s::boolean[], %s::text[], %s::double precision[],
-                        %s::text[]) AS t(comment_id, is_question, sentiment, sentiment_score,
-                                         language)
-            WHERE s.comment_id = t.comment_id
-            """,  # noqa: S608 - the staging table's own name
-            [
-                [comment_id for comment_id, _, _ in readings],
-                [r.is_question and not is_own for _, is_own, r in readings],
-                [r.sentiment for *_, r in readings],
-                [r.sentiment_score for *_, r in readings],
-                [r.language for *_, r in readings],
-            ],
-        )
+    # Temporary: private to this connection, never WAL-logged.
+    cursor.execute(
+        f"CREATE TEMP TABLE IF NOT EXISTS {STAGE_TABLE} ({columns}); TRUNCATE {STAGE_TABLE}"
+    )
+    names = ", ".join(name for name, _ in STAGE_COLUMNS)
+    with cursor.cursor.copy(f"COPY {STAGE_TABLE} ({names}) FROM STDIN") as copy:
+        for item in items:
+            copy.write_row(_stage_row(item))
+
+
+def _arrays(items: Sequence[schemas.Comment]) -> tuple[str, dict[str, list[Any]]]:
+    """The batch as one `unnest(…)` of column arrays (sent as named parameters)."""
+    rows = [_stage_row(item) for item in items]
+    columns = {f"col_{n}": list(column) for n, column in enumerate(zip(*rows, strict=True))}
+    types = ", ".join(f"%(col_{n})s::{kind}[]" for n, (_, kind) in enumerate(STAGE_COLUMNS))
+    names = ", ".join(name for name, _ in STAGE_COLUMNS)
+    return f"unnest({types}) AS s({names})", columns
 
 
 def _defaults() -> tuple[list[str], list[Any]]:
@@ -175,84 +149,135 @@ def _defaults() -> tuple[list[str], list[Any]]:
     written = {
         "id", "created_at", "updated_at", "workspace_id", "video_id", "account_id",
         "comment_id", "parent_id", "author_key", "read_at", "handled_at", "synced_at",
-        "created_at_tiktok", *TRIAGE_COLUMNS, *SYNCED_COLUMNS,
+        "created_at_tiktok", "triage_pending", *TRIAGE_COLUMNS, *SYNCED_COLUMNS,
     }  # fmt: skip
     names: list[str] = []
     values: list[Any] = []
-    for field in Comment._meta.concrete_fields:
-        if field.column is None or field.column in written or getattr(field, "generated", False):
+    for fld in Comment._meta.concrete_fields:
+        if fld.column is None or fld.column in written or getattr(fld, "generated", False):
             continue
-        if field.has_default() or not field.null:  # a NOT NULL string's default is ""
-            names.append(field.column)
-            values.append(field.get_db_prep_save(field.get_default(), connection))
+        if fld.has_default() or not fld.null:  # a NOT NULL string's default is ""
+            names.append(fld.column)
+            values.append(fld.get_db_prep_save(fld.get_default(), connection))
     return names, values
 
 
-def _insert_level(
-    *, account: TikTokAccount, video: TikTokVideo, replies: bool, now: dt.datetime
-) -> tuple[list[Written], int]:
-    default_names, default_values = _defaults()
-    staged = [
-        "comment_id", "author_key", "author_username", "author_display_name",
-        "author_avatar_url", "text", "created_at_tiktok", "like_count", "reply_count",
-        "is_hidden", "is_pinned", "is_own", "liked",
-    ]  # fmt: skip
+_STAGED = (
+    "comment_id", "author_key", "author_username", "author_display_name", "author_avatar_url",
+    "text", "created_at_tiktok", "like_count", "reply_count", "is_hidden", "is_pinned", "is_own",
+    "liked",
+)  # fmt: skip
+_RETURNING = (
+    "RETURNING c.id, c.comment_id, c.parent_id, c.is_own, c.created_at_tiktok, "
+    "c.xmax = 0 AS inserted, c.triage_pending"
+)
+
+
+def _insert(*, source: str, parent: str, where: str, default_names: list[str]) -> str:
+    """One `INSERT … SELECT … ON CONFLICT` (SQL text; values are named parameters)."""
+    table = Comment._meta.db_table
     columns = [
-        "id", "created_at", "updated_at", "workspace_id", "video_id", "account_id",
-        "parent_id", *staged, "read_at", "handled_at", "synced_at", *TRIAGE_COLUMNS,
+        "id", "created_at", "updated_at", "workspace_id", "video_id", "account_id", "parent_id",
+        *_STAGED, "read_at", "handled_at", "synced_at", "triage_pending", *TRIAGE_COLUMNS,
         *default_names,
     ]  # fmt: skip
     selects = [
-        "gen_random_uuid()", "%s", "%s", "%s", "%s", "%s", "p.id",
-        *(f"s.{name}" for name in staged),
+        "gen_random_uuid()", "%(now)s", "%(now)s", "%(ws)s", "%(video)s", "%(account)s", parent,
+        *(f"s.{name}" for name in _STAGED),
         # Our own comments need no attention from us.
-        "CASE WHEN s.is_own THEN %s::timestamptz END",
-        "CASE WHEN s.is_own THEN %s::timestamptz END",
-        "%s", *(f"s.{name}" for name in TRIAGE_COLUMNS), *(["%s"] * len(default_names)),
+        "CASE WHEN s.is_own THEN %(now)s::timestamptz END",
+        "CASE WHEN s.is_own THEN %(now)s::timestamptz END",
+        "%(now)s", "true", *(UNREAD_TRIAGE[name] for name in TRIAGE_COLUMNS),
+        *(f"%(default_{n})s" for n in range(len(default_names))),
     ]  # fmt: skip
-    params: list[Any] = [now, now, account.workspace_id, video.pk, account.pk, now, now, now]
-    params += default_values
-    level = (
-        "s.parent_comment_id IS NOT NULL AND p.id IS NOT NULL"
-        if replies
-        else ("s.parent_comment_id IS NULL")
-    )
+    changed = "c.text IS DISTINCT FROM EXCLUDED.text"
     updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in SYNCED_COLUMNS)
-    # A reading exists exactly when the text changed; otherwise the stored one stays.
+    # A new text is read again; until then it claims no question and no sentiment.
     triage_updates = ", ".join(
-        f"{name} = CASE WHEN c.text IS DISTINCT FROM EXCLUDED.text THEN EXCLUDED.{name} "
-        f"ELSE c.{name} END"
+        f"{name} = CASE WHEN {changed} THEN {UNREAD_TRIAGE[name]} ELSE c.{name} END"
         for name in TRIAGE_COLUMNS
     )
     current = ", ".join(f"c.{name}" for name in SYNCED_COLUMNS)
     incoming = ", ".join(f"EXCLUDED.{name}" for name in SYNCED_COLUMNS)
-    sql = f"""
-        INSERT INTO {Comment._meta.db_table} AS c ({", ".join(columns)})
-        SELECT {", ".join(selects)}
-        FROM {STAGE_TABLE} s
-        LEFT JOIN LATERAL (
-            SELECT p.id FROM {Comment._meta.db_table} p
-            WHERE p.workspace_id = %s AND p.comment_id = s.parent_comment_id
-            LIMIT 1
-        ) p ON true
-        WHERE {level}
+    return f"""
+        INSERT INTO {table} AS c ({", ".join(columns)})
+        SELECT {", ".join(selects)} FROM {source} WHERE {where}
         ON CONFLICT (workspace_id, comment_id) DO UPDATE SET
             {updates},
+            triage_pending = c.triage_pending OR {changed},
             {triage_updates},
             synced_at = EXCLUDED.synced_at,
             updated_at = EXCLUDED.updated_at
         WHERE ({current}) IS DISTINCT FROM ({incoming})
-        RETURNING c.id, c.comment_id, c.parent_id, c.is_own, c.created_at_tiktok, c.xmax = 0
+        {_RETURNING}
     """  # noqa: S608 - identifiers are the model's own; values are parameters
-    params.append(account.workspace_id)
+
+
+def _statement(source: str, default_names: list[str]) -> str:
+    """Tops, then replies (parent: a top this statement wrote, else the stored thread), and
+    whether an enabled moderation rule covers the account, in one statement."""
+    table = Comment._meta.db_table
+    # ORDER BY the unique key: the lookup probes comment_unique_id even on a table without
+    # planner statistics (a fresh install), where every index on workspace looks equal.
+    parent = f"""(SELECT COALESCE(
+            (SELECT t.id FROM tops t WHERE t.comment_id = s.parent_comment_id),
+            (SELECT x.id FROM {table} x
+             WHERE x.workspace_id = %(ws)s AND x.comment_id = s.parent_comment_id
+             ORDER BY x.workspace_id, x.comment_id LIMIT 1)))"""  # noqa: S608
+    tops = _insert(
+        source="src s", parent="NULL", where="s.parent_comment_id IS NULL",
+        default_names=default_names,
+    )  # fmt: skip
+    replies = _insert(
+        source=f"(SELECT s.*, {parent} AS parent_pk FROM src s "  # noqa: S608
+        "WHERE s.parent_comment_id IS NOT NULL) s",
+        parent="s.parent_pk",
+        where="s.parent_pk IS NOT NULL",
+        default_names=default_names,
+    )
+    rules = ModerationRule._meta.db_table
+    return f"""
+        WITH src AS MATERIALIZED (SELECT * FROM {source}),
+        tops AS ({tops}),
+        replies AS ({replies})
+        SELECT w.*, EXISTS (
+            SELECT 1 FROM {rules} r WHERE r.workspace_id = %(ws)s AND r.is_enabled
+            AND (r.account_id IS NULL OR r.account_id = %(account)s)) AS has_rules
+        FROM (SELECT * FROM tops UNION ALL SELECT * FROM replies) w
+    """  # noqa: S608 - identifiers are the models' own; values are parameters
+
+
+def _write(
+    *, account: TikTokAccount, video: TikTokVideo, items: Sequence[schemas.Comment],
+    now: dt.datetime,
+) -> UpsertResult:  # fmt: skip
+    default_names, default_values = _defaults()
+    params: dict[str, Any] = {
+        "now": now, "ws": account.workspace_id, "video": video.pk, "account": account.pk,
+        **{f"default_{n}": value for n, value in enumerate(default_values)},
+    }  # fmt: skip
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        if len(items) <= ARRAY_BATCH:
+            source, columns = _arrays(items)
+            params.update(columns)
+        else:
+            _stage(cursor, items)
+            source = f"{STAGE_TABLE} s"
+        cursor.execute(_statement(source, default_names), params)
         rows = cursor.fetchall()
-    created = [Written(*row[:5]) for row in rows if row[5]]
-    return created, len(rows) - len(created)
+    result = UpsertResult(created=[], updated=0)
+    for pk, comment_id, parent_id, is_own, created_at, inserted, pending, has_rules in rows:
+        if inserted:
+            result.created.append(Written(pk, comment_id, parent_id, is_own, created_at))
+        else:
+            result.updated += 1
+        if pending:
+            result.to_triage.append(pk)
+        result.has_rules = has_rules
+    return result
 
 
-def comments_copy_upsert(
+def comments_bulk_upsert(
     *,
     account: TikTokAccount,
     video: TikTokVideo,
@@ -260,16 +285,90 @@ def comments_copy_upsert(
     now: dt.datetime,
     on_written: Callable[[UpsertResult], None],
 ) -> UpsertResult:
-    """Stage `items` (unique comment ids), read the new texts, then write what changed, tops
-    first, then replies, in one transaction with the follow-up writes `on_written` makes."""
-    _prepare_stage(account=account, items=items)
-    result = UpsertResult(created=[], updated=0)
+    """Write what is new or changed in `items` (unique comment ids) in one statement, in one
+    transaction with the follow-up writes `on_written` makes."""
     with transaction.atomic():
-        for replies in (False, True):
-            if replies and not any(item.parent_comment_id for item in items):
-                break
-            created, updated = _insert_level(account=account, video=video, replies=replies, now=now)
-            result.created += created
-            result.updated += updated
+        result = _write(account=account, video=video, items=items, now=now)
         on_written(result)
     return result
+
+
+# --------------------------------------------------------------------------- triage
+
+
+def comments_triage(
+    *, workspace_id: uuid.UUID | str, comment_ids: Sequence[uuid.UUID | str]
+) -> int:
+    """Read the comments among `comment_ids` still waiting for triage and store the readings
+    (one UPDATE per `TRIAGE_BATCH`). A text that changed meanwhile is left pending: the write
+    that changed it queued its own reading. Returns how many rows were read."""
+    done = 0
+    ids = list(dict.fromkeys(str(pk) for pk in comment_ids))
+    for start in range(0, len(ids), TRIAGE_BATCH):
+        rows = list(
+            Comment.objects.for_workspace(workspace_id)
+            .filter(pk__in=ids[start : start + TRIAGE_BATCH], triage_pending=True)
+            .values_list("pk", "text", "is_own")
+        )
+        if rows:
+            done += _store_readings(workspace_id=workspace_id, rows=rows)
+    return done
+
+
+def _store_readings(
+    *, workspace_id: uuid.UUID | str, rows: list[tuple[uuid.UUID, str, bool]]
+) -> int:
+    readings = [(pk, text, is_own, triage(text)) for pk, text, is_own in rows]
+    now = timezone.now()
+    if not supported():
+        updated = 0
+        scoped = Comment.objects.for_workspace(workspace_id)
+        for pk, text, is_own, r in readings:
+            updated += scoped.filter(pk=pk, triage_pending=True, text=text).update(
+                triage_pending=False, is_question=r.is_question and not is_own,
+                sentiment=r.sentiment, sentiment_score=r.sentiment_score,
+                language=r.language, updated_at=now,
+            )  # fmt: skip
+        return updated
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE {Comment._meta.db_table} c
+            SET triage_pending = false, is_question = t.is_question, sentiment = t.sentiment,
+                sentiment_score = t.sentiment_score, language = t.language, updated_at = %s
+            FROM unnest(%s::uuid[], %s::text[], %s::boolean[], %s::text[],
+                        %s::double precision[], %s::text[])
+                 AS t(id, text, is_question, sentiment, sentiment_score, language)
+            WHERE c.workspace_id = %s AND c.id = t.id AND c.triage_pending AND c.text = t.text
+            """,  # noqa: S608 - the model's own table name
+            [
+                now,
+                [pk for pk, *_ in readings],
+                [text for _, text, _, _ in readings],
+                [r.is_question and not is_own for _, _, is_own, r in readings],
+                [r.sentiment for *_, r in readings],
+                [r.sentiment_score for *_, r in readings],
+                [r.language[:8] for *_, r in readings],
+                workspace_id,
+            ],
+        )
+        return int(cursor.rowcount)
+
+
+def comments_triage_backlog(*, older_than: dt.timedelta, limit: int = 5000) -> int:
+    """Read pending comments whose follow-up task was lost (stored over `older_than` ago),
+    oldest first, across workspaces. Returns how many were read."""
+    cutoff = timezone.now() - older_than
+    rows = list(
+        Comment.objects.unscoped()
+        .filter(triage_pending=True, created_at__lt=cutoff)
+        .order_by("created_at")
+        .values_list("workspace_id", "pk")[:limit]
+    )
+    by_workspace: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for workspace_id, pk in rows:
+        by_workspace.setdefault(workspace_id, []).append(pk)
+    return sum(
+        comments_triage(workspace_id=workspace_id, comment_ids=ids)
+        for workspace_id, ids in by_workspace.items()
+    )

@@ -124,7 +124,10 @@ class Comment(TenantModel):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     assigned_at = models.DateTimeField(null=True, blank=True)
-    # Triage, computed from the text when it is stored (conversations/triage.py).
+    # Triage, computed from the text (conversations/triage.py). The PostgreSQL sync stores a
+    # comment first and reads it right after, in bulk (`triage_pending` until then: no
+    # question, no sentiment, so no filter or priority claims anything about it yet).
+    triage_pending = models.BooleanField(default=False)
     is_question = models.BooleanField(default=False)
     sentiment = models.CharField(
         max_length=8, choices=Sentiment.choices, default=Sentiment.NEUTRAL, blank=True
@@ -208,6 +211,10 @@ class Comment(TenantModel):
                 name="comment_author",
             ),
             models.Index("workspace", Lower("author_username"), name="comment_author_username"),
+            # The triage sweep's backlog (rows whose follow-up task was lost); empty normally.
+            models.Index(
+                "created_at", name="comment_triage_pending", condition=models.Q(triage_pending=True)
+            ),
         ]
 
     def __str__(self) -> str:
@@ -231,7 +238,12 @@ class Comment(TenantModel):
 
     @property
     def effective_sentiment(self) -> str:
-        return self.sentiment_override or self.sentiment or Sentiment.NEUTRAL
+        """A person's correction, else the detected sentiment; "" while not yet read."""
+        if self.sentiment_override:
+            return self.sentiment_override
+        if self.triage_pending:
+            return ""
+        return self.sentiment or Sentiment.NEUTRAL
 
     @property
     def thread_root_id(self) -> uuid.UUID:

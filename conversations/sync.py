@@ -338,14 +338,21 @@ def _record_first_responses(
 
 
 def _run_rules_after_commit(
-    *, account: TikTokAccount, created: Sequence[Comment | ingest.Written]
+    *,
+    account: TikTokAccount,
+    created: Sequence[Comment | ingest.Written],
+    has_rules: bool | None = None,
 ) -> None:
-    """Moderation rules see each fan comment once, right after it is stored."""
+    """Moderation rules see each fan comment once, right after it is stored. They read the
+    text and the author only (never the triage, which may still be pending). `has_rules`:
+    already known (the bulk write asks in its own statement)."""
     fresh = [str(row.pk) for row in created if not row.is_own]
     if not fresh:
         return
-    rules = ModerationRule.objects.for_workspace(account.workspace_id).filter(is_enabled=True)
-    if not rules.filter(Q(account__isnull=True) | Q(account=account)).exists():
+    if has_rules is None:
+        rules = ModerationRule.objects.for_workspace(account.workspace_id).filter(is_enabled=True)
+        has_rules = rules.filter(Q(account__isnull=True) | Q(account=account)).exists()
+    if not has_rules:
         return
     from conversations.tasks import apply_moderation_rules
 
@@ -381,7 +388,7 @@ def comments_upsert(
         return stats
     stats.fetched = len(unique)
     if ingest.supported():
-        return _copy_upsert(account=account, video=video, unique=unique, now=now, stats=stats)
+        return _bulk_upsert(account=account, video=video, unique=unique, now=now, stats=stats)
     scoped = Comment.objects.for_workspace(account.workspace_id)
     parent_ids = list({i.parent_comment_id for i in unique.values() if i.parent_comment_id})
     existing = _existing_rows(account=account, video=video, unique=unique)
@@ -414,7 +421,18 @@ def comments_upsert(
     return stats
 
 
-def _copy_upsert(
+def _triage_after_commit(*, account: TikTokAccount, comment_ids: Sequence[uuid.UUID]) -> None:
+    """New and re-written texts are read in bulk right after the commit, on the sync queue."""
+    if not comment_ids:
+        return
+    from conversations.tasks import triage_comments
+
+    workspace_id = str(account.workspace_id)
+    ids = [str(pk) for pk in comment_ids]
+    transaction.on_commit(lambda: triage_comments.delay(workspace_id=workspace_id, comment_ids=ids))
+
+
+def _bulk_upsert(
     *,
     account: TikTokAccount,
     video: TikTokVideo,
@@ -422,7 +440,8 @@ def _copy_upsert(
     now: dt.datetime,
     stats: SyncStats,
 ) -> SyncStats:
-    """PostgreSQL: COPY into staging, triage of new texts, one INSERT … ON CONFLICT per level."""
+    """PostgreSQL: one INSERT … ON CONFLICT statement for the batch (conversations.ingest);
+    triage follows the commit."""
     own = [i for i in unique.values() if i.owner]
     if own:
         stored = set(
@@ -437,9 +456,10 @@ def _copy_upsert(
     def on_written(result: ingest.UpsertResult) -> None:
         _reopen_threads_with_new_fan_replies(account=account, created=result.created)
         _record_first_responses(account=account, created=result.created)
-        _run_rules_after_commit(account=account, created=result.created)
+        _run_rules_after_commit(account=account, created=result.created, has_rules=result.has_rules)
+        _triage_after_commit(account=account, comment_ids=result.to_triage)
 
-    result = ingest.comments_copy_upsert(
+    result = ingest.comments_bulk_upsert(
         account=account, video=video, items=list(unique.values()), now=now, on_written=on_written
     )
     stats.created = len(result.created)

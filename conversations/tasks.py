@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import random
 from typing import Any
@@ -11,6 +12,7 @@ from django.core.cache import cache
 
 from accounts.models import AccountStatus, AccountType, BusinessStatus, TikTokAccount, Workspace
 from accounts.tiktok import AccountNeedsReconnect
+from conversations.ingest import comments_triage, comments_triage_backlog
 from conversations.rules import moderation_rules_apply
 from conversations.sync import COMMENT_READ_SCOPE, comment_sync_account
 from later.tenancy import workspace_task
@@ -113,3 +115,26 @@ def apply_moderation_rules(*, workspace_id: str, comment_ids: list[str]) -> int 
         return result
     except AccountNeedsReconnect:
         return None
+
+
+# Triage after the write (conversations/ingest.py): a lost task leaves rows pending; the sweep
+# reads those that have waited longer than this.
+TRIAGE_SWEEP_AFTER = dt.timedelta(seconds=60)
+
+
+@workspace_task
+def _triage(*, workspace: Workspace, comment_ids: list[str]) -> int:
+    return comments_triage(workspace_id=workspace.pk, comment_ids=comment_ids)
+
+
+@shared_task(name="conversations.tasks.triage_comments")
+def triage_comments(*, workspace_id: str, comment_ids: list[str]) -> int | None:
+    """Question, sentiment and language of comments the sync just stored, in bulk. Safe to run
+    twice: only rows still pending are read."""
+    return _triage(workspace_id=workspace_id, comment_ids=comment_ids)
+
+
+@shared_task(name="conversations.tasks.triage_backlog")
+def triage_backlog() -> int:
+    """Beat, every minute: read comments still pending after TRIAGE_SWEEP_AFTER."""
+    return comments_triage_backlog(older_than=TRIAGE_SWEEP_AFTER)

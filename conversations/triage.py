@@ -250,7 +250,13 @@ class Triage:
     language: str
 
 
+# TikTok comments repeat ("🔥🔥🔥", "first", "❤️"): one reading per distinct text and process.
+TRIAGE_CACHE_SIZE = 20_000
+
+
+@functools.lru_cache(maxsize=TRIAGE_CACHE_SIZE)
 def triage(text: str) -> Triage:
+    """Question, sentiment and language of one text (pure: the same text, the same reading)."""
     reading = sentiment_of(text)
     return Triage(
         is_question=is_question(text),

@@ -323,6 +323,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": 600.0,
     },
     "sync-comments": {"task": "conversations.tasks.schedule_comment_sync", "schedule": 60.0},
+    "triage-backlog": {"task": "conversations.tasks.triage_backlog", "schedule": 60.0},
     "snapshot-analytics": {"task": "analytics.tasks.schedule_daily_snapshots", "schedule": 3600.0},
     "client-reports": {"task": "analytics.tasks.dispatch_due_reports", "schedule": 900.0},
     "purge-idempotency-keys": {

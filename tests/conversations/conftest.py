@@ -132,3 +132,14 @@ def business_account(csim: CommentSim, workspace: Workspace) -> TikTokAccount:
 @pytest.fixture
 def videos(business_account: TikTokAccount) -> list[TikTokVideo]:
     return seed_videos(business_account, limit=2, skip=3)
+
+
+def triage_pending(workspace: Workspace) -> int:
+    """What the triage task does right after a sync commits (conversations.tasks)."""
+    from conversations.ingest import comments_triage
+    from conversations.models import Comment
+
+    pending = Comment.objects.for_workspace(workspace).filter(triage_pending=True)
+    return comments_triage(
+        workspace_id=workspace.pk, comment_ids=list(pending.values_list("pk", flat=True))
+    )

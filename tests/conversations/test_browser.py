@@ -17,6 +17,7 @@ from tests.conversations.conftest import (
     connect_business_account,
     roomy_budget,
     seed_videos,
+    triage_pending,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -104,6 +105,7 @@ def test_team_journey_assign_label_saved_reply_and_questions(
     video = seed_videos(account, limit=1, skip=3)[0]
     question_id = csim.fan_comment(video.video_id, "where can I buy those shoes")
     comment_sync_account(account=account, budget=roomy_budget(account))
+    triage_pending(workspace)  # what the triage task does right after the sync's commit
     question = Comment.objects.for_workspace(workspace).get(comment_id=question_id)
     assert question.is_question
     Label.objects.create(workspace=workspace, name="lead", color="#10b981")

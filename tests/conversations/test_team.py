@@ -389,12 +389,18 @@ def test_journey_assign_then_reply_with_a_saved_reply_then_handled_through_the_a
     api_client_for: Callable[[User], APIClient],
 ) -> None:
     from conversations.sync import comment_sync_account
-    from tests.conversations.conftest import connect_business_account, roomy_budget, seed_videos
+    from tests.conversations.conftest import (
+        connect_business_account,
+        roomy_budget,
+        seed_videos,
+        triage_pending,
+    )
 
     account = connect_business_account(csim, workspace)
     video = seed_videos(account, limit=1, skip=3)[0]
     fan_id = csim.fan_comment(video.video_id, "do you ship to Canada")
     comment_sync_account(account=account, budget=roomy_budget(account))
+    triage_pending(workspace)
     comment = Comment.objects.for_workspace(workspace).get(comment_id=fan_id)
     base = f"/api/v1/w/{workspace.pk}"
     lead = api_client_for(owner)
