@@ -9,13 +9,15 @@ rows whose content did not change are not written at all, so a re-run writes not
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
 import datetime as dt
 import functools
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -421,15 +423,51 @@ def comments_upsert(
     return stats
 
 
+# A sync pass over one video queues one triage task for what it wrote (pages of 30 would
+# otherwise send one broker message each), or one per TRIAGE_TASK_ROWS rows on a long pass.
+TRIAGE_TASK_ROWS = 1000
+_pass_triage: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
+    "pass_triage", default=None
+)
+
+
+def _send_triage(*, workspace_id: uuid.UUID | str, ids: list[str]) -> None:
+    from conversations.tasks import triage_comments
+
+    if ids:
+        triage_comments.delay(workspace_id=str(workspace_id), comment_ids=ids)
+
+
+@contextlib.contextmanager
+def triage_per_pass(*, account: TikTokAccount) -> Iterator[None]:
+    """Collect the committed rows that wait for triage and queue them together at the end."""
+    ids: list[str] = []
+    token = _pass_triage.set(ids)
+    try:
+        yield
+    finally:
+        _pass_triage.reset(token)
+        _send_triage(workspace_id=account.workspace_id, ids=ids)
+
+
 def _triage_after_commit(*, account: TikTokAccount, comment_ids: Sequence[uuid.UUID]) -> None:
     """New and re-written texts are read in bulk right after the commit, on the sync queue."""
     if not comment_ids:
         return
-    from conversations.tasks import triage_comments
-
-    workspace_id = str(account.workspace_id)
     ids = [str(pk) for pk in comment_ids]
-    transaction.on_commit(lambda: triage_comments.delay(workspace_id=workspace_id, comment_ids=ids))
+    collected = _pass_triage.get()
+    if collected is None:
+        transaction.on_commit(lambda: _send_triage(workspace_id=account.workspace_id, ids=ids))
+        return
+
+    def collect() -> None:
+        assert collected is not None
+        collected.extend(ids)
+        if len(collected) >= TRIAGE_TASK_ROWS:
+            _send_triage(workspace_id=account.workspace_id, ids=collected[:])
+            collected.clear()
+
+    transaction.on_commit(collect)
 
 
 def _bulk_upsert(
@@ -543,6 +581,18 @@ def comment_sync_video(
 ) -> SyncStats:
     """One pass over one video's comments. Raises TikTokRateLimited when the budget runs out
     (progress is kept: the next run resumes at the saved cursor)."""
+    with triage_per_pass(account=account):
+        return _sync_video_pass(account=account, video=video, client=client, budget=budget, now=now)
+
+
+def _sync_video_pass(
+    *,
+    account: TikTokAccount,
+    video: TikTokVideo,
+    client: TikTokClient,
+    budget: CallBudget,
+    now: dt.datetime,
+) -> SyncStats:
     state, _ = CommentSyncState.objects.for_workspace(account.workspace_id).get_or_create(
         workspace_id=account.workspace_id, video=video
     )
