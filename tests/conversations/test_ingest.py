@@ -90,7 +90,7 @@ def _scoped(workspace: Workspace):
     return Comment.objects.for_workspace(workspace)
 
 
-def _inbox(workspace: Workspace, **filters: str) -> list[str]:
+def _inbox(workspace: Workspace, **filters: Any) -> list[str]:
     page = selectors.inbox_page(workspace=workspace, filters=selectors.InboxFilters(**filters))
     return [c.text for c in page.comments]
 
