@@ -24,7 +24,7 @@ from accounts.models import TikTokAccount, User, Workspace
 from calendar_app import services
 from calendar_app.creators import creator_info_fetch
 from calendar_app.models import MediaAsset, Post, PostImport, PostMode, PrivacyLevel
-from later.errors import AppError, Conflict, NotFound, ValidationFailed
+from later.errors import AppError, Conflict, NotFound, Problems, ValidationFailed
 from tiktok_client.schemas import CreatorInfo
 
 MAX_FILES_PER_DROP = 50
@@ -122,6 +122,7 @@ class Outcome:
     code: str = ""
     post_id: str = ""
     summary: str = ""
+    reasons: tuple[str, ...] = ()  # every reason of a refused row, one sentence each
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -131,6 +132,7 @@ class Outcome:
             "code": self.code,
             "post_id": self.post_id,
             "summary": self.summary,
+            "reasons": list(self.reasons),
         }
 
 
@@ -213,48 +215,72 @@ def _fail(message: str, code: str) -> ValidationFailed:
 def _row_request(
     values: Mapping[str, str], lookup: _Lookup, workspace: Workspace
 ) -> tuple[services.PostContent, services.PostTarget, bool, TikTokAccount]:
-    """A row as the composer's content and target; raises what is wrong with it."""
+    """A row as the composer's content and target; raises everything wrong with it at once
+    (what the row's cells say and, for what could be read, the composer's rules)."""
+    problems = Problems()
     name = values.get("account", "")
     account = lookup.accounts.get(name.lower()) if name else None
     if account is None:
-        raise _fail(
-            f"No connected account “{name}” in this workspace." if name else "Name the account.",
-            "account_not_found",
+        problems.add(
+            _fail(
+                f"No connected account “{name}” in this workspace."
+                if name
+                else "Name the account.",
+                "account_not_found",
+            ),
+            "account",
         )
     media_id = None
     media_name = values.get("media", "")
     if media_name:
         found = lookup.media.get(media_name.lower(), [])
         if not found:
-            raise _fail(f"No file named “{media_name}” in the media library.", "media_not_found")
-        if len(found) > 1:
-            raise _fail(
-                f"{len(found)} files in the library are named “{media_name}”; rename one.",
-                "media_ambiguous",
+            problems.add(
+                _fail(f"No file named “{media_name}” in the media library.", "media_not_found"),
+                "media",
             )
-        media_id = found[0].id
+        elif len(found) > 1:
+            problems.add(
+                _fail(
+                    f"{len(found)} files in the library are named “{media_name}”; rename one.",
+                    "media_ambiguous",
+                ),
+                "media",
+            )
+        else:
+            media_id = found[0].id
     raw_day, raw_time = values.get("date", ""), values.get("time", "")
-    if bool(raw_day) != bool(raw_time):
-        raise _fail("Give both a date and a time, or neither for a draft.", "time_incomplete")
     local = None
-    if raw_day:
+    if bool(raw_day) != bool(raw_time):
+        problems.add(
+            _fail("Give both a date and a time, or neither for a draft.", "time_incomplete"),
+            "date",
+        )
+    elif raw_day:
         try:
             local = datetime.combine(date.fromisoformat(raw_day), time.fromisoformat(raw_time))
         except ValueError:
-            raise _fail(
-                f"“{raw_day} {raw_time}” is not a date and time like 2026-12-01 and 14:30.",
-                "invalid_datetime",
-            ) from None
+            problems.add(
+                _fail(
+                    f"“{raw_day} {raw_time}” is not a date and time like 2026-12-01 and 14:30.",
+                    "invalid_datetime",
+                ),
+                "date",
+            )
     dst = values.get("dst", "").lower()
     fold = {"first": 0, "second": 1, "": None}.get(dst, -1)
     if fold == -1:
-        raise _fail("The dst column takes “first” or “second”.", "invalid_dst")
+        problems.add(_fail("The dst column takes “first” or “second”.", "invalid_dst"), "dst")
+        fold = None
     privacy_raw = values.get("privacy", "")
     privacy = _PRIVACY.get(privacy_raw.lower(), "") if privacy_raw else ""
     if privacy_raw and not privacy:
-        raise _fail(
-            f"“{privacy_raw}” is not a privacy level (everyone, friends, followers, only me).",
-            "invalid_privacy_level",
+        problems.add(
+            _fail(
+                f"“{privacy_raw}” is not a privacy level (everyone, friends, followers, only me).",
+                "invalid_privacy_level",
+            ),
+            "privacy",
         )
     flags: dict[str, bool] = {}
     for token in values.get("toggles", "").replace(";", ",").replace("|", ",").split(","):
@@ -262,15 +288,22 @@ def _row_request(
         if not key:
             continue
         if key not in _TOGGLES:
-            raise _fail(
-                f"“{token.strip()}” is not a toggle (comment, duet, stitch, ai, your_brand, "
-                "branded_content).",
-                "invalid_toggle",
+            problems.add(
+                _fail(
+                    f"“{token.strip()}” is not a toggle (comment, duet, stitch, ai, your_brand, "
+                    "branded_content).",
+                    "invalid_toggle",
+                ),
+                "toggles",
             )
+            continue
         flags[_TOGGLES[key]] = True
     mode = values.get("mode", "").lower() or PostMode.DIRECT
     if mode not in PostMode.values:
-        raise _fail("The mode column takes “direct” or “inbox”.", "invalid_post_mode")
+        problems.add(
+            _fail("The mode column takes “direct” or “inbox”.", "invalid_post_mode"), "mode"
+        )
+        mode = PostMode.DIRECT
     commercial = bool(flags.get("brand_organic") or flags.get("brand_content"))
     content = services.PostContent(
         caption=values.get("caption", ""),
@@ -285,13 +318,51 @@ def _row_request(
         fold=fold,
     )
     target = services.PostTarget(
-        account_id=account.id,
+        account_id=account.id if account else None,
         privacy_level=privacy,
         allow_comment=flags.get("allow_comment", False),
         allow_duet=flags.get("allow_duet", False),
         allow_stitch=flags.get("allow_stitch", False),
     )
+    if problems:
+        _add_rule_problems(problems, workspace, content, target, schedule=bool(raw_day))
+        problems.raise_any()
+    assert account is not None
     return content, target, local is not None, account
+
+
+# The CSV column a rule's field is written in (its reasons are not repeated under both).
+_COLUMNS = {
+    "targets": "account",
+    "media_id": "media",
+    "scheduled_local": "date",
+    "scheduled_tz": "date",
+    "privacy_level": "privacy",
+    "post_mode": "mode",
+}
+
+
+def _add_rule_problems(
+    problems: Problems,
+    workspace: Workspace,
+    content: services.PostContent,
+    target: services.PostTarget,
+    *,
+    schedule: bool,
+) -> None:
+    """The composer's rules on what the row's readable cells say, so a row reports every
+    reason at once; a column already refused is not reported twice."""
+    refused = {p.field for e in problems.errors for p in e.problems}
+    found = services.post_problems(
+        workspace=workspace,
+        content=content,
+        targets=[target] if target.account_id else [],
+        schedule=schedule and content.scheduled_local is not None,
+    )
+    for error in found:
+        if all(_COLUMNS.get(p.field, p.field) in refused for p in error.problems):
+            continue
+        problems.add(error)
 
 
 def _creator_infos(
@@ -352,7 +423,16 @@ def _run_rows(
                     now=now,
                 )
         except AppError as exc:
-            outcomes.append(Outcome(line=line, status="error", message=exc.message, code=exc.code))
+            reasons = (
+                tuple(p.message for p in exc.problems)
+                if isinstance(exc, ValidationFailed)
+                else (exc.message,)
+            )
+            outcomes.append(
+                Outcome(
+                    line=line, status="error", message=exc.message, code=exc.code, reasons=reasons
+                )
+            )
             continue
         when = (
             timezone.localtime(post.scheduled_at, workspace.tz).strftime("%a %-d %b %Y, %H:%M")

@@ -1,6 +1,7 @@
 """Captions as TikTok counts and parses them.
 
-TikTok limits `title` to 2,200 UTF-16 code units, so an emoji outside the BMP costs two.
+TikTok limits a video's `title` to 2,200 UTF-16 code units and a photo post's `description` to
+4,000 (fact sheet §2.3, §2.5), so an emoji outside the BMP costs two.
 Captions are stored as plain text and always rendered escaped; markup that looks like an
 injection attempt is refused outright rather than silently altered.
 """
@@ -12,6 +13,7 @@ import re
 from later.errors import ValidationFailed
 
 MAX_CAPTION_UTF16 = 2200
+MAX_PHOTO_CAPTION_UTF16 = 4000
 
 _SCRIPT_RE = re.compile(
     r"<\s*/?\s*(script|iframe|object|embed|style|svg|img|link|meta)\b|javascript\s*:|\bon\w+\s*=",
@@ -28,8 +30,13 @@ def utf16_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def clean_caption(text: str) -> str:
-    """The caption to store, or CaptionInvalid with a sentence the user can act on."""
+def caption_limit(*, photo: bool) -> int:
+    return MAX_PHOTO_CAPTION_UTF16 if photo else MAX_CAPTION_UTF16
+
+
+def clean_caption(text: str, *, photo: bool = False) -> str:
+    """The caption to store, or CaptionInvalid with a sentence the user can act on. A photo
+    post's caption is its `description`, which TikTok allows to be longer."""
     text = _CONTROL_RE.sub("", (text or "").replace("\r\n", "\n")).strip()
     if _SCRIPT_RE.search(text):
         raise CaptionInvalid(
@@ -38,10 +45,11 @@ def clean_caption(text: str) -> str:
             details={"field": "caption"},
         )
     length = utf16_length(text)
-    if length > MAX_CAPTION_UTF16:
+    limit = caption_limit(photo=photo)
+    if length > limit:
         raise CaptionInvalid(
             f"The caption is {length:,} characters as TikTok counts them (emoji count double); "
-            f"the limit is {MAX_CAPTION_UTF16:,}.",
-            details={"field": "caption", "length": length, "max": MAX_CAPTION_UTF16},
+            f"the limit is {limit:,}{' for a photo post' if photo else ''}.",
+            details={"field": "caption", "length": length, "max": limit},
         )
     return text

@@ -15,7 +15,7 @@ from typing import Any
 
 from accounts.models import TikTokAccount, Workspace
 from calendar_app import selectors
-from calendar_app.captions import MAX_CAPTION_UTF16
+from calendar_app.captions import MAX_CAPTION_UTF16, MAX_PHOTO_CAPTION_UTF16
 from calendar_app.creators import creator_info_fetch
 from calendar_app.forms import ComposerForm
 from calendar_app.models import (
@@ -27,9 +27,15 @@ from calendar_app.models import (
     PrivacyLevel,
 )
 from calendar_app.preflight import Preflight, post_preflight
-from calendar_app.services import ConfirmationRequired, PostContent, PostTarget, resolve_schedule
+from calendar_app.services import (
+    ConfirmationRequired,
+    PostContent,
+    PostTarget,
+    post_problems,
+    resolve_schedule,
+)
 from calendar_app.timezones import AmbiguousLocalTime, NonexistentLocalTime, parse_local
-from later.errors import AppError
+from later.errors import AppError, ValidationFailed
 from tiktok_client.schemas import CreatorInfo
 
 NEW_POST_TIME = time(12, 0)
@@ -294,18 +300,24 @@ def composer_context(
 ) -> dict[str, Any]:
     accounts = list(selectors.account_list(workspace=workspace))
     media_items = list(selectors.media_list(workspace=workspace))
+    shown = composer_errors(problem=problem, form=form)
     panels = [
-        panel_context(
-            workspace=workspace,
-            account=account,
-            target=targets.get(str(account.id)),
-            content=content,
-            exclude=[post.pk] if post else [],
-        )
+        {
+            **panel_context(
+                workspace=workspace,
+                account=account,
+                target=targets.get(str(account.id)),
+                content=content,
+                exclude=[post.pk] if post else [],
+            ),
+            "field_errors": shown.per_account.get(str(account.id), {}),
+        }
         for account in accounts
         if str(account.id) in selected_ids
     ]
     return {
+        "errors": shown.fields,
+        "error_summary": shown.summary,
         "form": form,
         "post": post,
         "accounts": accounts,
@@ -319,9 +331,10 @@ def composer_context(
         **_carousel_context(form, media_items),
         "business_ids": [str(a.id) for a in accounts if a.business_connected],
         "max_caption": MAX_CAPTION_UTF16,
-        "problem": problem,
-        "gap": problem if isinstance(problem, NonexistentLocalTime) else None,
-        "fold": problem if isinstance(problem, AmbiguousLocalTime) else None,
+        "max_photo_caption": MAX_PHOTO_CAPTION_UTF16,
+        "problem": None if shown.summary or isinstance(problem, ConfirmationRequired) else problem,
+        "gap": _among(problem, NonexistentLocalTime),
+        "fold": _among(problem, AmbiguousLocalTime),
         "confirm": problem if isinstance(problem, ConfirmationRequired) else None,
         "blocked": any(p["error"] for p in panels),
     }
@@ -338,3 +351,121 @@ def _carousel_context(form: ComposerForm, media_items: Sequence[Any]) -> dict[st
         "photo_chosen": chosen,
         "photo_cover": str(form["photo_cover"].value() or (chosen[0] if chosen else "")),
     }
+
+
+# --- errors beside their fields -----------------------------------------------------------------
+
+# Where each field's message is shown (the id the summary links to and the input it describes).
+_ANCHORS = {
+    "targets": "field-accounts",
+    "accounts": "field-accounts",
+    "media_id": "field-media",
+    "photo_ids": "field-photos",
+    "photo_cover": "field-photos",
+    "photo_cover_index": "field-photos",
+    "title": "id_title",
+    "auto_add_music": "field-photos",
+    "cover_timestamp_ms": "cover",
+    "caption": "caption",
+    "post_mode": "field-post-mode",
+    "commercial_content": "field-commercial",
+    "brand_organic": "field-commercial",
+    "brand_content": "field-commercial",
+    "is_aigc": "field-aigc",
+    "scheduled_local": "id_scheduled_date",
+    "scheduled_date": "id_scheduled_date",
+    "scheduled_time": "id_scheduled_time",
+    "scheduled_tz": "id_scheduled_tz",
+    "fold": "id_scheduled_date",
+    "first_comment": "id_first_comment",
+    "__all__": "id_scheduled_date",
+}
+# Form field names that report under another key (one message slot per place on the page).
+_SLOTS = {
+    "accounts": "targets",
+    "photo_cover": "photo_ids",
+    "photo_cover_index": "photo_ids",
+    "auto_add_music": "photo_ids",
+    "brand_organic": "commercial_content",
+    "brand_content": "commercial_content",
+    "scheduled_date": "scheduled_local",
+    "scheduled_time": "scheduled_local",
+    "fold": "scheduled_local",
+    "__all__": "scheduled_local",  # the form's one cross-field rule: date and time together
+}
+_PANEL_ANCHORS = {
+    "privacy_level": "privacy-{id}",
+    "allow_comment": "allow_comment-{id}",
+    "allow_duet": "allow_duet-{id}",
+    "allow_stitch": "allow_stitch-{id}",
+}
+
+
+@dataclasses.dataclass
+class ShownErrors:
+    """What the composer shows: messages by field slot, by account and setting, and one
+    summary at the top whose links go to the fields."""
+
+    fields: dict[str, list[str]] = dataclasses.field(default_factory=dict)
+    per_account: dict[str, dict[str, list[str]]] = dataclasses.field(default_factory=dict)
+    summary: list[dict[str, str]] = dataclasses.field(default_factory=list)
+
+
+def other_problems(
+    workspace: Workspace, form: ComposerForm, targets: Sequence[PostTarget]
+) -> ValidationFailed | None:
+    """When the form itself refuses some fields, the rules' verdict on the fields it could
+    read, so the page shows every problem at once instead of one round at a time."""
+    action = form.cleaned_data.get("action") or "draft"
+    errors = post_problems(
+        workspace=workspace,
+        content=content_from_form(form),
+        targets=targets,
+        schedule=action != "draft",
+    )
+    return ValidationFailed.combined(errors) if errors else None
+
+
+def _among(problem: AppError | None, kind: type[ValidationFailed]) -> ValidationFailed | None:
+    if isinstance(problem, ValidationFailed):
+        return next((e for e in problem.errors if isinstance(e, kind)), None)
+    return None
+
+
+def composer_errors(*, problem: AppError | None, form: ComposerForm) -> ShownErrors:
+    """The form's own errors and the service's problems, each placed beside its field."""
+    shown = ShownErrors()
+    for name, messages in form.errors.items():
+        slot = _SLOTS.get(name, name)
+        for message in messages:
+            shown.fields.setdefault(slot, []).append(str(message))
+            shown.summary.append(
+                {"anchor": _ANCHORS.get(name, "composer-errors"), "message": str(message)}
+            )
+    if isinstance(problem, ValidationFailed) and not isinstance(problem, ConfirmationRequired):
+        # A skipped or repeated time has its own notice beside the time (with its choices).
+        noticed = {NonexistentLocalTime.code, AmbiguousLocalTime.code}
+        form_slots = set(shown.fields)  # the form's reading of a field says it first
+        for item in problem.problems:
+            if not item.account_id and _SLOTS.get(item.field, item.field) in form_slots:
+                continue
+            if item.account_id:
+                anchor = _PANEL_ANCHORS.get(item.field, "panel-{id}").format(id=item.account_id)
+                shown.per_account.setdefault(item.account_id, {}).setdefault(
+                    item.field if item.field in _PANEL_ANCHORS else "account", []
+                ).append(item.message)
+            else:
+                slot = _SLOTS.get(item.field, item.field) or "composer-errors"
+                anchor = _ANCHORS.get(item.field, "composer-errors")
+                if item.code in noticed:
+                    anchor = "time-choice"
+                else:
+                    shown.fields.setdefault(slot, []).append(item.message)
+            shown.summary.append({"anchor": anchor, "message": item.message})
+    for name in form.fields:
+        slot = _SLOTS.get(name, name)
+        if slot in shown.fields and name in _ANCHORS and _ANCHORS[name].startswith("id_"):
+            widget = form.fields[name].widget
+            widget.attrs["aria-invalid"] = "true"
+            widget.attrs["aria-describedby"] = f"error-{slot}"
+    return shown

@@ -47,12 +47,13 @@ from calendar_app.photos import (
 )
 from calendar_app.preflight import creator_refusals, post_preflight
 from calendar_app.timezones import (
+    InvalidTimeZone,
     ResolvedTime,
     parse_local,
     require_future,
     resolve_local_time,
 )
-from later.errors import Conflict, NotFound, ValidationFailed
+from later.errors import AppError, Conflict, NotFound, Problems, ValidationFailed
 from tiktok_client.schemas import CreatorInfo
 
 logger = logging.getLogger(__name__)
@@ -241,8 +242,9 @@ def _validate_target(
     media: MediaAsset | None,
     creator_info: CreatorInfo | None,
     scheduling: bool,
+    problems: Problems,
 ) -> dict[str, Any]:
-    """Field values for one Post row; raises ValidationFailed naming the account."""
+    """Field values for one Post row; each problem, naming the account, goes to `problems`."""
     inbox = content.post_mode == PostMode.INBOX
     is_photo = media is not None and media.kind == MediaKind.IMAGE
     values: dict[str, Any] = {
@@ -269,26 +271,48 @@ def _validate_target(
         )
         return values
 
-    def fail(message: str, code: str) -> ValidationFailed:
-        return ValidationFailed(
-            f"{account}: {message}", code=code, details={"account_id": str(account.id)}
+    account_id = str(account.id)
+
+    def fail(message: str, code: str, field: str, *, per_account: bool = True) -> None:
+        problems.add(
+            ValidationFailed(
+                f"{account}: {message}", code=code, details={"account_id": account_id}
+            ),
+            field,
+            account_id if per_account else "",
         )
 
     privacy = values["privacy_level"]
     if privacy and privacy not in PrivacyLevel.values:
-        raise fail("choose who can view this post.", "invalid_privacy_level")
-    if values["commercial_content"] and not (values["brand_organic"] or values["brand_content"]):
-        raise fail(
-            "you turned on commercial content disclosure; tick “Your brand”, “Branded content” "
-            "or both.",
-            "commercial_content_incomplete",
+        fail("choose who can view this post.", "invalid_privacy_level", "privacy_level")
+    incomplete = values["commercial_content"] and not (
+        values["brand_organic"] or values["brand_content"]
+    )
+    # The disclosure is shared by every account: reported once, at its own field.
+    if incomplete and not problems.has_code("commercial_content_incomplete"):
+        problems.add(
+            ValidationFailed(
+                "You turned on commercial content disclosure; tick “Your brand”, "
+                "“Branded content” or both.",
+                code="commercial_content_incomplete",
+                details={"account_id": account_id},
+            ),
+            "commercial_content",
         )
     if values["brand_content"] and privacy == PrivacyLevel.SELF_ONLY:
-        raise fail("branded content visibility cannot be set to private.", "branded_private")
+        fail(
+            "branded content visibility cannot be set to private.",
+            "branded_private",
+            "privacy_level",
+        )
     if not scheduling:
         return values
     if not privacy:
-        raise fail("choose who can view this post (there is no default).", "privacy_required")
+        fail(
+            "choose who can view this post (there is no default).",
+            "privacy_required",
+            "privacy_level",
+        )
     if creator_info is not None:
         # Settings the creator no longer offers; content problems are the preflight's errors.
         refused = creator_refusals(
@@ -300,9 +324,13 @@ def _validate_target(
             allow_stitch=values["allow_stitch"],
             media=None,
         )
-        if refused:
-            raise ValidationFailed(
-                refused[0].sentence, code=refused[0].code, details={"account_id": str(account.id)}
+        for refusal in refused:
+            problems.add(
+                ValidationFailed(
+                    refusal.sentence, code=refusal.code, details={"account_id": account_id}
+                ),
+                refusal.setting or "account",
+                account_id,
             )
     return values
 
@@ -325,16 +353,25 @@ def post_create(
     requires approval) leaves the posts in review instead of scheduled.
     creator_info is fetched before the transaction opens (see `_creator_infos`).
     """
-    accounts = _accounts_for(workspace, [t.account_id for t in targets])
-    checked = _check_content(workspace=workspace, content=content, schedule=schedule, now=now)
+    problems = Problems()
+    accounts: dict[str, TikTokAccount] = {}
+    with problems.field("targets"):
+        accounts = _accounts_for(workspace, [t.account_id for t in targets])
+    checked = _check_content(
+        workspace=workspace, content=content, schedule=schedule, now=now, problems=problems
+    )
+    if not accounts:
+        problems.raise_any()
     infos = _creator_infos(
         accounts=[accounts[str(t.account_id)] for t in targets],
         content=content,
         schedule=schedule,
         given=creator_infos,
+        problems=problems,
     )
     with transaction.atomic():
         prepared = _rows(
+            problems=problems,
             workspace=workspace,
             content=content,
             checked=checked,
@@ -364,6 +401,39 @@ def post_create(
     return posts
 
 
+def post_problems(
+    *,
+    workspace: Workspace,
+    content: PostContent,
+    targets: Sequence[PostTarget],
+    schedule: bool,
+    now: datetime | None = None,
+) -> list[ValidationFailed]:
+    """Every problem of a composer whose form could not even be read whole, found without
+    asking TikTok or writing anything, so the page can show them all at once."""
+    problems = Problems()
+    accounts: dict[str, TikTokAccount] = {}
+    with problems.field("targets"):
+        accounts = _accounts_for(workspace, [t.account_id for t in targets])
+    checked = _check_content(
+        workspace=workspace, content=content, schedule=schedule, now=now, problems=problems
+    )
+    for target in targets:
+        account = accounts.get(str(target.account_id))
+        if account is None:
+            continue
+        _validate_target(
+            content=content,
+            target=target,
+            account=account,
+            media=checked.media,
+            creator_info=None,
+            scheduling=schedule,
+            problems=problems,
+        )
+    return problems.errors
+
+
 @dataclass(frozen=True)
 class _CheckedContent:
     caption: str
@@ -375,38 +445,73 @@ class _CheckedContent:
 
 
 def _check_content(
-    *, workspace: Workspace, content: PostContent, schedule: bool, now: datetime | None
+    *,
+    workspace: Workspace,
+    content: PostContent,
+    schedule: bool,
+    now: datetime | None,
+    problems: Problems,
 ) -> _CheckedContent:
-    """What every account's post shares, validated once."""
-    caption = clean_caption(content.caption)
+    """What every account's post shares, validated once; every problem goes to `problems`
+    under its field, so the composer can show them all at once."""
     if content.post_mode not in PostMode.values:
-        raise ValidationFailed(
-            "Choose how to post: directly or to the TikTok inbox.", code="invalid_post_mode"
+        problems.add(
+            ValidationFailed(
+                "Choose how to post: directly or to the TikTok inbox.", code="invalid_post_mode"
+            ),
+            "post_mode",
         )
-    photos = photos_for(
-        workspace=workspace, photo_ids=content.photo_ids, cover_index=content.photo_cover_index
-    )
+    photos: list[MediaAsset] = []
+    with problems.field("photo_ids"):
+        photos = photos_for(
+            workspace=workspace, photo_ids=content.photo_ids, cover_index=content.photo_cover_index
+        )
+    media: MediaAsset | None = None
     if photos and content.media_id and str(content.media_id) not in {str(p.pk) for p in photos}:
-        raise ValidationFailed(
-            "Choose one video or photo, or photos for a carousel, not both.",
-            code="media_and_carousel",
-            details={"field": "photo_ids"},
+        problems.add(
+            ValidationFailed(
+                "Choose one video or photo, or photos for a carousel, not both.",
+                code="media_and_carousel",
+            ),
+            "photo_ids",
         )
-    media = photos[content.photo_cover_index] if photos else _media_for(workspace, content.media_id)
-    title = check_title(content.title)
-    first_comment = check_first_comment(content.first_comment)
-    resolved = resolve_schedule(content, workspace)
-    if schedule:
-        if media is None:
-            raise ValidationFailed("Add a video or photo before scheduling.", code="media_required")
-        if resolved is None:
-            raise ValidationFailed("Pick a date and time to schedule.", code="time_required")
-        require_future(resolved, now or timezone.now())
+    elif photos:
+        media = photos[content.photo_cover_index]
+    elif not content.photo_ids:
+        with problems.field("media_id"):
+            media = _media_for(workspace, content.media_id)
+    is_photo = bool(content.photo_ids) or (media is not None and media.kind == MediaKind.IMAGE)
+    caption = title = first_comment = ""
+    with problems.field("caption"):
+        caption = clean_caption(content.caption, photo=is_photo)
+    with problems.field("title"):
+        title = check_title(content.title)
+    with problems.field("first_comment"):
+        first_comment = check_first_comment(content.first_comment)
+    if schedule and media is None and not content.media_id and not content.photo_ids:
+        problems.add(
+            ValidationFailed("Add a video or photo before scheduling.", code="media_required"),
+            "media_id",
+        )
+    resolved: ResolvedTime | None = None
+    try:
+        resolved = resolve_schedule(content, workspace)
+        if schedule:
+            if resolved is None:
+                raise ValidationFailed("Pick a date and time to schedule.", code="time_required")
+            require_future(resolved, now or timezone.now())
+    except InvalidTimeZone as exc:
+        problems.add(exc, "scheduled_tz")
+    except ValidationFailed as exc:
+        problems.add(exc, "scheduled_local")
     if content.cover_timestamp_ms is not None:
         limit_ms = int((media.duration_seconds or 0) * 1000) if media else 0
         if content.cover_timestamp_ms < 0 or (media and content.cover_timestamp_ms > limit_ms):
-            raise ValidationFailed(
-                "The cover frame must be a moment inside the video.", code="invalid_cover"
+            problems.add(
+                ValidationFailed(
+                    "The cover frame must be a moment inside the video.", code="invalid_cover"
+                ),
+                "cover_timestamp_ms",
             )
     return _CheckedContent(
         caption=caption,
@@ -424,23 +529,31 @@ def _creator_infos(
     content: PostContent,
     schedule: bool,
     given: Mapping[str, CreatorInfo] | None,
+    problems: Problems | None = None,
 ) -> dict[str, CreatorInfo]:
     """Live creator_info for each account a direct post is scheduled to.
 
     Called before any transaction opens: the call may refresh the token and waits up to
-    TikTok's timeout, which must never hold a transaction or a post's row lock.
+    TikTok's timeout, which must never hold a transaction or a post's row lock. When the
+    input already has problems, those are the answer if TikTok cannot be asked.
     """
     infos = dict(given or {})
     if not (schedule and content.post_mode == PostMode.DIRECT):
         return infos
     for account in accounts:
         if str(account.id) not in infos:
-            infos[str(account.id)] = creator_info_fetch(account=account)
+            try:
+                infos[str(account.id)] = creator_info_fetch(account=account)
+            except AppError:
+                if problems:
+                    problems.raise_any()
+                raise
     return infos
 
 
 def _rows(
     *,
+    problems: Problems,
     workspace: Workspace,
     content: PostContent,
     checked: _CheckedContent,
@@ -451,7 +564,8 @@ def _rows(
     creator_infos: Mapping[str, CreatorInfo],
     exclude_post_ids: Iterable[Any],
 ) -> list[dict[str, Any]]:
-    """Field values of one Post per target; raises on the first refusal."""
+    """Field values of one Post per target; raises every problem (with those already in
+    `problems`) at once, and the warnings to confirm only when nothing else is wrong."""
     media, resolved = checked.media, checked.resolved
     rows: list[dict[str, Any]] = []
     warnings: list[str] = []
@@ -466,6 +580,7 @@ def _rows(
             media=media,
             creator_info=info,
             scheduling=schedule,
+            problems=problems,
         )
         if schedule:
             check = post_preflight(
@@ -477,18 +592,25 @@ def _rows(
                 creator_info=info,
                 exclude_post_ids=exclude_post_ids,
             )
-            if check.errors:
-                raise ValidationFailed(
-                    check.errors[0], code="preflight_failed", details={"errors": check.errors}
+            for error in check.errors:
+                problems.add(
+                    ValidationFailed(
+                        error, code="preflight_failed", details={"errors": check.errors}
+                    ),
+                    "account",
+                    str(account.id),
                 )
             warnings.extend(check.warnings)
         if checked.first_comment and not account.has_business_scope("comment.list.manage"):
-            raise ValidationFailed(
-                f"{account}: a first comment is posted through the TikTok API for Business. "
-                "Connect the account's Business side (with comment management) or leave the "
-                "first comment empty.",
-                code="first_comment_needs_business",
-                details={"account_id": str(account.id), "field": "first_comment"},
+            problems.add(
+                ValidationFailed(
+                    f"{account}: a first comment is posted through the TikTok API for Business. "
+                    "Connect the account's Business side (with comment management) or leave the "
+                    "first comment empty.",
+                    code="first_comment_needs_business",
+                    details={"account_id": str(account.id), "field": "first_comment"},
+                ),
+                "first_comment",
             )
         is_photo = bool(checked.photos)
         values.update(
@@ -509,6 +631,7 @@ def _rows(
             status=PostStatus.SCHEDULED if schedule else PostStatus.DRAFT,
         )
         rows.append(values)
+    problems.raise_any()
     if warnings and not acknowledge_warnings:
         raise ConfirmationRequired(
             "TikTok will probably refuse this post: "
@@ -554,13 +677,21 @@ def post_update(
     is a new version; scheduling passes the approval gate (`approval_gate`)."""
     _editable(workspace, post, lock=False)
     accounts = _accounts_for(workspace, [target.account_id])
-    checked = _check_content(workspace=workspace, content=content, schedule=schedule, now=now)
+    problems = Problems()
+    checked = _check_content(
+        workspace=workspace, content=content, schedule=schedule, now=now, problems=problems
+    )
     infos = _creator_infos(
-        accounts=list(accounts.values()), content=content, schedule=schedule, given=creator_infos
+        accounts=list(accounts.values()),
+        content=content,
+        schedule=schedule,
+        given=creator_infos,
+        problems=problems,
     )
     with transaction.atomic():
         locked = _lock_editable(workspace, post)
         (values,) = _rows(
+            problems=problems,
             workspace=workspace,
             content=content,
             checked=checked,

@@ -394,6 +394,7 @@ def post_create(request: WorkspaceRequest) -> HttpResponse:
             content=submitted,
             selected_ids=selected,
             targets=targets,
+            problem=composer.other_problems(workspace, form, [targets[a] for a in selected]),
             status=400,
         )
     try:
@@ -478,6 +479,7 @@ def post_edit(request: WorkspaceRequest, post: Post) -> HttpResponse:
             content=submitted,
             selected_ids=[account_id],
             targets=targets,
+            problem=composer.other_problems(workspace, form, [targets[account_id]]),
             status=400,
         )
     try:

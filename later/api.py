@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -13,7 +14,7 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from later.authentication import request_token
-from later.errors import AppError, NotFound, RoleRequired, ValidationFailed
+from later.errors import AppError, FieldProblem, NotFound, RoleRequired, ValidationFailed
 from later.idempotency import IdempotentAPIMixin
 from later.roles import Role
 from later.tenancy import Loader, load_url_objects, loader_url_kwargs, membership_resolve
@@ -140,5 +141,22 @@ def validated(serializer_class: type[serializers.Serializer], data: Any) -> dict
     """The request body checked by `serializer_class`; a 400 naming each bad field otherwise."""
     checked = serializer_class(data=data)
     if not checked.is_valid():
-        raise ValidationFailed("Some fields are invalid.", details=checked.errors)
+        error = ValidationFailed("Some fields are invalid.", details=checked.errors)
+        error.problems = list(_field_problems(checked.errors, "")) or error.problems
+        raise error
     return dict(checked.validated_data)
+
+
+def _field_problems(errors: Any, prefix: str) -> Iterator[FieldProblem]:
+    """DRF's nested error tree as one problem per message, keyed `targets.0.privacy_level`."""
+    if isinstance(errors, dict):
+        for name, nested in errors.items():
+            key = prefix if name == "non_field_errors" else f"{prefix}.{name}".lstrip(".")
+            yield from _field_problems(nested, key)
+    elif isinstance(errors, list) and errors and not isinstance(errors[0], str):
+        for index, nested in enumerate(errors):
+            yield from _field_problems(nested, f"{prefix}.{index}".lstrip("."))
+    elif isinstance(errors, list):
+        for detail in errors:
+            code = getattr(detail, "code", None) or "invalid"
+            yield FieldProblem(field=prefix, code=str(code), message=str(detail))

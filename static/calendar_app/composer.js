@@ -5,7 +5,9 @@
   if (!form) return;
   const panels = document.getElementById("creator-panels");
   const panelUrl = form.dataset.panelUrl;
-  const maxCaption = parseInt(form.dataset.maxCaption, 10);
+  // TikTok allows a photo post's description to be longer than a video's caption.
+  const captionLimits = { video: parseInt(form.dataset.maxCaptionVideo, 10), photo: parseInt(form.dataset.maxCaptionPhoto, 10) };
+  const limitEl = form.querySelector("[data-role=caption-limit]");
   const caption = form.querySelector("#caption");
   const countEl = form.querySelector("[data-role=count]");
   const commercial = form.querySelector("[name=commercial_content]");
@@ -110,8 +112,17 @@
   }
 
   // --- everything that depends on the current state ------------------------------------------
+  function isPhotoPost() {
+    const media = selectedMedia();
+    // A photo carousel (composer_carousel.js) is a photo post too.
+    return (media && media.dataset.kind === "image") || Boolean(form.querySelector("[name=photo_ids]:checked"));
+  }
+
   function refresh() {
     const text = caption.value;
+    const maxCaption = isPhotoPost() ? captionLimits.photo : captionLimits.video;
+    form.dataset.maxCaption = String(maxCaption);  // composer_planner.js explains it
+    if (limitEl) limitEl.textContent = maxCaption.toLocaleString();
     countEl.textContent = text.length.toLocaleString();
     countEl.parentElement.classList.toggle("over", text.length > maxCaption);
     renderCaption(form.querySelector("[data-role=preview-caption]"), text);
@@ -147,8 +158,7 @@
       : "By posting, you agree to TikTok's <a href=\"https://www.tiktok.com/legal/page/global/music-usage-confirmation/en\" target=\"_blank\" rel=\"noopener\">Music Usage Confirmation</a>.";
 
     const media = selectedMedia();
-    // A photo carousel (composer_carousel.js) is a photo post too.
-    const isPhoto = (media && media.dataset.kind === "image") || Boolean(form.querySelector("[name=photo_ids]:checked"));
+    const isPhoto = isPhotoPost();
     form.querySelectorAll("[data-video-only]").forEach((el) => { el.hidden = isPhoto || (el.hasAttribute("data-inbox-hidden") && inbox); });
     const duration = media ? parseFloat(media.dataset.duration || "0") : 0;
     if (media) {

@@ -6,7 +6,6 @@
   const form = document.getElementById("composer");
   if (!form) return;
   const caption = form.querySelector("#caption");
-  const maxCaption = parseInt(form.dataset.maxCaption, 10);
 
   // --- insert templates and hashtags at the cursor ---------------------------------------------
   function insert(text) {
@@ -34,15 +33,22 @@
   const over = form.querySelector("[data-role=caption-over]");
   function explain() {
     if (!caption || !over) return;
+    // composer.js keeps data-max-caption to the limit of the chosen media (photos allow more).
+    const maxCaption = parseInt(form.dataset.maxCaption, 10);
     const extra = caption.value.length - maxCaption;
     over.hidden = extra <= 0;
     if (extra > 0) {
       over.textContent = "Schedule is off: the caption is " + extra.toLocaleString() + " character" +
         (extra === 1 ? "" : "s") + " over TikTok's " + maxCaption.toLocaleString() + " limit. Shorten it to schedule.";
     }
-    caption.setAttribute("aria-invalid", extra > 0 ? "true" : "false");
+    if (extra > 0) caption.setAttribute("aria-invalid", "true");
+    else if (!caption.hasAttribute("aria-describedby")) caption.setAttribute("aria-invalid", "false");
   }
-  if (caption) { caption.addEventListener("input", explain); explain(); }
+  if (caption) {
+    caption.addEventListener("input", explain);
+    form.addEventListener("change", explain);  // choosing a photo or a video changes the limit
+    explain();
+  }
 
   // --- best free times from analytics ----------------------------------------------------------
   const box = form.querySelector("[data-role=best-times]");
