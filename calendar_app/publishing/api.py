@@ -11,7 +11,7 @@ from rest_framework.response import Response
 
 from calendar_app import selectors
 from calendar_app.models import Post, PostEvent
-from calendar_app.publishing import actions
+from calendar_app.publishing import actions, first_comment
 from later.api import WorkspaceObjectAPIView
 
 
@@ -45,6 +45,7 @@ class PublishingStateSerializer(serializers.ModelSerializer[Post]):
             "fail_code",
             "fail_message",
             "needs_attention",
+            "first_comment_status",
             "video_id",
             "share_url",
             "can_retry",
@@ -119,5 +120,18 @@ class PostResolveAPI(_PostPublishingApi):
             post_id=self.object.pk,
             actor=self.user,
             outcome=body.validated_data["outcome"],
+        )
+        return self.timeline()
+
+
+class PostFirstCommentSettleAPI(_PostPublishingApi):
+    """A failed first comment, or one stuck in "posting" (its worker died mid-send): looked up
+    through the Business comment list; marked posted if it is there, posted again only if it
+    certainly is not. 409 while a send may still be running."""
+
+    @extend_schema(request=None, responses=TimelineSerializer)
+    def post(self, request: Request, workspace_id: Any, post_id: Any) -> Response:
+        first_comment.first_comment_settle(
+            workspace=self.workspace, post_id=self.object.pk, actor=self.user
         )
         return self.timeline()

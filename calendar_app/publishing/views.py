@@ -10,8 +10,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
 from calendar_app import selectors
-from calendar_app.models import Post
-from calendar_app.publishing import actions
+from calendar_app.models import FirstCommentStatus, Post
+from calendar_app.publishing import actions, first_comment
 from later.errors import AppError, NotFound
 from later.roles import Role
 from later.tenancy import WorkspaceRequest, workspace_view
@@ -53,6 +53,15 @@ def _action(request: WorkspaceRequest, post: Post, action: str) -> HttpResponse:
         elif action == "cancel":
             actions.post_publish_cancel(workspace=workspace, post_id=post.pk, actor=request.user)
             notice = "Publishing was cancelled; nothing was sent to TikTok."
+        elif action == "first_comment":
+            settled = first_comment.first_comment_settle(
+                workspace=workspace, post_id=post.pk, actor=request.user
+            )
+            notice = (
+                "The first comment is on TikTok; marked as posted."
+                if settled == FirstCommentStatus.POSTED
+                else "The first comment is not on TikTok; it will be posted in a few seconds."
+            )
         else:
             outcome = request.POST.get("outcome", "")
             actions.post_publish_resolve(
@@ -96,3 +105,11 @@ def post_cancel(request: WorkspaceRequest, post: Post) -> HttpResponse:
 @require_POST
 def post_resolve(request: WorkspaceRequest, post: Post) -> HttpResponse:
     return _action(request, post, "resolve")
+
+
+@workspace_view(min_role=Role.EDITOR, load=_POST)
+@require_POST
+def post_first_comment_settle(request: WorkspaceRequest, post: Post) -> HttpResponse:
+    """A failed first comment or one stuck in "posting": looked up on TikTok, posted only if
+    it is certainly not there."""
+    return _action(request, post, "first_comment")

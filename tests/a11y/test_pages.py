@@ -123,6 +123,24 @@ def test_signed_out_and_error_pages(
     findings.assert_none()
 
 
+@pytest.mark.parametrize("width", WIDTHS)
+def test_composer_error_state(
+    width: int, full: FullWorkspace, signed_in: Any, live_server: Any
+) -> None:
+    """The composer sent back with several errors: a summary linking to the fields, each
+    message beside its field (aria-describedby), the input kept."""
+    findings = Findings()
+    page = signed_in(full.owner, width)
+    url = reverse("calendar_app:post_create", args=[full.workspace.id])
+    page.goto(f"{live_server.url}{url}?account={full.account.id}")
+    page.get_by_test_id("caption").fill("Latte art <script>x</script>")
+    page.get_by_test_id("first-comment").fill("x" * 151)
+    page.get_by_test_id("save-draft").click()
+    page.get_by_test_id("error-summary").wait_for()
+    check_page(page, findings, "composer-error", width)
+    findings.assert_none()
+
+
 @pytest.mark.parametrize("width", [390, 1440])
 def test_menus_and_dialogs_open(
     width: int, full: FullWorkspace, signed_in: Any, live_server: Any
