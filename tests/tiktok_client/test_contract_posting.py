@@ -279,6 +279,37 @@ def test_photo_posts(http: httpx.Client, sim: SimulatorApp) -> None:
     assert _error(long_title) == (400, "invalid_param")
 
 
+def test_a_photo_description_holds_4000_utf16_units(http: httpx.Client, sim: SimulatorApp) -> None:
+    # §2.5: description <= 4000 UTF-16 units; an emoji outside the BMP counts two.
+    token = _token(http, AVA)
+    one = ["https://media.later.test/a.jpg"]
+    assert _photo(http, token, one, description="😀" * 2000).status_code == 200
+    assert _error(_photo(http, token, one, description="😀" * 2000 + "x")) == (400, "invalid_param")
+
+
+def test_an_inbox_photo_keeps_the_text_limits(http: httpx.Client, sim: SimulatorApp) -> None:
+    token = _token(http, AVA)
+
+    def inbox(**post_info: Any) -> httpx.Response:
+        return http.post(
+            f"{P}/content/init/",
+            json={
+                "media_type": "PHOTO",
+                "post_mode": "MEDIA_UPLOAD",
+                "post_info": post_info,
+                "source_info": {
+                    "source": "PULL_FROM_URL",
+                    "photo_images": ["https://media.later.test/a.jpg"],
+                },
+            },
+            headers=bearer(token),
+        )
+
+    assert _error(inbox(title="x" * 91)) == (400, "invalid_param")
+    assert _error(inbox(description="x" * 4001)) == (400, "invalid_param")
+    assert inbox(title="x" * 90, description="x" * 4000).status_code == 200
+
+
 def test_pull_from_url_needs_a_verified_prefix(http: httpx.Client, sim: SimulatorApp) -> None:
     # §2.6, §5.15: unverified URL -> 403 url_ownership_unverified at init; downloads progress.
     token = _token(http, AVA)

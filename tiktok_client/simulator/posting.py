@@ -127,6 +127,20 @@ class ContentPosting:
                 "privacy_level_option_mismatch",
                 "privacy_level is not one of the creator's privacy_level_options.",
             )
+        text = self._check_text_lengths(post_info, photo=photo)
+        if text is not None:
+            return text
+        if post_info.get("brand_content_toggle") and privacy == SELF_ONLY:
+            return v2_error(400, INVALID, "Branded content visibility cannot be set to private.")
+        cover = post_info.get("video_cover_timestamp_ms")
+        if cover is not None and (not isinstance(cover, int) or cover < 0):
+            return v2_error(400, INVALID, "video_cover_timestamp_ms is invalid.")
+        return None
+
+    @staticmethod
+    def _check_text_lengths(post_info: dict[str, Any], *, photo: bool) -> Response | None:
+        """§2.3/§2.5: a video's title <= 2200; a photo's title <= 90 and description <= 4000
+        UTF-16 units (emoji outside the BMP count two)."""
         title = post_info.get("title", "")
         limit = 90 if photo else 2200
         if not isinstance(title, str) or len(title.encode("utf-16-le")) // 2 > limit:
@@ -136,11 +150,6 @@ class ContentPosting:
             not isinstance(description, str) or len(description.encode("utf-16-le")) // 2 > 4000
         ):
             return v2_error(400, INVALID, "description must be at most 4000 UTF-16 units.")
-        if post_info.get("brand_content_toggle") and privacy == SELF_ONLY:
-            return v2_error(400, INVALID, "Branded content visibility cannot be set to private.")
-        cover = post_info.get("video_cover_timestamp_ms")
-        if cover is not None and (not isinstance(cover, int) or cover < 0):
-            return v2_error(400, INVALID, "video_cover_timestamp_ms is invalid.")
         return None
 
     @staticmethod
@@ -313,8 +322,13 @@ class ContentPosting:
                 gate = self._check_post_info(creator, post_info, photo=True)
             if gate is not None:
                 return gate
-        elif self.state.pending_shares(creator.open_id) >= self.state.settings.pending_share_cap:
-            return v2_error(403, "spam_risk_too_many_pending_share", "Too many pending shares.")
+        else:
+            # An inbox photo still carries its title and description: the same limits apply.
+            text = self._check_text_lengths(post_info, photo=True)
+            if text is not None:
+                return text
+            if self.state.pending_shares(creator.open_id) >= self.state.settings.pending_share_cap:
+                return v2_error(403, "spam_risk_too_many_pending_share", "Too many pending shares.")
         images = self._check_photos(body.get("source_info"), self.state.apps[token.client_key])
         if isinstance(images, Response):
             return images
