@@ -547,6 +547,9 @@ def overview_build(
 # --------------------------------------------------------------------------- posts table
 
 
+BUCKET_SPAN = dt.timedelta(hours=26)
+
+
 def _views_at(delta: dt.timedelta, tolerance: dt.timedelta) -> Subquery:
     # The first measurement at or after the mark; none inside the window means unknown.
     return Subquery(
@@ -555,6 +558,10 @@ def _views_at(delta: dt.timedelta, tolerance: dt.timedelta) -> Subquery:
             video=OuterRef("pk"),
             captured_at__gte=OuterRef("posted_at") + Value(delta),
             captured_at__lt=OuterRef("posted_at") + Value(delta + tolerance),
+            # The same window on the partition key (a bucket starts at most a local day, 25 h
+            # with DST, before its capture): a partitioned table reads only those months.
+            bucket_at__gt=OuterRef("posted_at") + Value(delta - BUCKET_SPAN),
+            bucket_at__lt=OuterRef("posted_at") + Value(delta + tolerance),
         )
         .order_by("captured_at")
         .values("views")[:1]

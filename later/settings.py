@@ -325,6 +325,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "sync-comments": {"task": "conversations.tasks.schedule_comment_sync", "schedule": 60.0},
     "triage-backlog": {"task": "conversations.tasks.triage_backlog", "schedule": 60.0},
     "snapshot-analytics": {"task": "analytics.tasks.schedule_daily_snapshots", "schedule": 3600.0},
+    # No-op until `manage.py partitions switch` partitioned a snapshot table.
+    "snapshot-partitions-ahead": {
+        "task": "analytics.tasks.create_future_partitions",
+        "schedule": 6 * 3600.0,
+    },
     "client-reports": {"task": "analytics.tasks.dispatch_due_reports", "schedule": 900.0},
     "purge-idempotency-keys": {
         "task": "later.tasks.purge_idempotency_records",

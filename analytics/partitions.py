@@ -1,0 +1,291 @@
+"""Monthly range partitioning of the snapshot tables, switched on without downtime.
+
+`partitions_switch` turns a plain snapshot table into a table partitioned by month on its
+partition key, while the application keeps reading and writing it (docs/scaling.md):
+
+1. online, on the live table: a unique index on (id, key) built CONCURRENTLY (a partitioned
+   table's primary key must hold the key) and a CHECK (key < boundary) added NOT VALID, then
+   VALIDATEd (a scan that does not block writes);
+2. an empty partitioned twin with the same columns, defaults, checks, foreign keys, indexes and
+   unique constraints, primary key (id, key), and one partition per month from the boundary on;
+3. one short transaction (lock_timeout, retried): rename the live table, ATTACH it as the
+   partition of everything before the boundary (instant: the validated CHECK proves the range,
+   and every index of the twin finds its match on it, so nothing is built or scanned), and give
+   the twin the live table's name. Writers wait milliseconds; no row is copied.
+
+Afterwards `partitions_create_ahead` (beat, daily) keeps the next months' partitions created.
+Only PostgreSQL partitions; nothing here runs elsewhere.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import time
+from dataclasses import dataclass
+
+from django.db import OperationalError, connection, models, transaction
+from django.utils import timezone
+
+from analytics.models import AccountDailySnapshot, VideoSnapshot
+
+AHEAD_MONTHS = 3
+SWAP_LOCK_TIMEOUT = "3s"
+SWAP_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class Partitioned:
+    model: type[models.Model]
+    key: str  # the partition key's column
+    is_date: bool  # a date column (else timestamptz)
+
+    @property
+    def table(self) -> str:
+        return str(self.model._meta.db_table)
+
+
+TABLES: tuple[Partitioned, ...] = (
+    Partitioned(VideoSnapshot, "bucket_at", is_date=False),
+    Partitioned(AccountDailySnapshot, "date", is_date=True),
+)
+
+
+class PartitionError(Exception):
+    pass
+
+
+def table_named(name: str) -> Partitioned:
+    for spec in TABLES:
+        if name in (spec.table, spec.model.__name__, spec.model._meta.label):
+            return spec
+    known = ", ".join(spec.table for spec in TABLES)
+    raise PartitionError(f"{name!r} is not a partitionable table (known: {known})")
+
+
+def _month(day: dt.date, add: int = 0) -> dt.date:
+    index = day.year * 12 + day.month - 1 + add
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def _bound(spec: Partitioned, month: dt.date) -> str:
+    return f"'{month.isoformat()}'" if spec.is_date else f"'{month.isoformat()} 00:00:00+00'"
+
+
+def _name(spec: Partitioned, month: dt.date) -> str:
+    return f"{spec.table}_y{month.year}m{month.month:02d}"
+
+
+def _before_name(spec: Partitioned, month: dt.date) -> str:
+    return f"{spec.table}_before_y{month.year}m{month.month:02d}"
+
+
+_SUFFIX = re.compile(r"_(before_)?y(\d{4})m(\d{2})$")
+
+
+def is_partitioned(spec: Partitioned) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relkind FROM pg_class WHERE oid = to_regclass(%s)", [spec.table])
+        row = cursor.fetchone()
+    return bool(row and row[0] == "p")
+
+
+def partitions_of(spec: Partitioned) -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+            "WHERE i.inhparent = to_regclass(%s) ORDER BY c.relname",
+            [spec.table],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _covered_until(spec: Partitioned) -> dt.date | None:
+    """The first month no partition covers yet (partitions are contiguous by construction)."""
+    ends: list[dt.date] = []
+    for name in partitions_of(spec):
+        match = _SUFFIX.search(name)
+        if match:
+            month = dt.date(int(match[2]), int(match[3]), 1)
+            ends.append(month if match[1] else _month(month, 1))
+    return max(ends) if ends else None
+
+
+def partitions_create_ahead(
+    *, months: int = AHEAD_MONTHS, today: dt.date | None = None
+) -> list[str]:
+    """Create the monthly partitions of every switched-on table up to `months` ahead (empty
+    tables, instant). Returns the partitions created; safe to run any number of times."""
+    if connection.vendor != "postgresql":
+        return []
+    today = today or timezone.now().date()
+    horizon = _month(today, months + 1)
+    created: list[str] = []
+    for spec in TABLES:
+        if not is_partitioned(spec):
+            continue
+        month = _covered_until(spec) or _month(today)
+        with connection.cursor() as cursor:
+            while month < horizon:
+                name = _name(spec, month)
+                cursor.execute(
+                    f'CREATE TABLE IF NOT EXISTS "{name}" PARTITION OF "{spec.table}" '
+                    f"FOR VALUES FROM ({_bound(spec, month)}) TO ({_bound(spec, _month(month, 1))})"
+                )
+                created.append(name)
+                month = _month(month, 1)
+    return created
+
+
+def _short(name: str) -> str:
+    return name[:63]
+
+
+def _prepare_live_table(cursor, spec: Partitioned, boundary: dt.date) -> None:  # type: ignore[no-untyped-def]
+    """Step 1, online: the (id, key) unique constraint and the validated upper bound."""
+    table, key = spec.table, spec.key
+    unique = _short(f"{table}_id_{key}_uniq")
+    cursor.execute(
+        f'CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "{unique}" ON "{table}" (id, "{key}")'
+    )
+    cursor.execute(
+        "SELECT 1 FROM pg_constraint WHERE conname = %s AND conrelid = to_regclass(%s)",
+        [unique, table],
+    )
+    if cursor.fetchone() is None:
+        cursor.execute(
+            f'ALTER TABLE "{table}" ADD CONSTRAINT "{unique}" UNIQUE USING INDEX "{unique}"'
+        )
+    bound = _short(f"{table}_before_bound")
+    cursor.execute(f'ALTER TABLE "{table}" DROP CONSTRAINT IF EXISTS "{bound}"')
+    cursor.execute(
+        f'ALTER TABLE "{table}" ADD CONSTRAINT "{bound}" '
+        f'CHECK ("{key}" IS NOT NULL AND "{key}" < {_bound(spec, boundary)}) NOT VALID'
+    )
+    cursor.execute(f'ALTER TABLE "{table}" VALIDATE CONSTRAINT "{bound}"')
+
+
+def _build_twin(cursor, spec: Partitioned, twin: str, boundary: dt.date, months: int) -> None:  # type: ignore[no-untyped-def]
+    """Step 2: the empty partitioned twin, matching every index and constraint of the live
+    table, so that ATTACH finds them all and builds nothing."""
+    table, key = spec.table, spec.key
+    cursor.execute(f'DROP TABLE IF EXISTS "{twin}"')
+    cursor.execute(
+        f'CREATE TABLE "{twin}" (LIKE "{table}" INCLUDING DEFAULTS INCLUDING CONSTRAINTS '
+        f'INCLUDING GENERATED INCLUDING STORAGE) PARTITION BY RANGE ("{key}")'
+    )
+    # LIKE copied the live table's upper bound too; the months past it must not have it.
+    bound = _short(f"{table}_before_bound")
+    cursor.execute(f'ALTER TABLE "{twin}" DROP CONSTRAINT IF EXISTS "{bound}"')
+    cursor.execute(
+        f'ALTER TABLE "{twin}" ADD CONSTRAINT "{_short(twin + "_pkey")}" PRIMARY KEY (id, "{key}")'
+    )
+    # Constraints: unique ones (they must hold the key) and foreign keys, as defined.
+    cursor.execute(
+        "SELECT conname, contype, pg_get_constraintdef(oid) FROM pg_constraint "
+        "WHERE conrelid = to_regclass(%s) AND contype IN ('u', 'f') ORDER BY conname",
+        [table],
+    )
+    constraint_indexes: set[str] = set()
+    for name, kind, definition in cursor.fetchall():
+        if kind == "u":
+            constraint_indexes.add(name)
+            if name == _short(f"{table}_id_{key}_uniq"):
+                continue  # the twin's primary key matches it
+            if key not in definition:
+                raise PartitionError(f"{table}.{name} does not hold the partition key {key}")
+        cursor.execute(f'ALTER TABLE "{twin}" ADD CONSTRAINT "{_short(name + "_p")}" {definition}')
+    # Plain indexes (not backing a constraint), as defined.
+    cursor.execute(
+        "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+        "JOIN pg_class c ON c.oid = i.indexrelid "
+        "WHERE i.indrelid = to_regclass(%s) AND NOT i.indisprimary ORDER BY c.relname",
+        [table],
+    )
+    for name, definition in cursor.fetchall():
+        if name in constraint_indexes:
+            continue
+        if definition.startswith("CREATE UNIQUE"):
+            raise PartitionError(f"{table} has a unique index {name} outside its constraints")
+        on = re.search(r" ON (?:ONLY )?(\S+) USING ", definition)
+        assert on is not None, definition
+        rest = definition[on.end() - len(" USING ") :]
+        cursor.execute(f'CREATE INDEX "{_short(name + "_p")}" ON "{twin}"{rest}')
+    for n in range(months + 1):
+        month = _month(boundary, n)
+        cursor.execute(
+            f'CREATE TABLE "{_name(spec, month)}" PARTITION OF "{twin}" '
+            f"FOR VALUES FROM ({_bound(spec, month)}) TO ({_bound(spec, _month(month, 1))})"
+        )
+
+
+def _swap(spec: Partitioned, twin: str, boundary: dt.date) -> float:
+    """Step 3: one short transaction; retried when the lock is not granted in time. Returns
+    how long the successful transaction took (seconds: what writers waited at most)."""
+    table, before = spec.table, _before_name(spec, boundary)
+    for attempt in range(SWAP_ATTEMPTS):
+        started = time.perf_counter()
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(f"SET LOCAL lock_timeout = '{SWAP_LOCK_TIMEOUT}'")
+                cursor.execute(f'ALTER TABLE "{table}" RENAME TO "{before}"')
+                cursor.execute(
+                    f'ALTER TABLE "{twin}" ATTACH PARTITION "{before}" '
+                    f"FOR VALUES FROM (MINVALUE) TO ({_bound(spec, boundary)})"
+                )
+                cursor.execute(f'ALTER TABLE "{twin}" RENAME TO "{table}"')
+            return time.perf_counter() - started
+        except OperationalError:
+            if attempt == SWAP_ATTEMPTS - 1:
+                raise
+            time.sleep(0.5 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+def default_boundary(today: dt.date | None = None) -> dt.date:
+    """The first day of the month after next: every row written until the swap (this month's
+    and next month's) still fits the live table's CHECK."""
+    return _month(today or timezone.now().date(), 2)
+
+
+def partitions_switch(
+    *, spec: Partitioned, boundary: dt.date | None = None, months: int = AHEAD_MONTHS
+) -> float | None:
+    """Switch `spec`'s table to monthly partitions while it takes reads and writes. Returns
+    the seconds the swap transaction held its lock, or None when the table already is
+    partitioned. Must run outside a transaction (CONCURRENTLY)."""
+    if connection.vendor != "postgresql":
+        raise PartitionError("monthly partitioning needs PostgreSQL")
+    if connection.in_atomic_block:
+        raise PartitionError("switching builds an index CONCURRENTLY: run it outside a transaction")
+    if is_partitioned(spec):
+        return None
+    boundary = _month(boundary or default_boundary())
+    twin = _short(f"{spec.table}_partitioned")
+    with connection.cursor() as cursor:
+        _prepare_live_table(cursor, spec, boundary)
+        _build_twin(cursor, spec, twin, boundary, months)
+    return _swap(spec, twin, boundary)
+
+
+def partitions_switch_off(*, spec: Partitioned) -> bool:
+    """Back to one plain table: rows of the monthly partitions move into the old table, which
+    takes the table's name again. Takes an exclusive lock for the move (not an online step)."""
+    if not is_partitioned(spec):
+        return False
+    children = partitions_of(spec)
+    before = [name for name in children if "_before_" in name]
+    if len(before) != 1:
+        raise PartitionError(f"{spec.table} has no single table of the rows before the months")
+    old = before[0]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f'LOCK TABLE "{spec.table}" IN ACCESS EXCLUSIVE MODE')
+        cursor.execute(f'ALTER TABLE "{spec.table}" DETACH PARTITION "{old}"')
+        bound = _short(spec.table + "_before_bound")
+        cursor.execute(f'ALTER TABLE "{old}" DROP CONSTRAINT IF EXISTS "{bound}"')
+        for name in children:
+            if name != old:
+                cursor.execute(f'INSERT INTO "{old}" SELECT * FROM "{name}"')  # noqa: S608
+        cursor.execute(f'DROP TABLE "{spec.table}"')
+        cursor.execute(f'ALTER TABLE "{old}" RENAME TO "{spec.table}"')
+    return True
