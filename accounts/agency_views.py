@@ -10,12 +10,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts import agency_selectors as selectors
 from accounts import agency_services as services
 from accounts.access import AgencyRequest, accessible_workspaces, agency_view, workspace_access
 from accounts.models import AgencyMember, Role, User, Workspace
+from later.data_version import page_token
 from later.errors import AppError
 from later.idempotency import once_per_form
 
@@ -94,19 +96,39 @@ def agency_create(request: HttpRequest) -> HttpResponse:
 def agency_home(request: AgencyRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:120]
     attention = request.GET.get("show") == "attention"
-    rows = selectors.agency_home(member=request.agency_member, query=query)
-    total = len(rows)
-    if attention:
-        rows = [row for row in rows if row.needs_attention]
+    member = request.agency_member
+    # The clients (two queries) name the cache key: their data versions, read before the
+    # figures (later/data_version.py), and the current minute ("due in 7 days" moves with
+    # the clock). On a hit no provider runs.
+    clients = selectors.member_clients(member=member)
+    if query:
+        needle = query.casefold()
+        clients = [(ws, role) for ws, role in clients if needle in ws.name.casefold()]
+    version = page_token(*[ws.pk for ws, _role in clients]) if clients else ""
+
+    def rows() -> list[selectors.ClientRow]:
+        found = selectors.agency_home(member=member, query=query)
+        return [row for row in found if row.needs_attention] if attention else found
+
     return render(
         request,
         "accounts/agency/home.html",
         {
-            "rows": rows,
+            "rows": SimpleLazyObject(rows),
             "columns": selectors.COUNT_COLUMNS,
-            "total": total,
+            "total": len(clients),
             "query": query,
             "attention": attention,
+            "page_version": version,
+            "page_params": [
+                [(ws.pk, ws.name, ws.time_zone, role) for ws, role in clients],
+                member.pk,
+                member.role,
+                member.all_clients,
+                request.agency.name,
+                query,
+                attention,
+            ],
         },
     )
 

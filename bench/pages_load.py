@@ -102,6 +102,7 @@ def seed() -> tuple[str, str, str]:
         batch_size=5000,
     )
     _seed_analytics(ws, accounts, videos, now)
+    agency_id = _seed_agency(user, ws, now)
     from django.db import connection
 
     with connection.cursor() as cursor:
@@ -112,7 +113,96 @@ def seed() -> tuple[str, str, str]:
     session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session.create()
-    return str(ws.id), session.session_key or "", now.date().isoformat()
+    return str(ws.id), session.session_key or "", now.date().isoformat(), str(agency_id)
+
+
+#: A busy agency: the bench workspace and this many more clients, each with its own accounts,
+#: posts (some failed or unconfirmed), videos, comments and analytics.
+AGENCY_CLIENTS = 40
+
+
+def _seed_agency(user, ws, now):
+    """The bench workspace joins an agency of AGENCY_CLIENTS clients; returns the agency id."""
+    from accounts.agency_services import agency_create
+    from accounts.models import TikTokAccount, TikTokVideo, Workspace
+    from analytics.models import AccountDailySnapshot
+    from calendar_app.models import Post, PostStatus
+    from conversations.models import Comment
+
+    agency = agency_create(owner=user, name="Bench agency")
+    Workspace.objects.filter(pk=ws.pk).update(agency=agency)
+    statuses = [PostStatus.SCHEDULED, PostStatus.PUBLISHED, PostStatus.FAILED, PostStatus.DRAFT]
+    posts, videos, snapshots = [], [], []
+    for n in range(AGENCY_CLIENTS - 1):
+        client = Workspace.objects.create(name=f"Client {n:02d}", agency=agency)
+        for a in range(2):
+            account = TikTokAccount.objects.create(
+                workspace=client,
+                open_id=f"client-{n}-{a}",
+                username=f"client{n}_{a}",
+                display_name=f"Client {n} account {a}",
+                account_type="business",
+                scopes=["comment.list", "video.publish"],
+                status="needs_reconnect" if (n + a) % 17 == 0 else "connected",
+            )
+            for i in range(60):
+                posts.append(
+                    Post(
+                        workspace=client,
+                        account=account,
+                        caption=f"Client {n} post {i}",
+                        status=statuses[i % 4],
+                        privacy_level="PUBLIC_TO_EVERYONE",
+                        scheduled_at=now + timedelta(hours=(i - 30) * 11 + n),
+                    )
+                )
+            videos.append(
+                TikTokVideo(
+                    workspace=client,
+                    account=account,
+                    video_id=f"client-{n}-{a}",
+                    caption="Client video",
+                    posted_at=now - timedelta(days=3),
+                )
+            )
+            for d in range(30):
+                snapshots.append(
+                    AccountDailySnapshot(
+                        workspace=client,
+                        account=account,
+                        date=now.date() - timedelta(days=d),
+                        source="business",
+                        followers=5_000 + 20 * (30 - d),
+                        video_views=900 + d,
+                        likes=100,
+                        comments=20,
+                        shares=5,
+                        new_followers=10,
+                        lost_followers=2,
+                        net_followers=8,
+                    )
+                )
+    Post.objects.bulk_create(posts, batch_size=2000)
+    TikTokVideo.objects.bulk_create(videos)
+    AccountDailySnapshot.objects.bulk_create(snapshots, batch_size=2000)
+    Comment.objects.bulk_create(
+        [
+            Comment(
+                workspace=video.workspace,
+                video=video,
+                account=video.account,
+                comment_id=f"{video.video_id}-c{i}",
+                author_key=f"fan{i}",
+                author_username=f"fan{i}",
+                text=f"Nice {i}",
+                created_at_tiktok=now - timedelta(minutes=i * 7),
+            )
+            for video in videos
+            for i in range(250)
+        ],
+        batch_size=5000,
+    )
+    return agency.pk
 
 
 def _seed_analytics(ws, accounts, videos, now) -> None:
@@ -221,7 +311,7 @@ def main() -> None:
 
         call_command("collectstatic", interactive=False, verbosity=0)
         t0 = time.perf_counter()
-        ws_id, cookie, today = seed()
+        ws_id, cookie, today, agency_id = seed()
         seconds = time.perf_counter() - t0
         print(f"seeded {POSTS} posts, {VIDEOS} videos, {COMMENTS} comments in {seconds:.1f}s")
         port = free_port()
@@ -257,6 +347,7 @@ def main() -> None:
             "calendar list": f"/w/{ws_id}/calendar/?view=list&date={today}",
             "inbox page 1, 100k comments": f"/w/{ws_id}/conversations/",
             "analytics overview, 90 days": f"/w/{ws_id}/analytics/",
+            f"agency home, {AGENCY_CLIENTS} clients": f"/agencies/{agency_id}/",
         }
         results = {}
         for label, path in pages.items():

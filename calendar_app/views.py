@@ -10,6 +10,7 @@ from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import TikTokAccount
@@ -18,6 +19,7 @@ from calendar_app.approvals.views import post_review_context
 from calendar_app.forms import ComposerForm, MediaUploadForm
 from calendar_app.media import UPLOAD_CUT_SHORT, MediaRejected, upload_cut_short
 from calendar_app.models import CalendarNote, MediaAsset, Post
+from later.data_version import page_token
 from later.errors import AppError, ValidationFailed
 from later.idempotency import once_per_form
 from later.middleware import bad_request
@@ -66,34 +68,49 @@ def calendar(request: WorkspaceRequest) -> HttpResponse:
     status = request.GET.get("status") or ""
     if status not in selectors.STATUS_FILTERS:
         status = ""
-    page = selectors.calendar_page(
-        workspace=workspace,
-        view=view,
-        anchor=anchor,
-        today=today,
-        account_id=account_id or None,
-        status=status or None,
-        after=request.GET.get("after") or None,
-    )
-    accounts = list(selectors.account_list(workspace=workspace))
     can_edit = request.membership.can_edit
-    media = list(selectors.media_list(workspace=workspace)[:24]) if can_edit else []
-    if view == "week" and can_edit:
-        _show_free_slots(page, workspace, accounts, account_id)
+
+    def build() -> dict[str, Any]:
+        page = selectors.calendar_page(
+            workspace=workspace,
+            view=view,
+            anchor=anchor,
+            today=today,
+            account_id=account_id or None,
+            status=status or None,
+            after=request.GET.get("after") or None,
+        )
+        accounts = list(selectors.account_list(workspace=workspace))
+        media = list(selectors.media_list(workspace=workspace)[:24]) if can_edit else []
+        if view == "week" and can_edit:
+            _show_free_slots(page, workspace, accounts, account_id)
+        return {
+            "page": page,
+            "accounts": accounts,
+            "media_items": media,
+            "checklist": onboarding.checklist(workspace=workspace),
+        }
+
+    # The body is cached under the workspace's data version (read first: later/data_version.py);
+    # on a hit none of `build`'s queries run.
+    version = page_token(workspace.pk)
+    data = SimpleLazyObject(build)
     return render(
         request,
         "calendar_app/calendar.html",
         {
-            "page": page,
-            "accounts": accounts,
-            "media_items": media,
+            "page_version": version,
+            "page_params": [view, anchor, account_id, status, request.GET.get("after") or ""],
+            "page": SimpleLazyObject(lambda: data["page"]),
+            "accounts": SimpleLazyObject(lambda: data["accounts"]),
+            "media_items": SimpleLazyObject(lambda: data["media_items"]),
+            "checklist": SimpleLazyObject(lambda: data["checklist"]),
             "can_edit": can_edit,
             "filter_account": account_id,
             "filter_status": status,
             "status_filters": [(k, v[0]) for k, v in selectors.STATUS_FILTERS.items()],
             "weekday_names": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
             "today": today,
-            "checklist": onboarding.checklist(workspace=workspace),
             "workday_start_hour": selectors.WORKDAY_START_HOUR,
         },
     )

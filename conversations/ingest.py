@@ -30,6 +30,7 @@ from django.utils import timezone
 from accounts.models import TikTokAccount, TikTokVideo
 from conversations.models import Comment, ModerationRule
 from conversations.triage import triage
+from later.data_version import data_changed
 from tiktok_client import schemas
 
 STAGE_TABLE = "conversations_comment_stage"
@@ -298,6 +299,9 @@ def comments_bulk_upsert(
     transaction with the follow-up writes `on_written` makes."""
     with transaction.atomic():
         result = _write(account=account, video=video, items=items, now=now)
+        if result.created or result.updated:
+            # Hand-written SQL: the ORM's hooks did not see it (later/data_version.py).
+            data_changed(account.workspace_id)
         on_written(result)
     return result
 
@@ -361,7 +365,10 @@ def _store_readings(
                 workspace_id,
             ],
         )
-        return int(cursor.rowcount)
+        updated = int(cursor.rowcount)
+    if updated:
+        data_changed(workspace_id)  # the inbox shows the readings (question, sentiment)
+    return updated
 
 
 def comments_triage_backlog(*, older_than: dt.timedelta, limit: int = 5000) -> int:

@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from dataclasses import replace
+from typing import Any
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from accounts.models import Role, TikTokVideo
 from conversations import response_times, selectors, services, teamwork
 from conversations.models import REPLY_MAX_CHARS, Comment
+from later.data_version import page_token
 from later.errors import AppError, ValidationFailed
 from later.idempotency import once_per_form
 from later.tenancy import WorkspaceRequest, workspace_view
@@ -67,34 +71,57 @@ def inbox(request: WorkspaceRequest) -> HttpResponse:
     filters = _filters(request)
     cursor = request.GET.get("cursor") or None
     user = request.user
-    try:
-        page = selectors.inbox_page(workspace=workspace, filters=filters, cursor=cursor, user=user)
-    except ValidationFailed as exc:
-        messages.error(request, exc.message)
-        cursor = None
-        page = selectors.inbox_page(workspace=workspace, filters=filters, user=user)
-    team = selectors.team_context(workspace=workspace)
-    context = {
-        "page": page,
-        "filters": filters,
-        "cursor": cursor,
-        "status_choices": STATUS_CHOICES,
-        "order_query": {
-            order: _filter_query(replace(filters, order=order)) for order in selectors.ORDERS
-        },
-        "status_query": {
-            value: _filter_query(replace(filters, status=value)) for value, _ in STATUS_CHOICES
-        },
-        "team": team,
-        "speed": response_times.response_time_summary_cached(workspace=workspace, days=7),
-        "counts": selectors.inbox_counts(workspace=workspace),
-        "accounts": selectors.comment_accounts(workspace=workspace),
-        "filter_query": _filter_query(filters),
-        "next_query": _filter_query(filters, cursor=page.next_cursor or ""),
-        "since": _micros(timezone.now()),
-        "reply_max": REPLY_MAX_CHARS,
-        "next_url": request.get_full_path(),
+    # The first page is cached under the workspace's data version (read before the data:
+    # later/data_version.py). `since` may be as old as the cached page: no comment was
+    # stored since, or the version would have changed. Later pages (a cursor, which may be
+    # refused with a message) are rendered every time.
+    version = page_token(workspace.pk) if cursor is None else uuid.uuid4().hex
+
+    def build() -> dict[str, Any]:
+        nonlocal cursor
+        try:
+            page = selectors.inbox_page(
+                workspace=workspace, filters=filters, cursor=cursor, user=user
+            )
+        except ValidationFailed as exc:
+            messages.error(request, exc.message)
+            cursor = None
+            page = selectors.inbox_page(workspace=workspace, filters=filters, user=user)
+        return {
+            "page": page,
+            "cursor": cursor,
+            "team": selectors.team_context(workspace=workspace),
+            "speed": response_times.response_time_summary_cached(workspace=workspace, days=7),
+            "counts": selectors.inbox_counts(workspace=workspace),
+            "accounts": selectors.comment_accounts(workspace=workspace),
+            "next_query": _filter_query(filters, cursor=page.next_cursor or ""),
+        }
+
+    data = SimpleLazyObject(build)
+    if cursor is not None:
+        data["page"]  # the refused cursor's message must be queued before the layout renders
+    context: dict[str, Any] = {
+        name: SimpleLazyObject(functools.partial(_item, data, name))
+        for name in ("page", "cursor", "team", "speed", "counts", "accounts", "next_query")
     }
+    context.update(
+        {
+            "page_version": version,
+            "page_params": [request.get_full_path(), user.pk],
+            "filters": filters,
+            "status_choices": STATUS_CHOICES,
+            "order_query": {
+                order: _filter_query(replace(filters, order=order)) for order in selectors.ORDERS
+            },
+            "status_query": {
+                value: _filter_query(replace(filters, status=value)) for value, _ in STATUS_CHOICES
+            },
+            "filter_query": _filter_query(filters),
+            "since": _micros(timezone.now()),
+            "reply_max": REPLY_MAX_CHARS,
+            "next_url": request.get_full_path(),
+        }
+    )
     return render(request, "conversations/inbox.html", context)
 
 
@@ -344,3 +371,9 @@ def _team_bulk(
         label=label,
         assignee=assignee,
     )
+
+
+def _item(data: Any, name: str) -> Any:
+    """`data[name]`, for a lazy context entry (a bound `data.__getitem__` would evaluate the
+    lazy `data` when it is taken)."""
+    return data[name]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import uuid
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
 
@@ -25,6 +26,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from later.data_version import data_changed
 from later.errors import NotFound
 from later.roles import Role, role_at_least
 
@@ -54,6 +56,29 @@ def _constrains_workspace(node: WhereNode) -> bool:
             if isinstance(lhs, Col) and lhs.target.column == "workspace_id":
                 return True
     return False
+
+
+def _workspace_values(node: WhereNode) -> set[Any] | None:
+    """The workspace ids an AND-ed `workspace_id = x` / `IN (…)` condition names (None when it
+    names none, or through an expression)."""
+    if node.connector != AND or node.negated:
+        return None
+    for child in node.children:
+        if isinstance(child, WhereNode):
+            found = _workspace_values(child)
+            if found is not None:
+                return found
+        elif isinstance(child, Lookup) and child.lookup_name in ("exact", "in"):
+            lhs = child.lhs
+            if not (isinstance(lhs, Col) and lhs.target.column == "workspace_id"):
+                continue
+            values = child.rhs if child.lookup_name == "in" else [child.rhs]
+            if not isinstance(values, list | tuple | set | frozenset):
+                continue
+            ids = {getattr(v, "pk", v) for v in values}
+            if all(isinstance(v, str | int | uuid.UUID) for v in ids):
+                return ids
+    return None
 
 
 class TenantQuerySet(models.QuerySet[_M]):
@@ -106,13 +131,41 @@ class TenantQuerySet(models.QuerySet[_M]):
         self._assert_scoped()
         return super().aggregate(*args, **kwargs)
 
+    def _written_workspaces(self) -> set[Any]:
+        """The workspaces an update or delete of this queryset touches: from its WHERE clause
+        when it names them, else one query (before the write, while the rows still match)."""
+        named = _workspace_values(self.query.where)
+        if named is not None:
+            return named
+        return set(self.values_list("workspace_id", flat=True).order_by().distinct())
+
     def update(self, **kwargs: Any) -> int:
         self._assert_scoped()
-        return super().update(**kwargs)
+        workspaces = self._written_workspaces()
+        changed = super().update(**kwargs)
+        if changed:
+            data_changed(*workspaces, using=self.db)
+        return changed
 
     def delete(self) -> tuple[int, dict[str, int]]:
         self._assert_scoped()
-        return super().delete()
+        workspaces = self._written_workspaces()
+        deleted = super().delete()
+        if deleted[0]:
+            data_changed(*workspaces, using=self.db)
+        return deleted
+
+    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list[_M]:
+        objs = list(objs)
+        created = super().bulk_create(objs, *args, **kwargs)
+        data_changed(*{getattr(o, "workspace_id", None) for o in objs}, using=self.db)
+        return created
+
+    def bulk_update(self, objs: Any, *args: Any, **kwargs: Any) -> int:
+        objs = list(objs)
+        changed = super().bulk_update(objs, *args, **kwargs)
+        data_changed(*{getattr(o, "workspace_id", None) for o in objs}, using=self.db)
+        return changed
 
 
 class TenantManager(models.Manager[_M]):

@@ -1,0 +1,169 @@
+"""A per-workspace data version: a token that changes after every committed write to the
+workspace's rows, so whole-page fragments can be keyed on it without reading the data.
+
+The heavy pages (calendar, inbox, analytics, agency home) cache their rendered body under
+`(page, data version, parameters, minute)`; a hit costs one cache GET instead of the queries
+and the template work. The fragment key itself also carries the language, number locale, time
+zone and code version (later/fragments.py).
+
+Correct across processes and under concurrency:
+- The token lives in the shared cache (Redis in production) and is replaced by a fresh random
+  value when a write is made and again **after** the writing transaction commits
+  (`transaction.on_commit`).
+- A reader reads the token *before* it reads the data. A page rendered between a commit and
+  the bump holds data newer than its token says, which is harmless: the bump then moves every
+  reader to a new key. A page can never hold data older than its token.
+- A missing token (evicted, new workspace) is created with `add` (first writer wins), so two
+  readers never disagree for long and never reuse an old token: tokens are random.
+
+Who bumps (nothing has to remember to, for the ORM paths):
+- `TenantQuerySet.update()`, `.delete()` and `.bulk_create()` / `.bulk_update()`
+  (later/tenancy.py): the workspaces the statement touches, read from its WHERE clause, or
+  with one extra query when the statement is unscoped;
+- `post_save` / `post_delete` / `m2m_changed` of any model with a `workspace_id`, and of the
+  workspace itself;
+- hand-written SQL calls `data_changed(workspace_id)` itself (conversations/ingest.py).
+
+Pages whose figures move with the clock (relative times, "due in 7 days") also put the current
+minute into their key, so nothing they show is more than a minute behind the clock.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+import logging
+
+from django.conf import settings
+from django.core.cache import caches
+from django.db import DEFAULT_DB_ALIAS, transaction
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+KEY = "data-version:{}"
+#: Tokens outlive any fragment stored under them.
+TIMEOUT_SECONDS = 7 * 24 * 3600
+
+def _key(workspace_id: Any) -> str:
+    """One spelling per workspace whatever the caller holds (UUID, its string, a hex)."""
+    try:
+        return KEY.format(uuid.UUID(str(workspace_id)))
+    except ValueError:
+        return KEY.format(workspace_id)
+
+
+def _cache() -> Any:
+    return caches[settings.FRAGMENT_CACHE_ALIAS]
+
+
+def data_version(workspace_id: Any) -> str | None:
+    """The workspace's current token (None when the cache cannot be reached: serve uncached).
+    Read it before the data it keys."""
+    key = _key(workspace_id)
+    cache = _cache()
+    try:
+        token = cache.get(key)
+        if token is None:
+            cache.add(key, uuid.uuid4().hex, TIMEOUT_SECONDS)
+            token = cache.get(key)
+    except Exception:
+        logger.exception("data version read failed")
+        return None
+    return None if token is None else str(token)
+
+
+def data_versions(workspace_ids: Iterable[Any]) -> dict[Any, str | None]:
+    """`data_version` of several workspaces in one round trip."""
+    ids = list(workspace_ids)
+    keys = {_key(w): w for w in ids}
+    try:
+        found = _cache().get_many(list(keys))
+    except Exception:
+        logger.exception("data version read failed")
+        return dict.fromkeys(ids)
+    tokens = {keys[k]: str(v) for k, v in found.items()}
+    for w in ids:
+        if w not in tokens:
+            tokens[w] = data_version(w)
+    return tokens
+
+
+def page_token(*workspace_ids: Any, clock: bool = True) -> str:
+    """What a cached page body names besides its parameters: the workspaces' tokens and, for
+    pages that show the clock (relative times, "today", "due in 7 days"), the current minute.
+    Without a cache, a fresh random value: the page is rendered every time."""
+    tokens = data_versions(workspace_ids) if len(workspace_ids) != 1 else {
+        workspace_ids[0]: data_version(workspace_ids[0])
+    }
+    if any(t is None for t in tokens.values()):
+        return uuid.uuid4().hex
+    parts = [tokens[w] for w in workspace_ids]
+    if clock:
+        parts.append(timezone.now().strftime("%Y%m%d%H%M"))
+    return ":".join(parts)
+
+
+def connect_signals() -> None:
+    """Bump on every ORM save or delete of a workspace's row (and of the workspace)."""
+    from django.db.models.signals import m2m_changed, post_delete, post_save
+
+    def changed(sender: Any, instance: Any, using: str = DEFAULT_DB_ALIAS, **kwargs: Any) -> None:
+        if sender._meta.label == settings.TENANT_WORKSPACE_MODEL:
+            data_changed(instance.pk, using=using)
+            return
+        workspace_id = getattr(instance, "workspace_id", None)
+        if workspace_id is not None:
+            data_changed(workspace_id, using=using)
+
+    def m2m(sender: Any, instance: Any, action: str, using: str = DEFAULT_DB_ALIAS, **kw: Any) -> None:
+        if action.startswith("post_"):
+            changed(type(instance), instance, using)
+
+    post_save.connect(changed, weak=False, dispatch_uid="data_version_save")
+    post_delete.connect(changed, weak=False, dispatch_uid="data_version_delete")
+    m2m_changed.connect(m2m, weak=False, dispatch_uid="data_version_m2m")
+
+
+def _bump(workspace_ids: Iterable[Any]) -> None:
+    try:
+        _cache().set_many({_key(w): uuid.uuid4().hex for w in workspace_ids}, TIMEOUT_SECONDS)
+    except Exception:  # a write must not fail because the cache is down
+        logger.exception("data version bump failed for %s", workspace_ids)
+
+
+class _Bump:
+    """The on-commit callback of one transaction; later calls add their ids to it."""
+
+    def __init__(self, ids: set[Any]) -> None:
+        self.ids = ids
+
+    def __call__(self) -> None:
+        _bump(self.ids)
+
+
+def data_changed(*workspace_ids: Any, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Record that these workspaces' rows changed: their tokens are replaced at once and again
+    when the current transaction commits.
+
+    The bump at once keeps a page from serving what it cached before a write that the same
+    connection can already see (a test's transaction, a view that writes then renders); a
+    reader in another process may cache the old rows under that new token, which is why the
+    commit bumps again. One commit callback per transaction: a later call adds its ids to one
+    already queued. That is safe with savepoints: a queued callback is dropped only when a
+    savepoint that was active when it was queued rolls back, and a write made while that
+    savepoint is active rolls back with it; a released savepoint can no longer roll back."""
+    ids = {w for w in workspace_ids if w is not None}
+    if not ids:
+        return
+    _bump(ids)
+    connection = transaction.get_connection(using)
+    if not connection.in_atomic_block:
+        return
+    for _sids, func, *_ in connection.run_on_commit:
+        if isinstance(func, _Bump):
+            func.ids |= ids
+            return
+    transaction.on_commit(_Bump(ids), using=using)
