@@ -198,16 +198,28 @@ def figure_providers() -> list[FigureProvider]:
     return [import_string(path) for path in settings.AGENCY_CLIENT_FIGURES]
 
 
-def agency_home(
-    *, member: AgencyMember, now: dt.datetime | None = None, query: str = ""
-) -> list[ClientRow]:
-    """One row per client the member reaches (optionally those whose name contains `query`),
-    with every provider's figures. Query count does not depend on the number of clients."""
-    now = now or timezone.now()
+def home_clients(*, member: AgencyMember, query: str = "") -> list[tuple[Workspace, str]]:
+    """The clients the agency home lists (those whose name contains `query`), with roles."""
     clients = member_clients(member=member)
     if query:
         needle = query.casefold()
         clients = [(ws, role) for ws, role in clients if needle in ws.name.casefold()]
+    return clients
+
+
+def agency_home(
+    *,
+    member: AgencyMember,
+    now: dt.datetime | None = None,
+    query: str = "",
+    clients: list[tuple[Workspace, str]] | None = None,
+) -> list[ClientRow]:
+    """One row per client the member reaches (optionally those whose name contains `query`;
+    `clients` when the caller already has `home_clients`), with every provider's figures.
+    Query count does not depend on the number of clients."""
+    now = now or timezone.now()
+    if clients is None:
+        clients = home_clients(member=member, query=query)
     rows = [ClientRow(workspace=ws, role=role) for ws, role in clients]
     if not rows:
         return rows

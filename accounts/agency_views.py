@@ -100,14 +100,11 @@ def agency_home(request: AgencyRequest) -> HttpResponse:
     # The clients (two queries) name the cache key: their data versions, read before the
     # figures (later/data_version.py), and the current minute ("due in 7 days" moves with
     # the clock). On a hit no provider runs.
-    clients = selectors.member_clients(member=member)
-    if query:
-        needle = query.casefold()
-        clients = [(ws, role) for ws, role in clients if needle in ws.name.casefold()]
+    clients = selectors.home_clients(member=member, query=query)
     version = page_token(*[ws.pk for ws, _role in clients]) if clients else ""
 
     def rows() -> list[selectors.ClientRow]:
-        found = selectors.agency_home(member=member, query=query)
+        found = selectors.agency_home(member=member, query=query, clients=clients)
         return [row for row in found if row.needs_attention] if attention else found
 
     return render(
