@@ -32,7 +32,7 @@ REQUESTS = int(os.environ.get("BENCH_REQUESTS", "240"))
 POSTS, VIDEOS, COMMENTS = 5_000, 200, 100_000
 
 
-def seed() -> tuple[str, str, str]:
+def seed() -> tuple[str, str, str, str]:
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
     from django.utils import timezone

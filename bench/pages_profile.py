@@ -80,7 +80,7 @@ def main() -> None:
         assert r.status_code == 200, (name, r.status_code)
         captured: list[tuple[float, str]] = []
 
-        def log(execute, sql, params, many, context):
+        def log(execute, sql, params, many, context, captured=captured):
             t0 = time.perf_counter()
             try:
                 return execute(sql, params, many, context)

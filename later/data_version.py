@@ -30,11 +30,10 @@ minute into their key, so nothing they show is more than a minute behind the clo
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterable
 from typing import Any
-
-import logging
 
 from django.conf import settings
 from django.core.cache import caches
@@ -46,6 +45,7 @@ logger = logging.getLogger(__name__)
 KEY = "data-version:{}"
 #: Tokens outlive any fragment stored under them.
 TIMEOUT_SECONDS = 7 * 24 * 3600
+
 
 def _key(workspace_id: Any) -> str:
     """One spelling per workspace whatever the caller holds (UUID, its string, a hex)."""
@@ -84,7 +84,7 @@ def data_versions(workspace_ids: Iterable[Any]) -> dict[Any, str | None]:
     except Exception:
         logger.exception("data version read failed")
         return dict.fromkeys(ids)
-    tokens = {keys[k]: str(v) for k, v in found.items()}
+    tokens: dict[Any, str | None] = {keys[k]: str(v) for k, v in found.items()}
     for w in ids:
         if w not in tokens:
             tokens[w] = data_version(w)
@@ -95,12 +95,14 @@ def page_token(*workspace_ids: Any, clock: bool = True) -> str:
     """What a cached page body names besides its parameters: the workspaces' tokens and, for
     pages that show the clock (relative times, "today", "due in 7 days"), the current minute.
     Without a cache, a fresh random value: the page is rendered every time."""
-    tokens = data_versions(workspace_ids) if len(workspace_ids) != 1 else {
-        workspace_ids[0]: data_version(workspace_ids[0])
-    }
+    tokens = (
+        data_versions(workspace_ids)
+        if len(workspace_ids) != 1
+        else {workspace_ids[0]: data_version(workspace_ids[0])}
+    )
     if any(t is None for t in tokens.values()):
         return uuid.uuid4().hex
-    parts = [tokens[w] for w in workspace_ids]
+    parts = [str(tokens[w]) for w in workspace_ids]
     if clock:
         parts.append(timezone.now().strftime("%Y%m%d%H%M"))
     return ":".join(parts)
@@ -118,7 +120,9 @@ def connect_signals() -> None:
         if workspace_id is not None:
             data_changed(workspace_id, using=using)
 
-    def m2m(sender: Any, instance: Any, action: str, using: str = DEFAULT_DB_ALIAS, **kw: Any) -> None:
+    def m2m(
+        sender: Any, instance: Any, action: str, using: str = DEFAULT_DB_ALIAS, **kw: Any
+    ) -> None:
         if action.startswith("post_"):
             changed(type(instance), instance, using)
 

@@ -43,7 +43,9 @@ def test_calendar_shows_a_change_at_once(
     view: str, workspace: Workspace, owner: User, client_for: Callable[[User], Client]
 ) -> None:
     post = PostFactory.create(
-        workspace=workspace, caption="Alpha launch", scheduled_at=timezone.now() + dt.timedelta(hours=2)
+        workspace=workspace,
+        caption="Alpha launch",
+        scheduled_at=timezone.now() + dt.timedelta(hours=2),
     )
     c = client_for(owner)
     url = _calendar_url(workspace, view)
@@ -175,15 +177,17 @@ def test_agency_home_shows_a_failed_post_at_once(
     agency = agency_services.agency_create(owner=owner, name="Studio")
     Workspace.objects.filter(pk=workspace.pk).update(agency=agency)
     post = PostFactory.create(
-        workspace=workspace, status=PostStatus.SCHEDULED, scheduled_at=timezone.now() + dt.timedelta(days=1)
+        workspace=workspace,
+        status=PostStatus.SCHEDULED,
+        scheduled_at=timezone.now() + dt.timedelta(days=1),
     )
     c = client_for(owner)
     url = reverse("accounts:agency_home", args=[agency.pk])
     _get(c, url)
     html, _ = _get(c, url)
-    assert "1<span class=\"sr-only\"> failed posts" not in html
+    assert '1<span class="sr-only"> failed posts' not in html
     _, hit = _get(c, url)
     Post.objects.unscoped().filter(pk=post.pk).update(status=PostStatus.FAILED)
     html, miss = _get(c, url)
-    assert "1<span class=\"sr-only\"> failed posts" in html
+    assert '1<span class="sr-only"> failed posts' in html
     assert hit <= 6 < miss
