@@ -47,6 +47,8 @@ from later.numbers import number_locale_name
 
 FRAGMENT_TIMEOUT_SECONDS = 24 * 3600
 LOCAL_ENTRIES = 4000
+#: Characters the per-process copy holds at most (about 64 MB of text).
+LOCAL_CHARS = 32_000_000
 CODE_SUFFIXES = (".py", ".html", ".txt")
 SKIPPED_DIRS = {".venv", "venv", "var", "node_modules", ".git", "tests", "bench", "static"}
 
@@ -175,8 +177,12 @@ def _feed_model(value: Model, out: Callable[[bytes], None], path: set[int]) -> N
 
 
 class _LocalLRU:
-    def __init__(self, size: int) -> None:
+    """Bounded by entries and by characters held: a page body is a few hundred KB."""
+
+    def __init__(self, size: int, max_chars: int = LOCAL_CHARS) -> None:
         self.size = size
+        self.max_chars = max_chars
+        self.chars = 0
         self.items: OrderedDict[str, str] = OrderedDict()
         self.lock = threading.Lock()
 
@@ -188,15 +194,22 @@ class _LocalLRU:
             return html
 
     def set(self, key: str, html: str) -> None:
+        if len(html) > self.max_chars // 4:
+            return
         with self.lock:
+            old = self.items.pop(key, None)
+            if old is not None:
+                self.chars -= len(old)
             self.items[key] = html
-            self.items.move_to_end(key)
-            while len(self.items) > self.size:
-                self.items.popitem(last=False)
+            self.chars += len(html)
+            while len(self.items) > self.size or self.chars > self.max_chars:
+                _key, evicted = self.items.popitem(last=False)
+                self.chars -= len(evicted)
 
     def clear(self) -> None:
         with self.lock:
             self.items.clear()
+            self.chars = 0
 
 
 local = _LocalLRU(LOCAL_ENTRIES)
@@ -220,9 +233,9 @@ def fragment_get(key: str) -> str | None:
     return html
 
 
-def fragment_set(key: str, html: str) -> None:
+def fragment_set(key: str, html: str, timeout: int = FRAGMENT_TIMEOUT_SECONDS) -> None:
     local.set(key, html)
-    caches[settings.FRAGMENT_CACHE_ALIAS].set(key, html, FRAGMENT_TIMEOUT_SECONDS)
+    caches[settings.FRAGMENT_CACHE_ALIAS].set(key, html, timeout)
 
 
 def fill_holes(html: str, *, csrf_token: str) -> str:

@@ -4,6 +4,7 @@ the data under it is unchanged and never after it changed, whatever wrote the ch
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Callable
 
 import pytest
@@ -156,3 +157,25 @@ def test_readers_with_other_number_notations_get_their_own_fragment() -> None:
         german = fragments.fragment_key("card", [1220])
     assert english != german  # "1,220" and "1.220" never share a stored fragment
     assert fragments.fragment_key("card", [1220]) == english
+
+
+def test_the_local_copy_is_bounded_by_characters_too() -> None:
+    lru = fragments._LocalLRU(100, max_chars=1000)
+    for n in range(10):
+        lru.set(f"k{n}", "x" * 200)
+    assert lru.chars <= 1000 and "k9" in lru.items and "k0" not in lru.items
+    lru.set("huge", "x" * 600)  # over a quarter of the budget: left to the shared cache
+    assert "huge" not in lru.items
+
+
+def test_a_fragment_can_name_a_shorter_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    from django.template import Context, Template
+
+    stored: list[int] = []
+    monkeypatch.setattr(
+        fragments, "fragment_set", lambda key, html, timeout: stored.append(timeout)
+    )
+    Template('{% load fragments %}{% fragment "t" u timeout=180 %}x{% endfragment %}').render(
+        Context({"u": uuid.uuid4().hex})
+    )
+    assert stored == [180]
