@@ -30,12 +30,12 @@ def count_renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     rendered: list[str] = []
     original = fragments.fragment_set
 
-    def spy(key: str, html: str) -> None:
+    def spy(key: str, html: str, *args: object) -> None:
         # The inbox row's renders (the page around it is a fragment of its own,
         # keyed on the workspace's data version: tests/test_page_caching.py).
         if key.startswith("fragment:conversations:comment:"):
             rendered.append(key)
-        original(key, html)
+        original(key, html, *args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(fragments, "fragment_set", spy)
     return rendered
