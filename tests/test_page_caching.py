@@ -115,14 +115,14 @@ def test_inbox_shows_a_change_at_once(
     assert "A brand new comment" in _get(c, url)[0]
 
 
-def test_inbox_shows_comments_the_copy_ingest_wrote(
+def test_inbox_shows_comments_the_bulk_ingest_wrote(
     workspace: Workspace, owner: User, client_for: Callable[[User], Client]
 ) -> None:
     from conversations import ingest
     from tiktok_client import schemas
 
     if connection.vendor != "postgresql":
-        pytest.skip("the COPY ingest is PostgreSQL's")
+        pytest.skip("the bulk ingest is PostgreSQL's")
     account = make_account(workspace)
     video = make_video(account)
     c = client_for(owner)
@@ -136,7 +136,7 @@ def test_inbox_shows_comments_the_copy_ingest_wrote(
         username="copyfan",
         display_name="Copy Fan",
         profile_image="",
-        text="Arrived through COPY",
+        text="Arrived through the bulk ingest",
         create_time=int(timezone.now().timestamp()) - 60,
         likes=0,
         replies=0,
@@ -145,10 +145,10 @@ def test_inbox_shows_comments_the_copy_ingest_wrote(
         pinned=False,
         status="PUBLIC",
     )
-    ingest.comments_copy_upsert(
+    ingest.comments_bulk_upsert(
         account=account, video=video, items=[item], now=timezone.now(), on_written=lambda r: None
     )
-    assert "Arrived through COPY" in _get(c, url)[0]
+    assert "Arrived through the bulk ingest" in _get(c, url)[0]
 
 
 def test_analytics_overview_shows_a_new_snapshot_at_once(
