@@ -138,6 +138,7 @@ def celery_worker(
     name: str = "",
     pool: str = "prefork",
     nice: int = 0,
+    log: Path | None = None,
 ) -> subprocess.Popen[bytes]:
     """One `celery -A later worker` in its own process group (kill it with os.killpg).
 
@@ -153,7 +154,7 @@ def celery_worker(
         "--without-mingle",
         "--without-gossip",
         "-l",
-        "WARNING",
+        "INFO" if log else "WARNING",
     ]
     if nice:
         cmd = ["nice", "-n", str(nice), *cmd]
@@ -166,6 +167,6 @@ def celery_worker(
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=log.open("ab") if log else subprocess.DEVNULL,
         start_new_session=True,
     )

@@ -39,7 +39,7 @@ def main() -> None:
     with Path(args.out).open("w") as out, sim.state.lock:
         for n in range(args.accounts):
             open_id = f"sync-{n:05d}"
-            sim.state.creators[open_id] = Creator(
+            creator = sim.state.creators[open_id] = Creator(
                 open_id=open_id,
                 username=f"sync.{n}",
                 nickname=f"Sync {n}",
@@ -49,6 +49,7 @@ def main() -> None:
                 seeded_videos=args.videos,
                 fan_comments_per_video=args.comments_per_video,
             )
+            sim.state._seed_videos(creator)  # what the simulator does for its own creators
             login = sim.state.issue_tokens(open_id=open_id, scopes=("user.info.basic",))
             business = sim.state.issue_business_tokens(
                 creator_id=open_id, scopes=tuple(BUSINESS_SCOPES), app_id=DEFAULT_BUSINESS_APP_ID

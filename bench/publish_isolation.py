@@ -174,6 +174,9 @@ def _phase(args: argparse.Namespace, *, sync_url: str, tokens: Path) -> dict[str
                 queues="default,sync,analytics",
                 name="background",
                 nice=10,
+                log=Path(os.environ["BENCH_WORKER_LOG"])
+                if "BENCH_WORKER_LOG" in os.environ
+                else None,
             )
         )
         if sync_url:
