@@ -353,9 +353,11 @@ PUBLISHING_POLL_FIRST_INTERVAL = env.float("PUBLISHING_POLL_FIRST_INTERVAL", def
 PUBLISHING_POLL_MAX_INTERVAL = env.float("PUBLISHING_POLL_MAX_INTERVAL", default=8.0)
 # Claims are leases: a live run renews its post's heartbeat every third of the lease (also
 # during long uploads and polls); a killed worker's claim expires and the sweeper (every 5 s)
-# re-offers it. Queued posts (message waiting in the broker) get a longer grace.
+# re-offers it. A queued post (message waiting in the broker) is re-offered once it is this
+# old and its message is gone (dispatch.posts_sweep_stale: the pool started a post sent after
+# it, or the pool is idle); one merely waiting behind a burst is left in the queue.
 PUBLISHING_CLAIM_LEASE_SECONDS = env.float("PUBLISHING_CLAIM_LEASE_SECONDS", default=15.0)
-PUBLISHING_QUEUED_GRACE_SECONDS = env.float("PUBLISHING_QUEUED_GRACE_SECONDS", default=45.0)
+PUBLISHING_QUEUED_GRACE_SECONDS = env.float("PUBLISHING_QUEUED_GRACE_SECONDS", default=15.0)
 # A queued post still behind a burst the pool is working through is left in the queue up to
 # this long (the sweeper re-offers it sooner once the pool started a post claimed after it).
 PUBLISHING_QUEUED_MAX_WAIT_SECONDS = env.float("PUBLISHING_QUEUED_MAX_WAIT_SECONDS", default=600.0)

@@ -13,7 +13,7 @@ from typing import Any
 
 from celery import Task
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Max, Min, Q, QuerySet
 from django.db.models.functions import Coalesce, Greatest
 
@@ -78,6 +78,23 @@ def _claim_due(
     return rows
 
 
+# pg_try_advisory_xact_lock key: "later:dispatch" (any constant no other code uses).
+DISPATCH_LOCK_KEY = 0x6C61746572_6470
+
+
+def _dispatcher_lock() -> None:
+    """One dispatcher claims fresh posts at a time (beat's tick and a wake-up may overlap):
+    the others wait for its commit, then claim what is left.
+
+    Concurrent claims would be safe (SKIP LOCKED) but would send their messages out of the
+    order claimed_at records, and the sweeper reads the broker's order from claimed_at. Held
+    until the transaction ends; PostgreSQL only (SQLite serialises writers anyway)."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [DISPATCH_LOCK_KEY])
+
+
 def posts_dispatch_due(
     *, now: datetime | None = None, limit: int | None = None
 ) -> list[tuple[Any, uuid.UUID]]:
@@ -88,7 +105,6 @@ def posts_dispatch_due(
     """
     from calendar_app.tasks import publish_post
 
-    at = now or current_time()
     tokens: list[tuple[Any, uuid.UUID]] = []
 
     def claim(post: Post) -> None:
@@ -101,6 +117,8 @@ def posts_dispatch_due(
         tokens.append((post.id, post.claim_token))
 
     with transaction.atomic():
+        _dispatcher_lock()
+        at = now or current_time()  # after the lock: claimed_at follows the order sent
         claimed = _claim_due(
             pipeline_posts()
             .filter(status=PostStatus.SCHEDULED, scheduled_at__lte=at)
