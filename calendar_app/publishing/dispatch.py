@@ -7,13 +7,14 @@ dispatchers skip each other's rows, and a task is enqueued only once its claim i
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
 from celery import Task
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Max, Min, Q, QuerySet
 from django.db.models.functions import Coalesce, Greatest
 
@@ -82,17 +83,29 @@ def _claim_due(
 DISPATCH_LOCK_KEY = 0x6C61746572_6470
 
 
-def _dispatcher_lock() -> None:
-    """One dispatcher claims fresh posts at a time (beat's tick and a wake-up may overlap):
-    the others wait for its commit, then claim what is left.
+@contextmanager
+def _one_dispatcher() -> Iterator[None]:
+    """One dispatcher claims and sends at a time (beat's tick and a wake-up may overlap): the
+    others wait until its claims are committed and their messages sent, then claim what is
+    left.
 
     Concurrent claims would be safe (SKIP LOCKED) but would send their messages out of the
-    order claimed_at records, and the sweeper reads the broker's order from claimed_at. Held
-    until the transaction ends; PostgreSQL only (SQLite serialises writers anyway)."""
+    order claimed_at records, and the sweeper reads the broker's order from claimed_at. A
+    session lock, so it also covers the sends after the commit; a dropped connection releases
+    it. PostgreSQL only (SQLite serialises writers anyway)."""
     if connection.vendor != "postgresql":
+        yield
         return
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [DISPATCH_LOCK_KEY])
+        cursor.execute("SELECT pg_advisory_lock(%s)", [DISPATCH_LOCK_KEY])
+    try:
+        yield
+    finally:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [DISPATCH_LOCK_KEY])
+        except DatabaseError:
+            pass  # the connection is gone, and the lock with it
 
 
 def posts_dispatch_due(
@@ -116,8 +129,7 @@ def posts_dispatch_due(
         post.heartbeat_at = at
         tokens.append((post.id, post.claim_token))
 
-    with transaction.atomic():
-        _dispatcher_lock()
+    with _one_dispatcher(), transaction.atomic():
         at = now or current_time()  # after the lock: claimed_at follows the order sent
         claimed = _claim_due(
             pipeline_posts()
