@@ -74,9 +74,16 @@ def guarded_update(post: Post, token: uuid.UUID, **fields: Any) -> None:
     """Persist `fields` only while this run still owns the claim; else raise LostClaim."""
     fields.setdefault("heartbeat_at", now())
     fields["updated_at"] = now()
+    # Naming the workspace (the row's own) spares the data version a lookup of whose row
+    # this is (later/data_version.py): this update runs several times per post.
     updated = (
         pipeline_posts()
-        .filter(pk=post.pk, claim_token=token, status__in=ACTIVE_STATUSES)
+        .filter(
+            pk=post.pk,
+            workspace_id=post.workspace_id,
+            claim_token=token,
+            status__in=ACTIVE_STATUSES,
+        )
         .update(**fields)
     )
     if not updated:
