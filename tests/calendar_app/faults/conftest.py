@@ -71,3 +71,20 @@ def worker(
     w.start()
     yield w
     w.kill()
+
+
+@pytest.fixture(autouse=True)
+def _worker_quiet_at_teardown(
+    fault_sim: Sim, worker: Worker, transactional_db: None
+) -> Iterator[None]:
+    """Each test starts a live worker and ends with none.
+
+    The worker fetches delayed messages (the dispatcher's wake-up, short status polls) that
+    may come due after the test: run then, they hold row locks while the test database is
+    flushed, and the flush deadlocks with them. Set up after the database and torn down
+    before its flush, this kills the worker first; the next test starts it again, on a broker
+    `fault_sim` has emptied."""
+    if not worker.alive:
+        worker.start()
+    yield
+    worker.kill()
