@@ -213,7 +213,7 @@ def _drive(
             if not beat_down[0] <= now < beat_down[1]:
                 if now - last_dispatch >= dispatch_every:
                     last_dispatch = now
-                    tasks.dispatch_due_posts()  # what beat's task does (with its wake-up when due)
+                    tasks.dispatch_due_posts()  # what beat's task does
                 if now - last_sweep >= sweep_every:
                     last_sweep = now
                     dispatch.posts_sweep_stale()

@@ -282,7 +282,7 @@ def _drive(args: argparse.Namespace, scheduled_at: Any, *, with_sync: bool) -> d
             sync_sent = True
         if now - last_dispatch >= dispatch_every:
             last_dispatch = now
-            tasks.dispatch_due_posts()  # what beat's task does (with its wake-up when due)
+            tasks.dispatch_due_posts()  # what beat's task does
         if now - last_sweep >= sweep_every:
             last_sweep = now
             dispatch.posts_sweep_stale()

@@ -6,31 +6,18 @@ The `name=` strings are the wire names of queued messages: they stay fixed when 
 from __future__ import annotations
 
 from celery import shared_task
-from django.conf import settings
 
 from calendar_app.publishing import dispatch, first_comment, links, run, state
 
 
 @shared_task(name="calendar_app.tasks.dispatch_due_posts", ignore_result=True)
 def dispatch_due_posts() -> int:
-    """Beat, every 5 s: enqueue one task per due post, due status poll and due link lookup.
+    """Beat, every second: enqueue one task per due post, due status poll and due link lookup.
 
-    PostgreSQL holds every "when". When something comes due before beat's next tick, one
-    wake-up of this task is sent for that moment (a lost or duplicated wake-up is harmless:
-    beat's tick still comes, and claims skip each other's rows).
+    PostgreSQL holds every "when"; nothing due later waits in the broker (no ETA message), so
+    the tick's cadence bounds how late a post is claimed.
     """
-    claimed = sum(dispatch.posts_dispatch_tick().values())
-    dispatch_wake_up_when_due()
-    return claimed
-
-
-def dispatch_wake_up_when_due() -> None:
-    if settings.CELERY_TASK_ALWAYS_EAGER:
-        return  # an eager wake-up would run at once, in this very call
-    at = state.now()
-    due = dispatch.posts_next_due(after=at, within=dispatch.dispatch_interval())
-    if due is not None:
-        dispatch_due_posts.apply_async(eta=due, priority=0)
+    return sum(dispatch.posts_dispatch_tick().values())
 
 
 @shared_task(name="calendar_app.tasks.publish_post", ignore_result=True)

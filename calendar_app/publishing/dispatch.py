@@ -15,8 +15,7 @@ from typing import Any
 from celery import Task
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
-from django.db.models import F, Max, Min, Q, QuerySet
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models import Max, Q, QuerySet
 
 from calendar_app.models import Post, PostEvent, PostStatus
 from calendar_app.publishing.first_comment import first_comments_requeue
@@ -85,9 +84,9 @@ DISPATCH_LOCK_KEY = 0x6C61746572_6470
 
 @contextmanager
 def _one_dispatcher() -> Iterator[None]:
-    """One dispatcher claims and sends at a time (beat's tick and a wake-up may overlap): the
-    others wait until its claims are committed and their messages sent, then claim what is
-    left.
+    """One dispatcher claims and sends at a time (beat's ticks overlap when claiming a burst
+    outlasts the interval): the others wait until its claims are committed and their
+    messages sent, then claim what is left.
 
     Concurrent claims would be safe (SKIP LOCKED) but would send their messages out of the
     order claimed_at records, and the sweeper reads the broker's order from claimed_at. A
@@ -234,35 +233,6 @@ def posts_dispatch_tick(*, now: datetime | None = None) -> dict[str, int]:
         "links": posts_resolve_due_links(now=now),
         "first_comments": first_comments_requeue(now_at=now),
     }
-
-
-def dispatch_interval() -> timedelta:
-    """How often beat runs the dispatcher (CELERY_BEAT_SCHEDULE)."""
-    entry = settings.CELERY_BEAT_SCHEDULE["dispatch-due-posts"]
-    return timedelta(seconds=float(entry["schedule"]))  # type: ignore[arg-type]
-
-
-def posts_next_due(*, after: datetime, within: timedelta) -> datetime | None:
-    """The earliest moment after `after` and within `within` of it at which a post or a
-    parked status poll comes due, or None: the dispatcher wakes up then instead of waiting
-    for beat's next tick, so a post due at 12:00:00 is claimed at 12:00:00, not up to one
-    beat interval later."""
-    until = after + within
-    posts = pipeline_posts()
-    fresh = (
-        posts.filter(status=PostStatus.SCHEDULED, scheduled_at__lte=until)
-        .annotate(due_at=Greatest("scheduled_at", Coalesce("next_attempt_at", "scheduled_at")))
-        .filter(due_at__gt=after, due_at__lte=until)
-        .aggregate(at=Min("due_at"))["at"]
-    )
-    polls = posts.filter(
-        status=PostStatus.PUBLISHING,
-        claim_token__isnull=True,
-        next_attempt_at__gt=after,
-        next_attempt_at__lte=until,
-    ).aggregate(at=Min(F("next_attempt_at")))["at"]
-    candidates = [at for at in (fresh, polls) if at is not None]
-    return min(candidates) if candidates else None
 
 
 STARTED_STATUSES = (

@@ -156,28 +156,11 @@ def take_ownership(post_id: Any, token: uuid.UUID) -> Post | None:
 
 
 def _park_for_poll(post: Post, token: uuid.UUID, wait: float, **fields: Any) -> None:
-    """Free this worker slot until the next status poll is due.
-
-    A short wait keeps the claim under a fresh token and sends the poll as a delayed task
-    (it runs on time instead of at the dispatcher's next tick); the lease stays the
-    database's: if that message is lost (a killed worker held it), the sweeper re-offers
-    the post once its heartbeat is a lease old, and a duplicate finds its token replaced.
-    A longer wait releases the claim and the database holds when: the dispatcher resumes
-    the post then (a broker message delayed for long would be redelivered under Redis'
-    visibility timeout, and is lost when Redis restarts empty).
-    """
+    """Free this worker slot until the next status poll is due: release the claim and let
+    the database hold when; the dispatcher resumes the post at its first tick after that.
+    Never a delayed broker message: Redis' visibility timeout would deliver it twice, and a
+    Redis restarted empty would lose it."""
     due = now() + timedelta(seconds=wait)
-    lease = float(settings.PUBLISHING_CLAIM_LEASE_SECONDS)
-    if wait <= lease / 3 and not settings.CELERY_TASK_ALWAYS_EAGER:
-        from calendar_app.publishing.dispatch import RESUME_PRIORITY
-        from calendar_app.tasks import publish_post
-
-        resume = uuid.uuid4()
-        guarded_update(post, token, claim_token=resume, next_attempt_at=due, **fields)
-        publish_post.apply_async(
-            args=(str(post.pk), str(resume)), countdown=wait, priority=RESUME_PRIORITY
-        )
-        return
     guarded_update(post, token, claim_token=None, next_attempt_at=due, **fields)
 
 

@@ -487,11 +487,15 @@ def test_a_pending_poll_is_parked_in_the_database_not_the_broker(
     ]
 
 
-def test_a_short_poll_wait_is_a_delayed_task_under_a_fresh_claim(
-    pub_sim: Sim, workspace: Workspace, monkeypatch: Any, settings: Any
+def test_a_short_poll_wait_parks_in_the_database_not_in_the_broker(
+    pub_sim: Sim,
+    workspace: Workspace,
+    monkeypatch: Any,
+    settings: Any,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
-    # A poll due in well under a lease is sent as a delayed task (on time, not at the next
-    # tick); the post keeps a claim, under a token only that task holds.
+    # However short the wait, the next poll is a time in PostgreSQL under no claim, never a
+    # delayed message (Redis' visibility timeout would run it twice); the dispatcher resumes it.
     settings.PUBLISHING_POLL_IN_TASK_SECONDS = 0.0
     pub_sim.state.settings.min_processing_seconds = 60.0
     account = connect_account(pub_sim, workspace, "sim-ava-public")
@@ -503,17 +507,14 @@ def test_a_short_poll_wait_is_a_delayed_task_under_a_fresh_claim(
     )
     assert publish_post.run(str(post.pk), str(token)) == PostStatus.PUBLISHING
     parked = _refresh(post)
-    assert parked.claim_token not in (None, token)
+    assert parked.claim_token is None and parked.next_attempt_at is not None
     assert parked.tiktok_status == "PROCESSING_UPLOAD" and "processing" in _kinds(parked)
+    assert sent == []
+    assert publish_post.run(str(post.pk), str(token)) is None  # the old claim is void
+    with django_capture_on_commit_callbacks(execute=True):
+        assert dispatch.posts_resume_due_polls(now=parked.next_attempt_at) == 1
     ((args, options),) = sent
-    assert args == (str(post.pk), str(parked.claim_token))
-    assert options["priority"] == dispatch.RESUME_PRIORITY
-    assert 0 < options["countdown"] <= settings.PUBLISHING_CLAIM_LEASE_SECONDS / 3
-    # Neither the dispatcher nor the sweeper (within the lease) takes it; the old claim is void.
-    assert dispatch.posts_resume_due_polls(now=timezone.now() + dt.timedelta(seconds=10)) == 0
-    assert dispatch.posts_sweep_stale()["repolled"] == 0
-    assert publish_post.run(str(post.pk), str(token)) is None
-    # The delayed task carries on; if its message were lost, the lease would expire.
+    assert "countdown" not in options and "eta" not in options
     pub_sim.state.settings.min_processing_seconds = 0.0
     pub_sim.state.clock.advance(61.0)
     assert publish_post.run(*args) == PostStatus.PUBLISHED
@@ -556,26 +557,29 @@ def test_sweeper_leaves_a_burst_waiting_its_turn_and_reoffers_a_lost_message(
     assert dispatch.posts_sweep_stale(now=later)["rescheduled"] == 2
 
 
-def test_dispatcher_wakes_up_when_the_next_post_comes_due(
-    pub_sim: Sim, workspace: Workspace, monkeypatch: Any
+def test_beat_ticks_the_dispatcher_every_second_and_it_sends_nothing_for_later(
+    pub_sim: Sim,
+    workspace: Workspace,
+    monkeypatch: Any,
+    settings: Any,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
+    # A post due in 3 s stays in PostgreSQL until a tick finds it due: no ETA message.
+    assert settings.CELERY_BEAT_SCHEDULE["dispatch-due-posts"]["schedule"] == 1.0
     account = connect_account(pub_sim, workspace, "sim-ava-public")
     soon = make_post(account, scheduled_at=timezone.now() + dt.timedelta(seconds=3))
-    make_post(account, scheduled_at=timezone.now() + dt.timedelta(hours=1))
     sent: list[dict[str, Any]] = []
-    monkeypatch.setattr(dispatch_due_posts, "apply_async", lambda **options: sent.append(options))
-    monkeypatch.setattr(publish_post, "apply_async", lambda *a, **kw: None)
-    assert dispatch_due_posts.run() == 0
-    assert [options["eta"] for options in sent] == [soon.scheduled_at]
-    assert (
-        dispatch.posts_next_due(after=timezone.now(), within=dt.timedelta(seconds=1)) is None
-    )  # beyond the interval: beat's own tick comes first
-    sent.clear()
+    monkeypatch.setattr(dispatch_due_posts, "apply_async", lambda *a, **kw: sent.append(kw))
+    monkeypatch.setattr(publish_post, "apply_async", lambda *a, **kw: sent.append(kw))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert dispatch_due_posts.run() == 0
+    assert sent == []
     Post.objects.for_workspace(workspace).filter(pk=soon.pk).update(
         scheduled_at=timezone.now() - dt.timedelta(seconds=1)
     )
-    assert dispatch_due_posts.run() == 1
-    assert sent == []  # nothing else due before beat's next tick
+    with django_capture_on_commit_callbacks(execute=True):
+        assert dispatch_due_posts.run() == 1
+    assert [options.get("eta", options.get("countdown")) for options in sent] == [None]
 
 
 def test_photo_post_without_an_https_public_base_fails_clearly_without_calling_tiktok(
