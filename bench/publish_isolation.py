@@ -32,7 +32,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -49,7 +48,7 @@ from bench._common import (  # noqa: E402
     report,
     setup_django,
 )
-from bench.publish_throughput import LatencySim, _seed  # noqa: E402
+from bench.publish_throughput import _seed, serve_simulator  # noqa: E402
 
 DB_NAME = "bench_isolation"
 
@@ -146,15 +145,7 @@ def _phase(args: argparse.Namespace, *, sync_url: str, tokens: Path) -> dict[str
         from django.db import connections
         from django.utils import timezone
 
-        from tiktok_client.simulator.app import create_app
-        from tiktok_client.simulator.server import build_server
-
-        sim = create_app(min_processing_seconds=0.2, moderation_delay=0.0, daily_post_cap=100)
-        server = build_server(LatencySim(sim, low, high), port=0)  # type: ignore[arg-type]
-        base_url = f"http://127.0.0.1:{server.server_address[1]}"
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        settings.TIKTOK_AUTH_BASE_URL = settings.TIKTOK_OPEN_API_BASE_URL = base_url
-        settings.TIKTOK_BUSINESS_API_BASE_URL = f"{base_url}/open_api/v1.3"
+        sim, server, base_url = serve_simulator(low, high)
         media_root = ROOT / "var" / "bench-media"
         settings.MEDIA_ROOT = str(media_root)
         common = {

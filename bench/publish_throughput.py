@@ -73,6 +73,24 @@ class LatencySim:
         return self.app(environ, start_response)
 
 
+def serve_simulator(low: float, high: float) -> tuple[Any, Any, str]:
+    """The publishing benches' TikTok: an in-process simulator on a free port, each request
+    delayed by `low`-`high` seconds, with this process's settings pointed at it. Call after
+    `setup_django`. Returns the simulator app, its server (to shut down) and its URL."""
+    from django.conf import settings
+
+    from tiktok_client.simulator.app import create_app
+    from tiktok_client.simulator.server import build_server
+
+    sim = create_app(min_processing_seconds=0.2, moderation_delay=0.0, daily_post_cap=100)
+    server = build_server(LatencySim(sim, low, high), port=0)  # type: ignore[arg-type]
+    base_url = f"http://127.0.0.1:{server.server_address[1]}"
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    settings.TIKTOK_AUTH_BASE_URL = settings.TIKTOK_OPEN_API_BASE_URL = base_url
+    settings.TIKTOK_BUSINESS_API_BASE_URL = f"{base_url}/open_api/v1.3"
+    return sim, server, base_url
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=2000)
@@ -126,17 +144,9 @@ def _phase(args: argparse.Namespace, *, concurrency: int, posts: int, main: bool
         from django.db import connections
         from django.utils import timezone
 
-        from tiktok_client.simulator.app import create_app
-        from tiktok_client.simulator.server import build_server
-
         connections.close_all()
-        sim = create_app(min_processing_seconds=0.2, moderation_delay=0.0, daily_post_cap=100)
-        server = build_server(LatencySim(sim, low, high), port=0)  # type: ignore[arg-type]
-        base_url = f"http://127.0.0.1:{server.server_address[1]}"
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        sim, server, base_url = serve_simulator(low, high)
         stop_sim = server.shutdown
-        settings.TIKTOK_AUTH_BASE_URL = settings.TIKTOK_OPEN_API_BASE_URL = base_url
-        settings.TIKTOK_BUSINESS_API_BASE_URL = f"{base_url}/open_api/v1.3"
 
         media_root = ROOT / "var" / "bench-media"
         settings.MEDIA_ROOT = str(media_root)
