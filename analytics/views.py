@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import re
 import uuid
 from typing import Any
@@ -31,7 +30,7 @@ from analytics.reports import (
     report_schedules,
     report_settings_get,
 )
-from later.data_version import page_token
+from later.data_version import lazy_entries, page_token
 from later.db_router import replica_enabled, replica_reads
 from later.errors import ValidationFailed
 from later.tenancy import WorkspaceRequest, workspace_view
@@ -160,10 +159,9 @@ def _overview(request: WorkspaceRequest) -> HttpResponse:
             }
         )
     built = SimpleLazyObject(build)
-    context: dict[str, Any] = {
-        name: SimpleLazyObject(functools.partial(_item, built, name))
-        for name in ("overview", "views_chart", "followers_chart", "posts_chart", "page")
-    }
+    context = lazy_entries(
+        built, ("overview", "views_chart", "followers_chart", "posts_chart", "page")
+    )
     context.update(
         {
             "page_version": version,
@@ -380,9 +378,3 @@ def report_schedule_delete(request: WorkspaceRequest, schedule: ReportSchedule) 
     reporting.report_schedule_delete(schedule=schedule)
     messages.success(request, "Report schedule removed.")
     return redirect("analytics:report_settings", workspace_id=request.workspace.pk)
-
-
-def _item(data: Any, name: str) -> Any:
-    """`data[name]`, for a lazy context entry (a bound `data.__getitem__` would evaluate the
-    lazy `data` when it is taken)."""
-    return data[name]

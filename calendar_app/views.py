@@ -19,7 +19,7 @@ from calendar_app.approvals.views import post_review_context
 from calendar_app.forms import ComposerForm, MediaUploadForm
 from calendar_app.media import UPLOAD_CUT_SHORT, MediaRejected, upload_cut_short
 from calendar_app.models import CalendarNote, MediaAsset, Post
-from later.data_version import page_token
+from later.data_version import lazy_entries, page_token
 from later.errors import AppError, ValidationFailed
 from later.idempotency import once_per_form
 from later.middleware import bad_request
@@ -101,10 +101,7 @@ def calendar(request: WorkspaceRequest) -> HttpResponse:
         {
             "page_version": version,
             "page_params": [view, anchor, account_id, status, request.GET.get("after") or ""],
-            "page": SimpleLazyObject(lambda: data["page"]),
-            "accounts": SimpleLazyObject(lambda: data["accounts"]),
-            "media_items": SimpleLazyObject(lambda: data["media_items"]),
-            "checklist": SimpleLazyObject(lambda: data["checklist"]),
+            **lazy_entries(data, ("page", "accounts", "media_items", "checklist")),
             "can_edit": can_edit,
             "filter_account": account_id,
             "filter_status": status,

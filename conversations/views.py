@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import uuid
 from dataclasses import replace
 from typing import Any
@@ -20,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST, require_safe
 from accounts.models import Role, TikTokVideo
 from conversations import response_times, selectors, services, teamwork
 from conversations.models import REPLY_MAX_CHARS, Comment
-from later.data_version import page_token
+from later.data_version import lazy_entries, page_token
 from later.errors import AppError, ValidationFailed
 from later.idempotency import once_per_form
 from later.tenancy import WorkspaceRequest, workspace_view
@@ -100,10 +99,9 @@ def inbox(request: WorkspaceRequest) -> HttpResponse:
     data = SimpleLazyObject(build)
     if cursor is not None:
         data["page"]  # the refused cursor's message must be queued before the layout renders
-    context: dict[str, Any] = {
-        name: SimpleLazyObject(functools.partial(_item, data, name))
-        for name in ("page", "cursor", "team", "speed", "counts", "accounts", "next_query")
-    }
+    context = lazy_entries(
+        data, ("page", "cursor", "team", "speed", "counts", "accounts", "next_query")
+    )
     context.update(
         {
             "page_version": version,
@@ -371,9 +369,3 @@ def _team_bulk(
         label=label,
         assignee=assignee,
     )
-
-
-def _item(data: Any, name: str) -> Any:
-    """`data[name]`, for a lazy context entry (a bound `data.__getitem__` would evaluate the
-    lazy `data` when it is taken)."""
-    return data[name]

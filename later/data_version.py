@@ -30,6 +30,7 @@ minute into their key, so nothing they show is more than a minute behind the clo
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
 from collections.abc import Iterable
@@ -39,6 +40,7 @@ from django.conf import settings
 from django.core.cache import caches
 from django.db import DEFAULT_DB_ALIAS, transaction
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 
 logger = logging.getLogger(__name__)
 
@@ -106,6 +108,18 @@ def page_token(*workspace_ids: Any, clock: bool = True) -> str:
     if clock:
         parts.append(timezone.now().strftime("%Y%m%d%H%M"))
     return ":".join(parts)
+
+
+def lazy_entries(data: Any, names: Iterable[str]) -> dict[str, Any]:
+    """Context entries that read `data[name]` only when a template uses them: a page whose
+    body is served from the fragment cache never builds `data` (a `SimpleLazyObject` over the
+    page's queries)."""
+    return {name: SimpleLazyObject(functools.partial(_entry, data, name)) for name in names}
+
+
+def _entry(data: Any, name: str) -> Any:
+    # Not a bound `data.__getitem__`: taking that would evaluate the lazy `data` at once.
+    return data[name]
 
 
 def connect_signals() -> None:
