@@ -1,7 +1,7 @@
 """Raw-HTTP helpers for the simulator contract tests (test_contract_*.py).
 
 The contract tests speak to the simulator with plain httpx, never with the product's
-TikTokClient: they check the simulator against the fact sheet (``../shared/tiktok-api.md``),
+TikTokClient: they check the simulator against the fact sheet (``docs/tiktok-api.md``),
 so that the product's own tests against the simulator mean something. Each test names its
 source in a comment (S-x keys and sections of the sheet; "Corrections" = its 2026-11-29 section).
 """

@@ -1,9 +1,9 @@
-"""TikTok's rules as the simulator reads them from ``../shared/tiktok-api.md``.
+"""TikTok's rules as the simulator reads them from the fact sheet, ``docs/tiktok-api.md``.
 
 This module is the simulator's own reading of the fact sheet: it must not import the product
 (``tiktok_client.chunks``, ``tiktok_client.config``, ...), otherwise a wrong rule in the client
 would pass every contract test. Section references are to the fact sheet; "Corrections" is its
-"Corrections (2026-11-29)" section, which overrides older text.
+"Corrections (2026-11-29)" section, which names the numbered section carrying each correction.
 """
 
 from __future__ import annotations
