@@ -25,6 +25,7 @@ import time
 from dataclasses import dataclass
 
 from django.db import OperationalError, connection, models, transaction
+from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
 
 from analytics.models import AccountDailySnapshot, VideoSnapshot
@@ -141,7 +142,7 @@ def _short(name: str) -> str:
     return name[:63]
 
 
-def _prepare_live_table(cursor, spec: Partitioned, boundary: dt.date) -> None:  # type: ignore[no-untyped-def]
+def _prepare_live_table(cursor: CursorWrapper, spec: Partitioned, boundary: dt.date) -> None:
     """Step 1, online: the (id, key) unique constraint and the validated upper bound."""
     table, key = spec.table, spec.key
     unique = _short(f"{table}_id_{key}_uniq")
@@ -165,7 +166,9 @@ def _prepare_live_table(cursor, spec: Partitioned, boundary: dt.date) -> None:  
     cursor.execute(f'ALTER TABLE "{table}" VALIDATE CONSTRAINT "{bound}"')
 
 
-def _build_twin(cursor, spec: Partitioned, twin: str, boundary: dt.date, months: int) -> None:  # type: ignore[no-untyped-def]
+def _build_twin(
+    cursor: CursorWrapper, spec: Partitioned, twin: str, boundary: dt.date, months: int
+) -> None:
     """Step 2: the empty partitioned twin, matching every index and constraint of the live
     table, so that ATTACH finds them all and builds nothing."""
     table, key = spec.table, spec.key
