@@ -33,6 +33,7 @@ from analytics.reports import (
 from later.data_version import lazy_entries, page_token
 from later.db_router import replica_enabled, replica_reads
 from later.errors import ValidationFailed
+from later.idempotency import once_per_form
 from later.tenancy import WorkspaceRequest, workspace_view
 
 POSTS_PER_PAGE = 25
@@ -338,6 +339,7 @@ def _settings_page(
 
 @workspace_view(min_role=Role.ADMIN)
 @require_http_methods(["GET", "POST"])
+@once_per_form
 def report_settings(request: WorkspaceRequest) -> HttpResponse:
     workspace = request.workspace
     if request.method == "GET":

@@ -12,16 +12,28 @@ from rest_framework import serializers
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
+class FieldProblemSerializer(serializers.Serializer[Any]):
+    code = serializers.CharField(help_text="Stable code of this problem, e.g. caption_too_long.")
+    message = serializers.CharField(help_text="A human sentence saying what is wrong here.")
+
+
 class ErrorBodySerializer(serializers.Serializer[Any]):
     code = serializers.CharField(help_text="Stable machine-readable code, e.g. validation_failed.")
     message = serializers.CharField(help_text="A human sentence saying what went wrong.")
     details = serializers.JSONField(
         required=False, help_text="Per-field messages or other structured detail, when any."
     )
+    fields = serializers.DictField(
+        child=FieldProblemSerializer(many=True),
+        required=False,
+        help_text="Every problem of a validation_failed request at once, by field: `caption`, "
+        "`targets.<account id>.privacy_level`, `targets.0.account_id`; `__all__` for problems of "
+        "the whole request.",
+    )
 
 
 class ErrorSerializer(serializers.Serializer[Any]):
-    """The one error shape of the API: {"error": {"code", "message", "details"?}}."""
+    """The one error shape of the API: {"error": {"code", "message", "details"?, "fields"?}}."""
 
     error = ErrorBodySerializer()
 

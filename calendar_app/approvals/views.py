@@ -172,6 +172,7 @@ def post_request_changes(request: WorkspaceRequest, post: Post) -> HttpResponse:
 
 @workspace_view(min_role=Role.EDITOR, load=_POST)
 @require_POST
+@once_per_form
 def post_comment(request: WorkspaceRequest, post: Post) -> HttpResponse:
     try:
         approvals.post_comment_add(

@@ -225,3 +225,19 @@ def test_settings_page_validates_and_needs_an_admin(
     delete = reverse("analytics:report_schedule_delete", args=[workspace.pk, schedules[0].pk])
     assert client.post(delete).status_code == 302
     assert not ReportSchedule.objects.for_workspace(workspace).exists()
+
+
+def test_a_resent_schedule_form_makes_one_schedule(workspace: Workspace, client_for, owner):
+    """A double click (or a resend with the addresses edited in between) acts once."""
+    url = reverse("analytics:report_settings", args=[workspace.pk])
+    client = client_for(owner)
+    page = client.get(url).content.decode()
+    assert page.count('name="form_token"') == 2  # the schedule and the branding forms
+    form = {"action": "schedule", "frequency": "weekly", "form_token": "t-1"}
+    first = client.post(url, {**form, "recipients": "a@example.com"})
+    again = client.post(url, {**form, "recipients": "a@example.com, b@example.com"})
+    assert first.status_code == again.status_code == 302
+    assert again["Idempotent-Replayed"] == "true"
+    assert list(ReportSchedule.objects.unscoped().values_list("recipients", flat=True)) == [
+        ["a@example.com"]
+    ]

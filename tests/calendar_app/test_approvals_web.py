@@ -212,6 +212,24 @@ def test_post_page_approve_request_changes_comment_and_versions(
     assert versions.status_code == 200
 
 
+def test_a_resent_comment_form_posts_one_comment(
+    client_for: Any, owner: Any, workspace: Any
+) -> None:
+    post = in_review(workspace)
+    c = client_for(owner)
+    detail = reverse("calendar_app:post_detail", args=[workspace.id, post.id])
+    assert 'name="form_token"' in c.get(detail).content.decode().split("comment-body")[0]
+    url = reverse("approvals:post_comment", args=[workspace.id, post.id])
+    first = c.post(url, {"body": "Use the blue cover", "form_token": "tok-1"})
+    # The same form sent again, its text edited in between: still the first click's answer.
+    again = c.post(url, {"body": "Use the blue cover!", "form_token": "tok-1"})
+    assert first.status_code == again.status_code == 302
+    assert again["Idempotent-Replayed"] == "true"
+    assert list(
+        PostComment.objects.unscoped().filter(post=post).values_list("body", flat=True)
+    ) == ["Use the blue cover"]
+
+
 def test_activity_page_lists_entries(client_for: Any, owner: Any, workspace: Any) -> None:
     post = in_review(workspace)
     ActivityEntry.objects.create(

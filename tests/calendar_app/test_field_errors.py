@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from drf_spectacular.generators import SchemaGenerator
 
 from calendar_app import bulk, services
 from calendar_app.models import MediaKind, Post
@@ -267,6 +268,14 @@ def test_the_api_answers_every_field_error_in_one_400(workspace, editor, api_cli
     assert error["code"] == "caption_invalid"  # the first problem, as before
     assert set(error["fields"]) == {"caption", "cover_timestamp_ms", "first_comment"}
     assert error["fields"]["first_comment"][0]["code"] == "first_comment_needs_business"
+    # The schema documents what the answer carries, the fields map included.
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    documented = schema["components"]["schemas"]["ErrorBody"]["properties"]
+    assert set(error) <= set(documented), set(error) - set(documented)
+    problem = documented["fields"]["additionalProperties"]["items"]
+    assert set(error["fields"]["caption"][0]) == set(
+        schema["components"]["schemas"][problem["$ref"].rsplit("/", 1)[1]]["properties"]
+    )
     assert "HTML or script" in error["message"] and "inside the video" in error["message"]
 
     # The body's own shape errors answer the same way, nested fields included.
