@@ -23,7 +23,9 @@ class ErrorBodySerializer(serializers.Serializer[Any]):
     details = serializers.JSONField(
         required=False, help_text="Per-field messages or other structured detail, when any."
     )
-    fields = serializers.DictField(
+    # The wire name is `fields`; DRF's metaclass takes declared fields off the class, so this
+    # does not shadow Serializer.fields at run time, but mypy only sees the class body.
+    fields = serializers.DictField(  # type: ignore[assignment]
         child=FieldProblemSerializer(many=True),
         required=False,
         help_text="Every problem of a validation_failed request at once, by field: `caption`, "
