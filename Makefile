@@ -23,9 +23,14 @@ $(BIN)/.installed: pyproject.toml
 
 install: weasyprint-deps $(BIN)/.installed
 
-# WeasyPrint (client report PDFs) renders with Debian's Pango, HarfBuzz and fonts.
+# WeasyPrint (client report PDFs) renders with Debian's Pango, HarfBuzz and fonts. Installed
+# only when missing, and quietly: apt-get's output goes to the install log like pip's.
+WEASYPRINT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
 weasyprint-deps:
-	@ldconfig -p | grep -q libpangoft2-1.0 && fc-list | grep -qi dejavu || (apt-get update -q && apt-get install -y -q libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core)
+	@ldconfig -p | grep -q libpangoft2-1.0 && fc-list 2>/dev/null | grep -qi dejavu || { \
+		$(QUIETLY) --label "Updating the Debian package lists" -- apt-get update -q && \
+		$(QUIETLY) --label "Installing Pango and fonts for PDF reports" --count '^Setting up ' --unit packages \
+			-- env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(WEASYPRINT_PACKAGES); }
 
 run: install
 	@$(BIN)/python manage.py runstack $(RUN_ARGS)
