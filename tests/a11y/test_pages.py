@@ -235,6 +235,7 @@ def test_approval_pages(width: int, full: FullWorkspace, signed_in: Any, live_se
     ]:
         anonymous.goto(live_server.url + path)
         check_page(anonymous, findings, name, width)
+    findings.assert_none()
 
 
 @pytest.mark.parametrize("width", WIDTHS)
