@@ -11,7 +11,7 @@ from django.utils import timezone
 from accounts.models import TikTokAccount
 from accounts.tiktok import signals
 from calendar_app.models import Post
-from calendar_app.publishing.state import posts_resume_polling
+from calendar_app.publishing.state import post_adopt_publish_id, posts_resume_polling
 
 
 def _must_reconnect(label: str) -> str:
@@ -71,7 +71,10 @@ def poll_post_now(*, open_id: str, publish_id: str, **_: Any) -> None:
         Q(status="publishing", claim_token__isnull=True) | Q(status="published", tiktok_post_id="")
     ).update(next_attempt_at=timezone.now())
     # An unconfirmed post whose publish_id TikTok now names is known to TikTok: poll it again.
-    for account_id in (
+    account_ids = list(
         TikTokAccount.objects.unscoped().filter(open_id=open_id).values_list("pk", flat=True)
-    ):
+    )
+    for account_id in account_ids:
         posts_resume_polling(account_id=account_id, publish_id=publish_id)
+    # A publish_id no post holds: the lost answer of one of our inits, when only one was lost.
+    post_adopt_publish_id(account_ids=account_ids, publish_id=publish_id)

@@ -277,6 +277,47 @@ def posts_resume_polling(
     return resumed
 
 
+def post_adopt_publish_id(*, account_ids: list[Any], publish_id: str) -> bool:
+    """A `post.publish.*` webhook named a publish_id that no post holds: it can only be the
+    answer of an init we sent and could not read (webhooks are per app, so the publish is
+    ours). When exactly one post of the creator lost its init answer within the window, and
+    no other init of theirs is in flight (its answer, not yet stored, could be this id), the
+    post adopts the id and goes back to polling; TikTok's status answer for that id then
+    settles it. Anything less certain leaves it to a person.
+    """
+    if not publish_id or pipeline_posts().filter(publish_id=publish_id).exists():
+        return False
+    when = now()
+    for account_id in account_ids:
+        with transaction.atomic():
+            posts = pipeline_posts().filter(account_id=account_id, publish_id="")
+            lost = list(
+                posts.select_for_update(of=("self",)).filter(
+                    status=PostStatus.UNCONFIRMED,
+                    init_started_at__gte=when - MATCH_AFTER_INIT,
+                )[:2]
+            )
+            in_flight = posts.filter(
+                status=PostStatus.PUBLISHING, init_started_at__isnull=False
+            ).exists()
+            if len(lost) != 1 or in_flight:
+                continue
+            post = lost[0]
+            post.publish_id = publish_id
+            post.save(update_fields=["publish_id", "updated_at"])
+            post_event_add(
+                post=post,
+                kind="resumed",
+                message=(
+                    "TikTok reported a publish of this account that no post holds, and this is "
+                    "the only post whose init answer was lost: checking its status with TikTok."
+                ),
+            )
+        # The id is stored now: the usual resume path puts it back to polling.
+        return posts_resume_polling(account_id=account_id, publish_id=publish_id, at=when) > 0
+    return False
+
+
 def posts_reconcile_from_videos(*, at: datetime | None = None) -> int:
     """Settle unconfirmed posts whose init answer was lost (no publish_id) from the videos
     TikTok lists for the account (the video list sync): exactly one video, not linked to

@@ -3,6 +3,7 @@ simulator, which really downloads the product's signed public links from the liv
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -10,11 +11,13 @@ from typing import Any
 import pytest
 from django.core.files.base import ContentFile
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import AccountType, Workspace
+from accounts.tiktok import signals
 from calendar_app.models import FirstCommentStatus, Post, PostStatus, PublishApi
 from calendar_app.public_media import public_media_url
-from calendar_app.publishing import dispatch, first_comment
+from calendar_app.publishing import dispatch, first_comment, run
 from later.celery import app as celery_app
 from tests.calendar_app.photo_factories import make_carousel, make_image, point_pulls_at
 from tests.calendar_app.publishing_factories import (
@@ -151,6 +154,36 @@ def test_video_by_pull_from_url_when_configured(
     (publish,) = pulls.state.publishes.values()
     assert publish.source == "PULL_FROM_URL" and publish.pulled_bytes == video.size_bytes
     assert pulls.state.counters.requests_to("/video/") == 0  # nothing uploaded by us
+
+
+def test_a_lost_init_answer_by_pull_is_settled_published_by_the_webhook(
+    pulls: Sim, settings: Any, workspace: Workspace, make_media: Callable[..., Path]
+) -> None:
+    """The init was accepted but its answer unreadable: TikTok fetches the video itself, and
+    its `post.publish.complete` names a publish_id no post holds. The one post that lost its
+    answer adopts it, and TikTok's status settles it published, with one init."""
+    settings.TIKTOK_VIDEO_SOURCE = "PULL_FROM_URL"
+    account = connect_account(pulls, workspace, "sim-ava-public")
+    video = make_image(workspace, make_media(fmt="mp4"), "clip.mp4")
+    video.kind, video.content_type = "video", "video/mp4"
+    video.save()
+    post = make_post(account, media=video)
+    pulls.app.faults.add(VIDEO_INIT, "unparseable_after_accept")
+    token = dict(dispatch.posts_dispatch_due())[post.pk]
+    run.post_publish(post_id=post.pk, claim_token=token)
+    assert _refresh(post).status == PostStatus.UNCONFIRMED
+    (publish_id,) = pulls.state.publishes
+
+    signals.publish_event.send(
+        sender=None, open_id=account.open_id, publish_id=publish_id, event="post.publish.complete"
+    )
+    dispatch.posts_resume_due_polls(now=timezone.now() + dt.timedelta(seconds=1))
+    resumed = _refresh(post)
+    assert resumed.status == PostStatus.PUBLISHING and resumed.claim_token is not None
+    run_until_settled(resumed, resumed.claim_token, passes=20, pause=0.2)
+    post = _refresh(post)
+    assert post.status == PostStatus.PUBLISHED and post.publish_id == publish_id
+    assert pulls.state.counters.requests_to(VIDEO_INIT) == 1
 
 
 def test_public_links_show_one_file_and_expire(

@@ -261,3 +261,66 @@ def test_two_posts_with_one_caption_are_not_settled_by_one_video(
     _listed(account, "same words twice", sent_at + dt.timedelta(seconds=30), "7100")
     assert state.posts_reconcile_from_videos() == 0
     assert {_refresh(each).status for each in twins} == {PostStatus.UNCONFIRMED}
+
+
+def _simulator_publish_ids(sim: Sim, account: TikTokAccount) -> list[str]:
+    return [pid for pid, p in sim.state.publishes.items() if p.open_id == account.open_id]
+
+
+def _webhook(account: TikTokAccount, publish_id: str) -> None:
+    """What `accounts.tiktok.webhooks` sends for a verified `post.publish.complete`."""
+    signals.publish_event.send(
+        sender=None, open_id=account.open_id, publish_id=publish_id, event="post.publish.complete"
+    )
+
+
+def test_a_publish_webhook_settles_the_one_post_whose_init_answer_was_lost(
+    pub_sim: Sim, workspace: Workspace
+) -> None:
+    """FILE_UPLOAD: TikTok's publish waits for an upload whose address never reached us, so
+    TikTok's status settles it as not published, and a retry is safe. (By PULL_FROM_URL the
+    same webhook leads to "published": test_photo_publishing.)"""
+    account = connect_account(pub_sim, workspace, "sim-ava-public")
+    post = make_post(account, caption="init answer lost, webhook arrives")
+    pub_sim.app.faults.add(INIT, "unparseable_after_accept")
+    _run_once(post)
+    assert _refresh(post).status == PostStatus.UNCONFIRMED
+    assert not actions.post_can_retry(_refresh(post))
+    [publish_id] = _simulator_publish_ids(pub_sim, account)
+
+    _webhook(account, publish_id)
+    _webhook(account, publish_id)  # TikTok delivers at least once
+
+    post = _refresh(post)
+    assert post.status == PostStatus.PUBLISHING and post.publish_id == publish_id
+    run_until_settled(post, dict(_resume_due())[post.pk])
+    post = _refresh(post)
+    assert post.status == PostStatus.FAILED and post.fail_code == "upload_incomplete"
+    assert actions.post_can_retry(post)
+    assert pub_sim.state.counters.requests_to(INIT) == 1
+
+
+def test_a_publish_webhook_settles_nothing_it_cannot_attribute(
+    pub_sim: Sim, workspace: Workspace
+) -> None:
+    account = connect_account(pub_sim, workspace, "sim-ava-public")
+    lost = [make_post(account, caption=f"lost answer {n}") for n in range(2)]
+    pub_sim.app.faults.add(INIT, "unparseable_after_accept", count=2)
+    tokens = dict(dispatch.posts_dispatch_due())
+    for each in lost:
+        run.post_publish(post_id=each.pk, claim_token=tokens[each.pk])
+    publish_ids = _simulator_publish_ids(pub_sim, account)
+    assert len(publish_ids) == 2
+
+    # Two posts lost their answer: either could own the id, so neither takes it.
+    _webhook(account, publish_ids[0])
+    assert {(p.status, p.publish_id) for p in map(_refresh, lost)} == {(PostStatus.UNCONFIRMED, "")}
+    # One left, but another init of the creator is in flight: its answer could be this id.
+    Post.objects.unscoped().filter(pk=lost[1].pk).update(status=PostStatus.PUBLISHING)
+    _webhook(account, publish_ids[0])
+    assert _refresh(lost[0]).publish_id == ""
+    # The in-flight one has its answer now: the remaining lost post takes the id.
+    Post.objects.unscoped().filter(pk=lost[1].pk).update(publish_id=publish_ids[1])
+    _webhook(account, publish_ids[0])
+    assert _refresh(lost[0]).publish_id == publish_ids[0]
+    assert pub_sim.state.counters.requests_to(INIT) == 2
