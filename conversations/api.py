@@ -187,12 +187,12 @@ class CommentListApi(WorkspaceAPIView):
         qs = selectors.comments_base(workspace=self.workspace)
         if request.query_params.get("include_own") != "true":
             qs = qs.filter(is_own=False)
-        qs = selectors.ordered(selectors.apply_filters(qs, filters, user=self.user), filters.order)
+        qs = selectors.ordered(selectors.apply_filters(qs, filters, user=self.user), filters)
         page = selectors.keyset_page(
             selectors.with_team_details(qs, workspace=self.workspace),
             cursor=request.query_params.get("cursor") or None,
             page_size=page_size,
-            by_priority=filters.order == "priority",
+            ranked_by=selectors.ranking(filters),
         )
         return Response(
             {

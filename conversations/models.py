@@ -79,6 +79,14 @@ PRIORITY_EXPRESSION = models.Case(
     output_field=models.SmallIntegerField(),
 )
 
+# The Questions filter's order: unanswered ones first (0), then answered ones (1), newest first
+# within each. The index below is built on this very expression, so the planner can use it.
+QUESTION_RANK = models.Case(
+    models.When(handled_at__isnull=True, then=models.Value(0)),
+    default=models.Value(1),
+    output_field=models.SmallIntegerField(),
+)
+
 
 class Comment(TenantModel):
     """One TikTok comment or reply on a video of a connected business account.
@@ -169,10 +177,14 @@ class Comment(TenantModel):
                 models.F("created_at_tiktok").desc(),
                 name="comment_assignee",
             ),
+            # The Questions filter: WHERE workspace = ? AND is_question ORDER BY rank, created
+            # DESC, id DESC (QUESTION_RANK: unanswered first).
             models.Index(
                 "workspace",
+                QUESTION_RANK,
                 models.F("created_at_tiktok").desc(),
-                name="comment_question_keyset",
+                models.F("id").desc(),
+                name="comment_question_rank",
                 condition=models.Q(is_question=True, is_own=False, deleted_at__isnull=True),
             ),
             # Inbox keyset pagination: WHERE workspace = ? AND (created, id) < (?, ?) ORDER BY

@@ -26,6 +26,7 @@ from conversations.models import (
     CommentLabel,
     Label,
     ModerationRule,
+    QUESTION_RANK,
     Priority,
     RuleRun,
     RuleRunStatus,
@@ -138,17 +139,26 @@ def _uuid_param(raw: str | None, what: str) -> uuid.UUID | None:
         raise ValidationFailed(f"The {what} filter is not a valid id.") from exc
 
 
+# Ranked orders put whole groups first, newest first within each group: the priority order
+# (Priority) and the Questions filter (unanswered first). Each names the column or annotation
+# its rank is read from; a cursor of a ranked order carries the rank of its last row.
+RANK_PRIORITY = "priority"
+RANK_QUESTION = "question_rank"
+RANKS = {RANK_PRIORITY: set(Priority.values), RANK_QUESTION: {0, 1}}
+
+
 @dataclass(frozen=True)
 class Cursor:
     created_at: dt.datetime
     pk: uuid.UUID
-    # Set on pages in priority order: the position is (priority, created, id).
-    priority: int | None = None
+    # Set on pages in a ranked order: the position is (rank, created, id).
+    ranked_by: str | None = None
+    rank: int | None = None
 
     def encode(self) -> str:
         parts = [self.created_at.isoformat(), str(self.pk)]
-        if self.priority is not None:
-            parts.append(str(self.priority))
+        if self.ranked_by is not None:
+            parts.append(f"{self.ranked_by}={self.rank}")
         raw = "|".join(parts).encode()
         return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
@@ -160,10 +170,13 @@ class Cursor:
             created_at = dt.datetime.fromisoformat(created)
             if created_at.tzinfo is None or len(rest) > 1:
                 raise ValueError("malformed")
-            priority = int(rest[0]) if rest else None
-            if priority is not None and priority not in Priority.values:
-                raise ValueError("priority")
-            return cls(created_at=created_at, pk=uuid.UUID(pk), priority=priority)
+            ranked_by, rank = None, None
+            if rest:
+                ranked_by, _, raw_rank = rest[0].partition("=")
+                rank = int(raw_rank)
+                if rank not in RANKS.get(ranked_by, ()):
+                    raise ValueError("rank")
+            return cls(created_at=created_at, pk=uuid.UUID(pk), ranked_by=ranked_by, rank=rank)
         except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
             raise ValidationFailed(
                 "This page link is no longer valid. Start again from the first page."
@@ -320,18 +333,31 @@ def apply_filters(
     return qs
 
 
-def ordered(qs: TenantQuerySet[Comment], order: str) -> TenantQuerySet[Comment]:
-    if order == "priority":
-        return qs.order_by("priority", "-created_at_tiktok", "-id")
+def ranking(filters: InboxFilters) -> str | None:
+    """What a page of these filters is ranked by (None: newest first). The Questions filter
+    shows the unanswered ones first, as its chip counts them."""
+    if filters.order == "priority":
+        return RANK_PRIORITY
+    if filters.status == "questions":
+        return RANK_QUESTION
+    return None
+
+
+def ordered(qs: TenantQuerySet[Comment], filters: InboxFilters) -> TenantQuerySet[Comment]:
+    ranked_by = ranking(filters)
+    if ranked_by == RANK_QUESTION:
+        qs = qs.alias(question_rank=QUESTION_RANK)
+    if ranked_by is not None:
+        return qs.order_by(ranked_by, "-created_at_tiktok", "-id")
     return qs.order_by("-created_at_tiktok", "-id")
 
 
 def inbox_queryset(
     *, workspace: Workspace, filters: InboxFilters, user: Any = None
 ) -> TenantQuerySet[Comment]:
-    """Fans' comments and replies (not our own), newest first or in priority order."""
+    """Fans' comments and replies (not our own), newest first or in a ranked order."""
     qs = comments_base(workspace=workspace).filter(is_own=False)
-    return ordered(apply_filters(qs, filters, user=user), filters.order)
+    return ordered(apply_filters(qs, filters, user=user), filters)
 
 
 def _after(qs: TenantQuerySet[Comment], after: Cursor) -> TenantQuerySet[Comment]:
@@ -339,11 +365,18 @@ def _after(qs: TenantQuerySet[Comment], after: Cursor) -> TenantQuerySet[Comment
     newer_first = Q(created_at_tiktok__lt=after.created_at) | Q(
         created_at_tiktok=after.created_at, id__lt=after.pk
     )
-    if after.priority is None:
+    if after.ranked_by is None:
         return qs.filter(created_at_tiktok__lte=after.created_at).filter(newer_first)
-    return qs.filter(priority__gte=after.priority).filter(
-        Q(priority__gt=after.priority) | (Q(priority=after.priority) & newer_first)
+    rank = after.ranked_by
+    return qs.filter(**{f"{rank}__gte": after.rank}).filter(
+        Q(**{f"{rank}__gt": after.rank}) | (Q(**{rank: after.rank}) & newer_first)
     )
+
+
+def _rank_of(row: Comment, ranked_by: str) -> int:
+    if ranked_by == RANK_QUESTION:
+        return 0 if row.handled_at is None else 1
+    return int(row.priority)
 
 
 def keyset_page(
@@ -351,13 +384,14 @@ def keyset_page(
     *,
     cursor: str | None,
     page_size: int = PAGE_SIZE,
-    by_priority: bool = False,
+    ranked_by: str | None = None,
 ) -> CommentPage:
-    """One page after `cursor`; cost does not grow with depth (no OFFSET)."""
+    """One page after `cursor` in an order from `ordered` (`ranked_by` = `ranking` of its
+    filters); cost does not grow with depth (no OFFSET)."""
     page_size = max(1, min(page_size, MAX_PAGE_SIZE))
     if cursor:
         after = Cursor.decode(cursor)
-        if (after.priority is not None) != by_priority:
+        if after.ranked_by != ranked_by:
             raise ValidationFailed(
                 "This page link belongs to another order. Start again from the first page."
             )
@@ -370,7 +404,8 @@ def keyset_page(
         next_cursor = Cursor(
             created_at=last.created_at_tiktok,
             pk=last.id,
-            priority=last.priority if by_priority else None,
+            ranked_by=ranked_by,
+            rank=_rank_of(last, ranked_by) if ranked_by else None,
         ).encode()
     return CommentPage(comments=rows, next_cursor=next_cursor)
 
@@ -386,9 +421,7 @@ def inbox_page(
     qs = with_team_details(
         inbox_queryset(workspace=workspace, filters=filters, user=user), workspace=workspace
     )
-    return keyset_page(
-        qs, cursor=cursor, page_size=page_size, by_priority=filters.order == "priority"
-    )
+    return keyset_page(qs, cursor=cursor, page_size=page_size, ranked_by=ranking(filters))
 
 
 def inbox_new_since(
@@ -418,7 +451,9 @@ def inbox_counts(*, workspace: Workspace) -> dict[str, str]:
     capped = {
         "unread": qs.filter(read_at__isnull=True),
         "open": qs.filter(handled_at__isnull=True),
-        "questions": qs.filter(is_question=True, handled_at__isnull=True),
+        # Unanswered questions (priority 0 is exactly that): the ones the Questions filter
+        # lists first.
+        "questions": qs.filter(priority=Priority.UNANSWERED_QUESTION),
     }
     # One round trip: each count runs on its own partial index, capped, as a scalar subquery.
     parts: list[str] = []

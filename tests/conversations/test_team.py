@@ -275,7 +275,8 @@ def test_sentiment_override_is_kept_and_drives_the_priority_order(
     assert calm.sentiment_override == "negative" and calm.sentiment_override_by == editor
     assert calm.priority == Priority.NEGATIVE
     assert _inbox_ids(client, workspace, order="priority")[:3] == [question.pk, calm.pk, angry.pk]
-    assert _inbox_ids(client, workspace, status="questions") == [answered_question.pk, question.pk]
+    # Questions: the unanswered one first, though the answered one is newer.
+    assert _inbox_ids(client, workspace, status="questions") == [question.pk, answered_question.pk]
     assert _inbox_ids(client, workspace, sentiment="negative") == [calm.pk, angry.pk]
     # Clearing the override returns to the detected reading.
     client.post(_url("sentiment", workspace, calm.pk), {"sentiment": ""})
@@ -321,6 +322,60 @@ def test_priority_order_pages_with_a_keyset_cursor(
     )
     with pytest.raises(ValidationFailed):
         selectors.inbox_page(workspace=workspace, filters=filters, cursor=newest.next_cursor)
+
+
+def test_questions_filter_lists_unanswered_first_across_keyset_pages(
+    workspace: Workspace,
+    video: TikTokVideo,
+    owner: User,
+    client_for: Callable[[User], Client],
+    api_client_for: Callable[[User], APIClient],
+) -> None:
+    now = timezone.now()
+    questions = [
+        make_comment(
+            video,
+            is_question=True,
+            handled_at=now if n % 2 else None,
+            sentiment="negative" if n % 3 == 0 else "neutral",
+            created_at_tiktok=now - dt.timedelta(minutes=n),
+        )
+        for n in range(17)
+    ]
+    make_comment(video, created_at_tiktok=now)  # not a question
+    # Unanswered ones, newest first, then the answered ones, newest first (the sentiment of an
+    # answered question does not move it, as it would in the priority order).
+    expected = [c.pk for c in questions if c.handled_at is None] + [
+        c.pk for c in questions if c.handled_at is not None
+    ]
+    filters = selectors.InboxFilters(status="questions")
+    seen: list[uuid.UUID] = []
+    cursor = None
+    for _ in range(10):
+        page = selectors.inbox_page(
+            workspace=workspace, filters=filters, cursor=cursor, page_size=4
+        )
+        seen += [c.pk for c in page.comments]
+        cursor = page.next_cursor
+        if not cursor:
+            break
+    assert seen == expected
+    # The chip counts the unanswered ones, which are the list's first rows.
+    unanswered = selectors.inbox_counts(workspace=workspace)["questions"]
+    assert unanswered == "9"
+    page = client_for(owner).get(_url("inbox", workspace), {"status": "questions"})
+    assert [c.pk for c in page.context["page"].comments[:9]] == expected[:9]
+    assert "9 unanswered, listed first" in page.content.decode()
+    # The API pages the same way, and refuses a cursor of another order.
+    api = api_client_for(owner)
+    base = f"/api/v1/w/{workspace.pk}/comments/"
+    first = api.get(base, {"status": "questions", "page_size": 10}).json()
+    second = api.get(
+        base, {"status": "questions", "page_size": 10, "cursor": first["next_cursor"]}
+    ).json()
+    assert [r["id"] for r in first["results"] + second["results"]] == [str(pk) for pk in expected]
+    refused = api.get(base, {"page_size": 10, "cursor": first["next_cursor"]})
+    assert refused.status_code == 400
 
 
 # --------------------------------------------------------------------------- API
