@@ -21,12 +21,12 @@ from accounts.access import workspace_memberships
 from accounts.models import AccountType, Membership, Role, TikTokAccount, TikTokVideo, Workspace
 from conversations.models import (
     BULK_MAX_IDS,
+    QUESTION_RANK,
     SEARCH_DOCUMENT,
     Comment,
     CommentLabel,
     Label,
     ModerationRule,
-    QUESTION_RANK,
     Priority,
     RuleRun,
     RuleRunStatus,

@@ -254,3 +254,51 @@ def test_editors_cannot_change_rules(
     )
     assert api.status_code == 403
     assert not ModerationRule.objects.for_workspace(workspace).exists()
+
+
+def test_api_undo_unhides_once_and_foreign_ids_are_not_found(
+    csim: CommentSim,
+    business_account: TikTokAccount,
+    synced: list[TikTokVideo],
+    workspace: Workspace,
+    other_workspace: Workspace,
+    editor: User,
+    outsider: User,
+    api_client_for: Callable[[User], APIClient],
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks,
+) -> None:
+    _run_tasks_inline(monkeypatch)
+    _rule(workspace)
+    spam_id = csim.fan_comment(synced[0].video_id, "crypto giveaway, DM me")
+    _sync_again(business_account, django_capture_on_commit_callbacks)
+    run = RuleRun.objects.for_workspace(workspace).get()
+    assert csim.state.comments[spam_id].status == "HIDDEN"
+    calls = csim.calls(HIDE_PATH)
+
+    # Another workspace's member, through their own workspace, cannot reach this run.
+    foreign = api_client_for(outsider).post(
+        reverse("conversations:api_rule_run_undo", args=[other_workspace.pk, run.pk])
+    )
+    assert foreign.status_code == 404
+    assert csim.calls(HIDE_PATH) == calls
+    assert RuleRun.objects.for_workspace(workspace).get().status == RuleRunStatus.DONE
+
+    api = api_client_for(editor)
+    url = reverse("conversations:api_rule_run_undo", args=[workspace.pk, run.pk])
+    first = api.post(url)
+    assert first.status_code == 200, first.content
+    body = first.json()
+    assert (body["id"], body["status"]) == (str(run.pk), RuleRunStatus.UNDONE)
+    assert body["undone_at"] is not None
+    assert csim.state.comments[spam_id].status == "PUBLIC"
+    assert csim.calls(HIDE_PATH) == calls + 1
+    # A second undo (a double click, a retried request) changes nothing and calls TikTok no more.
+    second = api.post(url)
+    assert second.status_code == 200 and second.json() == body
+    assert csim.calls(HIDE_PATH) == calls + 1
+    assert not Comment.objects.for_workspace(workspace).get(comment_id=spam_id).is_hidden
+    missing = api.post(
+        reverse("conversations:api_rule_run_undo", args=[workspace.pk, other_workspace.pk])
+    )
+    assert missing.status_code == 404
