@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 
 import pytest
 from django.conf import settings as django_settings
 from django.urls import reverse
+from django.utils import timezone
 
-from accounts.models import User, Workspace
-from conversations.models import Comment
+from accounts.models import TikTokAccount, User, Workspace
+from conversations.models import Comment, ModerationRule, RuleRun, RuleRunStatus
 from conversations.sync import comment_sync_account
 from tests.browser import signed_in_page
 from tests.conversations.conftest import (
@@ -19,6 +21,7 @@ from tests.conversations.conftest import (
     seed_videos,
     triage_pending,
 )
+from tests.conversations.factories import make_account, make_comment, make_video
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -90,6 +93,25 @@ def test_reply_and_hide_from_the_inbox(
     page.screenshot(path=str(shots / "conversations-post.png"))
 
 
+def _response_time_fixture(workspace: Workspace, owner: User, editor: User) -> TikTokAccount:
+    """An account whose first replies came after 10, 20, 30 and 40 minutes, with one question
+    unanswered for 30 h: median 25 min, p90 30 + 0.7 * 10 = 37 min, 1 overdue question (account
+    A of tests/conversations/test_response_times.py, dated from now)."""
+    account = make_account(workspace, username="brand.fixture")
+    video = make_video(account)
+    now = timezone.now()
+    for age, wait, by in ((50, 10, owner), (60, 20, owner), (70, 30, editor), (80, 40, None)):
+        created = now - dt.timedelta(minutes=age)
+        make_comment(
+            video,
+            created_at_tiktok=created,
+            first_response_at=created + dt.timedelta(minutes=wait),
+            first_response_by=by,
+        )
+    make_comment(video, created_at_tiktok=now - dt.timedelta(hours=30), is_question=True)
+    return account
+
+
 def test_team_journey_assign_label_saved_reply_and_questions(
     csim: CommentSim,
     workspace: Workspace,
@@ -112,6 +134,7 @@ def test_team_journey_assign_label_saved_reply_and_questions(
     SavedReply.objects.create(
         workspace=workspace, title="Shop link", text="Hi {name}! Link in {account}'s bio 🛍️"
     )
+    fixture_account = _response_time_fixture(workspace, owner, editor)
     shots = django_settings.BASE_DIR / "var"
     inbox_url = live_server.url + reverse("conversations:inbox", args=[workspace.pk])
 
@@ -176,6 +199,12 @@ def test_team_journey_assign_label_saved_reply_and_questions(
         page.get_by_role("link", name="Response times").click()
         page.get_by_test_id("median").wait_for()
         page.screenshot(path=str(shots / "conversations-response-times-1440.png"))
+        # The fixture account's figures, as computed by hand.
+        page.select_option("select[name=account]", str(fixture_account.pk))
+        page.wait_for_url(f"**account={fixture_account.pk}*")
+        assert page.get_by_test_id("median").inner_text() == "25 min"
+        assert page.get_by_test_id("p90").inner_text() == "37 min"
+        assert page.get_by_test_id("overdue").inner_text() == "1"
 
     with signed_in_page(
         user=editor, base_url=live_server.url, viewport={"width": 390, "height": 844}
@@ -191,3 +220,93 @@ def test_team_journey_assign_label_saved_reply_and_questions(
         menu = phone.locator(f"#c-{question.pk} .cv-menu").bounding_box()
         assert menu is not None and menu["x"] >= 0 and menu["x"] + menu["width"] <= 390
         phone.screenshot(path=str(shots / "conversations-more-390.png"))
+
+
+def test_rule_dry_run_then_hide_and_undo_in_the_thread_and_a_kept_sentiment(
+    csim: CommentSim,
+    workspace: Workspace,
+    owner: User,
+    live_server,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A rule previewed on the last 30 days, switched on, hiding a new comment on TikTok; the
+    thread says which rule did it and one click undoes it. A person's sentiment reading
+    survives a reload."""
+    from conversations import tasks
+
+    # The rules task right after the sync's commit, in this process (no worker here).
+    monkeypatch.setattr(
+        tasks.apply_moderation_rules, "delay", lambda **kw: tasks.apply_moderation_rules(**kw)
+    )
+    account = connect_business_account(csim, workspace)
+    video = seed_videos(account, limit=1, skip=3)[0]
+    old_spam_id = csim.fan_comment(video.video_id, "crypto giveaway, DM me")
+    comment_sync_account(account=account, budget=roomy_budget(account))
+    shots = django_settings.BASE_DIR / "var"
+
+    with signed_in_page(
+        user=owner, base_url=live_server.url, viewport={"width": 1440, "height": 900}
+    ) as page:
+        page.goto(live_server.url + reverse("conversations:rule_new", args=[workspace.pk]))
+        page.fill("#r-name", "No crypto")
+        page.fill("#r-words", "crypto")
+        page.get_by_test_id("dry-run").click()
+        result = page.get_by_test_id("dry-run-result")
+        result.wait_for()
+        assert result.inner_text() == "Would have acted on 1 comment"
+        assert "crypto giveaway, DM me" in result.locator("xpath=..").inner_text()
+        page.screenshot(path=str(shots / "conversations-rule-dry-run-1440.png"))
+        assert not ModerationRule.objects.for_workspace(workspace).exists()
+        assert csim.state.comments[old_spam_id].status == "PUBLIC"
+
+        page.check("input[name=is_enabled]")
+        page.get_by_role("button", name="Save rule").click()
+        page.wait_for_url(f"**{reverse('conversations:team', args=[workspace.pk])}**")
+        rule = ModerationRule.objects.for_workspace(workspace).get()
+        assert rule.is_enabled and rule.blocked_words == ["crypto"]
+
+        # A new comment with the word arrives; the next sync stores it and the rule hides it.
+        spam_id = csim.fan_comment(video.video_id, "Free CRYPTO for the first 100")
+        comment_sync_account(
+            account=account,
+            budget=roomy_budget(account),
+            now=timezone.now() + dt.timedelta(days=3),
+        )
+        assert csim.state.comments[spam_id].status == "HIDDEN"
+        assert csim.state.comments[old_spam_id].status == "PUBLIC"  # rules act on arrivals
+        spam = Comment.objects.for_workspace(workspace).get(comment_id=spam_id)
+
+        page.goto(live_server.url + reverse("conversations:post", args=[workspace.pk, video.pk]))
+        run_line = page.locator(f"#c-{spam.pk} [data-testid=rule-run]")
+        assert run_line.inner_text().startswith("Hidden by rule “No crypto”")
+        page.locator(f"#c-{spam.pk} [data-testid=hidden-badge]").wait_for()
+        page.screenshot(path=str(shots / "conversations-rule-undo-1440.png"))
+        run_line.get_by_test_id("undo").click()
+        page.locator(f"#c-{spam.pk} [data-testid=rule-run]", has_text="Undone").wait_for()
+        assert page.locator(f"#c-{spam.pk} [data-testid=hidden-badge]").count() == 0
+        assert csim.state.comments[spam_id].status == "PUBLIC"
+        run = RuleRun.objects.for_workspace(workspace).get()
+        assert run.status == RuleRunStatus.UNDONE and run.undone_by == owner
+
+        # Sentiment: the person reads a neutral comment as negative; a reload keeps it.
+        calm = (
+            Comment.objects.for_workspace(workspace)
+            .filter(is_own=False, is_hidden=False, sentiment_override="")
+            .exclude(sentiment="negative")
+            .order_by("-created_at_tiktok")
+            .first()
+        )
+        assert calm is not None
+        inbox_url = live_server.url + reverse("conversations:inbox", args=[workspace.pk])
+        page.goto(inbox_url)
+        item = page.locator(f"#c-{calm.pk}")
+        item.locator("[data-testid=comment-text]").click()
+        item.locator("[data-more] > summary").click()
+        item.get_by_test_id("sentiment-negative").click()
+        page.locator(f"#c-{calm.pk} [data-testid=sentiment]", has_text="Negative").wait_for()
+        page.reload()
+        chip = page.locator(f"#c-{calm.pk} [data-testid=sentiment]")
+        assert chip.inner_text() == "Negative"
+        assert chip.get_attribute("title") == "Set by a person"
+        calm.refresh_from_db()
+        assert calm.sentiment_override == "negative" and calm.sentiment_override_by == owner
