@@ -21,6 +21,7 @@ from analytics import charts, exports, reporting, selectors
 from analytics.best_times import best_times_build, best_times_suggest
 from analytics.insights import video_insights
 from analytics.models import ReportFrequency, ReportSchedule, VideoSnapshot
+from analytics.response_times import overview_response_times
 from analytics.reports import (
     Report,
     last_complete_period,
@@ -144,6 +145,9 @@ def _overview(request: WorkspaceRequest) -> HttpResponse:
                 unit="posts",
             ),
             "page": Paginator(videos, POSTS_PER_PAGE).get_page(request.GET.get("page")),
+            "response_times": overview_response_times(
+                workspace=workspace, period=period, account=account
+            ),
         }
 
     sort_links = []
@@ -161,7 +165,8 @@ def _overview(request: WorkspaceRequest) -> HttpResponse:
         )
     built = SimpleLazyObject(build)
     context = lazy_entries(
-        built, ("overview", "views_chart", "followers_chart", "posts_chart", "page")
+        built,
+        ("overview", "views_chart", "followers_chart", "posts_chart", "page", "response_times"),
     )
     context.update(
         {

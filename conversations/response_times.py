@@ -20,6 +20,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.db.models import Aggregate, Count, DurationField, ExpressionWrapper, F, FloatField, Q
 from django.db.models.functions import Extract
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import TikTokAccount, User, Workspace
@@ -205,6 +206,53 @@ def report_figures(
     return _grouped(qs, None, until).get(None, Figures())
 
 
+def _by_account(*, workspace: Workspace, qs: Any, now: dt.datetime) -> list[Row]:
+    accounts = {
+        a.pk: a.handle for a in TikTokAccount.objects.for_workspace(workspace).only("username")
+    }
+    rows = [
+        Row(key=str(key), name=accounts.get(key, "Removed account"), figures=figures)
+        for key, figures in _grouped(qs, "account_id", now).items()
+    ]
+    rows.sort(key=lambda r: r.name)
+    return rows
+
+
+@dataclass
+class AnalyticsResponseTimes:
+    """What Analytics' overview shows (settings.ANALYTICS_RESPONSE_TIMES): the figures overall
+    and per account, and where the per-member figures and the CSV are."""
+
+    overall: Figures
+    by_account: list[Row]
+    page_url: str
+    csv_url: str
+
+
+def analytics_figures(
+    *,
+    workspace: Workspace,
+    since: dt.datetime,
+    until: dt.datetime,
+    account_id: uuid.UUID | None = None,
+) -> AnalyticsResponseTimes | None:
+    """Threads started in [since, until), for Analytics' overview; None when there are none
+    (one query then, three otherwise). A question counts as unanswered for over 24 h at the
+    end of the period, or now if that is sooner."""
+    now = min(until, timezone.now())
+    qs = _threads(workspace=workspace, since=since, until=until, account_id=account_id)
+    overall = _grouped(qs, None, now).get(None, Figures())
+    if not overall.threads:
+        return None
+    query = f"?account={account_id}" if account_id else ""
+    return AnalyticsResponseTimes(
+        overall=overall,
+        by_account=_by_account(workspace=workspace, qs=qs, now=now),
+        page_url=reverse("conversations:response_times", args=[workspace.pk]) + query,
+        csv_url=reverse("conversations:response_times_csv", args=[workspace.pk]) + query,
+    )
+
+
 def response_times(
     *,
     workspace: Workspace,
@@ -216,13 +264,7 @@ def response_times(
     since = now - dt.timedelta(days=days)
     qs = _threads(workspace=workspace, since=since, until=now, account_id=account_id)
     overall = _grouped(qs, None, now).get(None, Figures())
-    accounts = {
-        a.pk: a.handle for a in TikTokAccount.objects.for_workspace(workspace).only("username")
-    }
-    by_account = [
-        Row(key=str(key), name=accounts.get(key, "Removed account"), figures=figures)
-        for key, figures in _grouped(qs, "account_id", now).items()
-    ]
+    by_account = _by_account(workspace=workspace, qs=qs, now=now)
     answered = qs.filter(first_response_at__isnull=False)
     member_figures = _grouped(answered, "first_response_by", now)
     users = {
@@ -239,7 +281,6 @@ def response_times(
         )
         for key, figures in member_figures.items()
     ]
-    by_account.sort(key=lambda r: r.name)
     by_member.sort(key=lambda r: (r.key == "", r.name))
     return ResponseTimes(
         since=since, until=now, overall=overall, by_account=by_account, by_member=by_member

@@ -155,6 +155,9 @@ API_TOKEN_AUTHENTICATOR = "accounts.token_services.api_token_authenticate"
 BEST_TIMES_BUSY_TIMES = "calendar_app.occupancy.scheduled_times"
 #: First-response figures for client reports; the section is left out while this is missing.
 REPORT_RESPONSE_TIMES = "conversations.response_times.report_figures"
+#: Response times overall and per account for Analytics' overview; the section is left out
+#: while this is missing.
+ANALYTICS_RESPONSE_TIMES = "conversations.response_times.analytics_figures"
 #: The agency home's per-client figures, one provider per feature app (accounts.agency_selectors).
 AGENCY_CLIENT_FIGURES = [
     "calendar_app.agency.client_figures",
