@@ -12,8 +12,8 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 
 from accounts.models import TikTokAccount, Workspace
-from analytics.selectors import DateRange
 from analytics.reports import duration_display
+from analytics.selectors import DateRange
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,6 @@ from analytics import charts, exports, reporting, selectors
 from analytics.best_times import best_times_build, best_times_suggest
 from analytics.insights import video_insights
 from analytics.models import ReportFrequency, ReportSchedule, VideoSnapshot
-from analytics.response_times import overview_response_times
 from analytics.reports import (
     Report,
     last_complete_period,
@@ -31,6 +30,7 @@ from analytics.reports import (
     report_schedules,
     report_settings_get,
 )
+from analytics.response_times import overview_response_times
 from later.data_version import lazy_entries, page_token
 from later.db_router import replica_enabled, replica_reads
 from later.errors import ValidationFailed
