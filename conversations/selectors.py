@@ -346,7 +346,8 @@ def ranking(filters: InboxFilters) -> str | None:
 def ordered(qs: TenantQuerySet[Comment], filters: InboxFilters) -> TenantQuerySet[Comment]:
     ranked_by = ranking(filters)
     if ranked_by == RANK_QUESTION:
-        qs = qs.alias(question_rank=QUESTION_RANK)
+        ranked: TenantQuerySet[Any] = qs.alias(question_rank=QUESTION_RANK)
+        return ranked.order_by(RANK_QUESTION, "-created_at_tiktok", "-id")
     if ranked_by is not None:
         return qs.order_by(ranked_by, "-created_at_tiktok", "-id")
     return qs.order_by("-created_at_tiktok", "-id")
