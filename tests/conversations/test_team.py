@@ -363,18 +363,18 @@ def test_questions_filter_lists_unanswered_first_across_keyset_pages(
     # The chip counts the unanswered ones, which are the list's first rows.
     unanswered = selectors.inbox_counts(workspace=workspace)["questions"]
     assert unanswered == "9"
-    page = client_for(owner).get(_url("inbox", workspace), {"status": "questions"})
-    assert [c.pk for c in page.context["page"].comments[:9]] == expected[:9]
-    assert "9 unanswered, listed first" in page.content.decode()
+    html = client_for(owner).get(_url("inbox", workspace), {"status": "questions"})
+    assert [c.pk for c in html.context["page"].comments[:9]] == expected[:9]
+    assert "9 unanswered, listed first" in html.content.decode()
     # The API pages the same way, and refuses a cursor of another order.
     api = api_client_for(owner)
     base = f"/api/v1/w/{workspace.pk}/comments/"
-    first = api.get(base, {"status": "questions", "page_size": 10}).json()
+    first = api.get(base, {"status": "questions", "page_size": "10"}).json()
     second = api.get(
-        base, {"status": "questions", "page_size": 10, "cursor": first["next_cursor"]}
+        base, {"status": "questions", "page_size": "10", "cursor": first["next_cursor"]}
     ).json()
     assert [r["id"] for r in first["results"] + second["results"]] == [str(pk) for pk in expected]
-    refused = api.get(base, {"page_size": 10, "cursor": first["next_cursor"]})
+    refused = api.get(base, {"page_size": "10", "cursor": first["next_cursor"]})
     assert refused.status_code == 400
 
 
