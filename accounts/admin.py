@@ -89,8 +89,11 @@ class ClientInline(admin.TabularInline):
 
 @admin.register(Agency)
 class AgencyAdmin(admin.ModelAdmin):
-    list_display = ("name", "created_at")
+    list_display = ("name", "primary_color", "accent_color", "created_at")
     search_fields = ("name", "id")
+    # The logo is uploaded (and checked with Pillow) on the agency's own page, as for
+    # ReportSettings.
+    exclude = ("logo",)
     inlines = (AgencyMemberInline, ClientInline)
 
 

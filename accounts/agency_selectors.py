@@ -18,7 +18,6 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import number_format
 from django.utils.module_loading import import_string
 
 from accounts.access import _higher
@@ -33,6 +32,7 @@ from accounts.models import (
     Workspace,
 )
 from later.errors import NotFound
+from later.numbers import figure
 
 
 @dataclass(frozen=True)
@@ -47,12 +47,8 @@ class ClientFigure:
 
     @property
     def display(self) -> str:
-        """The value with the locale's thousands separator ("—" without data)."""
-        if self.value is None:
-            return "—"
-        if -1000 < self.value < 1000:
-            return str(self.value)  # skips the locale machinery for the common small counts
-        return str(number_format(self.value, force_grouping=True))
+        """The value in the reader's number locale (later/numbers.py), "—" without data."""
+        return "—" if self.value is None else figure(self.value)
 
     @property
     def change(self) -> float | None:

@@ -11,8 +11,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
+from accounts.branding import color_errors, read_logo
 from accounts.models import Agency, AgencyMember, Membership, Role, User, Workspace
 from accounts.services import _validate_workspace_fields
 from later.errors import Conflict, NotFound, RoleRequired, ValidationFailed
@@ -48,6 +50,39 @@ def agency_update(*, actor: AgencyMember, name: str) -> Agency:
     agency = actor.agency
     agency.name = _validate_name(name)
     agency.save(update_fields=["name", "updated_at"])
+    return agency
+
+
+@transaction.atomic
+def agency_branding_update(
+    *,
+    actor: AgencyMember,
+    primary_color: str,
+    accent_color: str,
+    logo: UploadedFile | None = None,
+    remove_logo: bool = False,
+) -> Agency:
+    """The logo and colours every client's report carries unless the client saved its own."""
+    _require_manager(actor)
+    errors = color_errors(primary_color=primary_color, accent_color=accent_color)
+    logo_bytes, logo_type = b"", ""
+    if logo is not None:
+        logo_bytes, logo_type, problem = read_logo(logo)
+        if problem:
+            errors["logo"] = problem
+    if errors:
+        raise ValidationFailed(
+            " ".join(errors.values()), details={k: [v] for k, v in errors.items()}
+        )
+    agency = Agency.objects.select_for_update().get(pk=actor.agency_id)
+    agency.primary_color, agency.accent_color = primary_color.lower(), accent_color.lower()
+    if logo is not None:
+        agency.logo, agency.logo_content_type = logo_bytes, logo_type
+    elif remove_logo:
+        agency.logo, agency.logo_content_type = b"", ""
+    agency.save(
+        update_fields=["primary_color", "accent_color", "logo", "logo_content_type", "updated_at"]
+    )
     return agency
 
 

@@ -161,6 +161,23 @@ def agency_manage(request: AgencyRequest) -> HttpResponse:
     return render(request, "accounts/agency/manage.html", _manage_context(request), status=status)
 
 
+@agency_view(min_role=Role.ADMIN)
+@require_POST
+def agency_branding(request: AgencyRequest) -> HttpResponse:
+    try:
+        services.agency_branding_update(
+            actor=request.agency_member,
+            primary_color=request.POST.get("primary_color", ""),
+            accent_color=request.POST.get("accent_color", ""),
+            logo=request.FILES.get("logo"),
+            remove_logo=request.POST.get("remove_logo") == "1",
+        )
+    except AppError as exc:
+        return _failed(request, exc)
+    messages.success(request, "Report branding saved: every client's report carries it.")
+    return _back(request)
+
+
 def _back(request: AgencyRequest) -> HttpResponse:
     return redirect("accounts:agency_manage", agency_id=request.agency.id)
 

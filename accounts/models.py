@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from accounts.branding import DEFAULT_ACCENT_COLOR, DEFAULT_PRIMARY_COLOR
 from later.models import BaseModel, TenantModel
 from later.roles import Role, role_at_least
 
@@ -70,6 +71,12 @@ class Agency(BaseModel):
     ones (`AgencyMember`); a workspace without an agency is a freelancer's or a brand's own."""
 
     name = models.CharField(max_length=120)
+    #: Branding its clients' reports carry unless a client saved its own (analytics'
+    #: ReportSettings): a small PNG or JPEG checked with Pillow (accounts.branding), two colours.
+    logo = models.BinaryField(blank=True, default=bytes, editable=True)
+    logo_content_type = models.CharField(max_length=32, blank=True)
+    primary_color = models.CharField(max_length=7, default=DEFAULT_PRIMARY_COLOR)
+    accent_color = models.CharField(max_length=7, default=DEFAULT_ACCENT_COLOR)
 
     class Meta:
         ordering: ClassVar = ["name"]

@@ -23,6 +23,7 @@ urlpatterns = [
     path("agencies/new/", agency_views.agency_create, name="agency_create"),
     path(AG, agency_views.agency_home, name="agency_home"),
     path(AG + "manage/", agency_views.agency_manage, name="agency_manage"),
+    path(AG + "branding/", agency_views.agency_branding, name="agency_branding"),
     path(AG + "clients/new/", agency_views.agency_client_create, name="agency_client_create"),
     path(AG + "clients/attach/", agency_views.agency_client_attach, name="agency_client_attach"),
     path(

@@ -136,7 +136,7 @@ def members(request: WorkspaceRequest) -> HttpResponse:
             ],
             "invitations": selectors.workspace_pending_invitations(workspace=workspace),
             "roles": Role.choices,
-            # The quick start prints e-mail in the terminal: say so, and show the links.
+            # The quick start writes e-mail to its logs: say where, and show the links.
             "email_console": settings.EMAIL_PRINTS_TO_CONSOLE,
             "site_url": settings.SITE_URL.rstrip("/"),
         },

@@ -11,6 +11,7 @@ from typing import ClassVar
 
 from django.db import models
 
+from accounts.branding import DEFAULT_ACCENT_COLOR, DEFAULT_PRIMARY_COLOR
 from accounts.models import TikTokAccount, TikTokVideo, Workspace
 from later.models import TenantModel
 
@@ -114,7 +115,12 @@ class VideoSnapshot(TenantModel):
 
 
 class ReportSettings(TenantModel):
-    """The agency's branding on a workspace's client reports (one row per workspace)."""
+    """A workspace's own branding on its client reports (one row per workspace), overriding
+    its agency's (`Agency.logo`, colours); `analytics.reports.report_settings_get` decides."""
+
+    #: Not a column: "workspace" for a saved row; "agency" or "default" for the unsaved rows
+    #: report_settings_get builds when the workspace has none.
+    source = "workspace"
 
     workspace = models.OneToOneField(
         Workspace, on_delete=models.CASCADE, related_name="report_settings"
@@ -123,8 +129,8 @@ class ReportSettings(TenantModel):
     #: A small PNG or JPEG, checked with Pillow; embedded in the page, the PDF and the e-mail.
     logo = models.BinaryField(blank=True, default=bytes, editable=True)
     logo_content_type = models.CharField(max_length=32, blank=True)
-    primary_color = models.CharField(max_length=7, default="#fe2c55")
-    accent_color = models.CharField(max_length=7, default="#25c2d9")
+    primary_color = models.CharField(max_length=7, default=DEFAULT_PRIMARY_COLOR)
+    accent_color = models.CharField(max_length=7, default=DEFAULT_ACCENT_COLOR)
 
     def __str__(self) -> str:
         return f"Report settings of {self.workspace_id}"

@@ -10,9 +10,7 @@ that dies between claiming and finishing leaves the row "sending": it is not sen
 from __future__ import annotations
 
 import datetime as dt
-import io
 import logging
-import re
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -24,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from accounts.branding import color_errors, read_logo
 from accounts.models import TikTokAccount, Workspace
 from analytics.models import (
     DeliveryStatus,
@@ -32,14 +31,17 @@ from analytics.models import (
     ReportSchedule,
     ReportSettings,
 )
-from analytics.reports import last_complete_period, report_build, report_html, report_pdf
+from analytics.reports import (
+    last_complete_period,
+    report_build,
+    report_html,
+    report_pdf,
+    report_settings_get,
+)
 from later.errors import ValidationFailed
 
 logger = logging.getLogger(__name__)
 
-HEX_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
-MAX_LOGO_BYTES = 512 * 1024
-LOGO_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg"}
 MAX_RECIPIENTS = 20
 MAX_ATTEMPTS = 3
 
@@ -53,21 +55,25 @@ def report_settings_update(
     logo: UploadedFile | None = None,
     remove_logo: bool = False,
 ) -> ReportSettings:
-    errors = {}
-    for name, value in (("primary_color", primary_color), ("accent_color", accent_color)):
-        if not HEX_COLOR.fullmatch(value or ""):
-            errors[name] = "Use a colour like #fe2c55."
+    """The workspace's own branding, which overrides its agency's from now on. A first override
+    starts from the agency's logo, so saving new colours does not drop it."""
+    errors = color_errors(primary_color=primary_color, accent_color=accent_color)
     if len(agency_name) > 120:
         errors["agency_name"] = "Keep the agency name under 120 characters."
     logo_bytes, logo_type = b"", ""
     if logo is not None:
-        logo_bytes, logo_type, problem = _read_logo(logo)
+        logo_bytes, logo_type, problem = read_logo(logo)
         if problem:
             errors["logo"] = problem
     if errors:
         raise ValidationFailed(" ".join(errors.values()), details=errors)
+    inherited = report_settings_get(workspace=workspace)
     with transaction.atomic():
-        row, _ = ReportSettings.objects.for_workspace(workspace).get_or_create(workspace=workspace)
+        row, created = ReportSettings.objects.for_workspace(workspace).get_or_create(
+            workspace=workspace
+        )
+        if created and inherited.source == "agency":
+            row.logo, row.logo_content_type = inherited.logo, inherited.logo_content_type
         row.agency_name = agency_name.strip()
         row.primary_color = primary_color.lower()
         row.accent_color = accent_color.lower()
@@ -79,21 +85,9 @@ def report_settings_update(
     return row
 
 
-def _read_logo(logo: UploadedFile) -> tuple[bytes, str, str]:
-    from PIL import Image, UnidentifiedImageError
-
-    if (logo.size or 0) > MAX_LOGO_BYTES:
-        return b"", "", "The logo must be at most 512 KB."
-    data = logo.read()
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            image.verify()
-            kind = image.format or ""
-    except (UnidentifiedImageError, OSError, ValueError):
-        return b"", "", "The logo must be a PNG or JPEG image."
-    if kind not in LOGO_FORMATS:
-        return b"", "", "The logo must be a PNG or JPEG image."
-    return data, LOGO_FORMATS[kind], ""
+def report_settings_reset(*, workspace: Workspace) -> None:
+    """Drop the workspace's own branding: its reports carry its agency's again."""
+    ReportSettings.objects.for_workspace(workspace).delete()
 
 
 def _recipients(raw: Iterable[str]) -> list[str]:

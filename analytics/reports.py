@@ -89,9 +89,27 @@ class Report:
 
 
 def report_settings_get(*, workspace: Workspace) -> ReportSettings:
-    """The workspace's branding; defaults (unsaved) when none was set."""
+    """The branding a workspace's reports carry: its own when it saved one, else its agency's
+    (name, logo, colours), else the defaults. The last two are unsaved rows; `source` says
+    which it is."""
     found = ReportSettings.objects.for_workspace(workspace).first()
-    return found or ReportSettings(workspace=workspace)
+    if found is not None:
+        return found
+    agency = workspace.agency
+    if agency is None:
+        branding = ReportSettings(workspace=workspace)
+        branding.source = "default"
+        return branding
+    branding = ReportSettings(
+        workspace=workspace,
+        agency_name=agency.name,
+        logo=bytes(agency.logo),
+        logo_content_type=agency.logo_content_type,
+        primary_color=agency.primary_color,
+        accent_color=agency.accent_color,
+    )
+    branding.source = "agency"
+    return branding
 
 
 def last_complete_period(*, frequency: str, today: dt.date) -> DateRange:

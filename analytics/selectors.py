@@ -16,6 +16,7 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     FloatField,
+    Func,
     Min,
     OuterRef,
     Q,
@@ -57,6 +58,9 @@ SORTS = {
     "watch_time": "average_time_watched",
     "full_watch": "full_video_watched_rate",
     "new_followers": "new_followers",
+    "for_you": "for_you_share",
+    "new_viewers": "new_viewer_share",
+    "retention_mid": "retention_mid_share",
 }
 DEFAULT_SORT = "-views"
 
@@ -576,6 +580,58 @@ def _latest(field_name: str) -> Subquery:
     )
 
 
+class _Share(Func):
+    """A percent read from a Business breakdown: `{name: share}` (first of `keys` present) or,
+    without keys, the retention curve's middle point (`[[second, share], ...]` spans the
+    whole video, so that is about half-way). TikTok sends 0-1 fractions or 0-100 percents;
+    as the post page reads it (insights._percentages), a breakdown with no value above 1 is
+    in fractions."""
+
+    output_field = FloatField()
+
+    def __init__(self, field_name: str, *keys: str) -> None:
+        super().__init__(F(field_name))
+        self.keys = keys
+
+    def as_sql(
+        self,
+        compiler: Any,
+        connection: Any,
+        function: str | None = None,
+        template: str | None = None,
+        arg_joiner: str | None = None,
+        **extra_context: Any,
+    ) -> Any:
+        column, params = compiler.compile(self.source_expressions[0])
+        assert not params, "a plain column takes no parameters"
+        if self.keys:
+            value = "COALESCE(" + ", ".join(f"{column} ->> %s" for _ in self.keys) + ")"
+            value_params = list(self.keys)
+            above_one = "'$.* ? (@ > 1)'"
+        else:
+            value = f"({column} -> (jsonb_array_length({column}) / 2) ->> 1)"
+            value_params = []
+            above_one = "'$[*][1] ? (@ > 1)'"
+        sql = (
+            f"CASE WHEN jsonb_path_exists({column}, {above_one}) THEN ({value})::float"
+            f" ELSE ({value})::float * 100 END"
+        )
+        return sql, [*value_params, *value_params]
+
+
+def _latest_share(field_name: str, *keys: str) -> Subquery:
+    # From the latest snapshot that carried this breakdown (TikTok reports it 24-48 h late).
+    empty: dict[str, Any] | list[Any] = [] if not keys else {}
+    return Subquery(
+        VideoSnapshot.objects.filter(workspace=OuterRef("workspace"), video=OuterRef("pk"))
+        .exclude(**{field_name: empty})
+        .order_by("-captured_at")
+        .annotate(share=_Share(field_name, *keys))
+        .values("share")[:1],
+        output_field=FloatField(),
+    )
+
+
 def videos_with_metrics(*, workspace: Workspace) -> QuerySet[TikTokVideo]:
     """Videos annotated with their figures as of the latest snapshot, and measured_at.
 
@@ -610,11 +666,51 @@ def videos_with_metrics(*, workspace: Workspace) -> QuerySet[TikTokVideo]:
             average_time_watched=_latest("average_time_watched"),
             full_video_watched_rate=_latest("full_video_watched_rate"),
             new_followers=_latest("new_followers"),
+            for_you_share=_latest_share("impression_sources", "For You", "FOR_YOU"),
+            new_viewer_share=_latest_share("audience_types", "NEW_VIEWER"),
+            retention_mid_share=_latest_share("retention"),
         )
     )
     for label, delta, tolerance in VELOCITY_MARKS:
         qs = qs.annotate(**{label: _views_at(delta, tolerance)})
     return qs
+
+
+@dataclass(frozen=True)
+class VideoFigures:
+    """One video's headline counters as every analytics surface shows them, and when measured."""
+
+    views: int
+    likes: int
+    comments: int
+    shares: int
+    measured_at: dt.datetime | None
+    by_snapshot: bool
+
+
+_FIGURES = (
+    "latest_views",
+    "latest_likes",
+    "latest_comments",
+    "latest_shares",
+    "measured_at",
+    "measured_by_snapshot",
+)
+
+
+def video_figures(*, workspace: Workspace, video: TikTokVideo) -> VideoFigures:
+    """`videos_with_metrics`' figures for one video, in one query (only these columns are
+    selected). Other apps show them through `settings.VIDEO_FIGURES` (Conversations' Post view),
+    so a video cannot show 96 comments there and 42 in Analytics."""
+    row = videos_with_metrics(workspace=workspace).filter(pk=video.pk).values(*_FIGURES).get()
+    return VideoFigures(
+        views=row["latest_views"],
+        likes=row["latest_likes"],
+        comments=row["latest_comments"],
+        shares=row["latest_shares"],
+        measured_at=row["measured_at"],
+        by_snapshot=row["measured_by_snapshot"],
+    )
 
 
 def videos_for_period(

@@ -52,6 +52,9 @@ SORTABLE_COLUMNS = (
     ("watch_time", "Avg. watch time"),
     ("full_watch", "Watched in full"),
     ("new_followers", "New followers"),
+    ("for_you", "From For You"),
+    ("new_viewers", "New viewers"),
+    ("retention_mid", "Watching at mid-video"),
 )
 
 
@@ -361,6 +364,9 @@ def report_settings(request: WorkspaceRequest) -> HttpResponse:
                 remove_logo=request.POST.get("remove_logo") == "1",
             )
             messages.success(request, "Report branding saved.")
+        elif action == "branding_reset":
+            reporting.report_settings_reset(workspace=workspace)
+            messages.success(request, "Reports carry the agency's branding again.")
         elif action == "schedule":
             accounts = list(selectors.accounts_for_analytics(workspace=workspace))
             reporting.report_schedule_create(

@@ -11,11 +11,13 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connection
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import Contains
+from django.utils.module_loading import import_string
 
 from accounts.access import workspace_memberships
 from accounts.models import AccountType, Membership, Role, TikTokAccount, TikTokVideo, Workspace
@@ -522,6 +524,13 @@ def video_get(*, workspace: Workspace, video_id: uuid.UUID | str) -> TikTokVideo
         )
     except (TikTokVideo.DoesNotExist, ValueError, DjangoValidationError) as exc:
         raise NotFound("This post does not exist in this workspace.") from exc
+
+
+def video_figures(*, workspace: Workspace, video: TikTokVideo) -> Any | None:
+    """The video's counters as Analytics shows them (latest snapshot, `measured_at`,
+    `by_snapshot`), through `settings.VIDEO_FIGURES`; None when no app offers them."""
+    path = getattr(settings, "VIDEO_FIGURES", "")
+    return import_string(path)(workspace=workspace, video=video) if path else None
 
 
 def video_threads(*, workspace: Workspace, video: TikTokVideo) -> list[Comment]:

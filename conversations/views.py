@@ -161,6 +161,7 @@ def post_detail(request: WorkspaceRequest, video: TikTokVideo) -> HttpResponse:
         "conversations/post.html",
         {
             "video": video,
+            "figures": selectors.video_figures(workspace=request.workspace, video=video),
             "threads": threads,
             "team": selectors.team_context(workspace=request.workspace),
             "reply_max": REPLY_MAX_CHARS,

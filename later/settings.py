@@ -153,6 +153,9 @@ TENANT_MEMBERSHIP_RESOLVER = "accounts.access.membership_resolve"
 API_TOKEN_AUTHENTICATOR = "accounts.token_services.api_token_authenticate"
 #: Times already taken in the calendar, for analytics' best-time suggestions (free slots only).
 BEST_TIMES_BUSY_TIMES = "calendar_app.occupancy.scheduled_times"
+#: One video's counters as Analytics shows them (latest snapshot, measured_at), for
+#: Conversations' Post view; without it that page shows TikTok's listing, labelled as such.
+VIDEO_FIGURES = "analytics.selectors.video_figures"
 #: First-response figures for client reports; the section is left out while this is missing.
 REPORT_RESPONSE_TIMES = "conversations.response_times.report_figures"
 #: Response times overall and per account for Analytics' overview; the section is left out
@@ -234,8 +237,9 @@ MEDIA_MAX_IMAGE_BYTES = env.int("MEDIA_MAX_IMAGE_BYTES", default=20 * 1024 * 102
 # TikTok takes photos up to 1080p; the cap stops decompression bombs well above that.
 MEDIA_MAX_IMAGE_PIXELS = env.int("MEDIA_MAX_IMAGE_PIXELS", default=40_000_000)
 
-# E-mail from one URL (django-environ): `consolemail://` prints messages in the terminal (the
-# quick start's default), `smtp+tls://user:password@smtp.example.com:587` sends them.
+# E-mail from one URL (django-environ): `consolemail://` writes messages to the process's output
+# (the quick start's default; `make run` keeps it in var/log/web.log and worker.log),
+# `smtp+tls://user:password@smtp.example.com:587` sends them.
 EMAIL_URL = env.str("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25")
 _email: dict[str, Any] = env.email_url_config(EMAIL_URL)
 vars().update(_email)

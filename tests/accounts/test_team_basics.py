@@ -101,13 +101,16 @@ def test_unknown_invitation_link_signed_out_is_404() -> None:
     assert response.status_code == 404
 
 
-def test_members_page_says_email_goes_to_the_console_and_shows_links(
+def test_members_page_says_email_goes_to_the_logs_and_shows_links(
     owner: User, workspace: Workspace, client_for: Callable[[User], Client], settings: Any
 ) -> None:
     invitation = _invite(workspace, owner, "console@example.com")
     settings.EMAIL_PRINTS_TO_CONSOLE = True
     body = client_for(owner).get(reverse("accounts:members", args=[workspace.id])).content.decode()
     assert 'data-testid="email-console-note"' in body
+    # `make run` keeps the web server's and the worker's output in these files, not the terminal.
+    assert "var/log/web.log" in body and "var/log/worker.log" in body
+    assert "terminal" not in body
     assert invitation.token in body
     settings.EMAIL_PRINTS_TO_CONSOLE = False
     body = client_for(owner).get(reverse("accounts:members", args=[workspace.id])).content.decode()

@@ -3,6 +3,7 @@ account, read the best slot, pick a report period, download the PDF of the same 
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from collections.abc import Iterator
 from pathlib import Path
@@ -72,3 +73,32 @@ def test_report_period_then_pdf_of_the_same_figures(
     body = Path(download.path()).read_bytes()
     text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(body)).pages)
     assert "600" in text and "+71.4%" in text
+
+
+def test_composer_suggests_the_best_free_times_from_history(
+    tab: Any, live_server: Any, workspace: Workspace
+) -> None:
+    """Twelve weeks of posts where Tuesday 18:00 (Berlin) triples the views: the composer's
+    best-times box offers that hour first, and a click sets the post's date and time."""
+    workspace.time_zone = "Europe/Berlin"
+    workspace.save()
+    account = business_account(workspace)
+    _seed_posts(account, weeks=12)
+    tab.goto(
+        live_server.url
+        + reverse("calendar_app:post_create", args=[workspace.id])
+        + f"?account={account.id}"
+    )
+    note = tab.locator("[data-role=best-times-note]")
+    note.filter(has_text="Best free times for").wait_for()
+    assert "Europe/Berlin" in note.inner_text()
+    suggestions = tab.get_by_test_id("best-time")
+    assert suggestions.count() >= 1
+    best = suggestions.first
+    label = best.inner_text()
+    assert label.startswith("Tue") and label.endswith(", 18:00"), label
+    best.click()
+    note.filter(has_text="Set to").wait_for()
+    day = tab.locator("[name=scheduled_date]").input_value()
+    assert dt.date.fromisoformat(day).weekday() == 1
+    assert tab.locator("[name=scheduled_time]").input_value() == "18:00"

@@ -1,4 +1,5 @@
-"""One video's figures agree on its card, its snapshot row, the posts table, the CSV and the API.
+"""One video's figures agree on its card, its snapshot row, the posts table, the CSV, the API and
+Conversations' Post view.
 
 The regression: the comment sync re-lists videos every few minutes and rewrites TikTokVideo's
 counters without taking a snapshot, so the card (TikTokVideo) said 96 comments while the
@@ -31,6 +32,12 @@ def _card(html: str, key: str) -> str:
     return match.group(1)
 
 
+def _dd(html: str, testid: str) -> str:
+    match = re.search(rf'data-testid="{testid}">(.*?)</dd>', html)
+    assert match, testid
+    return match.group(1)
+
+
 def test_card_snapshot_row_table_csv_and_api_agree(
     workspace: Workspace, client_for, owner, api_client_for
 ):
@@ -55,6 +62,13 @@ def test_card_snapshot_row_table_csv_and_api_agree(
     client = client_for(owner)
     with time_machine.travel(NOW):
         page = client.get(reverse("analytics:video", args=[workspace.pk, item.pk])).content.decode()
+        post_view = client.get(
+            reverse("conversations:post", args=[workspace.pk, item.pk])
+        ).content.decode()
+        post_view_de = client.get(
+            reverse("conversations:post", args=[workspace.pk, item.pk]),
+            HTTP_ACCEPT_LANGUAGE="de-DE,de;q=0.9",
+        ).content.decode()
         table = client.get(reverse("analytics:overview", args=[workspace.pk]), {"range": "7"})
         exported = client.get(
             reverse("analytics:export_posts", args=[workspace.pk]), {"range": "7"}
@@ -77,6 +91,15 @@ def test_card_snapshot_row_table_csv_and_api_agree(
     )
     assert snapshot_row and ">12,345<" in snapshot_row.group(1) and ">42<" in snapshot_row.group(1)
     assert "our latest snapshot" in page
+
+    # Conversations' Post view: the same snapshot, said to be one, with its time.
+    assert _dd(post_view, "post-views") == "12,345"
+    assert _dd(post_view, "post-likes") == "678"
+    assert _dd(post_view, "post-comments") == "42"
+    assert "96" not in _dd(post_view, "post-comments") and "13,000" not in post_view
+    measured = captured.astimezone(workspace.tz).strftime("%b %-d, %Y %H:%M")
+    assert f"as measured {measured}" in post_view and "our latest snapshot" in post_view
+    assert _dd(post_view_de, "post-views") == "12.345"
 
     row = (
         table.content.decode().split("launch")[0].rsplit("<tr>", 1)[1]
@@ -109,3 +132,6 @@ def test_a_video_without_snapshots_says_when_it_was_listed(workspace: Workspace,
         or "as TikTok last listed them" in page.content.decode()
     )
     assert _card(page.content.decode(), "comments") == "5"
+    post_view = client_for(owner).get(reverse("conversations:post", args=[workspace.pk, item.pk]))
+    assert _dd(post_view.content.decode(), "post-comments") == "5"
+    assert "no snapshot yet" in post_view.content.decode()

@@ -241,3 +241,67 @@ def test_a_resent_schedule_form_makes_one_schedule(workspace: Workspace, client_
     assert list(ReportSchedule.objects.unscoped().values_list("recipients", flat=True)) == [
         ["a@example.com"]
     ]
+
+
+def test_client_reports_carry_the_agency_branding_unless_the_client_overrides_it(client_for):
+    from accounts import agency_services
+    from accounts.models import AgencyMember, Role
+    from tests.factories import UserFactory
+
+    boss = UserFactory.create(email="boss@northwind.test")
+    agency = agency_services.agency_create(owner=boss, name="Northwind Social")
+    actor = AgencyMember.objects.select_related("agency").get(agency=agency, role=Role.OWNER)
+    acme = agency_services.agency_client_create(actor=actor, name="Acme", time_zone="UTC")
+    client = client_for(boss)
+    branding_url = reverse("accounts:agency_branding", args=[agency.pk])
+    report_url = reverse("analytics:report", args=[acme.pk])
+    settings_url = reverse("analytics:report_settings", args=[acme.pk])
+
+    def report() -> str:
+        page = client.get(report_url, PERIOD)
+        assert page.status_code == 200
+        return page.content.decode()
+
+    # Before the agency sets anything: its name, the default colours, no logo.
+    assert "prepared by Northwind Social" in report() and 'class="rp-logo"' not in report()
+    refused = client.post(
+        branding_url,
+        {"primary_color": "#0055AA", "accent_color": "#ff9900", "logo": _png_bad()},
+    )
+    assert refused.status_code == 400 and "PNG or JPEG" in refused.content.decode()
+    saved = client.post(
+        branding_url, {"primary_color": "#0055AA", "accent_color": "#ff9900", "logo": _png()}
+    )
+    assert saved.status_code == 302
+    html = report()
+    assert "prepared by Northwind Social" in html
+    assert "--rp-primary: #0055aa; --rp-accent: #ff9900" in html
+    assert 'src="data:image/png;base64,' in html
+    assert "carry Northwind Social's branding" in client.get(settings_url).content.decode()
+
+    # The client's own branding wins; a first override keeps the agency's logo.
+    override = client.post(
+        settings_url,
+        {
+            "action": "branding",
+            "agency_name": "Acme in-house",
+            "primary_color": "#111111",
+            "accent_color": "#222222",
+        },
+    )
+    assert override.status_code == 302
+    html = report()
+    assert "prepared by Acme in-house" in html and "--rp-primary: #111111" in html
+    assert 'src="data:image/png;base64,' in html
+    # New agency colours do not reach a client with its own branding...
+    client.post(branding_url, {"primary_color": "#333333", "accent_color": "#444444"})
+    assert "--rp-primary: #111111" in report()
+    # ...until it goes back to the agency's.
+    assert client.post(settings_url, {"action": "branding_reset"}).status_code == 302
+    html = report()
+    assert "prepared by Northwind Social" in html and "--rp-primary: #333333" in html
+    assert 'src="data:image/png;base64,' in html  # a save without a new logo keeps it
+
+
+def _png_bad() -> SimpleUploadedFile:
+    return SimpleUploadedFile("logo.png", b"<svg onload=alert(1)>", "image/png")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.urls import reverse
@@ -108,3 +109,71 @@ def test_a_young_business_video_waits_for_tiktok_lag(workspace: Workspace, clien
         .content.decode()
     )
     assert "24\N{EN DASH}48 hours after publishing" in html
+
+
+def test_posts_table_sorts_by_for_you_new_viewer_and_mid_video_shares(
+    workspace: Workspace, client_for, owner
+):
+    from analytics.selectors import SORTS, videos_with_metrics
+
+    account = business_account(workspace)
+    now = timezone.now()
+    # (For You, new viewers, retention curve): fractions for two, percents for the third, as
+    # TikTok may send either; the latest snapshot that carried a breakdown counts.
+    shapes = {
+        "low": (
+            {"For You": 0.2, "Follow": 0.8},
+            {"NEW_VIEWER": 0.9},
+            [[0, 1.0], [5, 0.3], [9, 0.1]],
+        ),
+        "mid": (
+            {"FOR_YOU": 55.0, "SEARCH": 45.0},
+            {"NEW_VIEWER": 10.0},
+            [[0, 100], [5, 80], [9, 50]],
+        ),
+        "top": (
+            {"For You": 0.9, "Search": 0.1},
+            {"NEW_VIEWER": 0.5},
+            [[0, 1.0], [5, 0.6], [9, 0.4]],
+        ),
+    }
+    for name, (sources, audience, retention) in shapes.items():
+        item = video(account, name, now - dt.timedelta(days=4), caption=f"post {name}")
+        _snapshot(
+            item,
+            now - dt.timedelta(hours=30),
+            impression_sources=sources,
+            audience_types=audience,
+            retention=retention,
+        )
+        _snapshot(item, now - dt.timedelta(hours=2))  # newer, without insights yet
+    untouched = video(account, "none", now - dt.timedelta(days=4), caption="post none")
+    _snapshot(untouched, now - dt.timedelta(hours=2))
+
+    shares = {
+        row["video_id"]: (row["for_you_share"], row["new_viewer_share"], row["retention_mid_share"])
+        for row in videos_with_metrics(workspace=workspace).values(
+            "video_id", *("for_you_share", "new_viewer_share", "retention_mid_share")
+        )
+    }
+    assert shares == {
+        "low": (pytest.approx(20.0), pytest.approx(90.0), pytest.approx(30.0)),
+        "mid": (pytest.approx(55.0), pytest.approx(10.0), pytest.approx(80.0)),
+        "top": (pytest.approx(90.0), pytest.approx(50.0), pytest.approx(60.0)),
+        "none": (None, None, None),
+    }
+    assert {"for_you", "new_viewers", "retention_mid"} <= SORTS.keys()
+
+    client = client_for(owner)
+    url = reverse("analytics:overview", args=[workspace.pk])
+
+    def order(sort: str) -> list[str]:
+        html = client.get(url, {"range": "7", "sort": sort}).content.decode()
+        return [name for name in re.findall(r">post (\w+)<", html)]
+
+    assert order("-for_you") == ["top", "mid", "low", "none"]
+    assert order("-new_viewers") == ["low", "top", "mid", "none"]
+    assert order("-retention_mid") == ["mid", "top", "low", "none"]
+    assert order("retention_mid") == ["low", "top", "mid", "none"]  # no data stays last
+    html = client.get(url, {"range": "7", "sort": "-for_you"}).content.decode()
+    assert "From For You" in html and ">90%<" in html
