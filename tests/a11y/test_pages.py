@@ -265,3 +265,144 @@ def test_agency_pages(width: int, full: FullWorkspace, signed_in: Any, live_serv
         page.goto(live_server.url + path)
         check_page(page, findings, name, width)
     findings.assert_none()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_team_publishing_and_token_pages(
+    width: int, full: FullWorkspace, signed_in: Any, live_server: Any
+) -> None:
+    """Conversations' team settings (labels, saved replies, rules with a preview's result) and
+    response times, a post's publishing page when it failed and when it went out, and the API
+    tokens page before and after a token is made."""
+    from calendar_app.models import Post, PostStatus
+    from tests.conversations.factories import seed_conversation_team
+
+    ws = full.workspace
+    team = seed_conversation_team(workspace=ws, comment=full.seeded["comment"], user=full.owner)
+    failed = Post.objects.for_workspace(ws).filter(status=PostStatus.FAILED).first()
+    assert failed is not None
+    rule_edit = reverse("conversations:rule_edit", args=[ws.id, team["rule_id"]])
+    findings = Findings()
+    page = signed_in(full.owner, width)
+    for name, path in [
+        ("conversations-team", reverse("conversations:team", args=[ws.id])),
+        ("rule-new", reverse("conversations:rule_new", args=[ws.id])),
+        ("rule-edit", rule_edit),
+        (
+            "saved-reply-edit",
+            reverse("conversations:saved_reply_edit", args=[ws.id, team["saved_reply_id"]]),
+        ),
+        ("response-times", reverse("conversations:response_times", args=[ws.id])),
+        ("publishing-failed", reverse("publishing:post_publishing", args=[ws.id, failed.id])),
+        (
+            "publishing-published",
+            reverse("publishing:post_publishing", args=[ws.id, full.seeded["published"].id]),
+        ),
+        ("api-tokens", reverse("accounts:api_tokens")),
+    ]:
+        page.goto(live_server.url + path)
+        check_page(page, findings, name, width)
+    page.goto(live_server.url + rule_edit)
+    page.get_by_test_id("dry-run").click()
+    page.get_by_test_id("dry-run-result").wait_for()
+    check_page(page, findings, "rule-dry-run", width)
+    page.goto(live_server.url + reverse("accounts:api_tokens"))
+    page.fill("input[name=name]", "Reporting script")
+    page.locator("input[name=workspaces]").first.check()
+    page.get_by_test_id("create-token").click()
+    page.get_by_test_id("token-secret").wait_for()
+    check_page(page, findings, "api-token-created", width)
+    findings.assert_none()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_password_and_two_factor_pages(
+    width: int, transactional_db: None, signed_in: Any, live_server: Any
+) -> None:
+    """allauth's pages: password reset (request, sent, a bad key), e-mail and password settings,
+    two-factor setup, the code asked at sign-in, recovery codes and switching it off."""
+    from allauth.account.models import EmailAddress
+    from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+    from allauth.mfa.totp.internal.auth import (
+        TOTP,
+        format_hotp_value,
+        generate_totp_secret,
+        hotp_value,
+        yield_hotp_counters_from_time,
+    )
+
+    findings = Findings()
+    anonymous = signed_in(None, width)
+    for name, path in [
+        ("password-reset", reverse("account_reset_password")),
+        ("password-reset-done", reverse("account_reset_password_done")),
+        (
+            "password-reset-bad-key",
+            reverse("account_reset_password_from_key", kwargs={"uidb36": "1", "key": "x-y"}),
+        ),
+        ("password-reset-key-done", reverse("account_reset_password_from_key_done")),
+        ("confirm-email-bad-key", reverse("account_confirm_email", args=["not-a-key"])),
+        ("verification-sent", reverse("account_email_verification_sent")),
+        ("account-inactive", reverse("account_inactive")),
+    ]:
+        anonymous.goto(live_server.url + path)
+        check_page(anonymous, findings, name, width)
+
+    # allauth asks for the password again before the security pages (reauthentication).
+    password = "correct horse battery"
+
+    def reauthenticate(page: Any) -> None:
+        page.goto(live_server.url + reverse("account_reauthenticate"))
+        page.fill("input[name=password]", password)
+        page.locator(".content form button[type=submit]").first.click()
+        page.wait_for_url(lambda url: "/reauthenticate/" not in url)
+
+    plain = UserFactory.create(email="plain@example.com")
+    # Two-factor setup is offered only once the e-mail address is verified.
+    EmailAddress.objects.create(user=plain, email=plain.email, verified=True, primary=True)
+    page = signed_in(plain, width)
+    page.goto(live_server.url + reverse("account_reauthenticate"))
+    check_page(page, findings, "reauthenticate", width)
+    reauthenticate(page)
+    for name, path in [
+        ("mfa-index", reverse("mfa_index")),
+        ("mfa-activate-totp", reverse("mfa_activate_totp")),
+        ("account-email", reverse("account_email")),
+        ("password-change", reverse("account_change_password")),
+        ("sign-out", reverse("account_logout")),
+    ]:
+        page.goto(live_server.url + path)
+        check_page(page, findings, name, width)
+    page.goto(live_server.url + reverse("mfa_activate_totp"))
+    assert page.locator("input[name=code]").count() == 1, "the setup page, not a password prompt"
+
+    # A user with two-factor on: the code asked at sign-in, then its settings pages.
+    secured = UserFactory.create(email="secured@example.com")
+    secret = generate_totp_secret()
+    TOTP.activate(secured, secret)
+    RecoveryCodes.activate(secured)
+    page = signed_in(None, width)
+    page.goto(live_server.url + reverse("account_login"))
+    page.fill("input[name=login]", secured.email)
+    page.fill("input[name=password]", password)
+    page.locator("form button[type=submit]").first.click()
+    page.wait_for_url(lambda url: "/2fa/authenticate/" in url)
+    check_page(page, findings, "mfa-authenticate", width)
+    code = format_hotp_value(hotp_value(secret, next(yield_hotp_counters_from_time())))
+    page.fill("input[name=code]", code)
+    page.locator("form button[type=submit]").first.click()
+    page.wait_for_url(lambda url: "/2fa/authenticate/" not in url)
+    page.goto(live_server.url + reverse("mfa_reauthenticate"))
+    check_page(page, findings, "mfa-reauthenticate", width)
+    reauthenticate(page)
+    for name, path in [
+        ("mfa-index-on", reverse("mfa_index")),
+        ("mfa-recovery-codes", reverse("mfa_view_recovery_codes")),
+        ("mfa-recovery-codes-generate", reverse("mfa_generate_recovery_codes")),
+        ("mfa-deactivate-totp", reverse("mfa_deactivate_totp")),
+    ]:
+        page.goto(live_server.url + path)
+        check_page(page, findings, name, width)
+    page.goto(live_server.url + reverse("mfa_view_recovery_codes"))
+    assert "/reauthenticate/" not in page.url, "the recovery codes, not a password prompt"
+    findings.assert_none()
