@@ -175,6 +175,13 @@ class Post(TenantModel):
         TikTokVideo, on_delete=models.SET_NULL, null=True, blank=True, related_name="posts"
     )
 
+    # The pipeline's leases and timers, which no page shows: a write of only these leaves the
+    # pages' data version alone (later/data_version.py), and a run renews its lease every
+    # few seconds.
+    DATA_VERSION_QUIET_FIELDS: ClassVar[frozenset[str]] = frozenset(
+        {"claim_token", "claimed_at", "heartbeat_at", "next_attempt_at", "updated_at"}
+    )
+
     class Meta:
         indexes: ClassVar = [
             models.Index(fields=["workspace", "scheduled_at"], name="post_ws_scheduled"),

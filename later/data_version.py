@@ -8,8 +8,9 @@ zone and code version (later/fragments.py).
 
 Correct across processes and under concurrency:
 - The token lives in the shared cache (Redis in production) and is replaced by a fresh random
-  value when a write is made and again **after** the writing transaction commits
-  (`transaction.on_commit`).
+  value **after** the writing transaction commits (`transaction.on_commit`; at once for a write
+  in autocommit mode), and also before this connection next reads a token, since it already
+  sees its own uncommitted writes.
 - A reader reads the token *before* it reads the data. A page rendered between a commit and
   the bump holds data newer than its token says, which is harmless: the bump then moves every
   reader to a new key. A page can never hold data older than its token.
@@ -23,6 +24,9 @@ Who bumps (nothing has to remember to, for the ORM paths):
 - `post_save` / `post_delete` / `m2m_changed` of any model with a `workspace_id`, and of the
   workspace itself;
 - hand-written SQL calls `data_changed(workspace_id)` itself (conversations/ingest.py).
+
+A write that sets only fields no page shows (a model lists them in `DATA_VERSION_QUIET_FIELDS`:
+leases, heartbeats) moves nothing: the publishing pipeline renews its leases every few seconds.
 
 Pages whose figures move with the clock (relative times, "due in 7 days") also put the current
 minute into their key, so nothing they show is more than a minute behind the clock.
@@ -38,7 +42,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import caches
-from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
@@ -64,6 +68,7 @@ def _cache() -> Any:
 def data_version(workspace_id: Any) -> str | None:
     """The workspace's current token (None when the cache cannot be reached: serve uncached).
     Read it before the data it keys."""
+    _bump_unread_writes()
     key = _key(workspace_id)
     cache = _cache()
     try:
@@ -79,6 +84,7 @@ def data_version(workspace_id: Any) -> str | None:
 
 def data_versions(workspace_ids: Iterable[Any]) -> dict[Any, str | None]:
     """`data_version` of several workspaces in one round trip."""
+    _bump_unread_writes()
     ids = list(workspace_ids)
     keys = {_key(w): w for w in ids}
     try:
@@ -127,6 +133,8 @@ def connect_signals() -> None:
     from django.db.models.signals import m2m_changed, post_delete, post_save
 
     def changed(sender: Any, instance: Any, using: str = DEFAULT_DB_ALIAS, **kwargs: Any) -> None:
+        if quiet(sender, kwargs.get("update_fields")):
+            return
         if sender._meta.label == settings.TENANT_WORKSPACE_MODEL:
             data_changed(instance.pk, using=using)
             return
@@ -145,43 +153,72 @@ def connect_signals() -> None:
     m2m_changed.connect(m2m, weak=False, dispatch_uid="data_version_m2m")
 
 
+def quiet(model: Any, fields: Iterable[str] | None) -> bool:
+    """Whether a write of only `fields` of `model` leaves every page as it was: the model
+    lists the fields no page shows in `DATA_VERSION_QUIET_FIELDS` (None: all fields)."""
+    if not fields:
+        return False
+    return set(fields) <= getattr(model, "DATA_VERSION_QUIET_FIELDS", frozenset())
+
+
 def _bump(workspace_ids: Iterable[Any]) -> None:
+    ids = list(workspace_ids)
     try:
-        _cache().set_many({_key(w): uuid.uuid4().hex for w in workspace_ids}, TIMEOUT_SECONDS)
+        if len(ids) == 1:  # the usual case: one SET, no pipeline
+            _cache().set(_key(ids[0]), uuid.uuid4().hex, TIMEOUT_SECONDS)
+        else:
+            _cache().set_many({_key(w): uuid.uuid4().hex for w in ids}, TIMEOUT_SECONDS)
     except Exception:  # a write must not fail because the cache is down
-        logger.exception("data version bump failed for %s", workspace_ids)
+        logger.exception("data version bump failed for %s", ids)
 
 
 class _Bump:
-    """The on-commit callback of one transaction; later calls add their ids to it."""
+    """The on-commit callback of one transaction; later calls add their ids to it.
+    `unread`: the ids written since this connection last read a token."""
 
     def __init__(self, ids: set[Any]) -> None:
         self.ids = ids
+        self.unread = set(ids)
 
     def __call__(self) -> None:
         _bump(self.ids)
 
 
-def data_changed(*workspace_ids: Any, using: str = DEFAULT_DB_ALIAS) -> None:
-    """Record that these workspaces' rows changed: their tokens are replaced at once and again
-    when the current transaction commits.
+def _bump_unread_writes() -> None:
+    """Before a token is read: a connection inside a transaction sees its own uncommitted
+    writes, so a page it renders must not be keyed on a token from before them (a test's
+    transaction, a view that writes then renders). Bumped here rather than at each write:
+    a transaction of several writes and no read in between costs one bump, at commit."""
+    for connection in connections.all(initialized_only=True):
+        if not connection.in_atomic_block:
+            continue
+        for _sids, func, *_ in connection.run_on_commit:
+            if isinstance(func, _Bump) and func.unread:
+                _bump(func.unread)
+                func.unread = set()
 
-    The bump at once keeps a page from serving what it cached before a write that the same
-    connection can already see (a test's transaction, a view that writes then renders); a
-    reader in another process may cache the old rows under that new token, which is why the
-    commit bumps again. One commit callback per transaction: a later call adds its ids to one
-    already queued. That is safe with savepoints: a queued callback is dropped only when a
-    savepoint that was active when it was queued rolls back, and a write made while that
-    savepoint is active rolls back with it; a released savepoint can no longer roll back."""
+
+def data_changed(*workspace_ids: Any, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Record that these workspaces' rows changed: their tokens are replaced once the current
+    transaction commits (at once outside a transaction), and before this connection next
+    reads a token (`_bump_unread_writes`).
+
+    A reader in another process may cache the old rows under the token a read on this
+    connection moved to, which is why the commit bumps again. One commit callback per
+    transaction: a later call adds its ids to one already queued. That is safe with
+    savepoints: a queued callback is dropped only when a savepoint that was active when it
+    was queued rolls back, and a write made while that savepoint is active rolls back with
+    it; a released savepoint can no longer roll back."""
     ids = {w for w in workspace_ids if w is not None}
     if not ids:
         return
-    _bump(ids)
     connection = transaction.get_connection(using)
     if not connection.in_atomic_block:
+        _bump(ids)
         return
     for _sids, func, *_ in connection.run_on_commit:
         if isinstance(func, _Bump):
             func.ids |= ids
+            func.unread |= ids
             return
     transaction.on_commit(_Bump(ids), using=using)

@@ -26,7 +26,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from later.data_version import data_changed
+from later.data_version import data_changed, quiet
 from later.errors import NotFound
 from later.roles import Role, role_at_least
 
@@ -141,6 +141,8 @@ class TenantQuerySet(models.QuerySet[_M]):
 
     def update(self, **kwargs: Any) -> int:
         self._assert_scoped()
+        if quiet(self.model, kwargs):  # a lease or heartbeat: no page shows it
+            return super().update(**kwargs)
         workspaces = self._written_workspaces()
         changed = super().update(**kwargs)
         if changed:
@@ -161,10 +163,11 @@ class TenantQuerySet(models.QuerySet[_M]):
         data_changed(*{getattr(o, "workspace_id", None) for o in objs}, using=self.db)
         return created
 
-    def bulk_update(self, objs: Any, *args: Any, **kwargs: Any) -> int:
+    def bulk_update(self, objs: Any, fields: Any, *args: Any, **kwargs: Any) -> int:
         objs = list(objs)
-        changed = super().bulk_update(objs, *args, **kwargs)
-        data_changed(*{getattr(o, "workspace_id", None) for o in objs}, using=self.db)
+        changed = super().bulk_update(objs, fields, *args, **kwargs)
+        if not quiet(self.model, fields):
+            data_changed(*{getattr(o, "workspace_id", None) for o in objs}, using=self.db)
         return changed
 
 

@@ -28,6 +28,7 @@ from calendar_app.publishing.state import (
 from calendar_app.publishing.state import (
     now as current_time,
 )
+from later.data_version import data_changed, quiet
 
 SWEEP_BATCH = 500
 # Redis serves lower numbers first: posts TikTok already has (polls, resumes) go ahead of a
@@ -62,20 +63,58 @@ def _claim_due(
 
     Must run inside a transaction: the row locks last until it commits.
     """
-    rows = list(due.select_for_update(skip_locked=True, of=("self",))[:limit])
+    locked = due.select_for_update(skip_locked=True, of=("self",))
+    rows = list(locked.only("workspace_id", "scheduled_at", "attempts", *fields)[:limit])
     if not rows:
         return []
     for post in rows:
         claim(post)
-    pipeline_posts().bulk_update(rows, list(fields))
+    _write_claims(rows, fields)
     messages = [task_args(post) for post in rows]
-
-    def enqueue() -> None:
-        for args in messages:
-            task.apply_async(args=args, priority=priority)
-
-    transaction.on_commit(enqueue)
+    transaction.on_commit(lambda: _send(task, messages, priority=priority))
     return rows
+
+
+def _write_claims(rows: list[Post], fields: Sequence[str]) -> None:
+    """Save `fields` of every claimed row in one UPDATE from arrays of the new values.
+
+    Not `bulk_update`: its CASE of one branch per row and field took about 30 ms of CPU per
+    batch of 200, most of the dispatcher's time for a burst. Raw SQL, so it tells the pages'
+    data version itself (later/data_version.py)."""
+    if connection.vendor != "postgresql":
+        pipeline_posts().bulk_update(rows, list(fields))
+        return
+    columns = [f for f in Post._meta.concrete_fields if f.name in fields]
+    quote = connection.ops.quote_name
+    names = [quote(str(f.column)) for f in columns]
+    sql = "UPDATE {table} AS p SET {assign} FROM unnest(%s::uuid[], {arrays}) AS v(id, {names}) "
+    sql += "WHERE p.id = v.id"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql.format(
+                table=quote(Post._meta.db_table),
+                assign=", ".join(f"{name} = v.{name}" for name in names),
+                arrays=", ".join(f"%s::{f.db_type(connection)}[]" for f in columns),
+                names=", ".join(names),
+            ),
+            [
+                [post.pk for post in rows],
+                *(
+                    [f.get_db_prep_save(getattr(post, f.attname), connection) for post in rows]
+                    for f in columns
+                ),
+            ],
+        )
+    if not quiet(Post, fields):
+        data_changed(*{post.workspace_id for post in rows})
+
+
+def _send(task: Task, messages: Sequence[tuple[str, ...]], *, priority: int) -> None:
+    """One message per claimed row, written to the broker in pipelined batches (kombu's
+    producer batch) over one producer, not one round trip and pool checkout each."""
+    with task.app.producer_or_acquire() as producer, producer.batch():
+        for args in messages:
+            task.apply_async(args=args, priority=priority, producer=producer)
 
 
 # pg_try_advisory_xact_lock key: "later:dispatch" (any constant no other code uses).
@@ -331,9 +370,5 @@ def posts_sweep_stale(
                 mark_unconfirmed_locked(post=post, at=at)
                 counts["unconfirmed"] += 1
 
-        def enqueue() -> None:
-            for args in to_poll:
-                publish_post.apply_async(args=args, priority=RESUME_PRIORITY)
-
-        transaction.on_commit(enqueue)
+        transaction.on_commit(lambda: _send(publish_post, to_poll, priority=RESUME_PRIORITY))
     return counts

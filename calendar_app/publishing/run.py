@@ -145,14 +145,24 @@ class ClaimRenewer:
 
 
 def take_ownership(post_id: Any, token: uuid.UUID) -> Post | None:
-    updated = (
+    # Read first: the guarded update then names the row's workspace, so the data version
+    # needs no lookup of whose row it is (later/data_version.py).
+    post = (
         pipeline_posts()
+        .select_related("workspace", "account", "media")
         .filter(pk=post_id, claim_token=token, status__in=ACTIVE_STATUSES)
-        .update(status=PostStatus.PUBLISHING, heartbeat_at=now(), updated_at=now())
+        .first()
     )
-    if not updated:
+    if post is None:
         return None
-    return pipeline_posts().select_related("workspace", "account", "media").get(pk=post_id)
+    try:
+        if post.status == PostStatus.PUBLISHING:
+            guarded_update(post, token)  # a resumed poll: only the lease, which no page shows
+        else:
+            guarded_update(post, token, status=PostStatus.PUBLISHING)
+    except LostClaim:
+        return None
+    return post
 
 
 def _park_for_poll(post: Post, token: uuid.UUID, wait: float, **fields: Any) -> None:
@@ -271,6 +281,7 @@ def _commit_intent(post: Post, token: uuid.UUID) -> ChunkPlan | None:
         pipeline_posts()
         .filter(
             pk=post.pk,
+            workspace_id=post.workspace_id,
             claim_token=token,
             status=PostStatus.PUBLISHING,
             init_started_at__isnull=True,
@@ -378,7 +389,12 @@ def _note_processing(post: Post) -> None:
 def _save_orphan_publish_id(post: Post, init: PublishInit) -> None:
     saved = (
         pipeline_posts()
-        .filter(pk=post.pk, publish_id="", init_started_at=post.init_started_at)
+        .filter(
+            pk=post.pk,
+            workspace_id=post.workspace_id,
+            publish_id="",
+            init_started_at=post.init_started_at,
+        )
         .update(publish_id=init.publish_id, updated_at=now())
     )
     if saved:

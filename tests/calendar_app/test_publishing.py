@@ -19,6 +19,7 @@ from calendar_app.tasks import (
     sweep_stale_posts,
 )
 from later.celery import app as celery_app
+from later.data_version import data_version
 from later.errors import Conflict
 from tests.calendar_app.publishing_factories import (
     CREATOR_INFO,
@@ -372,12 +373,39 @@ def test_dispatcher_claims_each_due_post_once_and_respects_backoff(
     due = [make_post(account) for _ in range(3)]
     backing_off = make_post(account, next_attempt_at=timezone.now() + dt.timedelta(minutes=1))
     make_post(account, status=PostStatus.DRAFT)
+    before = data_version(workspace.pk)
     claimed = dispatch.posts_dispatch_due()
     assert {pk for pk, _ in claimed} == {p.pk for p in due}
     assert dispatch.posts_dispatch_due() == []
     assert _refresh(backing_off).status == PostStatus.SCHEDULED
     post = _refresh(due[0])
     assert post.status == PostStatus.QUEUED and post.claim_token and post.heartbeat_at
+    # One statement wrote each row its own claim; "queued" shows on the pages.
+    stored = Post.objects.for_workspace(workspace).filter(pk__in=[p.pk for p in due])
+    assert {p.pk: p.claim_token for p in stored} == dict(claimed)
+    assert len({token for _pk, token in claimed}) == 3
+    assert data_version(workspace.pk) != before
+
+
+def test_resuming_a_parked_status_poll_changes_nothing_a_page_shows(
+    pub_sim: Sim, workspace: Workspace
+) -> None:
+    account = connect_account(pub_sim, workspace, "sim-ava-public")
+    at = timezone.now()
+    parked = make_post(
+        account,
+        status=PostStatus.PUBLISHING,
+        publish_id="v_pub_parked",
+        init_started_at=at - dt.timedelta(seconds=5),
+        next_attempt_at=at - dt.timedelta(seconds=1),
+    )
+    before = data_version(workspace.pk)
+    assert dispatch.posts_resume_due_polls() == 1
+    resumed = _refresh(parked)
+    assert resumed.claim_token and resumed.next_attempt_at is None
+    # Its run takes the claim over: a lease, not a change of status.
+    assert run.take_ownership(resumed.pk, resumed.claim_token) is not None
+    assert data_version(workspace.pk) == before
 
 
 # ------------------------------------------------------------------ user actions
@@ -482,8 +510,8 @@ def test_a_pending_poll_is_parked_in_the_database_not_the_broker(
         assert dispatch.posts_resume_due_polls(now=parked.next_attempt_at) == 1
         assert dispatch.posts_resume_due_polls(now=parked.next_attempt_at) == 0  # once
     resumed = _refresh(post)
-    assert sent == [
-        ((str(post.pk), str(resumed.claim_token)), {"priority": dispatch.RESUME_PRIORITY})
+    assert [(args, options["priority"]) for args, options in sent] == [
+        ((str(post.pk), str(resumed.claim_token)), dispatch.RESUME_PRIORITY)
     ]
 
 

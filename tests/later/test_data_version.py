@@ -3,8 +3,11 @@ the workspaces it touched, at once and again when the transaction commits."""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from django.db import connection, transaction
+from django.utils import timezone
 
 from accounts.models import Workspace
 from calendar_app.models import Post, PostStatus
@@ -123,3 +126,55 @@ def test_page_token_names_every_workspace_and_the_minute(
     data_changed(other_workspace.pk)
     assert page_token(workspace.pk, other_workspace.pk) != token
     assert len(page_token(workspace.pk, clock=False).split(":")) == 1
+
+
+def _stored(ws: Workspace) -> object:
+    """The token as the shared cache holds it, without a read's bump of this connection's
+    unread writes."""
+    return data_version._cache().get(data_version._key(ws.pk))
+
+
+def test_a_write_of_fields_no_page_shows_moves_nothing(workspace: Workspace) -> None:
+    post = PostFactory.create(workspace=workspace)
+    rows = Post.objects.for_workspace(workspace).filter(pk=post.pk)
+    before = version(workspace)
+    # The pipeline's lease renewal and a resumed poll's claim: Post.DATA_VERSION_QUIET_FIELDS.
+    assert rows.update(heartbeat_at=timezone.now())
+    assert (
+        Post.objects.unscoped()
+        .filter(pk=post.pk)
+        .update(claim_token=uuid.uuid4(), heartbeat_at=timezone.now(), updated_at=timezone.now())
+    )
+    post.next_attempt_at = timezone.now()
+    Post.objects.unscoped().bulk_update([post], ["next_attempt_at", "claim_token"])
+    post.save(update_fields=["heartbeat_at", "updated_at"])
+    assert version(workspace) == before
+    # One shown field among them is a change.
+    rows.update(status=PostStatus.PUBLISHING, heartbeat_at=timezone.now())
+    assert version(workspace) != before
+    before = version(workspace)
+    post.tiktok_status = "PROCESSING_UPLOAD"
+    post.save(update_fields=["tiktok_status", "heartbeat_at"])
+    assert version(workspace) != before
+    before = version(workspace)
+    Post.objects.unscoped().bulk_update([post], ["status", "heartbeat_at"])
+    assert version(workspace) != before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_transaction_bumps_once_unless_it_reads_in_between() -> None:
+    ws = WorkspaceFactory.create()
+    first = version(ws)
+    with transaction.atomic():
+        data_changed(ws.pk)
+        data_changed(ws.pk)
+        # Nothing read a token since the writes: no round trip yet.
+        assert _stored(ws) == first
+        # A read on this connection sees the uncommitted writes, so it gets a new token.
+        during = version(ws)
+        assert during != first
+        assert _stored(ws) == during
+        data_changed(ws.pk)
+        again = version(ws)
+        assert again != during
+    assert version(ws) != again
