@@ -11,6 +11,7 @@ from accounts.models import TikTokAccount, TikTokVideo
 from conversations.models import Comment, CommentSyncState
 from conversations.sync import (
     comment_sync_account,
+    comments_upsert,
     poll_interval,
     videos_due,
 )
@@ -22,7 +23,7 @@ from tests.conversations.conftest import (
     roomy_budget,
     seed_videos,
 )
-from tiktok_client.errors import TikTokRateLimited
+from tiktok_client.errors import TikTokRateLimited, TikTokUnavailable
 
 pytestmark = pytest.mark.django_db
 
@@ -223,3 +224,60 @@ def test_run_budget_also_bounds_wall_clock_time(business_account: TikTokAccount)
     with pytest.raises(TikTokRateLimited) as raised:
         budget.call(lambda token: pytest.fail("TikTok must not be called"))
     assert raised.value.local and budget.calls == 0
+
+
+def test_a_pass_writes_its_first_page_at_once_and_the_rest_together(
+    csim: CommentSim, workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from conversations import sync
+    from tests.conversations.conftest import connect_business_account
+
+    cafe = connect_business_account(csim, workspace, open_id="sim-cafe-business", username="cafe")
+    video = seed_videos(cafe, limit=1, skip=5)[0]
+    for n in range(40):  # 76 top comments: three list pages
+        csim.fan_comment(video.video_id, f"Fan comment {n}")
+    writes: list[int] = []
+
+    def recorded(**kwargs):
+        writes.append(len(kwargs["items"]))
+        return comments_upsert(**kwargs)
+
+    monkeypatch.setattr(sync, "comments_upsert", recorded)
+    _sync(cafe)
+    assert csim.calls(LIST_PATH) == 3
+    assert len(writes) == 2  # the newest page, then the two older ones in one transaction
+    assert writes[0] >= 30
+    stored = Comment.objects.for_workspace(workspace).filter(video=video)
+    assert stored.count() == sum(writes) == csim.visible_comments(video.video_id)
+
+    # Smaller groups: one write a page once the group is full.
+    writes.clear()
+    monkeypatch.setattr(sync, "PASS_WRITE_ROWS", 1)
+    csim.fan_comment(video.video_id, "One more")
+    _sync(cafe, now=timezone.now() + dt.timedelta(days=2))  # due again, and a full pass
+    assert len(writes) == 3
+
+
+def test_a_tiktok_failure_mid_pass_keeps_what_was_read(
+    csim: CommentSim, workspace, business_account: TikTokAccount
+) -> None:
+    from tests.conversations.conftest import connect_business_account
+
+    cafe = connect_business_account(csim, workspace, open_id="sim-cafe-business", username="cafe")
+    video = seed_videos(cafe, limit=1, skip=5)[0]
+    expected = csim.visible_comments(video.video_id)
+    stored = Comment.objects.for_workspace(workspace).filter(video=video)
+    # The first page's threads are read; a reply list fails part-way through the page.
+    csim.fault(REPLIES_PATH, "http_500")
+    with pytest.raises(TikTokUnavailable):
+        _sync(cafe)
+    kept = stored.count()
+    assert 0 < kept < expected
+    # Each kept thread came with its replies (a thread's reply count says they are stored).
+    for thread in stored.filter(parent__isnull=True):
+        assert stored.filter(parent=thread).count() == thread.reply_count
+    state = CommentSyncState.objects.for_workspace(workspace).get(video=video)
+    assert state.pass_cursor is not None or state.pass_is_full
+
+    _sync(cafe)
+    assert stored.count() == expected
