@@ -11,7 +11,7 @@ from rest_framework.response import Response
 
 from accounts.models import Role, TikTokAccount
 from accounts.tiktok import connection, selectors
-from later.api import WorkspaceAPIView
+from later.api import WorkspaceAPIView, WorkspaceObjectAPIView
 from later.errors import ValidationFailed
 
 
@@ -87,13 +87,13 @@ class TikTokAccountListApi(WorkspaceAPIView):
         return Response(TikTokAccountSerializer(accounts, many=True).data)
 
 
-class TikTokAccountDetailApi(WorkspaceAPIView):
+class TikTokAccountDetailApi(WorkspaceObjectAPIView[TikTokAccount]):
+    load = connection.tiktok_account_get
     write_role = Role.ADMIN
 
     @extend_schema(responses=TikTokAccountSerializer)
     def get(self, request: Request, workspace_id: Any, account_id: Any) -> Response:
-        account = connection.tiktok_account_get(workspace=self.workspace, account_id=account_id)
-        return Response(TikTokAccountSerializer(account).data)
+        return Response(TikTokAccountSerializer(self.object).data)
 
     @extend_schema(
         operation_id="tiktok_account_update",
@@ -106,15 +106,16 @@ class TikTokAccountDetailApi(WorkspaceAPIView):
         if not data.is_valid():
             raise ValidationFailed("Some fields are invalid.", details=data.errors)
         account = connection.tiktok_account_set_color(
-            workspace=self.workspace, account_id=account_id, color=data.validated_data["color"]
+            account=self.object, color=data.validated_data["color"]
         )
         return Response(TikTokAccountSerializer(account).data)
 
     @extend_schema(responses={200: TikTokAccountSerializer})
     def delete(self, request: Request, workspace_id: Any, account_id: Any) -> Response:
         revoked = connection.tiktok_account_disconnect(
-            workspace=self.workspace, membership=self.membership, account_id=account_id
+            workspace=self.workspace, membership=self.membership, account=self.object
         )
+        # The service changed a locked copy of the row: read what it wrote.
         account = connection.tiktok_account_get(workspace=self.workspace, account_id=account_id)
         body = dict(TikTokAccountSerializer(account).data)
         body["revoked_at_tiktok"] = revoked

@@ -276,7 +276,7 @@ def tiktok_account_get(*, workspace: Workspace, account_id: Any) -> TikTokAccoun
 
 
 def tiktok_account_disconnect(
-    *, workspace: Workspace, membership: Membership, account_id: Any
+    *, workspace: Workspace, membership: Membership, account: TikTokAccount
 ) -> bool:
     """Revoke at TikTok (best effort) and delete our tokens; the row stays for history.
 
@@ -284,7 +284,6 @@ def tiktok_account_disconnect(
     """
     if not membership.has_role(Role.ADMIN):
         raise RoleRequired("Only owners and admins can disconnect TikTok accounts.")
-    account = tiktok_account_get(workspace=workspace, account_id=account_id)
     client = get_tiktok_client()
     revoked = True
     login_kit_token = decrypt_token(account.access_token_encrypted)
@@ -320,9 +319,8 @@ def tiktok_account_disconnect(
 
 
 @transaction.atomic
-def tiktok_account_set_color(*, workspace: Workspace, account_id: Any, color: str) -> TikTokAccount:
+def tiktok_account_set_color(*, account: TikTokAccount, color: str) -> TikTokAccount:
     """The account's calendar colour, chosen by a member."""
-    account = tiktok_account_get(workspace=workspace, account_id=account_id)
     account.color = color_clean(color)
     account.save(update_fields=["color", "updated_at"])
     return account

@@ -52,10 +52,8 @@ def _account_rows(accounts: list[TikTokAccount], *, business_app: bool) -> list[
 
 @workspace_view(min_role=Role.VIEWER)
 @require_GET
-def tiktok_accounts(request: HttpRequest) -> HttpResponse:
-    workspace = request.workspace  # type: ignore[attr-defined]
-    membership = request.membership  # type: ignore[attr-defined]
-    accounts = list(selectors.tiktok_accounts_for_workspace(workspace=workspace))
+def tiktok_accounts(request: WorkspaceRequest) -> HttpResponse:
+    accounts = list(selectors.tiktok_accounts_for_workspace(workspace=request.workspace))
     active = [a for a in accounts if a.status != "disconnected"]
     disconnected = [a for a in accounts if a.status == "disconnected"]
     config = get_tiktok_client().config
@@ -69,7 +67,7 @@ def tiktok_accounts(request: HttpRequest) -> HttpResponse:
             "login_kit_app": config.login_kit_configured,
             "business_app": business_app,
             "what_business_adds": business.WHAT_BUSINESS_ADDS,
-            "can_manage": membership.can_manage,
+            "can_manage": request.membership.can_manage,
             "manage_reason": "Only owners and admins can connect or disconnect TikTok accounts.",
         },
     )
@@ -77,17 +75,16 @@ def tiktok_accounts(request: HttpRequest) -> HttpResponse:
 
 @workspace_view(min_role=Role.ADMIN)
 @require_POST
-def tiktok_connect(request: HttpRequest) -> HttpResponse:
-    workspace = request.workspace  # type: ignore[attr-defined]
+def tiktok_connect(request: WorkspaceRequest) -> HttpResponse:
     try:
         url = connection.tiktok_connect_start(
-            workspace=workspace,
-            membership=request.membership,  # type: ignore[attr-defined]
+            workspace=request.workspace,
+            membership=request.membership,
             session_key=_session_key(request),
         )
     except AppError as exc:
         messages.error(request, exc.message)
-        return redirect("accounts:tiktok_accounts", workspace_id=workspace.id)
+        return redirect("accounts:tiktok_accounts", workspace_id=request.workspace.id)
     return redirect(url)
 
 
@@ -153,22 +150,14 @@ def _connect_error(request: HttpRequest, exc: ConnectFailed) -> HttpResponse:
     )
 
 
-@workspace_view(min_role=Role.ADMIN)
+@workspace_view(min_role=Role.ADMIN, load={"account": connection.tiktok_account_get})
 @require_POST
-def tiktok_disconnect(request: HttpRequest, account_id: Any) -> HttpResponse:
-    workspace = request.workspace  # type: ignore[attr-defined]
+def tiktok_disconnect(request: WorkspaceRequest, account: TikTokAccount) -> HttpResponse:
     try:
-        account = connection.tiktok_account_get(workspace=workspace, account_id=account_id)
         revoked = connection.tiktok_account_disconnect(
-            workspace=workspace,
-            membership=request.membership,  # type: ignore[attr-defined]
-            account_id=account_id,
+            workspace=request.workspace, membership=request.membership, account=account
         )
     except AppError as exc:
-        if exc.status == 404:
-            from django.http import Http404
-
-            raise Http404(exc.message) from exc
         messages.error(request, exc.message)
     else:
         if revoked:
@@ -180,7 +169,7 @@ def tiktok_disconnect(request: HttpRequest, account_id: Any) -> HttpResponse:
                 "confirm the revocation. Remove the app in TikTok's settings "
                 "(Security and permissions → Apps) to be sure.",
             )
-    return redirect("accounts:tiktok_accounts", workspace_id=workspace.id)
+    return redirect("accounts:tiktok_accounts", workspace_id=request.workspace.id)
 
 
 def _webhook(request: HttpRequest, app_name: str) -> HttpResponse:
@@ -219,9 +208,7 @@ def tiktok_business_webhook(request: HttpRequest) -> HttpResponse:
 def tiktok_account_color(request: WorkspaceRequest, account: TikTokAccount) -> HttpResponse:
     """Change an account's calendar colour."""
     try:
-        connection.tiktok_account_set_color(
-            workspace=request.workspace, account_id=account.pk, color=request.POST.get("color", "")
-        )
+        connection.tiktok_account_set_color(account=account, color=request.POST.get("color", ""))
     except AppError as exc:
         messages.error(request, exc.message)
     else:
