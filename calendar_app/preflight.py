@@ -53,6 +53,66 @@ class Preflight:
     warnings: list[str] = field(default_factory=list)
 
 
+def content_refusals(
+    *,
+    account: TikTokAccount | str,
+    privacy_level: str,
+    commercial_content: bool,
+    brand_organic: bool,
+    brand_content: bool,
+    scheduling: bool = True,
+) -> list[Refusal]:
+    """A direct post's own settings against TikTok's rules for every creator (fact sheet §2.3,
+    §2.10): the audience has no default, a commercial disclosure says what it discloses, and
+    branded content cannot be private. A draft (`scheduling=False`) may choose its audience
+    later. Inbox drafts carry none of these settings: the creator sets them in the app."""
+    refusals = []
+    if commercial_content and not (brand_organic or brand_content):
+        # Shared by every account of a post: the composer shows it once, without the account.
+        refusals.append(
+            Refusal(
+                code="commercial_content_incomplete",
+                message="You turned on commercial content disclosure but ticked nothing.",
+                fix="Tick “Your brand”, “Branded content” or both.",
+                setting="commercial_content",
+            )
+        )
+    if commercial_content and brand_content and privacy_level == PrivacyLevel.SELF_ONLY:
+        refusals.append(
+            Refusal(
+                code="branded_private",
+                message=f"{account}: branded content visibility cannot be set to private.",
+                fix="Pick another audience, or untick “Branded content”.",
+                setting="privacy_level",
+            )
+        )
+    if scheduling and not privacy_level:
+        refusals.append(
+            Refusal(
+                code="privacy_required",
+                message=f"{account}: choose who can view this post (TikTok has no default).",
+                fix="Pick an audience.",
+                setting="privacy_level",
+            )
+        )
+    return refusals
+
+
+def post_content_refusal(post: Post) -> Refusal | None:
+    """The first of `content_refusals` for a stored post (the pipeline's check before init: the
+    row may have been changed since the composer saw it)."""
+    if post.post_mode != PostMode.DIRECT:
+        return None
+    refusals = content_refusals(
+        account=post.account,
+        privacy_level=post.privacy_level,
+        commercial_content=post.commercial_content,
+        brand_organic=post.brand_organic,
+        brand_content=post.brand_content,
+    )
+    return refusals[0] if refusals else None
+
+
 def creator_refusals(
     *,
     account: TikTokAccount | str,

@@ -45,7 +45,7 @@ from calendar_app.photos import (
     photos_attach,
     photos_for,
 )
-from calendar_app.preflight import creator_refusals, post_preflight
+from calendar_app.preflight import content_refusals, creator_refusals, post_preflight
 from calendar_app.timezones import (
     InvalidTimeZone,
     ResolvedTime,
@@ -285,34 +285,34 @@ def _validate_target(
     privacy = values["privacy_level"]
     if privacy and privacy not in PrivacyLevel.values:
         fail("choose who can view this post.", "invalid_privacy_level", "privacy_level")
-    incomplete = values["commercial_content"] and not (
-        values["brand_organic"] or values["brand_content"]
+    refused = content_refusals(
+        account=account,
+        privacy_level=privacy,
+        commercial_content=values["commercial_content"],
+        brand_organic=values["brand_organic"],
+        brand_content=values["brand_content"],
+        scheduling=scheduling,
     )
-    # The disclosure is shared by every account: reported once, at its own field.
-    if incomplete and not problems.has_code("commercial_content_incomplete"):
-        problems.add(
-            ValidationFailed(
-                "You turned on commercial content disclosure; tick “Your brand”, "
-                "“Branded content” or both.",
-                code="commercial_content_incomplete",
-                details={"account_id": account_id},
-            ),
-            "commercial_content",
-        )
-    if values["brand_content"] and privacy == PrivacyLevel.SELF_ONLY:
-        fail(
-            "branded content visibility cannot be set to private.",
-            "branded_private",
-            "privacy_level",
-        )
+    for refusal in refused:
+        if refusal.setting == "commercial_content":
+            # The disclosure is shared by every account: reported once, at its own field.
+            if not problems.has_code(refusal.code):
+                problems.add(
+                    ValidationFailed(
+                        refusal.sentence, code=refusal.code, details={"account_id": account_id}
+                    ),
+                    refusal.setting,
+                )
+        else:
+            problems.add(
+                ValidationFailed(
+                    refusal.sentence, code=refusal.code, details={"account_id": account_id}
+                ),
+                refusal.setting,
+                account_id,
+            )
     if not scheduling:
         return values
-    if not privacy:
-        fail(
-            "choose who can view this post (there is no default).",
-            "privacy_required",
-            "privacy_level",
-        )
     if creator_info is not None:
         # Settings the creator no longer offers; content problems are the preflight's errors.
         refused = creator_refusals(

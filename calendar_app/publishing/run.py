@@ -219,9 +219,8 @@ def start(post: Post, token: uuid.UUID) -> PublishResult | None:
     except (TikTokError, AccountNeedsReconnect) as exc:
         return _outcome_of_tiktok_error(post, token, exc, init_sent=False)
     if problem:
-        return finish_failed(
-            post=post, token=token, code="creator_settings_changed", message=problem
-        )
+        code, message = problem
+        return finish_failed(post=post, token=token, code=code, message=message)
     plan = _commit_intent(post, token)
     try:
         init = _init(post, plan)
@@ -248,12 +247,16 @@ def _media_refusal(post: Post) -> tuple[str, str] | None:
     return None
 
 
-def _check_account(post: Post) -> str | None:
-    """What TikTok would refuse in this post for its account today, as a sentence."""
+def _check_account(post: Post) -> tuple[str, str] | None:
+    """What TikTok would refuse in this post for its account today, as (code, sentence)."""
     from accounts.tiktok import tiktok_account_access_token
-    from calendar_app.preflight import post_creator_refusal
+    from calendar_app.preflight import post_content_refusal, post_creator_refusal
 
     post_event_add(post=post, kind="checking", message="Checking the TikTok account.")
+    # The composer's rules again: the row may have been changed behind its back.
+    refused = post_content_refusal(post)
+    if refused is not None:
+        return refused.code, f"{refused.sentence} Edit the post and retry."
     if pull.publish_api_for(post) == PublishApi.BUSINESS:
         # The Business app publishes with its own token; creator_info is Content Posting's.
         return None
@@ -264,8 +267,10 @@ def _check_account(post: Post) -> str | None:
     client = tiktok()
     info = account_call(post.account, lambda t: client.query_creator_info(access_token=t))
     refusal = post_creator_refusal(post, info)
+    if refusal is None:
+        return None
     # The creator changed a setting in TikTok since the post was planned.
-    return f"{refusal.sentence} Edit the post and retry." if refusal else None
+    return "creator_settings_changed", f"{refusal.sentence} Edit the post and retry."
 
 
 def _commit_intent(post: Post, token: uuid.UUID) -> ChunkPlan | None:

@@ -199,6 +199,41 @@ def test_a_file_up_to_64_million_bytes_goes_up_in_one_chunk(
     assert "no_public_link" in _kinds(post) and post.video is None
 
 
+@pytest.mark.parametrize(
+    ("edit", "code", "words"),
+    [
+        # §2.10 item 3: TikTok's own words for branded content that is private.
+        (
+            {"brand_content": True, "privacy_level": "SELF_ONLY"},
+            "branded_private",
+            "branded content visibility cannot be set to private",
+        ),
+        ({"brand_content": False, "brand_organic": False}, "commercial_content_incomplete", ""),
+        ({"privacy_level": ""}, "privacy_required", "no default"),
+    ],
+)
+def test_a_post_edited_behind_the_composers_back_is_refused_before_init(
+    pub_sim: Sim, workspace: Workspace, edit: dict[str, Any], code: str, words: str
+) -> None:
+    """The composer's rules (calendar_app/preflight.py) hold again just before init: a row
+    changed by other means (an admin, a script, a bug) never reaches TikTok's init."""
+    account = connect_account(pub_sim, workspace, "sim-ava-public")
+    post = make_post(
+        account,
+        privacy_level="PUBLIC_TO_EVERYONE",
+        commercial_content=True,
+        brand_organic=True,
+    )
+    Post.objects.for_workspace(workspace).filter(pk=post.pk).update(**edit)
+    post = _run_to_end(post)
+    assert post.status == PostStatus.FAILED
+    assert post.fail_code == code
+    assert words in post.fail_message and "Edit the post and retry." in post.fail_message
+    assert pub_sim.state.counters.requests_to(INIT) == 0
+    assert post.init_started_at is None
+    assert actions.post_can_retry(post)
+
+
 def test_creator_setting_disabled_since_planning_fails_before_init(
     pub_sim: Sim, workspace: Workspace, settings: Any
 ) -> None:
