@@ -1,11 +1,14 @@
 """The webhook sender: signed, at-least-once deliveries from a background thread (§2.8, §4.6).
 
 TikTok delivers each event at least once, retries non-200 answers with backoff, and may repeat
-or reorder deliveries. The sender does the same, with knobs to make that happen on purpose:
-``duplicates``/``duplicate_rate`` (extra copies), ``delay_seconds``/``jitter_seconds`` (late,
-hence reordered, deliveries), ``reorder`` (due deliveries sent newest first) and ``drop_rate``
-or the ``webhook_drop`` fault (the event is lost). Every event is kept in ``log()``, also when
-the app has no callback URL, so tests can see what TikTok would have sent.
+or reorder deliveries. The sender does the same by default: some events arrive twice
+(``duplicate_rate``) and each delivery is late by a random jitter (``jitter_seconds``), so
+events close together arrive out of order. Knobs make more of it happen on purpose:
+``duplicates`` (extra copies of every event), ``delay_seconds``, ``reorder`` (due deliveries sent
+newest first) and ``drop_rate`` or the ``webhook_drop`` fault (the event is lost).
+``exactly_once`` turns duplicates, jitter and reordering off: more lenient than TikTok, so only a
+test that counts or orders the deliveries themselves may set it, saying why. Every event is kept
+in ``log()``, also when the app has no callback URL, so tests can see what TikTok would have sent.
 """
 
 from __future__ import annotations
@@ -32,10 +35,13 @@ POLL_SECONDS = 0.1
 @dataclass
 class WebhookSettings:
     delay_seconds: float = 0.0
-    jitter_seconds: float = 0.0
+    # §2.8: "at least once ... may repeat or arrive out of order". A tenth of the events twice
+    # and up to a second late by default, as TikTok behaves; ``exactly_once`` is the opt-out.
+    jitter_seconds: float = 1.0
     duplicates: int = 0
-    duplicate_rate: float = 0.0
+    duplicate_rate: float = 0.1
     reorder: bool = False
+    exactly_once: bool = False
     drop_rate: float = 0.0
     max_attempts: int = 5
     retry_base_seconds: float = 0.5
@@ -137,6 +143,8 @@ class WebhookSender:
             self.settings = WebhookSettings()
             self._deliveries.clear()
             self._events = 0
+            # The same duplicates and jitter for the same events, whatever ran before.
+            self._rng = random.Random("tiktok-sim:webhooks")
 
     # ------------------------------------------------------------------ producing
 
@@ -160,6 +168,9 @@ class WebhookSender:
             settings = self.settings
             dropped = dropped or self._rng.random() < settings.drop_rate
             copies = 1 + settings.duplicates + (self._rng.random() < settings.duplicate_rate)
+            jitter = settings.jitter_seconds
+            if settings.exactly_once:
+                copies, jitter = 1, 0.0
             now = time.monotonic()
             for copy in range(1 if dropped or not app.webhook_url else copies):
                 delivery = Delivery(
@@ -170,9 +181,7 @@ class WebhookSender:
                     body=body,
                     url=app.webhook_url,
                     secret=app.client_secret,
-                    due_at=now
-                    + settings.delay_seconds
-                    + self._rng.uniform(0.0, settings.jitter_seconds),
+                    due_at=now + settings.delay_seconds + self._rng.uniform(0.0, jitter),
                     copy=copy,
                 )
                 if dropped:
@@ -204,9 +213,12 @@ class WebhookSender:
         self.ensure_running()
         deadline = time.monotonic() + timeout
         with self._lock:
-            for delivery in self._deliveries:
-                if delivery.status == "pending":
-                    delivery.due_at = min(delivery.due_at, time.monotonic())
+            pending = [d for d in self._deliveries if d.status == "pending"]
+            # Everything due now, in the order the delays and jitter gave (out of order stays
+            # out of order).
+            early = max((d.due_at for d in pending), default=0.0) - time.monotonic()
+            for delivery in pending:
+                delivery.due_at -= max(early, 0.0)
             self._lock.notify_all()
             while any(d.status == "pending" for d in self._deliveries):
                 left = deadline - time.monotonic()
@@ -255,7 +267,8 @@ class WebhookSender:
         now = time.monotonic()
         with self._lock:
             due = [d for d in self._deliveries if d.status == "pending" and d.due_at <= now]
-            due.sort(key=lambda d: (d.due_at, d.id), reverse=self.settings.reorder)
+            reorder = self.settings.reorder and not self.settings.exactly_once
+            due.sort(key=lambda d: (d.due_at, d.id), reverse=reorder)
             return due
 
     def _attempt(self, delivery: Delivery) -> None:
