@@ -99,12 +99,3 @@ def dispatch_due_reports() -> int:
 @workspace_task
 def send_report_delivery(*, workspace: Workspace, delivery_id: str) -> bool:
     return reporting.report_delivery_send(workspace=workspace, delivery_id=delivery_id)
-
-
-@shared_task(name="analytics.tasks.create_future_partitions")
-def create_future_partitions() -> int:
-    """Beat: keep the next months' partitions of every switched-on snapshot table created
-    (analytics.partitions; nothing to do while no table is partitioned)."""
-    from analytics.partitions import partitions_create_ahead
-
-    return len(partitions_create_ahead())

@@ -3,8 +3,9 @@
 1. The batch travels to PostgreSQL as arrays (`unnest`, up to `ARRAY_BATCH` rows: one round
    trip) or, for bigger batches, by COPY into a per-connection temporary staging table (no
    indexes, no WAL, no ORM objects).
-2. One statement writes it: an `INSERT … ON CONFLICT (workspace, comment_id) DO UPDATE … WHERE
-   <content differs>` for the top comments and, in the same statement, one for the replies,
+2. One statement writes it: an `INSERT … ON CONFLICT (workspace, comment_id, created_at_tiktok)
+   DO UPDATE … WHERE <content differs>` (the natural key holds the partition key) for the top
+   comments and, in the same statement, one for the replies,
    whose parent is a top just written (its RETURNING row) or a stored one. An unchanged re-sync
    writes nothing; replies whose thread is unknown wait for a later pass, as before.
 3. Triage (question, sentiment, language: Python, ~0.1 ms a text, several times COPY's whole
@@ -61,6 +62,7 @@ UNREAD_TRIAGE = {"is_question": "false", "sentiment": "''", "sentiment_score": "
 # What a re-sync compares and rewrites (same set as the ORM path's SYNCED_FIELDS).
 SYNCED_COLUMNS = (
     "parent_id",
+    "parent_created_at_tiktok",
     "author_username",
     "author_display_name",
     "author_avatar_url",
@@ -149,8 +151,9 @@ def _defaults() -> tuple[list[str], list[Any]]:
     """Columns the sync does not write and their model defaults (NOT NULL ones need a value)."""
     written = {
         "id", "created_at", "updated_at", "workspace_id", "video_id", "account_id",
-        "comment_id", "parent_id", "author_key", "read_at", "handled_at", "synced_at",
-        "created_at_tiktok", "triage_pending", *TRIAGE_COLUMNS, *SYNCED_COLUMNS,
+        "comment_id", "parent_id", "parent_created_at_tiktok", "author_key", "read_at",
+        "handled_at", "synced_at", "created_at_tiktok", "triage_pending", *TRIAGE_COLUMNS,
+        *SYNCED_COLUMNS,
     }  # fmt: skip
     names: list[str] = []
     values: list[Any] = []
@@ -168,22 +171,23 @@ _STAGED = (
     "text", "created_at_tiktok", "like_count", "reply_count", "is_hidden", "is_pinned", "is_own",
     "liked",
 )  # fmt: skip
+# Whether a row was inserted is told by its id (the one `src` drew for it), not by `xmax = 0`:
+# RETURNING cannot read system columns of a partitioned table.
 _RETURNING = (
-    "RETURNING c.id, c.comment_id, c.parent_id, c.is_own, c.created_at_tiktok, "
-    "c.xmax = 0 AS inserted, c.triage_pending"
+    "RETURNING c.id, c.comment_id, c.parent_id, c.is_own, c.created_at_tiktok, c.triage_pending"
 )
 
 
-def _insert(*, source: str, parent: str, where: str, default_names: list[str]) -> str:
+def _insert(*, source: str, parent: tuple[str, str], where: str, default_names: list[str]) -> str:
     """One `INSERT … SELECT … ON CONFLICT` (SQL text; values are named parameters)."""
     table = Comment._meta.db_table
     columns = [
         "id", "created_at", "updated_at", "workspace_id", "video_id", "account_id", "parent_id",
-        *_STAGED, "read_at", "handled_at", "synced_at", "triage_pending", *TRIAGE_COLUMNS,
-        *default_names,
+        "parent_created_at_tiktok", *_STAGED, "read_at", "handled_at", "synced_at",
+        "triage_pending", *TRIAGE_COLUMNS, *default_names,
     ]  # fmt: skip
     selects = [
-        "gen_random_uuid()", "%(now)s", "%(now)s", "%(ws)s", "%(video)s", "%(account)s", parent,
+        "s.new_id", "%(now)s", "%(now)s", "%(ws)s", "%(video)s", "%(account)s", *parent,
         *(f"s.{name}" for name in _STAGED),
         # Our own comments need no attention from us.
         "CASE WHEN s.is_own THEN %(now)s::timestamptz END",
@@ -203,7 +207,7 @@ def _insert(*, source: str, parent: str, where: str, default_names: list[str]) -
     return f"""
         INSERT INTO {table} AS c ({", ".join(columns)})
         SELECT {", ".join(selects)} FROM {source} WHERE {where}
-        ON CONFLICT (workspace_id, comment_id) DO UPDATE SET
+        ON CONFLICT (workspace_id, comment_id, created_at_tiktok) DO UPDATE SET
             {updates},
             triage_pending = c.triage_pending OR {changed},
             {triage_updates},
@@ -218,40 +222,44 @@ def _statement(source: str, default_names: list[str]) -> str:
     """Tops, then replies (parent: a top this statement wrote, else the stored thread), and
     whether an enabled moderation rule covers the account, in one statement."""
     table = Comment._meta.db_table
-    # The stored thread, through comment_unique_id whatever the statistics: for a workspace the
+    # The parent's id and partition key (the composite foreign key names both). The stored
+    # thread, through comment_unique_id whatever the statistics: for a workspace the
     # planner has no figures for (new since the last ANALYZE, or a table never analyzed) any
     # index on workspace looks as cheap, and a smaller one wins, reading every row of the
     # workspace for each reply (measured: 1 ms a reply at 6,000 rows, growing). Written as a
     # range with ORDER BY comment_id, only comment_unique_id needs no sort, and the write runs
     # with enable_sort off (SET LOCAL: this transaction only; nothing else in it sorts).
     parent = f"""LEFT JOIN LATERAL (
-            SELECT COALESCE(
-                (SELECT t.id FROM tops t WHERE t.comment_id = s.parent_comment_id),
-                (SELECT x.id FROM {table} x
-                 WHERE x.workspace_id = %(ws)s AND x.comment_id >= s.parent_comment_id
-                   AND x.comment_id <= s.parent_comment_id
-                 ORDER BY x.comment_id LIMIT 1)) AS id
-            OFFSET 0  -- evaluated once per reply, not again in the WHERE
+            (SELECT t.id, t.created_at_tiktok FROM tops t
+             WHERE t.comment_id = s.parent_comment_id LIMIT 1)
+            UNION ALL
+            (SELECT x.id, x.created_at_tiktok FROM {table} x
+             WHERE x.workspace_id = %(ws)s AND x.comment_id >= s.parent_comment_id
+               AND x.comment_id <= s.parent_comment_id
+             ORDER BY x.comment_id LIMIT 1)
+            LIMIT 1  -- the top this statement wrote, else the stored one; once per reply
         ) parent ON true"""  # noqa: S608
     tops = _insert(
-        source="src s", parent="NULL", where="s.parent_comment_id IS NULL",
+        source="src s", parent=("NULL", "NULL"), where="s.parent_comment_id IS NULL",
         default_names=default_names,
     )  # fmt: skip
     replies = _insert(
         source=f"src s {parent}",
-        parent="parent.id",
+        parent=("parent.id", "parent.created_at_tiktok"),
         where="s.parent_comment_id IS NOT NULL AND parent.id IS NOT NULL",
         default_names=default_names,
     )
     rules = ModerationRule._meta.db_table
     return f"""
-        WITH src AS MATERIALIZED (SELECT * FROM {source}),
+        WITH src AS MATERIALIZED (SELECT *, gen_random_uuid() AS new_id FROM {source}),
         tops AS ({tops}),
         replies AS ({replies})
-        SELECT w.*, EXISTS (
+        SELECT w.id, w.comment_id, w.parent_id, w.is_own, w.created_at_tiktok,
+            w.id = n.new_id AS inserted, w.triage_pending, EXISTS (
             SELECT 1 FROM {rules} r WHERE r.workspace_id = %(ws)s AND r.is_enabled
             AND (r.account_id IS NULL OR r.account_id = %(account)s)) AS has_rules
         FROM (SELECT * FROM tops UNION ALL SELECT * FROM replies) w
+        JOIN src n ON n.comment_id = w.comment_id
     """  # noqa: S608 - identifiers are the models' own; values are parameters
 
 

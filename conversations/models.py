@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 import uuid
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -88,7 +89,33 @@ QUESTION_RANK = models.Case(
 )
 
 
-class Comment(TenantModel):
+class CommentKeys(models.Model):
+    """A row that references comments carries each referenced comment's partition key
+    (`created_at_tiktok`) beside its id: the comment table may be partitioned by month on that
+    key (docs/scaling.md), and a foreign key into a partitioned table must name the whole
+    key. Django has no composite foreign keys: the fields are `db_constraint=False` and
+    migration 0006 adds the composite FOREIGN KEY constraints. The key is filled here from
+    the referenced comment; bulk writes call `fill_comment_keys` themselves."""
+
+    # Foreign key to a comment -> the field holding that comment's created_at_tiktok.
+    comment_keys: ClassVar[dict[str, str]] = {}
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.fill_comment_keys()
+        super().save(*args, **kwargs)
+
+    def fill_comment_keys(self) -> None:
+        for relation, key in self.comment_keys.items():
+            if getattr(self, f"{relation}_id") is None:
+                setattr(self, key, None)
+            elif getattr(self, key) is None or relation in self._state.fields_cache:
+                setattr(self, key, getattr(self, relation).created_at_tiktok)
+
+
+class Comment(CommentKeys, TenantModel):
     """One TikTok comment or reply on a video of a connected business account.
 
     Everything under "author" and `text` is written by strangers on the internet: it is
@@ -100,13 +127,21 @@ class Comment(TenantModel):
     account = models.ForeignKey(TikTokAccount, on_delete=models.CASCADE, related_name="comments")
     comment_id = models.CharField(max_length=128)
     parent = models.ForeignKey(
-        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="replies"
+        "self",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="replies",
+        db_constraint=False,  # composite: (parent_id, parent_created_at_tiktok), migration 0006
     )
+    parent_created_at_tiktok = models.DateTimeField(null=True, blank=True, editable=False)
     author_key = models.CharField(max_length=128, help_text="TikTok's unique_identifier")
     author_username = models.CharField(max_length=128, blank=True)
     author_display_name = models.CharField(max_length=256, blank=True)
     author_avatar_url = models.URLField(max_length=2000, blank=True)
     text = models.TextField(blank=True)
+    # The partition key (docs/scaling.md): TikTok's create time, never changed once stored (a
+    # pending reply confirmed with TikTok's time is re-inserted: `comment_confirm_pending`).
     created_at_tiktok = models.DateTimeField()
     like_count = models.PositiveIntegerField(default=0)
     reply_count = models.PositiveIntegerField(default=0)
@@ -159,7 +194,15 @@ class Comment(TenantModel):
 
     class Meta:
         constraints: ClassVar = [
-            models.UniqueConstraint(fields=["workspace", "comment_id"], name="comment_unique_id")
+            # Every unique key holds the partition key; `conversations.ingest` upserts on this.
+            models.UniqueConstraint(
+                fields=["workspace", "comment_id", "created_at_tiktok"], name="comment_unique_id"
+            ),
+            # What the composite foreign keys reference (the partitioned table's primary key).
+            models.UniqueConstraint(
+                fields=["id", "created_at_tiktok"],
+                name="conversations_comment_id_created_at_tiktok_uniq",
+            ),
         ]
         indexes: ClassVar = [
             # The priority order: WHERE workspace = ? ORDER BY priority, created DESC, id DESC.
@@ -229,6 +272,8 @@ class Comment(TenantModel):
             ),
         ]
 
+    comment_keys: ClassVar[dict[str, str]] = {"parent": "parent_created_at_tiktok"}
+
     def __str__(self) -> str:
         return f"{self.author_username or self.author_key}: {self.text[:40]}"
 
@@ -260,6 +305,11 @@ class Comment(TenantModel):
     @property
     def thread_root_id(self) -> uuid.UUID:
         return self.parent_id or self.pk
+
+    @property
+    def thread_root_created_at(self) -> dt.datetime:
+        """The thread root's partition key (what a reference to `thread_root_id` names too)."""
+        return self.parent_created_at_tiktok or self.created_at_tiktok
 
     @property
     def label_ids(self) -> set[uuid.UUID]:
@@ -306,13 +356,16 @@ class Label(TenantModel):
         return self.name
 
 
-class CommentLabel(TenantModel):
+class CommentLabel(CommentKeys, TenantModel):
     """One label on one comment, by a person or by a rule."""
 
     workspace = models.ForeignKey(
         Workspace, on_delete=models.CASCADE, related_name="comment_labels"
     )
-    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="label_links")
+    comment = models.ForeignKey(
+        Comment, on_delete=models.CASCADE, related_name="label_links", db_constraint=False
+    )
+    comment_created_at_tiktok = models.DateTimeField(editable=False)
     label = models.ForeignKey(Label, on_delete=models.CASCADE, related_name="comment_links")
     added_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -320,6 +373,8 @@ class CommentLabel(TenantModel):
     rule = models.ForeignKey(
         "ModerationRule", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+
+    comment_keys: ClassVar[dict[str, str]] = {"comment": "comment_created_at_tiktok"}
 
     class Meta:
         constraints: ClassVar = [
@@ -355,17 +410,22 @@ class SavedReply(TenantModel):
         return self.title
 
 
-class ThreadNote(TenantModel):
+class ThreadNote(CommentKeys, TenantModel):
     """An internal note on a thread: seen by the workspace only, never sent to TikTok."""
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="thread_notes")
-    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="notes")
+    comment = models.ForeignKey(
+        Comment, on_delete=models.CASCADE, related_name="notes", db_constraint=False
+    )
+    comment_created_at_tiktok = models.DateTimeField(editable=False)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     text = models.TextField()
     # Sent with the form: a double click or a retried request stores the note once.
     client_token = models.UUIDField(null=True, blank=True)
+
+    comment_keys: ClassVar[dict[str, str]] = {"comment": "comment_created_at_tiktok"}
 
     class Meta:
         constraints: ClassVar = [
@@ -429,12 +489,15 @@ class RuleRunStatus(models.TextChoices):
     UNDONE = "undone", "Undone"
 
 
-class RuleRun(TenantModel):
+class RuleRun(CommentKeys, TenantModel):
     """What a rule did to one comment: shown in the thread, with its undo."""
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="rule_runs")
     rule = models.ForeignKey(ModerationRule, on_delete=models.CASCADE, related_name="runs")
-    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="rule_runs")
+    comment = models.ForeignKey(
+        Comment, on_delete=models.CASCADE, related_name="rule_runs", db_constraint=False
+    )
+    comment_created_at_tiktok = models.DateTimeField(editable=False)
     action = models.CharField(max_length=8, choices=RuleAction.choices)
     status = models.CharField(max_length=8, choices=RuleRunStatus.choices)
     error = models.CharField(max_length=500, blank=True)
@@ -442,6 +505,8 @@ class RuleRun(TenantModel):
     undone_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+
+    comment_keys: ClassVar[dict[str, str]] = {"comment": "comment_created_at_tiktok"}
 
     class Meta:
         constraints: ClassVar = [

@@ -310,7 +310,11 @@ def _act(*, rule: ModerationRule, comment: Comment, client: TikTokClient | None)
     CommentLabel.objects.bulk_create(
         [
             CommentLabel(
-                workspace_id=comment.workspace_id, comment=comment, label=rule.label, rule=rule
+                workspace_id=comment.workspace_id,
+                comment=comment,
+                comment_created_at_tiktok=comment.created_at_tiktok,
+                label=rule.label,
+                rule=rule,
             )
         ],
         ignore_conflicts=True,

@@ -6,17 +6,25 @@ import datetime as dt
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import User, Workspace
 from accounts.tiktok import AccountNeedsReconnect, get_tiktok_client
 from accounts.tiktok.access import tiktok_business_call
-from conversations.models import BULK_MAX_IDS, PENDING_ID_PREFIX, REPLY_MAX_CHARS, Comment
+from conversations.models import (
+    BULK_MAX_IDS,
+    PENDING_ID_PREFIX,
+    REPLY_MAX_CHARS,
+    Comment,
+    CommentKeys,
+)
+from later.data_version import data_changed
 from later.errors import AppError, ExternalServiceError, ValidationFailed
+from later.models import TenantModel
 from later.tenancy import TenantQuerySet
 from tiktok_client.client import TikTokClient
 from tiktok_client.errors import TikTokError, TikTokRateLimited, TikTokUnavailable
@@ -135,14 +143,14 @@ def comment_reply(
             pending.delete()
             confirmed = scoped.get(comment_id=created.comment_id)
         else:
-            pending.comment_id = created.comment_id or pending.comment_id
-            pending.is_pending = not created.comment_id
-            if created.create_time:
-                pending.created_at_tiktok = dt.datetime.fromtimestamp(
-                    created.create_time, tz=dt.UTC
-                )
-            pending.synced_at = timezone.now()
-            pending.save()
+            comment_confirm(
+                comment=pending,
+                comment_id=created.comment_id or pending.comment_id,
+                is_pending=not created.comment_id,
+                created_at=dt.datetime.fromtimestamp(created.create_time, tz=dt.UTC)
+                if created.create_time
+                else pending.created_at_tiktok,
+            )
             confirmed = pending
         scoped.filter(pk__in={comment.pk, root.pk}).update(
             handled_at=now, handled_by=user, read_at=now
@@ -153,6 +161,53 @@ def comment_reply(
         if confirmed is pending:
             scoped.filter(pk=root.pk).update(reply_count=F("reply_count") + 1)
     return confirmed
+
+
+def comment_confirm(
+    *, comment: Comment, comment_id: str, is_pending: bool, created_at: dt.datetime
+) -> None:
+    """Store what TikTok reports for a reply of ours: its id and create time.
+
+    `created_at_tiktok` is the comment table's partition key (docs/scaling.md), and a stored
+    row's key never changes in place. When TikTok's time differs from the one stored at
+    sending, the row is deleted and inserted again with the same id in one statement, and
+    the rows that reference it follow (their composite foreign keys are checked at commit)."""
+    now = timezone.now()
+    changes: dict[str, Any] = {
+        "comment_id": comment_id, "is_pending": is_pending, "pending_error": "",
+        "synced_at": now, "updated_at": now,
+    }  # fmt: skip
+    scoped = Comment.objects.for_workspace(comment.workspace_id)
+    with transaction.atomic():
+        if created_at == comment.created_at_tiktok or connection.vendor != "postgresql":
+            scoped.filter(pk=comment.pk).update(**changes, created_at_tiktok=created_at)
+        else:
+            _comment_reinsert(comment=comment, changes={**changes, "created_at_tiktok": created_at})
+            for relation in Comment._meta.related_objects:
+                model = relation.related_model
+                if isinstance(model, type) and issubclass(model, CommentKeys):
+                    key = model.comment_keys[relation.field.name]
+                    referencing = cast("type[TenantModel]", model).objects
+                    referencing.for_workspace(comment.workspace_id).filter(
+                        **{relation.field.attname: comment.pk}
+                    ).update(**{key: created_at})
+    for name, value in changes.items():
+        setattr(comment, name, value)
+    comment.created_at_tiktok = created_at
+
+
+def _comment_reinsert(*, comment: Comment, changes: dict[str, Any]) -> None:
+    table = Comment._meta.db_table
+    columns = [str(f.column) for f in Comment._meta.concrete_fields if not f.generated]
+    values = [f"%({name})s" if name in changes else f"old.{name}" for name in columns]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""WITH old AS (DELETE FROM {table} WHERE workspace_id = %(ws)s AND id = %(id)s
+                             RETURNING *)
+            INSERT INTO {table} ({", ".join(columns)}) SELECT {", ".join(values)} FROM old""",  # noqa: S608 - the model's own columns
+            {**changes, "ws": comment.workspace_id, "id": comment.pk},
+        )
+    data_changed(comment.workspace_id)  # hand-written SQL: the ORM's hooks did not see it
 
 
 def thread_first_response_record(

@@ -32,7 +32,7 @@ from accounts.tiktok import get_tiktok_client
 from accounts.tiktok.access import tiktok_business_call
 from conversations import ingest
 from conversations.models import PENDING_ID_PREFIX, Comment, CommentSyncState, ModerationRule
-from conversations.services import thread_first_response_record
+from conversations.services import comment_confirm, thread_first_response_record
 from conversations.triage import Triage, triage
 from tiktok_client import schemas
 from tiktok_client.client import TikTokClient
@@ -63,6 +63,7 @@ BUDGET_FAMILY = "business_comments"
 TRIAGE_FIELDS = ["is_question", "sentiment", "sentiment_score", "language"]
 SYNCED_FIELDS = [
     "parent",
+    "parent_created_at_tiktok",
     "author_username",
     "author_display_name",
     "author_avatar_url",
@@ -172,7 +173,7 @@ def _row(
     account: TikTokAccount,
     video: TikTokVideo,
     item: schemas.Comment,
-    parent_pk: uuid.UUID | None,
+    parent: tuple[uuid.UUID, dt.datetime] | None,
     now: dt.datetime,
 ) -> Comment:
     return Comment(
@@ -180,7 +181,8 @@ def _row(
         video=video,
         account=account,
         comment_id=item.comment_id,
-        parent_id=parent_pk,
+        parent_id=parent[0] if parent else None,
+        parent_created_at_tiktok=parent[1] if parent else None,
         author_key=item.unique_identifier[:128],
         author_username=item.username[:128],
         author_display_name=item.display_name[:256],
@@ -221,11 +223,11 @@ def _claim_pending_replies(
         for row in pending:
             parent_id = row.parent.comment_id if row.parent else None
             if row.text == item.text and parent_id == item.parent_comment_id:
-                Comment.objects.for_workspace(account.workspace_id).filter(pk=row.pk).update(
+                comment_confirm(
+                    comment=row,
                     comment_id=item.comment_id,
                     is_pending=False,
-                    pending_error="",
-                    created_at_tiktok=_epoch(item.create_time),
+                    created_at=_epoch(item.create_time),
                 )
                 if row.parent_id:
                     thread_first_response_record(
@@ -268,7 +270,7 @@ def _level_rows(
     account: TikTokAccount,
     video: TikTokVideo,
     level: Sequence[schemas.Comment],
-    parents: dict[str, uuid.UUID],
+    parents: dict[str, tuple[uuid.UUID, dt.datetime]],
     existing: dict[str, Comment],
     readings: dict[str, Triage],
     plan: _UpsertPlan,
@@ -277,10 +279,10 @@ def _level_rows(
     """Rows of one thread level that are new or changed; orphan replies wait for their thread."""
     rows: list[Comment] = []
     for item in level:
-        parent_pk = parents.get(item.parent_comment_id) if item.parent_comment_id else None
-        if item.parent_comment_id and parent_pk is None:
+        parent = parents.get(item.parent_comment_id) if item.parent_comment_id else None
+        if item.parent_comment_id and parent is None:
             continue  # orphan reply: it arrives with its thread on a later pass
-        row = _row(account=account, video=video, item=item, parent_pk=parent_pk, now=now)
+        row = _row(account=account, video=video, item=item, parent=parent, now=now)
         old = existing.get(item.comment_id)
         if old is not None and _unchanged(old, row):
             continue
@@ -323,7 +325,7 @@ def _write_rows(rows: list[Comment]) -> None:
         Comment.objects.bulk_create(
             rows,
             update_conflicts=True,
-            unique_fields=["workspace", "comment_id"],
+            unique_fields=["workspace", "comment_id", "created_at_tiktok"],
             update_fields=[*SYNCED_FIELDS, *TRIAGE_FIELDS, "synced_at", "updated_at"],
         )
 
@@ -402,7 +404,12 @@ def comments_upsert(
     with transaction.atomic():
         for level in (tops, replies):
             # Read per level: the replies' parents may be the tops written just before.
-            parents = dict(scoped.filter(comment_id__in=parent_ids).values_list("comment_id", "pk"))
+            parents = {
+                comment_id: (pk, created_at)
+                for comment_id, pk, created_at in scoped.filter(
+                    comment_id__in=parent_ids
+                ).values_list("comment_id", "pk", "created_at_tiktok")
+            }
             _write_rows(
                 _level_rows(
                     account=account,

@@ -130,6 +130,7 @@ def thread_note_add(
             return ThreadNote.objects.create(
                 workspace_id=comment.workspace_id,
                 comment_id=comment.thread_root_id,
+                comment_created_at_tiktok=comment.thread_root_created_at,
                 author=author,
                 text=cleaned,
                 client_token=client_token,
@@ -269,7 +270,13 @@ def comments_label(
     )
     created = CommentLabel.objects.bulk_create(
         [
-            CommentLabel(workspace=workspace, comment=c, label=label, added_by=user)
+            CommentLabel(
+                workspace=workspace,
+                comment=c,
+                comment_created_at_tiktok=c.created_at_tiktok,
+                label=label,
+                added_by=user,
+            )
             for c in comments
             if c.pk not in already
         ],

@@ -334,9 +334,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "sync-comments": {"task": "conversations.tasks.schedule_comment_sync", "schedule": 60.0},
     "triage-backlog": {"task": "conversations.tasks.triage_backlog", "schedule": 60.0},
     "snapshot-analytics": {"task": "analytics.tasks.schedule_daily_snapshots", "schedule": 3600.0},
-    # No-op until `manage.py partitions switch` partitioned a snapshot table.
-    "snapshot-partitions-ahead": {
-        "task": "analytics.tasks.create_future_partitions",
+    # No-op until `manage.py partitions switch` partitioned a table (PARTITIONED_TABLES).
+    "partitions-ahead": {
+        "task": "later.tasks.create_future_partitions",
         "schedule": 6 * 3600.0,
     },
     "client-reports": {"task": "analytics.tasks.dispatch_due_reports", "schedule": 900.0},
@@ -345,6 +345,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": 3600.0,
     },
     "review-deadlines": {"task": "calendar_app.tasks.warn_review_deadlines", "schedule": 60.0},
+}
+# Tables `manage.py partitions switch` may partition by month, and the column of each
+# (later/partitions.py, docs/scaling.md); every unique key of these tables holds it.
+PARTITIONED_TABLES = {
+    "analytics.VideoSnapshot": "bucket_at",
+    "analytics.AccountDailySnapshot": "date",
+    "conversations.Comment": "created_at_tiktok",
 }
 # Approvals: how long before its time a post still in review warns the approvers (once).
 APPROVAL_WARNING_MINUTES = env.int("APPROVAL_WARNING_MINUTES", default=120)

@@ -1,7 +1,8 @@
-"""Monthly range partitioning of the snapshot tables, switched on without downtime.
+"""Monthly range partitioning of large tables, switched on without downtime.
 
-`partitions_switch` turns a plain snapshot table into a table partitioned by month on its
-partition key, while the application keeps reading and writing it (docs/scaling.md):
+The tables and their partition keys are named by `settings.PARTITIONED_TABLES` (the snapshot
+tables and the comment table). `partitions_switch` turns one of them into a table partitioned
+by month on its key while the application keeps reading and writing it (docs/scaling.md):
 
 1. online, on the live table: a unique index on (id, key) built CONCURRENTLY (a partitioned
    table's primary key must hold the key) and a CHECK (key < boundary) added NOT VALID, then
@@ -11,7 +12,12 @@ partition key, while the application keeps reading and writing it (docs/scaling.
 3. one short transaction (lock_timeout, retried): rename the live table, ATTACH it as the
    partition of everything before the boundary (instant: the validated CHECK proves the range,
    and every index of the twin finds its match on it, so nothing is built or scanned), and give
-   the twin the live table's name. Writers wait milliseconds; no row is copied.
+   the twin the live table's name. Writers wait milliseconds; no row is copied. Foreign keys
+   into the table (they name its whole key: (id, key)) are moved onto the partitioned table in
+   the same transaction, NOT VALID (checked for every new row, old rows not scanned yet);
+4. online again: those foreign keys are VALIDATEd (a scan that does not block writes). A
+   self-reference (a reply's parent) is held by each partition until then, and then by the
+   partitioned table, which takes the validated ones over without a scan.
 
 Afterwards `partitions_create_ahead` (beat, daily) keeps the next months' partitions created.
 Only PostgreSQL partitions; nothing here runs elsewhere.
@@ -24,11 +30,11 @@ import re
 import time
 from dataclasses import dataclass
 
+from django.apps import apps
+from django.conf import settings
 from django.db import OperationalError, connection, models, transaction
 from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
-
-from analytics.models import AccountDailySnapshot, VideoSnapshot
 
 AHEAD_MONTHS = 3
 SWAP_LOCK_TIMEOUT = "3s"
@@ -39,17 +45,23 @@ SWAP_ATTEMPTS = 5
 class Partitioned:
     model: type[models.Model]
     key: str  # the partition key's column
-    is_date: bool  # a date column (else timestamptz)
 
     @property
     def table(self) -> str:
         return str(self.model._meta.db_table)
 
+    @property
+    def is_date(self) -> bool:
+        """A date column (else timestamptz)."""
+        return not isinstance(self.model._meta.get_field(self.key), models.DateTimeField)
 
-TABLES: tuple[Partitioned, ...] = (
-    Partitioned(VideoSnapshot, "bucket_at", is_date=False),
-    Partitioned(AccountDailySnapshot, "date", is_date=True),
-)
+
+def partitioned_tables() -> tuple[Partitioned, ...]:
+    """The partitionable tables, from `settings.PARTITIONED_TABLES` ("app.Model" -> key)."""
+    return tuple(
+        Partitioned(apps.get_model(label), key)
+        for label, key in settings.PARTITIONED_TABLES.items()
+    )
 
 
 class PartitionError(Exception):
@@ -57,10 +69,11 @@ class PartitionError(Exception):
 
 
 def table_named(name: str) -> Partitioned:
-    for spec in TABLES:
+    tables = partitioned_tables()
+    for spec in tables:
         if name in (spec.table, spec.model.__name__, spec.model._meta.label):
             return spec
-    known = ", ".join(spec.table for spec in TABLES)
+    known = ", ".join(spec.table for spec in tables)
     raise PartitionError(f"{name!r} is not a partitionable table (known: {known})")
 
 
@@ -122,7 +135,7 @@ def partitions_create_ahead(
     today = today or timezone.now().date()
     horizon = _month(today, months + 1)
     created: list[str] = []
-    for spec in TABLES:
+    for spec in partitioned_tables():
         if not is_partitioned(spec):
             continue
         month = _covered_until(spec) or _month(today)
@@ -183,10 +196,12 @@ def _build_twin(
     cursor.execute(
         f'ALTER TABLE "{twin}" ADD CONSTRAINT "{_short(twin + "_pkey")}" PRIMARY KEY (id, "{key}")'
     )
-    # Constraints: unique ones (they must hold the key) and foreign keys, as defined.
+    # Constraints: unique ones (they must hold the key) and foreign keys, as defined; a
+    # reference to the table itself moves with the others in the swap (_move_references).
     cursor.execute(
         "SELECT conname, contype, pg_get_constraintdef(oid) FROM pg_constraint "
-        "WHERE conrelid = to_regclass(%s) AND contype IN ('u', 'f') ORDER BY conname",
+        "WHERE conrelid = to_regclass(%s) AND contype IN ('u', 'f') "
+        "AND NOT (contype = 'f' AND confrelid = conrelid) ORDER BY conname",
         [table],
     )
     constraint_indexes: set[str] = set()
@@ -222,6 +237,66 @@ def _build_twin(
         )
 
 
+@dataclass(frozen=True)
+class _Reference:
+    """A foreign key into the partitioned table (it names the table's (id, key)), as defined."""
+
+    table: str  # the referencing table (the table itself for a self-reference)
+    name: str
+    definition: str
+
+
+def _references(cursor: CursorWrapper, table: str) -> list[_Reference]:
+    """The foreign keys into `table`, not the per-partition copies PostgreSQL keeps of them."""
+    cursor.execute(
+        "SELECT r.relname, c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c "
+        "JOIN pg_class r ON r.oid = c.conrelid WHERE c.contype = 'f' "
+        "AND c.confrelid = to_regclass(%s) AND c.conparentid = 0 ORDER BY 1, 2",
+        [table],
+    )
+    return [_Reference(*row) for row in cursor.fetchall()]
+
+
+def _move_references(
+    cursor: CursorWrapper, spec: Partitioned, references: list[_Reference]
+) -> None:
+    """In the swap, after the renames: the foreign keys dropped from the old table point at the
+    partitioned one, NOT VALID (new rows are checked at once; old rows by _finish_references).
+    PostgreSQL cannot add a NOT VALID foreign key to a partitioned table, so a self-reference
+    is held by each partition until it is validated."""
+    for ref in references:
+        holders = partitions_of(spec) if ref.table == spec.table else [ref.table]
+        for holder in holders:
+            cursor.execute(
+                f'ALTER TABLE "{holder}" ADD CONSTRAINT "{ref.name}" {ref.definition} NOT VALID'
+            )
+
+
+def _finish_references(spec: Partitioned) -> None:
+    """Step 4, online: VALIDATE what the swap added NOT VALID (a scan that does not block
+    writes), then a self-reference moves from the partitions to the partitioned table (which
+    takes over the partitions' validated constraints without a scan). Safe to re-run."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT r.relname, c.conname FROM pg_constraint c "
+            "JOIN pg_class r ON r.oid = c.conrelid WHERE c.contype = 'f' "
+            "AND c.confrelid = to_regclass(%s) AND c.conparentid = 0 AND NOT c.convalidated "
+            "ORDER BY 1, 2",
+            [spec.table],
+        )
+        for holder, name in cursor.fetchall():
+            cursor.execute(f'ALTER TABLE "{holder}" VALIDATE CONSTRAINT "{name}"')
+        cursor.execute(
+            "SELECT DISTINCT c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c "
+            "JOIN pg_inherits i ON i.inhrelid = c.conrelid AND i.inhparent = to_regclass(%s) "
+            "WHERE c.contype = 'f' AND c.confrelid = i.inhparent AND c.conparentid = 0 "
+            "ORDER BY 1",
+            [spec.table],
+        )
+        for name, definition in cursor.fetchall():
+            cursor.execute(f'ALTER TABLE "{spec.table}" ADD CONSTRAINT "{name}" {definition}')
+
+
 def _swap(spec: Partitioned, twin: str, boundary: dt.date) -> float:
     """Step 3: one short transaction; retried when the lock is not granted in time. Returns
     how long the successful transaction took (seconds: what writers waited at most)."""
@@ -231,12 +306,16 @@ def _swap(spec: Partitioned, twin: str, boundary: dt.date) -> float:
         try:
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute(f"SET LOCAL lock_timeout = '{SWAP_LOCK_TIMEOUT}'")
+                references = _references(cursor, table)
+                for ref in references:
+                    cursor.execute(f'ALTER TABLE "{ref.table}" DROP CONSTRAINT "{ref.name}"')
                 cursor.execute(f'ALTER TABLE "{table}" RENAME TO "{before}"')
                 cursor.execute(
                     f'ALTER TABLE "{twin}" ATTACH PARTITION "{before}" '
                     f"FOR VALUES FROM (MINVALUE) TO ({_bound(spec, boundary)})"
                 )
                 cursor.execute(f'ALTER TABLE "{twin}" RENAME TO "{table}"')
+                _move_references(cursor, spec, references)
             return time.perf_counter() - started
         except OperationalError:
             if attempt == SWAP_ATTEMPTS - 1:
@@ -262,18 +341,22 @@ def partitions_switch(
     if connection.in_atomic_block:
         raise PartitionError("switching builds an index CONCURRENTLY: run it outside a transaction")
     if is_partitioned(spec):
+        _finish_references(spec)  # a switch cut short after its swap
         return None
     boundary = _month(boundary or default_boundary())
     twin = _short(f"{spec.table}_partitioned")
     with connection.cursor() as cursor:
         _prepare_live_table(cursor, spec, boundary)
         _build_twin(cursor, spec, twin, boundary, months)
-    return _swap(spec, twin, boundary)
+    held = _swap(spec, twin, boundary)
+    _finish_references(spec)
+    return held
 
 
 def partitions_switch_off(*, spec: Partitioned) -> bool:
     """Back to one plain table: rows of the monthly partitions move into the old table, which
-    takes the table's name again. Takes an exclusive lock for the move (not an online step)."""
+    takes the table's name again, and the foreign keys into it follow (validated). Takes an
+    exclusive lock for the move (not an online step)."""
     if not is_partitioned(spec):
         return False
     children = partitions_of(spec)
@@ -283,12 +366,32 @@ def partitions_switch_off(*, spec: Partitioned) -> bool:
     old = before[0]
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f'LOCK TABLE "{spec.table}" IN ACCESS EXCLUSIVE MODE')
+        references = _references(cursor, spec.table)
+        for ref in references:
+            cursor.execute(f'ALTER TABLE "{ref.table}" DROP CONSTRAINT "{ref.name}"')
         cursor.execute(f'ALTER TABLE "{spec.table}" DETACH PARTITION "{old}"')
         bound = _short(spec.table + "_before_bound")
         cursor.execute(f'ALTER TABLE "{old}" DROP CONSTRAINT IF EXISTS "{bound}"')
+        # Every stored column (a generated one is computed again).
+        cursor.execute(
+            "SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) FROM pg_attribute "
+            "WHERE attrelid = to_regclass(%s) AND attnum > 0 AND NOT attisdropped "
+            "AND attgenerated = ''",
+            [old],
+        )
+        columns = cursor.fetchone()[0]
         for name in children:
             if name != old:
-                cursor.execute(f'INSERT INTO "{old}" SELECT * FROM "{name}"')  # noqa: S608
+                cursor.execute(
+                    f'INSERT INTO "{old}" ({columns}) SELECT {columns} FROM "{name}"'  # noqa: S608
+                )
         cursor.execute(f'DROP TABLE "{spec.table}"')
         cursor.execute(f'ALTER TABLE "{old}" RENAME TO "{spec.table}"')
+        # The moved rows' deferred checks (its own foreign keys) run now: PostgreSQL alters no
+        # table with checks pending.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        for ref in references:
+            cursor.execute(
+                f'ALTER TABLE "{ref.table}" ADD CONSTRAINT "{ref.name}" {ref.definition}'
+            )
     return True

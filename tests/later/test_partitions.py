@@ -1,5 +1,6 @@
 """Monthly partitioning of the snapshot tables, switched on while the table takes writes
-(analytics/partitions.py, `manage.py partitions`), on real PostgreSQL."""
+(later/partitions.py, `manage.py partitions`), on real PostgreSQL. The comment table, which
+other tables reference: tests/conversations/test_partitions.py."""
 
 from __future__ import annotations
 
@@ -14,9 +15,9 @@ from django.db import connection, connections
 from django.utils import timezone
 
 from accounts.models import AccountType, TikTokAccount, TikTokVideo, Workspace
-from analytics import tasks
 from analytics.models import VideoSnapshot
-from analytics.partitions import (
+from later import tasks
+from later.partitions import (
     default_boundary,
     is_partitioned,
     partitions_create_ahead,
@@ -165,7 +166,7 @@ def test_the_command_refuses_unknown_tables_and_bad_months() -> None:
     from django.core.management.base import CommandError
 
     with pytest.raises(CommandError, match="not a partitionable table"):
-        call_command("partitions", "switch", "conversations_comment")
+        call_command("partitions", "switch", "conversations_label")
     with pytest.raises(CommandError, match="YYYY-MM"):
         call_command("partitions", "switch", "analytics_videosnapshot", "--boundary", "March")
     with pytest.raises(CommandError, match="needs a table"):

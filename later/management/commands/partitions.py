@@ -1,4 +1,5 @@
-"""`manage.py partitions`: monthly partitioning of the snapshot tables (docs/scaling.md).
+"""`manage.py partitions`: monthly partitioning of the snapshot and comment tables
+(settings.PARTITIONED_TABLES, docs/scaling.md).
 
 manage.py partitions                       # status of every partitionable table
 manage.py partitions switch TABLE [--boundary 2027-03] [--months 3]
@@ -13,12 +14,12 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from analytics.partitions import (
+from later.partitions import (
     AHEAD_MONTHS,
-    TABLES,
     PartitionError,
     default_boundary,
     is_partitioned,
+    partitioned_tables,
     partitions_create_ahead,
     partitions_of,
     partitions_switch,
@@ -35,7 +36,7 @@ def _month(value: str) -> dt.date:
 
 
 class Command(BaseCommand):
-    help = "Monthly partitions of the snapshot tables: status, switch on online, create ahead."
+    help = "Monthly partitions of large tables: status, switch on online, create ahead."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -58,9 +59,8 @@ class Command(BaseCommand):
                 self.stdout.write(f"{len(created)} partition(s) ensured: {', '.join(created)}")
             else:
                 if not options["table"]:
-                    raise CommandError(
-                        f"{action} needs a table: {', '.join(t.table for t in TABLES)}"
-                    )
+                    known = ", ".join(t.table for t in partitioned_tables())
+                    raise CommandError(f"{action} needs a table: {known}")
                 spec = table_named(options["table"])
                 if action == "switch":
                     boundary = options["boundary"] or default_boundary()
@@ -80,7 +80,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
 
     def _status(self) -> None:
-        for spec in TABLES:
+        for spec in partitioned_tables():
             if is_partitioned(spec):
                 names = partitions_of(spec)
                 self.stdout.write(f"{spec.table}: partitioned on {spec.key}: {', '.join(names)}")
