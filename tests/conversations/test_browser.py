@@ -220,6 +220,32 @@ def test_team_journey_assign_label_saved_reply_and_questions(
         menu = phone.locator(f"#c-{question.pk} .cv-menu").bounding_box()
         assert menu is not None and menu["x"] >= 0 and menu["x"] + menu["width"] <= 390
         phone.screenshot(path=str(shots / "conversations-more-390.png"))
+        phone.keyboard.press("Escape")
+
+        # Reply inline at phone width: the box opens under the comment, the reply shows there.
+        fan = (
+            Comment.objects.for_workspace(workspace)
+            .filter(account=account, is_own=False, is_hidden=False, handled_at__isnull=True)
+            .exclude(pk=question.pk)
+            .order_by("-created_at_tiktok")
+            .first()
+        )
+        assert fan is not None
+        row = phone.locator(f"#c-{fan.pk}")
+        row.locator("[data-testid=comment-text]").click()
+        row.locator("button[data-action=reply]").click()
+        row.locator("textarea[name=text]").fill("Thank you, see you Saturday! 📱")
+        row.locator("[data-reply-submit]").click()
+        sent = phone.locator(f"#c-{fan.pk} [data-testid=sent-reply]")
+        sent.wait_for()
+        assert "Thank you, see you Saturday! 📱" in sent.inner_text()
+        assert any(
+            c.owner and c.text == "Thank you, see you Saturday! 📱"
+            for c in csim.state.comments.values()
+        )
+        width = phone.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"the inbox scrolls sideways after a reply at phone width ({width}px)"
+        phone.screenshot(path=str(shots / "conversations-reply-390.png"), full_page=True)
 
 
 def test_rule_dry_run_then_hide_and_undo_in_the_thread_and_a_kept_sentiment(
