@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
@@ -25,6 +26,7 @@ from django.http import Http404, HttpRequest, HttpResponseBase
 from django.shortcuts import render
 
 from accounts.models import Agency, AgencyMember, Membership, User, Workspace
+from later.data_version import cached_for_version
 from later.errors import NotFound
 from later.roles import ROLE_RANK, Role
 
@@ -49,22 +51,32 @@ def _agency_role(user: User) -> Subquery:
     )
 
 
+def _direct(user: User, workspace_id: uuid.UUID) -> Membership | None:
+    return (
+        Membership.objects.select_related("workspace")
+        .filter(workspace_id=workspace_id, user=user)
+        .first()
+    )
+
+
 def membership_resolve(*, user: AbstractBaseUser | AnonymousUser, workspace_id: Any) -> Membership:
     """The caller's membership of `workspace_id`, or NotFound (outsiders never learn it exists).
 
-    A direct member of a workspace without an agency costs one query, as before agencies.
+    A direct member of a workspace without an agency costs no query while the workspace's data
+    version stands (later/data_version.py), one after a write.
     Agency access returns an unsaved Membership carrying the agency in `via_agency`.
     """
     if not isinstance(user, User):  # anonymous
         raise NotFound("Workspace not found.")
     try:
-        direct = (
-            Membership.objects.select_related("workspace")
-            .filter(workspace_id=workspace_id, user=user)
-            .first()
-        )
+        workspace_id = uuid.UUID(str(workspace_id))
     except _LOOKUP_ERRORS as exc:
         raise NotFound("Workspace not found.") from exc
+    # Kept under the workspace's data version: removing the member, changing the role or
+    # editing the workspace moves it, so the very next request reads the row again.
+    direct = cached_for_version(
+        workspace_id, f"membership:{user.pk}", functools.partial(_direct, user, workspace_id)
+    )
     if direct is not None and (direct.workspace.agency_id is None or direct.role == Role.OWNER):
         return direct
     workspace = (

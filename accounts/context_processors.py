@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from functools import cached_property
 from typing import Any
@@ -10,8 +11,9 @@ from django.db.models import Case, IntegerField, Value, When
 from django.http import HttpRequest
 
 from accounts.access import WorkspaceAccess, accessible_workspaces, workspace_access
-from accounts.models import Agency, User
+from accounts.models import Agency, Notification, User, Workspace
 from accounts.selectors import unread_notifications
+from later.data_version import cached_for_version
 
 #: The switcher lists this many workspaces (recent ones first); search finds the others.
 SWITCHER_SIZE = 8
@@ -77,6 +79,10 @@ class Switcher:
         return sorted(seen.values(), key=lambda a: a.name)
 
 
+def _unread(workspace: Workspace, user: User) -> list[Notification]:
+    return list(unread_notifications(workspace=workspace, user=user)[:8])
+
+
 def workspace_nav(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if not isinstance(user, User):
@@ -91,7 +97,10 @@ def workspace_nav(request: HttpRequest) -> dict[str, Any]:
         or (membership.via_agency if membership is not None else None),
     }
     if workspace is not None:
-        context["nav_unread_notifications"] = list(
-            unread_notifications(workspace=workspace, user=user)[:8]
+        # Notifications are the workspace's rows: their writes move its data version.
+        context["nav_unread_notifications"] = cached_for_version(
+            workspace.pk,
+            f"nav-notifications:{user.pk}",
+            functools.partial(_unread, workspace, user),
         )
     return context

@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounts.branding import DEFAULT_ACCENT_COLOR, DEFAULT_PRIMARY_COLOR
 from later.models import BaseModel, TenantModel
 from later.roles import Role, role_at_least
+from later.tenancy import WorkspaceQuerySet
 
 
 class UserManager(BaseUserManager["User"]):
@@ -99,6 +100,8 @@ class Workspace(BaseModel):
     agency = models.ForeignKey(
         Agency, on_delete=models.SET_NULL, null=True, blank=True, related_name="clients"
     )
+
+    objects = WorkspaceQuerySet.as_manager()
 
     class Meta:
         ordering: ClassVar = ["name"]

@@ -20,13 +20,18 @@ Correct across processes and under concurrency:
 Who bumps (nothing has to remember to, for the ORM paths):
 - `TenantQuerySet.update()`, `.delete()` and `.bulk_create()` / `.bulk_update()`
   (later/tenancy.py): the workspaces the statement touches, read from its WHERE clause, or
-  with one extra query when the statement is unscoped;
+  with one extra query when the statement is unscoped; `WorkspaceQuerySet.update()` and
+  `.delete()` the same for the workspace rows themselves;
 - `post_save` / `post_delete` / `m2m_changed` of any model with a `workspace_id`, and of the
   workspace itself;
 - hand-written SQL calls `data_changed(workspace_id)` itself (conversations/ingest.py).
 
 A write that sets only fields no page shows (a model lists them in `DATA_VERSION_QUIET_FIELDS`:
 leases, heartbeats) moves nothing: the publishing pipeline renews its leases every few seconds.
+
+Small per-request values live under the token too (`cached_for_version`): the viewer's
+membership of the workspace (accounts/access.py), so a removed member or a changed role is
+seen on the very next request, and the layout's unread notifications.
 
 Pages whose figures move with the clock (relative times, "due in 7 days") also put the current
 minute into their key, so nothing they show is more than a minute behind the clock.
@@ -37,8 +42,8 @@ from __future__ import annotations
 import functools
 import logging
 import uuid
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar, cast
 
 from django.conf import settings
 from django.core.cache import caches
@@ -47,10 +52,13 @@ from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
 logger = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 KEY = "data-version:{}"
 #: Tokens outlive any fragment stored under them.
 TIMEOUT_SECONDS = 7 * 24 * 3600
+#: A value kept under a token (`cached_for_version`); a moved token orphans it until then.
+VALUE_TIMEOUT_SECONDS = 600
 
 
 def _key(workspace_id: Any) -> str:
@@ -114,6 +122,34 @@ def page_token(*workspace_ids: Any, clock: bool = True) -> str:
     if clock:
         parts.append(timezone.now().strftime("%Y%m%d%H%M"))
     return ":".join(parts)
+
+
+_MISSING = object()
+
+
+def cached_for_version(workspace_id: Any, name: str, build: Callable[[], _T]) -> _T:
+    """`build()`'s result, kept under the workspace's data version: any write to the
+    workspace's rows (and to the workspace) moves the version, so the next call rebuilds it.
+    The token is read before `build()` reads the data. Without a cache, `build()` every time;
+    a `build()` that raises caches nothing. The value must pickle (model instances do)."""
+    token = data_version(workspace_id)
+    if token is None:
+        return build()
+    key = f"{_key(workspace_id)}:{name}:{token}"
+    cache = _cache()
+    try:
+        found = cache.get(key, _MISSING)
+    except Exception:
+        logger.exception("versioned read failed")
+        return build()
+    if found is not _MISSING:
+        return cast(_T, found)
+    value = build()
+    try:
+        cache.set(key, value, VALUE_TIMEOUT_SECONDS)
+    except Exception:
+        logger.exception("versioned write failed")
+    return value
 
 
 def lazy_entries(data: Any, names: Iterable[str]) -> dict[str, Any]:

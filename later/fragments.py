@@ -40,6 +40,7 @@ from django.conf import settings
 from django.core.cache import caches
 from django.db.models import Model, QuerySet
 from django.db.models.fields.files import FieldFile
+from django.db.utils import DJANGO_VERSION_PICKLE_KEY
 from django.utils import timezone, translation
 from django.utils.functional import LazyObject, empty
 
@@ -162,7 +163,8 @@ def _feed_model(value: Model, out: Callable[[bytes], None], path: set[int]) -> N
     out(f"<{value._meta.label}:{value.pk!r}".encode())
     state = value.__dict__
     for name in sorted(state):
-        if name == "_state":
+        # An instance unpickled from a cache carries Django's version: the same row all the same.
+        if name in ("_state", DJANGO_VERSION_PICKLE_KEY):
             continue
         out(f" {name}=".encode())
         _feed(state[name], out, path)

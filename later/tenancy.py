@@ -171,6 +171,25 @@ class TenantQuerySet(models.QuerySet[_M]):
         return changed
 
 
+class WorkspaceQuerySet(models.QuerySet[_M]):
+    """The workspace model's queryset: a bulk `update()` or `delete()` of workspaces moves their
+    data versions, as a save does (the membership and pages cached under them hold the row)."""
+
+    def update(self, **kwargs: Any) -> int:
+        workspaces = set(self.values_list("pk", flat=True))
+        changed = super().update(**kwargs)
+        if changed:
+            data_changed(*workspaces, using=self.db)
+        return changed
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        workspaces = set(self.values_list("pk", flat=True))
+        deleted = super().delete()
+        if deleted[0]:
+            data_changed(*workspaces, using=self.db)
+        return deleted
+
+
 class TenantManager(models.Manager[_M]):
     def get_queryset(self) -> TenantQuerySet[_M]:
         qs: TenantQuerySet[_M] = TenantQuerySet(self.model, using=self._db)

@@ -15,13 +15,14 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts import agency_services
-from accounts.models import User, Workspace
+from accounts import agency_services, services
+from accounts.models import Membership, User, Workspace
 from analytics.models import AccountDailySnapshot
 from calendar_app.models import Post, PostStatus
 from conversations.models import Comment
 from tests.calendar_app.factories import PostFactory
 from tests.conversations.factories import make_account, make_comment, make_video
+from tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -92,8 +93,9 @@ def test_calendar_query_count_does_not_grow_with_the_posts(
     add(300)
     many, many_hit = _get(c, url)[1], _get(c, url)[1]
     assert few == many
-    # Session, user, membership; the layout's notifications and switcher.
-    assert few_hit == many_hit == 5
+    # The user and the layout's switcher. The session, the membership and the layout's
+    # notifications come from the cache.
+    assert few_hit == many_hit == 2
 
 
 def test_inbox_shows_a_change_at_once(
@@ -110,7 +112,7 @@ def test_inbox_shows_a_change_at_once(
     Comment.objects.unscoped().filter(pk=comment.pk).update(text="Edited words")
     html, miss = _get(c, url)
     assert "Edited words" in html and "First words" not in html
-    assert hit <= 5 < miss
+    assert hit == 2 < miss  # the user and the switcher
     make_comment(video, text="A brand new comment")
     assert "A brand new comment" in _get(c, url)[0]
 
@@ -168,7 +170,7 @@ def test_analytics_overview_shows_a_new_snapshot_at_once(
     AccountDailySnapshot.objects.unscoped().filter(pk=snapshot.pk).update(video_views=98765)
     html, miss = _get(c, url)
     assert "98,765" in html or "98765" in html
-    assert hit <= 6 < miss
+    assert hit == 3 < miss  # the user, the accounts of the filter and the switcher
 
 
 def test_agency_home_shows_a_failed_post_at_once(
@@ -190,4 +192,81 @@ def test_agency_home_shows_a_failed_post_at_once(
     Post.objects.unscoped().filter(pk=post.pk).update(status=PostStatus.FAILED)
     html, miss = _get(c, url)
     assert '1<span class="sr-only"> failed posts' in html
-    assert hit <= 6 < miss
+    # The user; the agency member, its clients and direct roles (agency access is not cached);
+    # the switcher.
+    assert hit == 5 < miss
+
+
+def _membership(workspace: Workspace, user: User) -> Membership:
+    return Membership.objects.for_workspace(workspace).get(user=user)
+
+
+def test_a_removed_member_is_refused_on_the_very_next_request(
+    workspace: Workspace, owner: User, editor: User, client_for: Callable[[User], Client]
+) -> None:
+    c = client_for(editor)
+    url = _calendar_url(workspace, "month")
+    _get(c, url)
+    _, hit = _get(c, url)
+    assert hit == 2  # the membership came from the cache
+    services.membership_remove(
+        workspace=workspace,
+        actor=_membership(workspace, owner),
+        membership_id=_membership(workspace, editor).pk,
+    )
+    assert c.get(url).status_code == 404
+    # The same through a bare queryset delete (no service, no instance signal).
+    MembershipFactory.create(workspace=workspace, user=editor)
+    _get(c, url)
+    _get(c, url)
+    Membership.objects.for_workspace(workspace).filter(user=editor).delete()
+    assert c.get(url).status_code == 404
+
+
+def test_a_changed_role_counts_on_the_very_next_request(
+    workspace: Workspace, owner: User, editor: User, client_for: Callable[[User], Client]
+) -> None:
+    c = client_for(editor)
+    url = _calendar_url(workspace, "month")
+    _get(c, url)
+    assert 'data-testid="new-post"' in _get(c, url)[0]
+    services.membership_change_role(
+        workspace=workspace,
+        actor=_membership(workspace, owner),
+        membership_id=_membership(workspace, editor).pk,
+        role="viewer",
+    )
+    assert 'data-testid="new-post"' not in _get(c, url)[0]
+    compose = reverse("calendar_app:post_create", args=[workspace.pk])
+    assert c.post(compose, {"caption": "x"}).status_code == 403
+
+
+def test_a_new_notification_shows_on_the_very_next_request(
+    workspace: Workspace, owner: User, client_for: Callable[[User], Client]
+) -> None:
+    c = client_for(owner)
+    url = _calendar_url(workspace, "month")
+    _get(c, url)
+    html, _ = _get(c, url)
+    assert "Launch approved" not in html
+    services.notification_notify_members(
+        workspace=workspace, kind="post_failed", title="Launch approved", min_role="owner"
+    )
+    html, _ = _get(c, url)
+    assert "Launch approved" in html
+    services.notification_mark_read(workspace=workspace, user=owner)
+    assert "Launch approved" not in _get(c, url)[0]
+
+
+def test_a_page_view_reads_the_session_from_the_cache(
+    workspace: Workspace, owner: User, client_for: Callable[[User], Client]
+) -> None:
+    c = client_for(owner)
+    url = _calendar_url(workspace, "month")
+    _get(c, url)
+    with CaptureQueriesContext(connection) as captured:
+        assert c.get(url).status_code == 200
+    assert not [q for q in captured if "django_session" in q["sql"]]
+    # Signing out ends the session for the cache too.
+    c.post(reverse("account_logout"))
+    assert c.get(url).status_code == 302

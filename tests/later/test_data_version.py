@@ -178,3 +178,32 @@ def test_a_transaction_bumps_once_unless_it_reads_in_between() -> None:
         again = version(ws)
         assert again != during
     assert version(ws) != again
+
+
+def test_a_bulk_update_or_delete_of_workspaces_moves_theirs_only(
+    workspace: Workspace, other_workspace: Workspace
+) -> None:
+    mine, theirs = version(workspace), version(other_workspace)
+    # How the getting-started checklist is closed: no save(), no signal.
+    Workspace.objects.filter(pk=workspace.pk).update(name="Renamed")
+    assert version(workspace) != mine
+    assert version(other_workspace) == theirs
+    mine = version(workspace)
+    Workspace.objects.filter(pk=workspace.pk, name="Not this one").update(name="x")
+    assert version(workspace) == mine
+    Workspace.objects.filter(pk=workspace.pk).delete()
+    assert version(workspace) != mine
+
+
+def test_a_value_kept_under_the_version_is_rebuilt_after_a_write(workspace: Workspace) -> None:
+    built: list[int] = []
+
+    def build() -> int:
+        built.append(1)
+        return len(built)
+
+    assert data_version.cached_for_version(workspace.pk, "n", build) == 1
+    assert data_version.cached_for_version(workspace.pk, "n", build) == 1
+    PostFactory.create(workspace=workspace)
+    assert data_version.cached_for_version(workspace.pk, "n", build) == 2
+    assert data_version.cached_for_version(workspace.pk, "other", build) == 3

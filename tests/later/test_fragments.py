@@ -3,6 +3,7 @@ the data under it is unchanged and never after it changed, whatever wrote the ch
 
 from __future__ import annotations
 
+import pickle
 import re
 import uuid
 from collections.abc import Callable
@@ -76,6 +77,15 @@ def test_fingerprint_follows_fields_relations_and_prefetched_rows(
     label = Label.objects.create(workspace=workspace, name="lead")
     CommentLabel.objects.create(workspace=workspace, comment=comment, label=label)
     assert fragments.fingerprint(load()) != after_related
+
+
+def test_a_row_unpickled_from_a_cache_has_the_fingerprint_of_the_row(
+    workspace: Workspace,
+) -> None:
+    loaded = Workspace.objects.get(pk=workspace.pk)
+    assert fragments.fingerprint(pickle.loads(pickle.dumps(loaded))) == fragments.fingerprint(
+        loaded
+    )
 
 
 def test_fingerprint_refuses_an_unevaluated_queryset(workspace: Workspace) -> None:
