@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/pages_profile.py            # seed (once) and profile every page
     .venv/bin/python bench/pages_profile.py month -n 20 # one page, 20 timed requests
+    .venv/bin/python bench/pages_profile.py --uncached  # every request misses the page cache
 
 Keeps its database (later_bench_pages_profile) between runs; pass --reseed to start over.
 Not part of `make bench` (it prints no BENCH lines): a tool for finding where time goes.
@@ -31,6 +32,9 @@ def main() -> None:
     parser.add_argument("--reseed", action="store_true")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--sql", action="store_true")
+    parser.add_argument(
+        "--uncached", action="store_true", help="a fresh page token per request (a cache miss)"
+    )
     args = parser.parse_args()
     import psycopg
 
@@ -61,6 +65,9 @@ def main() -> None:
     ws_id, cookie, today, agency_id = state.read_text().split()
     from django.db import connection
     from django.test import Client
+
+    if args.uncached:
+        _miss_every_page()
 
     pages = {
         "month": f"/w/{ws_id}/calendar/?view=month&date={today}",
@@ -110,6 +117,22 @@ def main() -> None:
             prof.disable()
             pstats.Stats(prof).sort_stats("cumulative").print_stats(45)
             pstats.Stats(prof).sort_stats("tottime").print_stats(25)
+
+
+def _miss_every_page() -> None:
+    """Every page takes a fresh token, as if each request followed a write to its data."""
+    import uuid
+
+    from accounts import agency_views
+    from analytics import views as analytics_views
+    from calendar_app import views as calendar_views
+    from conversations import views as conversations_views
+
+    def fresh(*workspace_ids, clock=True):
+        return uuid.uuid4().hex
+
+    for module in (agency_views, analytics_views, calendar_views, conversations_views):
+        module.page_token = fresh  # type: ignore[attr-defined]
 
 
 if __name__ == "__main__":

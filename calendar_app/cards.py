@@ -7,9 +7,11 @@ a template include per card (see bench/calendar_week.py), and keeps the markup l
 
 from __future__ import annotations
 
+import functools
+import unicodedata
 from typing import Any
 
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
@@ -24,6 +26,29 @@ PEEK_CHARS = 80
 
 def _on(flag: bool) -> str:
     return ' class="on"' if flag else ""
+
+
+def _truncated(text: str, chars: int) -> str:
+    """`Truncator(text).chars(chars)`, without its per-character walk for a text that fits
+    (most captions fit the peek; it returns a fitting text NFC-normalised, as here)."""
+    normal = unicodedata.normalize("NFC", text)
+    return normal if len(normal) <= chars else Truncator(normal).chars(chars)
+
+
+_MARKER = "00000000-0000-0000-0000-000000000000"
+
+
+@functools.lru_cache(maxsize=1024)
+def _url_around(name: str, workspace_id: str, script_prefix: str) -> tuple[str, str]:
+    """A workspace object's URL as the text before and after the object's id: a page of
+    hundreds of cards reverses each URL once, not once per card."""
+    head, _, tail = reverse(name, args=[workspace_id, _MARKER]).partition(_MARKER)
+    return head, tail
+
+
+def _url(name: str, workspace_id: Any, object_id: Any) -> str:
+    head, tail = _url_around(name, str(workspace_id), get_script_prefix())
+    return f"{head}{object_id}{tail}"
 
 
 def card_html(
@@ -48,7 +73,7 @@ def card_html(
     local = post.local_dt  # type: ignore[attr-defined]
     account = post.account
     caption = post.caption or ""
-    href = reverse("calendar_app:post_detail", args=[workspace_id, pid])
+    href = _url("calendar_app:post_detail", workspace_id, pid)
     media = post.media
     who = (escape(client) + " · " if client else "") + escape(str(account))
     parts = [
@@ -58,11 +83,9 @@ def card_html(
     ]
     if can_edit and post.status in EDITABLE_STATUSES:
         parts.append(' draggable="true" data-reschedule-url=""')
-    parts.append(
-        f' data-peek="{escape(Truncator(caption).chars(PEEK_CHARS))}" title="{who} · {label}">'
-    )
+    parts.append(f' data-peek="{escape(_truncated(caption, PEEK_CHARS))}" title="{who} · {label}">')
     if media is not None and media.thumbnail:
-        thumb = reverse("calendar_app:media_thumbnail", args=[workspace_id, media.pk])
+        thumb = _url("calendar_app:media_thumbnail", workspace_id, media.pk)
         parts.append(f'<img class="cal-post-thumb" src="{thumb}" alt="" loading="lazy">')
     else:
         glyph = "▣" if media is not None and media.kind == "image" else "▶"
@@ -87,7 +110,7 @@ def card_html(
             f"<i{_on(post.allow_duet)}>D</i><i{_on(post.allow_stitch)}>S</i></span>"
             f'<span class="sr-only">{said}</span></span>'
         )
-    shown = escape(Truncator(caption).chars(CAPTION_CHARS)) if caption else "(no caption)"
+    shown = escape(_truncated(caption, CAPTION_CHARS)) if caption else "(no caption)"
     parts.append(f'</span><span class="cal-post-caption">{shown}</span>')
     if client:
         parts.append(

@@ -54,12 +54,14 @@ def display_status(post: Post) -> str:
     return _MERGED_STATUSES.get(post.status, post.status)
 
 
+_POST_STATUS_LABELS = dict(PostStatus.choices)
+
+
 def status_label(key: str) -> str:
     """The badge text of a display status key."""
     if key in _STATUS_LABELS:
         return _STATUS_LABELS[key]
-    labels = dict(PostStatus.choices)
-    return str(labels.get(key, key.replace("_", " ").capitalize()))
+    return str(_POST_STATUS_LABELS.get(key, key.replace("_", " ").capitalize()))
 
 
 def media_list(*, workspace: Workspace, kind: str | None = None) -> QuerySet[MediaAsset]:
@@ -121,6 +123,33 @@ def post_list(
     return qs.order_by("scheduled_at", "created_at")
 
 
+#: What a calendar card (calendar_app/cards.py) and the calendar's layout read of a post, its
+#: account and its media: a busy month loads a few hundred rows, and the other columns (the
+#: publishing state, the account's tokens and scopes) cost more to decode than the page to draw.
+CARD_FIELDS = (
+    "id",
+    "workspace",
+    "account",
+    "media",
+    "post_mode",
+    "caption",
+    "allow_comment",
+    "allow_duet",
+    "allow_stitch",
+    "scheduled_at",
+    "status",
+    "needs_attention",
+    "account__id",
+    "account__username",
+    "account__display_name",
+    "account__open_id",
+    "account__color",
+    "media__id",
+    "media__kind",
+    "media__thumbnail",
+)
+
+
 def post_timeline(*, workspace: Workspace, post_id: Any) -> Post:
     """A post with what its publishing timeline shows: its events (oldest first), the account,
     the media and the published video."""
@@ -148,6 +177,8 @@ class CalendarDay:
     in_month: bool
     is_today: bool
     is_past: bool
+    #: The day as the page's links and data attributes spell it (YYYY-MM-DD).
+    iso: str = ""
     posts: list[Post] = field(default_factory=list)
     slots: list[list[Post]] = field(default_factory=list)
     count: int | None = None  # all posts that day, when `posts` holds only the first few
@@ -191,6 +222,8 @@ class WeekCell:
     hour: int
     posts: list[Post]
     hidden_count: int = 0
+    #: The hour as the page spells it ("08").
+    hh: str = ""
     #: Free posting slots in this hour: (wall-clock "HH:MM", account), drop targets.
     free: list[tuple[str, TikTokAccount]] = field(default_factory=list)
 
@@ -236,7 +269,7 @@ def calendar_page(
     start_utc, end_utc = _utc_bounds(workspace, page.start, page.end)
     in_range = post_list(
         workspace=workspace, account_id=account_id, status=status, start=start_utc, end=end_utc
-    )
+    ).only(*CARD_FIELDS)
     day_counts: dict[date, int] | None = None
     hour_counts: dict[tuple[date, int], int] = {}
     if view == "month":
@@ -399,6 +432,7 @@ def _days(
                 in_month=page.view == "week" or cursor.month == page.anchor.month,
                 is_today=cursor == today,
                 is_past=cursor < today,
+                iso=cursor.isoformat(),
                 posts=by_day.get(cursor, []),
                 count=day_counts.get(cursor, 0) if day_counts is not None else None,
             )
@@ -438,6 +472,7 @@ def _lay_out(
                     WeekCell(
                         day=d,
                         hour=h,
+                        hh=f"{h:02d}",
                         posts=d.slots[h][:MAX_POSTS_SHOWN_PER_HOUR],
                         hidden_count=max(
                             0,
