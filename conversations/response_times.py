@@ -136,6 +136,7 @@ def _counts(now: dt.datetime) -> dict[str, Any]:
 
 def _grouped(qs: Any, group: str | None, now: dt.datetime) -> dict[Any, Figures]:
     """Figures per value of `group` (or one row under None)."""
+    threads = qs
     if group:
         qs = qs.values(group)
     aggregates = _counts(now)
@@ -158,7 +159,9 @@ def _grouped(qs: Any, group: str | None, now: dt.datetime) -> dict[Any, Figures]
         )
     if not on_postgres:
         waits: dict[Any, list[float]] = {}
-        values = qs.filter(first_response_at__isnull=False).values_list(group or "pk", "wait")
+        # From the rows themselves: after .values(group) the wait annotation is only an
+        # alias there, which Django refuses to select.
+        values = threads.filter(first_response_at__isnull=False).values_list(group or "pk", "wait")
         for key, wait in values:
             seconds = wait.total_seconds() if isinstance(wait, dt.timedelta) else float(wait)
             waits.setdefault(key if group else None, []).append(seconds)
