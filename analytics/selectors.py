@@ -618,6 +618,27 @@ class _Share(Func):
         )
         return sql, [*value_params, *value_params]
 
+    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
+        """The same reading with SQLite's JSON functions (the quick start's database)."""
+        column, params = compiler.compile(self.source_expressions[0])
+        assert not params, "a plain column takes no parameters"
+        if self.keys:
+            found = [f"json_extract({column}, '$.' || json_quote(%s))" for _ in self.keys]
+            # SQLite's COALESCE wants two arguments at least.
+            value = found[0] if len(found) == 1 else "COALESCE(" + ", ".join(found) + ")"
+            value_params = list(self.keys)
+            above_one = f"EXISTS (SELECT 1 FROM json_each({column}) WHERE value > 1)"
+        else:
+            value = f"json_extract({column}, '$[' || (json_array_length({column}) / 2) || '][1]')"
+            value_params = []
+            above_one = (
+                f"EXISTS (SELECT 1 FROM json_each({column}) WHERE json_extract(value, '$[1]') > 1)"
+            )
+        sql = (
+            f"CASE WHEN {above_one} THEN CAST({value} AS REAL) ELSE CAST({value} AS REAL) * 100 END"
+        )
+        return sql, [*value_params, *value_params]
+
 
 def _latest_share(field_name: str, *keys: str) -> Subquery:
     # From the latest snapshot that carried this breakdown (TikTok reports it 24-48 h late).
