@@ -627,12 +627,14 @@ class _Share(Func):
             # SQLite's COALESCE wants two arguments at least.
             value = found[0] if len(found) == 1 else "COALESCE(" + ", ".join(found) + ")"
             value_params = list(self.keys)
-            above_one = f"EXISTS (SELECT 1 FROM json_each({column}) WHERE value > 1)"
+            # `column` is the compiled column name; the keys travel as parameters.
+            above_one = f"EXISTS (SELECT 1 FROM json_each({column}) WHERE value > 1)"  # noqa: S608
         else:
             value = f"json_extract({column}, '$[' || (json_array_length({column}) / 2) || '][1]')"
             value_params = []
             above_one = (
-                f"EXISTS (SELECT 1 FROM json_each({column}) WHERE json_extract(value, '$[1]') > 1)"
+                f"EXISTS (SELECT 1 FROM json_each({column}) "  # noqa: S608 (a column name)
+                "WHERE json_extract(value, '$[1]') > 1)"
             )
         sql = (
             f"CASE WHEN {above_one} THEN CAST({value} AS REAL) ELSE CAST({value} AS REAL) * 100 END"
