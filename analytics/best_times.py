@@ -18,6 +18,7 @@ Each source is one SQL query whatever the history length (see `bench/best_times.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -247,12 +248,112 @@ def _as_date(value: dt.datetime | dt.date | None, tz: dt.tzinfo) -> dt.date | No
     return value
 
 
+def _posts_rows(params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """(weekday, hour, posts, index_sum, mean_views, first, last) per local hour of the week."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_POSTS_SQL, params)
+            return list(cursor.fetchall())
+    return _posts_rows_python(params)
+
+
+def _activity_rows(params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """(weekday, hour, index, days, first, last) per local hour of the week."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_ACTIVITY_SQL, params)
+            return list(cursor.fetchall())
+    return _activity_rows_python(params)
+
+
+# The same two readings in Python, for the quick start's SQLite (no LATERAL, no time zones,
+# no jsonb). The hand-computed tests run both readings on the same rows.
+
+
+def _posts_rows_python(params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    from zoneinfo import ZoneInfo
+
+    from accounts.models import TikTokVideo
+    from analytics.models import VideoSnapshot
+
+    videos = TikTokVideo.objects.for_workspace(params["workspace"]).filter(
+        posted_at__gte=params["since"]
+    )
+    if params["account"] is not None:
+        videos = videos.filter(account_id=params["account"])
+    found = {v.pk: v for v in videos.only("pk", "account_id", "posted_at")}
+    views_24h: dict[Any, int] = {}
+    snapshots = (
+        VideoSnapshot.objects.for_workspace(params["workspace"])
+        .filter(video_id__in=list(found))
+        .order_by("captured_at")
+        .values_list("video_id", "captured_at", "views")
+    )
+    for video_id, captured_at, views in snapshots:
+        posted = found[video_id].posted_at
+        if video_id not in views_24h and (
+            posted + params["mark"] <= captured_at < posted + params["mark_end"]
+        ):
+            views_24h[video_id] = views
+    by_account: dict[Any, list[tuple[dt.datetime, int]]] = {}
+    for video_id, views in views_24h.items():
+        video = found[video_id]
+        by_account.setdefault(video.account_id, []).append((video.posted_at, views))
+    tz, window = ZoneInfo(params["tz"]), params["window"]
+    cells: dict[tuple[int, int], list[Any]] = {}
+    for measured in by_account.values():
+        for posted, views in measured:
+            around = [math.log(v + 1) for p, v in measured if abs(p - posted) <= window]
+            baseline = math.exp(sum(around) / len(around)) - 1
+            if baseline <= 0:
+                continue
+            local = posted.astimezone(tz)
+            cell = cells.setdefault((local.weekday(), local.hour), [0, 0.0, 0, posted, posted])
+            cell[0] += 1
+            cell[1] += views / baseline
+            cell[2] += views
+            cell[3], cell[4] = min(cell[3], posted), max(cell[4], posted)
+    return [
+        (weekday, hour, n, index_sum, total / n, first, last)
+        for (weekday, hour), (n, index_sum, total, first, last) in cells.items()
+    ]
+
+
+def _activity_rows_python(params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    from zoneinfo import ZoneInfo
+
+    from analytics.models import AccountDailySnapshot
+
+    days = AccountDailySnapshot.objects.for_workspace(params["workspace"]).filter(
+        date__gte=params["since_date"]
+    )
+    if params["account"] is not None:
+        days = days.filter(account_id=params["account"])
+    tz = ZoneInfo(params["tz"])
+    cells: dict[tuple[int, int], list[Any]] = {}
+    for day, counts in days.values_list("date", "audience_activity"):
+        if not isinstance(counts, list) or len(counts) != 24:
+            continue
+        total = sum(float(c) for c in counts)
+        if total <= 0:
+            continue
+        midnight = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
+        for utc_hour, count in enumerate(counts):
+            local = (midnight + dt.timedelta(hours=utc_hour)).astimezone(tz)
+            cell = cells.setdefault((local.weekday(), local.hour), [0.0, 0, day, day])
+            cell[0] += float(count) / total
+            cell[1] += 1
+            cell[2], cell[3] = min(cell[2], day), max(cell[3], day)
+    return [
+        (weekday, hour, share * 24 / n, n, first, last)
+        for (weekday, hour), (share, n, first, last) in cells.items()
+    ]
+
+
 def posts_source(
     *, workspace: Workspace, account: TikTokAccount | None, now: dt.datetime
 ) -> Source:
-    with connection.cursor() as cursor:
-        cursor.execute(_POSTS_SQL, _params(workspace=workspace, account=account, now=now))
-        rows = cursor.fetchall()
+    rows = _posts_rows(_params(workspace=workspace, account=account, now=now))
     cells: dict[tuple[int, int], Cell] = {}
     total = 0
     firsts: list[dt.date] = []
@@ -301,9 +402,7 @@ def audience_activity_source(
     )
     if not business:
         return source
-    with connection.cursor() as cursor:
-        cursor.execute(_ACTIVITY_SQL, _params(workspace=workspace, account=account, now=now))
-        rows = cursor.fetchall()
+    rows = _activity_rows(_params(workspace=workspace, account=account, now=now))
     cell_days = 0
     firsts: list[dt.date] = []
     lasts: list[dt.date] = []

@@ -244,3 +244,34 @@ def test_accounts_side_by_side_on_the_overview(workspace: Workspace, client_for,
     table = html.split('data-testid="account-comparison"')[1].split("</table>")[0]
     assert "@first.shop" in table and "@second.shop" in table
     assert "1,500" in table and "250" in table and "2,000" in table
+
+
+def test_the_quick_starts_python_reading_agrees_with_the_sql(berlin: Workspace) -> None:
+    """SQLite (the quick start) reads the heatmap in Python; on the same rows it must give
+    what PostgreSQL's SQL gives, cell by cell."""
+    from analytics import best_times
+
+    account = business_account(berlin)
+    _seed_posts(account, growth=1.15)
+    AccountDailySnapshot.objects.bulk_create(
+        AccountDailySnapshot(
+            workspace=berlin,
+            account=account,
+            date=dt.date(2026, 1, 1) + dt.timedelta(days=offset),
+            audience_activity=activity_hours((h, 40 + (h * 7 + offset) % 90) for h in range(24)),
+        )
+        for offset in range(30)
+    )
+    for account_filter in (account, None):
+        params = best_times._params(workspace=berlin, account=account_filter, now=NOW)
+        for sql, python in (
+            (best_times._posts_rows(params), best_times._posts_rows_python(params)),
+            (best_times._activity_rows(params), best_times._activity_rows_python(params)),
+        ):
+            assert len(sql) == len(python) > 0
+            for ours, theirs in zip(sorted(python), sorted(sql), strict=True):
+                assert ours[:2] == theirs[:2]
+                assert [float(x) for x in ours[2:-2]] == pytest.approx(
+                    [float(x) for x in theirs[2:-2]]
+                )
+                assert ours[-2:] == theirs[-2:]

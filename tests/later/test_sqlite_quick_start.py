@@ -99,6 +99,8 @@ ws = workspace.pk
 pages = [reverse("analytics:overview", args=[ws])]
 pages += [pages[0] + f"?sort=-{key}" for key in ("for_you", "new_viewers", "retention_mid")]
 pages += [
+    reverse("analytics:best_times", args=[ws]),
+    reverse("analytics:best_times", args=[ws]) + f"?account={account.pk}",
     reverse("conversations:response_times", args=[ws]),
     reverse("conversations:inbox", args=[ws]),
     reverse("calendar_app:calendar", args=[ws]),
@@ -115,7 +117,8 @@ def test_the_pages_with_hand_written_sql_answer_on_the_quick_starts_sqlite(
     tmp_path: Path,
 ) -> None:
     # The suite runs on PostgreSQL; these pages use SQL the quick start's SQLite must also
-    # read (JSON breakdown sorts, response-time percentiles). Both once answered 500 there.
+    # read (JSON breakdown sorts, response-time percentiles, the best-times heatmap). All three
+    # once answered 500 there.
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'quick.sqlite3'}",
