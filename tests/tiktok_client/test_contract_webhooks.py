@@ -149,9 +149,17 @@ def test_events_are_sent_without_polling(
 def test_duplicates_and_failures_are_retried(
     http: httpx.Client, sim: SimulatorApp, receiver: Receiver
 ) -> None:
-    # §2.8: at least once, retried on non-200, may repeat.
+    # §2.8: at least once, retried on non-200, may repeat. One set duplicate and no jitter or
+    # random ones: with jitter, a copy's first attempt could come after the receiver turns to
+    # 200 (the first copy's fast retries fill the count), and then it was never refused.
     _configure(
-        http, callback_url=receiver.url, duplicates=1, retry_base_seconds=0.05, max_attempts=50
+        http,
+        callback_url=receiver.url,
+        duplicates=1,
+        retry_base_seconds=0.05,
+        max_attempts=50,
+        jitter_seconds=0,
+        duplicate_rate=0,
     )
     receiver.answer = 500
     tokens = login_kit_tokens(http, AVA)
