@@ -39,6 +39,7 @@ from later.partitions import (
     table_named,
 )
 from tests.conversations.factories import make_account, make_video
+from tests.partition_switch import switch_while_writing
 from tiktok_client import schemas
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -206,21 +207,10 @@ def test_switch_on_while_replies_are_written_keeps_every_reference_enforced(
 
     root = history[0]
     writer = Writer(root, start=timezone.now() + dt.timedelta(minutes=1))
-    writer.start()
-    try:
-        while len(writer.stored) < 20 and not writer.errors:  # replies are flowing
-            threading.Event().wait(0.01)
-        out = StringIO()
-        call_command("partitions", "switch", "conversations_comment", "--months", "2", stdout=out)
-        during = len(writer.stored)
-        while len(writer.stored) < during + 20 and not writer.errors:  # and flow on after
-            threading.Event().wait(0.01)
-    finally:
-        writer.stop.set()
-        writer.join(timeout=30)
+    output = switch_while_writing(writer, "conversations_comment")
     assert not writer.errors, writer.errors
-    held = re.search(r"held its lock (\d+) ms", out.getvalue())
-    assert held, out.getvalue()
+    held = re.search(r"held its lock (\d+) ms", output)
+    assert held, output
     print(f"\ncomment table switch, {len(history)} rows: the swap held its lock {held[1]} ms")
 
     assert is_partitioned(SPEC)

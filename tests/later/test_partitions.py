@@ -25,6 +25,7 @@ from later.partitions import (
     partitions_switch_off,
     table_named,
 )
+from tests.partition_switch import switch_while_writing
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -86,21 +87,10 @@ def test_switch_on_while_writes_continue_loses_nothing_and_queries_keep_working(
     assert not is_partitioned(SPEC)
 
     writer = Writer(workspace, video, start=now + dt.timedelta(minutes=1))
-    writer.start()
-    try:
-        while len(writer.stored) < 20 and not writer.errors:  # writes are flowing
-            threading.Event().wait(0.01)
-        out = StringIO()
-        call_command("partitions", "switch", "analytics_videosnapshot", "--months", "2", stdout=out)
-        during = len(writer.stored)
-        while len(writer.stored) < during + 20 and not writer.errors:  # and flow on after
-            threading.Event().wait(0.01)
-    finally:
-        writer.stop.set()
-        writer.join(timeout=30)
+    output = switch_while_writing(writer, "analytics_videosnapshot")
     try:
         assert not writer.errors, writer.errors
-        assert "partitioned by month" in out.getvalue()
+        assert "partitioned by month" in output
         assert is_partitioned(SPEC)
         boundary = default_boundary()
         names = partitions_of(SPEC)
