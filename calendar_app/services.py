@@ -297,20 +297,9 @@ def _validate_target(
         if refusal.setting == "commercial_content":
             # The disclosure is shared by every account: reported once, at its own field.
             if not problems.has_code(refusal.code):
-                problems.add(
-                    ValidationFailed(
-                        refusal.sentence, code=refusal.code, details={"account_id": account_id}
-                    ),
-                    refusal.setting,
-                )
+                problems.add(_refused(refusal, account_id), refusal.setting)
         else:
-            problems.add(
-                ValidationFailed(
-                    refusal.sentence, code=refusal.code, details={"account_id": account_id}
-                ),
-                refusal.setting,
-                account_id,
-            )
+            problems.add(_refused(refusal, account_id), refusal.setting, account_id)
     if not scheduling:
         return values
     if creator_info is not None:
@@ -325,14 +314,13 @@ def _validate_target(
             media=None,
         )
         for refusal in refused:
-            problems.add(
-                ValidationFailed(
-                    refusal.sentence, code=refusal.code, details={"account_id": account_id}
-                ),
-                refusal.setting or "account",
-                account_id,
-            )
+            problems.add(_refused(refusal, account_id), refusal.setting or "account", account_id)
     return values
+
+
+def _refused(refusal: Any, account_id: Any) -> ValidationFailed:
+    """One preflight refusal of one account, as the composer reports it."""
+    return ValidationFailed(refusal.sentence, code=refusal.code, details={"account_id": account_id})
 
 
 def post_create(
