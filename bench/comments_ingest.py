@@ -202,8 +202,9 @@ def _fill(
         cursor.execute(
             """
             INSERT INTO conversations_commentlabel (id, created_at, updated_at, workspace_id,
-                                                    comment_id, label_id)
-            SELECT gen_random_uuid(), now(), now(), %(ws)s, c.id,
+                                                    comment_id, comment_created_at_tiktok,
+                                                    label_id)
+            SELECT gen_random_uuid(), now(), now(), %(ws)s, c.id, c.created_at_tiktok,
                    (%(labels)s::uuid[])[1 + (hashtext(c.comment_id) & 3)]
             FROM conversations_comment c
             WHERE c.workspace_id = %(ws)s AND hashtext(c.comment_id) %% 13 = 0

@@ -220,6 +220,18 @@ class Comment(CommentKeys, TenantModel):
                 models.F("created_at_tiktok").desc(),
                 name="comment_assignee",
             ),
+            # The priority order of one member's comments ("mine", a person): WHERE workspace = ?
+            # AND assignee = ? ORDER BY priority, created DESC, id DESC. Without it the walk of
+            # comment_priority_keyset reads every higher-ranked comment of the others first.
+            models.Index(
+                "workspace",
+                "assignee",
+                "priority",
+                models.F("created_at_tiktok").desc(),
+                models.F("id").desc(),
+                name="comment_assignee_priority",
+                condition=models.Q(assignee__isnull=False, is_own=False, deleted_at__isnull=True),
+            ),
             # The Questions filter: WHERE workspace = ? AND is_question ORDER BY rank, created
             # DESC, id DESC (QUESTION_RANK: unanswered first).
             models.Index(
