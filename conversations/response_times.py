@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 from django.core.cache import cache
 from django.db import connection
@@ -28,6 +29,8 @@ from conversations.models import Comment
 from later.errors import ValidationFailed
 
 PERIODS = (7, 30, 90)
+# A chosen period (from, to: whole days in the workspace's time zone) spans at most this.
+MAX_PERIOD_DAYS = 366
 UNANSWERED_AFTER = dt.timedelta(hours=24)
 
 
@@ -66,11 +69,18 @@ class Row:
 
 @dataclass
 class ResponseTimes:
-    since: dt.datetime
-    until: dt.datetime
+    period: Period
     overall: Figures
     by_account: list[Row] = field(default_factory=list)
     by_member: list[Row] = field(default_factory=list)
+
+    @property
+    def since(self) -> dt.datetime:
+        return self.period.since
+
+    @property
+    def until(self) -> dt.datetime:
+        return self.period.until
 
 
 def period_days(days: int | str | None) -> int:
@@ -81,6 +91,93 @@ def period_days(days: int | str | None) -> int:
     if value not in PERIODS:
         raise ValidationFailed(f"Choose a period of {', '.join(map(str, PERIODS))} days.")
     return value
+
+
+@dataclass(frozen=True)
+class Period:
+    """Threads started in [since, until). A preset (`days`) is the last days up to now; a
+    chosen period (`days` None) runs from the start of `start` to the end of `end`, whole days
+    in the workspace's time zone (query parameters `start`, `end`)."""
+
+    since: dt.datetime
+    until: dt.datetime
+    start: dt.date
+    end: dt.date
+    days: int | None = None
+
+    @classmethod
+    def last(cls, *, workspace: Workspace, days: int, now: dt.datetime | None = None) -> Period:
+        now = now or timezone.now()
+        since = now - dt.timedelta(days=days)
+        tz = workspace.tz
+        return cls(
+            since=since,
+            until=now,
+            start=since.astimezone(tz).date(),
+            end=now.astimezone(tz).date(),
+            days=days,
+        )
+
+    @classmethod
+    def chosen(cls, *, workspace: Workspace, start: dt.date, end: dt.date) -> Period:
+        tz = workspace.tz
+        return cls(
+            since=dt.datetime.combine(start, dt.time.min, tzinfo=tz),
+            until=dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=tz),
+            start=start,
+            end=end,
+        )
+
+    @property
+    def query(self) -> dict[str, str]:
+        """The period as query parameters (what `period_parse` reads back)."""
+        if self.days is not None:
+            return {"days": str(self.days)}
+        return {"start": self.start.isoformat(), "end": self.end.isoformat()}
+
+    @property
+    def slug(self) -> str:
+        """For file names: "7d", or "2026-11-01-to-2026-11-15"."""
+        if self.days is not None:
+            return f"{self.days}d"
+        return f"{self.start.isoformat()}-to-{self.end.isoformat()}"
+
+
+def period_parse(
+    *,
+    workspace: Workspace,
+    days: str | None,
+    start: str | None,
+    end: str | None,
+    now: dt.datetime | None = None,
+) -> Period:
+    """The period a request names: `start` and `end` (YYYY-MM-DD, whole days in the workspace's
+    time zone) when either is given, else a preset of `days`. ValidationFailed on bad input."""
+    if not (start or "").strip() and not (end or "").strip():
+        return Period.last(workspace=workspace, days=period_days(days), now=now)
+    try:
+        first = dt.date.fromisoformat((start or "").strip())
+        last = dt.date.fromisoformat((end or "").strip())
+    except ValueError as exc:
+        raise ValidationFailed(
+            "Give the period a start and an end date (YYYY-MM-DD).",
+            code="invalid_period",
+            details={"start": start, "end": end},
+        ) from exc
+    today = (now or timezone.now()).astimezone(workspace.tz).date()
+    if first > last:
+        raise ValidationFailed(
+            "The start date must be on or before the end date.", code="invalid_period"
+        )
+    if last > today:
+        raise ValidationFailed(
+            f"The period cannot end after today ({today.isoformat()}).", code="invalid_period"
+        )
+    if (last - first).days + 1 > MAX_PERIOD_DAYS:
+        raise ValidationFailed(
+            f"A period can span at most {MAX_PERIOD_DAYS} days.", code="invalid_period"
+        )
+    return Period.chosen(workspace=workspace, start=first, end=last)
 
 
 def _threads(
@@ -247,7 +344,13 @@ def analytics_figures(
     overall = _grouped(qs, None, now).get(None, Figures())
     if not overall.threads:
         return None
-    query = f"?account={account_id}" if account_id else ""
+    # The page and the CSV open on the same days (up to today: a period there cannot end later).
+    tz = workspace.tz
+    last_day = min(until.astimezone(tz).date() - dt.timedelta(days=1), now.astimezone(tz).date())
+    params = {"start": since.astimezone(tz).date().isoformat(), "end": last_day.isoformat()}
+    if account_id:
+        params["account"] = str(account_id)
+    query = "?" + urlencode(params)
     return AnalyticsResponseTimes(
         overall=overall,
         by_account=_by_account(workspace=workspace, qs=qs, now=now),
@@ -260,12 +363,17 @@ def response_times(
     *,
     workspace: Workspace,
     days: int = 7,
+    period: Period | None = None,
     account_id: uuid.UUID | None = None,
     now: dt.datetime | None = None,
 ) -> ResponseTimes:
-    now = now or timezone.now()
-    since = now - dt.timedelta(days=days)
-    qs = _threads(workspace=workspace, since=since, until=now, account_id=account_id)
+    """Threads started in `period` (default: the last `days` up to now). A question counts as
+    unanswered for over 24 h at the end of the period, or now if that is sooner."""
+    period = period or Period.last(workspace=workspace, days=days, now=now)
+    now = min(period.until, now or timezone.now())
+    qs = _threads(
+        workspace=workspace, since=period.since, until=period.until, account_id=account_id
+    )
     overall = _grouped(qs, None, now).get(None, Figures())
     by_account = _by_account(workspace=workspace, qs=qs, now=now)
     answered = qs.filter(first_response_at__isnull=False)
@@ -285,9 +393,7 @@ def response_times(
         for key, figures in member_figures.items()
     ]
     by_member.sort(key=lambda r: (r.key == "", r.name))
-    return ResponseTimes(
-        since=since, until=now, overall=overall, by_account=by_account, by_member=by_member
-    )
+    return ResponseTimes(period=period, overall=overall, by_account=by_account, by_member=by_member)
 
 
 def humanize_seconds(seconds: float | None) -> str:

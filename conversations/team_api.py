@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -175,6 +176,11 @@ class ResponseRowSerializer(serializers.Serializer[Any]):
 class ResponseTimesSerializer(serializers.Serializer[Any]):
     since = serializers.DateTimeField()
     until = serializers.DateTimeField()
+    # The period as asked: a preset's days (null for a chosen period) and its first and last
+    # day in the workspace's time zone.
+    days = serializers.IntegerField(source="period.days", allow_null=True)
+    start = serializers.DateField(source="period.start")
+    end = serializers.DateField(source="period.end")
     overall = FiguresSerializer()
     by_account = ResponseRowSerializer(many=True)
     by_member = ResponseRowSerializer(many=True)
@@ -491,15 +497,29 @@ class ResponseTimesApi(WorkspaceAPIView):
         operation_id="response_times",
         parameters=[
             OpenApiParameter("days", int, enum=list(rt.PERIODS)),
+            OpenApiParameter(
+                "start",
+                OpenApiTypes.DATE,
+                description="First day of a chosen period (YYYY-MM-DD, the workspace's time "
+                f"zone); with `end`, replaces `days`. At most {rt.MAX_PERIOD_DAYS} days.",
+            ),
+            OpenApiParameter(
+                "end", OpenApiTypes.DATE, description="Last day of a chosen period (included)."
+            ),
             OpenApiParameter("account", str, description="TikTok account id"),
         ],
         responses=ResponseTimesSerializer,
     )
     def get(self, request: Request, workspace_id: Any) -> Response:
-        days = rt.period_days(request.query_params.get("days"))
+        period = rt.period_parse(
+            workspace=self.workspace,
+            days=request.query_params.get("days"),
+            start=request.query_params.get("start"),
+            end=request.query_params.get("end"),
+        )
         raw_account = request.query_params.get("account")
         account_id: uuid.UUID | None = selectors.uuid_or_none(raw_account)
         if raw_account and account_id is None:
             raise ValidationFailed("The account filter is not a valid id.")
-        report = rt.response_times(workspace=self.workspace, days=days, account_id=account_id)
+        report = rt.response_times(workspace=self.workspace, period=period, account_id=account_id)
         return Response(ResponseTimesSerializer(report).data)

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.models import Role, TikTokAccount
@@ -332,42 +334,59 @@ def _rule_form(request: WorkspaceRequest, rule: ModerationRule | None) -> HttpRe
 # --------------------------------------------------------------------------- response times
 
 
-def _report(request: WorkspaceRequest) -> tuple[rt.ResponseTimes, int, uuid.UUID | None]:
-    workspace = request.workspace
-    try:
-        days = rt.period_days(request.GET.get("days"))
-    except ValidationFailed as exc:
-        messages.error(request, exc.message)
-        days = 7
-    account_id = selectors.uuid_or_none(request.GET.get("account"))
-    return (
-        rt.response_times(workspace=workspace, days=days, account_id=account_id),
-        days,
-        account_id,
+def _period(request: WorkspaceRequest) -> rt.Period:
+    """The period the query string names (preset `days`, or `start` and `end`)."""
+    return rt.period_parse(
+        workspace=request.workspace,
+        days=request.GET.get("days"),
+        start=request.GET.get("start"),
+        end=request.GET.get("end"),
     )
 
 
 @workspace_view()
 @require_safe
 def response_times(request: WorkspaceRequest) -> HttpResponse:
-    report, days, account_id = _report(request)
+    workspace = request.workspace
+    error = ""
+    try:
+        period = _period(request)
+    except ValidationFailed as exc:
+        period, error = rt.Period.last(workspace=workspace, days=7), exc.message
+    account_id = selectors.uuid_or_none(request.GET.get("account"))
+    report = rt.response_times(workspace=workspace, period=period, account_id=account_id)
+    query = {**period.query, **({"account": str(account_id)} if account_id else {})}
     return render(
         request,
         "conversations/response_times.html",
         {
             "report": report,
-            "days": days,
+            "period": period,
             "periods": rt.PERIODS,
+            "max_period_days": rt.MAX_PERIOD_DAYS,
             "account_id": account_id,
-            "accounts": selectors.comment_accounts(workspace=request.workspace),
+            "accounts": selectors.comment_accounts(workspace=workspace),
+            "csv_query": urlencode(query),
+            "error": error,
+            # What was typed stays in the fields, so a wrong date can be corrected.
+            "form_start": request.GET.get("start", period.start.isoformat())[:10],
+            "form_end": request.GET.get("end", period.end.isoformat())[:10],
+            "today": timezone.now().astimezone(workspace.tz).date(),
         },
+        status=400 if error else 200,
     )
 
 
 @workspace_view()
 @require_safe
 def response_times_csv(request: WorkspaceRequest) -> HttpResponse:
-    report, days, _ = _report(request)
+    workspace = request.workspace
+    try:
+        period = _period(request)
+    except ValidationFailed as exc:
+        return HttpResponse(exc.message, status=400, content_type="text/plain; charset=utf-8")
+    account_id = selectors.uuid_or_none(request.GET.get("account"))
+    report = rt.response_times(workspace=workspace, period=period, account_id=account_id)
     response = HttpResponse(rt.response_times_csv(report), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="response-times-{days}d.csv"'
+    response["Content-Disposition"] = f'attachment; filename="response-times-{period.slug}.csv"'
     return response

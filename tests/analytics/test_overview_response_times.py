@@ -44,15 +44,20 @@ def test_overview_shows_response_times_per_account_with_links(
     assert _cells(html, "rt-p90") == ["37 min", "54 min", "50 min"]
     assert [c.split("%")[0] for c in _cells(html, "rt-questions")] == ["33", "100", "50"]
     assert _cells(html, "rt-overdue") == ["1", "0", "1"]
+    # The links open the Conversations page and the CSV on the same days (14 to 20 Nov).
     page_url = reverse("conversations:response_times", args=[workspace.pk])
-    assert f'href="{page_url}" data-testid="response-times-link"' in html
-    assert reverse("conversations:response_times_csv", args=[workspace.pk]) in html
+    period = "?start=2026-11-14&amp;end=2026-11-20"
+    assert f'href="{page_url}{period}" data-testid="response-times-link"' in html
+    csv_url = reverse("conversations:response_times_csv", args=[workspace.pk])
+    assert f'href="{csv_url}{period}"' in html
+    conversations = client.get(page_url, {"start": "2026-11-14", "end": "2026-11-20"})
+    assert 'data-testid="median">25 min<' in conversations.content.decode()
 
     # One account: its row only, and the links keep the account.
     b = fixture_threads["b"]
     html = client.get(url, {"range": "7", "account": str(b.pk)}).content.decode()
     assert _cells(html, "rt-median") == ["32 min"]
-    assert f"{page_url}?account={b.pk}" in html
+    assert f"{page_url}{period}&amp;account={b.pk}" in html
 
     # Without the hook (Conversations not installed), the section is left out.
     settings.ANALYTICS_RESPONSE_TIMES = ""

@@ -12,6 +12,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 from rest_framework.test import APIClient
 
 from accounts.models import TikTokAccount, TikTokVideo, User, Workspace
@@ -19,6 +20,7 @@ from conversations import response_times as rt
 from conversations import services
 from conversations.models import Comment
 from conversations.sync import comment_sync_account
+from later.errors import ValidationFailed
 from tests.conversations.conftest import CommentSim, roomy_budget
 from tests.conversations.factories import make_account, make_comment, make_video
 
@@ -148,7 +150,8 @@ def test_page_csv_and_api(
     assert page.status_code == 200
     assert "25 min" in page.content.decode()
     bad = client.get(reverse("conversations:response_times", args=[workspace.pk]), {"days": "x"})
-    assert bad.status_code == 200
+    assert bad.status_code == 400
+    assert "Choose a period of 7, 30, 90 days." in bad.content.decode()
 
     export = client.get(reverse("conversations:response_times_csv", args=[workspace.pk]))
     rows = list(csv.reader(io.StringIO(export.content.decode())))
@@ -221,3 +224,161 @@ def test_client_reports_read_the_figures_through_the_settings_hook(
         account_id=fixture_threads["a"].pk,
     )
     assert only_a.p90_seconds == pytest.approx(37 * 60)
+
+
+# --------------------------------------------------------------------------- a chosen period
+
+# UTC+14: at NOW (20 Nov 12:00 UTC) it is already 21 Nov 02:00 there, and 21 Nov began at
+# 20 Nov 10:00 UTC, so the day boundaries fall between the fixture's threads.
+KIRITIMATI = "Pacific/Kiritimati"
+
+
+def _chosen(workspace: Workspace, start: str, end: str) -> rt.ResponseTimes:
+    period = rt.period_parse(workspace=workspace, days=None, start=start, end=end, now=NOW)
+    return rt.response_times(workspace=workspace, period=period, now=NOW)
+
+
+def test_a_chosen_period_is_whole_days_in_the_workspace_time_zone(
+    workspace: Workspace, owner: User, editor: User, fixture_threads: dict[str, TikTokAccount]
+) -> None:
+    workspace.time_zone = KIRITIMATI
+    workspace.save(update_fields=["time_zone"])
+
+    # 21 Nov there = [20 Nov 10:00, 21 Nov 10:00) UTC: every thread of the last 100 minutes,
+    # the question of 2 h ago (10:00 UTC, the first instant of the day, included); not the
+    # question of 30 h ago nor the thread of 8 days ago.
+    today = _chosen(workspace, "2026-11-21", "2026-11-21")
+    assert today.since == dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.UTC)
+    assert today.until == dt.datetime(2026, 11, 21, 10, 0, tzinfo=dt.UTC)
+    f = today.overall
+    assert (f.threads, f.answered) == (8, 6)
+    assert f.median_seconds == pytest.approx(25 * 60)
+    assert f.p90_seconds == pytest.approx(50 * 60)
+    assert (f.questions, f.questions_answered, f.unanswered_questions_over_24h) == (3, 2, 0)
+    assert {r.name for r in today.by_member} == {owner.email, editor.email, "TikTok app"}
+
+    # 19 and 20 Nov there = [18 Nov 10:00, 20 Nov 10:00) UTC: only the question of 30 h ago, still
+    # unanswered 28 h later at the end of the period.
+    before = _chosen(workspace, "2026-11-19", "2026-11-20").overall
+    assert (before.threads, before.answered, before.median_seconds) == (1, 0, None)
+    assert (before.questions, before.unanswered_questions_over_24h) == (1, 1)
+
+    # 13 Nov there holds the thread of 8 days ago (12 Nov 12:00 UTC), answered after 1 minute.
+    old = _chosen(workspace, "2026-11-13", "2026-11-13").overall
+    assert (old.threads, old.answered, old.median_seconds) == (1, 1, pytest.approx(60))
+
+    # The same day in UTC has not started yet.
+    workspace.time_zone = "UTC"
+    with pytest.raises(ValidationFailed, match=r"cannot end after today \(2026-11-20\)"):
+        _chosen(workspace, "2026-11-21", "2026-11-21")
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "message"),
+    [
+        ("2026-11-10", "2026-11-01", "start date must be on or before the end date"),
+        ("2025-11-01", "2026-11-20", "at most 366 days"),
+        ("yesterday", "2026-11-20", "start and an end date"),
+        ("2026-11-01", "", "start and an end date"),
+        ("", "2026-11-01", "start and an end date"),
+        ("2026-02-30", "2026-03-01", "start and an end date"),
+        ("2026-11-01", "9999-12-31", "cannot end after today"),
+        ("0001-01-01", "0001-01-02", None),  # long ago is only empty
+    ],
+)
+def test_a_chosen_period_is_checked(
+    workspace: Workspace, start: str, end: str, message: str | None
+) -> None:
+    if message is None:
+        assert _chosen(workspace, start, end).overall.threads == 0
+        return
+    with pytest.raises(ValidationFailed, match=message) as refused:
+        rt.period_parse(workspace=workspace, days="7", start=start, end=end, now=NOW)
+    assert refused.value.code == "invalid_period"
+
+
+def test_a_chosen_period_on_the_page_the_csv_and_the_api(
+    workspace: Workspace,
+    owner: User,
+    fixture_threads: dict[str, TikTokAccount],
+    client_for: Callable[[User], Client],
+    api_client_for: Callable[[User], APIClient],
+    time_machine,
+) -> None:
+    time_machine.move_to(NOW, tick=False)
+    workspace.time_zone = KIRITIMATI
+    workspace.save(update_fields=["time_zone"])
+    client = client_for(owner)
+    url = reverse("conversations:response_times", args=[workspace.pk])
+    chosen = {"start": "2026-11-19", "end": "2026-11-20"}
+
+    page = client.get(url, chosen)
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "Threads started from 19 Nov 2026 to 20 Nov 2026 (Pacific/Kiritimati)" in html
+    assert 'name="start" value="2026-11-19"' in html and 'name="end" value="2026-11-20"' in html
+    assert 'data-testid="overdue">1<' in html
+    # The CSV link exports the same period; the presets stay one click away.
+    csv_url = reverse("conversations:response_times_csv", args=[workspace.pk])
+    assert f'href="{csv_url}?start=2026-11-19&amp;end=2026-11-20"' in html
+    assert 'href="?days=30"' in html
+    assert "Threads started in the last 30 days" in client.get(url, {"days": 30}).content.decode()
+
+    export = client.get(csv_url, chosen)
+    assert export["Content-Disposition"].endswith('"response-times-2026-11-19-to-2026-11-20.csv"')
+    rows = list(csv.reader(io.StringIO(export.content.decode())))
+    assert rows[1][:4] == ["workspace", "All accounts", "1", "0"]
+    assert rows[1][-1] == "1"
+
+    api_url = f"/api/v1/w/{workspace.pk}/conversations/response-times/"
+    api = api_client_for(owner)
+    body = api.get(api_url, {"start": "2026-11-21", "end": "2026-11-21"}).json()
+    assert (body["days"], body["start"], body["end"]) == (None, "2026-11-21", "2026-11-21")
+    assert body["since"] == "2026-11-20T10:00:00Z"  # 21 Nov 00:00 in Kiritimati
+    assert body["overall"]["threads"] == 8
+    assert body["overall"]["median_seconds"] == pytest.approx(1500)
+    preset = api.get(api_url, {"days": 7}).json()
+    assert (preset["days"], preset["end"]) == (7, "2026-11-21")
+    assert preset["overall"]["threads"] == 9
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"start": "2026-11-20", "end": "2026-11-01"},
+        {"start": "2024-01-01", "end": "2026-11-20"},
+        {"start": "nope", "end": "<script>"},
+        {"start": "2026-11-01"},
+        {"start": "2026-11-01", "end": "99999-01-01"},
+        {"start": "2026-11-01", "end": "9999-12-31"},
+        {"days": "30", "start": "2026-13-01", "end": "2026-11-01"},
+    ],
+)
+def test_a_bad_period_is_a_clear_400_never_a_500(
+    workspace: Workspace,
+    owner: User,
+    client_for: Callable[[User], Client],
+    api_client_for: Callable[[User], APIClient],
+    time_machine,
+    params: dict[str, str],
+) -> None:
+    time_machine.move_to(NOW, tick=False)
+    api_url = f"/api/v1/w/{workspace.pk}/conversations/response-times/"
+    api = api_client_for(owner).get(api_url, params)
+    assert api.status_code == 400
+    error = api.json()["error"]
+    assert error["code"] == "invalid_period"
+    message = error["message"]
+    assert "period" in message or "date" in message
+
+    client = client_for(owner)
+    page = client.get(reverse("conversations:response_times", args=[workspace.pk]), params)
+    assert page.status_code == 400
+    html = page.content.decode()
+    assert f'role="alert" data-testid="period-error">{escape(message)}<' in html
+    # The page still shows the last 7 days, and what was typed is shown escaped.
+    assert "Threads started in the last 7 days" in html
+    assert "<script>" not in html.split('data-testid="period-form"')[1].split("</form>")[0]
+
+    export = client.get(reverse("conversations:response_times_csv", args=[workspace.pk]), params)
+    assert (export.status_code, export.content.decode()) == (400, message)
