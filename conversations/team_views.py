@@ -368,9 +368,10 @@ def response_times(request: WorkspaceRequest) -> HttpResponse:
             "accounts": selectors.comment_accounts(workspace=workspace),
             "csv_query": urlencode(query),
             "error": error,
-            # What was typed stays in the fields, so a wrong date can be corrected.
-            "form_start": request.GET.get("start", period.start.isoformat())[:10],
-            "form_end": request.GET.get("end", period.end.isoformat())[:10],
+            # What was typed stays in the fields, so a wrong date can be corrected. A preset
+            # leaves them empty: the account menu submits the form and keeps the preset.
+            "form_start": request.GET.get("start", "" if period.days else period.start.isoformat()),
+            "form_end": request.GET.get("end", "" if period.days else period.end.isoformat()),
             "today": timezone.now().astimezone(workspace.tz).date(),
         },
         status=400 if error else 200,

@@ -205,6 +205,18 @@ def test_team_journey_assign_label_saved_reply_and_questions(
         assert page.get_by_test_id("median").inner_text() == "25 min"
         assert page.get_by_test_id("p90").inner_text() == "37 min"
         assert page.get_by_test_id("overdue").inner_text() == "1"
+        # A chosen period (whole days in the workspace's time zone) keeps the account.
+        today = timezone.now().astimezone(workspace.tz).date()
+        page.fill("input[name=start]", (today - dt.timedelta(days=2)).isoformat())
+        page.fill("input[name=end]", today.isoformat())
+        page.get_by_role("button", name="Apply").click()
+        page.wait_for_url(f"**end={today.isoformat()}*")
+        assert page.get_by_test_id("period").inner_text().startswith("Threads started from")
+        assert page.get_by_test_id("median").inner_text() == "25 min"
+        assert page.get_by_test_id("overdue").inner_text() == "1"
+        page.get_by_role("link", name="30 days").click()
+        page.wait_for_url("**days=30*")
+        assert page.get_by_test_id("period").inner_text().startswith("Threads started in the")
 
     with signed_in_page(
         user=editor, base_url=live_server.url, viewport={"width": 390, "height": 844}
