@@ -249,12 +249,16 @@ class TikTokAccount(TenantModel):
     Two token sets, one per TikTok app: the Login Kit app (`access_token_*`, `scopes`, `status`:
     posting, profile, video list) and the API for Business app (`business_*`: comments and
     insights). `business_id` is the open_id TikTok issued to the Business app for this person.
+
+    An account connected while only the Business app is configured has no Login Kit link: its
+    `open_id` stays empty until the same TikTok user connects through Login Kit (matched by
+    username, the only key both apps return; docs/tiktok-connect.md).
     """
 
     workspace = models.ForeignKey(
         Workspace, on_delete=models.CASCADE, related_name="tiktok_accounts"
     )
-    open_id = models.CharField(max_length=128)
+    open_id = models.CharField(max_length=128, blank=True)
     union_id = models.CharField(max_length=128, blank=True)
     username = models.CharField(max_length=128, blank=True)
     display_name = models.CharField(max_length=256, blank=True)
@@ -292,7 +296,11 @@ class TikTokAccount(TenantModel):
 
     class Meta:
         constraints: ClassVar = [
-            models.UniqueConstraint(fields=["workspace", "open_id"], name="tiktok_account_unique"),
+            models.UniqueConstraint(
+                fields=["workspace", "open_id"],
+                condition=~models.Q(open_id=""),
+                name="tiktok_account_unique",
+            ),
             models.UniqueConstraint(
                 fields=["workspace", "business_id"],
                 condition=~models.Q(business_id=""),
@@ -315,6 +323,12 @@ class TikTokAccount(TenantModel):
     @property
     def needs_reconnect(self) -> bool:
         return self.status == AccountStatus.NEEDS_RECONNECT
+
+    @property
+    def login_kit_linked(self) -> bool:
+        """The account was connected through the Login Kit app (Content Posting, drafts,
+        Display); False for one connected while only the Business app was configured."""
+        return bool(self.open_id)
 
     @property
     def business_connected(self) -> bool:

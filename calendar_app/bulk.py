@@ -380,6 +380,8 @@ def _creator_infos(
         key = str(account.id)
         if not schedule or content.post_mode != PostMode.DIRECT or key in infos or key in failures:
             continue
+        if not account.login_kit_linked:
+            continue  # creator_info is Content Posting's; a Business-only account has none
         try:
             infos[key] = creator_info_fetch(account=account)
         except AppError as exc:

@@ -272,16 +272,30 @@ def panel_context(
     guidelines require (fact sheet 2.10)."""
     info: CreatorInfo | None = None
     error = ""
-    try:
-        info = creator_info_fetch(account=account)
-    except AppError as exc:
-        error = exc.message
+    business_only = ""
+    privacy_options: list[dict[str, str]] = []
+    if not account.login_kit_linked and not account.needs_reconnect:
+        # No creator_info without Login Kit: the Business app publishes directly, videos public.
+        business_only = (
+            f"{account} is connected through the TikTok API for Business only: it publishes "
+            "directly, videos to everyone. Drafts sent to the TikTok inbox, other audiences and "
+            "the creator's posting settings need the Login Kit app."
+        )
+        public = PrivacyLevel.PUBLIC_TO_EVERYONE
+        privacy_options = [{"value": public.value, "label": public.label}]
+    else:
+        try:
+            info = creator_info_fetch(account=account)
+        except AppError as exc:
+            error = exc.message
+        privacy_options = _privacy_options(info)
     return {
         "account": account,
         "info": info,
         "error": error,
+        "business_only": business_only,
         "values": target or PostTarget(account_id=account.id),
-        "privacy_options": _privacy_options(info),
+        "privacy_options": privacy_options,
         "preflight": _panel_preflight(
             workspace=workspace, account=account, info=info, content=content, exclude=exclude
         ),

@@ -13,6 +13,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from accounts.models import TikTokAccount, Workspace
+from accounts.tiktok.access import tiktok_config
+from accounts.tiktok.url_properties import url_property
 from calendar_app.models import MediaAsset, MediaKind, Post, PostMode, PostStatus, PrivacyLevel
 from tiktok_client.schemas import CreatorInfo
 
@@ -93,6 +95,71 @@ def content_refusals(
                 message=f"{account}: choose who can view this post (TikTok has no default).",
                 fix="Pick an audience.",
                 setting="privacy_level",
+            )
+        )
+    return refusals
+
+
+def business_only_refusals(
+    *, account: TikTokAccount, post_mode: str, media: MediaAsset | None, privacy_level: str
+) -> list[Refusal]:
+    """What an account connected through the TikTok API for Business only cannot post: it
+    has no Login Kit token, so only Business publishing is open (fact sheet §4.4: direct
+    posts, pulled from our public https links; a video takes no privacy level, so it goes
+    public)."""
+    if account.login_kit_linked:
+        return []
+    why = f"{account} is connected through the TikTok API for Business only"
+    add_login_kit = (
+        "add the Login Kit app to it (Reconnect on the Accounts page)"
+        if tiktok_config().login_kit_configured
+        else "ask the administrator to set up the TikTok Login Kit app"
+    )
+    if post_mode != PostMode.DIRECT:
+        return [
+            Refusal(
+                code="inbox_needs_login_kit",
+                message=f"{why}; sending a draft to the TikTok inbox needs the Login Kit app.",
+                fix=f"Choose “Publish directly”, or {add_login_kit}.",
+            )
+        ]
+    if not account.is_business:
+        return [
+            Refusal(
+                code="business_publish_needs_business_account",
+                message=f"{why}, and TikTok reports it as a personal account: publishing "
+                "through the API for Business is for Business accounts.",
+                fix=f"Switch it to a Business account in the TikTok app and reconnect, or "
+                f"{add_login_kit}.",
+            )
+        ]
+    if not account.has_business_scope("video.publish"):
+        return [
+            Refusal(
+                code="business_publish_not_granted",
+                message=f"{why}, without the publishing permission (video.publish).",
+                fix="Reconnect it and keep the publishing permission ticked.",
+            )
+        ]
+    if media is None or media.kind != MediaKind.VIDEO:
+        return []
+    refusals = []
+    if privacy_level and privacy_level != PrivacyLevel.PUBLIC_TO_EVERYONE:
+        refusals.append(
+            Refusal(
+                code="business_publish_public_only",
+                message=f"{why}, which publishes videos to everyone.",
+                fix=f"Pick “{PrivacyLevel.PUBLIC_TO_EVERYONE.label}”, or {add_login_kit}.",
+                setting="privacy_level",
+            )
+        )
+    problem = url_property().problem
+    if problem:
+        refusals.append(
+            Refusal(
+                code="public_media_not_https",
+                message=f"{why}, and TikTok pulls its videos from this site. {problem}",
+                fix=f"Ask the administrator to set it, or {add_login_kit}.",
             )
         )
     return refusals

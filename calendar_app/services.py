@@ -45,7 +45,12 @@ from calendar_app.photos import (
     photos_attach,
     photos_for,
 )
-from calendar_app.preflight import content_refusals, creator_refusals, post_preflight
+from calendar_app.preflight import (
+    business_only_refusals,
+    content_refusals,
+    creator_refusals,
+    post_preflight,
+)
 from calendar_app.timezones import (
     InvalidTimeZone,
     ResolvedTime,
@@ -257,6 +262,16 @@ def _validate_target(
         "brand_content": bool(content.commercial_content and content.brand_content),
         "is_aigc": bool(content.is_aigc),
     }
+    if scheduling:
+        for refusal in business_only_refusals(
+            account=account,
+            post_mode=content.post_mode,
+            media=media,
+            privacy_level=values["privacy_level"] if not inbox else "",
+        ):
+            problems.add(
+                _refused(refusal, str(account.id)), refusal.setting or "account", str(account.id)
+            )
     if inbox:
         # TikTok's inbox init takes no post_info: the creator sets all of this in the app.
         values.update(
@@ -529,7 +544,8 @@ def _creator_infos(
     if not (schedule and content.post_mode == PostMode.DIRECT):
         return infos
     for account in accounts:
-        if str(account.id) not in infos:
+        # creator_info is Content Posting's (Login Kit); a Business-only account has none.
+        if str(account.id) not in infos and account.login_kit_linked:
             try:
                 infos[str(account.id)] = creator_info_fetch(account=account)
             except AppError:

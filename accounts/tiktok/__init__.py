@@ -10,6 +10,7 @@ Other apps use the access API re-exported here.
 
 from accounts.tiktok.access import (
     AccountNeedsReconnect,
+    LoginKitUnavailable,
     get_tiktok_client,
     tiktok_account_access_token,
     tiktok_account_call,
@@ -17,6 +18,7 @@ from accounts.tiktok.access import (
 
 __all__ = [
     "AccountNeedsReconnect",
+    "LoginKitUnavailable",
     "get_tiktok_client",
     "tiktok_account_access_token",
     "tiktok_account_call",

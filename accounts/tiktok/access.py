@@ -154,7 +154,29 @@ def business_reconnect_message(account: TikTokAccount) -> str:
     )
 
 
+class LoginKitUnavailable(AccountNeedsReconnect):
+    """The account was connected through the TikTok API for Business only: Content Posting
+    uploads, inbox drafts, creator_info and the Display API need a Login Kit token."""
+
+    code = "login_kit_not_connected"
+
+
+def login_kit_unavailable_message(account: TikTokAccount) -> str:
+    if not tiktok_config().login_kit_configured:
+        return (
+            f"{account} is connected through the TikTok API for Business only. This needs the "
+            "TikTok Login Kit app, which this installation has not configured (see the README)."
+        )
+    return (
+        f"{account} is connected through the TikTok API for Business only. This needs the "
+        "Login Kit permissions: an owner or admin can add them with Reconnect on the Accounts "
+        "page."
+    )
+
+
 def _unusable(account: TikTokAccount, slot: TokenSlot) -> AccountNeedsReconnect:
+    if slot is LOGIN_KIT and not account.login_kit_linked and not account.needs_reconnect:
+        return LoginKitUnavailable(login_kit_unavailable_message(account))
     if slot is BUSINESS:
         return BusinessNeedsReconnect(business_reconnect_message(account))
     return AccountNeedsReconnect(reconnect_message(account))
@@ -482,8 +504,14 @@ def _mark_needs_reconnect(*, account: TikTokAccount, slot: TokenSlot, reason: st
     if slot.get(locked, "status") == AccountStatus.CONNECTED:
         slot.set(locked, "status", AccountStatus.NEEDS_RECONNECT)
         slot.set(locked, "status_reason", reason[:500])
-        locked.save(update_fields=[slot.field("status"), slot.field("status_reason"), "updated_at"])
-        if slot is LOGIN_KIT:
+        fields = [slot.field("status"), slot.field("status_reason")]
+        if slot is BUSINESS and not locked.open_id and locked.status == AccountStatus.CONNECTED:
+            # A Business-only account has nothing else to post with: the account needs it too.
+            locked.status = AccountStatus.NEEDS_RECONNECT
+            locked.status_reason = reason[:500]
+            fields += ["status", "status_reason"]
+        locked.save(update_fields=[*fields, "updated_at"])
+        if locked.status == AccountStatus.NEEDS_RECONNECT and "status" in fields:
             signals.account_needs_reconnect.send(sender=TikTokAccount, account=locked)
         _notify_needs_reconnect(account=locked, slot=slot, reason=reason)
     _copy_token_state(target=account, source=locked, slot=slot)

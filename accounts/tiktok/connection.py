@@ -60,6 +60,14 @@ class ConnectOutcome:
     business_authorize_url: str = ""
 
 
+NO_APP_CONFIGURED = (
+    "No TikTok app is configured, so accounts cannot be connected yet. An administrator sets "
+    "up the Login Kit app (TIKTOK_CLIENT_KEY, TIKTOK_CLIENT_SECRET), the TikTok API for "
+    "Business app (TIKTOK_BUSINESS_APP_ID, TIKTOK_BUSINESS_APP_SECRET, "
+    "TIKTOK_BUSINESS_REDIRECT_URI), or both; the README says how to register each."
+)
+
+
 def tiktok_connect_start(*, workspace: Workspace, membership: Membership, session_key: str) -> str:
     """Record a single-use state for this user+session+workspace; return TikTok's authorize URL."""
     if not membership.has_role(Role.ADMIN):
@@ -68,10 +76,17 @@ def tiktok_connect_start(*, workspace: Workspace, membership: Membership, sessio
         raise ValidationFailed("Your browser session is missing; reload the page and try again.")
     client = get_tiktok_client()
     if not client.config.login_kit_configured:
-        raise ValidationFailed(
-            "No TikTok Login Kit app is configured (TIKTOK_CLIENT_KEY and TIKTOK_CLIENT_SECRET); "
-            "an administrator needs to set it up before accounts can be connected."
-        )
+        if client.config.business_configured:
+            # Business-only installation: straight to the Business consent. Its token exchange
+            # takes no code_verifier (fact sheet, Corrections "Two apps"), so no PKCE here.
+            state = oauth_state_create(
+                workspace=workspace,
+                user=membership.user,
+                session_key=session_key,
+                flow=BUSINESS_FLOW,
+            )
+            return client.business_authorize_url(state=state)
+        raise ValidationFailed(NO_APP_CONFIGURED, code="tiktok_not_configured")
     verifier, challenge = pkce_pair()
     state = oauth_state_create(
         workspace=workspace,
@@ -153,12 +168,12 @@ def _fetch_profile(*, client: TikTokClient, tokens: TokenSet) -> ConnectedProfil
 def _upsert_account(
     *, workspace: Workspace, user: User, tokens: TokenSet, profile: ConnectedProfile
 ) -> tuple[TikTokAccount, bool]:
-    account = (
-        TikTokAccount.objects.for_workspace(workspace)
-        .select_for_update()
-        .filter(open_id=tokens.open_id)
-        .first()
-    )
+    rows = TikTokAccount.objects.for_workspace(workspace).select_for_update()
+    account = rows.filter(open_id=tokens.open_id).first()
+    if account is None and profile.username:
+        # Connected earlier through the Business app only: open_ids differ per app, so the
+        # username is the one key both apps return (docs/tiktok-connect.md, "Identity").
+        account = rows.filter(open_id="", username__iexact=profile.username).first()
     created = account is None
     if account is None:
         used = TikTokAccount.objects.for_workspace(workspace).values_list("color", flat=True)
@@ -168,6 +183,7 @@ def _upsert_account(
             color=color_far_from(used),
         )
     previous_label = str(account)
+    account.open_id = tokens.open_id
     # A reconnect granting fewer scopes must not blank what we already know.
     account.union_id = profile.union_id or account.union_id
     account.username = profile.username or account.username

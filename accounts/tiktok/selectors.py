@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import AccountStatus, BusinessStatus, TikTokAccount, Workspace
-from accounts.tiktok.access import business_app_configured
+from accounts.tiktok.access import business_app_configured, tiktok_config
 
 #: The refresh token cannot be renewed without the user, so warn this long before it runs out.
 EXPIRING_SOON = timedelta(days=14)
@@ -59,20 +59,40 @@ def _business_unavailable(account: TikTokAccount, *, business_app: bool) -> str:
     return ""
 
 
+def _login_kit_unavailable(account: TikTokAccount, *, login_kit_app: bool) -> str:
+    """Why an account connected through the Business app only cannot use Login Kit features."""
+    if account.login_kit_linked or account.status == AccountStatus.DISCONNECTED:
+        return ""
+    if not login_kit_app:
+        return (
+            "Needs the TikTok Login Kit app, which this installation has not configured "
+            "(see the README)."
+        )
+    return "Connected through the TikTok API for Business only: Reconnect to add Login Kit."
+
+
 def tiktok_account_capabilities(
-    *, account: TikTokAccount, business_app: bool | None = None
+    *,
+    account: TikTokAccount,
+    business_app: bool | None = None,
+    login_kit_app: bool | None = None,
 ) -> list[Capability]:
     """What the account can do, each with the reason when it cannot (Login Kit vs Business)."""
     if business_app is None:
         business_app = business_app_configured()
+    if login_kit_app is None:
+        login_kit_app = tiktok_config().login_kit_configured
     login_kit_scopes = set(account.scopes or [])
     business_scopes = set(account.business_scopes or [])
     business_reason = _business_unavailable(account, business_app=business_app)
+    login_kit_reason = _login_kit_unavailable(account, login_kit_app=login_kit_app)
 
     def missing(scope: str) -> str:
         return f"Permission “{scope}” not granted on TikTok; reconnect and keep it ticked."
 
     def login_kit(key: str, label: str, scope: str) -> Capability:
+        if login_kit_reason:
+            return Capability(key, label, False, login_kit_reason)
         if scope not in login_kit_scopes:
             return Capability(key, label, False, missing(scope))
         return Capability(key, label, True, "")
@@ -87,7 +107,9 @@ def tiktok_account_capabilities(
     return [
         login_kit("publish", "Can publish", "video.publish"),
         login_kit("drafts", "Can send drafts", "video.upload"),
-        login_kit("videos", "Can read videos", "video.list"),
+        business("videos", "Can read videos", "video.list")
+        if login_kit_reason and account.is_business
+        else login_kit("videos", "Can read videos", "video.list"),
         business("comments", "Can read comments", "comment.list"),
         business("moderation", "Can reply to and hide comments", "comment.list.manage"),
         business("insights", "Can read account insights", "user.insights"),

@@ -28,11 +28,13 @@ def _session_key(request: HttpRequest) -> str:
     return request.session.session_key or ""
 
 
-def _account_rows(accounts: list[TikTokAccount], *, business_app: bool) -> list[dict[str, Any]]:
+def _account_rows(
+    accounts: list[TikTokAccount], *, business_app: bool, login_kit_app: bool
+) -> list[dict[str, Any]]:
     rows = []
     for account in accounts:
         capabilities = selectors.tiktok_account_capabilities(
-            account=account, business_app=business_app
+            account=account, business_app=business_app, login_kit_app=login_kit_app
         )
         rows.append(
             {
@@ -43,6 +45,12 @@ def _account_rows(accounts: list[TikTokAccount], *, business_app: bool) -> list[
                 # The Business features share one reason when they are all off (one sentence).
                 "business_note": next(
                     (c.reason for c in capabilities if c.key == "comments" and not c.available),
+                    "",
+                ),
+                "login_kit_note": ""
+                if account.login_kit_linked
+                else next(
+                    (c.reason for c in capabilities if c.key == "publish" and not c.available),
                     "",
                 ),
             }
@@ -57,15 +65,18 @@ def tiktok_accounts(request: WorkspaceRequest) -> HttpResponse:
     active = [a for a in accounts if a.status != "disconnected"]
     disconnected = [a for a in accounts if a.status == "disconnected"]
     config = get_tiktok_client().config
-    business_app = config.business_configured
+    apps = {
+        "business_app": config.business_configured,
+        "login_kit_app": config.login_kit_configured,
+    }
     return render(
         request,
         "accounts/tiktok_accounts.html",
         {
-            "rows": _account_rows(active, business_app=business_app),
-            "disconnected_rows": _account_rows(disconnected, business_app=business_app),
-            "login_kit_app": config.login_kit_configured,
-            "business_app": business_app,
+            "rows": _account_rows(active, **apps),
+            "disconnected_rows": _account_rows(disconnected, **apps),
+            **apps,
+            "no_app_message": connection.NO_APP_CONFIGURED,
             "what_business_adds": business.WHAT_BUSINESS_ADDS,
             "can_manage": request.membership.can_manage,
             "manage_reason": "Only owners and admins can connect or disconnect TikTok accounts.",

@@ -250,11 +250,25 @@ def _media_refusal(post: Post) -> tuple[str, str] | None:
 def _check_account(post: Post) -> tuple[str, str] | None:
     """What TikTok would refuse in this post for its account today, as (code, sentence)."""
     from accounts.tiktok import tiktok_account_access_token
-    from calendar_app.preflight import post_content_refusal, post_creator_refusal
+    from calendar_app.preflight import (
+        business_only_refusals,
+        post_content_refusal,
+        post_creator_refusal,
+    )
 
     post_event_add(post=post, kind="checking", message="Checking the TikTok account.")
     # The composer's rules again: the row may have been changed behind its back.
-    refused = post_content_refusal(post)
+    refused = post_content_refusal(post) or next(
+        iter(
+            business_only_refusals(
+                account=post.account,
+                post_mode=post.post_mode,
+                media=post.media,
+                privacy_level=post.privacy_level,
+            )
+        ),
+        None,
+    )
     if refused is not None:
         return refused.code, f"{refused.sentence} Edit the post and retry."
     if pull.publish_api_for(post) == PublishApi.BUSINESS:

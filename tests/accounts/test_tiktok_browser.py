@@ -99,3 +99,41 @@ def test_one_button_connects_a_business_and_a_personal_creator(
     assert accounts["sim-dance-business"].account_type == AccountType.BUSINESS
     assert accounts["sim-dance-business"].business_status == BusinessStatus.CONNECTED
     assert accounts["sim-ava-public"].account_type == AccountType.PERSONAL
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_business_app_only_connects_straight_through_the_business_consent(
+    sim: Sim, settings: Any, live_server: Any, owner: Any, workspace: Any, page: Any
+) -> None:
+    settings.TIKTOK_CLIENT_KEY = ""
+    settings.TIKTOK_CLIENT_SECRET = ""
+    settings.TIKTOK_BUSINESS_REDIRECT_URI = live_server.url + BUSINESS_CALLBACK_PATH
+    sim.state.apps[DEFAULT_BUSINESS_APP_ID].redirect_uris.append(
+        settings.TIKTOK_BUSINESS_REDIRECT_URI
+    )
+    client = Client()
+    client.force_login(owner)
+    session_cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+    page.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": session_cookie, "url": live_server.url}]
+    )
+    tab = page.new_page()
+    tab.goto(live_server.url + reverse("accounts:tiktok_accounts", args=[workspace.id]))
+    assert tab.locator('[data-app="login_kit"]').get_attribute("data-configured") == "false"
+
+    tab.get_by_test_id("connect-tiktok").first.click()
+    # One consent screen: the Business app's, with no Login Kit consent before it.
+    tab.wait_for_url("**/v2/auth/authorize/**client_key=" + DEFAULT_BUSINESS_APP_ID + "**")
+    tab.locator('[data-open-id="sim-dance-business"]').click()
+    tab.wait_for_url(f"**/w/{workspace.id}/accounts/")
+
+    (account,) = TikTokAccount.objects.for_workspace(workspace)
+    card = tab.locator(f'[data-testid="tiktok-account"][data-business-id="{account.business_id}"]')
+    card.wait_for()
+    assert "@dance.studio" in card.inner_text()
+    assert card.get_by_test_id("business-health").inner_text().strip() == "Business: connected"
+    assert card.locator('[data-capability="comments"]').get_attribute("data-available") == "true"
+    assert card.locator('[data-capability="drafts"]').get_attribute("data-available") == "false"
+    assert "Login Kit app" in card.get_by_test_id("login-kit-note").inner_text()
+    assert account.open_id == "" and account.account_type == AccountType.BUSINESS

@@ -352,3 +352,40 @@ def test_a_lost_first_comment_message_is_queued_again(
     assert sent == [str(post.pk)]
     with django_capture_on_commit_callbacks(execute=True):
         assert dispatch.posts_dispatch_tick()["first_comments"] == 0  # not again at once
+
+
+def _business_only_account(sim: Sim, workspace: Workspace) -> Any:
+    """A Business account connected while only the Business app was configured: no Login Kit
+    open_id, token or scopes (docs/tiktok-connect.md, "Business app only")."""
+    account = _business_account(sim, workspace)
+    account.open_id = ""
+    account.scopes = []
+    account.access_token_encrypted = b""
+    account.refresh_token_encrypted = b""
+    account.access_token_expires_at = account.refresh_token_expires_at = None
+    account.save()
+    return account
+
+
+def test_business_only_account_publishes_through_the_business_api(
+    pulls: Sim, workspace: Workspace, make_media: Callable[..., Path], eager: None
+) -> None:
+    account = _business_only_account(pulls, workspace)
+    assert not account.login_kit_linked
+    video = make_image(workspace, make_media(fmt="mp4"), "clip.mp4")
+    video.kind, video.content_type = "video", "video/mp4"
+    video.save()
+
+    post = _linked(_publish(make_post(account, media=video, privacy_level="PUBLIC_TO_EVERYONE")))
+    assert post.status == PostStatus.PUBLISHED, post.fail_message
+    assert post.publish_api == PublishApi.BUSINESS
+    assert pulls.state.counters.requests_to(f"{BIZ}/video/publish/") == 1
+    assert pulls.state.counters.requests_to("/v2/post/publish/creator_info/query/") == 0
+
+    # "Only me" needs Content Posting (Login Kit): refused with the reason, TikTok not asked.
+    private = _publish(make_post(account, media=video, privacy_level="SELF_ONLY"))
+    assert private.status == PostStatus.FAILED
+    assert private.fail_code == "business_publish_public_only"
+    assert "API for Business only" in private.fail_message
+    assert pulls.state.counters.requests_to(VIDEO_INIT) == 0
+    assert pulls.state.counters.requests_to(f"{BIZ}/video/publish/") == 1
