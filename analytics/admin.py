@@ -11,6 +11,7 @@ from analytics.models import (
     ReportSchedule,
     ReportSettings,
     VideoSnapshot,
+    VideoViews24h,
 )
 from later.admin import TenantAdmin
 
@@ -34,6 +35,15 @@ class VideoSnapshotAdmin(TenantAdmin):
 
     def get_queryset(self, request: HttpRequest) -> Any:
         return VideoSnapshot.objects.unscoped().select_related("video")
+
+
+@admin.register(VideoViews24h)
+class VideoViews24hAdmin(TenantAdmin):
+    list_display = ("video", "views", "captured_at")
+    raw_id_fields = ("workspace", "video")
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return VideoViews24h.objects.unscoped().select_related("video")
 
 
 @admin.register(ReportSettings)

@@ -3,14 +3,20 @@
 Two sources, each scored as an index where 1.0 is "an ordinary slot" and kept apart so the
 page can label them:
 
-- **Your posts**: every video's views at 24 h (the first snapshot 24-27 h after publishing)
-  divided by the account's typical views at 24 h around that time (the geometric mean over
-  its posts within ±28 days, which follows steady growth without bias), so a growing
-  account's later posts do not drown its earlier ones and accounts of different sizes can be
-  pooled. A slot's index is shrunk towards 1.0 by
-  `PRIOR_POSTS` imaginary ordinary posts: one lucky video does not make a best slot.
+- **Your posts**: every video's views at 24 h (the first snapshot 24-27 h after publishing,
+  as in the posts table) divided by the account's typical views at 24 h around that time (the
+  geometric mean over its posts within ±28 days, which follows steady growth without bias),
+  so a growing account's later posts do not drown its earlier ones and accounts of different
+  sizes can be pooled. A slot's index is shrunk towards 1.0 by `PRIOR_POSTS` imaginary
+  ordinary posts: one lucky video does not make a best slot. The figure is stored per video
+  (`VideoViews24h`) by the snapshot writer, so the heatmap reads one row per video.
 - **Audience activity** (Business accounts): TikTok's hourly `audience_activity` per day,
   each hour as a share of that day's activity (again size-free), averaged per weekday.
+
+TikTok's lag (fact sheet, Corrections): Business daily metrics, `audience_activity` among them,
+arrive 24-48 h late, so the newest days are simply not stored yet and count for nothing; a
+video counts only once a snapshot inside its 24-27 h window settled it, never from a later
+or estimated reading.
 
 Each source is one SQL query whatever the history length (see `bench/best_times.py`).
 """
@@ -34,9 +40,6 @@ LOOKBACK_DAYS = 730
 #: Audience habits change: TikTok keeps 60 days of activity; we weigh the last 120 we stored.
 ACTIVITY_LOOKBACK_DAYS = 120
 BASELINE_WINDOW_DAYS = 28
-#: Views at 24 h: the first snapshot in [posted + 24 h, posted + 27 h), as in the posts table.
-MARK = dt.timedelta(hours=24)
-MARK_TOLERANCE = dt.timedelta(hours=3)
 PRIOR_POSTS = 3.0
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 HOURS = tuple(range(24))
@@ -157,25 +160,28 @@ def _confidence(amount: int, ladder: tuple[tuple[int, str], ...]) -> str:
     return "insufficient"
 
 
+# Views at 24 h are stored per video when the snapshot that settles them is written
+# (`VideoViews24h`): one row per video read in (account, posted_at) order from its index, no
+# probe into the snapshots, no sort. The baseline is the mean
+# of ln(views + 1) over the account's posts within ±28 days, read as two running sums: a frame
+# that starts at the partition's first row only grows, so PostgreSQL adds each row once,
+# where a sliding ±28-day frame is summed again for every post. The sum up to 28 days (and
+# 1 µs) before comes off, which keeps the lower bound inclusive as in the Python reading.
 _POSTS_SQL = """
-WITH measured AS MATERIALIZED (
-    SELECT v.account_id, v.posted_at, m.views AS views_24h
-    FROM accounts_tiktokvideo v
-    CROSS JOIN LATERAL (
-        SELECT s.views FROM analytics_videosnapshot s
-        WHERE s.video_id = v.id AND s.workspace_id = v.workspace_id
-          AND s.captured_at >= v.posted_at + %(mark)s
-          AND s.captured_at < v.posted_at + %(mark_end)s
-        ORDER BY s.captured_at LIMIT 1
-    ) m
-    WHERE v.workspace_id = %(workspace)s AND v.posted_at >= %(since)s
-      AND (%(account)s::uuid IS NULL OR v.account_id = %(account)s::uuid)
+WITH measured AS (
+    SELECT account_id, posted_at, views, LN(views + 1) AS ln_views
+    FROM analytics_videoviews24h
+    WHERE workspace_id = %(workspace)s AND posted_at >= %(since)s
+      AND (%(account)s::uuid IS NULL OR account_id = %(account)s::uuid)
 ), scored AS (
-    SELECT posted_at, views_24h,
-        EXP(AVG(LN(views_24h + 1)) OVER around) - 1 AS baseline
+    SELECT posted_at, views AS views_24h,
+        EXP((SUM(ln_views) OVER through_after - COALESCE(SUM(ln_views) OVER before, 0))
+            / (COUNT(*) OVER through_after - COUNT(*) OVER before)) - 1 AS baseline
     FROM measured
-    WINDOW around AS (PARTITION BY account_id ORDER BY posted_at
-                      RANGE BETWEEN %(window)s PRECEDING AND %(window)s FOLLOWING)
+    WINDOW through_after AS (PARTITION BY account_id ORDER BY posted_at
+                             RANGE BETWEEN UNBOUNDED PRECEDING AND %(window)s FOLLOWING),
+           before AS (PARTITION BY account_id ORDER BY posted_at
+                      RANGE BETWEEN UNBOUNDED PRECEDING AND %(before)s PRECEDING)
 )
 SELECT EXTRACT(ISODOW FROM posted_at AT TIME ZONE %(tz)s)::int - 1 AS weekday,
        EXTRACT(HOUR FROM posted_at AT TIME ZONE %(tz)s)::int AS hour,
@@ -188,7 +194,9 @@ WHERE baseline > 0
 GROUP BY 1, 2
 """
 
-# `audience_activity` is stored as 24 counts, index = UTC hour (see `activity_hours`).
+# `audience_activity` is stored as 24 counts, index = UTC hour (see `activity_hours`). Shares
+# are summed per date and UTC hour first, so only those few thousand instants are moved into
+# the workspace's time zone (each one, so a DST change lands every hour where it belongs).
 _ACTIVITY_SQL = """
 WITH days AS MATERIALIZED (
     SELECT s.date, s.audience_activity,
@@ -198,21 +206,24 @@ WITH days AS MATERIALIZED (
       AND (%(account)s::uuid IS NULL OR s.account_id = %(account)s::uuid)
       AND jsonb_typeof(s.audience_activity) = 'array'
       AND jsonb_array_length(s.audience_activity) = 24
-), hours AS MATERIALIZED (
-    SELECT d.date,
-        ((d.date + (e.n - 1) * INTERVAL '1 hour') AT TIME ZONE 'UTC') AT TIME ZONE %(tz)s
-            AS local_at,
-        e.c::float / d.total AS share
+), per_hour AS (
+    SELECT d.date, e.n, SUM(e.c::float / d.total) AS share, COUNT(*) AS days
     FROM days d
     CROSS JOIN LATERAL jsonb_array_elements_text(d.audience_activity) WITH ORDINALITY e(c, n)
     WHERE d.total > 0
+    GROUP BY d.date, e.n
+), located AS (
+    SELECT date, share, days,
+        ((date + (n - 1) * INTERVAL '1 hour') AT TIME ZONE 'UTC') AT TIME ZONE %(tz)s
+            AS local_at
+    FROM per_hour
 )
 SELECT EXTRACT(ISODOW FROM local_at)::int - 1 AS weekday,
        EXTRACT(HOUR FROM local_at)::int AS hour,
-       SUM(share) * 24 / COUNT(*) AS index,
-       COUNT(*) AS days,
+       SUM(share) * 24 / SUM(days)::float AS index,
+       SUM(days)::int AS days,
        MIN(date) AS first, MAX(date) AS last
-FROM hours
+FROM located
 GROUP BY 1, 2
 """
 
@@ -236,9 +247,8 @@ def _params(
         "since": since,
         "since_date": (now - dt.timedelta(days=ACTIVITY_LOOKBACK_DAYS)).date(),
         "tz": workspace.time_zone,
-        "mark": MARK,
-        "mark_end": MARK + MARK_TOLERANCE,
         "window": dt.timedelta(days=BASELINE_WINDOW_DAYS),
+        "before": dt.timedelta(days=BASELINE_WINDOW_DAYS, microseconds=1),
     }
 
 
@@ -273,32 +283,16 @@ def _activity_rows(params: dict[str, Any]) -> list[tuple[Any, ...]]:
 def _posts_rows_python(params: dict[str, Any]) -> list[tuple[Any, ...]]:
     from zoneinfo import ZoneInfo
 
-    from accounts.models import TikTokVideo
-    from analytics.models import VideoSnapshot
+    from analytics.models import VideoViews24h
 
-    videos = TikTokVideo.objects.for_workspace(params["workspace"]).filter(
+    settled = VideoViews24h.objects.for_workspace(params["workspace"]).filter(
         posted_at__gte=params["since"]
     )
     if params["account"] is not None:
-        videos = videos.filter(account_id=params["account"])
-    found = {v.pk: v for v in videos.only("pk", "account_id", "posted_at")}
-    views_24h: dict[Any, int] = {}
-    snapshots = (
-        VideoSnapshot.objects.for_workspace(params["workspace"])
-        .filter(video_id__in=list(found))
-        .order_by("captured_at")
-        .values_list("video_id", "captured_at", "views")
-    )
-    for video_id, captured_at, views in snapshots:
-        posted = found[video_id].posted_at
-        if video_id not in views_24h and (
-            posted + params["mark"] <= captured_at < posted + params["mark_end"]
-        ):
-            views_24h[video_id] = views
+        settled = settled.filter(account_id=params["account"])
     by_account: dict[Any, list[tuple[dt.datetime, int]]] = {}
-    for video_id, views in views_24h.items():
-        video = found[video_id]
-        by_account.setdefault(video.account_id, []).append((video.posted_at, views))
+    for account_id, posted, views in settled.values_list("account_id", "posted_at", "views"):
+        by_account.setdefault(account_id, []).append((posted, views))
     tz, window = ZoneInfo(params["tz"]), params["window"]
     cells: dict[tuple[int, int], list[Any]] = {}
     for measured in by_account.values():

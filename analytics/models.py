@@ -114,6 +114,34 @@ class VideoSnapshot(TenantModel):
         return f"{self.video_id} at {self.captured_at:%Y-%m-%d %H:%M}"
 
 
+class VideoViews24h(TenantModel):
+    """A video's views at 24 h, stored when the snapshot that settles it is written.
+
+    The same reading as the posts table's "Views at 24 h" (the first snapshot 24-27 h after
+    publishing; `analytics.services.video_views_24h_settle`), kept so the best-time heatmap
+    reads one row per video, in order, instead of probing each video's snapshots. No row: we
+    took no snapshot in that window, and nothing estimates one.
+    """
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    video = models.ForeignKey(TikTokVideo, on_delete=models.CASCADE, related_name="+")
+    #: Copied from the video (TikTok's create_time, which never changes) for the heatmap.
+    account = models.ForeignKey(TikTokAccount, on_delete=models.CASCADE, related_name="+")
+    posted_at = models.DateTimeField()
+    #: The settling snapshot's time and its view counter.
+    captured_at = models.DateTimeField()
+    views = models.BigIntegerField()
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["workspace", "video"], name="video_views_24h_unique")
+        ]
+        indexes: ClassVar = [models.Index(fields=["workspace", "account", "posted_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.video_id}: {self.views} views at 24 h"
+
+
 class ReportSettings(TenantModel):
     """A workspace's own branding on its client reports (one row per workspace), overriding
     its agency's (`Agency.logo`, colours); `analytics.reports.report_settings_get` decides."""

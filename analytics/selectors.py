@@ -37,10 +37,13 @@ AUDIENCE_MIN_FOLLOWERS = 100
 BUSINESS_LAG_DAYS = 2
 BUSINESS_WINDOW_DAYS = 60
 
+#: Views at 24 h: the first snapshot in [posted + 24 h, posted + 27 h). Also stored per video
+#: (`VideoViews24h`) for the best-time heatmap.
+VIEWS_24H_MARK = (dt.timedelta(hours=24), dt.timedelta(hours=3))
 #: (label, time after publishing, how long after the mark a measurement still counts)
 VELOCITY_MARKS: tuple[tuple[str, dt.timedelta, dt.timedelta], ...] = (
     ("views_1h", dt.timedelta(hours=1), dt.timedelta(hours=1)),
-    ("views_24h", dt.timedelta(hours=24), dt.timedelta(hours=3)),
+    ("views_24h", *VIEWS_24H_MARK),
     ("views_7d", dt.timedelta(days=7), dt.timedelta(days=1)),
 )
 
@@ -554,8 +557,9 @@ def overview_build(
 BUCKET_SPAN = dt.timedelta(hours=26)
 
 
-def _views_at(delta: dt.timedelta, tolerance: dt.timedelta) -> Subquery:
-    # The first measurement at or after the mark; none inside the window means unknown.
+def views_at(delta: dt.timedelta, tolerance: dt.timedelta, field_name: str = "views") -> Subquery:
+    """The first measurement at or after the mark (`field_name` of that snapshot: its views, or
+    when it was captured); none inside the window means unknown."""
     return Subquery(
         VideoSnapshot.objects.filter(
             workspace=OuterRef("workspace"),
@@ -568,7 +572,7 @@ def _views_at(delta: dt.timedelta, tolerance: dt.timedelta) -> Subquery:
             bucket_at__lt=OuterRef("posted_at") + Value(delta + tolerance),
         )
         .order_by("captured_at")
-        .values("views")[:1]
+        .values(field_name)[:1]
     )
 
 
@@ -695,7 +699,7 @@ def videos_with_metrics(*, workspace: Workspace) -> QuerySet[TikTokVideo]:
         )
     )
     for label, delta, tolerance in VELOCITY_MARKS:
-        qs = qs.annotate(**{label: _views_at(delta, tolerance)})
+        qs = qs.annotate(**{label: views_at(delta, tolerance)})
     return qs
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +22,8 @@ from accounts.tiktok import get_tiktok_client, tiktok_account_call
 from accounts.tiktok.access import tiktok_business_call
 from accounts.video_sync import FetchedVideo, tiktok_videos_fetch, tiktok_videos_upsert
 from analytics.best_times import activity_hours
-from analytics.models import AccountDailySnapshot, SnapshotSource, VideoSnapshot
+from analytics.models import AccountDailySnapshot, SnapshotSource, VideoSnapshot, VideoViews24h
+from analytics.selectors import VIEWS_24H_MARK, views_at
 from tiktok_client.client import TikTokClient, business_scopes_for_fields
 from tiktok_client.schemas import BusinessAccount, BusinessDailyMetric, UserInfo
 
@@ -172,6 +173,59 @@ def video_snapshots_record(
         unique_fields=["workspace", "video", "bucket_at"],
         update_fields=VIDEO_SNAPSHOT_FIELDS,
     )
+    mark, tolerance = VIEWS_24H_MARK
+    # Up to an hour past the window, a capture can rewrite the hourly bucket of the snapshot
+    # that settled the figure (moving it out of the window): read those videos again too.
+    settle_end = mark + tolerance + dt.timedelta(hours=1)
+    video_views_24h_settle(
+        workspace_id=account.workspace_id,
+        video_ids=[
+            row.video.pk for row in rows if mark <= captured_at - row.video.posted_at < settle_end
+        ],
+    )
+    return len(rows)
+
+
+def video_views_24h_settle(*, workspace_id: Any, video_ids: Collection[Any]) -> int:
+    """Store these videos' views at 24 h, read from their snapshots as the posts table reads
+    them, so the heatmap and the posts table agree. The snapshot writer calls it for every
+    capture in the 24-27 h window: the first one settles the figure, a later one leaves it
+    (unless it rewrote the same hourly bucket). A video with no snapshot in the window has no
+    row. At most three queries."""
+    if not video_ids:
+        return 0
+    mark, tolerance = VIEWS_24H_MARK
+    measured = (
+        TikTokVideo.objects.for_workspace(workspace_id)
+        .filter(pk__in=list(video_ids))
+        .annotate(
+            settled_views=views_at(mark, tolerance),
+            settled_at=views_at(mark, tolerance, field_name="captured_at"),
+        )
+        .filter(settled_views__isnull=False)
+        .values_list("pk", "account_id", "posted_at", "settled_views", "settled_at")
+    )
+    rows = [
+        VideoViews24h(
+            workspace_id=workspace_id,
+            video_id=pk,
+            account_id=account_id,
+            posted_at=posted_at,
+            views=views,
+            captured_at=at,
+        )
+        for pk, account_id, posted_at, views, at in measured
+    ]
+    unmeasured = set(video_ids) - {row.video_id for row in rows}
+    if unmeasured:
+        VideoViews24h.objects.for_workspace(workspace_id).filter(video__in=unmeasured).delete()
+    if rows:
+        VideoViews24h.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["workspace", "video"],
+            update_fields=["posted_at", "views", "captured_at", "updated_at"],
+        )
     return len(rows)
 
 

@@ -1,10 +1,12 @@
 """Best-time-to-post heatmap over 2 years of snapshots for 50 accounts, in SQL.
 
     .venv/bin/python bench/best_times.py
+    BENCH_BEST_TIMES_DB=later_bench_bt_mine BENCH_KEEP_DB=1 .venv/bin/python bench/best_times.py
 
 Seeds a throwaway PostgreSQL database with one workspace, 50 Business accounts, 730 days of
 daily account rows (each with 24 hours of `audience_activity`), one video per account per day
-and four snapshots per video (1 h, 24 h, 7 d, 30 d). Measures `best_times_build` for the whole
+and four snapshots per video (1 h, 24 h, 7 d, 30 d), with each video's views at 24 h stored
+as the snapshot writer stores them. Measures `best_times_build` for the whole
 workspace and for one account, their query counts, and `best_times_suggest`, beside a floor
 measured in the same run: one plain aggregate scan over the same video snapshots.
 
@@ -25,7 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import drop_database, fresh_database, median, report, setup_django
 
-DB_NAME = "later_bench_best_times"
+#: Its own database (dropped with FORCE when the run starts): give each concurrent run a name.
+DB_NAME = os.environ.get("BENCH_BEST_TIMES_DB", "later_bench_best_times")
 ACCOUNTS = 50
 DAYS = 730
 RUNS = 5
@@ -39,6 +42,7 @@ def seed() -> str:
     from accounts.models import TikTokAccount, TikTokVideo, User
     from accounts.services import workspace_create
     from analytics.models import AccountDailySnapshot, VideoSnapshot
+    from analytics.services import video_views_24h_settle
 
     user = User.objects.create_user("bench@example.com", "bench-password")
     ws = workspace_create(owner=user, name="Bench", time_zone="Europe/Paris")
@@ -97,6 +101,8 @@ def seed() -> str:
                     )
                 )
         VideoSnapshot.objects.bulk_create(snapshots, batch_size=5000)
+        # What the snapshot writer stores when it writes the 24 h snapshot.
+        video_views_24h_settle(workspace_id=ws.pk, video_ids=[item.pk for item in videos])
     from django.db import connection
 
     with connection.cursor() as cursor:

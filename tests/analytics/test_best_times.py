@@ -10,9 +10,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from accounts.models import AccountType, TikTokAccount, Workspace
+from accounts.models import AccountType, TikTokAccount, TikTokVideo, Workspace
+from accounts.video_sync import FetchedVideo
 from analytics.best_times import activity_hours, best_times_build, best_times_suggest
 from analytics.models import AccountDailySnapshot, VideoSnapshot
+from analytics.services import video_snapshots_record
 from calendar_app.models import Post, PostStatus
 from tests.analytics.seed import business_account, video
 
@@ -29,17 +31,19 @@ def _posted(weeks_ago: int, weekday: int, hour: int) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day, hour, tzinfo=BERLIN)
 
 
+def _record_snapshot(item: TikTokVideo, captured: dt.datetime, views: int) -> None:
+    """Through the snapshot writer, which also stores the views at 24 h it settles."""
+    video_snapshots_record(
+        account=item.account,
+        videos=[item],
+        fetched=[FetchedVideo(video_id=item.video_id, posted_at=item.posted_at, views=views)],
+        captured_at=captured,
+    )
+
+
 def _post_with_24h_views(account: TikTokAccount, key: str, at: dt.datetime, views: int) -> None:
     item = video(account, key, at.astimezone(dt.UTC))
-    captured = item.posted_at + dt.timedelta(hours=24, minutes=20)
-    VideoSnapshot.objects.create(
-        workspace_id=item.workspace_id,
-        video=item,
-        bucket_at=captured.replace(minute=0),
-        captured_at=captured,
-        date=captured.astimezone(BERLIN).date(),
-        views=views,
-    )
+    _record_snapshot(item, item.posted_at + dt.timedelta(hours=24, minutes=20), views)
 
 
 def _seed_posts(account: TikTokAccount, *, weeks: int = 12, growth: float = 1.0) -> None:
@@ -90,12 +94,12 @@ def test_growth_does_not_decide_the_best_slot(berlin: Workspace) -> None:
     _seed_posts(account, growth=1.0)
     for week in range(1, 4):
         _post_with_24h_views(account, f"late-{week}", _posted(week, 3, 20), 2500)
-    # Recent weeks: the account is 3x bigger, so everything then gets 3x the views.
+    # Recent weeks: the account is 3x bigger, so everything then gets 3x the views (the
+    # writer re-records the same hourly bucket and settles the new figure).
     for item in VideoSnapshot.objects.for_workspace(berlin).filter(
         video__posted_at__gte=_posted(3, 0, 0)
     ):
-        item.views *= 3
-        item.save()
+        _record_snapshot(item.video, item.captured_at, item.views * 3)
 
     data = best_times_build(workspace=berlin, account=account, now=NOW)
 
