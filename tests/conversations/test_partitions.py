@@ -351,3 +351,68 @@ def test_confirming_a_pending_reply_never_updates_a_stored_key(
     assert stored.parent_id == root.pk and stored.sent_by_id is None and stored.is_own
     # The note was on the thread root, which did not move.
     assert ThreadNote.objects.for_workspace(workspace).get().comment_id == root.pk
+
+
+def test_an_online_index_migration_builds_on_every_partition(
+    history: list[Comment],
+) -> None:
+    """AddIndexOnline (migrations 0004, 0005, 0007) once the table is partitioned, where
+    PostgreSQL builds nothing CONCURRENTLY: declared on the parent, built on each partition,
+    attached; and dropped whole on the way back."""
+    from importlib import import_module
+
+    from django.apps import apps
+    from django.db import models
+    from django.db.migrations.state import ProjectState
+
+    add_index_online = import_module(
+        "conversations.migrations.0004_comment_triage_pending"
+    ).AddIndexOnline
+    call_command("partitions", "switch", "conversations_comment", stdout=StringIO())
+    assert is_partitioned(SPEC)
+    name = "comment_online_check"
+    operation = add_index_online(
+        model_name="comment",
+        index=models.Index(
+            models.F("workspace"),
+            models.F("priority"),
+            models.OrderBy(models.F("created_at_tiktok"), descending=True),
+            name=name,
+            condition=models.Q(is_own=False),
+        ),
+    )
+    before = ProjectState.from_apps(apps)
+    after = before.clone()
+    operation.state_forwards("conversations", after)
+
+    def built() -> list[tuple[str, bool]]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT c.relname, i.indisvalid FROM pg_index i "
+                "JOIN pg_class c ON c.oid = i.indexrelid "
+                "WHERE i.indexrelid = to_regclass(%s) OR i.indexrelid IN "
+                "(SELECT inhrelid FROM pg_inherits WHERE inhparent = to_regclass(%s)) "
+                "ORDER BY c.relname",
+                [name, name],
+            )
+            return list(cursor.fetchall())
+
+    with connection.schema_editor(atomic=False) as editor:
+        operation.database_forwards("conversations", editor, before, after)
+    partitions = partitions_of(SPEC)
+    assert len(partitions) >= 2
+    assert built() == sorted([(name, True)] + [(f"{p}_{name}"[:63], True) for p in partitions])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_get_indexdef(to_regclass(%s))", [f"{partitions[0]}_{name}"[:63]])
+        (definition,) = cursor.fetchone()
+    assert f"ON public.{partitions[0]} USING btree (workspace_id, priority" in definition
+    assert "WHERE (NOT is_own)" in definition
+
+    # Again, as after a failure half-way: nothing is built twice.
+    with connection.schema_editor(atomic=False) as editor:
+        operation.database_forwards("conversations", editor, before, after)
+    assert len(built()) == len(partitions) + 1
+
+    with connection.schema_editor(atomic=False) as editor:
+        operation.database_backwards("conversations", editor, after, before)
+    assert built() == []
