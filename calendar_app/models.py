@@ -235,7 +235,7 @@ class PostEvent(TenantModel):
 
 
 class PostVersion(TenantModel):
-    """A snapshot of a post's caption and settings, taken whenever they change."""
+    """A snapshot of what a post sends to TikTok (caption and `options`), taken when it changes."""
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="post_versions")
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="versions")

@@ -24,7 +24,7 @@ from django.utils import timezone
 from accounts.models import TikTokAccount, User, Workspace
 from calendar_app.approvals.activity import activity_record
 from calendar_app.approvals.services import CHANGES_PREFIX, approval_gate, review_flags_clear
-from calendar_app.approvals.versions import version_record
+from calendar_app.approvals.versions import post_snapshot, version_record
 from calendar_app.captions import clean_caption
 from calendar_app.creators import creator_info_fetch
 from calendar_app.media import MediaRejected, inspect_file, make_thumbnail
@@ -677,8 +677,9 @@ def post_update(
     review: bool = False,
 ) -> Post:
     """Change a draft, in-review, scheduled or failed post. creator_info is fetched before the
-    post's row is locked; the checks run again under the lock. A change of caption or settings
-    is a new version; scheduling passes the approval gate (`approval_gate`)."""
+    post's row is locked; the checks run again under the lock. A change of anything that goes
+    to TikTok is a new version (`version_record`); scheduling passes the approval gate
+    (`approval_gate`)."""
     _editable(workspace, post, lock=False)
     accounts = _accounts_for(workspace, [target.account_id])
     problems = Problems()
@@ -711,9 +712,13 @@ def post_update(
         elif locked.status == PostStatus.FAILED:
             values["status"] = PostStatus.FAILED  # editing a failed post doesn't reschedule it
         old_at, was_in_review = locked.scheduled_at, locked.status == PostStatus.IN_REVIEW
+        before = post_snapshot(locked)
         for name, value in values.items():
             setattr(locked, name, value)
-        changed = version_record(post=locked, author=actor)
+        photos_attach(post=locked, photos=checked.photos)
+        # Anything that goes to TikTok (caption, title, first comment, media and photo order,
+        # cover, music, settings) changed: a new version, and an approval to earn again.
+        changed = version_record(post=locked, before=before, author=actor)
         verb = None
         if locked.status == PostStatus.SCHEDULED:
             verb = approval_gate(
@@ -732,7 +737,6 @@ def post_update(
         elif locked.needs_attention.startswith(CHANGES_PREFIX):
             locked.needs_attention = ""  # resubmitted after the requested changes
         locked.save()
-        photos_attach(post=locked, photos=checked.photos)
         if changed:
             activity_record(workspace=workspace, verb=ActivityVerb.EDITED, post=locked, actor=actor)
         elif old_at != locked.scheduled_at:

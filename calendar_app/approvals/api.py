@@ -290,8 +290,9 @@ class PostVersionListApi(_PostApi):
     @extend_schema(
         operation_id="post_versions_list",
         responses=VersionSerializer(many=True),
-        description="Every version of the caption and settings, newest first, each with its "
-        "difference from the one before.",
+        description="Every version of what goes to TikTok (caption, title, first comment, media "
+        "and photo order, cover, music and settings), newest first, each with its difference "
+        "from the one before.",
     )
     def get(self, request: Request, workspace_id: Any, post_id: Any) -> Response:
         diffs: list[VersionDiff] = version_history(self.object)

@@ -26,6 +26,7 @@ from calendar_app.models import (
 )
 from calendar_app.publishing.state import post_event_add
 from later.errors import Conflict, NotFound, RoleRequired, ValidationFailed
+from later.tenancy import membership_resolve
 
 COMMENT_MAX = 2000
 MISSED_MESSAGE = "Not approved before its time, so it was not published. Pick a new time."
@@ -40,11 +41,21 @@ class ReviewTimePassed(Conflict):
     code = "review_time_passed"
 
 
-def is_approver(*, workspace: Workspace, user: User | None) -> bool:
-    """Owners and admins approve; a client approves through a review link instead."""
+def _membership(workspace_id: Any, user: User | None) -> Membership | None:
+    """The user's role in the workspace, as every page resolves it: a member row or access
+    through the agency that owns the workspace, the higher role winning. None for outsiders."""
     if user is None:
-        return False
-    membership = Membership.objects.for_workspace(workspace).filter(user=user).first()
+        return None
+    try:
+        return membership_resolve(user=user, workspace_id=workspace_id)
+    except NotFound:
+        return None
+
+
+def is_approver(*, workspace: Workspace, user: User | None) -> bool:
+    """Owners and admins (directly or through the agency) approve; a client approves through
+    a review link instead."""
+    membership = _membership(workspace.pk, user)
     return membership is not None and membership.has_role(Role.ADMIN)
 
 
@@ -63,7 +74,7 @@ def approval_gate(
     Returns the activity verb to log ("submitted", "approved") or None.
     - `review` (Submit for review) always goes to review, in any workspace.
     - In a workspace that requires approval, an approver's scheduling approves the post; an
-      editor's goes to review, unless it is an approved post whose caption and settings are
+      editor's goes to review, unless it is an approved post whose content (`version_record`) is
       unchanged (moving it in time keeps its approval).
     """
     at = now or timezone.now()
@@ -126,8 +137,8 @@ def _notify_author(post: Post, *, title: str, body: str, actor: User | None) -> 
     author = post.created_by
     if author is None or (actor is not None and author.pk == actor.pk):
         return
-    if not Membership.objects.for_workspace(post.workspace_id).filter(user=author).exists():
-        return
+    if _membership(post.workspace_id, author) is None:
+        return  # no longer reaches the workspace
     Notification.objects.create(
         workspace_id=post.workspace_id,
         user=author,
@@ -399,7 +410,8 @@ def approval_settings_update(
 
 
 def deadline_notify(*, post: Post, title: str, body: str) -> None:
-    """Tell the approvers (owners and admins, in the app and by e-mail) and the post's author."""
+    """Tell the approvers (owners and admins, directly or through the agency; in the app and by
+    e-mail) and the post's author."""
     workspace = post.workspace
     url = post_page(post)
     notes = notification_notify_members(
@@ -414,8 +426,8 @@ def deadline_notify(*, post: Post, title: str, body: str) -> None:
     author = post.created_by
     if author is None or any(n.user_id == author.pk for n in notes):
         return
-    if not Membership.objects.for_workspace(workspace).filter(user=author).exists():
-        return
+    if _membership(workspace.pk, author) is None:
+        return  # no longer reaches the workspace
     Notification.objects.create(
         workspace=workspace, user=author, kind="review_deadline", title=title, body=body, url=url
     )
