@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import pagination
+from rest_framework import pagination, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -76,7 +76,80 @@ def video_dict(video: TikTokVideo) -> dict[str, Any]:
         "average_time_watched": _round(getattr(video, "average_time_watched", None)),
         "full_video_watched_rate": _round(getattr(video, "full_video_watched_rate", None), 4),
         "new_followers": getattr(video, "new_followers", None),
+        # The posts table's breakdown columns, as percents (None: TikTok has not reported it).
+        "for_you_share_percent": _round(getattr(video, "for_you_share", None)),
+        "new_viewer_share_percent": _round(getattr(video, "new_viewer_share", None)),
+        "retention_mid_share_percent": _round(getattr(video, "retention_mid_share", None)),
     }
+
+
+class VideoMetricsSerializer(serializers.Serializer[Any]):
+    """The schema of `video_dict` (a test holds the two to the same fields)."""
+
+    id = serializers.UUIDField()
+    tiktok_video_id = serializers.CharField()
+    account_id = serializers.UUIDField()
+    video_views = serializers.IntegerField(help_text="At the latest snapshot (measured_at).")
+    measured_at = serializers.DateTimeField(allow_null=True)
+    posted_at = serializers.DateTimeField()
+    caption = serializers.CharField(allow_blank=True)
+    share_url = serializers.CharField(allow_blank=True)
+    likes = serializers.IntegerField()
+    comments = serializers.IntegerField()
+    shares = serializers.IntegerField()
+    engagement_rate_percent = serializers.FloatField(allow_null=True)
+    views_1h = serializers.IntegerField(allow_null=True)
+    views_24h = serializers.IntegerField(
+        allow_null=True, help_text="The first snapshot 24-27 h after publishing."
+    )
+    views_7d = serializers.IntegerField(allow_null=True)
+    reach = serializers.IntegerField(allow_null=True)
+    average_time_watched = serializers.FloatField(allow_null=True, help_text="Seconds.")
+    full_video_watched_rate = serializers.FloatField(allow_null=True)
+    new_followers = serializers.IntegerField(allow_null=True)
+    for_you_share_percent = serializers.FloatField(
+        allow_null=True,
+        help_text="Share of views from the For You feed (impression sources), Business only.",
+    )
+    new_viewer_share_percent = serializers.FloatField(
+        allow_null=True, help_text="Share of new viewers (audience types), Business only."
+    )
+    retention_mid_share_percent = serializers.FloatField(
+        allow_null=True,
+        help_text="Share of viewers still watching at the middle of the video (retention "
+        "curve), Business only.",
+    )
+
+
+class VideoPageSerializer(serializers.Serializer[Any]):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = VideoMetricsSerializer(many=True)
+
+
+class VideoSnapshotSerializer(serializers.Serializer[Any]):
+    captured_at = serializers.DateTimeField()
+    date = serializers.DateField()
+    views = serializers.IntegerField()
+    likes = serializers.IntegerField()
+    comments = serializers.IntegerField()
+    shares = serializers.IntegerField()
+    reach = serializers.IntegerField(allow_null=True)
+    average_time_watched = serializers.FloatField(allow_null=True)
+    full_video_watched_rate = serializers.FloatField(allow_null=True)
+    impression_sources = serializers.DictField(child=serializers.FloatField(allow_null=True))
+    new_followers = serializers.IntegerField(allow_null=True)
+    total_time_watched = serializers.FloatField(allow_null=True)
+    retention = serializers.ListField(
+        child=serializers.ListField(child=serializers.FloatField(allow_null=True)),
+        help_text="[[second, share still watching], ...] from TikTok's retention curve.",
+    )
+    audience_types = serializers.DictField(child=serializers.FloatField(allow_null=True))
+
+
+class VideoDetailSerializer(VideoMetricsSerializer):
+    snapshots = VideoSnapshotSerializer(many=True)
 
 
 def snapshot_dict(snapshot: VideoSnapshot) -> dict[str, Any]:
@@ -154,8 +227,17 @@ class OverviewAPI(_FilteredAPI):
 class VideoListAPI(_FilteredAPI):
     @extend_schema(
         operation_id="analytics_videos_list",
-        parameters=[*FILTER_PARAMETERS, OpenApiParameter("sort", str)],
-        responses={200: dict},
+        parameters=[
+            *FILTER_PARAMETERS,
+            OpenApiParameter(
+                "sort",
+                str,
+                description="A column, descending with a leading '-': "
+                + ", ".join(selectors.SORTS)
+                + f" (default {selectors.DEFAULT_SORT}).",
+            ),
+        ],
+        responses={200: VideoPageSerializer},
     )
     def get(self, request: Request, workspace_id: Any) -> Response:
         period, _accounts, account = self.filters(request)
@@ -173,7 +255,7 @@ class VideoListAPI(_FilteredAPI):
 class VideoDetailAPI(WorkspaceObjectAPIView[TikTokVideo]):
     load = selectors.video_get
 
-    @extend_schema(operation_id="analytics_video_retrieve", responses={200: dict})
+    @extend_schema(operation_id="analytics_video_retrieve", responses={200: VideoDetailSerializer})
     def get(self, request: Request, workspace_id: Any, video_id: Any) -> Response:
         video = self.object
         body = video_dict(video)

@@ -177,3 +177,93 @@ def test_posts_table_sorts_by_for_you_new_viewer_and_mid_video_shares(
     assert order("retention_mid") == ["low", "top", "mid", "none"]  # no data stays last
     html = client.get(url, {"range": "7", "sort": "-for_you"}).content.decode()
     assert "From For You" in html and ">90%<" in html
+
+
+def test_api_and_csv_carry_the_breakdown_shares_the_page_shows(
+    workspace: Workspace, client_for, api_client_for, owner
+):
+    account = business_account(workspace)
+    now = timezone.now()
+    item = video(account, "shares", now - dt.timedelta(days=4), caption="post shares")
+    _snapshot(
+        item,
+        now - dt.timedelta(hours=30),
+        impression_sources={"For You": 0.705, "Follow": 0.295},
+        audience_types={"NEW_VIEWER": 62.5, "RETURN_VIEWER": 37.5},
+        retention=[[0, 1.0], [5, 0.4125], [9, 0.1]],
+    )
+    plain = video(account, "plain", now - dt.timedelta(days=3), caption="post plain")
+    _snapshot(plain, now - dt.timedelta(hours=2))
+    keys = ("for_you_share_percent", "new_viewer_share_percent", "retention_mid_share_percent")
+    expected: dict[str, dict[str, float | None]] = {
+        "shares": {
+            "for_you_share_percent": 70.5,
+            "new_viewer_share_percent": 62.5,
+            "retention_mid_share_percent": 41.25,
+        },
+        "plain": {
+            "for_you_share_percent": None,
+            "new_viewer_share_percent": None,
+            "retention_mid_share_percent": None,
+        },
+    }
+
+    api = api_client_for(owner)
+    listed = api.get(
+        reverse("analytics:api_videos", args=[workspace.pk]), {"range": "7", "sort": "-for_you"}
+    )
+    assert listed.status_code == 200
+    rows = listed.json()["results"]
+    assert [row["tiktok_video_id"] for row in rows] == ["shares", "plain"]
+    for row in rows:
+        assert {key: row[key] for key in keys} == expected[row["tiktok_video_id"]]
+    detail = api.get(reverse("analytics:api_video", args=[workspace.pk, item.pk])).json()
+    assert {key: detail[key] for key in keys} == expected["shares"]
+
+    csv_text = (
+        client_for(owner)
+        .get(reverse("analytics:export_posts", args=[workspace.pk]), {"range": "7"})
+        .content.decode()
+    )
+    import csv
+    import io
+
+    by_video = {row["tiktok_video_id"]: row for row in csv.DictReader(io.StringIO(csv_text))}
+    assert {key: by_video["shares"][key] for key in keys} == {
+        "for_you_share_percent": "70.5",
+        "new_viewer_share_percent": "62.5",
+        "retention_mid_share_percent": "41.25",
+    }
+    assert {key: by_video["plain"][key] for key in keys} == dict.fromkeys(keys, "")
+
+    # The page shows the same figures (rounded to whole percents).
+    html = (
+        client_for(owner)
+        .get(reverse("analytics:overview", args=[workspace.pk]), {"range": "7"})
+        .content.decode()
+    )
+    assert ">70%<" in html or ">71%<" in html
+    assert ">62%<" in html or ">63%<" in html
+    assert ">41%<" in html
+
+
+def test_the_openapi_schema_names_every_field_the_video_api_returns(
+    workspace: Workspace, api_client_for, owner
+):
+    from drf_spectacular.generators import SchemaGenerator
+
+    item = video(business_account(workspace), "v", timezone.now() - dt.timedelta(days=2))
+    _snapshot(item, timezone.now() - dt.timedelta(hours=1))
+    body = (
+        api_client_for(owner)
+        .get(reverse("analytics:api_video", args=[workspace.pk, item.pk]))
+        .json()
+    )
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    components = schema["components"]["schemas"]
+    assert set(components["VideoDetail"]["properties"]) == set(body)
+    assert set(components["VideoSnapshot"]["properties"]) == set(body["snapshots"][0])
+    page = components["VideoPage"]["properties"]["results"]["items"]["$ref"]
+    assert page.endswith("/VideoMetrics")
+    assert set(components["VideoMetrics"]["properties"]) == set(body) - {"snapshots"}
+    assert "retention_mid_share_percent" in components["VideoMetrics"]["properties"]
