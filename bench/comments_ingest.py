@@ -453,6 +453,12 @@ def run(began: float) -> None:
         "label 'complaint', page 1": _time(
             lambda: team_page(selectors.InboxFilters(label_id=labels[1].pk)), QUERY_REPS
         ),
+        "a person (not me) + priority, page 1": _time(
+            lambda: team_page(
+                selectors.InboxFilters(assignee=str(members[1].public_id), order="priority")
+            ),
+            QUERY_REPS,
+        ),
         "mine + label + priority, page 1": _time(
             lambda: team_page(
                 selectors.InboxFilters(assignee="mine", label_id=labels[0].pk, order="priority")

@@ -98,6 +98,9 @@ def test_inbox_filters_mine_unassigned_and_person(
     assert _inbox_ids(client, workspace, assignee="mine") == [mine.pk]
     assert _inbox_ids(client, workspace, assignee="none") == [nobody.pk]
     assert _inbox_ids(client, workspace, assignee=str(editor.public_id)) == [theirs.pk]
+    assert _inbox_ids(client, workspace, assignee=str(editor.public_id), order="priority") == [
+        theirs.pk
+    ]
     # A stranger's id matches nobody; a malformed one is a message, not a 500.
     assert _inbox_ids(client, workspace, assignee=str(uuid.uuid4())) == []
     assert client.get(_url("inbox", workspace), {"assignee": "'; drop"}).status_code == 200
