@@ -361,3 +361,22 @@ def test_composer_offers_business_publishing_and_refuses_inbox_drafts(
     assert any(p.code == "inbox_needs_login_kit" for p in refused.value.problems)
     # No creator_info was asked of TikTok for this account (it has no Login Kit token).
     assert business_only.app.counters.requests_to("/v2/post/publish/creator_info/query/") == 0
+
+
+def test_insights_are_captured_through_the_business_token(
+    business_only: Sim, owner: Any, workspace: Any, client_for: Any, settings: Any
+) -> None:
+    from analytics.services import account_snapshot_capture
+
+    settings.REDIS_URL = ""
+    _connect(business_only, client_for(owner), workspace, "sim-dance-business")
+    (account,) = _accounts(workspace)
+
+    result = account_snapshot_capture(account=account)
+
+    assert result.videos > 0 and result.metric_days > 0
+    counters = business_only.app.counters
+    assert counters.requests_to("/open_api/v1.3/business/get/") >= 1
+    # Nothing asked of the Login Kit side, which this account does not have.
+    assert counters.requests_to("/v2/user/info/") == 0
+    assert counters.requests_to("/v2/video/list/") == 0
