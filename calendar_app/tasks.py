@@ -28,11 +28,15 @@ def publish_post(post_id: str, claim_token: str) -> str | None:
 
 @shared_task(name="calendar_app.tasks.sweep_stale_posts", ignore_result=True)
 def sweep_stale_posts() -> dict[str, int]:
-    """Beat, every 5 s: re-offer posts whose claim lease expired; settle unconfirmed posts
-    that the account's synced videos prove published."""
-    counts = dispatch.posts_sweep_stale()
-    counts["reconciled"] = state.posts_reconcile_from_videos()
-    return counts
+    """Beat, every 2 s: re-offer posts whose claim lease expired."""
+    return dispatch.posts_sweep_stale()
+
+
+@shared_task(name="calendar_app.tasks.reconcile_unconfirmed_posts", ignore_result=True)
+def reconcile_unconfirmed_posts() -> int:
+    """Beat, every minute: settle unconfirmed posts that the account's synced videos prove
+    published (the video list changes with the sync, not with every sweep)."""
+    return state.posts_reconcile_from_videos()
 
 
 @shared_task(name="calendar_app.tasks.resolve_public_post_id", ignore_result=True)

@@ -326,7 +326,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Every second: what is due lives in PostgreSQL, never as a delayed broker message, so the
     # tick bounds a post's dispatch lateness (a tick with nothing due is one indexed query).
     "dispatch-due-posts": {"task": "calendar_app.tasks.dispatch_due_posts", "schedule": 1.0},
-    "sweep-stale-publishing": {"task": "calendar_app.tasks.sweep_stale_posts", "schedule": 5.0},
+    # Every 2 s: a dead worker's claim lease (PUBLISHING_CLAIM_LEASE_SECONDS) is re-offered
+    # within a few seconds of expiring. A sweep with nothing stale is one indexed query.
+    "sweep-stale-publishing": {"task": "calendar_app.tasks.sweep_stale_posts", "schedule": 2.0},
+    "reconcile-unconfirmed": {
+        "task": "calendar_app.tasks.reconcile_unconfirmed_posts",
+        "schedule": 60.0,
+    },
     "refresh-expiring-tokens": {
         "task": "accounts.tasks.refresh_expiring_tokens",
         "schedule": 600.0,
@@ -368,11 +374,14 @@ PUBLISHING_POLL_IN_TASK_SECONDS = env.float("PUBLISHING_POLL_IN_TASK_SECONDS", d
 PUBLISHING_POLL_FIRST_INTERVAL = env.float("PUBLISHING_POLL_FIRST_INTERVAL", default=0.5)
 PUBLISHING_POLL_MAX_INTERVAL = env.float("PUBLISHING_POLL_MAX_INTERVAL", default=8.0)
 # Claims are leases: a live run renews its post's heartbeat every third of the lease (also
-# during long uploads and polls); a killed worker's claim expires and the sweeper (every 5 s)
-# re-offers it. A queued post (message waiting in the broker) is re-offered once it is this
+# during long uploads and polls, from its own thread and connection); a killed worker's claim
+# expires and the sweeper (every 2 s) re-offers it ahead of the fresh backlog. A lease that
+# lapses under a live run costs work, never a second init: every write checks the claim, and
+# a lost init answer is only called unconfirmed past the lease plus TikTok's timeout.
+# A queued post (message waiting in the broker) is re-offered once it is this
 # old and its message is gone (dispatch.posts_sweep_stale: the pool started a post sent after
 # it, or the pool is idle); one merely waiting behind a burst is left in the queue.
-PUBLISHING_CLAIM_LEASE_SECONDS = env.float("PUBLISHING_CLAIM_LEASE_SECONDS", default=15.0)
+PUBLISHING_CLAIM_LEASE_SECONDS = env.float("PUBLISHING_CLAIM_LEASE_SECONDS", default=6.0)
 PUBLISHING_QUEUED_GRACE_SECONDS = env.float("PUBLISHING_QUEUED_GRACE_SECONDS", default=15.0)
 # A queued post still behind a burst the pool is working through is left in the queue up to
 # this long (the sweeper re-offers it sooner once the pool started a post claimed after it).

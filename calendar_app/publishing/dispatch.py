@@ -34,6 +34,8 @@ SWEEP_BATCH = 500
 # Redis serves lower numbers first: posts TikTok already has (polls, resumes) go ahead of a
 # backlog of fresh ones, so a burst finishes posts instead of starting all of them at once.
 RESUME_PRIORITY = 0
+# A post whose worker died before init is late already: it goes ahead of the fresh backlog.
+RECOVER_PRIORITY = 3
 FRESH_PRIORITY = 6
 LINK_PRIORITY = 9
 LINK_LEASE = timedelta(minutes=10)
@@ -42,6 +44,13 @@ LINK_LEASE = timedelta(minutes=10)
 def claim_lease() -> timedelta:
     """How long a claim lives without renewal: a live run renews it every third of this."""
     return timedelta(seconds=float(settings.PUBLISHING_CLAIM_LEASE_SECONDS))
+
+
+def init_answer_window() -> timedelta:
+    """How long after its last heartbeat a run may still be waiting for init's answer (the
+    request's timeout) and storing it: only past this is a lost answer called unconfirmed, so
+    a run whose lease lapsed while it was alive never has its post called unconfirmed."""
+    return claim_lease() + timedelta(seconds=float(settings.TIKTOK_TIMEOUT_SECONDS))
 
 
 def _batch() -> int:
@@ -311,6 +320,9 @@ def posts_sweep_stale(
 
     A running post's lease is its heartbeat plus PUBLISHING_CLAIM_LEASE_SECONDS (the run
     renews it); a queued post waiting in the broker gets PUBLISHING_QUEUED_GRACE_SECONDS.
+    Posts TikTok may have are polled, never initiated again; the others are sent again at
+    once under a new claim, ahead of the fresh backlog. `stale_after` (tests, a person
+    forcing it) treats every claim older than that as dead, whatever the init window.
     """
     from calendar_app.tasks import publish_post
 
@@ -321,6 +333,7 @@ def posts_sweep_stale(
         if stale_after is not None
         else timedelta(seconds=float(settings.PUBLISHING_QUEUED_GRACE_SECONDS))
     )
+    answer_window = init_answer_window() if stale_after is None else lease
     counts = {"rescheduled": 0, "repolled": 0, "unconfirmed": 0}
     queued_stale = Q(status=PostStatus.QUEUED, heartbeat_at__lt=at - grace)
     gone = _queued_message_gone(at=at, grace=grace) if stale_after is None else None
@@ -341,18 +354,31 @@ def posts_sweep_stale(
             .order_by("heartbeat_at")[:SWEEP_BATCH]
         )
         to_poll: list[tuple[str, str]] = []
+        to_offer: list[tuple[str, str]] = []
         for post in stale:
             if post.init_started_at is None:
-                # Nothing can have reached TikTok: hand it back to the dispatcher.
-                post.status = PostStatus.SCHEDULED
-                post.claim_token = None
+                # Nothing can have reached TikTok: offer it again now, under a new claim.
+                # It keeps claimed_at, its place in the fresh messages' order that
+                # _queued_message_gone reads, although its message now jumps the backlog.
+                post.status = PostStatus.QUEUED
+                post.claim_token = uuid.uuid4()
+                post.heartbeat_at = at
                 post.next_attempt_at = None
-                post.save(update_fields=["status", "claim_token", "next_attempt_at", "updated_at"])
+                post.save(
+                    update_fields=[
+                        "status",
+                        "claim_token",
+                        "heartbeat_at",
+                        "next_attempt_at",
+                        "updated_at",
+                    ]
+                )
                 post_event_add(
                     post=post,
                     kind="requeued",
                     message="The worker publishing this post stopped; it was queued again.",
                 )
+                to_offer.append((str(post.id), str(post.claim_token)))
                 counts["rescheduled"] += 1
             elif post.publish_id:
                 post.claim_token = uuid.uuid4()
@@ -366,9 +392,15 @@ def posts_sweep_stale(
                 )
                 to_poll.append((str(post.id), str(post.claim_token)))
                 counts["repolled"] += 1
+            elif post.heartbeat_at is not None and post.heartbeat_at >= at - answer_window:
+                continue  # init's answer may still be on its way to a live run
             else:
                 mark_unconfirmed_locked(post=post, at=at)
                 counts["unconfirmed"] += 1
 
-        transaction.on_commit(lambda: _send(publish_post, to_poll, priority=RESUME_PRIORITY))
+        def send() -> None:
+            _send(publish_post, to_poll, priority=RESUME_PRIORITY)
+            _send(publish_post, to_offer, priority=RECOVER_PRIORITY)
+
+        transaction.on_commit(send)
     return counts

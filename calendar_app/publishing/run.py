@@ -108,7 +108,8 @@ class ClaimRenewer:
     renewing and the sweeper re-offers the post once the lease expires.
 
     A thread with its own database connection; it only ever touches a row that still
-    carries this run's claim."""
+    carries this run's claim. A dropped connection costs one renewal, not the lease: the
+    next one runs on a fresh connection."""
 
     def __init__(self, post_id: Any, token: uuid.UUID) -> None:
         self.post_id = post_id
@@ -130,12 +131,16 @@ class ClaimRenewer:
     def _renew(self) -> None:
         try:
             while not self._stop.wait(self.interval):
-                at = now()
-                renewed = (
-                    pipeline_posts()
-                    .filter(pk=self.post_id, claim_token=self.token, status__in=ACTIVE_STATUSES)
-                    .update(heartbeat_at=at)
-                )
+                try:
+                    renewed = (
+                        pipeline_posts()
+                        .filter(pk=self.post_id, claim_token=self.token, status__in=ACTIVE_STATUSES)
+                        .update(heartbeat_at=now())
+                    )
+                except (OperationalError, InterfaceError) as exc:
+                    logger.warning("post %s: claim not renewed (%s)", self.post_id, exc)
+                    db_connection.close()
+                    continue
                 if not renewed:
                     return
         except Exception:  # a renewal that fails only shortens the lease

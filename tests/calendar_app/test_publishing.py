@@ -143,11 +143,49 @@ def test_sweep_task_reoffers_each_kind_of_stale_post(
         with django_capture_on_commit_callbacks(execute=True):
             dispatch.posts_resume_due_polls(now=timezone.now() + dt.timedelta(seconds=10 * n))
 
-    assert counts == {"rescheduled": 1, "repolled": 1, "unconfirmed": 1, "reconciled": 0}
-    assert _refresh(before_init).status == PostStatus.SCHEDULED
+    assert counts == {"rescheduled": 1, "repolled": 1, "unconfirmed": 1}
+    # Sent again at once under a new claim (eager here: it ran), ahead of fresh posts.
+    assert _refresh(before_init).status == PostStatus.PUBLISHED
     assert _refresh(after_init).status == PostStatus.UNCONFIRMED
     assert _refresh(initiated).status == PostStatus.PUBLISHED  # resumed: upload + poll
-    assert pub_sim.state.counters.requests_to(INIT) == 1
+    # One init each for `initiated` and `before_init`; none again for `after_init`.
+    assert pub_sim.state.counters.requests_to(INIT) == 2
+
+
+def test_sweeper_sends_a_dead_workers_posts_ahead_and_waits_for_an_inits_answer(
+    pub_sim: Sim,
+    workspace: Workspace,
+    monkeypatch: Any,
+    settings: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    account = connect_account(pub_sim, workspace, "sim-ava-public")
+    before_init, in_init = make_post(account), make_post(account)
+    dispatch.posts_dispatch_due()
+    now = timezone.now()
+    lease = dt.timedelta(seconds=settings.PUBLISHING_CLAIM_LEASE_SECONDS)
+    lapsed = now - lease - dt.timedelta(seconds=1)
+    Post.objects.for_workspace(workspace).update(status=PostStatus.PUBLISHING, heartbeat_at=lapsed)
+    Post.objects.for_workspace(workspace).filter(pk=in_init.pk).update(init_started_at=lapsed)
+    sent: list[tuple[Any, int]] = []
+    monkeypatch.setattr(
+        dispatch,
+        "_send",
+        lambda task, messages, *, priority: sent.extend((m[0], priority) for m in messages),
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        counts = dispatch.posts_sweep_stale(now=now)
+
+    # Its lease lapsed, but init's answer may still reach a live run (TikTok's timeout).
+    assert counts == {"rescheduled": 1, "repolled": 0, "unconfirmed": 0}
+    assert _refresh(in_init).status == PostStatus.PUBLISHING
+    assert sent == [(str(before_init.pk), dispatch.RECOVER_PRIORITY)]
+    assert dispatch.RESUME_PRIORITY < dispatch.RECOVER_PRIORITY < dispatch.FRESH_PRIORITY
+    assert _refresh(before_init).status == PostStatus.QUEUED
+    past_window = lapsed + dispatch.init_answer_window() + dt.timedelta(seconds=1)
+    assert dispatch.posts_sweep_stale(now=past_window)["unconfirmed"] == 1
+    assert _refresh(in_init).status == PostStatus.UNCONFIRMED
 
 
 def test_resolve_public_post_id_task_links_the_video_once_it_is_public(
@@ -588,7 +626,8 @@ def test_sweeper_leaves_a_burst_waiting_its_turn_and_reoffers_a_lost_message(
     pub_sim: Sim, workspace: Workspace
 ) -> None:
     account = connect_account(pub_sim, workspace, "sim-ava-public")
-    first, second, third = (make_post(account) for _ in range(3))
+    for _ in range(3):
+        make_post(account)
     dispatch.posts_dispatch_due()
     claimed_at: dict[Any, dt.datetime] = {
         p.pk: p.claimed_at
@@ -596,6 +635,7 @@ def test_sweeper_leaves_a_burst_waiting_its_turn_and_reoffers_a_lost_message(
         if p.claimed_at is not None
     }
     assert len(set(claimed_at.values())) == 3  # the order the messages were sent
+    claims = dict(Post.objects.for_workspace(workspace).values_list("pk", "claim_token"))
     later = timezone.now() + dt.timedelta(seconds=60)  # past the queued grace
     # The pool is busy (a post elsewhere was just written to) and has started none of these:
     # they are a backlog, not lost.
@@ -610,14 +650,16 @@ def test_sweeper_leaves_a_burst_waiting_its_turn_and_reoffers_a_lost_message(
         status=PostStatus.PUBLISHING, heartbeat_at=later
     )
     assert dispatch.posts_sweep_stale(now=later)["rescheduled"] == 2
-    assert {_refresh(p).status for p in (first, second, third)} == {
-        PostStatus.SCHEDULED,
-        PostStatus.PUBLISHING,
-    }
+    rows = {p.pk: p for p in Post.objects.for_workspace(workspace)}
+    reoffered = [pk for pk in ordered[:-1] if rows[pk].claim_token != claims[pk]]
+    assert len(reoffered) == 2
+    assert {rows[pk].status for pk in reoffered} == {PostStatus.QUEUED}
+    # Their place in the order stays: the pool starting one is no sign the backlog is lost.
+    assert all(rows[pk].claimed_at == claimed_at[pk] for pk in reoffered)
     # An idle pool holds no backlog: a queued post past its grace is re-offered.
-    Post.objects.for_workspace(workspace).exclude(status=PostStatus.SCHEDULED).delete()
-    dispatch.posts_dispatch_due()
-    assert dispatch.posts_sweep_stale(now=later)["rescheduled"] == 2
+    Post.objects.for_workspace(workspace).exclude(pk__in=reoffered).delete()
+    much_later = later + dt.timedelta(seconds=60)
+    assert dispatch.posts_sweep_stale(now=much_later)["rescheduled"] == 2
 
 
 def test_beat_ticks_the_dispatcher_every_second_and_it_sends_nothing_for_later(
