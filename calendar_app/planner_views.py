@@ -31,6 +31,7 @@ def queued_sentence(post: Post) -> str:
 
 @workspace_view(min_role="editor", load={"post": selectors.post_get})
 @require_POST
+@once_per_form
 def post_queue(request: WorkspaceRequest, post: Post) -> HttpResponse:
     """Add a draft (or move a scheduled or failed post) to its account's next free slot."""
     try:
@@ -60,6 +61,7 @@ def parse_day_times(raw: str, weekday: int) -> list[queue.SlotTime]:
 
 @workspace_view(min_role="viewer")
 @require_http_methods(["GET", "POST"])
+@once_per_form
 def posting_slots(request: WorkspaceRequest) -> HttpResponse:
     """Each account's weekly posting times, in the workspace's zone."""
     workspace = request.workspace
@@ -215,6 +217,7 @@ def import_start(request: WorkspaceRequest) -> HttpResponse:
 
 @workspace_view(min_role="editor", load={"post_import": bulk.import_get})
 @require_http_methods(["GET", "POST"])
+@once_per_form
 def import_detail(request: WorkspaceRequest, post_import: PostImport) -> HttpResponse:
     """The row-by-row preview; confirming imports it once (a repeat creates nothing)."""
     workspace = request.workspace

@@ -29,6 +29,7 @@ from conversations.models import (
 )
 from conversations.views import _back, _is_htmx, _render_item
 from later.errors import AppError, ValidationFailed
+from later.idempotency import once_per_form
 from later.tenancy import WorkspaceRequest, workspace_view
 
 LOAD_COMMENT = {"comment": selectors.comment_detailed}
@@ -113,6 +114,7 @@ def comment_sentiment(request: WorkspaceRequest, comment: Comment) -> HttpRespon
 
 @workspace_view(min_role=Role.EDITOR, load=LOAD_COMMENT)
 @require_POST
+@once_per_form
 def note_add(request: WorkspaceRequest, comment: Comment) -> HttpResponse:
     try:
         token = uuid.UUID(request.POST.get("client_token", ""))
@@ -182,6 +184,7 @@ def _to_settings(request: WorkspaceRequest, anchor: str) -> HttpResponse:
 
 @workspace_view(min_role=Role.EDITOR)
 @require_POST
+@once_per_form
 def label_create(request: WorkspaceRequest) -> HttpResponse:
     try:
         label = teamwork.label_create(
@@ -206,6 +209,7 @@ def label_delete(request: WorkspaceRequest, label: Label) -> HttpResponse:
 
 @workspace_view(min_role=Role.EDITOR)
 @require_POST
+@once_per_form
 def saved_reply_create(request: WorkspaceRequest) -> HttpResponse:
     try:
         reply = teamwork.saved_reply_create(
@@ -282,6 +286,7 @@ def _rule_input(request: WorkspaceRequest) -> rules.RuleInput:
 
 @workspace_view(min_role=Role.ADMIN)
 @require_http_methods(["GET", "HEAD", "POST"])
+@once_per_form
 def rule_new(request: WorkspaceRequest) -> HttpResponse:
     return _rule_form(request, None)
 

@@ -18,8 +18,9 @@ from django.views.decorators.http import require_POST, require_safe
 
 from calendar_app.approvals import links
 from calendar_app.approvals import services as approvals
-from calendar_app.models import Post, PostComment
+from calendar_app.models import Post, PostComment, ReviewLink
 from later.errors import AppError
+from later.idempotency import form_once
 
 ACTIONS = ("approve", "changes", "comment")
 
@@ -94,6 +95,16 @@ def decide(request: HttpRequest, token: str, post_id: Any) -> HttpResponse:
         post = links.review_post_get(link=link, post_id=post_id)
     except AppError as exc:
         return _refused(request, exc)
+    # The reviewer has no account: the link's creator namespaces the form's one-time token.
+    return form_once(
+        request,
+        owner=link.created_by,
+        workspace_key=str(link.workspace_id),
+        act=lambda: _decide(request, token, link, post),
+    )
+
+
+def _decide(request: HttpRequest, token: str, link: ReviewLink, post: Post) -> HttpResponse:
     action = request.POST.get("action", "")
     body = request.POST.get("body", "")
     try:
