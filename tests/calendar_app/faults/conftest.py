@@ -3,7 +3,7 @@ threaded simulator shared by the module, for the publishing fault tests."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -52,25 +52,50 @@ def _media_root(tmp_path_factory: Any) -> Path:
 WORKER_APP = "later-fault-worker"
 
 
+def _fault_worker(sim: Sim, tmp_path_factory: Any, **env: str) -> Worker:
+    base = worker_env(
+        sim_base_url=sim.base_url,
+        media_root=str(_media_root(tmp_path_factory)),
+        # Named, so a test can drop the worker's connections and nobody else's.
+        application_name=WORKER_APP,
+        TIKTOK_TIMEOUT_SECONDS="2",
+        PUBLISHING_POLL_FIRST_INTERVAL="0.2",
+        PUBLISHING_POLL_MAX_INTERVAL="0.5",
+        PUBLISHING_RETRY_BASE_SECONDS="0.5",
+        **env,
+    )
+    return Worker(base, tmp_path_factory.mktemp("pubfault-logs"), name="pubfault")
+
+
 @pytest.fixture(scope="module")
 def worker(
     module_sim: Sim, tmp_path_factory: Any, django_db_setup: Any, django_db_blocker: Any
 ) -> Iterator[Worker]:
     with django_db_blocker.unblock():
-        env = worker_env(
-            sim_base_url=module_sim.base_url,
-            media_root=str(_media_root(tmp_path_factory)),
-            # Named, so a test can drop the worker's connections and nobody else's.
-            application_name=WORKER_APP,
-            TIKTOK_TIMEOUT_SECONDS="2",
-            PUBLISHING_POLL_FIRST_INTERVAL="0.2",
-            PUBLISHING_POLL_MAX_INTERVAL="0.5",
-            PUBLISHING_RETRY_BASE_SECONDS="0.5",
-        )
-    w = Worker(env, tmp_path_factory.mktemp("pubfault-logs"), name="pubfault")
+        w = _fault_worker(module_sim, tmp_path_factory)
     w.start()
     yield w
     w.kill()
+
+
+@pytest.fixture
+def worker_with(
+    module_sim: Sim, worker: Worker, tmp_path_factory: Any
+) -> Iterator[Callable[..., Worker]]:
+    """Start a worker with these environment variables instead of the module's (stopped
+    first, so the two never share the queue); killed at the end of the test."""
+    started: list[Worker] = []
+
+    def start(**env: str) -> Worker:
+        worker.kill()
+        w = _fault_worker(module_sim, tmp_path_factory, **env)
+        w.start()
+        started.append(w)
+        return w
+
+    yield start
+    for w in started:
+        w.kill()
 
 
 @pytest.fixture(autouse=True)
