@@ -163,6 +163,7 @@ def agency_manage(request: AgencyRequest) -> HttpResponse:
 
 @agency_view(min_role=Role.ADMIN)
 @require_POST
+@once_per_form
 def agency_branding(request: AgencyRequest) -> HttpResponse:
     try:
         services.agency_branding_update(

@@ -8,5 +8,5 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from accounts import (
             invitations,  # noqa: F401 - accepts invitations after sign-up
-            receivers,  # noqa: F401 - remembers the last workspace
+            receivers,  # noqa: F401 - last workspace; clients of a deleted agency
         )

@@ -25,6 +25,8 @@ Who bumps (nothing has to remember to, for the ORM paths):
 - `post_save` / `post_delete` / `m2m_changed` of any model with a `workspace_id`, and of the
   workspace itself;
 - hand-written SQL calls `data_changed(workspace_id)` itself (conversations/ingest.py).
+- Django's own bulk UPDATEs (an `on_delete=SET_NULL`) send no signal: deleting an agency moves
+  its clients' versions through a `pre_delete` receiver (accounts/receivers.py).
 
 A write that sets only fields no page shows (a model lists them in `DATA_VERSION_QUIET_FIELDS`:
 leases, heartbeats) moves nothing: the publishing pipeline renews its leases every few seconds.

@@ -20,6 +20,7 @@ from accounts.models import Membership, User, Workspace
 from analytics.models import AccountDailySnapshot
 from calendar_app.models import Post, PostStatus
 from conversations.models import Comment
+from later.data_version import data_version
 from tests.calendar_app.factories import PostFactory
 from tests.conversations.factories import make_account, make_comment, make_video
 from tests.factories import MembershipFactory
@@ -270,3 +271,27 @@ def test_a_page_view_reads_the_session_from_the_cache(
     # Signing out ends the session for the cache too.
     c.post(reverse("account_logout"))
     assert c.get(url).status_code == 302
+
+
+def test_deleting_an_agency_moves_its_clients_pages_on_the_very_next_request(
+    workspace: Workspace, owner: User, editor: User, client_for: Callable[[User], Client]
+) -> None:
+    """Deleting an agency empties its clients' `agency` with a bulk UPDATE (on_delete
+    SET_NULL), which no save signal reports: the clients' data versions must move anyway, or
+    the membership cached under them keeps the deleted agency."""
+    agency = agency_services.agency_create(owner=owner, name="Brightbean Studio")
+    actor = agency.members.get(user=owner)
+    agency_services.agency_client_attach(actor=actor, workspace_id=workspace.pk)
+    c = client_for(owner)
+    report = reverse("analytics:report", args=[workspace.pk]) + "?range=7"
+    calendar = _calendar_url(workspace, "month")
+    _get(c, calendar)
+    assert "prepared by Brightbean Studio" in _get(c, report)[0]
+    before = data_version(workspace.pk)
+
+    agency.delete()  # the admin's path: no service
+
+    assert data_version(workspace.pk) != before
+    assert "prepared by Brightbean Studio" not in _get(c, report)[0]
+    _get(c, calendar)
+    assert Workspace.objects.get(pk=workspace.pk).agency_id is None

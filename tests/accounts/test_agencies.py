@@ -266,6 +266,35 @@ def test_manage_page_adds_clients_and_teammates_once(
     assert not mail.outbox
 
 
+def test_a_resent_branding_form_makes_one_change(
+    boss: User, agency: Agency, client_for: Callable[[User], Client]
+) -> None:
+    """A double click, or a resend with a colour edited in between, acts once."""
+    c = client_for(boss)
+    page = c.get(reverse("accounts:agency_manage", args=[agency.pk])).content.decode()
+    branding_form = page.split('data-testid="agency-branding"')[1].split("</form>")[0]
+    assert 'name="form_token"' in branding_form
+    url = reverse("accounts:agency_branding", args=[agency.pk])
+    form = {"accent_color": "#ff9900", "form_token": "brand-1"}
+    first = c.post(url, {**form, "primary_color": "#0055aa"})
+    stamp = Agency.objects.get(pk=agency.pk).updated_at
+    again = c.post(url, {**form, "primary_color": "#123456"})
+    assert first.status_code == again.status_code == 302
+    assert again["Location"] == first["Location"]
+    assert again["Idempotent-Replayed"] == "true"
+    saved = Agency.objects.get(pk=agency.pk)
+    assert (saved.primary_color, saved.accent_color) == ("#0055aa", "#ff9900")
+    assert saved.updated_at == stamp  # the second submit wrote nothing
+    # A refused submit releases its token: the corrected form goes through.
+    bad = c.post(url, {"primary_color": "red", "accent_color": "#ff9900", "form_token": "brand-2"})
+    assert bad.status_code == 400
+    fixed = c.post(
+        url, {"primary_color": "#222222", "accent_color": "#ff9900", "form_token": "brand-2"}
+    )
+    assert fixed.status_code == 302
+    assert Agency.objects.get(pk=agency.pk).primary_color == "#222222"
+
+
 def test_workspace_search_and_recent_workspaces(
     boss: User, agency: Agency, client_for: Callable[[User], Client]
 ) -> None:
