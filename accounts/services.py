@@ -213,10 +213,16 @@ def notification_notify_members(
     url: str = "",
     min_role: str = Role.EDITOR,
     email: bool = False,
+    exclude: User | None = None,
 ) -> list[Notification]:
-    """Tell every member at or above `min_role`, in the app and optionally by e-mail."""
+    """Tell every member at or above `min_role` (but `exclude`, who did what is being told), in
+    the app and optionally by e-mail."""
     # Agency members who reach the workspace are told too (accounts.access).
-    members = [m for m in workspace_memberships(workspace=workspace) if m.has_role(min_role)]
+    members = [
+        m
+        for m in workspace_memberships(workspace=workspace)
+        if m.has_role(min_role) and (exclude is None or m.user_id != exclude.pk)
+    ]
     notes = Notification.objects.bulk_create(
         [
             Notification(

@@ -26,6 +26,7 @@ WORKDAY_START_HOUR = 8
 
 STATUS_FILTERS: dict[str, tuple[str, Q]] = {
     "draft": ("Draft", Q(status=PostStatus.DRAFT)),
+    "in_review": ("In review", Q(status=PostStatus.IN_REVIEW)),
     "scheduled": ("Scheduled", Q(status=PostStatus.SCHEDULED)),
     "publishing": ("Publishing", Q(status__in=[PostStatus.QUEUED, PostStatus.PUBLISHING])),
     "published": ("Published", Q(status__in=[PostStatus.PUBLISHED, PostStatus.SENT_TO_INBOX])),

@@ -23,7 +23,12 @@ from django.utils import timezone
 
 from accounts.models import TikTokAccount, User, Workspace
 from calendar_app.approvals.activity import activity_record
-from calendar_app.approvals.services import CHANGES_PREFIX, approval_gate, review_flags_clear
+from calendar_app.approvals.services import (
+    CHANGES_PREFIX,
+    approval_gate,
+    review_flags_clear,
+    review_requested_notify,
+)
 from calendar_app.approvals.versions import post_snapshot, version_record
 from calendar_app.captions import clean_caption
 from calendar_app.creators import creator_info_fetch
@@ -401,6 +406,11 @@ def post_create(
             if verb:
                 activity_record(workspace=workspace, verb=verb, post=post, actor=user)
             posts.append(post)
+        review_requested_notify(
+            workspace=workspace,
+            posts=[p for p in posts if p.status == PostStatus.IN_REVIEW],
+            actor=user,
+        )
     return posts
 
 
@@ -749,6 +759,8 @@ def post_update(
             )
         if verb:
             activity_record(workspace=workspace, verb=verb, post=locked, actor=actor)
+        if verb == ActivityVerb.SUBMITTED:
+            review_requested_notify(workspace=workspace, posts=[locked], actor=actor)
     return locked
 
 

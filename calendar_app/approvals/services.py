@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts.models import Membership, Notification, Role, User, Workspace
 from accounts.services import notification_notify_members
-from calendar_app.approvals.activity import activity_record
+from calendar_app.approvals.activity import activity_record, post_subject
 from calendar_app.approvals.versions import version_latest
 from calendar_app.models import (
     ActivityVerb,
@@ -407,6 +407,55 @@ def approval_settings_update(
             )
         workspace.approval_required = approval_required
     return moved
+
+
+def review_requested_notify(*, workspace: Workspace, posts: list[Post], actor: User | None) -> None:
+    """Tell the approvers (owners and admins, directly or through the agency) that posts wait
+    for them: a notification a post in the app, and one e-mail for the whole submission (a
+    group of accounts or a bulk import is one e-mail). Whoever submitted is not told."""
+    if not posts:
+        return
+    who = actor.display_name if actor is not None else "Someone"
+    recipients: dict[int, str] = {}
+    for post in posts:
+        when = (
+            f" for {timezone.localtime(post.scheduled_at, workspace.tz):%a %d %b %H:%M}"
+            if post.scheduled_at
+            else ""
+        )
+        notes = notification_notify_members(
+            workspace=workspace,
+            kind="post_review",
+            title="A post is waiting for your approval",
+            body=f"{who} submitted {post_subject(post)}{when}.",
+            url=post_page(post),
+            min_role=Role.ADMIN,
+            exclude=actor,
+        )
+        recipients.update((n.user_id, n.user.email) for n in notes)
+    if not recipients:
+        return
+    count = len(posts)
+    posts_word = "post" if count == 1 else "posts"
+    subject = f"[{workspace.name}] {count} {posts_word} waiting for your approval"
+    link = settings.SITE_URL.rstrip("/") + (
+        reverse("calendar_app:calendar", kwargs={"workspace_id": workspace.pk})
+        + "?view=list&status=in_review"
+    )
+    lines = [f"{who} submitted:"] + [f"- {post_subject(p)}" for p in posts[:20]]
+    if count > 20:
+        lines.append(f"… and {count - 20} more.")
+    message = "\n".join(lines) + f"\n\nReview them: {link}"
+    emails = sorted(set(recipients.values()))
+    transaction.on_commit(
+        lambda: send_mail(
+            subject=subject,
+            message=message,
+            from_email=None,
+            recipient_list=emails,
+            fail_silently=True,
+        )
+    )
 
 
 def deadline_notify(*, post: Post, title: str, body: str) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.core import mail
+from django.test import TestCase
 from django.utils import timezone
 
 from accounts.models import Membership, Notification
@@ -25,7 +26,7 @@ from calendar_app.services import PostContent, PostTarget
 from later.errors import AppError
 from tests.calendar_app.conftest import creator_info
 from tests.calendar_app.factories import MediaAssetFactory
-from tests.factories import TikTokAccountFactory
+from tests.factories import MembershipFactory, TikTokAccountFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -100,6 +101,37 @@ def test_editor_post_waits_in_review_and_is_never_dispatched(approvals_on, accou
     post.refresh_from_db()
     assert post.status == PostStatus.IN_REVIEW
     assert verbs(approvals_on) == ["created", "submitted"]
+
+
+def test_approvers_hear_of_a_submission_at_once(approvals_on, account, video, editor, owner):
+    """The owners and admins are told in the app (a note a post) and by one e-mail; the editor
+    who submitted and the viewer are not. Saving it again while it waits tells nobody again."""
+    admin = UserFactory.create(email="admin@example.com")
+    MembershipFactory.create(workspace=approvals_on, user=admin, role="admin")
+    mail.outbox.clear()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        post = create(approvals_on, account, video, user=editor, caption="Latte art #1")
+    notes = Notification.objects.for_workspace(approvals_on).filter(kind="post_review")
+    assert sorted(n.user.email for n in notes) == ["admin@example.com", "owner@example.com"]
+    assert all(str(post.id) in n.url and "Latte art #1" in n.body for n in notes)
+    assert editor.display_name in notes[0].body
+    assert len(mail.outbox) == 1
+    assert sorted(mail.outbox[0].to) == ["admin@example.com", "owner@example.com"]
+    assert "1 post waiting for your approval" in mail.outbox[0].subject
+    assert "status=in_review" in mail.outbox[0].body
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        edit(approvals_on, post, user=editor, caption="Latte art #1")  # nothing changed
+    assert notes.count() == 2 and len(mail.outbox) == 1
+
+
+def test_an_approver_who_submits_for_review_is_not_told_of_it(approvals_on, account, video, owner):
+    mail.outbox.clear()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        post = create(approvals_on, account, video, user=owner, review=True)
+    assert post.status == PostStatus.IN_REVIEW
+    assert not Notification.objects.for_workspace(approvals_on).filter(kind="post_review").exists()
+    assert mail.outbox == []
 
 
 def test_owner_scheduling_counts_as_approval(approvals_on, account, video, owner):
