@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 from datetime import timedelta
 from typing import Any
 
@@ -12,17 +11,28 @@ from django.utils import timezone
 from accounts.models import AccountStatus, BusinessStatus, TikTokAccount, Workspace
 from accounts.tiktok import AccountNeedsReconnect
 from accounts.tiktok.access import tiktok_account_refresh_token, tiktok_business_refresh_token
+from later.errors import ExternalServiceError
+from later.retries import RetryPolicy, retry_done, retry_later, retry_pending_subjects
 from later.tenancy import workspace_task
 from tiktok_client.errors import TikTokError, TikTokRateLimited
 
 #: Proactive refresh window; wide enough that a 10-minute beat never lets a token lapse.
 REFRESH_AHEAD = timedelta(hours=1)
-MAX_RETRIES = 5
+REFRESH_TASK = "accounts.tasks.refresh_account_token"
+WEBHOOK_TASK = "accounts.tasks.process_tiktok_webhook"
+# Retries are parked in PostgreSQL (later/retries.py), never a countdown in the broker.
+REFRESH_RETRY = RetryPolicy(base=30.0, cap=1800.0)
+WEBHOOK_RETRY = RetryPolicy(base=30.0, cap=600.0)
+
+
+def refresh_subject(account_id: Any, *, business: bool) -> str:
+    return f"{account_id}:business" if business else str(account_id)
 
 
 @shared_task(name="accounts.tasks.refresh_expiring_tokens", ignore_result=True)
 def refresh_expiring_tokens() -> int:
-    """Enqueue one refresh per connected app link (Login Kit, Business) expiring within the hour."""
+    """Enqueue one refresh per connected app link (Login Kit, Business) expiring within the
+    hour, except those whose retry is parked (later.retries sends those when due)."""
     soon = timezone.now() + REFRESH_AHEAD
     # Fan-out over every workspace is this task's job.
     connected = TikTokAccount.objects.unscoped().filter(status=AccountStatus.CONNECTED)
@@ -35,9 +45,12 @@ def refresh_expiring_tokens() -> int:
             ),
         ),
     ]
+    retrying = retry_pending_subjects(REFRESH_TASK)
     count = 0
     for business, rows in due:
         for account_id, workspace_id in rows.values_list("id", "workspace_id"):
+            if refresh_subject(account_id, business=business) in retrying:
+                continue
             kwargs: dict[str, Any] = {
                 "account_id": str(account_id),
                 "workspace_id": str(workspace_id),
@@ -49,24 +62,37 @@ def refresh_expiring_tokens() -> int:
     return count
 
 
-@shared_task(
-    name="accounts.tasks.refresh_account_token",
-    bind=True,
-    max_retries=MAX_RETRIES,
-    ignore_result=True,
-)
-def refresh_account_token(
-    self: Any, *, account_id: str, workspace_id: str, business: bool = False
-) -> None:
+@shared_task(name=REFRESH_TASK, ignore_result=True)
+def refresh_account_token(*, account_id: str, workspace_id: str, business: bool = False) -> None:
+    subject = refresh_subject(account_id, business=business)
+    kwargs: dict[str, Any] = {"account_id": account_id, "workspace_id": workspace_id}
+    if business:
+        kwargs["business"] = True
     try:
         _refresh(account_id=account_id, workspace_id=workspace_id, business=business)
-    except TikTokRateLimited as exc:
-        raise self.retry(exc=exc, countdown=exc.retry_after) from exc
-    except TikTokError as exc:
-        if not exc.retryable:
+    except (TikTokError, ExternalServiceError) as exc:
+        # The refresh reports TikTok's failures as ExternalServiceError (a sentence for
+        # people) with TikTok's error as its cause; a lock held too long has none.
+        cause = exc if isinstance(exc, TikTokError) else exc.__cause__
+        if isinstance(cause, TikTokError) and not _transient(cause):
+            retry_done(task=REFRESH_TASK, subject=subject)
             raise
-        countdown = min(2**self.request.retries * 30, 1800) * random.uniform(0.5, 1.5)
-        raise self.retry(exc=exc, countdown=countdown) from exc
+        retry_later(
+            task=REFRESH_TASK,
+            subject=subject,
+            kwargs=kwargs,
+            label="Business token refresh" if business else "Token refresh",
+            error=cause or exc,
+            policy=REFRESH_RETRY,
+            retry_after=cause.retry_after if isinstance(cause, TikTokRateLimited) else None,
+            workspace_id=workspace_id,
+        )
+        return
+    retry_done(task=REFRESH_TASK, subject=subject)
+
+
+def _transient(exc: TikTokError) -> bool:
+    return exc.retryable or isinstance(exc, TikTokRateLimited)
 
 
 @workspace_task
@@ -83,19 +109,25 @@ def _refresh(*, account_id: str, workspace: Workspace, business: bool) -> None:
         return  # already marked, members told, posts flagged
 
 
-@shared_task(
-    name="accounts.tasks.process_tiktok_webhook",
-    bind=True,
-    max_retries=MAX_RETRIES,
-    ignore_result=True,
-)
-def process_tiktok_webhook(self: Any, *, event_id: str) -> None:
+@shared_task(name=WEBHOOK_TASK, ignore_result=True)
+def process_tiktok_webhook(*, event_id: str) -> None:
     """Apply one recorded TikTok webhook event; a repeat of the task does nothing."""
     from accounts.tiktok.webhooks import webhook_event_process
 
     try:
         webhook_event_process(event_id=event_id)
     except TikTokError as exc:
-        if not exc.retryable:
+        if not _transient(exc):
+            retry_done(task=WEBHOOK_TASK, subject=event_id)
             raise
-        raise self.retry(exc=exc, countdown=30 * random.uniform(0.5, 1.5)) from exc
+        retry_later(
+            task=WEBHOOK_TASK,
+            subject=event_id,
+            kwargs={"event_id": event_id},
+            label="TikTok webhook event",
+            error=exc,
+            policy=WEBHOOK_RETRY,
+            retry_after=exc.retry_after if isinstance(exc, TikTokRateLimited) else None,
+        )
+        return
+    retry_done(task=WEBHOOK_TASK, subject=event_id)

@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import logging
-import random
 
 from celery import shared_task
-from celery.app.task import Task
 
 from accounts.models import AccountStatus, TikTokAccount, Workspace
 from accounts.tiktok import AccountNeedsReconnect
 from analytics import reporting, services
 from analytics.models import AccountDailySnapshot
+from later.retries import RetryPolicy, retry_done, retry_later, retry_pending_subjects
 from later.tenancy import workspace_task
 from tiktok_client.errors import TikTokRateLimited, TikTokUnavailable
 
 logger = logging.getLogger(__name__)
-
-MAX_RETRIES = 5
 
 
 def _connected_account(*, workspace: Workspace, account_id: str) -> TikTokAccount | None:
@@ -29,15 +26,17 @@ def _connected_account(*, workspace: Workspace, account_id: str) -> TikTokAccoun
     )
 
 
-def _retry_delay(task: Task, exc: Exception) -> float:
-    if isinstance(exc, TikTokRateLimited) and exc.retry_after:
-        return float(exc.retry_after)
-    return float(min(60 * 2**task.request.retries, 3600) * random.uniform(0.8, 1.2))
+CAPTURE_TASK = "analytics.tasks.capture_account_snapshot"
+BACKFILL_TASK = "analytics.tasks.backfill_account"
+# A capture TikTok answered with 429 or 5xx waits in PostgreSQL (later/retries.py), never as a
+# countdown message in the broker.
+SNAPSHOT_RETRY = RetryPolicy(base=60.0, cap=3600.0)
 
 
-@shared_task(bind=True, max_retries=MAX_RETRIES)
-def schedule_daily_snapshots(self: Task) -> int:
-    """Beat entry point: enqueue a capture per connected account, a backfill for new ones."""
+@shared_task(name="analytics.tasks.schedule_daily_snapshots")
+def schedule_daily_snapshots() -> int:
+    """Beat entry point: enqueue a capture per connected account, a backfill for new ones;
+    not for an account whose retry of that task is parked (later.retries sends it when due)."""
     accounts = list(
         TikTokAccount.objects.unscoped()
         .filter(status=AccountStatus.CONNECTED)
@@ -49,16 +48,45 @@ def schedule_daily_snapshots(self: Task) -> int:
         .values_list("account_id", flat=True)
         .distinct()
     )
+    backfilling = retry_pending_subjects(BACKFILL_TASK)
+    capturing = retry_pending_subjects(CAPTURE_TASK)
     for account_id, workspace_id in accounts:
-        if account_id not in with_history:
-            backfill_account.delay(workspace_id=str(workspace_id), account_id=str(account_id))
-        capture_account_snapshot.delay(workspace_id=str(workspace_id), account_id=str(account_id))
+        ids = {"workspace_id": str(workspace_id), "account_id": str(account_id)}
+        if account_id not in with_history and str(account_id) not in backfilling:
+            backfill_account.delay(**ids)
+        if str(account_id) not in capturing:
+            capture_account_snapshot.delay(**ids)
     return len(accounts)
 
 
-@shared_task(bind=True, max_retries=MAX_RETRIES)
+def _retry(task: str, label: str, exc: TikTokRateLimited | TikTokUnavailable, **ids: str) -> None:
+    retry_later(
+        task=task,
+        subject=ids["account_id"],
+        kwargs=ids,
+        label=label,
+        error=exc,
+        policy=SNAPSHOT_RETRY,
+        retry_after=exc.retry_after if isinstance(exc, TikTokRateLimited) else None,
+        workspace_id=ids["workspace_id"],
+    )
+
+
+@shared_task(name=CAPTURE_TASK)
+def capture_account_snapshot(*, workspace_id: str, account_id: str) -> int:
+    try:
+        captured = _capture(workspace_id=workspace_id, account_id=account_id) or 0
+    except (TikTokRateLimited, TikTokUnavailable) as exc:
+        _retry(
+            CAPTURE_TASK, "Analytics capture", exc, workspace_id=workspace_id, account_id=account_id
+        )
+        return 0
+    retry_done(task=CAPTURE_TASK, subject=account_id)
+    return captured
+
+
 @workspace_task
-def capture_account_snapshot(self: Task, *, workspace: Workspace, account_id: str) -> int:
+def _capture(*, workspace: Workspace, account_id: str) -> int:
     account = _connected_account(workspace=workspace, account_id=account_id)
     if account is None:
         return 0
@@ -67,14 +95,28 @@ def capture_account_snapshot(self: Task, *, workspace: Workspace, account_id: st
     except AccountNeedsReconnect:
         logger.info("analytics capture skipped: account %s needs reconnecting", account_id)
         return 0
-    except (TikTokRateLimited, TikTokUnavailable) as exc:
-        raise self.retry(exc=exc, countdown=_retry_delay(self, exc)) from exc
     return result.video_snapshots
 
 
-@shared_task(bind=True, max_retries=MAX_RETRIES)
+@shared_task(name=BACKFILL_TASK)
+def backfill_account(*, workspace_id: str, account_id: str) -> int:
+    try:
+        filled = _backfill(workspace_id=workspace_id, account_id=account_id) or 0
+    except (TikTokRateLimited, TikTokUnavailable) as exc:
+        _retry(
+            BACKFILL_TASK,
+            "Analytics backfill",
+            exc,
+            workspace_id=workspace_id,
+            account_id=account_id,
+        )
+        return 0
+    retry_done(task=BACKFILL_TASK, subject=account_id)
+    return filled
+
+
 @workspace_task
-def backfill_account(self: Task, *, workspace: Workspace, account_id: str) -> int:
+def _backfill(*, workspace: Workspace, account_id: str) -> int:
     account = _connected_account(workspace=workspace, account_id=account_id)
     if account is None:
         return 0
@@ -82,8 +124,6 @@ def backfill_account(self: Task, *, workspace: Workspace, account_id: str) -> in
         return services.account_backfill(account=account)
     except AccountNeedsReconnect:
         return 0
-    except (TikTokRateLimited, TikTokUnavailable) as exc:
-        raise self.retry(exc=exc, countdown=_retry_delay(self, exc)) from exc
 
 
 @shared_task

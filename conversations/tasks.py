@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import random
 from typing import Any
 
 from celery import shared_task
@@ -15,6 +14,7 @@ from accounts.tiktok import AccountNeedsReconnect
 from conversations.ingest import comments_triage, comments_triage_backlog
 from conversations.rules import moderation_rules_apply
 from conversations.sync import COMMENT_READ_SCOPE, comment_sync_account
+from later.retries import RetryPolicy, retry_done, retry_later, retry_pending_subjects
 from later.tenancy import workspace_task
 from tiktok_client.errors import TikTokError, TikTokRateLimited, TikTokUnavailable
 
@@ -22,12 +22,18 @@ logger = logging.getLogger(__name__)
 
 LOCK_SECONDS = 300
 VIDEO_REFRESH_SECONDS = 600
-MAX_RETRIES = 5
+
+
+SYNC_TASK = "conversations.tasks.sync_account_comments"
+# A sync that TikTok answered with 429 or 5xx waits in PostgreSQL (later/retries.py), never as
+# a countdown message in the broker.
+SYNC_RETRY = RetryPolicy(base=15.0, cap=600.0)
 
 
 @shared_task(name="conversations.tasks.schedule_comment_sync")
 def schedule_comment_sync() -> int:
-    """Beat, every minute: one sync task per connected business account (ids only)."""
+    """Beat, every minute: one sync task per connected business account (ids only), except
+    accounts whose retry is parked (later.retries sends it when due)."""
     rows = (
         TikTokAccount.objects.unscoped()
         .filter(
@@ -37,11 +43,12 @@ def schedule_comment_sync() -> int:
         )
         .values_list("pk", "workspace_id", "business_scopes")
     )
+    retrying = retry_pending_subjects(SYNC_TASK)
     count = 0
     # Scopes are checked here rather than in SQL: JSON containment is PostgreSQL-only and the
     # quick start runs on SQLite.
     for account_id, workspace_id, scopes in rows:
-        if COMMENT_READ_SCOPE not in (scopes or []):
+        if COMMENT_READ_SCOPE not in (scopes or []) or str(account_id) in retrying:
             continue
         sync_account_comments.delay(workspace_id=str(workspace_id), account_id=str(account_id))
         count += 1
@@ -74,31 +81,42 @@ def _sync(*, workspace: Workspace, account_id: str) -> dict[str, int] | None:
     return {"videos": stats.videos, "created": stats.created, "updated": stats.updated}
 
 
-@shared_task(bind=True, name="conversations.tasks.sync_account_comments", max_retries=MAX_RETRIES)
-def sync_account_comments(self: Any, *, workspace_id: str, account_id: str) -> Any:
+@shared_task(name=SYNC_TASK)
+def sync_account_comments(*, workspace_id: str, account_id: str) -> Any:
     lock = f"comment-sync:lock:{account_id}"
     # Beat fires every minute; a long sync must not run twice for one account.
     if not cache.add(lock, 1, timeout=LOCK_SECONDS):
         return None
     try:
-        return _sync(workspace_id=workspace_id, account_id=account_id)
-    except AccountNeedsReconnect:
+        result = _sync(workspace_id=workspace_id, account_id=account_id)
+    except (TikTokRateLimited, TikTokUnavailable) as exc:
+        retry = retry_later(
+            task=SYNC_TASK,
+            subject=account_id,
+            kwargs={"workspace_id": workspace_id, "account_id": account_id},
+            label="Comment sync",
+            error=exc,
+            policy=SYNC_RETRY,
+            retry_after=exc.retry_after if isinstance(exc, TikTokRateLimited) else None,
+            workspace_id=workspace_id,
+        )
+        logger.info(
+            "comment sync of %s: %s; next try %s",
+            account_id,
+            exc,
+            retry.next_attempt_at or "none (gave up, the schedule tries again)",
+        )
         return None
-    except TikTokRateLimited as exc:
-        countdown = exc.retry_after + random.uniform(0, 5)
-        logger.info("comment sync of %s rate limited; retry in %.0fs", account_id, countdown)
-        cache.delete(lock)
-        raise self.retry(exc=exc, countdown=countdown) from exc
-    except TikTokUnavailable as exc:
-        countdown = min(2**self.request.retries * 15, 600) + random.uniform(0, 5)
-        cache.delete(lock)
-        raise self.retry(exc=exc, countdown=countdown) from exc
+    except AccountNeedsReconnect:
+        result = None
     except TikTokError as exc:
         # Not retryable (scope withdrawn, request refused): the next beat tries again.
         logger.warning("comment sync of %s refused by TikTok: %s", account_id, exc)
-        return None
+        result = None
     finally:
         cache.delete(lock)
+    retry_done(task=SYNC_TASK, subject=account_id)
+    return result
 
 
 @workspace_task

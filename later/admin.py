@@ -9,7 +9,9 @@ from django.contrib import admin
 from django.contrib.admin.widgets import ForeignKeyRawIdWidget
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import HttpRequest
+from django.utils import timezone
 
+from later.models import ParkedRetry
 from later.tenancy import TenantManager
 
 
@@ -62,3 +64,51 @@ class TenantAdmin(admin.ModelAdmin):
                     db_field.remote_field, self.admin_site, using=kwargs.get("using")
                 )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(ParkedRetry)
+class ParkedRetryAdmin(admin.ModelAdmin):
+    """Background tasks waiting for their next try after a transient failure (later/retries.py):
+    when the next try goes out, how many were sent, and which gave up."""
+
+    list_display = ("label", "subject", "state", "attempts", "max_attempts", "last_error")
+    list_filter = ("label", ("gave_up_at", admin.EmptyFieldListFilter))
+    search_fields = ("subject", "task", "last_error")
+    ordering = ("next_attempt_at",)
+    fields = (
+        "label",
+        "task",
+        "subject",
+        "kwargs",
+        "workspace",
+        "attempts",
+        "max_attempts",
+        "next_attempt_at",
+        "gave_up_at",
+        "last_error",
+        "created_at",
+        "updated_at",
+    )
+    readonly_fields = fields
+    actions = ("try_now",)
+
+    @admin.display(description="State")
+    def state(self, obj: ParkedRetry) -> str:
+        if obj.gave_up_at is not None:
+            return f"gave up at {obj.gave_up_at:%Y-%m-%d %H:%M:%S} UTC"
+        if obj.next_attempt_at is not None:
+            return f"retrying at {obj.next_attempt_at:%Y-%m-%d %H:%M:%S} UTC"
+        return ""
+
+    @admin.action(description="Try now (a fresh set of retries)", permissions=["view"])
+    def try_now(self, request: HttpRequest, queryset: Any) -> None:
+        count = queryset.update(
+            attempts=0, gave_up_at=None, next_attempt_at=timezone.now(), updated_at=timezone.now()
+        )
+        self.message_user(request, f"{count} sent with the next sweep (within 5 seconds).")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

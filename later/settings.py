@@ -333,6 +333,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "calendar_app.tasks.reconcile_unconfirmed_posts",
         "schedule": 60.0,
     },
+    # Retries of token refresh, webhook events, comment sync and analytics wait in PostgreSQL
+    # (later/retries.py); this sends those that are due.
+    "send-due-retries": {"task": "later.tasks.send_due_retries", "schedule": 5.0},
     "refresh-expiring-tokens": {
         "task": "accounts.tasks.refresh_expiring_tokens",
         "schedule": 600.0,

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from later.models import IdempotencyRecord
 from later.partitions import partitions_create_ahead
+from later.retries import retries_send_due
 
 
 @shared_task(name="later.tasks.purge_idempotency_records")
@@ -21,3 +22,10 @@ def create_future_partitions() -> int:
     """Beat: keep the next months' partitions of every switched-on table created
     (later/partitions.py; nothing to do while no table is partitioned)."""
     return len(partitions_create_ahead())
+
+
+@shared_task(name="later.tasks.send_due_retries", ignore_result=True)
+def send_due_retries() -> int:
+    """Beat, every 5 s: send the tries that failed tasks parked in PostgreSQL and that are now
+    due (later/retries.py); nothing waits in the broker as a countdown."""
+    return retries_send_due()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -28,6 +29,28 @@ def rate_holds_elapse() -> None:
     from accounts.tiktok.access import _process_rate_limiter
 
     _process_rate_limiter.clear()
+
+
+@pytest.fixture
+def broker_sent(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict[str, Any]]]:
+    """What tasks publish to the broker, as (task name, kwargs), instead of publishing it.
+
+    Refuses any message that would wait in the broker: Celery turns `countdown=` and `eta=`
+    into the message's `eta` header (docs/style.md: a delayed message in Redis runs twice
+    after the visibility timeout; retries wait in PostgreSQL)."""
+    from later.celery import app
+
+    sent: list[tuple[str, dict[str, Any]]] = []
+
+    def send_task_message(producer: Any, name: str, message: Any, **options: Any) -> None:
+        eta = message.headers.get("eta")
+        if eta or options.get("countdown") or options.get("eta"):
+            raise AssertionError(f"{name} was sent to wait in the broker until {eta}")
+        _args, kwargs, _embed = message.body
+        sent.append((name, dict(kwargs)))
+
+    monkeypatch.setattr(app.amqp, "send_task_message", send_task_message)
+    return sent
 
 
 @pytest.fixture

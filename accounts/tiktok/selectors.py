@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.models import AccountStatus, BusinessStatus, TikTokAccount, Workspace
 from accounts.tiktok.access import business_app_configured, tiktok_config
+from later.retries import retries_for
 
 #: The refresh token cannot be renewed without the user, so warn this long before it runs out.
 EXPIRING_SOON = timedelta(days=14)
@@ -154,3 +155,55 @@ def _expiry_health(refresh_expires_at: datetime | None, connected_label: str) ->
             f"TikTok's authorization ends on {refresh_expires_at:%d %b %Y}; reconnect before then.",
         )
     return Health("connected", connected_label, "")
+
+
+@dataclass(frozen=True)
+class RetryNote:
+    """A background task of the account that failed and waits for its next try (or gave up)."""
+
+    label: str  # "Token refresh", "Comment sync", ...
+    error: str
+    next_attempt_at: datetime | None
+    gave_up_at: datetime | None
+    retry: int  # the next retry's number
+    max_retries: int
+
+    @property
+    def retrying(self) -> bool:
+        return self.gave_up_at is None
+
+    @property
+    def text(self) -> str:
+        if self.gave_up_at is not None:
+            return (
+                f"{self.label} failed ({self.error}); gave up after {self.max_retries} retries "
+                f"at {timezone.localtime(self.gave_up_at):%H:%M %Z}. It runs again on its usual "
+                "schedule."
+            )
+        at = timezone.localtime(self.next_attempt_at) if self.next_attempt_at else None
+        when = f"at {at:%H:%M %Z}" if at else "soon"
+        return (
+            f"{self.label} failed ({self.error}); retrying {when} "
+            f"(retry {self.retry} of {self.max_retries})."
+        )
+
+
+def tiktok_account_retries(
+    *, workspace: Workspace, accounts: list[TikTokAccount]
+) -> dict[str, list[RetryNote]]:
+    """Each account's background tasks waiting for a retry (later.retries), by account id; one
+    query for the page. Subjects are the account id, or "<id>:business" for the Business app."""
+    subjects = [s for a in accounts for s in (str(a.pk), f"{a.pk}:business")]
+    notes: dict[str, list[RetryNote]] = {}
+    for row in retries_for(workspace_id=workspace.pk, subjects=subjects):
+        notes.setdefault(row.subject.split(":")[0], []).append(
+            RetryNote(
+                label=row.label,
+                error=row.last_error,
+                next_attempt_at=row.next_attempt_at,
+                gave_up_at=row.gave_up_at,
+                retry=min(row.attempts + 1, row.max_attempts),
+                max_retries=row.max_attempts,
+            )
+        )
+    return notes

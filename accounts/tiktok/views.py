@@ -12,7 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.models import Role, TikTokAccount
+from accounts.models import Role, TikTokAccount, Workspace
 from accounts.tiktok import business, connection, selectors, webhooks
 from accounts.tiktok.access import get_tiktok_client
 from accounts.tiktok.oauth_state import ConnectFailed
@@ -29,9 +29,14 @@ def _session_key(request: HttpRequest) -> str:
 
 
 def _account_rows(
-    accounts: list[TikTokAccount], *, business_app: bool, login_kit_app: bool
+    accounts: list[TikTokAccount],
+    *,
+    business_app: bool,
+    login_kit_app: bool,
+    workspace: Workspace,
 ) -> list[dict[str, Any]]:
     rows = []
+    retries = selectors.tiktok_account_retries(workspace=workspace, accounts=accounts)
     for account in accounts:
         capabilities = selectors.tiktok_account_capabilities(
             account=account, business_app=business_app, login_kit_app=login_kit_app
@@ -42,6 +47,7 @@ def _account_rows(
                 "health": selectors.tiktok_account_health(account=account),
                 "business_health": selectors.tiktok_account_business_health(account=account),
                 "capabilities": capabilities,
+                "retries": retries.get(str(account.pk), []),
                 # The Business features share one reason when they are all off (one sentence).
                 "business_note": next(
                     (c.reason for c in capabilities if c.key == "comments" and not c.available),
@@ -73,8 +79,8 @@ def tiktok_accounts(request: WorkspaceRequest) -> HttpResponse:
         request,
         "accounts/tiktok_accounts.html",
         {
-            "rows": _account_rows(active, **apps),
-            "disconnected_rows": _account_rows(disconnected, **apps),
+            "rows": _account_rows(active, **apps, workspace=request.workspace),
+            "disconnected_rows": _account_rows(disconnected, **apps, workspace=request.workspace),
             **apps,
             "no_app_message": connection.NO_APP_CONFIGURED,
             "what_business_adds": business.WHAT_BUSINESS_ADDS,

@@ -8,12 +8,15 @@ from typing import Any
 import pytest
 from django.core import mail
 from django.db import close_old_connections
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.crypto import decrypt_token, encrypt_token
 from accounts.models import AccountStatus, Notification, TikTokAccount
 from accounts.tiktok import AccountNeedsReconnect, tiktok_account_access_token, tiktok_account_call
 from accounts.tiktok.access import apply_token_set
+from later.models import ParkedRetry
+from later.retries import retries_send_due
 from tests.accounts.conftest import Sim, make_connected_account
 from tests.accounts.race import race
 from tiktok_client.schemas import TokenSet
@@ -178,3 +181,41 @@ def test_periodic_task_enqueues_expiring_accounts_and_refreshes(
     # Running the same task again is a no-op: the token is fresh now.
     tasks.refresh_account_token.apply(kwargs=queued[0]).get()
     assert sim.token_calls() == 2
+
+
+@pytest.mark.django_db
+def test_a_refresh_tiktok_cannot_answer_retries_from_postgresql_not_the_broker(
+    sim: Sim,
+    workspace: Any,
+    owner: Any,
+    client_for: Any,
+    broker_sent: list[tuple[str, dict[str, Any]]],
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from accounts import tasks
+
+    account = make_connected_account(sim, workspace, expires_in=timedelta(minutes=30))
+    kwargs: dict[str, Any] = {"account_id": str(account.pk), "workspace_id": str(workspace.pk)}
+    sim.app.faults.add("/v2/oauth/token/", "http_500", count=None)
+    assert tasks.refresh_expiring_tokens() == 1
+    assert broker_sent == [(tasks.REFRESH_TASK, kwargs)]
+
+    tasks.refresh_account_token(**kwargs)  # TikTok answers 500
+    assert len(broker_sent) == 1  # the retry is no message: it waits in PostgreSQL
+    row = ParkedRetry.objects.get(task=tasks.REFRESH_TASK, subject=str(account.pk))
+    assert row.label == "Token refresh" and row.attempts == 0
+    assert row.next_attempt_at is not None and row.next_attempt_at > timezone.now()
+    assert tasks.refresh_expiring_tokens() == 0  # the beat leaves it to its parked retry
+    page = client_for(owner).get(reverse("accounts:tiktok_accounts", args=[workspace.pk]))
+    retry_note = page.content.decode()
+    assert "Token refresh failed" in retry_note and "retrying at" in retry_note
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert retries_send_due(now=row.next_attempt_at) == 1
+    assert broker_sent[-1] == (tasks.REFRESH_TASK, kwargs)
+    sim.app.faults.clear()
+    tasks.refresh_account_token(**kwargs)  # the retry: TikTok answers now
+    assert not ParkedRetry.objects.filter(task=tasks.REFRESH_TASK).exists()
+    account.refresh_from_db()
+    assert account.access_token_expires_at is not None
+    assert account.access_token_expires_at > timezone.now() + timedelta(hours=1)

@@ -23,9 +23,12 @@ from accounts.models import (
     TikTokWebhookEvent,
 )
 from accounts.tiktok.webhooks import webhook_event_process
+from later.models import ParkedRetry
+from later.retries import retries_send_due
 from tests.accounts.conftest import Sim
 from tests.simulator import account_with_simulator_tokens
 from tiktok_client.config import BUSINESS_SCOPES
+from tiktok_client.errors import TikTokUnavailable
 
 pytestmark = pytest.mark.django_db
 
@@ -271,3 +274,37 @@ def test_business_comment_update_schedules_that_videos_sync(
     video.refresh_from_db()
     assert video.comments_synced_at is None
     assert syncs == [{"workspace_id": str(workspace.pk), "account_id": str(account.pk)}]
+
+
+def test_an_event_that_fails_for_want_of_tiktok_waits_in_postgresql_up_to_the_bound(
+    monkeypatch: pytest.MonkeyPatch,
+    broker_sent: list[tuple[str, dict[str, Any]]],
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from accounts import tasks
+    from accounts.tiktok import webhooks
+
+    event = TikTokWebhookEvent.objects.create(
+        app="login_kit", digest="d" * 64, event="authorization.removed", user_openid="someone"
+    )
+    tries: list[str] = []
+
+    def unavailable(*, event_id: str) -> bool:
+        tries.append(event_id)
+        raise TikTokUnavailable("TikTok is unavailable")
+
+    monkeypatch.setattr(webhooks, "webhook_event_process", unavailable)
+    kwargs = {"event_id": str(event.pk)}
+    tasks.process_tiktok_webhook(**kwargs)
+    assert broker_sent == []  # no countdown message
+    for retry in range(1, tasks.WEBHOOK_RETRY.max_attempts + 1):
+        row = ParkedRetry.objects.get(task=tasks.WEBHOOK_TASK, subject=str(event.pk))
+        assert row.attempts == retry - 1 and row.next_attempt_at is not None
+        with django_capture_on_commit_callbacks(execute=True):
+            assert retries_send_due(now=row.next_attempt_at) == 1
+        assert broker_sent[-1] == (tasks.WEBHOOK_TASK, kwargs)
+        tasks.process_tiktok_webhook(**kwargs)
+    assert len(tries) == 1 + tasks.WEBHOOK_RETRY.max_attempts
+    row = ParkedRetry.objects.get(task=tasks.WEBHOOK_TASK)
+    assert row.gave_up_at is not None and row.next_attempt_at is None
+    assert "TikTok is unavailable" in row.last_error

@@ -7,6 +7,7 @@ simulator's clock (real time plus its own offset) advance together, day by day.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 import time_machine
@@ -16,6 +17,8 @@ from accounts.models import TikTokVideo, Workspace
 from analytics import services, tasks
 from analytics.models import AccountDailySnapshot, SnapshotSource, VideoSnapshot
 from later.celery import app as celery_app
+from later.models import ParkedRetry
+from later.retries import retries_send_due
 from tests.analytics.conftest import connect_sim_account
 from tiktok_client.simulator import SimulatorApp
 
@@ -170,3 +173,29 @@ def _run_schedule_twice(sim_app: SimulatorApp, workspace: Workspace) -> None:
         assert rows == 61  # 60 backfilled days + today's capture
         tasks.schedule_daily_snapshots.delay().get()
         assert AccountDailySnapshot.objects.for_workspace(workspace).count() == rows
+
+
+def test_a_capture_tiktok_cannot_serve_waits_in_postgresql_and_runs_when_due(
+    sim_app: SimulatorApp,
+    workspace: Workspace,
+    broker_sent: list[tuple[str, dict[str, Any]]],
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    account = connect_sim_account(sim_app, workspace, open_id="sim-cafe-business", business=True)
+    ids = {"workspace_id": str(workspace.pk), "account_id": str(account.pk)}
+    sim_app.faults.add("*", "http_500", count=None)
+    assert tasks.capture_account_snapshot(**ids) == 0
+    assert broker_sent == []  # no countdown message: the next try is a row
+    row = ParkedRetry.objects.get(task=tasks.CAPTURE_TASK, subject=str(account.pk))
+    assert row.label == "Analytics capture" and row.next_attempt_at is not None
+    assert row.next_attempt_at > timezone.now() + dt.timedelta(seconds=29)  # 60 s, jittered
+
+    # The hourly fan-out leaves the capture to its parked retry.
+    assert tasks.schedule_daily_snapshots() == 1
+    assert (tasks.CAPTURE_TASK, ids) not in broker_sent
+    sim_app.faults.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert retries_send_due(now=row.next_attempt_at) == 1
+    assert broker_sent[-1] == (tasks.CAPTURE_TASK, ids)
+    assert tasks.capture_account_snapshot(**ids) > 0
+    assert not ParkedRetry.objects.filter(task=tasks.CAPTURE_TASK).exists()
