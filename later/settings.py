@@ -381,13 +381,14 @@ PUBLISHING_POLL_MAX_INTERVAL = env.float("PUBLISHING_POLL_MAX_INTERVAL", default
 # expires and the sweeper (every 2 s) re-offers it ahead of the fresh backlog. A lease that
 # lapses under a live run costs work, never a second init: every write checks the claim, and
 # a lost init answer is only called unconfirmed past the lease plus TikTok's timeout.
-# A queued post (message waiting in the broker) is re-offered once it is this
-# old and its message is gone (dispatch.posts_sweep_stale: the pool started a post sent after
-# it, or the pool is idle); one merely waiting behind a burst is left in the queue.
+# A queued post (message waiting in the broker) is re-offered once it is this old and its
+# message is gone: the sweeper looks for it in Redis (publishing/broker.py); a message still
+# in the queue stays however slowly the pool starts. Without that answer it guesses
+# (dispatch.posts_sweep_stale: the pool started a post sent after it, or is idle).
 PUBLISHING_CLAIM_LEASE_SECONDS = env.float("PUBLISHING_CLAIM_LEASE_SECONDS", default=6.0)
 PUBLISHING_QUEUED_GRACE_SECONDS = env.float("PUBLISHING_QUEUED_GRACE_SECONDS", default=15.0)
-# A queued post still behind a burst the pool is working through is left in the queue up to
-# this long (the sweeper re-offers it sooner once the pool started a post claimed after it).
+# When the sweeper guesses (or a very long queue was read in part), a queued post behind a
+# burst is left in the queue up to this long.
 PUBLISHING_QUEUED_MAX_WAIT_SECONDS = env.float("PUBLISHING_QUEUED_MAX_WAIT_SECONDS", default=600.0)
 
 # TikTok: defaults are TikTok's real hosts; the quick start and tests point them at the simulator.

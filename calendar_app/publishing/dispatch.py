@@ -18,6 +18,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import Max, Q, QuerySet
 
 from calendar_app.models import Post, PostEvent, PostStatus
+from calendar_app.publishing.broker import publishing_messages
 from calendar_app.publishing.first_comment import first_comments_requeue
 from calendar_app.publishing.state import (
     ACTIVE_STATUSES,
@@ -84,6 +85,12 @@ def _claim_due(
     return rows
 
 
+def _message_id(args: Sequence[str]) -> str | None:
+    """A publish message's Celery task id is its claim token (post id, claim token): the
+    sweeper looks for it in the broker (broker.publishing_messages). Others get Celery's."""
+    return args[1] if len(args) == 2 else None
+
+
 def _write_claims(rows: list[Post], fields: Sequence[str]) -> None:
     """Save `fields` of every claimed row in one UPDATE from arrays of the new values.
 
@@ -123,7 +130,9 @@ def _send(task: Task, messages: Sequence[tuple[str, ...]], *, priority: int) -> 
     producer batch) over one producer, not one round trip and pool checkout each."""
     with task.app.producer_or_acquire() as producer, producer.batch():
         for args in messages:
-            task.apply_async(args=args, priority=priority, producer=producer)
+            task.apply_async(
+                args=args, priority=priority, producer=producer, task_id=_message_id(args)
+            )
 
 
 # pg_try_advisory_xact_lock key: "later:dispatch" (any constant no other code uses).
@@ -292,15 +301,15 @@ STARTED_STATUSES = (
 )
 
 
-def _queued_message_gone(*, at: datetime, grace: timedelta) -> Q | None:
-    """Which queued posts (past their grace) no longer have a message coming; None: all.
+def _queued_order_guess(*, at: datetime, grace: timedelta) -> Q | None:
+    """Which queued posts (past their grace) seem to have no message coming, guessed from the
+    order posts were started in; None: all. For when the broker cannot be read.
 
-    A queued post may just be waiting its turn behind a burst the pool is still working
-    through: re-offering it would only send it to the back of the queue again. Its message
-    is gone when the pool has started a post claimed after it (fresh messages are served in
-    the order they were sent, which claimed_at records), when no post was started or written
-    to for the grace (an idle or dead pool holds no backlog), or after
-    PUBLISHING_QUEUED_MAX_WAIT_SECONDS whatever else.
+    Its message is taken to be gone when the pool has started a post claimed after it (fresh
+    messages are served in the order they were sent, which claimed_at records), when no post
+    was started or written to for the grace (an idle or dead pool holds no backlog), or after
+    PUBLISHING_QUEUED_MAX_WAIT_SECONDS whatever else. A pool that starts slowly looks idle to
+    this guess: that is why the broker's own answer comes first.
     """
     max_wait = timedelta(seconds=float(settings.PUBLISHING_QUEUED_MAX_WAIT_SECONDS))
     recent = pipeline_posts().filter(status__in=STARTED_STATUSES, heartbeat_at__gte=at - max_wait)
@@ -310,6 +319,49 @@ def _queued_message_gone(*, at: datetime, grace: timedelta) -> Q | None:
     gone = Q(heartbeat_at__lt=at - max_wait)
     if latest_started is not None:
         gone |= Q(claimed_at__lt=latest_started)
+    return gone
+
+
+def _publishing_queue() -> str:
+    from calendar_app.tasks import publish_post
+
+    route = publish_post.app.amqp.router.route({}, publish_post.name)
+    return str(route["queue"].name)
+
+
+def _queued_message_gone(*, at: datetime, grace: timedelta) -> Q | None:
+    """Which queued posts (past their grace) no longer have a message coming; None: all.
+
+    Asks the broker first (broker.publishing_messages), by the claim token each message
+    carries as its id:
+    - still in the publishing queue: waiting its turn (a busy or slowly starting pool), so
+      it stays; re-offering it would only queue a duplicate behind it;
+    - in neither the queue nor a worker's hands: gone, re-offered;
+    - taken by a worker but not started: that worker may have been killed, so the order
+      guess decides (`_queued_order_guess`), as it does when the broker cannot be read.
+    """
+    tokens = [
+        str(token)
+        for token in pipeline_posts()
+        .filter(status=PostStatus.QUEUED, heartbeat_at__lt=at - grace)
+        .order_by("heartbeat_at")
+        .values_list("claim_token", flat=True)[:SWEEP_BATCH]
+        if token is not None
+    ]
+    if not tokens:
+        return None  # no queued post is past its grace
+    held = publishing_messages(_publishing_queue(), tokens)
+    if held is None:
+        return _queued_order_guess(at=at, grace=grace)
+    lost = [t for t in tokens if t not in held.waiting and t not in held.taken]
+    if held.complete:
+        gone = Q(claim_token__in=lost)
+    else:  # a very long queue, read in part: a post not found may be further in
+        max_wait = timedelta(seconds=float(settings.PUBLISHING_QUEUED_MAX_WAIT_SECONDS))
+        gone = Q(claim_token__in=lost, heartbeat_at__lt=at - max_wait)
+    if held.taken:
+        guess = _queued_order_guess(at=at, grace=grace)
+        gone |= Q(claim_token__in=sorted(held.taken)) & (guess if guess is not None else Q())
     return gone
 
 
@@ -359,7 +411,7 @@ def posts_sweep_stale(
             if post.init_started_at is None:
                 # Nothing can have reached TikTok: offer it again now, under a new claim.
                 # It keeps claimed_at, its place in the fresh messages' order that
-                # _queued_message_gone reads, although its message now jumps the backlog.
+                # _queued_order_guess reads, although its message now jumps the backlog.
                 post.status = PostStatus.QUEUED
                 post.claim_token = uuid.uuid4()
                 post.heartbeat_at = at

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import pytest
@@ -622,9 +623,11 @@ def test_a_short_poll_wait_parks_in_the_database_not_in_the_broker(
     assert pub_sim.state.counters.requests_to(INIT) == 1
 
 
-def test_sweeper_leaves_a_burst_waiting_its_turn_and_reoffers_a_lost_message(
-    pub_sim: Sim, workspace: Workspace
+def test_without_the_brokers_answer_the_sweeper_guesses_from_the_order_posts_started(
+    pub_sim: Sim, workspace: Workspace, monkeypatch: Any
 ) -> None:
+    # The quick start's filesystem broker (or an unreachable Redis) cannot be read.
+    monkeypatch.setattr(dispatch, "publishing_messages", lambda queue, wanted: None)
     account = connect_account(pub_sim, workspace, "sim-ava-public")
     for _ in range(3):
         make_post(account)
@@ -660,6 +663,79 @@ def test_sweeper_leaves_a_burst_waiting_its_turn_and_reoffers_a_lost_message(
     Post.objects.for_workspace(workspace).exclude(pk__in=reoffered).delete()
     much_later = later + dt.timedelta(seconds=60)
     assert dispatch.posts_sweep_stale(now=much_later)["rescheduled"] == 2
+
+
+def _broker() -> Any:
+    """The Redis client and the publishing queue's lists, as the sweeper reads them."""
+    from calendar_app.publishing.broker import _queue_keys
+
+    conn = celery_app.connection_for_write()
+    channel = conn.default_channel
+    return conn, channel, _queue_keys(channel, "publishing")
+
+
+def _queued_messages(channel: Any, keys: list[str]) -> dict[str, bytes]:
+    """Message id (the claim token) -> raw message, for every message in the lists."""
+    return {
+        json.loads(raw)["headers"]["id"]: raw
+        for key in keys
+        for raw in channel.client.lrange(key, 0, -1)
+    }
+
+
+def test_sweeper_leaves_a_message_waiting_in_the_broker_and_reoffers_a_lost_one(
+    pub_sim: Sim, workspace: Workspace, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    # Real messages in Redis' publishing queue (db of this test run), and no worker: a pool
+    # that has not started yet. Nothing was started or written for the grace, so the order
+    # guess alone would call the pool idle and re-offer all three at every sweep.
+    conn, channel, keys = _broker()
+    with conn:
+        account = connect_account(pub_sim, workspace, "sim-ava-public")
+        posts = [make_post(account) for _ in range(3)]
+        with django_capture_on_commit_callbacks(execute=True):
+            tokens = dict(dispatch.posts_dispatch_due())
+        queued = _queued_messages(channel, keys)
+        assert set(queued) == {str(t) for t in tokens.values()}  # each message's id: its claim
+        later = timezone.now() + dt.timedelta(seconds=60)  # well past the queued grace
+        grace = dt.timedelta(seconds=settings.PUBLISHING_QUEUED_GRACE_SECONDS)
+        assert dispatch._queued_order_guess(at=later, grace=grace) is None  # "idle": all
+
+        for _ in range(3):  # sweep after sweep
+            with django_capture_on_commit_callbacks(execute=True):
+                assert dispatch.posts_sweep_stale(now=later)["rescheduled"] == 0
+        assert len(_queued_messages(channel, keys)) == 3  # no duplicate behind them
+        assert {_refresh(p).status for p in posts} == {PostStatus.QUEUED}
+
+        # One message is lost (dropped by the broker): that post alone is offered again.
+        lost = posts[0]
+        for key in keys:
+            channel.client.lrem(key, 0, queued[str(tokens[lost.pk])])
+        with django_capture_on_commit_callbacks(execute=True):
+            assert dispatch.posts_sweep_stale(now=later)["rescheduled"] == 1
+        reoffered = _refresh(lost)
+        assert reoffered.status == PostStatus.QUEUED and reoffered.claim_token != tokens[lost.pk]
+        assert [_refresh(p).claim_token for p in posts[1:]] == [tokens[p.pk] for p in posts[1:]]
+        now_queued = _queued_messages(channel, keys)
+        assert len(now_queued) == 3  # one message per post again
+        assert str(reoffered.claim_token) in now_queued
+
+        # A message a worker took and never started (its worker was killed): the order guess
+        # decides, and an idle pool holds no backlog.
+        taken = posts[1]
+        raw = queued[str(tokens[taken.pk])]
+        for key in keys:
+            channel.client.lrem(key, 0, raw)
+        channel.client.hset(
+            channel.unacked_key, "tag-1", json.dumps([json.loads(raw), "", "publishing"])
+        )
+        try:
+            assert dispatch.posts_sweep_stale(now=later)["rescheduled"] == 1
+            assert _refresh(taken).claim_token != tokens[taken.pk]
+        finally:
+            channel.client.hdel(channel.unacked_key, "tag-1")
+            for key in keys:
+                channel.client.delete(key)
 
 
 def test_beat_ticks_the_dispatcher_every_second_and_it_sends_nothing_for_later(
