@@ -47,6 +47,11 @@ def main(argv: list[str] | None = None) -> None:
         help="callback URL for both apps' webhooks (Login Kit and Business)",
     )
     parser.add_argument(
+        "--business-webhook-url",
+        default=os.environ.get("TIKTOK_SIM_BUSINESS_WEBHOOK_URL"),
+        help="callback URL for the Business app's webhooks, when it is not --webhook-url",
+    )
+    parser.add_argument(
         "--refuse-multi-chunk",
         action="store_true",
         help="refuse multi-chunk FILE_UPLOAD plans (the 2026-08 report in the fact sheet)",
@@ -90,8 +95,9 @@ def main(argv: list[str] | None = None) -> None:
         if prefixes:
             sim_app.verified_url_prefixes = tuple(prefixes)
         sim_app.redirect_uris.extend(extra)
-        sim_app.webhook_url = args.webhook_url or None
-    if args.webhook_url:
+        business = sim_app.kind == "business" and args.business_webhook_url
+        sim_app.webhook_url = (args.business_webhook_url if business else args.webhook_url) or None
+    if any(sim_app.webhook_url for sim_app in app.state.apps.values()):
         app.state.webhooks.ensure_running()
     server = build_server(app, host=args.host, port=args.port, quiet=not args.verbose)
     url = f"http://{args.host}:{server.server_address[1]}"
@@ -100,6 +106,9 @@ def main(argv: list[str] | None = None) -> None:
           f"client_secret={DEFAULT_CLIENT_SECRET}", flush=True)  # fmt: skip
     print(f"  API for Business: app_id={DEFAULT_BUSINESS_APP_ID} "
           f"secret={DEFAULT_BUSINESS_APP_SECRET}", flush=True)  # fmt: skip
+    for sim_app in app.state.apps.values():
+        if sim_app.webhook_url:
+            print(f"  Webhooks of {sim_app.client_key}: {sim_app.webhook_url}", flush=True)
     for creator in app.state.creators.values():
         kind = "business" if creator.is_business else "personal"
         print(f"  @{creator.username:<15} {kind:<8} key={creator.open_id}", flush=True)

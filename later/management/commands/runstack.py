@@ -25,6 +25,7 @@ import httpx
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.urls import reverse
 
 from later.management.commands.demo_setup import (
     DEMO_ADMIN_EMAIL,
@@ -87,6 +88,28 @@ class _Tee(StringIO):
 
 
 SIM_MEDIA_BASE = "https://media.later.test/public-media/"
+
+
+def simulator_command(python: str, *, port: int, site: str, redirect_uri: str) -> list[str]:
+    """The simulator as the quick start runs it: this site's OAuth callback, its public media
+    for PULL_FROM_URL, and each TikTok app's webhooks sent to this site's endpoint for that app
+    (comment.update to the Business one, post.publish.* and authorization.removed to the Login
+    Kit one), as the README asks of a real installation."""
+    return [
+        python,
+        "-m",
+        "tiktok_client.simulator",
+        "--port",
+        str(port),
+        "--redirect-uri",
+        redirect_uri,
+        "--pull-resolve",
+        f"{SIM_MEDIA_BASE}={site}/public-media/",
+        "--webhook-url",
+        site + reverse("accounts:tiktok_webhook"),
+        "--business-webhook-url",
+        site + reverse("accounts:tiktok_business_webhook"),
+    ]
 
 
 class Command(BaseCommand):
@@ -156,17 +179,12 @@ class Command(BaseCommand):
                 env.setdefault("MEDIA_PUBLIC_BASE_URL", SIM_MEDIA_BASE)
                 self._start(
                     "simulator",
-                    [
+                    simulator_command(
                         python,
-                        "-m",
-                        "tiktok_client.simulator",
-                        "--port",
-                        str(opts["simulator_port"]),
-                        "--redirect-uri",
-                        env["TIKTOK_REDIRECT_URI"],
-                        "--pull-resolve",
-                        f"{SIM_MEDIA_BASE}={site}/public-media/",
-                    ],
+                        port=opts["simulator_port"],
+                        site=site,
+                        redirect_uri=env["TIKTOK_REDIRECT_URI"],
+                    ),
                     env,
                     label="TikTok simulator",
                 )
