@@ -12,7 +12,6 @@ API view and loader honours it without knowing agencies exist.
 from __future__ import annotations
 
 import functools
-import inspect
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from accounts.models import Agency, AgencyMember, Membership, User, Workspace
 from later.data_version import cached_for_version
 from later.errors import NotFound
 from later.roles import ROLE_RANK, Role
+from later.tenancy import load_url_objects, loader_url_kwargs
 
 _LOOKUP_ERRORS = (ValidationError, ValueError, TypeError)
 
@@ -195,13 +195,6 @@ class AgencyRequest(HttpRequest):
     agency_member: AgencyMember
 
 
-def _loader_kwargs(loader: Callable[..., Any]) -> tuple[str, ...]:
-    names = tuple(name for name in inspect.signature(loader).parameters if name != "agency")
-    if not names:
-        raise TypeError(f"{loader.__qualname__} names no URL kwarg to load from")
-    return names
-
-
 def agency_view(
     min_role: str = Role.VIEWER, *, load: Mapping[str, Callable[..., Any]] | None = None
 ) -> Callable[[Callable[..., HttpResponseBase]], Callable[..., HttpResponseBase]]:
@@ -210,7 +203,10 @@ def agency_view(
     loads the URL's objects within the agency (NotFound: 404) before the role is checked;
     members below `min_role` get a 403 page. Sets `request.agency` and `request.agency_member`.
     Services check the finer rules (who may change owners). Put method decorators below it."""
-    loaders = {name: (loader, _loader_kwargs(loader)) for name, loader in (load or {}).items()}
+    loaders = {
+        name: (loader, loader_url_kwargs(loader, scope="agency"))
+        for name, loader in (load or {}).items()
+    }
 
     def decorator(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
         @functools.wraps(view)
@@ -221,10 +217,7 @@ def agency_view(
                 return redirect_to_login(request.get_full_path())
             try:
                 member = agency_member_resolve(user=request.user, agency_id=agency_id)
-                objects = {
-                    name: loader(agency=member.agency, **{k: kwargs.pop(k) for k in keys})
-                    for name, (loader, keys) in loaders.items()
-                }
+                objects = load_url_objects(loaders, agency=member.agency, url_kwargs=kwargs)
             except NotFound as exc:
                 raise Http404(exc.message) from exc
             agency_request = cast(AgencyRequest, request)

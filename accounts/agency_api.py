@@ -19,12 +19,13 @@ from rest_framework.views import APIView
 
 from accounts import agency_selectors as selectors
 from accounts import agency_services as services
-from accounts.access import _loader_kwargs, agency_member_resolve
+from accounts.access import agency_member_resolve
 from accounts.models import Agency, AgencyMember, Role, User, Workspace
 from later.api import TokenScopeError
 from later.authentication import request_token
 from later.errors import RoleRequired
 from later.idempotency import IdempotentAPIMixin
+from later.tenancy import load_url_objects, loader_url_kwargs
 
 
 class AgencySerializer(serializers.ModelSerializer[Agency]):
@@ -157,9 +158,11 @@ class AgencyAPIView(IdempotentAPIMixin, APIView):
         self.agency = self.member.agency
         loader = type(self).load
         if loader is not None:
-            self.object = loader(
-                agency=self.agency, **{k: kwargs[k] for k in _loader_kwargs(loader)}
-            )
+            self.object = load_url_objects(
+                {"object": (loader, loader_url_kwargs(loader, scope="agency"))},
+                agency=self.agency,
+                url_kwargs=dict(kwargs),
+            )["object"]
         unsafe = request.method not in permissions.SAFE_METHODS
         if unsafe and request_token(request) is not None:
             raise TokenScopeError("Manage agencies in the browser; API tokens act in workspaces.")

@@ -242,11 +242,12 @@ def required_role(min_role: str, method: str | None) -> str:
     return min_role
 
 
-def loader_url_kwargs(loader: Loader) -> tuple[str, ...]:
-    """The URL kwargs a loader consumes: its keyword-only parameters besides `workspace`."""
+def loader_url_kwargs(loader: Loader, *, scope: str = "workspace") -> tuple[str, ...]:
+    """The URL kwargs a loader consumes: its keyword-only parameters besides the scope it loads
+    within (`workspace`, or `agency` for the agency pages)."""
     names = []
     for name, param in inspect.signature(loader).parameters.items():
-        if name == "workspace":
+        if name == scope:
             continue
         if param.kind is not inspect.Parameter.KEYWORD_ONLY:
             raise TypeError(f"{loader.__qualname__}: loaders take keyword-only arguments")
@@ -259,15 +260,18 @@ def loader_url_kwargs(loader: Loader) -> tuple[str, ...]:
 def load_url_objects(
     load: Mapping[str, tuple[Loader, tuple[str, ...]]],
     *,
-    workspace: Workspace,
     url_kwargs: dict[str, Any],
+    **scope: Any,
 ) -> dict[str, Any]:
-    """Runs each loader on the URL kwargs it names and removes those kwargs from `url_kwargs`.
+    """Runs each loader within the one scope given (`workspace=` or `agency=`) on the URL kwargs
+    it names, and removes those kwargs from `url_kwargs`.
 
     NotFound propagates: the caller renders it as its interface's 404.
     """
+    if len(scope) != 1:
+        raise TypeError("load_url_objects takes exactly one scope (workspace= or agency=)")
     loaded = {
-        name: loader(workspace=workspace, **{key: url_kwargs[key] for key in keys})
+        name: loader(**scope, **{key: url_kwargs[key] for key in keys})
         for name, (loader, keys) in load.items()
     }
     for _loader, keys in load.values():

@@ -11,6 +11,8 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from accounts.access import agency_view
+from accounts.agency_selectors import agency_client_get
 from accounts.models import Membership, User, Workspace
 from later.tenancy import loader_url_kwargs, workspace_view
 
@@ -29,6 +31,17 @@ def test_a_loader_names_the_url_kwargs_it_consumes() -> None:
         loader_url_kwargs(positional)
     with pytest.raises(TypeError, match="no URL kwarg"):
         loader_url_kwargs(nothing)
+
+
+def test_agency_pages_load_with_the_same_machinery() -> None:
+    """`accounts.access.agency_view` and `AgencyAPIView` use later's loader within the agency:
+    the same keyword-only rule, the agency in place of the workspace."""
+
+    def positional(agency: Any, client_id: Any) -> None: ...
+
+    assert loader_url_kwargs(agency_client_get, scope="agency") == ("client_id",)
+    with pytest.raises(TypeError, match="keyword-only"):
+        agency_view(load={"client": positional})
 
 
 def test_a_view_must_take_what_it_loads() -> None:
