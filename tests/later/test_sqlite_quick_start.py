@@ -93,6 +93,31 @@ for minutes in (10, 30):
         first_response_at=now - dt.timedelta(hours=2) + dt.timedelta(minutes=minutes),
         first_response_by=user,
     )
+# Views at 24 h: stored by the snapshot writer and by the data migration, read back the same.
+import importlib
+from django.apps import apps
+from accounts.video_sync import FetchedVideo
+from analytics.models import VideoViews24h
+from analytics.selectors import videos_with_metrics
+from analytics.services import video_snapshots_record
+
+fresh = video(account, "settled", now - dt.timedelta(days=3))
+video_snapshots_record(
+    account=account,
+    videos=[fresh],
+    fetched=[FetchedVideo(video_id="settled", posted_at=fresh.posted_at, views=4321)],
+    captured_at=fresh.posted_at + dt.timedelta(hours=24, minutes=20),
+)
+early = video(account, "early", now - dt.timedelta(days=4))
+snapshot(early, dt.timedelta(hours=25), 1234)  # written before the writer stored the figure
+importlib.import_module("analytics.migrations.0005_video_views_24h").settle_existing(apps, None)
+settled = dict(
+    VideoViews24h.objects.for_workspace(workspace).values_list("video__video_id", "views")
+)
+assert settled["settled"] == 4321 and settled["early"] == 1234, settled
+table = {v.video_id: getattr(v, "views_24h", 0) for v in videos_with_metrics(workspace=workspace)}
+assert all(table[key] == value for key, value in settled.items()), (table, settled)
+
 client = Client()
 client.force_login(user)
 ws = workspace.pk
