@@ -375,8 +375,8 @@ def response_times(request: WorkspaceRequest) -> HttpResponse:
             "error": error,
             # What was typed stays in the fields, so a wrong date can be corrected. A preset
             # leaves them empty: the account menu submits the form and keeps the preset.
-            "form_start": request.GET.get("start", "" if period.days else period.start.isoformat()),
-            "form_end": request.GET.get("end", "" if period.days else period.end.isoformat()),
+            "form_start": request.GET.get("start", "" if period.days else str(period.start))[:20],
+            "form_end": request.GET.get("end", "" if period.days else str(period.end))[:20],
             "today": timezone.now().astimezone(workspace.tz).date(),
         },
         status=400 if error else 200,
