@@ -7,20 +7,38 @@ is in flight, and the form's one-time token makes a repeat that still arrives a 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import ApiToken, Invitation, Membership, User, Workspace
-from calendar_app.models import MediaAsset, Post
-from conversations.models import Comment
+from accounts.models import Agency, AgencyMember, ApiToken, Invitation, Membership, User, Workspace
+from analytics.models import ReportSchedule
+from calendar_app import queue
+from calendar_app.models import (
+    ActivityEntry,
+    CalendarNote,
+    CaptionTemplate,
+    HashtagGroup,
+    MediaAsset,
+    Post,
+    PostComment,
+    PostImport,
+    PostingSlot,
+    PostStatus,
+    ReviewLink,
+)
+from conversations.models import Comment, Label, ModerationRule, SavedReply
 from conversations.sync import comment_sync_account
 from tests.browser import signed_in_page
 from tests.calendar_app.conftest import TikTokSim, make_media, tiktok_sim  # noqa: F401
+from tests.calendar_app.factories import MediaAssetFactory
+from tests.calendar_app.publishing_factories import make_post
 from tests.conversations.conftest import (  # noqa: F401
     HIDE_PATH,
     CommentSim,
@@ -165,3 +183,157 @@ def test_double_clicked_reply_and_bulk_action_reach_tiktok_once(
     assert other.is_hidden
     assert csim.calls(HIDE_PATH) == hides + 1
     assert not watch.problems, watch.problems
+
+
+def _twice(page: Any, button: Any) -> None:
+    """Double-click a submit button of a form that answers with a new page, and wait for it
+    (the page is still idle for a moment after the click, before the POST is sent)."""
+    with page.expect_navigation():
+        button.dblclick()
+    _settle(page)
+
+
+def test_double_clicks_on_every_other_create_form_make_one_object(
+    owner_page: Any,
+    live_server: Any,
+    owner: User,
+    editor: User,
+    workspace: Workspace,
+    tiktok_sim: TikTokSim,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """The create forms added after the first sweep (tests/later/test_form_tokens.py lists
+    every one): agencies, approvals and the client's review page, reports, team settings,
+    moderation rules, posting slots and the queue, the caption library, calendar notes and
+    the CSV import."""
+    page = owner_page
+    watch = Watch(page)
+    base = live_server.url
+    ws = workspace.id
+    account = tiktok_sim.connect(workspace, "sim-ava-public")
+
+    # Agencies: the agency, a new client, an existing workspace made a client, a member.
+    page.goto(base + reverse("accounts:agency_create"))
+    page.fill("#id_name", "Twice Agency")
+    _twice(page, page.get_by_role("button", name="Create agency"))
+    assert Agency.objects.filter(name="Twice Agency").count() == 1
+    agency = Agency.objects.get(name="Twice Agency")
+    manage = base + reverse("accounts:agency_manage", args=[agency.id])
+    page.goto(manage)
+    page.fill("#client-name", "Twice Client")
+    _twice(page, page.get_by_role("button", name="Add client"))
+    assert Workspace.objects.filter(name="Twice Client", agency=agency).count() == 1
+    page.goto(manage)
+    page.fill("#member-email", editor.email)
+    _twice(page, page.get_by_role("button", name="Add to the agency"))
+    assert AgencyMember.objects.filter(agency=agency, user=editor).count() == 1
+
+    # Approvals: a review link, a team comment on a post in review, the client's comment.
+    in_review = make_post(
+        account,
+        caption="Waiting for the client",
+        status=PostStatus.IN_REVIEW,
+        scheduled_at=timezone.now() + timedelta(days=3),
+    )
+    page.goto(base + reverse("approvals:queue", args=[ws]))
+    page.get_by_test_id("link-name").fill("Twice Reviewer")
+    _twice(page, page.get_by_test_id("link-create"))
+    assert ReviewLink.objects.for_workspace(workspace).filter(name="Twice Reviewer").count() == 1
+    # The link names SITE_URL; the live server listens elsewhere.
+    review_path = urlsplit(page.get_by_test_id("link-url").first.input_value()).path
+    page.goto(base + reverse("calendar_app:post_detail", args=[ws, in_review.id]))
+    page.get_by_test_id("comment-body").fill("Team says once")
+    _twice(page, page.get_by_test_id("comment-send"))
+    assert PostComment.objects.for_workspace(workspace).filter(body="Team says once").count() == 1
+    with _anonymous_page(page) as client_page:
+        client_page.goto(base + review_path)
+        client_page.get_by_test_id("review-comment").fill("Client says once")
+        _twice(client_page, client_page.get_by_test_id("review-comment-send"))
+        client_page.get_by_text("Client says once").first.wait_for()
+    assert PostComment.objects.for_workspace(workspace).filter(body="Client says once").count() == 1
+
+    # Reports: a schedule.
+    page.goto(base + reverse("analytics:report_settings", args=[ws]))
+    page.fill("input[name=recipients]", "client@example.com")
+    _twice(page, page.get_by_role("button", name="Schedule"))
+    assert ReportSchedule.objects.for_workspace(workspace).count() == 1
+
+    # Team settings: a label and a saved reply; a moderation rule.
+    page.goto(base + reverse("conversations:team", args=[ws]))
+    page.fill("input[name=name][aria-label='Label name']", "twice")
+    _twice(page, page.get_by_role("button", name="Add label"))
+    assert Label.objects.for_workspace(workspace).filter(name="twice").count() == 1
+    page.fill("#sr-title", "Thanks once")
+    page.fill("#sr-text", "Thank you, once.")
+    _twice(page, page.locator("[data-reply-submit]"))
+    assert SavedReply.objects.for_workspace(workspace).filter(title="Thanks once").count() == 1
+    page.goto(base + reverse("conversations:rule_new", args=[ws]))
+    page.fill("#r-name", "No spam, once")
+    page.fill("#r-words", "spam")
+    _twice(page, page.get_by_role("button", name="Save rule"))
+    assert ModerationRule.objects.for_workspace(workspace).filter(name="No spam, once").count() == 1
+
+    # Planner: posting slots, a draft added to the queue, a template, a hashtag group, a note.
+    page.goto(base + reverse("calendar_app:posting_slots", args=[ws]))
+    page.get_by_test_id(f"slots-{account.id}-0").fill("09:00 18:00")
+    _twice(page, page.get_by_test_id(f"slots-save-{account.id}"))
+    assert PostingSlot.objects.for_workspace(workspace).filter(account=account).count() == 2
+    draft = make_post(account, caption="Draft for the queue", status=PostStatus.DRAFT)
+    page.goto(base + reverse("calendar_app:post_detail", args=[ws, draft.id]))
+    _twice(page, page.get_by_test_id("add-to-queue"))
+    draft.refresh_from_db()
+    assert draft.status == PostStatus.SCHEDULED and draft.scheduled_at is not None
+    # Scheduled once: one activity entry, at the first slot (a repeat would move it on).
+    assert ActivityEntry.objects.for_workspace(workspace).filter(post=draft).count() == 1
+    first = queue.queue_next_free(workspace=workspace, account=account, exclude_post_id=draft.id)
+    assert draft.scheduled_at == first.utc
+    page.goto(base + reverse("calendar_app:caption_library", args=[ws]))
+    page.get_by_test_id("template-name").fill("Once")
+    page.get_by_test_id("template-body").fill("Posted once.")
+    _twice(page, page.get_by_test_id("template-add"))
+    assert CaptionTemplate.objects.for_workspace(workspace).filter(name="Once").count() == 1
+    page.get_by_test_id("group-name").fill("Once tags")
+    page.get_by_test_id("group-tags").fill("#once #only")
+    _twice(page, page.get_by_test_id("group-add"))
+    assert HashtagGroup.objects.for_workspace(workspace).filter(name="Once tags").count() == 1
+    page.goto(base + reverse("calendar_app:calendar", args=[ws]))
+    page.get_by_test_id("notes-panel").locator("summary").click()
+    page.get_by_test_id("note-text").fill("Launch, once")
+    _twice(page, page.get_by_test_id("note-add"))
+    assert CalendarNote.objects.for_workspace(workspace).filter(text="Launch, once").count() == 1
+
+    # The CSV import: the preview, then the import itself.
+    MediaAssetFactory.create(workspace=workspace, original_name="launch.mp4", duration_seconds=9.0)
+    day = (timezone.now() + timedelta(days=9)).astimezone(workspace.tz).date()
+    plan = tmp_path / "plan.csv"
+    plan.write_text(
+        "account,date,time,caption,privacy,toggles,media file name\n"
+        f"{account.username},{day},10:15,Imported once,everyone,comment,launch.mp4\n",
+        encoding="utf-8",
+    )
+    page.goto(base + reverse("calendar_app:import_start", args=[ws]))
+    page.get_by_test_id("import-file").set_input_files(str(plan))
+    _twice(page, page.get_by_test_id("import-preview"))
+    page.get_by_test_id("import-rows").wait_for()
+    assert PostImport.objects.for_workspace(workspace).count() == 1
+    _twice(page, page.get_by_test_id("import-confirm"))
+    page.get_by_test_id("import-counts").filter(has_text="imported").wait_for()
+    assert Post.objects.for_workspace(workspace).filter(caption="Imported once").count() == 1
+
+    # Last, as it moves this workspace into the agency: an existing workspace made a client.
+    page.goto(manage)
+    page.locator("#client-existing").select_option(str(workspace.id))
+    _twice(page, page.get_by_role("button", name="Make it a client"))
+    workspace.refresh_from_db()
+    assert workspace.agency_id == agency.id
+    assert not watch.problems, watch.problems
+
+
+@contextmanager
+def _anonymous_page(page: Any) -> Iterator[Any]:
+    """A page in a second context of the same browser: no session, as the client has."""
+    context = page.context.browser.new_context()
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
