@@ -33,7 +33,7 @@ from calendar_app.models import (
     PostStatus,
     ReviewLink,
 )
-from conversations.models import Comment, Label, ModerationRule, SavedReply
+from conversations.models import Comment, Label, ModerationRule, SavedReply, ThreadNote
 from conversations.sync import comment_sync_account
 from tests.browser import signed_in_page
 from tests.calendar_app.conftest import TikTokSim, make_media, tiktok_sim  # noqa: F401
@@ -171,6 +171,15 @@ def test_double_clicked_reply_and_bulk_action_reach_tiktok_once(
     sent = [c for c in csim.state.comments.values() if c.owner and c.text == "Only once, thanks!"]
     assert len(sent) == 1
     assert Comment.objects.for_workspace(workspace).filter(text="Only once, thanks!").count() == 1
+
+    # An internal note, sent by htmx: the item comes back with its note count.
+    item = page.locator(f"#c-{newest.pk}")
+    item.locator("summary", has_text="More").click()
+    item.locator("[data-note-input]").fill("Noted once")
+    item.locator(".cv-note-form button[type=submit]").dblclick()
+    page.locator(f"#c-{newest.pk} [data-testid=note-count]").wait_for()
+    _settle(page)
+    assert ThreadNote.objects.for_workspace(workspace).filter(text="Noted once").count() == 1
 
     other = fans.exclude(pk=newest.pk).order_by("-created_at_tiktok").first()
     assert other is not None
