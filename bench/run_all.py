@@ -8,9 +8,11 @@ Needs PostgreSQL and Redis on localhost (as the tests do). Each benchmark is bou
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
+import signal
 import subprocess
 import sys
 import time
@@ -49,17 +51,26 @@ def main() -> int:
     for script in scripts:
         print(f"== {script.name}", flush=True)
         started = time.monotonic()
+        # Each script runs in its own process group: on a timeout the whole group goes (the
+        # workers, web servers and simulators it started), not only the script itself.
+        child = subprocess.Popen(
+            [sys.executable, str(script)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=HERE.parent,
+            start_new_session=True,
+        )
         try:
-            proc = subprocess.run(
-                [sys.executable, str(script)],
-                capture_output=True,
-                text=True,
-                timeout=TIMEOUT_SECONDS,
-                cwd=HERE.parent,
-            )
+            stdout, stderr = child.communicate(timeout=TIMEOUT_SECONDS)
         except subprocess.TimeoutExpired:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.communicate()
             failures.append(f"{script.name}: timed out after {TIMEOUT_SECONDS}s")
             continue
+        proc = subprocess.CompletedProcess(child.args, child.returncode, stdout, stderr)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, signal.SIGKILL)  # anything the script left behind
         for line in proc.stdout.splitlines():
             if line.startswith("BENCH "):
                 row = json.loads(line[6:])
