@@ -177,3 +177,18 @@ def test_demo_captions_fit_each_persona() -> None:
     cafe_words = ("coffee", "latte", "espresso", "barista")
     for open_id in ("sim-dance-business", "sim-quiet-chef", "sim-ava-public"):
         assert not any(w in c.lower() for c in DEMO_CAPTIONS[open_id] for w in cafe_words)
+
+
+def test_the_demo_users_first_sign_in_opens_the_cafe(settings: Any) -> None:
+    """Not the alphabetically first workspace: the café, which the demo fills richest."""
+    settings.DEBUG = True
+    call_command("demo_setup")
+    client = Client()
+    signed_in = client.post(
+        reverse("account_login"), {"login": "demo@example.com", "password": "later-demo"}
+    )
+    assert signed_in.status_code == 302
+    landing = client.get(reverse("home"), follow=True)
+    cafe = Workspace.objects.get(name="Demo Coffee Co.")
+    assert landing.redirect_chain and str(cafe.pk) in landing.redirect_chain[-1][0]
+    assert landing.context["workspace"] == cafe
