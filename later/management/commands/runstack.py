@@ -234,12 +234,14 @@ class Command(BaseCommand):
                     label=label,
                 )
             beat_schedule = str(Path(settings.VAR_DIR) / "celerybeat-schedule")
-            self._start(
-                "beat",
-                [python, "-m", "celery", "-A", "later", "beat", "-l", "INFO", "-s", beat_schedule],
-                env,
-                label="Celery beat",
-            )
+            beat_cmd = [python, "-m", "celery", "-A", "later", "beat", "-l", "INFO"]
+            beat_cmd += ["-s", beat_schedule]
+            # With the demo, beat starts once the demo is filled: a fresh simulator knows none
+            # of the tokens stored by an earlier run until the demo connects the accounts again,
+            # and beat's first syncs and refreshes would only be refused.
+            beat_waits = use_sim and not opts["no_demo_data"]
+            if not beat_waits:
+                self._start("beat", beat_cmd, env, label="Celery beat")
             self._wait_http("Web server", f"{site}/healthz/", at=site)
             for name, label, _ in pools:
                 self._wait_log(label, name, re.compile(r"\bready\.?\s*$"))
@@ -257,10 +259,13 @@ class Command(BaseCommand):
             )
             self.screen.line("")
 
-            if use_sim and not opts["no_demo_data"]:
+            if beat_waits:
                 demo = self._demo_fill(python, env)
 
             while not self.stopping.is_set():
+                if beat_waits and demo is not None and demo.poll() is not None:
+                    beat_waits = False
+                    self._start("beat", beat_cmd, env, label="Celery beat")
                 for name, proc in self.procs:
                     if proc.poll() is not None:
                         self.screen.line(
