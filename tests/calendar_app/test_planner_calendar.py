@@ -223,3 +223,27 @@ def test_notes_api(workspace, other_workspace, editor, viewer, api_client_for):
     )
     assert api.delete(note_url).status_code == 204
     assert not CalendarNote.objects.for_workspace(workspace).exists()
+
+
+def test_the_in_review_filter_lists_posts_waiting_for_approval(workspace, viewer, client_for):
+    account = TikTokAccountFactory.create(workspace=workspace, username="bakery")
+    when = datetime(2031, 3, 12, 9, 30, tzinfo=UTC)
+    waiting = PostFactory.create(
+        workspace=workspace, account=account, scheduled_at=when, status=PostStatus.IN_REVIEW
+    )
+    scheduled = PostFactory.create(workspace=workspace, account=account, scheduled_at=when)
+    client = client_for(viewer)
+    html = client.get(
+        cal_url(workspace, view="list", date="2031-03-12", status="in_review")
+    ).content.decode()
+    assert card(html, waiting)
+    assert f'data-post-id="{scheduled.id}"' not in html
+    assert '<option value="in_review" selected>In review</option>' in html
+
+    # A filter that matches nothing says so (not "plan your first post") and offers the way back.
+    waiting.delete()
+    empty = client.get(
+        cal_url(workspace, view="list", date="2031-03-12", status="in_review")
+    ).content.decode()
+    assert 'data-testid="list-empty-filtered"' in empty
+    assert "Plan your first post" not in empty
