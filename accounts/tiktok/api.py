@@ -53,6 +53,7 @@ class TikTokAccountSerializer(serializers.ModelSerializer[TikTokAccount]):
             "access_token_expires_at",
             "refresh_token_expires_at",
             "follower_count",
+            "business_id",
             "business_status",
             "business_status_reason",
             "business_scopes",

@@ -109,6 +109,14 @@ def test_connect_goes_straight_to_the_business_consent(
     for key in ("publish", "drafts"):
         assert f'data-capability="{key}" data-available="false"' in html
     assert 'data-testid="login-kit-note"' in html
+
+    # The API says the same: which TikTok identity the account has in each app, and what it
+    # can do.
+    api = client.get(reverse("accounts:api_tiktok_account", args=[workspace.id, account.id]))
+    body = api.json()
+    assert (body["open_id"], body["business_id"]) == ("", account.business_id)
+    available = {c["key"]: c["available"] for c in body["capabilities"]}
+    assert available["comments"] and available["business_publish"] and not available["drafts"]
     assert "Login Kit app, which this installation has not configured" in html
     assert 'data-testid="no-tiktok-app"' not in html
 
