@@ -259,9 +259,14 @@ def test_never_approved_post_is_not_published_and_owners_are_warned(
         == 2
     )
 
+    # The owner heard of the submission at once, then twice of the deadline.
+    assert (
+        Notification.objects.for_workspace(workspace).filter(user=owner, kind="post_review").count()
+        == 1
+    )
     owner_page = open_page(owner)
     owner_page.goto(base + reverse("calendar_app:post_detail", args=[workspace.id, post.id]))
-    expect(owner_page.locator(".notifications summary")).to_contain_text("2")
+    expect(owner_page.locator(".notifications summary")).to_contain_text("3")
     expect(owner_page.locator(".notice-warn").first).to_contain_text("Not approved before its time")
 
 
