@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -54,3 +55,16 @@ def signed_in_page(*, user: Any, base_url: str, **options: Any) -> Iterator[Any]
     with chromium_context(**options) as context:
         sign_in(context, user=user, base_url=base_url)
         yield context.new_page()
+
+
+def wait_for_js(page: Any, expression: str, *, timeout: float = 10.0) -> None:
+    """Wait until a JavaScript expression is truthy in the page, polled from here.
+
+    Not Playwright's `wait_for_function`: when its first check is false it polls inside the
+    page with a function built from the string, which the product's Content-Security-Policy
+    (no 'unsafe-eval') refuses; `page.evaluate` runs outside the page's CSP."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true within {timeout} s: {expression}")
+        page.wait_for_timeout(50)

@@ -14,6 +14,7 @@ from django.urls import reverse
 from accounts.models import Notification
 from accounts.services import notification_notify_members
 from tests.a11y.conftest import FullWorkspace
+from tests.browser import wait_for_js
 
 
 def test_manifest_describes_an_installable_app(client: Client) -> None:
@@ -98,7 +99,7 @@ def test_installed_app_works_offline_and_shows_allowed_alerts(
     scope = page.evaluate("navigator.serviceWorker.ready.then(r => r.scope)")
     assert scope == live_server.url + "/"
     page.reload()
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    wait_for_js(page, "navigator.serviceWorker.controller !== null")
 
     # Allowed notifications show while the app is open.
     page.evaluate("window.Later.pollNotifications()")
@@ -109,7 +110,7 @@ def test_installed_app_works_offline_and_shows_allowed_alerts(
         url=f"/w/{full.workspace.id}/conversations/",
     )
     page.evaluate("window.Later.pollNotifications()")
-    page.wait_for_function("window.__shown.length === 1")
+    wait_for_js(page, "window.__shown.length === 1")
     assert page.evaluate("window.__shown") == ["A comment was assigned to you"]
     assert page.locator("details.notifications .dot").inner_text() == "2"
     # One that arrives between two pages shows on the next one; the ones already seen do not.
@@ -117,7 +118,7 @@ def test_installed_app_works_offline_and_shows_allowed_alerts(
         workspace=full.workspace, kind="post_failed", title="Your 9:30 post failed", url="/"
     )
     page.goto(live_server.url + reverse("accounts:members", args=[full.workspace.id]))
-    page.wait_for_function("window.__shown.length === 1")
+    wait_for_js(page, "window.__shown.length === 1")
     assert page.evaluate("window.__shown") == ["Your 9:30 post failed"]
 
     # No network: the offline page, never a browser error.
