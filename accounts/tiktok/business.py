@@ -97,6 +97,22 @@ def _revoke(client: TikTokClient, tokens: TokenSet) -> None:
         logger.warning("tiktok business revoke failed: %s (log_id=%s)", exc.code, exc.log_id)
 
 
+def _apply_business_link(
+    account: TikTokAccount, *, tokens: TokenSet, profile: BusinessAccount
+) -> None:
+    """Put a granted Business link on the row (unsaved): its tokens, scopes, business_id,
+    status, and the account type TikTok reported."""
+    apply_token_set(account=account, tokens=tokens, slot=BUSINESS)
+    account.business_scopes = sorted(set(tokens.scopes))
+    account.business_id = tokens.open_id
+    account.business_status = BusinessStatus.CONNECTED
+    account.business_status_reason = ""
+    if profile.is_business_account is not None:
+        account.account_type = (
+            AccountType.BUSINESS if profile.is_business_account else AccountType.PERSONAL
+        )
+
+
 def _mismatch(account: TikTokAccount, profile: BusinessAccount) -> str:
     if not profile.username:
         return (
@@ -131,15 +147,7 @@ def _store_link(
         signals.account_disconnected.send(sender=TikTokAccount, account=retired)
     stale.update(business_id="")
     row = rows.select_for_update().get(pk=account.pk)
-    apply_token_set(account=row, tokens=tokens, slot=BUSINESS)
-    row.business_scopes = sorted(set(tokens.scopes))
-    row.business_id = tokens.open_id
-    row.business_status = BusinessStatus.CONNECTED
-    row.business_status_reason = ""
-    if profile.is_business_account is not None:
-        row.account_type = (
-            AccountType.BUSINESS if profile.is_business_account else AccountType.PERSONAL
-        )
+    _apply_business_link(row, tokens=tokens, profile=profile)
     row.display_name = row.display_name or profile.display_name or ""
     row.avatar_url = row.avatar_url or profile.profile_image or ""
     row.save()
@@ -283,15 +291,7 @@ def _store_business_only(
         account = TikTokAccount(workspace=workspace, open_id="", color=color_far_from(used))
     previous_label = str(account)
     was_connected = not created and account.status == AccountStatus.CONNECTED
-    apply_token_set(account=account, tokens=tokens, slot=BUSINESS)
-    account.business_scopes = sorted(set(tokens.scopes))
-    account.business_id = tokens.open_id
-    account.business_status = BusinessStatus.CONNECTED
-    account.business_status_reason = ""
-    if profile.is_business_account is not None:
-        account.account_type = (
-            AccountType.BUSINESS if profile.is_business_account else AccountType.PERSONAL
-        )
+    _apply_business_link(account, tokens=tokens, profile=profile)
     # The Business profile is the account's current one (usernames can change in TikTok).
     account.username = profile.username or account.username
     account.display_name = profile.display_name or account.display_name or account.username
