@@ -62,15 +62,29 @@ DB_NAME = "bench_publish"
 
 
 class LatencySim:
-    """WSGI wrapper adding a uniform random delay per TikTok request (not per control call)."""
+    """WSGI wrapper adding a uniform random delay per TikTok request (not per control call).
+
+    It also clocks TikTok's side of every request (`tiktok_seconds`): from the moment the
+    simulator has read the request to its answer, the delay and the simulator's own work.
+    """
 
     def __init__(self, app: Any, low: float, high: float) -> None:
         self.app, self.low, self.high = app, low, high
+        self.tiktok_seconds = 0.0
+        self.delay_seconds = 0.0
+        self._lock = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        if not environ.get("PATH_INFO", "").startswith("/_sim/"):
-            time.sleep(random.uniform(self.low, self.high))
-        return self.app(environ, start_response)
+        if environ.get("PATH_INFO", "").startswith("/_sim/"):
+            return self.app(environ, start_response)
+        started = time.monotonic()
+        delay = random.uniform(self.low, self.high)
+        time.sleep(delay)
+        body = list(self.app(environ, start_response))
+        with self._lock:
+            self.tiktok_seconds += time.monotonic() - started
+            self.delay_seconds += delay
+        return body
 
 
 def serve_simulator(low: float, high: float) -> tuple[Any, Any, str]:
@@ -173,7 +187,7 @@ def _phase(args: argparse.Namespace, *, concurrency: int, posts: int, main: bool
             f"-c {concurrency}",
             flush=True,
         )
-        return _drive(sim, args, scheduled_at, low, high, worker, posts, concurrency, main)
+        return _drive(sim, server.get_app(), args, scheduled_at, worker, posts, concurrency, main)
     finally:
         if worker is not None:
             os.killpg(worker.pid, signal.SIGKILL)
@@ -253,10 +267,9 @@ def _seed(sim: Any, args: argparse.Namespace, now: Any) -> Any:
 
 def _drive(
     sim: Any,
+    latency: LatencySim,
     args: argparse.Namespace,
     scheduled_at: Any,
-    low: float,
-    high: float,
     worker: subprocess.Popen[bytes],
     n_posts: int,
     concurrency: int,
@@ -328,8 +341,11 @@ def _drive(
     window = (max(published) - scheduled_at).total_seconds()
     throughput = len(published) / window if window > 0 else float("nan")
     per_post = requests / max(1, inits)  # each accepted init is one post on its way
-    mean_latency = (low + high) / 2
-    ceiling = concurrency / (per_post * mean_latency)
+    # TikTok's time per post as the simulator clocked it (its delay and its own work), and
+    # the delay alone: the ceiling a pipeline with no cost of its own would reach.
+    tiktok_per_post = latency.tiktok_seconds / max(1, inits)
+    delay_per_post = latency.delay_seconds / max(1, inits)
+    ceiling = concurrency / tiktok_per_post
     cpu_ms = {k: 1000 * v / max(1, len(published)) for k, v in cpu.items()}
     print(
         f"dispatch lateness p50 {percentile(lateness, 50):.2f}s  "
@@ -337,9 +353,12 @@ def _drive(
         f"publish lateness  p50 {percentile(publish_lateness, 50):.2f}s  "
         f"p99 {percentile(publish_lateness, 99):.2f}s\n"
         f"throughput {throughput:.1f} posts/s; ceiling {ceiling:.1f} posts/s = "
-        f"{concurrency} slots / ({per_post:.1f} requests/post "
-        f"x {mean_latency * 1000:.0f} ms); "
-        f"ratio {throughput / ceiling:.2f}\n"
+        f"{concurrency} slots / {tiktok_per_post * 1000:.0f} ms of TikTok time per post "
+        f"({per_post:.1f} requests: {delay_per_post * 1000:.0f} ms delay + "
+        f"{(tiktok_per_post - delay_per_post) * 1000:.0f} ms simulator work); "
+        f"ratio {throughput / ceiling:.2f} (delay alone: ceiling "
+        f"{concurrency / delay_per_post:.1f}, "
+        f"ratio {throughput * delay_per_post / concurrency:.2f})\n"
         f"CPU per post: "
         + ", ".join(f"{k} {v:.0f} ms" for k, v in cpu_ms.items())
         + f" (2 cores = {2000 * window / max(1, len(published)):.0f} ms of CPU per post "

@@ -6,6 +6,7 @@ at its next step (LostClaim). Init is called at most once per post unless TikTok
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 import threading
@@ -20,6 +21,7 @@ from django.db import InterfaceError, OperationalError, transaction
 from django.db import connection as db_connection
 from django.db import connections as db_connections
 
+from accounts.models import TikTokAccount
 from accounts.tiktok import AccountNeedsReconnect
 from calendar_app.models import MediaKind, Post, PostMode, PostStatus, PrivacyLevel, PublishApi
 from calendar_app.publishing import first_comment, pull
@@ -30,9 +32,11 @@ from calendar_app.publishing.state import (
     LostClaim,
     PublishResult,
     backoff_seconds,
+    column_sql,
     finish_failed,
     finish_unconfirmed,
     guarded_update,
+    model_field,
     now,
     pipeline_posts,
     post_event_add,
@@ -152,12 +156,7 @@ class ClaimRenewer:
 def take_ownership(post_id: Any, token: uuid.UUID) -> Post | None:
     # Read first: the guarded update then names the row's workspace, so the data version
     # needs no lookup of whose row it is (later/data_version.py).
-    post = (
-        pipeline_posts()
-        .select_related("workspace", "account", "media")
-        .filter(pk=post_id, claim_token=token, status__in=ACTIVE_STATUSES)
-        .first()
-    )
+    post = _owned_post(post_id, token)
     if post is None:
         return None
     try:
@@ -168,6 +167,48 @@ def take_ownership(post_id: Any, token: uuid.UUID) -> Post | None:
     except LostClaim:
         return None
     return post
+
+
+def _owned_post(post_id: Any, token: uuid.UUID) -> Post | None:
+    """The post this claim names, with its account (every run needs its tokens), or None.
+
+    Two statements whose SQL is built once per process (`_owned_post_sql`): compiling the
+    ORM's select of the wide post row with its account cost more CPU than a resumed poll's
+    own work (bench/publish_throughput.py). The media (first run only) and the workspace (a
+    notification) load when used."""
+    post_sql, account_sql = _owned_post_sql(db_connection.vendor)
+    params = [
+        model_field(Post, "id").get_db_prep_value(post_id, db_connection),
+        model_field(Post, "claim_token").get_db_prep_value(token, db_connection),
+        *ACTIVE_STATUSES,
+    ]
+    post = next(iter(Post.objects.raw(post_sql, params)), None)
+    if post is None:
+        return None
+    account = next(iter(TikTokAccount.objects.raw(account_sql, [post.account_id])), None)
+    if account is None:
+        return None
+    Post.account.field.set_cached_value(post, account)
+    return post
+
+
+@functools.cache
+def _owned_post_sql(vendor: str) -> tuple[str, str]:
+    quote = db_connection.ops.quote_name
+    post_sql = "SELECT * FROM {table} WHERE {pk} = %s AND {claim} = %s AND {status} IN ({statuses})"
+    account_sql = "SELECT * FROM {table} WHERE {pk} = %s"
+    return (
+        post_sql.format(
+            table=quote(Post._meta.db_table),
+            pk=column_sql(Post, "id"),
+            claim=column_sql(Post, "claim_token"),
+            status=column_sql(Post, "status"),
+            statuses=", ".join("%s" for _ in ACTIVE_STATUSES),
+        ),
+        account_sql.format(
+            table=quote(TikTokAccount._meta.db_table), pk=column_sql(TikTokAccount, "id")
+        ),
+    )
 
 
 def _park_for_poll(post: Post, token: uuid.UUID, wait: float, **fields: Any) -> None:
