@@ -13,17 +13,21 @@ schedule does; the sweeper on the product's interval) and prints:
 
 - dispatch lateness p50/p99: scheduled time -> claimed by the dispatcher;
 - publish lateness p50/p99: scheduled time -> TikTok reported PUBLISH_COMPLETE;
-- throughput (posts/s) next to the ceiling concurrency / (requests per post x mean latency),
-  requests per post being what the simulator actually received, and the ratio;
+- throughput (posts/s) next to the ceiling: slots / TikTok time per post, TikTok's time being
+  what the simulator clocked for the requests it received (its delay and its own work), and
+  the ratio; the delay-only ceiling beside it;
 - CPU per post of the worker processes, of this process (simulator and driver) and of
   PostgreSQL, beside the CPU per post the machine's cores allow at the measured rate.
 
 Then the scaling phases (--scaling 1,2,4): the same with 1, 2 and 4 worker processes (`-c N`,
 one post at a time each) and 100 posts per process, each throughput beside the first phase's
-times the process count (docs/scaling.md "Workers").
+times the process count (docs/scaling.md "Workers"). The one-process phase is also reported
+against its own ceiling (the pipeline's cost per post without CPU contention), and the
+largest phase's dispatch lateness as the usual peak's (a few hundred posts due together).
 
-The broker is REDIS_URL's database: give the benchmark one no test run is flushing meanwhile
-(stale messages from earlier runs are harmless: they name posts that no longer exist).
+The broker is REDIS_URL's database: give the benchmark one no test run is flushing meanwhile.
+Each phase empties the publishing queue before its worker starts, so messages an interrupted
+run left behind take no slot time.
 Each phase stops by itself: when every post has settled or after --deadline seconds (default
 240), then kills its worker and drops its database.
 """
@@ -122,6 +126,7 @@ def main() -> int:
     args = parser.parse_args()
     ok = _phase(args, concurrency=args.concurrency, posts=args.posts, main=True)
     scaling: list[tuple[int, float, float]] = []
+    lateness: list[tuple[int, float]] = []
     for processes in [int(n) for n in args.scaling.split(",") if n.strip()]:
         result = _phase(
             args,
@@ -130,11 +135,33 @@ def main() -> int:
             main=False,
         )
         scaling.append((processes, result["throughput"], result["ceiling"]))
+        lateness.append((processes * args.scaling_posts_per_process, result["lateness_p99"]))
     if scaling:
         print("worker processes -> posts/s (ceiling):", flush=True)
         for processes, throughput, ceiling in scaling:
             print(f"  {processes}: {throughput:.1f} ({ceiling:.1f})", flush=True)
-        first_processes, first, _ = scaling[0]
+        first_processes, first, first_ceiling = scaling[0]
+        # One process has the machine's cores to itself: what is left between its throughput
+        # and the ceiling is the pipeline's own cost per post (Celery, ORM, httpx), not CPU
+        # contention, which the 8-slot phase above adds on 2 cores.
+        report(
+            name=f"publish throughput, {first_processes} worker process",
+            value=first,
+            unit="posts/s",
+            baseline_name="ceiling slots / TikTok time per post",
+            baseline_value=first_ceiling,
+            note=load_average(),
+        )
+        # A large agency's usual peak: a few hundred posts due on the same minute.
+        busiest, busiest_p99 = max(lateness)
+        report(
+            name=f"publish dispatch lateness p99, {busiest} posts due together",
+            value=busiest_p99,
+            unit="s",
+            baseline_name="beat interval",
+            baseline_value=args.dispatch_interval,
+            note=load_average(),
+        )
         for processes, throughput, ceiling in scaling[1:]:
             report(
                 name=f"publish throughput, {processes} worker processes",
@@ -178,6 +205,7 @@ def _phase(args: argparse.Namespace, *, concurrency: int, posts: int, main: bool
             ),
             "PUBLISHING_POLL_FIRST_INTERVAL": "0.3",
         }
+        _purge_publishing_queue()
         worker = celery_worker(env, concurrency=concurrency, queues="publishing")
         seed_args = argparse.Namespace(posts=posts, posts_per_account=args.posts_per_account)
         scheduled_at = _seed(sim, seed_args, timezone.now())
@@ -198,6 +226,14 @@ def _phase(args: argparse.Namespace, *, concurrency: int, posts: int, main: bool
 
         connections.close_all()
         drop_database(DB_NAME)
+
+
+def _purge_publishing_queue() -> None:
+    from calendar_app.tasks import publish_post
+
+    dropped = publish_post.app.control.purge()  # the queues this app's routes name
+    if dropped:
+        print(f"dropped {dropped} messages an earlier run left in the queue", flush=True)
 
 
 def _seed(sim: Any, args: argparse.Namespace, now: Any) -> Any:
@@ -337,7 +373,12 @@ def _drive(
     print(f"events {dict(kinds)}; retries by code {dict(retries)}", flush=True)
     if not published:
         print("nothing was published before the deadline")
-        return {"ok": False, "throughput": 0.0, "ceiling": float("nan")}
+        return {
+            "ok": False,
+            "throughput": 0.0,
+            "ceiling": float("nan"),
+            "lateness_p99": float("nan"),
+        }
     window = (max(published) - scheduled_at).total_seconds()
     throughput = len(published) / window if window > 0 else float("nan")
     per_post = requests / max(1, inits)  # each accepted init is one post on its way
@@ -381,7 +422,7 @@ def _drive(
             name="publish throughput",
             value=throughput,
             unit="posts/s",
-            baseline_name="ceiling concurrency/(requests per post x latency)",
+            baseline_name="ceiling slots / TikTok time per post",
             baseline_value=ceiling,
             note=f"{n_posts} posts, -c {concurrency}, {args.latency_ms} ms/request; "
             f"{load_average()}",
@@ -390,6 +431,7 @@ def _drive(
         "ok": counts.get(PostStatus.PUBLISHED, 0) == n_posts,
         "throughput": throughput,
         "ceiling": ceiling,
+        "lateness_p99": percentile(lateness, 99),
     }
 
 

@@ -127,12 +127,23 @@ def _write_claims(rows: list[Post], fields: Sequence[str]) -> None:
 
 def _send(task: Task, messages: Sequence[tuple[str, ...]], *, priority: int) -> None:
     """One message per claimed row, written to the broker in pipelined batches (kombu's
-    producer batch) over one producer, not one round trip and pool checkout each."""
+    producer batch) over one producer, not one round trip and pool checkout each.
+
+    The arguments are ids, so their display form (`argsrepr`) is their plain repr: Celery's
+    own safe repr of every message was a tenth of a 2,000-post burst's sending CPU."""
     with task.app.producer_or_acquire() as producer, producer.batch():
         for args in messages:
             task.apply_async(
-                args=args, priority=priority, producer=producer, task_id=_message_id(args)
+                args=args,
+                priority=priority,
+                producer=producer,
+                task_id=_message_id(args),
+                **_display(args),
             )
+
+
+def _display(args: Sequence[str]) -> dict[str, Any]:
+    return {"argsrepr": repr(tuple(args)), "kwargsrepr": "{}"}
 
 
 # pg_try_advisory_xact_lock key: "later:dispatch" (any constant no other code uses).
