@@ -142,7 +142,11 @@ def celery_worker(
 ) -> subprocess.Popen[bytes]:
     """One `celery -A later worker` in its own process group (kill it with os.killpg).
 
-    `nice`: a lower CPU priority, as docker-compose.yml gives the background pool."""
+    `nice`: a lower CPU weight, as docker-compose.yml gives the background pool. The worker
+    runs in its own session, and Linux's autogroup scheduling shares the CPU between sessions
+    before it looks at any process's nice value: a nice 10 worker in its own session took a
+    fair half of both cores from the publishing pool. So the nice goes on the session's
+    autogroup too (`/proc/<pid>/autogroup`), which is what a cgroup's CPU weight does."""
     cmd = [
         str(Path(sys.executable).with_name("celery")),
         "-A",
@@ -162,7 +166,7 @@ def celery_worker(
         cmd += ["-Q", queues]
     if name:
         cmd += ["-n", f"{name}@%h"]
-    return subprocess.Popen(
+    worker = subprocess.Popen(
         cmd,
         cwd=ROOT,
         env=env,
@@ -170,3 +174,16 @@ def celery_worker(
         stderr=log.open("ab") if log else subprocess.DEVNULL,
         start_new_session=True,
     )
+    if nice:
+        _autogroup_nice(worker.pid, nice)
+    return worker
+
+
+def _autogroup_nice(pid: int, nice: int) -> None:
+    autogroup = Path(f"/proc/{pid}/autogroup")
+    if not autogroup.exists():  # no autogroup scheduling here: the process nice is enough
+        return
+    try:
+        autogroup.write_text(str(nice))
+    except OSError as exc:
+        print(f"could not lower the CPU weight of the worker's session: {exc}", flush=True)
