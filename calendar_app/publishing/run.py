@@ -185,7 +185,8 @@ def _owned_post(post_id: Any, token: uuid.UUID) -> Post | None:
     post = next(iter(Post.objects.raw(post_sql, params)), None)
     if post is None:
         return None
-    account = next(iter(TikTokAccount.objects.raw(account_sql, [post.account_id])), None)
+    account_id = model_field(TikTokAccount, "id").get_db_prep_value(post.account_id, db_connection)
+    account = next(iter(TikTokAccount.objects.raw(account_sql, [account_id])), None)
     if account is None:
         return None
     Post.account.field.set_cached_value(post, account)
