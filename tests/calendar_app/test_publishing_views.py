@@ -76,6 +76,23 @@ def test_published_post_links_to_the_video(
     assert 'href="https://www.tiktok.com/@a/video/123"' in html and "every 3s" not in html
 
 
+def test_the_scheduled_time_reads_in_the_workspace_time_zone_with_its_name(
+    workspace: Workspace, editor: Any, client_for: Any
+) -> None:
+    # The page once printed the workspace's local time followed by "UTC".
+    import datetime as dt
+
+    workspace.time_zone = "America/New_York"
+    workspace.save(update_fields=["time_zone"])
+    post = make_post(
+        _account(workspace),
+        status=PostStatus.SCHEDULED,
+        scheduled_at=dt.datetime(2026, 1, 15, 17, 0, tzinfo=dt.UTC),
+    )
+    html = client_for(editor).get(_url("post_publishing", post)).content.decode()
+    assert "Jan 15, 2026 12:00 EST" in html and "UTC</dd>" not in html
+
+
 def test_html_retry_reschedules_a_failed_post(
     workspace: Workspace, editor: Any, client_for: Any
 ) -> None:
