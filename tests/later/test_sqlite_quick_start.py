@@ -144,23 +144,7 @@ def test_the_pages_with_hand_written_sql_answer_on_the_quick_starts_sqlite(
     # The suite runs on PostgreSQL; these pages use SQL the quick start's SQLite must also
     # read (JSON breakdown sorts, response-time percentiles, the best-times heatmap). All three
     # once answered 500 there.
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'quick.sqlite3'}",
-        "DJANGO_SETTINGS_MODULE": "later.settings",
-        "DEBUG": "True",
-    }
-    root = Path(__file__).resolve().parents[2]
-    done = subprocess.run(
-        [sys.executable, "-c", PAGES],
-        env=env,
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
-    assert done.stdout.strip().endswith("ok")
+    _run_on_sqlite(tmp_path, PAGES, DEBUG="True")
 
 
 PUBLISH = """
@@ -197,19 +181,26 @@ def test_the_publishing_pipeline_publishes_on_the_quick_starts_sqlite(tmp_path: 
     # (calendar_app/publishing/run.py, state.py); the quick start runs them on SQLite, where
     # UUIDs and datetimes must be adapted by Django's fields, not by psycopg. Once the run
     # passed a bare UUID there and every post stopped at "queued".
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'quick.sqlite3'}",
-        "DJANGO_SETTINGS_MODULE": "later.settings",
-        "REDIS_URL": "",
-        "CELERY_BROKER_URL": "memory://",
-        "MEDIA_ROOT": str(tmp_path / "media"),
-    }
-    root = Path(__file__).resolve().parents[2]
+    _run_on_sqlite(
+        tmp_path,
+        PUBLISH,
+        REDIS_URL="",
+        CELERY_BROKER_URL="memory://",
+        MEDIA_ROOT=str(tmp_path / "media"),
+    )
+
+
+def _run_on_sqlite(tmp_path: Path, script: str, **env: str) -> None:
+    """Run `script` in a fresh interpreter on a SQLite file in `tmp_path`; it must print "ok"."""
     done = subprocess.run(
-        [sys.executable, "-c", PUBLISH],
-        env=env,
-        cwd=root,
+        [sys.executable, "-c", script],
+        env={
+            **os.environ,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'quick.sqlite3'}",
+            "DJANGO_SETTINGS_MODULE": "later.settings",
+            **env,
+        },
+        cwd=Path(__file__).resolve().parents[2],
         capture_output=True,
         text=True,
         timeout=300,
