@@ -255,3 +255,23 @@ def test_create_pin_and_owner_only_delete(http: httpx.Client) -> None:
     assert refused["code"] == 40002
     deleted = biz.post("/business/comment/delete/", comment_id=mine["data"]["comment_id"])
     assert deleted["code"] == 0
+
+
+def test_business_app_rate_limit_is_40100_across_accounts(
+    http: httpx.Client, sim: SimulatorApp
+) -> None:
+    # Corrections "Business limits": ~600 requests/min per app at the default level, on top of
+    # the ~40/min per account and endpoint; too frequent is 40100 (HTTP 200).
+    assert sim.settings.business_app_rate_limit == 600
+    sim.settings.business_app_rate_limit = 4
+    cafe, dance = Biz(http, CAFE), Biz(http, DANCE)
+    codes = [
+        cafe.get("/business/get/")["code"],
+        dance.get("/business/get/")["code"],
+        cafe.get("/business/video/list/")["code"],
+        dance.get("/business/video/list/")["code"],
+        dance.get("/business/get/")["code"],
+    ]
+    assert codes == [0, 0, 0, 0, 40100]
+    sim.clock.advance(61)
+    assert cafe.get("/business/get/")["code"] == 0

@@ -13,6 +13,8 @@ from tiktok_client.simulator.wsgi_io import Request, Response
 if TYPE_CHECKING:
     from tiktok_client.simulator.state import SimState
 
+# The per-app window spans every account and endpoint of one Business app.
+BUSINESS_APP_WINDOW = "/open_api/v1.3/*"
 Handler = Callable[[Request], Response]
 RouteTable = dict[tuple[str, str], Handler]
 
@@ -68,8 +70,11 @@ def business_auth(
     missing = sorted(set(scopes) - set(record.scopes))
     if missing:
         return business_error(40130, f"The scope is not authorized: {','.join(missing)}.")
-    wait = state.rate_limited(record.creator_id, request.path, state.settings.business_rate_limit)
-    if wait:
+    settings = state.settings
+    app_window = (f"app:{record.client_key}", BUSINESS_APP_WINDOW)
+    if state.rate_limited(*app_window, settings.business_app_rate_limit) or state.rate_limited(
+        record.creator_id, request.path, settings.business_rate_limit
+    ):
         return business_error(40100)
     return record, state.creators[record.creator_id]
 

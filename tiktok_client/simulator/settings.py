@@ -37,6 +37,8 @@ class SimSettings:
     refuse_multi_chunk: bool = False
     # Corrections, "Business limits": ~40 requests/min per account and endpoint -> 40100.
     business_rate_limit: int = 40
+    # ... and ~600 requests/min per app across its accounts and endpoints -> 40100.
+    business_app_rate_limit: int = 600
     # Corrections: Business data lags 24-48 h. None = a deterministic lag per day within that
     # range; a number fixes the lag (hours after the day began).
     business_data_lag_hours: float | None = None
