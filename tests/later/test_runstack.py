@@ -49,7 +49,11 @@ def test_the_quick_start_simulator_sends_each_apps_webhooks_to_this_site(
     sim = f"http://127.0.0.1:{port}"
     site = live_server.url
     command = simulator_command(
-        sys.executable, port=port, site=site, redirect_uri=f"{site}/connect/tiktok/callback/"
+        sys.executable,
+        port=port,
+        site=site,
+        redirect_uri=f"{site}/connect/tiktok/callback/",
+        business_redirect_uri=f"{site}/connect/tiktok/business/callback/",
     )
     log = (tmp_path / "simulator.log").open("wb")
     proc = subprocess.Popen(command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)

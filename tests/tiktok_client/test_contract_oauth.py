@@ -335,3 +335,93 @@ def test_login_kit_revoke_sends_authorization_removed(
     assert len(events) == 1
     assert events[0]["body"]["user_openid"] == AVA
     assert '"reason":5' in events[0]["body"]["content"]
+
+
+@pytest.mark.parametrize(
+    ("client_key", "scopes", "redirect_uri"),
+    [
+        (DEFAULT_CLIENT_KEY, LK_SCOPES, LK_REDIRECT),
+        (DEFAULT_BUSINESS_APP_ID, BIZ_SCOPES, BIZ_REDIRECT),
+    ],
+)
+def test_signed_in_browser_is_reauthorized_without_disable_auto_auth(
+    http: httpx.Client, client_key: str, scopes: tuple[str, ...], redirect_uri: str
+) -> None:
+    # Corrections "Login Kit details" [C1]: without disable_auto_auth=1 a browser already signed
+    # in to TikTok silently re-authorizes the same account, so "connect another account"
+    # reconnects the first one. With it, the consent page is shown.
+    consent(http, creator=AVA, client_key=client_key, scopes=scopes, redirect_uri=redirect_uri)
+    again = http.get(
+        "/v2/auth/authorize/", params=authorize_query(client_key, scopes, redirect_uri)
+    )
+    assert again.status_code == 302
+    callback = query_of(again.headers["location"])
+    assert callback["state"] == "st-1" and callback["code"]
+    assert sorted(callback["scopes"].split(",")) == sorted(scopes)
+    forced = http.get(
+        "/v2/auth/authorize/",
+        params=authorize_query(client_key, scopes, redirect_uri, disable_auto_auth="1"),
+    )
+    assert forced.status_code == 200 and 'id="consent"' in forced.text
+
+
+def test_auto_authorization_needs_an_earlier_consent_to_the_same_app(
+    http: httpx.Client,
+) -> None:
+    # Corrections: auto-authorization re-authorizes an account that already authorized the app;
+    # a fresh browser, another app or a wider scope list gets the consent page.
+    assert (
+        http.get(
+            "/v2/auth/authorize/",
+            params=authorize_query(DEFAULT_CLIENT_KEY, LK_SCOPES, LK_REDIRECT),
+        ).status_code
+        == 200
+    )
+    consent(http, creator=AVA, scopes=LK_SCOPES[:2])
+    wider = http.get(
+        "/v2/auth/authorize/", params=authorize_query(DEFAULT_CLIENT_KEY, LK_SCOPES, LK_REDIRECT)
+    )
+    assert wider.status_code == 200
+    other_app = http.get(
+        "/v2/auth/authorize/",
+        params=authorize_query(DEFAULT_BUSINESS_APP_ID, BIZ_SCOPES, BIZ_REDIRECT),
+    )
+    assert other_app.status_code == 200
+
+
+def test_auto_authorized_code_is_for_the_signed_in_account(http: httpx.Client) -> None:
+    # The silently issued code exchanges for the account that consented first (Corrections).
+    login_kit_tokens(http, AVA)
+    again = http.get(
+        "/v2/auth/authorize/", params=authorize_query(DEFAULT_CLIENT_KEY, LK_SCOPES, LK_REDIRECT)
+    )
+    code = query_of(again.headers["location"])["code"]
+    answer = _form_post(
+        http,
+        "/v2/oauth/token/",
+        client_key=DEFAULT_CLIENT_KEY,
+        client_secret=DEFAULT_CLIENT_SECRET,
+        code=code,
+        grant_type="authorization_code",
+        redirect_uri=LK_REDIRECT,
+    )
+    assert answer.json()["open_id"] == AVA
+
+
+def test_web_redirect_uri_must_match_exactly_port_included(http: httpx.Client) -> None:
+    # §1.1 (S-D6): a web app's redirect_uri must equal a registered URI; the any-port loopback
+    # rule is the desktop Login Kit's (S-D7), not the web app's.
+    other_port = "http://localhost:8001/connect/tiktok/callback/"
+    page = http.get(
+        "/v2/auth/authorize/", params=authorize_query(DEFAULT_CLIENT_KEY, LK_SCOPES, other_port)
+    )
+    assert page.status_code == 400 and "redirect_uri" in page.text
+    business = http.get(
+        "/v2/auth/authorize/",
+        params=authorize_query(
+            DEFAULT_BUSINESS_APP_ID,
+            BIZ_SCOPES,
+            "http://localhost:8001/connect/tiktok/business/callback/",
+        ),
+    )
+    assert business.status_code == 400

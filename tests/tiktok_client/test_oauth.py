@@ -162,9 +162,11 @@ def test_unknown_client_key_and_redirect_uri_show_error_page(
     assert "redirect_uri" in page.text
 
 
-def test_loopback_redirect_uri_may_use_any_port(
-    tiktok: TikTokClient, browser: httpx.Client
+def test_loopback_redirect_uri_port_is_exact_unless_desktop(
+    sim: SimulatorApp, tiktok: TikTokClient, browser: httpx.Client
 ) -> None:
+    # §1.1: a web app's redirect_uri matches exactly, port included (S-D6); a desktop app may
+    # vary a loopback port (S-D7), which the simulator offers as a setting.
     other_port = TikTokClient(
         TikTokConfig.for_simulator(
             SIM_BASE,
@@ -172,8 +174,10 @@ def test_loopback_redirect_uri_may_use_any_port(
             scopes=tiktok.config.scopes,
         )
     )
-    page = browser.get(other_port.authorize_url(state="s", code_challenge="x" * 64))
-    assert page.status_code == 200
+    url = other_port.authorize_url(state="s", code_challenge="x" * 64)
+    assert browser.get(url).status_code == 400
+    sim.settings.loopback_redirect_any_port = True
+    assert browser.get(url).status_code == 200
 
 
 def test_code_is_single_use(tiktok: TikTokClient, browser: httpx.Client) -> None:

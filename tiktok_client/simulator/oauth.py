@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from tiktok_client.simulator.state import SimState
 
 AUTHORIZE_PATH = "/v2/auth/authorize/"
+# The browser's TikTok sign-in, as a cookie on the consent page's host.
+SESSION_COOKIE = "tt_sim_session"
 
 
 def redirect_with(redirect_uri: str, params: dict[str, str]) -> Response:
@@ -33,6 +35,14 @@ def challenge_matches(challenge: str, verifier: str) -> bool:
     digest = hashlib.sha256(verifier.encode("ascii", "replace")).digest()
     encoded = base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
     return challenge in (digest.hex(), encoded) or challenge.lower() == digest.hex()
+
+
+def session_creator(request: Request) -> str | None:
+    for part in (request.header("cookie") or "").split(";"):
+        name, _, value = part.strip().partition("=")
+        if name == SESSION_COOKIE and value:
+            return value
+    return None
 
 
 def error_page(field: str, message: str) -> str:
@@ -113,6 +123,10 @@ class LoginKit:
         if isinstance(checked, Response):
             return checked
         app, scopes = checked
+        if request.query.get("disable_auto_auth") != "1":
+            silent = self._auto_authorize(request, app, scopes)
+            if silent is not None:
+                return silent
         hidden = "".join(
             f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
             for k, v in request.query.items()
@@ -145,6 +159,50 @@ class LoginKit:
         )
         return Response.html(page)
 
+    def _auto_authorize(self, request: Request, app: SimApp, scopes: list[str]) -> Response | None:
+        """Corrections: without ``disable_auto_auth=1`` a browser signed in to TikTok whose
+        account already authorized this app for these scopes is sent straight back with a
+        code for that account: no page, no chance to pick another account."""
+        creator_id = session_creator(request)
+        granted = self.state.consents.get((app.client_key, creator_id or ""))
+        if creator_id not in self.state.creators or granted is None:
+            return None
+        if not set(scopes) <= granted:
+            return None
+        params = request.query
+        return self._grant(app, creator_id, scopes, params["redirect_uri"], params)
+
+    def _grant(
+        self,
+        app: SimApp,
+        creator_id: str,
+        granted: list[str],
+        redirect_uri: str,
+        params: dict[str, str],
+    ) -> Response:
+        """Issue a code for ``creator_id`` and send the browser back, signed in as them."""
+        code = f"sim_code_{self.state.next_sequence()}_{secrets.token_urlsafe(18)}"
+        self.state.codes[code] = AuthCode(
+            code=code,
+            client_key=app.client_key,
+            redirect_uri=redirect_uri,
+            open_id=creator_id,
+            scopes=tuple(granted),
+            code_challenge=params.get("code_challenge") or None,
+            created_at=self.state.now(),
+        )
+        key = (app.client_key, creator_id)
+        self.state.consents[key] = self.state.consents.get(key, frozenset()) | set(granted)
+        # Corrections: the Business consent's callback also carries ``code``.
+        response = redirect_with(
+            redirect_uri,
+            {"code": code, "scopes": ",".join(granted), "state": params.get("state", "")},
+        )
+        response.headers.append(
+            ("Set-Cookie", f"{SESSION_COOKIE}={creator_id}; Path=/; HttpOnly; SameSite=Lax")
+        )
+        return response
+
     def authorize_submit(self, request: Request) -> Response:
         form = request.form()
         params = {k: v[-1] for k, v in form.items()}
@@ -170,20 +228,7 @@ class LoginKit:
             granted = [s for s in requested if s in ticked or s == kept]
         else:
             granted = requested
-        code = f"sim_code_{self.state.next_sequence()}_{secrets.token_urlsafe(18)}"
-        self.state.codes[code] = AuthCode(
-            code=code,
-            client_key=app.client_key,
-            redirect_uri=redirect_uri,
-            open_id=creator.open_id,
-            scopes=tuple(granted),
-            code_challenge=params.get("code_challenge") or None,
-            created_at=self.state.now(),
-        )
-        # Corrections: the Business consent's callback also carries ``code``.
-        return redirect_with(
-            redirect_uri, {"code": code, "scopes": ",".join(granted), "state": state_param}
-        )
+        return self._grant(app, creator.open_id, granted, redirect_uri, params)
 
     # ------------------------------------------------------------------ tokens
 

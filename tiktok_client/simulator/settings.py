@@ -30,7 +30,9 @@ class SimSettings:
     unaudited_user_cap: int = 5
     timeout_stall_seconds: float = 15.0
     public_base_url: str | None = None
-    loopback_redirect_any_port: bool = True
+    # §1.1: a web app's redirect_uri must equal a registered one, port included (S-D6); only
+    # desktop Login Kit apps may vary a loopback port (S-D7). Both apps here are web apps.
+    loopback_redirect_any_port: bool = False
     # Corrections [C1, single report]: TikTok refused multi-chunk FILE_UPLOAD plans from about
     # 2026-08 with 400 invalid_param "The chunk size is invalid". Off by default: the documented
     # rules (§2.6, [C2]) allow them, and files over 64 MB have no other way up.

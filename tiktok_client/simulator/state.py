@@ -93,6 +93,8 @@ class SimState(SimContent, PublishPipeline):
         self.creators: dict[str, Creator] = {c.open_id: c for c in seeded_creators()}
         self.apps: dict[str, SimApp] = default_apps()
         self.codes: dict[str, AuthCode] = {}
+        # (app, creator key) -> scopes the creator has authorized (auto-authorization, oauth.py)
+        self.consents: dict[tuple[str, str], frozenset[str]] = {}
         self.access_tokens: dict[str, AccessToken] = {}
         self.refresh_tokens: dict[str, RefreshToken] = {}
         self.publishes: dict[str, Publish] = {}
@@ -254,6 +256,8 @@ class SimState(SimContent, PublishPipeline):
             token.revoked = True
             revoked += 1
             apps[token.client_key] = token.creator_id
+        for key, creator_id in apps.items():
+            self.consents.pop((key, creator_id), None)
         if reason is not None:
             for key, creator_id in sorted(apps.items()):
                 self.webhooks.emit(

@@ -90,8 +90,11 @@ class _Tee(StringIO):
 SIM_MEDIA_BASE = "https://media.later.test/public-media/"
 
 
-def simulator_command(python: str, *, port: int, site: str, redirect_uri: str) -> list[str]:
-    """The simulator as the quick start runs it: this site's OAuth callback, its public media
+def simulator_command(
+    python: str, *, port: int, site: str, redirect_uri: str, business_redirect_uri: str
+) -> list[str]:
+    """The simulator as the quick start runs it: this site's two OAuth callbacks (TikTok
+    matches redirect URIs exactly, port included), its public media
     for PULL_FROM_URL, and each TikTok app's webhooks sent to this site's endpoint for that app
     (comment.update to the Business one, post.publish.* and authorization.removed to the Login
     Kit one), as the README asks of a real installation."""
@@ -103,6 +106,8 @@ def simulator_command(python: str, *, port: int, site: str, redirect_uri: str) -
         str(port),
         "--redirect-uri",
         redirect_uri,
+        "--redirect-uri",
+        business_redirect_uri,
         "--pull-resolve",
         f"{SIM_MEDIA_BASE}={site}/public-media/",
         "--webhook-url",
@@ -161,6 +166,7 @@ class Command(BaseCommand):
         site = f"http://{opts['host']}:{opts['port']}"
         env.setdefault("SITE_URL", site)
         env.setdefault("TIKTOK_REDIRECT_URI", f"{site}/connect/tiktok/callback/")
+        env.setdefault("TIKTOK_BUSINESS_REDIRECT_URI", f"{site}/connect/tiktok/business/callback/")
 
         signal.signal(signal.SIGINT, lambda *_: self.stopping.set())
         signal.signal(signal.SIGTERM, lambda *_: self.stopping.set())
@@ -184,6 +190,7 @@ class Command(BaseCommand):
                         port=opts["simulator_port"],
                         site=site,
                         redirect_uri=env["TIKTOK_REDIRECT_URI"],
+                        business_redirect_uri=env["TIKTOK_BUSINESS_REDIRECT_URI"],
                     ),
                     env,
                     label="TikTok simulator",
