@@ -255,7 +255,8 @@ def _seed(sim: Any, args: argparse.Namespace, now: Any) -> Any:
         size_bytes=256 * 1024,
         duration_seconds=15,
     )
-    media.file.save("clip.mp4", ContentFile(os.urandom(256 * 1024)), save=False)
+    head = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"  # passes TikTok's format check
+    media.file.save("clip.mp4", ContentFile(head + os.urandom(256 * 1024 - len(head))), save=False)
     media.save()
     accounts = []
     for n in range(max(1, args.posts // args.posts_per_account)):

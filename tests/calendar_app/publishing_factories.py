@@ -124,7 +124,9 @@ def make_video(
         size_bytes=size,
         duration_seconds=duration,
     )
-    asset.file.save("clip.mp4", ContentFile(os.urandom(size)), save=False)
+    # TikTok's format check reads the container: an ftyp box, then the bytes.
+    head = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"
+    asset.file.save("clip.mp4", ContentFile(head + os.urandom(size - len(head))), save=False)
     asset.save()
     return asset
 

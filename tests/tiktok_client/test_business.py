@@ -9,6 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from tests.tiktok_client.conftest import AVA, CAFE, RecordingTransport, upload_all
+from tests.tiktok_client.contract import mp4
 from tiktok_client import (
     PostInfo,
     TikTokAuthError,
@@ -234,7 +235,7 @@ def test_fans_comment_on_new_posts_over_time(
 ) -> None:
     token = token_for(CAFE)
     business_token, cafe = biz_for(CAFE)
-    data = b"v" * 2048
+    data = mp4(2048)
     plan = plan_chunks(len(data))
     init = tiktok.init_video_post(
         access_token=token,

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.tiktok_client.conftest import AVA, BEN, CAFE, DANCE, PAUSED, QUIET
-from tests.tiktok_client.contract import bearer, login_kit_tokens, query_of
+from tests.tiktok_client.contract import bearer, login_kit_tokens, mp4, query_of
 from tiktok_client.simulator import SimulatorApp, rules
 from tiktok_client.simulator.rules import chunk_plan_problem
 
@@ -186,7 +186,7 @@ def test_upload_status_codes_and_progress_header(http: httpx.Client, sim: Simula
     token = _token(http, CAFE)
     data = _init(http, token, size=size, chunk=chunk, count=2, privacy_level="SELF_ONLY").json()
     url = data["data"]["upload_url"]
-    blob = b"v" * size
+    blob = mp4(size)
     assert _upload(http, url, blob[chunk:], chunk, size).status_code == 416  # out of order
     no_range = http.put("/video/", params=query_of(url), content=blob[:chunk],
                         headers={"Content-Type": "video/mp4"})  # fmt: skip
@@ -220,8 +220,8 @@ def test_upload_5xx_is_injectable(http: httpx.Client, sim: SimulatorApp) -> None
     token = _token(http, AVA)
     url = _init(http, token, size=MB).json()["data"]["upload_url"]
     sim.faults.add("/video/", "http_500")
-    assert _upload(http, url, b"v" * MB, 0, MB).status_code == 500
-    assert _upload(http, url, b"v" * MB, 0, MB).status_code == 201
+    assert _upload(http, url, mp4(MB), 0, MB).status_code == 500
+    assert _upload(http, url, mp4(MB), 0, MB).status_code == 201
 
 
 def test_public_post_id_is_a_list_of_int64(http: httpx.Client, sim: SimulatorApp) -> None:
@@ -229,7 +229,7 @@ def test_public_post_id_is_a_list_of_int64(http: httpx.Client, sim: SimulatorApp
     sim.settings.moderation_delay = 0
     token = _token(http, AVA)
     data = _init(http, token, size=MB, privacy_level="PUBLIC_TO_EVERYONE").json()["data"]
-    assert _upload(http, data["upload_url"], b"v" * MB, 0, MB).status_code == 201
+    assert _upload(http, data["upload_url"], mp4(MB), 0, MB).status_code == 201
     sim.clock.advance(60)
     status = http.post(
         f"{P}/status/fetch/", json={"publish_id": data["publish_id"]}, headers=bearer(token)
@@ -332,3 +332,37 @@ def test_pull_from_url_needs_a_verified_prefix(http: httpx.Client, sim: Simulato
         f"{P}/status/fetch/", json={"publish_id": publish_id}, headers=bearer(token)
     ).json()["data"]
     assert status["status"] == "PROCESSING_DOWNLOAD"
+
+
+def _status(http: httpx.Client, token: str, publish_id: str) -> dict[str, Any]:
+    answer = http.post(f"{P}/status/fetch/", json={"publish_id": publish_id}, headers=bearer(token))
+    return dict(answer.json()["data"])
+
+
+def test_uploaded_bytes_that_are_no_video_fail_the_format_check(
+    http: httpx.Client, sim: SimulatorApp
+) -> None:
+    # §2.7: file_format_check_failed. A FILE_UPLOAD is checked like a pulled file (§2.6 video
+    # specs: MP4/WebM/MOV); random bytes are not published.
+    token = _token(http, AVA)
+    data = _init(http, token, size=MB).json()["data"]
+    assert _upload(http, data["upload_url"], b"v" * MB, 0, MB).status_code == 201
+    sim.clock.advance(60)
+    status = _status(http, token, data["publish_id"])
+    assert (status["status"], status["fail_reason"]) == ("FAILED", "file_format_check_failed")
+
+
+def test_a_video_longer_than_the_creators_cap_fails_the_duration_check(
+    http: httpx.Client, sim: SimulatorApp
+) -> None:
+    # §2.2 + §5.12: max_video_post_duration_sec must be honoured (QUIET: 60 s); TikTok reports
+    # duration_check_failed (§2.7). A video within the cap is published.
+    token = _token(http, QUIET)
+    too_long = _init(http, token, size=MB).json()["data"]
+    assert _upload(http, too_long["upload_url"], mp4(MB, seconds=61), 0, MB).status_code == 201
+    fits = _init(http, token, size=MB).json()["data"]
+    assert _upload(http, fits["upload_url"], mp4(MB, seconds=59.5), 0, MB).status_code == 201
+    sim.clock.advance(60)
+    refused = _status(http, token, too_long["publish_id"])
+    assert (refused["status"], refused["fail_reason"]) == ("FAILED", "duration_check_failed")
+    assert _status(http, token, fits["publish_id"])["status"] == "PUBLISH_COMPLETE"

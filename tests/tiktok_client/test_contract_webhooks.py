@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from tests.tiktok_client.conftest import AVA, CAFE
-from tests.tiktok_client.contract import bearer, business_tokens, login_kit_tokens
+from tests.tiktok_client.contract import bearer, business_tokens, login_kit_tokens, mp4
 from tiktok_client.simulator import (
     DEFAULT_BUSINESS_APP_ID,
     DEFAULT_CLIENT_KEY,
@@ -90,7 +90,7 @@ def _direct_post(http: httpx.Client, token: str, sim: SimulatorApp) -> str:
     ).json()["data"]
     upload = http.put(
         init["upload_url"],
-        content=b"v" * MB,
+        content=mp4(MB),
         headers={"Content-Type": "video/mp4", "Content-Range": f"bytes 0-{MB - 1}/{MB}"},
     )
     assert upload.status_code == 201
@@ -304,7 +304,7 @@ def test_inbox_draft_sends_inbox_delivered(http: httpx.Client, sim: SimulatorApp
     ).json()["data"]
     http.put(
         init["upload_url"],
-        content=b"v" * MB,
+        content=mp4(MB),
         headers={"Content-Type": "video/mp4", "Content-Range": f"bytes 0-{MB - 1}/{MB}"},
     )
     sim.clock.advance(30)

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from tests.tiktok_client.conftest import AVA, CAFE, SIM_BASE, RecordingTransport, upload_all
+from tests.tiktok_client.contract import mp4
 from tiktok_client import (
     InMemoryRateLimiter,
     PostInfo,
@@ -198,7 +199,7 @@ def test_http_inbox_resolution(
     tiktok: TikTokClient, token_for: TokenFor, sim: SimulatorApp, transport: RecordingTransport
 ) -> None:
     token = token_for(CAFE)
-    data = b"x" * 100
+    data = mp4(100)
     plan = plan_chunks(len(data))
     init = tiktok.init_inbox_video(access_token=token, chunk_plan=plan)
     assert init.upload_url

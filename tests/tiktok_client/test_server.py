@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from tests.tiktok_client.conftest import CAFE, LOGIN_KIT_SCOPES, upload_all
+from tests.tiktok_client.contract import mp4
 from tiktok_client import (
     NoRateLimiter,
     PostInfo,
@@ -54,7 +55,7 @@ class TestThreadedServer:
     ) -> None:
         base_url, _ = server
         client = self._client(base_url)
-        data = os.urandom(3000)
+        data = mp4(3000)
         plan = plan_chunks(len(data))
         init = client.init_video_post(access_token=token, post_info=POST, chunk_plan=plan)
         assert init.upload_url and init.upload_url.startswith(f"{base_url}/video/?")

@@ -131,6 +131,9 @@ class Publish:
     uploaded_bytes: int = 0
     chunks_received: int = 0
     upload_done_at: float | None = None
+    # What TikTok's checks read from the media (puller.MediaProbe): container and duration.
+    media_kind: str | None = None
+    media_duration: float | None = None
     # PULL_FROM_URL (puller.py): what the real download found, once it is over.
     pulled_bytes: int = 0
     pull_fail_reason: str | None = None

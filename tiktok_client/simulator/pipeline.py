@@ -8,6 +8,7 @@ import secrets
 from typing import TYPE_CHECKING, Any
 
 from tiktok_client.simulator.models import PUBLIC, SELF_ONLY, Creator, Publish, SimVideo
+from tiktok_client.simulator.rules import API_MAX_VIDEO_SECONDS, VIDEO_KINDS
 from tiktok_client.simulator.settings import SimSettings
 
 DAY = 86400.0
@@ -145,6 +146,10 @@ class PublishPipeline:
         if p.injected_fail_reason:
             p.status, p.fail_reason = "FAILED", p.injected_fail_reason
             return
+        media_problem = self._media_problem(p)
+        if media_problem:
+            p.status, p.fail_reason = "FAILED", media_problem
+            return
         if not p.direct:
             if p.inbox_resolution == "discarded":
                 return
@@ -154,6 +159,18 @@ class PublishPipeline:
         p.status = "PUBLISH_COMPLETE"
         p.completed_at = max(ready_at, p.completed_at or 0.0)
         self._create_video_for(p)
+
+    def _media_problem(self, p: Publish) -> str | None:
+        """§2.7 checks on what was received: the container (uploads; pulls are checked as they
+        arrive, puller.py) and a direct post's duration against the creator's cap (§2.2)."""
+        if p.kind == "photo":
+            return None
+        if p.source == "FILE_UPLOAD" and p.media_kind not in VIDEO_KINDS:
+            return "file_format_check_failed"
+        cap = min(self.creators[p.open_id].max_video_post_duration_sec, API_MAX_VIDEO_SECONDS)
+        if p.direct and p.media_duration is not None and p.media_duration > cap:
+            return "duration_check_failed"
+        return None
 
     def _create_video_for(self, p: Publish) -> None:
         rng = random.Random(f"{self.seed}:{p.publish_id}")

@@ -20,7 +20,7 @@ import threading
 import urllib.parse
 from typing import TYPE_CHECKING
 
-from tiktok_client.simulator.rules import PHOTO_MAX_BYTES, VIDEO_MAX_BYTES
+from tiktok_client.simulator.rules import PHOTO_MAX_BYTES, VIDEO_KINDS, VIDEO_MAX_BYTES
 
 if TYPE_CHECKING:
     from tiktok_client.simulator.state import SimState
@@ -54,12 +54,59 @@ def media_kind_of(head: bytes) -> str | None:
     return None
 
 
+MVHD = b"mvhd"
+# An mvhd box's fields up to its duration: version 1 uses 8-byte times and duration.
+MVHD_SPAN = 4 + 4 + 28
+
+
+def mp4_duration_seconds(data: bytes) -> float | None:
+    """The duration an MP4/MOV ``moov/mvhd`` box in ``data`` announces, if one is there
+    (what TikTok's duration check reads); None when there is none to read."""
+    at = data.find(MVHD)
+    while at != -1 and at + MVHD_SPAN <= len(data):
+        body = data[at + 4 :]
+        if body[0] == 1:
+            timescale = int.from_bytes(body[20:24], "big")
+            duration = int.from_bytes(body[24:32], "big")
+        else:
+            timescale = int.from_bytes(body[12:16], "big")
+            duration = int.from_bytes(body[16:20], "big")
+        if body[0] in (0, 1) and timescale:
+            return duration / timescale
+        at = data.find(MVHD, at + 1)
+    return None
+
+
+class MediaProbe:
+    """Reads a video as it streams past: its container kind and announced duration."""
+
+    def __init__(self) -> None:
+        self.head = b""
+        self.duration: float | None = None
+        self._tail = b""
+
+    def feed(self, chunk: bytes) -> None:
+        if len(self.head) < 16:
+            self.head += chunk[: 16 - len(self.head)]
+        if self.duration is None:
+            # Keep a box header that straddles two chunks readable.
+            self.duration = mp4_duration_seconds(self._tail + chunk[: MVHD_SPAN * 2])
+            if self.duration is None:
+                self.duration = mp4_duration_seconds(chunk)
+        self._tail = chunk[-MVHD_SPAN:]
+
+    @property
+    def kind(self) -> str | None:
+        return media_kind_of(self.head)
+
+
 class PullOutcome:
     """What one pull of one publish found: bytes fetched and, if it failed, the reason."""
 
     def __init__(self) -> None:
         self.bytes = 0
         self.fail_reason: str | None = None
+        self.duration: float | None = None
 
 
 def _get(url: str) -> http.client.HTTPResponse:
@@ -88,11 +135,10 @@ def _fetch(url: str, *, photo: bool, outcome: PullOutcome) -> None:
                 # §2.6: "must not redirect (3xx rejected)"; anything but the file fails the pull.
                 outcome.fail_reason = pull_failed
                 return
-            head = b""
+            probe = MediaProbe()
             size = 0
             while chunk := response.read(1 << 16):
-                if len(head) < 16:
-                    head += chunk[: 16 - len(head)]
+                probe.feed(chunk)
                 size += len(chunk)
                 if size > limit:
                     outcome.fail_reason = "picture_size_check_failed" if photo else pull_failed
@@ -103,12 +149,13 @@ def _fetch(url: str, *, photo: bool, outcome: PullOutcome) -> None:
         logger.info("pull of %s failed: %r", url, exc)
         outcome.fail_reason = pull_failed
         return
-    kind = media_kind_of(head)
-    allowed = {"jpeg", "webp"} if photo else {"mp4", "quicktime", "webm"}
-    if size == 0 or kind not in allowed:
+    allowed = {"jpeg", "webp"} if photo else VIDEO_KINDS
+    if size == 0 or probe.kind not in allowed:
         outcome.fail_reason = "file_format_check_failed"
         return
     outcome.bytes += size
+    if not photo:
+        outcome.duration = probe.duration
 
 
 def start_pull(state: SimState, publish_id: str, urls: list[str], *, photo: bool) -> None:
@@ -126,6 +173,7 @@ def start_pull(state: SimState, publish_id: str, urls: list[str], *, photo: bool
             if publish is not None:
                 publish.pulled_bytes = outcome.bytes
                 publish.pull_fail_reason = outcome.fail_reason
+                publish.media_duration = outcome.duration
                 publish.pull_done_at = state.now()
                 state.counters.record_publish(publish_id, "pulled")
 

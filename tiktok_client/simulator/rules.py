@@ -15,6 +15,9 @@ AppKind = Literal["login_kit", "business"]
 # §2.5: photos are JPEG or WebP, at most 20 MB each; §2.6: videos at most 4 GB.
 PHOTO_MAX_BYTES = 20 * 1024 * 1024
 VIDEO_MAX_BYTES = 4 * 1024 * 1024 * 1024
+# §2.6: MP4, WebM or MOV; at most 10 min at API level, the creator's cap below that (§2.2).
+VIDEO_KINDS = frozenset({"mp4", "quicktime", "webm"})
+API_MAX_VIDEO_SECONDS = 600
 
 # Corrections, "Two apps": the Login Kit app gets consumer scopes only.
 LOGIN_KIT_SCOPES = frozenset(
