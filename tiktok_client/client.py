@@ -29,7 +29,7 @@ from tiktok_client.errors import (
     error_from_v2,
 )
 from tiktok_client.pkce import pkce_pair
-from tiktok_client.ratelimit import InMemoryRateLimiter, RateLimiter, RetryAfterHolds
+from tiktok_client.ratelimit import Admits, InMemoryRateLimiter, RateLimiter, RetryAfterHolds
 from tiktok_client.schemas import (
     BusinessAccount,
     BusinessPublishStatus,
@@ -182,21 +182,7 @@ class TikTokClient:
     ) -> Any:
         endpoint = urlsplit(url).path
         if access_token is not None:
-            self._respect_retry_after(access_token, endpoint)
-        if access_token is not None and family is not None:
-            try:
-                wait = self.rate_limiter.acquire(access_token=access_token, family=family)
-            except Exception as exc:  # the shared budget's store (Redis) failed
-                logger.warning("tiktok %s: rate budget unavailable: %r", endpoint, exc)
-                raise TikTokRequestNotSent(
-                    f"{endpoint}: rate budget unavailable", code="rate_budget_unavailable"
-                ) from exc
-            if wait > 0:
-                raise TikTokRateLimited(
-                    f"local budget for {family} exhausted",
-                    retry_after=wait,
-                    local=True,
-                )
+            self._admit(access_token, endpoint, family)
         request_headers: dict[str, str] = dict(headers or {})
         if access_token is not None:
             if surface == "business":
@@ -241,13 +227,27 @@ class TikTokClient:
         logger.info("tiktok %s %s -> %s", method, endpoint, response.status_code)
         return result
 
-    def _respect_retry_after(self, access_token: str, endpoint: str) -> None:
-        """Refuse locally while TikTok's last Retry-After for this token and endpoint runs."""
+    def _admit(self, access_token: str, endpoint: str, family: str | None) -> None:
+        """Refuse locally while TikTok's last Retry-After for this token and endpoint runs, or
+        while the token's budget for `family` is spent; else take one slot of that budget.
+        A shared limiter does both in one round trip (`Admits`)."""
         limiter = self.rate_limiter
-        if not isinstance(limiter, RetryAfterHolds):
-            return
         try:
-            held = limiter.held_for(access_token=access_token, endpoint=endpoint)
+            if isinstance(limiter, Admits):
+                held, wait = limiter.admit(
+                    access_token=access_token, endpoint=endpoint, family=family
+                )
+            else:
+                held = (
+                    limiter.held_for(access_token=access_token, endpoint=endpoint)
+                    if isinstance(limiter, RetryAfterHolds)
+                    else 0.0
+                )
+                wait = (
+                    limiter.acquire(access_token=access_token, family=family)
+                    if family is not None and held <= 0
+                    else 0.0
+                )
         except Exception as exc:  # the shared budget's store (Redis) failed
             logger.warning("tiktok %s: rate budget unavailable: %r", endpoint, exc)
             raise TikTokRequestNotSent(
@@ -256,6 +256,10 @@ class TikTokClient:
         if held > 0:
             raise TikTokRateLimited(
                 f"{endpoint}: TikTok asked us to wait", retry_after=held, local=True
+            )
+        if wait > 0:
+            raise TikTokRateLimited(
+                f"local budget for {family} exhausted", retry_after=wait, local=True
             )
 
     def _hold(self, access_token: str, endpoint: str, seconds: float) -> None:

@@ -6,7 +6,6 @@ at its next step (LostClaim). Init is called at most once per post unless TikTok
 
 from __future__ import annotations
 
-import functools
 import logging
 import random
 import threading
@@ -32,7 +31,6 @@ from calendar_app.publishing.state import (
     LostClaim,
     PublishResult,
     backoff_seconds,
-    column_sql,
     finish_failed,
     finish_unconfirmed,
     guarded_update,
@@ -41,6 +39,7 @@ from calendar_app.publishing.state import (
     pipeline_posts,
     post_event_add,
     reschedule,
+    select_one,
 )
 from tiktok_client.chunks import plan_chunks
 from tiktok_client.errors import (
@@ -172,44 +171,28 @@ def take_ownership(post_id: Any, token: uuid.UUID) -> Post | None:
 def _owned_post(post_id: Any, token: uuid.UUID) -> Post | None:
     """The post this claim names, with its account (every run needs its tokens), or None.
 
-    Two statements whose SQL is built once per process (`_owned_post_sql`): compiling the
-    ORM's select of the wide post row with its account cost more CPU than a resumed poll's
-    own work (bench/publish_throughput.py). The media (first run only) and the workspace (a
+    Two reads whose SQL is built once per process (`state.select_one`): compiling the ORM's
+    select of the wide post row with its account cost more CPU than a resumed poll's own
+    work (bench/publish_throughput.py). The media (first run only) and the workspace (a
     notification) load when used."""
-    post_sql, account_sql = _owned_post_sql(db_connection.vendor)
-    params = [
-        model_field(Post, "id").get_db_prep_value(post_id, db_connection),
-        model_field(Post, "claim_token").get_db_prep_value(token, db_connection),
-        *ACTIVE_STATUSES,
-    ]
-    post = next(iter(Post.objects.raw(post_sql, params)), None)
+    statuses = ", ".join("%s" for _ in ACTIVE_STATUSES)
+    post = select_one(
+        Post,
+        f"{{id}} = %s AND {{claim_token}} = %s AND {{status}} IN ({statuses})",
+        [
+            model_field(Post, "id").get_db_prep_value(post_id, db_connection),
+            model_field(Post, "claim_token").get_db_prep_value(token, db_connection),
+            *ACTIVE_STATUSES,
+        ],
+    )
     if post is None:
         return None
     account_id = model_field(TikTokAccount, "id").get_db_prep_value(post.account_id, db_connection)
-    account = next(iter(TikTokAccount.objects.raw(account_sql, [account_id])), None)
+    account = select_one(TikTokAccount, "{id} = %s", [account_id])
     if account is None:
         return None
     Post.account.field.set_cached_value(post, account)
     return post
-
-
-@functools.cache
-def _owned_post_sql(vendor: str) -> tuple[str, str]:
-    quote = db_connection.ops.quote_name
-    post_sql = "SELECT * FROM {table} WHERE {pk} = %s AND {claim} = %s AND {status} IN ({statuses})"
-    account_sql = "SELECT * FROM {table} WHERE {pk} = %s"
-    return (
-        post_sql.format(
-            table=quote(Post._meta.db_table),
-            pk=column_sql(Post, "id"),
-            claim=column_sql(Post, "claim_token"),
-            status=column_sql(Post, "status"),
-            statuses=", ".join("%s" for _ in ACTIVE_STATUSES),
-        ),
-        account_sql.format(
-            table=quote(TikTokAccount._meta.db_table), pk=column_sql(TikTokAccount, "id")
-        ),
-    )
 
 
 def _park_for_poll(post: Post, token: uuid.UUID, wait: float, **fields: Any) -> None:

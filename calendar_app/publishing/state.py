@@ -9,9 +9,10 @@ from __future__ import annotations
 import functools
 import random
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -24,6 +25,7 @@ from later.data_version import data_changed, quiet
 from later.tenancy import TenantQuerySet
 
 ACTIVE_STATUSES = (PostStatus.QUEUED, PostStatus.PUBLISHING)
+_M = TypeVar("_M", bound=Model)
 
 UNCONFIRMED_MESSAGE = (
     "We asked TikTok to publish this post but never received TikTok's answer, and TikTok "
@@ -122,6 +124,51 @@ def _guarded_sql(
         statuses=", ".join("%s" for _ in ACTIVE_STATUSES),
     )
     return sql, columns
+
+
+def select_one(model: type[_M], where: str, params: Sequence[Any]) -> _M | None:
+    """The one `model` row matching `where` (SQL with %s placeholders and `{column}` names
+    of fields, e.g. ``"{id} = %s"``), or None, loaded as the ORM loads a row.
+
+    For the pipeline's per-run reads: the SELECT and the row's converters are built once per
+    process (`_select_plan`). A `Model.objects.raw()` read re-derived the column order and
+    the converters from the cursor on every call, which cost more CPU than the query."""
+    sql, names, converters = _select_plan(model, where, connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = list(row)
+    for position, functions, expression in converters:
+        value = values[position]
+        for function in functions:
+            value = function(value, expression, connection)
+        values[position] = value
+    return model.from_db(connection.alias, names, values)
+
+
+@functools.cache
+def _select_plan(
+    model: type[Model], where: str, vendor: str
+) -> tuple[str, list[str], list[tuple[int, list[Any], Any]]]:
+    fields = list(model._meta.concrete_fields)
+    table = model._meta.db_table
+    columns = {f.name: column_sql(model, f.name) for f in fields}
+    template = "SELECT {columns} FROM {table} WHERE {where}"
+    sql = template.format(
+        columns=", ".join(columns[f.name] for f in fields),
+        table=connection.ops.quote_name(table),
+        where=where.format(**columns),
+    )
+    converters = []
+    for position, model_fld in enumerate(fields):
+        expression = model_fld.get_col(table)
+        functions = connection.ops.get_db_converters(expression)
+        functions += expression.get_db_converters(connection)
+        if functions:
+            converters.append((position, functions, expression))
+    return sql, [f.attname for f in fields], converters
 
 
 def model_field(model: type[Model], name: str) -> Field[Any, Any]:

@@ -26,6 +26,7 @@ from tests.calendar_app.publishing_factories import (
     pub_sim,
     run_until_settled,
 )
+from tiktok_client.ratelimit import RedisRateLimiter
 from tiktok_client.simulator.faults import FAULT_KINDS
 
 __all__ = ["pub_sim"]
@@ -93,14 +94,17 @@ def test_rate_budget_failure_at_init_is_never_sent_and_retried(
     account = connect_account(pub_sim, workspace, "sim-ava-public")
     post = make_post(account)
     limiter = run.tiktok().rate_limiter
-    real_acquire = limiter.acquire
+    assert isinstance(limiter, RedisRateLimiter)
+    real_admit = limiter.admit
 
-    def redis_down_for_init(*, access_token: str, family: str) -> float:
+    def redis_down_for_init(
+        *, access_token: str, endpoint: str, family: str | None
+    ) -> tuple[float, float]:
         if family == "init":
             raise redis.ConnectionError("Error 111 connecting to 127.0.0.1:6379.")
-        return real_acquire(access_token=access_token, family=family)
+        return real_admit(access_token=access_token, endpoint=endpoint, family=family)
 
-    monkeypatch.setattr(limiter, "acquire", redis_down_for_init)
+    monkeypatch.setattr(limiter, "admit", redis_down_for_init)
     result = _run_once(post)
 
     # The request never left: a retry, not "unconfirmed".
@@ -110,7 +114,7 @@ def test_rate_budget_failure_at_init_is_never_sent_and_retried(
     assert pub_sim.state.counters.requests_to(INIT) == 0
     assert post.events.filter(kind="retry_scheduled", data__code="rate_budget_unavailable")
 
-    monkeypatch.setattr(limiter, "acquire", real_acquire)
+    monkeypatch.setattr(limiter, "admit", real_admit)
     Post.objects.for_workspace(workspace).filter(pk=post.pk).update(next_attempt_at=None)
     post = _run_to_end(post)
     assert post.status == PostStatus.PUBLISHED

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 import uuid
@@ -337,3 +338,26 @@ def test_redis_keys_do_not_contain_tokens(
     connection = redis.Redis.from_url("redis://127.0.0.1:6379/15", decode_responses=True)
     keys = [str(k) for k in connection.keys("test:*")]
     assert keys and not any("VERYSECRET" in k for k in keys)
+
+
+def test_redis_admit_checks_the_hold_and_takes_a_slot_in_one_step(
+    redis_limiters: tuple[RedisRateLimiter, RedisRateLimiter],
+) -> None:
+    worker_a, worker_b = redis_limiters
+    endpoint = "/v2/post/publish/video/init/"
+    admit = functools.partial(worker_a.admit, access_token="act.a", endpoint=endpoint)
+    assert [admit(family="init") for _ in range(6)] == [(0.0, 0.0)] * 6
+    held, wait = admit(family="init")
+    assert held == 0.0 and 0 < wait <= 60  # the budget is spent, shared with worker b
+    assert 0 < worker_b.acquire(access_token="act.a", family="init") <= 60
+    assert admit(family=None) == (0.0, 0.0)  # an endpoint without a budget
+
+    worker_b.hold(access_token="act.b", endpoint=endpoint, seconds=30)
+    held, wait = worker_a.admit(access_token="act.b", endpoint=endpoint, family="init")
+    assert 29 < held <= 30 and wait == 0.0
+    # A running hold took no slot: all six are still there once it ends.
+    worker_a._redis.delete(worker_a._hold_key("act.b", endpoint))
+    granted = [
+        worker_a.admit(access_token="act.b", endpoint=endpoint, family="init") for _ in range(6)
+    ]
+    assert granted == [(0.0, 0.0)] * 6

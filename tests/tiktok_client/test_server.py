@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import http.client
+import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -140,6 +143,68 @@ class TestThreadedServer:
             )
         assert {n.username for n in names} == {"corner.cafe"}
         assert time.perf_counter() - started < 1.0  # served in parallel, not 8 * 0.2 s
+
+    def test_one_connection_serves_request_after_request(
+        self, server: tuple[str, SimulatorApp], token: str
+    ) -> None:
+        """TikTok keeps connections open; so does the simulator, so that the client's
+        connection pool is used as it is against TikTok."""
+        base_url, _ = server
+        connection = http.client.HTTPConnection(base_url.removeprefix("http://"), timeout=5)
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        connection.request("POST", "/v2/post/publish/creator_info/query/", headers=headers)
+        first = connection.getresponse()
+        assert (first.status, first.version) == (200, 11)
+        assert json.loads(first.read())["data"]["creator_username"] == "corner.cafe"
+        sock = connection.sock
+        assert sock is not None  # the server did not end the connection
+        # A body nobody reads (an unknown path) must not be taken for the next request.
+        connection.request("POST", "/v2/no/such/endpoint/", body=b"x" * 5000, headers=headers)
+        unknown = connection.getresponse()
+        unknown.read()
+        assert unknown.status == 404
+        connection.request("POST", "/v2/post/publish/creator_info/query/", headers=headers)
+        again = connection.getresponse()
+        assert again.status == 200 and json.loads(again.read())["error"]["code"] == "ok"
+        assert connection.sock is sock
+        connection.close()
+
+    def test_connection_close_and_http_1_0_end_the_connection(
+        self, server: tuple[str, SimulatorApp]
+    ) -> None:
+        base_url, _ = server
+        host, port = base_url.removeprefix("http://").split(":")
+        for request in (
+            b"GET /_sim/health HTTP/1.1\r\nHost: sim\r\nConnection: close\r\n\r\n",
+            b"GET /_sim/health HTTP/1.0\r\n\r\n",
+        ):
+            with socket.create_connection((host, int(port)), timeout=5) as sock:
+                sock.sendall(request)
+                answer = b""
+                while chunk := sock.recv(65536):  # ends only when the server closes
+                    answer += chunk
+            assert answer.split(b"\r\n", 1)[0].endswith(b"200 OK")
+            assert b'"ok": true' in answer or b'"ok":true' in answer
+
+    def test_the_client_reuses_its_connection(
+        self, server: tuple[str, SimulatorApp], token: str
+    ) -> None:
+        base_url, _ = server
+        accepted: list[object] = []
+        client = self._client(base_url)
+        transport = client._http._transport
+        original = transport.handle_request
+
+        def counting(request: httpx.Request) -> httpx.Response:
+            response = original(request)
+            accepted.append(response.extensions["network_stream"])
+            return response
+
+        transport.handle_request = counting  # type: ignore[method-assign]
+        for _ in range(3):
+            client.query_creator_info(access_token=token)
+        assert len(accepted) == 3
+        assert len({id(stream) for stream in accepted}) == 1
 
 
 def test_module_entry_point_serves_and_prints_url() -> None:
