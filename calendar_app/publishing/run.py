@@ -20,7 +20,6 @@ from django.db import InterfaceError, OperationalError, transaction
 from django.db import connection as db_connection
 from django.db import connections as db_connections
 
-from accounts.models import TikTokAccount
 from accounts.tiktok import AccountNeedsReconnect
 from calendar_app.models import MediaKind, Post, PostMode, PostStatus, PrivacyLevel, PublishApi
 from calendar_app.publishing import first_comment, pull
@@ -171,12 +170,12 @@ def take_ownership(post_id: Any, token: uuid.UUID) -> Post | None:
 def _owned_post(post_id: Any, token: uuid.UUID) -> Post | None:
     """The post this claim names, with its account (every run needs its tokens), or None.
 
-    Two reads whose SQL is built once per process (`state.select_one`): compiling the ORM's
+    One read whose SQL is built once per process (`state.select_one`): compiling the ORM's
     select of the wide post row with its account cost more CPU than a resumed poll's own
     work (bench/publish_throughput.py). The media (first run only) and the workspace (a
     notification) load when used."""
     statuses = ", ".join("%s" for _ in ACTIVE_STATUSES)
-    post = select_one(
+    return select_one(
         Post,
         f"{{id}} = %s AND {{claim_token}} = %s AND {{status}} IN ({statuses})",
         [
@@ -184,15 +183,8 @@ def _owned_post(post_id: Any, token: uuid.UUID) -> Post | None:
             model_field(Post, "claim_token").get_db_prep_value(token, db_connection),
             *ACTIVE_STATUSES,
         ],
+        join="account",
     )
-    if post is None:
-        return None
-    account_id = model_field(TikTokAccount, "id").get_db_prep_value(post.account_id, db_connection)
-    account = select_one(TikTokAccount, "{id} = %s", [account_id])
-    if account is None:
-        return None
-    Post.account.field.set_cached_value(post, account)
-    return post
 
 
 def _park_for_poll(post: Post, token: uuid.UUID, wait: float, **fields: Any) -> None:

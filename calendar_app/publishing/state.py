@@ -126,49 +126,97 @@ def _guarded_sql(
     return sql, columns
 
 
-def select_one(model: type[_M], where: str, params: Sequence[Any]) -> _M | None:
-    """The one `model` row matching `where` (SQL with %s placeholders and `{column}` names
-    of fields, e.g. ``"{id} = %s"``), or None, loaded as the ORM loads a row.
+def select_one(
+    model: type[_M], where: str, params: Sequence[Any], *, join: str | None = None
+) -> _M | None:
+    """The one `model` row matching `where` (SQL with %s placeholders and `{field}` names
+    for the model's columns, e.g. ``"{id} = %s"``), or None, loaded as the ORM loads a row.
+    `join`: a foreign key of `model` whose row comes in the same statement (an inner join:
+    no row without it) and is cached on the instance, as `select_related` would.
 
-    For the pipeline's per-run reads: the SELECT and the row's converters are built once per
+    For the pipeline's per-run reads: the SELECT and the rows' converters are built once per
     process (`_select_plan`). A `Model.objects.raw()` read re-derived the column order and
     the converters from the cursor on every call, which cost more CPU than the query."""
-    sql, names, converters = _select_plan(model, where, connection.vendor)
+    sql, parts = _select_plan(model, where, join, connection.vendor)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:
         return None
     values = list(row)
-    for position, functions, expression in converters:
-        value = values[position]
-        for function in functions:
-            value = function(value, expression, connection)
-        values[position] = value
-    return model.from_db(connection.alias, names, values)
+    loaded: list[Model] = []
+    for part in parts:
+        for position, functions, expression in part.converters:
+            value = values[position]
+            for function in functions:
+                value = function(value, expression, connection)
+            values[position] = value
+        loaded.append(
+            part.model.from_db(connection.alias, part.names, values[part.start : part.end])
+        )
+    instance = loaded[0]
+    if join is not None:
+        model._meta.get_field(join).set_cached_value(instance, loaded[1])  # type: ignore[union-attr]
+    return instance  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class _RowPart:
+    """One model's columns in a `select_one` row: where they are, their attribute names and
+    the converters of those that need one (by position in the row)."""
+
+    model: type[Model]
+    start: int
+    end: int
+    names: list[str]
+    converters: list[tuple[int, list[Any], Any]]
 
 
 @functools.cache
 def _select_plan(
-    model: type[Model], where: str, vendor: str
-) -> tuple[str, list[str], list[tuple[int, list[Any], Any]]]:
-    fields = list(model._meta.concrete_fields)
+    model: type[Model], where: str, join: str | None, vendor: str
+) -> tuple[str, list[_RowPart]]:
+    quote = connection.ops.quote_name
     table = model._meta.db_table
-    columns = {f.name: column_sql(model, f.name) for f in fields}
-    template = "SELECT {columns} FROM {table} WHERE {where}"
+    models: list[tuple[type[Model], str]] = [(model, table)]
+    joins = ""
+    if join is not None:
+        foreign_key = model_field(model, join)
+        related = foreign_key.related_model
+        assert isinstance(related, type) and issubclass(related, Model)
+        models.append((related, related._meta.db_table))
+        joins = " INNER JOIN {related} ON {related}.{pk} = {table}.{fk}".format(
+            related=quote(related._meta.db_table),
+            pk=quote(str(related._meta.pk.column)),
+            table=quote(table),
+            fk=quote(str(foreign_key.column)),
+        )
+    parts: list[_RowPart] = []
+    selected: list[str] = []
+    for part_model, part_table in models:
+        fields = list(part_model._meta.concrete_fields)
+        start = len(selected)
+        selected += [f"{quote(part_table)}.{quote(str(f.column))}" for f in fields]
+        converters = []
+        for offset, model_fld in enumerate(fields):
+            expression = model_fld.get_col(part_table)
+            functions = connection.ops.get_db_converters(expression)
+            functions += expression.get_db_converters(connection)
+            if functions:
+                converters.append((start + offset, functions, expression))
+        names = [f.attname for f in fields]
+        parts.append(_RowPart(part_model, start, len(selected), names, converters))
+    own_columns = {
+        f.name: f"{quote(table)}.{quote(str(f.column))}" for f in model._meta.concrete_fields
+    }
+    template = "SELECT {columns} FROM {table}{joins} WHERE {where}"
     sql = template.format(
-        columns=", ".join(columns[f.name] for f in fields),
-        table=connection.ops.quote_name(table),
-        where=where.format(**columns),
+        columns=", ".join(selected),
+        table=quote(table),
+        joins=joins,
+        where=where.format(**own_columns),
     )
-    converters = []
-    for position, model_fld in enumerate(fields):
-        expression = model_fld.get_col(table)
-        functions = connection.ops.get_db_converters(expression)
-        functions += expression.get_db_converters(connection)
-        if functions:
-            converters.append((position, functions, expression))
-    return sql, [f.attname for f in fields], converters
+    return sql, parts
 
 
 def model_field(model: type[Model], name: str) -> Field[Any, Any]:
