@@ -4,6 +4,7 @@ from tiktok_client.chunks import plan_chunks
 from tiktok_client.client import DEFAULT_BUSINESS_VIDEO_FIELDS, DEFAULT_VIDEO_FIELDS, TikTokClient
 from tiktok_client.config import TikTokConfig
 from tiktok_client.errors import (
+    TikTokAppBudgetSpent,
     TikTokAuthError,
     TikTokError,
     TikTokInvalidRequest,
@@ -19,6 +20,7 @@ from tiktok_client.errors import (
 )
 from tiktok_client.pkce import pkce_challenge, pkce_pair
 from tiktok_client.ratelimit import (
+    AppBudget,
     InMemoryRateLimiter,
     NoRateLimiter,
     RateLimiter,
@@ -45,6 +47,7 @@ from tiktok_client.schemas import (
 __all__ = [
     "DEFAULT_BUSINESS_VIDEO_FIELDS",
     "DEFAULT_VIDEO_FIELDS",
+    "AppBudget",
     "BusinessAccount",
     "BusinessDailyMetric",
     "BusinessVideo",
@@ -60,6 +63,7 @@ __all__ = [
     "PublishStatus",
     "RateLimiter",
     "RedisRateLimiter",
+    "TikTokAppBudgetSpent",
     "TikTokAuthError",
     "TikTokClient",
     "TikTokConfig",

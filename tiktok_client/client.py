@@ -1,11 +1,13 @@
 """Thin, ORM-free HTTP client for TikTok's Login Kit, Content Posting, Display and Business APIs.
 
 Every call goes through ``TikTokClient._request``: one place with a mandatory timeout, the
-client-side rate budget, and the mapping of every failure to ``tiktok_client.errors``.
+client-side rate budgets (per token, and per app for the API for Business), and the mapping of
+every failure to ``tiktok_client.errors``.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 from collections.abc import Mapping, Sequence
@@ -18,6 +20,7 @@ import httpx
 from tiktok_client.chunks import plan_chunks
 from tiktok_client.config import TikTokConfig
 from tiktok_client.errors import (
+    TikTokAppBudgetSpent,
     TikTokError,
     TikTokOAuthError,
     TikTokRateLimited,
@@ -29,7 +32,14 @@ from tiktok_client.errors import (
     error_from_v2,
 )
 from tiktok_client.pkce import pkce_pair
-from tiktok_client.ratelimit import Admits, InMemoryRateLimiter, RateLimiter, RetryAfterHolds
+from tiktok_client.ratelimit import (
+    Admission,
+    Admits,
+    AppBudget,
+    InMemoryRateLimiter,
+    RateLimiter,
+    RetryAfterHolds,
+)
 from tiktok_client.schemas import (
     BusinessAccount,
     BusinessPublishStatus,
@@ -135,7 +145,12 @@ def _json_body(response: httpx.Response) -> Any:
 
 
 class TikTokClient:
-    """One instance per app configuration; safe to share between threads."""
+    """One instance per app configuration; safe to share between threads.
+
+    `background=True` (or `for_background()`) marks the caller as background work: its
+    Business calls stop at `config.business_background_ceiling` of the app's per-minute budget,
+    which leaves the rest to people's actions, and are refused with `TikTokAppBudgetSpent`.
+    """
 
     def __init__(
         self,
@@ -143,18 +158,33 @@ class TikTokClient:
         *,
         transport: httpx.BaseTransport | None = None,
         rate_limiter: RateLimiter | None = None,
+        background: bool = False,
     ) -> None:
         if config.timeout_seconds <= 0:
             raise ValueError("timeout_seconds must be positive")
         self.config = config
         self.rate_limiter: RateLimiter = rate_limiter or InMemoryRateLimiter()
+        self.background = background
+        self._background_view: TikTokClient | None = self if background else None
         self._http = httpx.Client(
             transport=transport,
             timeout=httpx.Timeout(config.timeout_seconds),
             follow_redirects=False,
         )
 
+    def for_background(self) -> TikTokClient:
+        """This client for background passes (comment sync, analytics): the same connections
+        and rate limiter, the background share of the Business app's budget."""
+        view = self._background_view
+        if view is None:
+            view = copy.copy(self)
+            view.background = True
+            view._background_view = view
+            self._background_view = view
+        return view
+
     def close(self) -> None:
+        """Closes the connection pool, which `for_background()` views share."""
         self._http.close()
 
     def __enter__(self) -> TikTokClient:
@@ -182,7 +212,8 @@ class TikTokClient:
     ) -> Any:
         endpoint = urlsplit(url).path
         if access_token is not None:
-            self._admit(access_token, endpoint, family)
+            app = self._app_budget() if surface == "business" else None
+            self._admit(access_token, endpoint, family, app)
         request_headers: dict[str, str] = dict(headers or {})
         if access_token is not None:
             if surface == "business":
@@ -227,15 +258,30 @@ class TikTokClient:
         logger.info("tiktok %s %s -> %s", method, endpoint, response.status_code)
         return result
 
-    def _admit(self, access_token: str, endpoint: str, family: str | None) -> None:
+    def _app_budget(self) -> AppBudget | None:
+        """The Business app's per-minute window, up to this client's ceiling in it."""
+        config = self.config
+        if not config.business_app_id:
+            return None
+        ceiling = (
+            config.business_background_ceiling
+            if self.background
+            else config.business_app_rate_limit
+        )
+        return AppBudget(app_id=config.business_app_id, ceiling=ceiling)
+
+    def _admit(
+        self, access_token: str, endpoint: str, family: str | None, app: AppBudget | None
+    ) -> None:
         """Refuse locally while TikTok's last Retry-After for this token and endpoint runs, or
-        while the token's budget for `family` is spent; else take one slot of that budget.
-        A shared limiter does both in one round trip (`Admits`)."""
+        while the token's budget for `family` or the app's budget is spent; else take one slot
+        of each. A shared limiter does it all in one round trip (`Admits`); a limiter without
+        `admit` keeps no app budget."""
         limiter = self.rate_limiter
         try:
             if isinstance(limiter, Admits):
-                held, wait = limiter.admit(
-                    access_token=access_token, endpoint=endpoint, family=family
+                admission = limiter.admit(
+                    access_token=access_token, endpoint=endpoint, family=family, app=app
                 )
             else:
                 held = (
@@ -248,18 +294,27 @@ class TikTokClient:
                     if family is not None and held <= 0
                     else 0.0
                 )
+                admission = Admission(held=held, wait=wait)
         except Exception as exc:  # the shared budget's store (Redis) failed
             logger.warning("tiktok %s: rate budget unavailable: %r", endpoint, exc)
             raise TikTokRequestNotSent(
                 f"{endpoint}: rate budget unavailable", code="rate_budget_unavailable"
             ) from exc
-        if held > 0:
+        if admission.held > 0:
             raise TikTokRateLimited(
-                f"{endpoint}: TikTok asked us to wait", retry_after=held, local=True
+                f"{endpoint}: TikTok asked us to wait", retry_after=admission.held, local=True
             )
-        if wait > 0:
+        if admission.wait > 0:
             raise TikTokRateLimited(
-                f"local budget for {family} exhausted", retry_after=wait, local=True
+                f"local budget for {family} exhausted",
+                retry_after=max(admission.wait, admission.app_wait),
+                local=True,
+            )
+        if admission.app_wait > 0 and app is not None:
+            raise TikTokAppBudgetSpent(
+                f"{endpoint}: the app's budget is spent up to "
+                f"{'the background' if self.background else 'its'} ceiling ({app.ceiling}/min)",
+                retry_after=admission.app_wait,
             )
 
     def _hold(self, access_token: str, endpoint: str, seconds: float) -> None:

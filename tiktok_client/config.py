@@ -9,6 +9,7 @@ or TikTok refuses the whole authorize request with `invalid_scope`.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 #: Consumer scopes: everything a Login Kit app can be granted.
@@ -35,6 +36,13 @@ BUSINESS_SCOPES: tuple[str, ...] = (
     "video.publish",
 )
 DEFAULT_SCOPES = LOGIN_KIT_SCOPES
+#: The API for Business app's calls a minute across all its accounts and endpoints at TikTok's
+#: default level (Corrections, "Business limits"); TikTok answers 40100 beyond it.
+BUSINESS_APP_RATE_LIMIT = 600
+#: The share of that budget background passes (comment sync, analytics) may fill; the rest is
+#: kept for what people do (reply, hide, publish, its status polls).
+BUSINESS_BACKGROUND_SHARE = 0.8
+SIMULATOR_BUSINESS_APP_ID = "sim-business-app-id"
 
 
 @dataclass(frozen=True)
@@ -51,6 +59,19 @@ class TikTokConfig:
     business_app_secret: str = ""
     business_redirect_uri: str = ""
     business_scopes: tuple[str, ...] = BUSINESS_SCOPES
+    business_app_rate_limit: int = BUSINESS_APP_RATE_LIMIT
+    business_background_share: float = BUSINESS_BACKGROUND_SHARE
+
+    def __post_init__(self) -> None:
+        if self.business_app_rate_limit < 1:
+            raise ValueError("business_app_rate_limit must be at least 1 call a minute")
+        if not 0 < self.business_background_share <= 1:
+            raise ValueError("business_background_share must be above 0 and at most 1")
+
+    @property
+    def business_background_ceiling(self) -> int:
+        """How many calls a minute background passes may make with the Business app."""
+        return max(1, math.floor(self.business_app_rate_limit * self.business_background_share))
 
     @property
     def login_kit_configured(self) -> bool:
@@ -72,10 +93,12 @@ class TikTokConfig:
         redirect_uri: str = "http://localhost:8000/connect/tiktok/callback/",
         timeout_seconds: float = 10.0,
         scopes: tuple[str, ...] = LOGIN_KIT_SCOPES,
-        business_app_id: str = "sim-business-app-id",
+        business_app_id: str = SIMULATOR_BUSINESS_APP_ID,
         business_app_secret: str = "sim-business-app-secret",  # noqa: S107 - simulator fixture
         business_redirect_uri: str = "http://localhost:8000/connect/tiktok/business/callback/",
         business_scopes: tuple[str, ...] = BUSINESS_SCOPES,
+        business_app_rate_limit: int = BUSINESS_APP_RATE_LIMIT,
+        business_background_share: float = BUSINESS_BACKGROUND_SHARE,
     ) -> TikTokConfig:
         """All three hosts on one simulator base URL (e.g. ``http://127.0.0.1:8765``)."""
         base = base_url.rstrip("/")
@@ -92,4 +115,6 @@ class TikTokConfig:
             business_app_secret=business_app_secret,
             business_redirect_uri=business_redirect_uri,
             business_scopes=business_scopes,
+            business_app_rate_limit=business_app_rate_limit,
+            business_background_share=business_background_share,
         )

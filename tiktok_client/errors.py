@@ -125,6 +125,20 @@ class TikTokRateLimited(TikTokError):
         self.local = local
 
 
+class TikTokAppBudgetSpent(TikTokRateLimited):
+    """Refused here, never sent: the developer app's per-minute budget across all its accounts
+    (API for Business, ~600 calls a minute) has no room for this call. Background passes meet
+    it at their lower ceiling and wait for their next run; it is not a failure."""
+
+    default_user_message = (
+        "TikTok limits how many requests this service can send per minute across all accounts, "
+        "and that limit is reached right now. Try again in a minute."
+    )
+
+    def __init__(self, message: str = "", *, retry_after: float = 60.0) -> None:
+        super().__init__(message, code="app_rate_budget_spent", retry_after=retry_after, local=True)
+
+
 class TikTokPostingCapError(TikTokError):
     default_user_message = "TikTok is not letting this account post right now. Try again later."
     user_messages_by_code = {

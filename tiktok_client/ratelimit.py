@@ -1,6 +1,8 @@
-"""Client-side budgets that keep us inside TikTok's per-token, per-endpoint 60 s windows.
+"""Client-side budgets that keep us inside TikTok's 60 s windows: per token and endpoint
+family, and per developer app (the API for Business app's ~600 calls a minute across all its
+accounts and endpoints).
 
-Keys are SHA-256 fingerprints of the access token, so tokens never reach memory dumps of
+Token keys are SHA-256 fingerprints of the access token, so tokens never reach memory dumps of
 the limiter or Redis.
 """
 
@@ -13,7 +15,8 @@ import time
 import uuid
 from collections import defaultdict, deque
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol, runtime_checkable
+from dataclasses import dataclass
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 WINDOW_SECONDS = 60.0
 
@@ -51,15 +54,43 @@ class RetryAfterHolds(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class AppBudget:
+    """One developer app's window across all its tokens and endpoints (API for Business:
+    ~600 calls a minute, fact sheet Corrections "Business limits"). Every admitted call counts
+    in it; `ceiling` is how full this call may find it: the whole budget for people's actions,
+    a share of it for background passes, so that those always leave room for people."""
+
+    app_id: str
+    ceiling: int
+
+
+class Admission(NamedTuple):
+    """What `Admits.admit` decided; all zero means admitted (and the slots are taken)."""
+
+    #: Seconds of TikTok's Retry-After still running for this token and endpoint.
+    held: float = 0.0
+    #: Seconds until the token's budget for the endpoint family has room.
+    wait: float = 0.0
+    #: Seconds until the app's window is below this call's ceiling.
+    app_wait: float = 0.0
+
+
 @runtime_checkable
 class Admits(Protocol):
-    """A limiter that checks TikTok's hold and takes a budget slot in one step (one round
+    """A limiter that checks TikTok's hold and takes the budget slots in one step (one round
     trip to a shared store instead of two; the request path's most frequent call)."""
 
-    def admit(self, *, access_token: str, endpoint: str, family: str | None) -> tuple[float, float]:
-        """`(held, wait)`: seconds of TikTok's Retry-After still running for this token and
-        endpoint, else 0.0 and the seconds until a slot of `family` frees up (0.0: granted,
-        and the slot is taken). No slot is taken while a hold runs."""
+    def admit(
+        self,
+        *,
+        access_token: str,
+        endpoint: str,
+        family: str | None,
+        app: AppBudget | None = None,
+    ) -> Admission:
+        """Nothing is taken while a hold runs, nor unless both the token's `family` budget and
+        the `app` window have room; then one slot of each is taken."""
         ...
 
 
@@ -91,6 +122,7 @@ class InMemoryRateLimiter:
         self._clock = clock
         self._lock = threading.Lock()
         self._hits: dict[tuple[str, str], deque[float]] = defaultdict(deque)
+        self._app_hits: dict[str, deque[float]] = defaultdict(deque)
         self._holds: dict[tuple[str, str], float] = {}
 
     def acquire(self, *, access_token: str, family: str) -> float:
@@ -101,17 +133,53 @@ class InMemoryRateLimiter:
         with self._lock:
             now = self._clock()
             hits = self._hits[key]
-            while hits and hits[0] <= now - self._window:
-                hits.popleft()
-            if len(hits) >= limit:
-                return max(hits[0] + self._window - now, 0.001)
-            hits.append(now)
+            wait = self._wait_in(hits, limit, now)
+            if not wait:
+                hits.append(now)
+            return wait
+
+    def _wait_in(self, hits: deque[float], ceiling: int, now: float) -> float:
+        while hits and hits[0] <= now - self._window:
+            hits.popleft()
+        if len(hits) < ceiling:
             return 0.0
+        # Room comes back once all but ceiling - 1 of the calls in the window have aged out.
+        edge = hits[len(hits) - ceiling] if ceiling > 0 else now
+        return max(edge + self._window - now, 0.001)
+
+    def admit(
+        self,
+        *,
+        access_token: str,
+        endpoint: str,
+        family: str | None,
+        app: AppBudget | None = None,
+    ) -> Admission:
+        limit = self._limits.get(family) if family is not None else None
+        fingerprint = token_fingerprint(access_token)
+        with self._lock:
+            now = self._clock()
+            until = self._holds.get((fingerprint, endpoint))
+            if until is not None and until > now:
+                return Admission(held=until - now)
+            windows: list[tuple[deque[float], int]] = []
+            if family is not None and limit is not None:
+                windows.append((self._hits[(fingerprint, family)], limit))
+            if app is not None:
+                windows.append((self._app_hits[app.app_id], app.ceiling))
+            wait = self._wait_in(*windows[0], now) if limit is not None else 0.0
+            app_wait = self._wait_in(*windows[-1], now) if app is not None else 0.0
+            if wait or app_wait:
+                return Admission(wait=wait, app_wait=app_wait)
+            for hits, _ceiling in windows:
+                hits.append(now)
+            return Admission()
 
     def clear(self) -> None:
         """Forget every window and hold (as if a long quiet time had passed)."""
         with self._lock:
             self._hits.clear()
+            self._app_hits.clear()
             self._holds.clear()
 
     def hold(self, *, access_token: str, endpoint: str, seconds: float) -> None:
@@ -151,29 +219,48 @@ redis.call('PEXPIRE', key, math.ceil(window * 1000))
 return '0'
 """
 
-# TikTok's Retry-After first (a running hold takes no slot), then the same sliding window as
-# _REDIS_ACQUIRE: KEYS[1] the hold, KEYS[2] (absent for an unbudgeted endpoint) the window.
+# TikTok's Retry-After first (a running hold takes no slot), then the sliding windows of
+# _REDIS_ACQUIRE: KEYS[1] the hold, then the token's window for the endpoint family (when ARGV[2],
+# its limit, is not empty) and the app's window (when ARGV[3], this call's ceiling, is not
+# empty). A slot is taken in each only when every window has room.
 _REDIS_ADMIT = """
 local held = redis.call('PTTL', KEYS[1])
 if held > 0 then
-  return {tostring(held / 1000), '0'}
+  return {tostring(held / 1000), '0', '0'}
 end
-if #KEYS < 2 then
-  return {'0', '0'}
-end
-local key = KEYS[2]
+local window = tonumber(ARGV[1])
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
-local window = tonumber(ARGV[1])
-local limit = tonumber(ARGV[2])
-redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
-if redis.call('ZCARD', key) >= limit then
-  local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
-  return {'0', tostring(tonumber(oldest[2]) + window - now)}
+local waits, budgeted, refused = {'0', '0'}, {}, false
+local next_key = 2
+for slot = 1, 2 do
+  local ceiling = tonumber(ARGV[slot + 1])
+  if ceiling then
+    local key = KEYS[next_key]
+    next_key = next_key + 1
+    redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+    local count = redis.call('ZCARD', key)
+    if count >= ceiling then
+      -- Room comes back once all but ceiling - 1 of the calls in the window have aged out.
+      local wait = window
+      if ceiling > 0 then
+        local edge = redis.call('ZRANGE', key, count - ceiling, count - ceiling, 'WITHSCORES')
+        wait = tonumber(edge[2]) + window - now
+      end
+      waits[slot] = tostring(wait)
+      refused = true
+    end
+    table.insert(budgeted, key)
+  end
 end
-redis.call('ZADD', key, now, ARGV[3])
-redis.call('PEXPIRE', key, math.ceil(window * 1000))
-return {'0', '0'}
+if refused then
+  return {'0', waits[1], waits[2]}
+end
+for _, key in ipairs(budgeted) do
+  redis.call('ZADD', key, now, ARGV[4])
+  redis.call('PEXPIRE', key, math.ceil(window * 1000))
+end
+return {'0', '0', '0'}
 """
 
 # Extend a hold, never shorten it: a late, shorter Retry-After must not unblock early.
@@ -184,6 +271,10 @@ if redis.call('PTTL', KEYS[1]) < ms then
 end
 return 1
 """
+
+
+def _at_least_a_ms(wait: float) -> float:
+    return max(wait, 0.001) if wait > 0 else 0.0
 
 
 class RedisRateLimiter:
@@ -221,23 +312,42 @@ class RedisRateLimiter:
         wait = float(result.decode() if isinstance(result, bytes) else result)
         return max(wait, 0.001) if wait > 0 else 0.0
 
-    def admit(self, *, access_token: str, endpoint: str, family: str | None) -> tuple[float, float]:
+    def admit(
+        self,
+        *,
+        access_token: str,
+        endpoint: str,
+        family: str | None,
+        app: AppBudget | None = None,
+    ) -> Admission:
         limit = self._limits.get(family) if family is not None else None
         keys = [self._hold_key(access_token, endpoint)]
-        args: list[Any] = []
         if limit is not None and family is not None:
             keys.append(self._key(access_token, family))
-            args = [self._window, limit, uuid.uuid4().hex]
-        held, wait = (
+        if app is not None:
+            keys.append(self._app_key(app.app_id))
+        args = [
+            self._window,
+            "" if limit is None else limit,
+            "" if app is None else app.ceiling,
+            uuid.uuid4().hex,
+        ]
+        held, wait, app_wait = (
             float(v.decode() if isinstance(v, bytes) else v)
             for v in self._admit_script(keys=keys, args=args)
         )
         if held > 0:
-            return max(held, 0.001), 0.0
-        return 0.0, (max(wait, 0.001) if wait > 0 else 0.0)
+            return Admission(held=max(held, 0.001))
+        return Admission(wait=_at_least_a_ms(wait), app_wait=_at_least_a_ms(app_wait))
+
+    def _app_key(self, app_id: str) -> str:
+        return f"{self._prefix}:app:{app_id}"
 
     def reset(self, *, access_token: str, family: str) -> None:
         self._redis.delete(self._key(access_token, family))
+
+    def reset_app(self, *, app_id: str) -> None:
+        self._redis.delete(self._app_key(app_id))
 
     def _hold_key(self, access_token: str, endpoint: str) -> str:
         return f"{self._prefix}:hold:{endpoint}:{token_fingerprint(access_token)}"

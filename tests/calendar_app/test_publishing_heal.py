@@ -26,7 +26,7 @@ from tests.calendar_app.publishing_factories import (
     pub_sim,
     run_until_settled,
 )
-from tiktok_client.ratelimit import RedisRateLimiter
+from tiktok_client.ratelimit import Admission, RedisRateLimiter
 from tiktok_client.simulator.faults import FAULT_KINDS
 
 __all__ = ["pub_sim"]
@@ -97,12 +97,10 @@ def test_rate_budget_failure_at_init_is_never_sent_and_retried(
     assert isinstance(limiter, RedisRateLimiter)
     real_admit = limiter.admit
 
-    def redis_down_for_init(
-        *, access_token: str, endpoint: str, family: str | None
-    ) -> tuple[float, float]:
+    def redis_down_for_init(*, family: str | None, **kwargs: Any) -> Admission:
         if family == "init":
             raise redis.ConnectionError("Error 111 connecting to 127.0.0.1:6379.")
-        return real_admit(access_token=access_token, endpoint=endpoint, family=family)
+        return real_admit(family=family, **kwargs)
 
     monkeypatch.setattr(limiter, "admit", redis_down_for_init)
     result = _run_once(post)

@@ -346,18 +346,18 @@ def test_redis_admit_checks_the_hold_and_takes_a_slot_in_one_step(
     worker_a, worker_b = redis_limiters
     endpoint = "/v2/post/publish/video/init/"
     admit = functools.partial(worker_a.admit, access_token="act.a", endpoint=endpoint)
-    assert [admit(family="init") for _ in range(6)] == [(0.0, 0.0)] * 6
-    held, wait = admit(family="init")
+    assert [admit(family="init") for _ in range(6)] == [(0.0, 0.0, 0.0)] * 6
+    held, wait, _ = admit(family="init")
     assert held == 0.0 and 0 < wait <= 60  # the budget is spent, shared with worker b
     assert 0 < worker_b.acquire(access_token="act.a", family="init") <= 60
-    assert admit(family=None) == (0.0, 0.0)  # an endpoint without a budget
+    assert admit(family=None) == (0.0, 0.0, 0.0)  # an endpoint without a budget
 
     worker_b.hold(access_token="act.b", endpoint=endpoint, seconds=30)
-    held, wait = worker_a.admit(access_token="act.b", endpoint=endpoint, family="init")
+    held, wait, _ = worker_a.admit(access_token="act.b", endpoint=endpoint, family="init")
     assert 29 < held <= 30 and wait == 0.0
     # A running hold took no slot: all six are still there once it ends.
     worker_a._redis.delete(worker_a._hold_key("act.b", endpoint))
     granted = [
         worker_a.admit(access_token="act.b", endpoint=endpoint, family="init") for _ in range(6)
     ]
-    assert granted == [(0.0, 0.0)] * 6
+    assert granted == [(0.0, 0.0, 0.0)] * 6
