@@ -182,10 +182,11 @@ def tiktok_videos_fetch(
     max_videos: int = MAX_VIDEOS,
     max_age: dt.timedelta = MAX_AGE,
 ) -> list[FetchedVideo]:
-    """The account's videos from the last `max_age`, newest first, read from TikTok."""
+    """The account's videos from the last `max_age`, newest first, read from TikTok by
+    background work (the Business app's background share)."""
     if not can_list_videos(account):
         return []
-    client = get_tiktok_client()
+    client = get_tiktok_client(background=True)
     oldest = timezone.now() - max_age
     if uses_business_api(account):
         return _fetch_business(account=account, client=client, oldest=oldest, limit=max_videos)

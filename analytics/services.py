@@ -259,11 +259,12 @@ def _granted_fields(account: TikTokAccount, fields: Sequence[str]) -> list[str]:
 def _fetch_business(
     *, account: TikTokAccount, fields: Sequence[str], start: dt.date | None, end: dt.date | None
 ) -> BusinessAccount:
+    # Only the capture and backfill tasks read insights: background passes.
     return tiktok_business_call(
         account=account,
         call=functools.partial(
             _business_account,
-            client=get_tiktok_client(),
+            client=get_tiktok_client(background=True),
             business_id=account.business_id,
             fields=_granted_fields(account, fields),
             start_date=start,
@@ -408,7 +409,8 @@ def account_snapshot_capture(*, account: TikTokAccount) -> CaptureResult:
         _store_account_type(account=account, business=business)
     elif STATS_SCOPE in (account.scopes or []):
         info = tiktok_account_call(
-            account=account, call=functools.partial(_user_info, client=get_tiktok_client())
+            account=account,
+            call=functools.partial(_user_info, client=get_tiktok_client(background=True)),
         )
         profile = {
             "followers": info.follower_count,

@@ -10,9 +10,15 @@ from accounts.models import AccountStatus, TikTokAccount, Workspace
 from accounts.tiktok import AccountNeedsReconnect
 from analytics import reporting, services
 from analytics.models import AccountDailySnapshot
-from later.retries import RetryPolicy, retry_done, retry_later, retry_pending_subjects
+from later.retries import (
+    RetryPolicy,
+    retry_defer,
+    retry_done,
+    retry_later,
+    retry_pending_subjects,
+)
 from later.tenancy import workspace_task
-from tiktok_client.errors import TikTokRateLimited, TikTokUnavailable
+from tiktok_client.errors import TikTokAppBudgetSpent, TikTokRateLimited, TikTokUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -72,10 +78,20 @@ def _retry(task: str, label: str, exc: TikTokRateLimited | TikTokUnavailable, **
     )
 
 
+def _defer(task: str, exc: TikTokAppBudgetSpent, *, account_id: str) -> None:
+    # Background work's share of the app's budget is spent: no failure; the hourly schedule
+    # runs it again (nothing written yet: a capture writes once it has read everything).
+    retry_defer(task=task, subject=account_id, wait=exc.retry_after)
+    logger.info("%s of %s deferred: %s", task, account_id, exc)
+
+
 @shared_task(name=CAPTURE_TASK)
 def capture_account_snapshot(*, workspace_id: str, account_id: str) -> int:
     try:
         captured = _capture(workspace_id=workspace_id, account_id=account_id) or 0
+    except TikTokAppBudgetSpent as exc:
+        _defer(CAPTURE_TASK, exc, account_id=account_id)
+        return 0
     except (TikTokRateLimited, TikTokUnavailable) as exc:
         _retry(
             CAPTURE_TASK, "Analytics capture", exc, workspace_id=workspace_id, account_id=account_id
@@ -102,6 +118,9 @@ def _capture(*, workspace: Workspace, account_id: str) -> int:
 def backfill_account(*, workspace_id: str, account_id: str) -> int:
     try:
         filled = _backfill(workspace_id=workspace_id, account_id=account_id) or 0
+    except TikTokAppBudgetSpent as exc:
+        _defer(BACKFILL_TASK, exc, account_id=account_id)
+        return 0
     except (TikTokRateLimited, TikTokUnavailable) as exc:
         _retry(
             BACKFILL_TASK,

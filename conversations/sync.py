@@ -764,10 +764,11 @@ def comment_sync_account(
     budget: CallBudget | None = None,
     now: dt.datetime | None = None,
 ) -> SyncStats:
-    """Sync every due video of the account, newest first. TikTokRateLimited propagates
-    (after progress is saved) so the task can back off."""
+    """Sync every due video of the account, newest first, as background work (the Business
+    app's background share). TikTokRateLimited propagates (after progress is saved) so the task
+    can back off, or, as TikTokAppBudgetSpent, wait for its next run."""
     now = now or timezone.now()
-    client = client or get_tiktok_client()
+    client = client or get_tiktok_client(background=True)
     budget = budget or CallBudget(account=account)
     stats = SyncStats()
     if not account_can_sync_comments(account):

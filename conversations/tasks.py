@@ -14,9 +14,20 @@ from accounts.tiktok import AccountNeedsReconnect
 from conversations.ingest import comments_triage, comments_triage_backlog
 from conversations.rules import moderation_rules_apply
 from conversations.sync import COMMENT_READ_SCOPE, comment_sync_account
-from later.retries import RetryPolicy, retry_done, retry_later, retry_pending_subjects
+from later.retries import (
+    RetryPolicy,
+    retry_defer,
+    retry_done,
+    retry_later,
+    retry_pending_subjects,
+)
 from later.tenancy import workspace_task
-from tiktok_client.errors import TikTokError, TikTokRateLimited, TikTokUnavailable
+from tiktok_client.errors import (
+    TikTokAppBudgetSpent,
+    TikTokError,
+    TikTokRateLimited,
+    TikTokUnavailable,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -61,10 +72,12 @@ def _refresh_videos(account: TikTokAccount) -> None:
         from accounts.video_sync import tiktok_videos_sync
     except ImportError:  # pragma: no cover - the analytics side ships it
         return
-    if cache.add(f"comment-sync:videos:{account.pk}", 1, timeout=VIDEO_REFRESH_SECONDS):
+    key = f"comment-sync:videos:{account.pk}"
+    if cache.add(key, 1, timeout=VIDEO_REFRESH_SECONDS):
         try:
             tiktok_videos_sync(account=account)
         except TikTokRateLimited:
+            cache.delete(key)  # not refreshed: the next run tries again
             raise
         except TikTokError as exc:
             # Comments of the videos we already know can still be synced.
@@ -89,6 +102,12 @@ def sync_account_comments(*, workspace_id: str, account_id: str) -> Any:
         return None
     try:
         result = _sync(workspace_id=workspace_id, account_id=account_id)
+    except TikTokAppBudgetSpent as exc:
+        # Background work's share of the app's budget is spent: no failure; the next beat
+        # resumes at the saved cursor.
+        retry_defer(task=SYNC_TASK, subject=account_id, wait=exc.retry_after)
+        logger.info("comment sync of %s deferred: %s", account_id, exc)
+        return None
     except (TikTokRateLimited, TikTokUnavailable) as exc:
         retry = retry_later(
             task=SYNC_TASK,

@@ -8,6 +8,9 @@ message each once the claim is committed; a try that never answers (its worker w
 broker lost it) is sent again after `IN_FLIGHT`. After `max_attempts` tries the row gives up
 and stays, for people to see, until the task next succeeds (`retry_done` deletes it).
 
+A task stopped because a shared budget is spent (`retry_defer`) did not fail: it counts no
+try, shows nothing, and its schedule runs it again.
+
 The tasks stay safe to run twice: a repeat failure updates the one row of its task and subject.
 Fan-outs that run the same task on a schedule skip subjects with a retry pending
 (`retry_pending_subjects`), so a parked try is not overtaken by the next beat; once a row has
@@ -24,6 +27,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from later.models import ParkedRetry
@@ -96,6 +100,20 @@ def retry_later(
             row.next_attempt_at = at + timedelta(seconds=policy.wait(row.attempts, retry_after))
         row.save()
     return row
+
+
+def retry_defer(*, task: str, subject: str, wait: float, now: datetime | None = None) -> None:
+    """The task stopped for want of a shared budget (TikTok's per-app budget, kept on our side):
+    not a failure. Its schedule runs it again; if this was a parked retry, that retry moves to
+    `wait` seconds from now and gets back the try the sweeper counted for it."""
+    at = now or timezone.now()
+    ParkedRetry.objects.filter(
+        task=task, subject=subject, gave_up_at__isnull=True, attempts__gt=0
+    ).update(
+        attempts=F("attempts") - 1,
+        next_attempt_at=at + timedelta(seconds=wait + random.uniform(0.0, 5.0)),
+        updated_at=at,
+    )
 
 
 def retry_done(*, task: str, subject: str) -> None:

@@ -414,6 +414,16 @@ TIKTOK_BUSINESS_APP_SECRET = env.str(
 TIKTOK_BUSINESS_REDIRECT_URI = env.str(
     "TIKTOK_BUSINESS_REDIRECT_URI", default=f"{SITE_URL}/connect/tiktok/business/callback/"
 )
+# The Business app's calls a minute across all its accounts and endpoints (TikTok's default
+# level: 600; answered with 40100 beyond it), shared by every worker through Redis, and the share
+# of it background passes (comment sync, analytics) may fill: the rest waits for people's actions.
+TIKTOK_BUSINESS_APP_RATE_LIMIT = env.int("TIKTOK_BUSINESS_APP_RATE_LIMIT", default=600)
+TIKTOK_BUSINESS_BACKGROUND_SHARE = env.float("TIKTOK_BUSINESS_BACKGROUND_SHARE", default=0.8)
+if TIKTOK_BUSINESS_APP_RATE_LIMIT < 1 or not 0 < TIKTOK_BUSINESS_BACKGROUND_SHARE <= 1:
+    raise environ.ImproperlyConfigured(
+        "TIKTOK_BUSINESS_APP_RATE_LIMIT must be at least 1 and TIKTOK_BUSINESS_BACKGROUND_SHARE "
+        "above 0 and at most 1"
+    )
 TIKTOK_AUTH_BASE_URL = env.str("TIKTOK_AUTH_BASE_URL", default="https://www.tiktok.com")
 TIKTOK_OPEN_API_BASE_URL = env.str(
     "TIKTOK_OPEN_API_BASE_URL", default="https://open.tiktokapis.com"

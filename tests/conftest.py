@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+import redis
 from django.test import Client
 from rest_framework.test import APIClient
 
@@ -18,10 +20,23 @@ PASSWORD = "correct horse battery"
 @pytest.fixture(autouse=True)
 def _fresh_process_rate_budget() -> None:
     """Each test starts with an empty per-process TikTok budget: no window or Retry-After
-    hold of an earlier test (simulator tokens repeat between tests) carries over."""
+    hold of an earlier test (simulator tokens repeat between tests) carries over. Nor does the
+    Business app's window in Redis, which every test's simulator app shares."""
+    business_app_minute_elapses()
+
+
+def business_app_minute_elapses() -> None:
+    """As if a minute had passed since the last TikTok API for Business call of any worker."""
+    from django.conf import settings
+
     from accounts.tiktok.access import _process_rate_limiter
+    from tiktok_client.config import SIMULATOR_BUSINESS_APP_ID
+    from tiktok_client.ratelimit import RedisRateLimiter
 
     _process_rate_limiter.clear()
+    if redis_url := getattr(settings, "REDIS_URL", ""):
+        with contextlib.suppress(redis.RedisError):
+            RedisRateLimiter(redis_url).reset_app(app_id=SIMULATOR_BUSINESS_APP_ID)
 
 
 def rate_holds_elapse() -> None:
@@ -29,6 +44,24 @@ def rate_holds_elapse() -> None:
     from accounts.tiktok.access import _process_rate_limiter
 
     _process_rate_limiter.clear()
+
+
+def spend_business_app_budget(calls: int) -> None:
+    """As if other workers had made `calls` TikTok API for Business calls this minute."""
+    from accounts.tiktok import get_tiktok_client
+    from tiktok_client.ratelimit import Admits, AppBudget
+
+    client = get_tiktok_client()
+    limiter = client.rate_limiter
+    assert isinstance(limiter, Admits)
+    app = AppBudget(
+        app_id=client.config.business_app_id, ceiling=client.config.business_app_rate_limit
+    )
+    for _ in range(calls):
+        admission = limiter.admit(
+            access_token="act.elsewhere", endpoint="/elsewhere", family=None, app=app
+        )
+        assert admission == (0.0, 0.0, 0.0)
 
 
 @pytest.fixture

@@ -74,6 +74,8 @@ def tiktok_config() -> TikTokConfig:
         business_app_secret=getattr(settings, "TIKTOK_BUSINESS_APP_SECRET", ""),
         business_redirect_uri=getattr(settings, "TIKTOK_BUSINESS_REDIRECT_URI", ""),
         business_scopes=tuple(getattr(settings, "TIKTOK_BUSINESS_SCOPES", BUSINESS_SCOPES)),
+        business_app_rate_limit=settings.TIKTOK_BUSINESS_APP_RATE_LIMIT,
+        business_background_share=settings.TIKTOK_BUSINESS_BACKGROUND_SHARE,
     )
 
 
@@ -81,8 +83,11 @@ def business_app_configured() -> bool:
     return tiktok_config().business_configured
 
 
-def get_tiktok_client() -> TikTokClient:
-    """A shared client for the current settings (tests repoint the settings at the simulator)."""
+def get_tiktok_client(*, background: bool = False) -> TikTokClient:
+    """A shared client for the current settings (tests repoint the settings at the simulator).
+
+    `background=True` for passes nobody waits for (comment sync, analytics): they get only
+    part of the Business app's per-minute budget, so people's actions always find room."""
     config = tiktok_config()
     redis_url = getattr(settings, "REDIS_URL", "") or ""
     key = (config, redis_url)
@@ -94,7 +99,7 @@ def get_tiktok_client() -> TikTokClient:
             )
             client = TikTokClient(config, rate_limiter=limiter)
             _clients[key] = client
-        return client
+        return client.for_background() if background else client
 
 
 def reconnect_message(account: TikTokAccount) -> str:

@@ -20,6 +20,7 @@ from later.celery import app as celery_app
 from later.models import ParkedRetry
 from later.retries import retries_send_due
 from tests.analytics.conftest import connect_sim_account
+from tests.conftest import business_app_minute_elapses, spend_business_app_budget
 from tiktok_client.simulator import SimulatorApp
 
 pytestmark = pytest.mark.django_db
@@ -199,3 +200,36 @@ def test_a_capture_tiktok_cannot_serve_waits_in_postgresql_and_runs_when_due(
     assert broker_sent[-1] == (tasks.CAPTURE_TASK, ids)
     assert tasks.capture_account_snapshot(**ids) > 0
     assert not ParkedRetry.objects.filter(task=tasks.CAPTURE_TASK).exists()
+
+
+@pytest.mark.parametrize(
+    ("task", "name"),
+    [
+        (tasks.capture_account_snapshot, tasks.CAPTURE_TASK),
+        (tasks.backfill_account, tasks.BACKFILL_TASK),
+    ],
+)
+def test_without_room_in_the_apps_budget_analytics_wait_for_their_schedule_without_failing(
+    task: Any,
+    name: str,
+    sim_app: SimulatorApp,
+    workspace: Workspace,
+    settings: Any,
+    broker_sent: list[tuple[str, dict[str, Any]]],
+) -> None:
+    # Background passes may fill 8 of the Business app's 10 calls a minute; others used them.
+    settings.TIKTOK_BUSINESS_APP_RATE_LIMIT = 10
+    account = connect_sim_account(sim_app, workspace, open_id="sim-cafe-business", business=True)
+    ids = {"workspace_id": str(workspace.pk), "account_id": str(account.pk)}
+    spend_business_app_budget(8)
+
+    assert task(**ids) == 0
+    # Deferred, not failed: nothing parked, nothing sent, TikTok never asked.
+    assert not ParkedRetry.objects.filter(task=name).exists()
+    assert broker_sent == []
+    assert sim_app.counters.requests_to("/open_api/v1.3/business/get/") == 0
+    assert not AccountDailySnapshot.objects.for_workspace(workspace).exists()
+
+    business_app_minute_elapses()
+    assert task(**ids) > 0
+    assert not ParkedRetry.objects.filter(task=name).exists()
