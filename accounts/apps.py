@@ -7,6 +7,7 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts import (
+            checks,  # noqa: F401 - deploy checks of the TikTok settings
             invitations,  # noqa: F401 - accepts invitations after sign-up
             receivers,  # noqa: F401 - last workspace; clients of a deleted agency
         )
