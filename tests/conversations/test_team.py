@@ -231,6 +231,51 @@ def test_labels_by_hand_in_bulk_and_as_a_filter(
     assert third.pk in _inbox_ids(client, workspace)
 
 
+def test_the_label_filter_lists_each_labelled_comment_once_in_either_order(
+    workspace: Workspace, other_workspace: Workspace, video: TikTokVideo, editor: User
+) -> None:
+    lead = Label.objects.create(workspace=workspace, name="Lead")
+    press = Label.objects.create(workspace=workspace, name="Press")
+    foreign = Label.objects.create(workspace=other_workspace, name="Lead")
+    both, lead_only, press_only, unlabelled, question = (
+        make_comment(video, is_question=n == 4, assignee=editor) for n in range(5)
+    )
+    reply = make_comment(video, parent=both, assignee=editor)
+    for comment, labels in (
+        (both, [lead, press]), (lead_only, [lead]), (press_only, [press]), (question, [lead]),
+        (reply, [press, lead]),
+    ):  # fmt: skip
+        for label in labels:
+            CommentLabel.objects.create(workspace=workspace, comment=comment, label=label)
+    elsewhere = make_comment(make_video(make_account(other_workspace)))
+    CommentLabel.objects.create(workspace=other_workspace, comment=elsewhere, label=foreign)
+
+    def walk(**filters: object) -> list[uuid.UUID]:
+        """Every page of two, through the cursors."""
+        ids: list[uuid.UUID] = []
+        cursor = None
+        while True:
+            page = selectors.inbox_page(
+                workspace=workspace, filters=selectors.InboxFilters(**filters),  # type: ignore[arg-type]
+                cursor=cursor, page_size=2, user=editor,
+            )  # fmt: skip
+            ids += [c.pk for c in page.comments]
+            if not (cursor := page.next_cursor):
+                return ids
+
+    labelled = [both, lead_only, question, reply]
+    newest_first = [c.pk for c in sorted(labelled, key=lambda c: c.created_at_tiktok, reverse=True)]
+    assert walk(label_id=lead.pk) == newest_first
+    # The unanswered question first, then the others newest first.
+    assert walk(label_id=lead.pk, assignee="mine", order="priority") == [
+        question.pk,
+        *(pk for pk in newest_first if pk != question.pk),
+    ]
+    assert set(walk(label_id=press.pk)) == {both.pk, press_only.pk, reply.pk}
+    assert walk(label_id=foreign.pk) == []
+    assert unlabelled.pk in walk()
+
+
 def test_a_label_of_another_workspace_cannot_be_applied(
     workspace: Workspace,
     other_workspace: Workspace,
