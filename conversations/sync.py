@@ -351,6 +351,8 @@ def _run_rules_after_commit(
     """Moderation rules see each fan comment once, right after it is stored. They read the
     text and the author only (never the triage, which may still be pending). `has_rules`:
     already known (the bulk write asks in its own statement)."""
+    if has_rules is False:
+        return
     fresh = [str(row.pk) for row in created if not row.is_own]
     if not fresh:
         return
@@ -458,7 +460,7 @@ def triage_per_pass(*, account: TikTokAccount) -> Iterator[None]:
         _send_triage(workspace_id=account.workspace_id, ids=ids)
 
 
-def _triage_after_commit(*, account: TikTokAccount, comment_ids: Sequence[uuid.UUID]) -> None:
+def _triage_after_commit(*, account: TikTokAccount, comment_ids: Sequence[uuid.UUID | str]) -> None:
     """New and re-written texts are read in bulk right after the commit, on the sync queue."""
     if not comment_ids:
         return
