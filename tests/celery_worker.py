@@ -4,6 +4,7 @@ need one (publishing fault tests, end-to-end journeys)."""
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import signal
 import subprocess
@@ -16,6 +17,17 @@ from django.conf import settings
 from django.db import connection
 
 REPO = Path(__file__).resolve().parent.parent
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """In the worker, before it starts: SIGKILL when the test process dies. The worker runs
+    in its own session (so a test can kill its whole group), which a killed or interrupted
+    pytest would otherwise leave running: an orphan worker takes the next runs' tasks from
+    the shared broker and points them at a simulator that is gone. Its pool children exit
+    when their parent's pipes close."""
+    if sys.platform == "linux":
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def worker_env(
@@ -66,6 +78,7 @@ class CeleryWorker:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
+            preexec_fn=_die_with_parent,
         )  # fmt: skip
 
     def log_text(self) -> str:
