@@ -162,16 +162,17 @@ class InMemoryRateLimiter:
             until = self._holds.get((fingerprint, endpoint))
             if until is not None and until > now:
                 return Admission(held=until - now)
-            windows: list[tuple[deque[float], int]] = []
-            if family is not None and limit is not None:
-                windows.append((self._hits[(fingerprint, family)], limit))
-            if app is not None:
-                windows.append((self._app_hits[app.app_id], app.ceiling))
-            wait = self._wait_in(*windows[0], now) if limit is not None else 0.0
-            app_wait = self._wait_in(*windows[-1], now) if app is not None else 0.0
+            token = (
+                (self._hits[(fingerprint, family)], limit)
+                if family is not None and limit is not None
+                else None
+            )
+            shared = (self._app_hits[app.app_id], app.ceiling) if app is not None else None
+            wait = self._wait_in(*token, now) if token else 0.0
+            app_wait = self._wait_in(*shared, now) if shared else 0.0
             if wait or app_wait:
                 return Admission(wait=wait, app_wait=app_wait)
-            for hits, _ceiling in windows:
+            for hits, _ceiling in filter(None, (token, shared)):
                 hits.append(now)
             return Admission()
 
@@ -309,8 +310,7 @@ class RedisRateLimiter:
         result = self._script(
             keys=[self._key(access_token, family)], args=[self._window, limit, uuid.uuid4().hex]
         )
-        wait = float(result.decode() if isinstance(result, bytes) else result)
-        return max(wait, 0.001) if wait > 0 else 0.0
+        return _at_least_a_ms(float(result.decode() if isinstance(result, bytes) else result))
 
     def admit(
         self,
