@@ -30,9 +30,12 @@ from calendar_app.publishing.state import (
     LostClaim,
     PublishResult,
     backoff_seconds,
+    claim_for_run,
     finish_failed,
     finish_unconfirmed,
     guarded_update,
+    guarded_write,
+    line,
     model_field,
     now,
     pipeline_posts,
@@ -152,6 +155,8 @@ class ClaimRenewer:
 
 
 def take_ownership(post_id: Any, token: uuid.UUID) -> Post | None:
+    if db_connection.vendor == "postgresql":
+        return claim_for_run(post_id, token)  # the read and the update below in one statement
     # Read first: the guarded update then names the row's workspace, so the data version
     # needs no lookup of whose row it is (later/data_version.py).
     post = _owned_post(post_id, token)
@@ -396,35 +401,29 @@ def _store_publish_id(post: Post, token: uuid.UUID, init: PublishInit) -> None:
 
 
 def _write_publish_id(post: Post, token: uuid.UUID, init: PublishInit) -> None:
-    with transaction.atomic():
-        pulled = post.chunks_total == 0
-        guarded_update(
-            post,
-            token,
-            publish_id=init.publish_id,
-            upload_url=init.upload_url or "",
-            tiktok_status="PROCESSING_DOWNLOAD" if pulled else "PROCESSING_UPLOAD",
-        )
-        what = "the photos" if pull.is_photo_post(post) else "the video"
-        via = " (TikTok API for Business)" if post.publish_api == PublishApi.BUSINESS else ""
-        post_event_add(
-            post=post,
-            kind="initiated",
-            message=(
-                f"TikTok accepted the post{via}; TikTok is downloading {what} from this site."
-                if pulled
-                else "TikTok accepted the post; uploading the video."
-            ),
-            publish_id=init.publish_id,
-        )
-        if pulled:
-            _note_processing(post)
+    pulled = post.chunks_total == 0
+    what = "the photos" if pull.is_photo_post(post) else "the video"
+    via = " (TikTok API for Business)" if post.publish_api == PublishApi.BUSINESS else ""
+    initiated = line(
+        "initiated",
+        f"TikTok accepted the post{via}; TikTok is downloading {what} from this site."
+        if pulled
+        else "TikTok accepted the post; uploading the video.",
+        publish_id=init.publish_id,
+    )
+    guarded_write(
+        post,
+        token,
+        [initiated, PROCESSING] if pulled else [initiated],
+        publish_id=init.publish_id,
+        upload_url=init.upload_url or "",
+        tiktok_status="PROCESSING_DOWNLOAD" if pulled else "PROCESSING_UPLOAD",
+    )
 
 
-def _note_processing(post: Post) -> None:
-    """The timeline's "processing" line, written once: with the publish_id when TikTok
-    pulls the media, with the last chunk when we upload it."""
-    post_event_add(post=post, kind="processing", message="TikTok is processing the video.")
+# The timeline's "processing" line, written once: with the publish_id when TikTok pulls the
+# media, with the last chunk when we upload it.
+PROCESSING = line("processing", "TikTok is processing the video.")
 
 
 def _save_orphan_publish_id(post: Post, init: PublishInit) -> None:
@@ -586,18 +585,20 @@ def _upload(post: Post, token: uuid.UUID) -> PublishResult | None:
             index = resumed
             continue
         index += 1
-        with transaction.atomic():
-            guarded_update(post, token, chunks_uploaded=index, bytes_uploaded=end + 1)
-            post_event_add(
-                post=post,
-                kind="uploading",
-                message=f"Uploading {index}/{len(ranges)}",
-                chunks_uploaded=index,
-                chunks_total=len(ranges),
-                bytes_uploaded=end + 1,
-            )
-            if index == len(ranges):
-                _note_processing(post)
+        uploading = line(
+            "uploading",
+            f"Uploading {index}/{len(ranges)}",
+            chunks_uploaded=index,
+            chunks_total=len(ranges),
+            bytes_uploaded=end + 1,
+        )
+        guarded_write(
+            post,
+            token,
+            [uploading, PROCESSING] if index == len(ranges) else [uploading],
+            chunks_uploaded=index,
+            bytes_uploaded=end + 1,
+        )
     return None
 
 
@@ -620,11 +621,13 @@ def _resync_upload(post: Post, token: uuid.UUID, plan: ChunkPlan) -> int | None:
                 raise _StatusUnknown from exc
             time.sleep(0.5 * 2**attempt)
     if status.status != "PROCESSING_UPLOAD" or status.uploaded_bytes >= plan.video_size:
-        with transaction.atomic():
-            guarded_update(
-                post, token, chunks_uploaded=plan.total_chunk_count, bytes_uploaded=plan.video_size
-            )
-            _note_processing(post)
+        guarded_write(
+            post,
+            token,
+            [PROCESSING],
+            chunks_uploaded=plan.total_chunk_count,
+            bytes_uploaded=plan.video_size,
+        )
         return plan.total_chunk_count
     if status.uploaded_bytes % plan.chunk_size:
         return None
@@ -699,49 +702,42 @@ def _settle(post: Post, token: uuid.UUID, status: PublishStatus) -> PublishResul
             post=post, token=token, code=reason, message=f"{words} (TikTok said: {reason})"
         )
     at = now()
+    done = {
+        "tiktok_status": status.status,
+        "claim_token": None,
+        "published_at": at,
+        "upload_url": "",  # it carries TikTok's upload token; nothing needs it any more
+    }
+    # In a transaction: the activity log's entry (a receiver of the line) commits with it.
     if status.status == "SEND_TO_USER_INBOX":
         with transaction.atomic():
-            guarded_update(
-                post,
-                token,
-                status=PostStatus.SENT_TO_INBOX,
-                tiktok_status=status.status,
-                claim_token=None,
-                published_at=at,
-                upload_url="",  # it carries TikTok's upload token; nothing needs it any more
-            )
-            post_event_add(post=post, kind="sent_to_inbox", message=INBOX_INSTRUCTIONS)
+            sent = line("sent_to_inbox", INBOX_INSTRUCTIONS)
+            guarded_write(post, token, [sent], status=PostStatus.SENT_TO_INBOX, **done)
         return PublishResult(status=PostStatus.SENT_TO_INBOX)
     post_id_on_tiktok = (
         status.publicly_available_post_ids[0] if status.publicly_available_post_ids else ""
     )
-    with transaction.atomic():
-        guarded_update(
-            post,
-            token,
-            status=PostStatus.PUBLISHED,
-            tiktok_status=status.status,
-            claim_token=None,
-            published_at=at,
-            upload_url="",  # it carries TikTok's upload token; nothing needs it any more
+    lines = [line("published", "Published on TikTok.")]
+    # TikTok only gives public ids to public posts: looking one up would be wasted.
+    no_public_link = not post_id_on_tiktok and (
+        post.privacy_level != PrivacyLevel.PUBLIC_TO_EVERYONE
+        and post.publish_api != PublishApi.BUSINESS
+    )
+    if no_public_link:
+        lines.append(
+            line(
+                "no_public_link",
+                f"Visible to “{post.get_privacy_level_display() or 'Only me'}”, so TikTok "
+                "gives no public link. The video appears under the account's videos after "
+                "the next sync.",
+            )
         )
-        post_event_add(post=post, kind="published", message="Published on TikTok.")
+    elif not post_id_on_tiktok:
+        done["next_attempt_at"] = at + FIRST_LINK_LOOKUP
+    with transaction.atomic():
+        guarded_write(post, token, lines, status=PostStatus.PUBLISHED, **done)
         if post_id_on_tiktok:
             link_video(post, post_id_on_tiktok)
-        elif post.privacy_level != PrivacyLevel.PUBLIC_TO_EVERYONE and (
-            post.publish_api != PublishApi.BUSINESS
-        ):
+        elif no_public_link:
             first_comment.first_comment_skip_not_public(post)
-            # TikTok only gives public ids to public posts: polling for one would be wasted.
-            post_event_add(
-                post=post,
-                kind="no_public_link",
-                message=(
-                    f"Visible to “{post.get_privacy_level_display() or 'Only me'}”, so TikTok "
-                    "gives no public link. The video appears under the account's videos after "
-                    "the next sync."
-                ),
-            )
-        else:
-            pipeline_posts().filter(pk=post.pk).update(next_attempt_at=at + FIRST_LINK_LOOKUP)
     return PublishResult(status=PostStatus.PUBLISHED)
