@@ -27,6 +27,7 @@ from calendar_app.publishing.client import account_call, fetch_publish_status, t
 from calendar_app.publishing.links import FIRST_LINK_LOOKUP, link_video
 from calendar_app.publishing.state import (
     ACTIVE_STATUSES,
+    CHECKING,
     LostClaim,
     PublishResult,
     backoff_seconds,
@@ -39,9 +40,9 @@ from calendar_app.publishing.state import (
     model_field,
     now,
     pipeline_posts,
-    post_event_add,
     reschedule,
     select_one,
+    starts_afresh,
 )
 from tiktok_client.chunks import plan_chunks
 from tiktok_client.errors import (
@@ -165,6 +166,8 @@ def take_ownership(post_id: Any, token: uuid.UUID) -> Post | None:
     try:
         if post.status == PostStatus.PUBLISHING:
             guarded_update(post, token)  # a resumed poll: only the lease, which no page shows
+        elif starts_afresh(post):
+            guarded_write(post, token, [CHECKING], status=PostStatus.PUBLISHING)
         else:
             guarded_update(post, token, status=PostStatus.PUBLISHING)
     except LostClaim:
@@ -203,13 +206,13 @@ def _park_for_poll(post: Post, token: uuid.UUID, wait: float, **fields: Any) -> 
 
 def _run(post: Post, token: uuid.UUID) -> PublishResult:
     try:
-        if not post.publish_id:
-            if post.init_started_at is not None:
-                # A previous run committed init_started_at and never stored a publish_id.
-                return finish_unconfirmed(post, token)
-            result = start(post, token)
+        if starts_afresh(post):
+            result = start(post, token)  # its "checking" line came with the claim
             if result is not None:
                 return result
+        elif not post.publish_id:
+            # A previous run committed init_started_at and never stored a publish_id.
+            return finish_unconfirmed(post, token)
         if post.chunks_uploaded < post.chunks_total:
             result = _upload(post, token)
             if result is not None:
@@ -283,7 +286,6 @@ def _check_account(post: Post) -> tuple[str, str] | None:
         post_creator_refusal,
     )
 
-    post_event_add(post=post, kind="checking", message="Checking the TikTok account.")
     # The composer's rules again: the row may have been changed behind its back.
     refused = post_content_refusal(post) or next(
         iter(

@@ -349,24 +349,49 @@ def _load_part(part: _RowPart, values: list[Any]) -> Model:
     return part.model.from_db(connection.alias, part.names, values[part.start : part.end])
 
 
+# The first line of a run that starts a post (TikTok has nothing of it yet).
+CHECKING = line("checking", "Checking the TikTok account.")
+
+
+def starts_afresh(post: Post) -> bool:
+    """Whether a run of this post begins at the checks and init (TikTok has nothing yet)."""
+    return not post.publish_id and post.init_started_at is None
+
+
 def claim_for_run(post_id: Any, token: uuid.UUID) -> Post | None:
     """PostgreSQL: the post this claim names, marked publishing with a fresh lease, with its
-    account and media, in one statement (None when the claim is no longer the post's).
+    account and media, in one statement (None when the claim is no longer the post's); a
+    run that starts the post afresh also gets its "checking" line in it.
 
-    A run used to read the post (with its account), then update it, then read its media:
-    three round trips of the ~20 a post took. The first column is the status before the
-    update: only a post that was queued changed in a way a page shows."""
-    sql, parts = _claim_plan(connection.vendor)
+    A run used to read the post (with its account), then update it, then read its media,
+    then add the line: four round trips of the ~20 a post took. The first column is the
+    status before the update: only a post that was queued changed in a way a page shows."""
+    sql, parts, event_columns = _claim_plan(connection.vendor)
+    at = now()
+    post_id = model_field(Post, "id").get_db_prep_value(post_id, connection)
+    checking = PostEvent(
+        post_id=post_id,
+        kind=CHECKING.kind,
+        message=CHECKING.message,
+        data=CHECKING.data,
+        created_at=at,
+        updated_at=at,
+    )
     with connection.cursor() as cursor:
         cursor.execute(
             sql,
             [
-                model_field(Post, "id").get_db_prep_value(post_id, connection),
+                post_id,
                 PostStatus.PUBLISHING,
-                *[model_field(Post, "heartbeat_at").get_db_prep_save(now(), connection)] * 2,
-                model_field(Post, "id").get_db_prep_value(post_id, connection),
+                *[model_field(Post, "heartbeat_at").get_db_prep_save(at, connection)] * 2,
+                post_id,
                 model_field(Post, "claim_token").get_db_prep_value(token, connection),
                 *ACTIVE_STATUSES,
+                *(
+                    column.get_db_prep_save(getattr(checking, column.attname), connection)
+                    for column in event_columns
+                    if column.attname != "workspace_id"  # the post's, from the UPDATE
+                ),
             ],
         )
         row = cursor.fetchone()
@@ -379,13 +404,27 @@ def claim_for_run(post_id: Any, token: uuid.UUID) -> Post | None:
     media = None if post.media_id is None else _load_part(parts[2], values)
     Post._meta.get_field("account").set_cached_value(post, account)
     Post._meta.get_field("media").set_cached_value(post, media)
-    if values[0] != PostStatus.PUBLISHING:
-        data_changed(post.workspace_id)
+    with transaction.atomic(savepoint=False):  # one bump of the data version for both
+        if values[0] != PostStatus.PUBLISHING:
+            data_changed(post.workspace_id)
+        if starts_afresh(post):
+            checking.workspace_id = post.workspace_id
+            checking.post = post
+            checking._state.adding = False
+            checking._state.db = connection.alias
+            post_save.send(
+                sender=PostEvent,
+                instance=checking,
+                created=True,
+                update_fields=None,
+                raw=False,
+                using=connection.alias,
+            )
     return post
 
 
 @functools.cache
-def _claim_plan(vendor: str) -> tuple[str, list[_RowPart]]:
+def _claim_plan(vendor: str) -> tuple[str, list[_RowPart], list[Field[Any, Any]]]:
     quote = connection.ops.quote_name
     account = model_field(Post, "account").related_model
     media = model_field(Post, "media").related_model
@@ -393,30 +432,48 @@ def _claim_plan(vendor: str) -> tuple[str, list[_RowPart]]:
     assert isinstance(media, type) and issubclass(media, Model)
     parts, selected = _row_parts([(Post, "u"), (account, "a"), (media, "m")], start=1)
     table = quote(Post._meta.db_table)
+    event_columns = list(PostEvent._meta.concrete_fields)
+    event_values = [
+        f"u.{column_sql(Post, 'workspace')}"
+        if column.attname == "workspace_id"
+        else f"%s::{column.db_type(connection)}"
+        for column in event_columns
+    ]
     sql = (
         "WITH old AS (SELECT {status} FROM {table} WHERE {id} = %s), "
         "u AS (UPDATE {table} SET {status} = %s, {heartbeat} = %s, {updated} = %s "
-        "WHERE {id} = %s AND {claim} = %s AND {status} IN ({statuses}) RETURNING {table}.*) "
+        "WHERE {id} = %s AND {claim} = %s AND {status} IN ({statuses}) RETURNING {table}.*), "
+        "e AS (INSERT INTO {events} ({event_names}) SELECT {event_values} FROM u "
+        "WHERE u.{publish_id} = '' AND u.{init_started_at} IS NULL) "
         "SELECT old.{status}, {columns} FROM u CROSS JOIN old "
         "INNER JOIN {account} a ON a.{account_pk} = u.{account_fk} "
         "LEFT JOIN {media} m ON m.{media_pk} = u.{media_fk}"
     )
-    return sql.format(
-        table=table,
-        status=column_sql(Post, "status"),
-        id=column_sql(Post, "id"),
-        heartbeat=column_sql(Post, "heartbeat_at"),
-        updated=column_sql(Post, "updated_at"),
-        claim=column_sql(Post, "claim_token"),
-        statuses=", ".join("%s" for _ in ACTIVE_STATUSES),
-        columns=", ".join(selected),
-        account=quote(account._meta.db_table),
-        account_pk=quote(str(account._meta.pk.column)),
-        account_fk=column_sql(Post, "account"),
-        media=quote(media._meta.db_table),
-        media_pk=quote(str(media._meta.pk.column)),
-        media_fk=column_sql(Post, "media"),
-    ), parts
+    return (
+        sql.format(
+            table=table,
+            status=column_sql(Post, "status"),
+            id=column_sql(Post, "id"),
+            heartbeat=column_sql(Post, "heartbeat_at"),
+            updated=column_sql(Post, "updated_at"),
+            claim=column_sql(Post, "claim_token"),
+            statuses=", ".join("%s" for _ in ACTIVE_STATUSES),
+            columns=", ".join(selected),
+            account=quote(account._meta.db_table),
+            account_pk=quote(str(account._meta.pk.column)),
+            account_fk=column_sql(Post, "account"),
+            media=quote(media._meta.db_table),
+            media_pk=quote(str(media._meta.pk.column)),
+            media_fk=column_sql(Post, "media"),
+            events=quote(PostEvent._meta.db_table),
+            event_names=", ".join(quote(str(column.column)) for column in event_columns),
+            event_values=", ".join(event_values),
+            publish_id=column_sql(Post, "publish_id"),
+            init_started_at=column_sql(Post, "init_started_at"),
+        ),
+        parts,
+        event_columns,
+    )
 
 
 def model_field(model: type[Model], name: str) -> Field[Any, Any]:
