@@ -164,10 +164,10 @@ def take_ownership(post_id: Any, token: uuid.UUID) -> Post | None:
     if post is None:
         return None
     try:
-        if post.status == PostStatus.PUBLISHING:
-            guarded_update(post, token)  # a resumed poll: only the lease, which no page shows
-        elif starts_afresh(post):
+        if starts_afresh(post):  # as claim_for_run: the checks come next
             guarded_write(post, token, [CHECKING], status=PostStatus.PUBLISHING)
+        elif post.status == PostStatus.PUBLISHING:
+            guarded_update(post, token)  # a resumed poll: only the lease, which no page shows
         else:
             guarded_update(post, token, status=PostStatus.PUBLISHING)
     except LostClaim:
