@@ -90,6 +90,17 @@ def comment_rate_limiter() -> RateLimiter:
     return _memory_limiter
 
 
+class CallBudgetSpent(TikTokRateLimited):
+    """Refused here, never sent: the run's call cap or the account's per-minute comment budget
+    (`CallBudget`, our own margin below TikTok's limits) has no room for this call. The sync
+    keeps its cursor and waits for its next run; it is not a failure."""
+
+    def __init__(self, message: str = "", *, retry_after: float = 60.0) -> None:
+        super().__init__(
+            message, code="comment_sync_budget_spent", retry_after=retry_after, local=True
+        )
+
+
 class CallBudget:
     """Counts this run's TikTok calls and takes a slot of the account's per-minute budget."""
 
@@ -109,11 +120,11 @@ class CallBudget:
 
     def call(self, fn: Callable[[str], T]) -> T:
         if self.calls >= self.max_calls or time.monotonic() >= self.deadline:
-            raise TikTokRateLimited("comment sync run budget used up", retry_after=60.0, local=True)
+            raise CallBudgetSpent("comment sync run budget used up", retry_after=60.0)
         # The key is the account, not its token: a refresh must not reset the budget.
         wait = self.limiter.acquire(access_token=self.account.open_id, family=BUDGET_FAMILY)
         if wait > 0:
-            raise TikTokRateLimited("comment sync budget exhausted", retry_after=wait, local=True)
+            raise CallBudgetSpent("comment sync budget exhausted", retry_after=wait)
         self.calls += 1
         return tiktok_business_call(account=self.account, call=fn)
 
@@ -633,8 +644,9 @@ def comment_sync_video(
     budget: CallBudget,
     now: dt.datetime,
 ) -> SyncStats:
-    """One pass over one video's comments. Raises TikTokRateLimited when the budget runs out
-    (progress is kept: the next run resumes at the saved cursor)."""
+    """One pass over one video's comments. Raises CallBudgetSpent when the budget runs out, or
+    TikTokRateLimited when TikTok refuses (progress is kept: the next run resumes at the saved
+    cursor)."""
     with triage_per_pass(account=account):
         return _sync_video_pass(account=account, video=video, client=client, budget=budget, now=now)
 
@@ -768,7 +780,7 @@ def comment_sync_account(
 ) -> SyncStats:
     """Sync every due video of the account, newest first, as background work (the Business
     app's background share). TikTokRateLimited propagates (after progress is saved) so the task
-    can back off, or, as TikTokAppBudgetSpent, wait for its next run."""
+    can back off, or, as CallBudgetSpent or TikTokAppBudgetSpent, wait for its next run."""
     now = now or timezone.now()
     client = client or get_tiktok_client(background=True)
     budget = budget or CallBudget(account=account)

@@ -13,7 +13,7 @@ from accounts.models import AccountStatus, AccountType, BusinessStatus, TikTokAc
 from accounts.tiktok import AccountNeedsReconnect
 from conversations.ingest import comments_triage, comments_triage_backlog
 from conversations.rules import moderation_rules_apply
-from conversations.sync import COMMENT_READ_SCOPE, comment_sync_account
+from conversations.sync import COMMENT_READ_SCOPE, CallBudgetSpent, comment_sync_account
 from later.retries import (
     RetryPolicy,
     retry_defer,
@@ -102,9 +102,10 @@ def sync_account_comments(*, workspace_id: str, account_id: str) -> Any:
         return None
     try:
         result = _sync(workspace_id=workspace_id, account_id=account_id)
-    except TikTokAppBudgetSpent as exc:
-        # Background work's share of the app's budget is spent: no failure; the next beat
-        # resumes at the saved cursor.
+    except (TikTokAppBudgetSpent, CallBudgetSpent) as exc:
+        # Our own budget refused the call (the app's background share, or the account's comment
+        # calls): nothing failed and TikTok was not asked; the next beat resumes at the saved
+        # cursor.
         retry_defer(task=SYNC_TASK, subject=account_id, wait=exc.retry_after)
         logger.info("comment sync of %s deferred: %s", account_id, exc)
         return None

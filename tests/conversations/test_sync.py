@@ -10,6 +10,7 @@ from django.utils import timezone
 from accounts.models import TikTokAccount, TikTokVideo
 from conversations.models import Comment, CommentSyncState
 from conversations.sync import (
+    CallBudgetSpent,
     comment_sync_account,
     comments_upsert,
     poll_interval,
@@ -152,7 +153,7 @@ def test_call_budget_stops_the_run_and_later_runs_resume(
     expected = csim.visible_comments(video.video_id)
     stored = Comment.objects.for_workspace(workspace).filter(video=video)
 
-    with pytest.raises(TikTokRateLimited) as raised:
+    with pytest.raises(CallBudgetSpent) as raised:
         _sync(cafe, max_calls=3)
     assert raised.value.local
     assert 0 < stored.count() < expected  # finished threads were kept
@@ -164,7 +165,7 @@ def test_call_budget_stops_the_run_and_later_runs_resume(
         try:
             _sync(cafe, max_calls=3)
             break
-        except TikTokRateLimited:
+        except CallBudgetSpent:
             state = CommentSyncState.objects.for_workspace(workspace).get(video=video)
             cursors.add(state.pass_cursor)
     assert stored.count() == expected
@@ -221,7 +222,7 @@ def test_run_budget_also_bounds_wall_clock_time(business_account: TikTokAccount)
     from conversations.sync import CallBudget
 
     budget = CallBudget(account=business_account, max_seconds=0)
-    with pytest.raises(TikTokRateLimited) as raised:
+    with pytest.raises(CallBudgetSpent) as raised:
         budget.call(lambda token: pytest.fail("TikTok must not be called"))
     assert raised.value.local and budget.calls == 0
 
