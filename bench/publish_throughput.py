@@ -52,6 +52,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench._common import (  # noqa: E402
     celery_worker,
+    core_speed,
     cpu_seconds,
     drop_database,
     fresh_database,
@@ -195,6 +196,10 @@ def _phase(args: argparse.Namespace, *, concurrency: int, posts: int, main: bool
             **os.environ,
             "DATABASE_URL": database_url,
             "CONN_MAX_AGE": "60",
+            # As a deployed worker runs: no query log, no debug cursor (it needs real secrets).
+            "DEBUG": "False",
+            "SECRET_KEY": "bench-publish-" + os.urandom(24).hex(),
+            "ALLOWED_HOSTS": "127.0.0.1",
             "TIKTOK_AUTH_BASE_URL": base_url,
             "TIKTOK_OPEN_API_BASE_URL": base_url,
             "TIKTOK_BUSINESS_API_BASE_URL": f"{base_url}/open_api/v1.3",
@@ -325,6 +330,8 @@ def _drive(
     cpu_before: dict[str, float] = {}
     last_dispatch = last_sweep = 0.0
     while time.monotonic() - started < args.deadline:
+        if worker.poll() is not None:
+            break
         now = time.monotonic()
         if not cpu_before and timezone.now() >= scheduled_at:
             # From the due time on: the worker's boot (Django, its pool) is not a post's CPU.
@@ -341,8 +348,8 @@ def _drive(
         time.sleep(0.5)
     elapsed = time.monotonic() - started
     cpu = {
-        "workers": cpu_seconds([worker.pid]) - cpu_before["workers"],
-        "simulator+driver": _own_cpu() - cpu_before["bench"],
+        "workers": cpu_seconds([worker.pid]) - cpu_before.get("workers", 0.0),
+        "simulator+driver": _own_cpu() - cpu_before.get("bench", 0.0),
         "postgres": cpu_seconds(postgres_backend_pids(DB_NAME)),
     }
 
@@ -375,8 +382,14 @@ def _drive(
         e["data"].get("code", "") for e in events.filter(kind="retry_scheduled").values("data")
     )
     print(f"events {dict(kinds)}; retries by code {dict(retries)}", flush=True)
-    if not published:
+    timeline = _timeline(events, scheduled_at)
+    if timeline:
+        print(timeline, flush=True)
+    if worker.returncode is not None:
+        print(f"the worker exited (code {worker.returncode}): no figures from this run")
+    elif not published:
         print("nothing was published before the deadline")
+    if worker.returncode is not None or not published:
         return {
             "ok": False,
             "throughput": 0.0,
@@ -392,6 +405,7 @@ def _drive(
     delay_per_post = latency.delay_seconds / max(1, inits)
     ceiling = concurrency / tiktok_per_post
     cpu_ms = {k: 1000 * v / max(1, len(published)) for k, v in cpu.items()}
+    speed = core_speed()
     print(
         f"dispatch lateness p50 {percentile(lateness, 50):.2f}s  "
         f"p99 {percentile(lateness, 99):.2f}s\n"
@@ -407,7 +421,7 @@ def _drive(
         f"CPU per post: "
         + ", ".join(f"{k} {v:.0f} ms" for k, v in cpu_ms.items())
         + f" (2 cores = {2000 * window / max(1, len(published)):.0f} ms of CPU per post "
-        f"at this rate); {load_average()}\n"
+        f"at this rate); {load_average()}; {speed}\n"
         f"TikTok accepted {inits} inits for {n_posts} posts "
         f"({'one per post' if inits == len(published) + in_flight else 'MISMATCH'}); "
         f"requests by endpoint {breakdown}",
@@ -429,7 +443,7 @@ def _drive(
             baseline_name="ceiling slots / TikTok time per post",
             baseline_value=ceiling,
             note=f"{n_posts} posts, -c {concurrency}, {args.latency_ms} ms/request; "
-            f"{load_average()}",
+            f"{load_average()}; {speed}",
         )
     return {
         "ok": counts.get(PostStatus.PUBLISHED, 0) == n_posts,
@@ -437,6 +451,29 @@ def _drive(
         "ceiling": ceiling,
         "lateness_p99": percentile(lateness, 99),
     }
+
+
+def _timeline(events: Any, scheduled_at: Any) -> str:
+    """Where a burst's window goes at its ends: how long after the due time the first post
+    started (slots idle meanwhile), and how long the last posts took after the last start."""
+    from django.db.models import Max, Min
+
+    def span(kind: str) -> dict[str, Any]:
+        return events.filter(kind=kind).aggregate(first=Min("created_at"), last=Max("created_at"))
+
+    checking, published = span("checking"), span("published")
+    if checking["first"] is None or published["last"] is None:
+        return ""
+
+    def after(at: Any) -> float:
+        return float((at - scheduled_at).total_seconds())
+
+    return (
+        f"timeline after the due time: first start {after(checking['first']):.2f}s, "
+        f"first published {after(published['first']):.2f}s, "
+        f"last start {after(checking['last']):.2f}s, "
+        f"last published {after(published['last']):.2f}s"
+    )
 
 
 def _own_cpu() -> float:
