@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import Error as PlaywrightError
 
 from accounts.models import Role, TikTokAccount, User, Workspace
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, sign_in
@@ -58,11 +59,20 @@ def axe_violations(page: Any) -> list[dict[str, Any]]:
     """Serious and critical axe-core violations on the page as it is now."""
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         # The pages' strict CSP refuses inline scripts, so axe is served as a same-origin file.
+        source = AXE.read_text()
         page.route(
             "**/__a11y__/axe.min.js",
-            lambda route: route.fulfill(body=AXE.read_text(), content_type="text/javascript"),
+            lambda route: route.fulfill(body=source, content_type="text/javascript"),
         )
-        page.add_script_tag(url="/__a11y__/axe.min.js")
+        # On a slow machine the routed load once failed ("Failed to load script"): try again.
+        for attempt in range(3):
+            try:
+                page.add_script_tag(url="/__a11y__/axe.min.js")
+                break
+            except PlaywrightError:
+                if attempt == 2:
+                    raise
+                page.wait_for_timeout(500)
     results = page.evaluate(
         """async () => {
             const r = await axe.run(document, {resultTypes: ["violations"]});
