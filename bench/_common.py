@@ -95,8 +95,9 @@ def load_average() -> str:
 
 def core_speed() -> str:
     """How fast one core of this machine is right now: the CPU time of a fixed piece of pure
-    Python (ORM-like dict and attribute work). A shared host's cores slow down and speed up
-    within the hour; a figure bound by CPU moves with this, so print it beside such figures."""
+    Python (building and changing small dicts, as row handling does). A shared host's cores
+    slow down and speed up within the hour; a figure bound by CPU moves with this, so print
+    it beside such figures."""
     started = time.thread_time()
     rows = [(n, "scheduled", f"post {n}") for n in range(20_000)]
     for _ in range(10):

@@ -279,8 +279,7 @@ def signed_in(chromium: Any, live_server: Any) -> Iterator[Any]:
 
     def make(user: User | None, width: int, **options: Any) -> Any:
         # The audit reads the page at rest: with motion reduced the stylesheet drops its
-        # transitions, so a menu is checked where it ends up, not halfway through sliding in
-        # (so a slow machine cannot audit the phone menu mid-slide).
+        # transitions, so a menu is checked where it ends up, never halfway through sliding in.
         options.setdefault("reduced_motion", "reduce")
         context = chromium.new_context(
             viewport={"width": width, "height": 900 if width > 500 else 844},
