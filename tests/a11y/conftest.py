@@ -13,13 +13,15 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Error as PlaywrightError
 
 from accounts.models import Role, TikTokAccount, User, Workspace
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, sign_in
 from tests.factories import MembershipFactory, TikTokAccountFactory, UserFactory, WorkspaceFactory
 
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+# The pages' strict CSP refuses inline scripts, so axe is served as a same-origin file that only
+# the test browser's contexts answer (see signed_in); the product has no such URL.
+AXE_URL = "/__a11y__/axe.min.js"
 WIDTHS = (390, 768, 1440)
 # Where the screenshots go, to be looked at by a person (kept out of the repository).
 SHOTS = Path(os.environ.get("A11Y_SCREENSHOTS", "var/screenshots"))
@@ -56,23 +58,9 @@ class Findings:
 
 
 def axe_violations(page: Any) -> list[dict[str, Any]]:
-    """Serious and critical axe-core violations on the page as it is now."""
+    """Serious and critical axe-core violations on a signed_in page as it is now."""
     if not page.evaluate("typeof window.axe !== 'undefined'"):
-        # The pages' strict CSP refuses inline scripts, so axe is served as a same-origin file.
-        source = AXE.read_text()
-        page.route(
-            "**/__a11y__/axe.min.js",
-            lambda route: route.fulfill(body=source, content_type="text/javascript"),
-        )
-        # On a slow machine the routed load once failed ("Failed to load script"): try again.
-        for attempt in range(3):
-            try:
-                page.add_script_tag(url="/__a11y__/axe.min.js")
-                break
-            except PlaywrightError:
-                if attempt == 2:
-                    raise
-                page.wait_for_timeout(500)
+        page.add_script_tag(url=AXE_URL)
     results = page.evaluate(
         """async () => {
             const r = await axe.run(document, {resultTypes: ["violations"]});
@@ -272,8 +260,13 @@ def full(transactional_db: None) -> FullWorkspace:
     return make_full_workspace()
 
 
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    return AXE.read_text()
+
+
 @pytest.fixture
-def signed_in(chromium: Any, live_server: Any) -> Iterator[Any]:
+def signed_in(chromium: Any, live_server: Any, axe_source: str) -> Iterator[Any]:
     """signed_in(user, width) -> a page of that width in a fresh context signed in as user."""
     contexts: list[Any] = []
 
@@ -287,6 +280,11 @@ def signed_in(chromium: Any, live_server: Any) -> Iterator[Any]:
             **options,
         )
         contexts.append(context)
+        # Routed before the context has a page, so no audit can run ahead of the route.
+        context.route(
+            "**" + AXE_URL,
+            lambda route: route.fulfill(body=axe_source, content_type="text/javascript"),
+        )
         if user is not None:
             sign_in(context, user=user, base_url=live_server.url)
         page = context.new_page()
