@@ -7,13 +7,14 @@ baseline measured in the same run.
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,6 +83,35 @@ def report(
         ),
         flush=True,
     )
+
+
+class Beat:
+    """Plays Celery beat for a benchmark's driver: runs each named entry of
+    settings.CELERY_BEAT_SCHEDULE when that entry's own schedule says it is due, as beat does
+    (the dispatcher on the clock's whole seconds), instead of on a cadence of its own."""
+
+    def __init__(self, calls: dict[str, Callable[[], object]]) -> None:
+        from celery.schedules import BaseSchedule, maybe_schedule
+        from django.conf import settings
+
+        never = datetime.datetime.min.replace(tzinfo=datetime.UTC)
+        self._entries: list[tuple[BaseSchedule, Callable[[], object]]] = []
+        for name, call in calls.items():
+            schedule = maybe_schedule(settings.CELERY_BEAT_SCHEDULE[name]["schedule"])  # type: ignore[arg-type]
+            assert isinstance(schedule, BaseSchedule), schedule
+            self._entries.append((schedule, call))
+        self._last = [never] * len(self._entries)
+
+    def tick(self) -> float:
+        """Run what is due; return the seconds until the next entry is due."""
+        wait = float("inf")
+        for n, (schedule, call) in enumerate(self._entries):
+            due, next_in = schedule.is_due(self._last[n])
+            if due:
+                self._last[n] = schedule.now()
+                call()
+            wait = min(wait, float(next_in))
+        return wait
 
 
 def run(cmd: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:

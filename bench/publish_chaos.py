@@ -41,6 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench._common import (  # noqa: E402
+    Beat,
     celery_worker,
     drop_database,
     fresh_database,
@@ -173,7 +174,6 @@ def _phase(args: argparse.Namespace, *, chaos: bool) -> dict[str, Any]:
 def _drive(
     sim: Any, pool: Pool, args: argparse.Namespace, scheduled_at: Any, *, chaos: bool
 ) -> dict[str, Any]:
-    from django.conf import settings
     from django.db import connection
     from django.db.utils import DatabaseError
     from django.utils import timezone
@@ -182,9 +182,12 @@ def _drive(
     from calendar_app.models import Post, PostStatus
     from calendar_app.publishing import dispatch
 
-    schedule = settings.CELERY_BEAT_SCHEDULE
-    dispatch_every = float(schedule["dispatch-due-posts"]["schedule"])  # type: ignore[arg-type]
-    sweep_every = float(schedule["sweep-stale-publishing"]["schedule"])  # type: ignore[arg-type]
+    beat = Beat(
+        {
+            "dispatch-due-posts": tasks.dispatch_due_posts,  # what beat's tasks do
+            "sweep-stale-publishing": dispatch.posts_sweep_stale,
+        }
+    )
     settled = {PostStatus.PUBLISHED, PostStatus.FAILED, PostStatus.UNCONFIRMED}
     start = time.monotonic()
     due = start + max(0.0, (scheduled_at - timezone.now()).total_seconds())
@@ -192,7 +195,6 @@ def _drive(
     kills_at = [due + 1.0 + n * args.kill_every for n in range(args.kills)] if chaos else []
     drops_at = [due + 3.0 + n * 7.0 for n in range(args.connection_drops)] if chaos else []
     beat_down = (due + 6.0, due + 6.0 + args.beat_outage) if chaos else (0.0, 0.0)
-    last_dispatch = last_sweep = 0.0
     while time.monotonic() - start < args.deadline:
         now = time.monotonic()
         while kills_at and now >= kills_at[0]:
@@ -201,21 +203,17 @@ def _drive(
         while drops_at and now >= drops_at[0]:
             drops_at.pop(0)
             _drop_connections()
+        next_tick = 0.25
         try:
             if not beat_down[0] <= now < beat_down[1]:
-                if now - last_dispatch >= dispatch_every:
-                    last_dispatch = now
-                    tasks.dispatch_due_posts()  # what beat's task does
-                if now - last_sweep >= sweep_every:
-                    last_sweep = now
-                    dispatch.posts_sweep_stale()
+                next_tick = beat.tick()
             pending = Post.objects.unscoped().exclude(status__in=settled).exists()
         except DatabaseError:
             connection.close()  # dropped under us, like the workers' own: reconnect next turn
             continue
         if timezone.now() > scheduled_at and not pending and not kills_at:
             break
-        time.sleep(0.25)
+        time.sleep(max(0.0, min(next_tick, 0.25)))
 
     posts = Post.objects.unscoped()
     counts = collections.Counter(posts.values_list("status", flat=True))

@@ -40,6 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench._common import (  # noqa: E402
+    Beat,
     celery_worker,
     drop_database,
     fresh_database,
@@ -250,7 +251,6 @@ def _seed_sync_accounts(tokens: Path, count: int) -> None:
 
 
 def _drive(args: argparse.Namespace, scheduled_at: Any, *, with_sync: bool) -> dict[str, Any]:
-    from django.conf import settings
     from django.utils import timezone
 
     from accounts.models import TikTokVideo
@@ -259,28 +259,24 @@ def _drive(args: argparse.Namespace, scheduled_at: Any, *, with_sync: bool) -> d
     from calendar_app.publishing import dispatch
     from conversations.tasks import schedule_comment_sync
 
-    schedule = settings.CELERY_BEAT_SCHEDULE
-    dispatch_every = float(schedule["dispatch-due-posts"]["schedule"])  # type: ignore[arg-type]
-    sweep_every = float(schedule["sweep-stale-publishing"]["schedule"])  # type: ignore[arg-type]
+    beat = Beat(
+        {
+            "dispatch-due-posts": tasks.dispatch_due_posts,  # what beat's tasks do
+            "sweep-stale-publishing": dispatch.posts_sweep_stale,
+        }
+    )
     settled = {PostStatus.PUBLISHED, PostStatus.FAILED, PostStatus.UNCONFIRMED}
     started = time.monotonic()
-    last_dispatch = last_sweep = 0.0
     sync_sent = not with_sync
     while time.monotonic() - started < args.deadline:
-        now = time.monotonic()
         if not sync_sent and timezone.now() >= scheduled_at:
             schedule_comment_sync.delay()  # beat's fan-out, due at the same moment
             sync_sent = True
-        if now - last_dispatch >= dispatch_every:
-            last_dispatch = now
-            tasks.dispatch_due_posts()  # what beat's task does
-        if now - last_sweep >= sweep_every:
-            last_sweep = now
-            dispatch.posts_sweep_stale()
+        next_tick = beat.tick()
         posts = Post.objects.unscoped()
         if timezone.now() > scheduled_at and not posts.exclude(status__in=settled).exists():
             break
-        time.sleep(0.25)
+        time.sleep(max(0.0, min(next_tick, 0.25)))
     posts = Post.objects.unscoped()
     counts = collections.Counter(posts.values_list("status", flat=True))
     lateness = [

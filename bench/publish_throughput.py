@@ -51,6 +51,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench._common import (  # noqa: E402
+    Beat,
     celery_worker,
     core_speed,
     cpu_seconds,
@@ -291,7 +292,8 @@ def _seed(sim: Any, args: argparse.Namespace, now: Any) -> Any:
             )
         )
     TikTokAccount.objects.bulk_create(accounts)
-    scheduled_at = now + dt.timedelta(seconds=8)  # leaves the worker time to boot
+    # 8 s leave the worker time to boot; a whole second, as users schedule (whole minutes).
+    scheduled_at = (now + dt.timedelta(seconds=8)).replace(microsecond=0)
     Post.objects.bulk_create(
         Post(
             workspace=workspace,
@@ -317,7 +319,6 @@ def _drive(
     concurrency: int,
     main: bool,
 ) -> dict[str, Any]:
-    from django.conf import settings
     from django.utils import timezone
 
     from calendar_app import tasks
@@ -325,27 +326,25 @@ def _drive(
     from calendar_app.publishing import dispatch
 
     settled = {PostStatus.PUBLISHED, PostStatus.FAILED, PostStatus.UNCONFIRMED}
-    sweep_every = float(settings.CELERY_BEAT_SCHEDULE["sweep-stale-publishing"]["schedule"])  # type: ignore[arg-type]
+    beat = Beat(
+        {
+            "dispatch-due-posts": tasks.dispatch_due_posts,  # what beat's tasks do
+            "sweep-stale-publishing": dispatch.posts_sweep_stale,
+        }
+    )
     started = time.monotonic()
     cpu_before: dict[str, float] = {}
-    last_dispatch = last_sweep = 0.0
     while time.monotonic() - started < args.deadline:
         if worker.poll() is not None:
             break
-        now = time.monotonic()
         if not cpu_before and timezone.now() >= scheduled_at:
             # From the due time on: the worker's boot (Django, its pool) is not a post's CPU.
             cpu_before = {"bench": _own_cpu(), "workers": cpu_seconds([worker.pid])}
-        if now - last_dispatch >= args.dispatch_interval:
-            last_dispatch = now
-            tasks.dispatch_due_posts()  # what beat's task does
-        if now - last_sweep >= sweep_every:
-            last_sweep = now
-            dispatch.posts_sweep_stale()
+        next_tick = beat.tick()
         posts = Post.objects.unscoped()
         if timezone.now() > scheduled_at and not posts.exclude(status__in=settled).exists():
             break
-        time.sleep(0.5)
+        time.sleep(max(0.0, min(next_tick, 0.5)))
     elapsed = time.monotonic() - started
     cpu = {
         "workers": cpu_seconds([worker.pid]) - cpu_before.get("workers", 0.0),

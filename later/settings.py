@@ -13,6 +13,7 @@ from typing import Any
 
 import django_stubs_ext
 import environ
+from celery.schedules import schedule as celery_schedule
 from kombu import Queue
 
 # Lets generic classes such as admin.ModelAdmin[Post] be subscripted at runtime.
@@ -331,7 +332,12 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Every second: what is due lives in PostgreSQL, never as a delayed broker message, so the
     # tick bounds a post's dispatch lateness (a tick with nothing due is one indexed query).
-    "dispatch-due-posts": {"task": "calendar_app.tasks.dispatch_due_posts", "schedule": 1.0},
+    # On the clock's whole seconds (`relative`), where posts fall due (users pick minutes):
+    # a post due at 09:00:00 is claimed at 09:00:00 and a few ms, not up to a second later.
+    "dispatch-due-posts": {
+        "task": "calendar_app.tasks.dispatch_due_posts",
+        "schedule": celery_schedule(1.0, relative=True),
+    },
     # Every 2 s: a dead worker's claim lease (PUBLISHING_CLAIM_LEASE_SECONDS) is re-offered
     # within a few seconds of expiring. A sweep with nothing stale is one indexed query.
     "sweep-stale-publishing": {"task": "calendar_app.tasks.sweep_stale_posts", "schedule": 2.0},

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import copy
+import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import yaml
 from django.conf import settings
@@ -54,6 +57,23 @@ def test_beat_schedule_names_registered_tasks() -> None:
     registered = set(app.tasks.keys())
     for entry in settings.CELERY_BEAT_SCHEDULE.values():
         assert entry["task"] in registered, entry["task"]
+
+
+def test_the_dispatcher_ticks_on_the_clocks_whole_seconds() -> None:
+    # Posts fall due on whole minutes: a tick at 09:00:00 claims them at once, where a tick
+    # a second after beat's start (any phase) would leave them waiting up to a second.
+    schedule: Any = copy.copy(settings.CELERY_BEAT_SCHEDULE["dispatch-due-posts"]["schedule"])
+    last_run = dt.datetime(2026, 12, 1, 8, 59, 59, 13_000, tzinfo=dt.UTC)
+
+    def at(seconds: float) -> tuple[bool, float]:
+        schedule.nowfun = lambda: last_run.replace(microsecond=0) + dt.timedelta(seconds=seconds)
+        due, next_in = schedule.is_due(last_run)
+        return due, round(next_in, 4)
+
+    assert at(0.5) == (False, 0.5)  # half a second after a tick: sleep to the next second
+    assert at(0.9998) == (False, 0.0002)
+    assert at(1.0001) == (True, 0.9999)  # 09:00:00.0001: due, and next at 09:00:01
+    assert at(1.3) == (True, 0.7)  # a late wake-up does not shift the later ticks
 
 
 def test_task_time_limits_are_set() -> None:

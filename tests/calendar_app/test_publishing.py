@@ -746,7 +746,7 @@ def test_beat_ticks_the_dispatcher_every_second_and_it_sends_nothing_for_later(
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     # A post due in 3 s stays in PostgreSQL until a tick finds it due: no ETA message.
-    assert settings.CELERY_BEAT_SCHEDULE["dispatch-due-posts"]["schedule"] == 1.0
+    assert settings.CELERY_BEAT_SCHEDULE["dispatch-due-posts"]["schedule"].seconds == 1.0
     account = connect_account(pub_sim, workspace, "sim-ava-public")
     soon = make_post(account, scheduled_at=timezone.now() + dt.timedelta(seconds=3))
     sent: list[dict[str, Any]] = []
