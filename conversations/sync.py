@@ -52,8 +52,9 @@ POLL_TIERS: tuple[tuple[dt.timedelta, dt.timedelta], ...] = (
 )
 OLD_VIDEO_POLL = dt.timedelta(days=1)
 FULL_PASS_EVERY = dt.timedelta(hours=1)
-# TikTok does not publish Business API comment budgets; stay well below what it tolerates,
-# per account, shared by every worker through Redis.
+# TikTok allows about 40 Business calls a minute per account and endpoint; the client keeps
+# to that for every call (tiktok_client/ratelimit.py). This is the sync's own cap per account
+# across the endpoints it reads (comments and replies), shared by every worker through Redis.
 CALLS_PER_MINUTE = 100
 MAX_CALLS_PER_RUN = 60
 # Well inside the Celery soft time limit and the per-account lock, even when calls are slow.

@@ -39,6 +39,7 @@ from tiktok_client.ratelimit import (
     InMemoryRateLimiter,
     RateLimiter,
     RetryAfterHolds,
+    business_family,
 )
 from tiktok_client.schemas import (
     BusinessAccount,
@@ -137,6 +138,13 @@ def _retry_after(response: httpx.Response) -> float:
     return DEFAULT_RETRY_AFTER_SECONDS
 
 
+def _business_budget_key(fields: Mapping[str, Any]) -> str | None:
+    """The account a Business call's budget belongs to: its ``business_id``, stable across
+    token refreshes (None: the token's budget)."""
+    business_id = fields.get("business_id")
+    return f"business_id:{business_id}" if business_id else None
+
+
 def _json_body(response: httpx.Response) -> Any:
     try:
         return response.json()
@@ -209,11 +217,18 @@ class TikTokClient:
         content: bytes | None = None,
         headers: Mapping[str, str] | None = None,
         scope: str = "",
+        budget_key: str | None = None,
     ) -> Any:
         endpoint = urlsplit(url).path
-        if access_token is not None:
-            app = self._app_budget() if surface == "business" else None
-            self._admit(access_token, endpoint, family, app)
+        # Whose budget a call takes: the token's, or (API for Business) the account's, which
+        # TikTok counts per endpoint and which a refreshed token does not start afresh.
+        budget_key = budget_key or access_token
+        if access_token is not None and budget_key is not None:
+            app = None
+            if surface == "business":
+                app = self._app_budget()
+                family = family or business_family(endpoint)
+            self._admit(budget_key, endpoint, family, app)
         request_headers: dict[str, str] = dict(headers or {})
         if access_token is not None:
             if surface == "business":
@@ -252,8 +267,8 @@ class TikTokClient:
             else:
                 result = self._handle_v2(response, body)
         except TikTokRateLimited as exc:
-            if access_token is not None:
-                self._hold(access_token, endpoint, exc.retry_after)
+            if budget_key is not None:
+                self._hold(budget_key, endpoint, exc.retry_after)
             raise
         logger.info("tiktok %s %s -> %s", method, endpoint, response.status_code)
         return result
@@ -790,6 +805,7 @@ class TikTokClient:
             access_token=access_token,
             params=clean,
             scope=scope,
+            budget_key=_business_budget_key(clean),
         )
         return result
 
@@ -803,6 +819,7 @@ class TikTokClient:
             access_token=access_token,
             json_body=dict(body),
             scope=scope,
+            budget_key=_business_budget_key(body),
         )
         return result
 

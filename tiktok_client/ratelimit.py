@@ -1,6 +1,7 @@
 """Client-side budgets that keep us inside TikTok's 60 s windows: per token and endpoint
-family, and per developer app (the API for Business app's ~600 calls a minute across all its
-accounts and endpoints).
+family (Login Kit), per account and endpoint (API for Business, ~40 calls a minute each), and
+per developer app (the API for Business app's ~600 calls a minute across all its accounts and
+endpoints).
 
 Token keys are SHA-256 fingerprints of the access token, so tokens never reach memory dumps of
 the limiter or Redis.
@@ -26,7 +27,28 @@ DEFAULT_LIMITS: Mapping[str, int] = {
     "status": 30,
     "creator_info": 20,
     "display": 600,
+    # API for Business: about 40 calls a minute per account and endpoint (fact sheet,
+    # Corrections, "Business limits"); each endpoint is its own family (`business_family`).
+    "business": 40,
 }
+BUSINESS_FAMILY_PREFIX = "business:"
+
+
+def business_family(endpoint: str) -> str:
+    """The budget family of one API for Business endpoint (its path): TikTok counts each
+    endpoint of an account apart."""
+    return f"{BUSINESS_FAMILY_PREFIX}{endpoint}"
+
+
+def limit_of(limits: Mapping[str, int], family: str | None) -> int | None:
+    """`family`'s budget per minute in `limits`; a Business endpoint's family takes the
+    "business" entry unless it has one of its own. None: not budgeted."""
+    if family is None:
+        return None
+    limit = limits.get(family)
+    if limit is None and family.startswith(BUSINESS_FAMILY_PREFIX):
+        limit = limits.get("business")
+    return limit
 
 
 def token_fingerprint(access_token: str) -> str:
@@ -126,7 +148,7 @@ class InMemoryRateLimiter:
         self._holds: dict[tuple[str, str], float] = {}
 
     def acquire(self, *, access_token: str, family: str) -> float:
-        limit = self._limits.get(family)
+        limit = limit_of(self._limits, family)
         if limit is None:
             return 0.0
         key = (token_fingerprint(access_token), family)
@@ -155,7 +177,7 @@ class InMemoryRateLimiter:
         family: str | None,
         app: AppBudget | None = None,
     ) -> Admission:
-        limit = self._limits.get(family) if family is not None else None
+        limit = limit_of(self._limits, family)
         fingerprint = token_fingerprint(access_token)
         with self._lock:
             now = self._clock()
@@ -304,7 +326,7 @@ class RedisRateLimiter:
         return f"{self._prefix}:{family}:{token_fingerprint(access_token)}"
 
     def acquire(self, *, access_token: str, family: str) -> float:
-        limit = self._limits.get(family)
+        limit = limit_of(self._limits, family)
         if limit is None:
             return 0.0
         result = self._script(
@@ -320,7 +342,7 @@ class RedisRateLimiter:
         family: str | None,
         app: AppBudget | None = None,
     ) -> Admission:
-        limit = self._limits.get(family) if family is not None else None
+        limit = limit_of(self._limits, family)
         keys = [self._hold_key(access_token, endpoint)]
         if limit is not None and family is not None:
             keys.append(self._key(access_token, family))
