@@ -425,3 +425,71 @@ def test_web_redirect_uri_must_match_exactly_port_included(http: httpx.Client) -
         ),
     )
     assert business.status_code == 400
+
+
+def test_response_type_must_be_code(http: httpx.Client) -> None:
+    # §1.1 + §5.1: response_type=code; otherwise unsupported_response_type (§1.7) on the redirect.
+    query = authorize_query(DEFAULT_CLIENT_KEY, LK_SCOPES, LK_REDIRECT, response_type="token")
+    answer = http.get("/v2/auth/authorize/", params=query)
+    assert answer.status_code == 302
+    callback = query_of(answer.headers["location"])
+    assert callback["error"] == "unsupported_response_type" and "code" not in callback
+
+
+def test_token_exchange_is_form_encoded(http: httpx.Client) -> None:
+    # §1.3: the token endpoint takes application/x-www-form-urlencoded; a JSON body is refused
+    # with the flat OAuth error shape (§1.7).
+    code = consent(http, creator=AVA)["code"]
+    answer = http.post(
+        "/v2/oauth/token/",
+        json={
+            "client_key": DEFAULT_CLIENT_KEY, "client_secret": DEFAULT_CLIENT_SECRET,
+            "code": code, "grant_type": "authorization_code", "redirect_uri": LK_REDIRECT,
+        },
+    )  # fmt: skip
+    body = answer.json()
+    assert body["error"] == "invalid_request" and body["log_id"] and "access_token" not in body
+
+
+def test_business_code_expires_and_needs_the_same_redirect_uri(
+    http: httpx.Client, sim: SimulatorApp
+) -> None:
+    # §4.1: 40110 invalid/expired auth_code (10-min TTL); §1.1 (S-K2): the same redirect string
+    # must be sent at the exchange (the sheet names no code: the simulator answers 40002).
+    def exchange(code: str, redirect_uri: str = BIZ_REDIRECT) -> int:
+        body = _biz(
+            http, "/tt_user/oauth2/token/", client_id=DEFAULT_BUSINESS_APP_ID,
+            client_secret=DEFAULT_BUSINESS_APP_SECRET, grant_type="authorization_code",
+            auth_code=code, redirect_uri=redirect_uri,
+        )  # fmt: skip
+        return int(str(body["code"]))
+
+    def new_code() -> str:
+        return consent(
+            http, creator=CAFE, client_key=DEFAULT_BUSINESS_APP_ID, scopes=BIZ_SCOPES,
+            redirect_uri=BIZ_REDIRECT,
+        )["code"]  # fmt: skip
+
+    stale = new_code()
+    sim.clock.advance(601)
+    assert exchange(stale) == 40110
+    assert exchange(new_code(), BIZ_REDIRECT.rstrip("/")) == 40002
+
+
+def test_expired_and_revoked_access_tokens_are_refused_on_open_api(
+    http: httpx.Client, sim: SimulatorApp
+) -> None:
+    # §5.5, §5.6: an expired or revoked access token on any v2 call -> 401 access_token_invalid.
+    def user_info(token: str) -> tuple[int, str]:
+        answer = http.get("/v2/user/info/", params={"fields": "open_id"}, headers=bearer(token))
+        return answer.status_code, answer.json()["error"]["code"]
+
+    expiring = login_kit_tokens(http, AVA)["access_token"]
+    sim.clock.advance(7201)
+    assert user_info(expiring) == (401, "access_token_invalid")
+    revoked = login_kit_tokens(http, AVA)["access_token"]
+    _form_post(
+        http, "/v2/oauth/revoke/", client_key=DEFAULT_CLIENT_KEY,
+        client_secret=DEFAULT_CLIENT_SECRET, token=revoked,
+    )  # fmt: skip
+    assert user_info(revoked) == (401, "access_token_invalid")

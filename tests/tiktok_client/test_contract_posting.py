@@ -366,3 +366,75 @@ def test_a_video_longer_than_the_creators_cap_fails_the_duration_check(
     refused = _status(http, token, too_long["publish_id"])
     assert (refused["status"], refused["fail_reason"]) == ("FAILED", "duration_check_failed")
     assert _status(http, token, fits["publish_id"])["status"] == "PUBLISH_COMPLETE"
+
+
+def test_an_inbox_video_pull_needs_a_verified_prefix(http: httpx.Client) -> None:
+    # §2.4 error table + §2.6: 403 url_ownership_unverified on the inbox init too.
+    answer = http.post(
+        f"{P}/inbox/video/init/",
+        json={"source_info": {"source": "PULL_FROM_URL",
+                              "video_url": "https://cdn.example.com/v.mp4"}},
+        headers=bearer(_token(http, AVA)),
+    )  # fmt: skip
+    assert _error(answer) == (403, "url_ownership_unverified")
+
+
+def test_an_upload_that_is_not_a_video_type_is_400(http: httpx.Client) -> None:
+    # §2.6: PUT with Content-Type video/mp4|video/quicktime|video/webm; Corrections: 400 for
+    # malformed headers.
+    url = _init(http, _token(http, AVA), size=MB).json()["data"]["upload_url"]
+    headers = {
+        "Content-Type": "application/octet-stream",
+        "Content-Range": f"bytes 0-{MB - 1}/{MB}",
+    }
+    answer = http.put("/video/", params=query_of(url), content=mp4(MB), headers=headers)
+    assert answer.status_code == 400
+    assert _upload(http, url, mp4(MB), 0, MB).status_code == 201
+
+
+def test_creator_info_and_display_rate_windows(http: httpx.Client) -> None:
+    # §2.1: creator_info 20 req/min; §3: /v2/user/info/ 600 req/min; over -> 429
+    # rate_limit_exceeded, per access token (§5.10).
+    token = _token(http, AVA)
+    creator_info = [
+        http.post(f"{P}/creator_info/query/", headers=bearer(token)).status_code for _ in range(21)
+    ]
+    assert creator_info == [200] * 20 + [429]
+    user_info = [
+        http.get("/v2/user/info/", params={"fields": "open_id"}, headers=bearer(token))
+        for _ in range(601)
+    ]
+    assert [answer.status_code for answer in user_info[:600]] == [200] * 600
+    assert _error(user_info[600]) == (429, "rate_limit_exceeded")
+    other = _token(http, AVA)
+    assert http.post(f"{P}/creator_info/query/", headers=bearer(other)).status_code == 200
+
+
+def test_a_video_title_holds_2200_utf16_units(http: httpx.Client) -> None:
+    # §2.3: title <= 2200 UTF-16 code units; longer is 400 invalid_param (Corrections).
+    token = _token(http, AVA)
+    assert _init(http, token, size=MB, title="😀" * 1100).status_code == 200
+    assert _error(_init(http, token, size=MB, title="😀" * 1100 + "x")) == (400, "invalid_param")
+
+
+def test_video_query_takes_20_own_ids(http: httpx.Client) -> None:
+    # §3.3, §5.18: up to 20 ids of the token's user; foreign ids are left out [U].
+    ava, ben = _token(http, AVA), _token(http, BEN)
+
+    def listed(token: str) -> list[str]:
+        answer = http.post(
+            "/v2/video/list/", params={"fields": "id"}, json={"max_count": 20},
+            headers=bearer(token),
+        )  # fmt: skip
+        return [video["id"] for video in answer.json()["data"]["videos"]]
+
+    def query(token: str, ids: list[str]) -> httpx.Response:
+        return http.post(
+            "/v2/video/query/", params={"fields": "id"},
+            json={"filters": {"video_ids": ids}}, headers=bearer(token),
+        )  # fmt: skip
+
+    own, foreign = listed(ava), listed(ben)
+    assert _error(query(ava, own[:20] + foreign[:1])) == (400, "invalid_params")
+    found = query(ava, own[:19] + foreign[:1]).json()["data"]["videos"]
+    assert [video["id"] for video in found] == own[:19]
