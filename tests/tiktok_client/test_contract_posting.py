@@ -368,6 +368,37 @@ def test_a_video_longer_than_the_creators_cap_fails_the_duration_check(
     assert _status(http, token, fits["publish_id"])["status"] == "PUBLISH_COMPLETE"
 
 
+def _inbox_photo(http: httpx.Client, token: str) -> httpx.Response:
+    return http.post(
+        f"{P}/content/init/",
+        json={
+            "media_type": "PHOTO",
+            "post_mode": "MEDIA_UPLOAD",
+            "post_info": {"title": "pics"},
+            "source_info": {
+                "source": "PULL_FROM_URL",
+                "photo_images": ["https://media.later.test/a.jpg"],
+            },
+        },
+        headers=bearer(token),
+    )
+
+
+def test_a_creator_banned_from_posting_cannot_send_drafts_either(http: httpx.Client) -> None:
+    # §2.4 error table: 403 spam_risk_user_banned_from_posting on the inbox inits too, for
+    # videos and for photos sent as MEDIA_UPLOAD.
+    token = _token(http, PAUSED)
+    video = http.post(
+        f"{P}/inbox/video/init/",
+        json={"source_info": {"source": "FILE_UPLOAD", "video_size": MB, "chunk_size": MB,
+                              "total_chunk_count": 1}},
+        headers=bearer(token),
+    )  # fmt: skip
+    assert _error(video) == (403, "spam_risk_user_banned_from_posting")
+    assert _error(_inbox_photo(http, token)) == (403, "spam_risk_user_banned_from_posting")
+    assert _inbox_photo(http, _token(http, AVA)).status_code == 200
+
+
 def test_an_inbox_video_pull_needs_a_verified_prefix(http: httpx.Client) -> None:
     # §2.4 error table + §2.6: 403 url_ownership_unverified on the inbox init too.
     answer = http.post(

@@ -114,6 +114,20 @@ class ContentPosting:
             return v2_error(403, *refusal)
         return None
 
+    def _inbox_gate(self, creator: Creator) -> Response | None:
+        """§2.4 error table, for video and photo drafts alike (403)."""
+        if creator.banned_from_posting:
+            return v2_error(
+                403, "spam_risk_user_banned_from_posting", "The user is banned from posting."
+            )
+        if self.state.pending_shares(creator.open_id) >= self.state.settings.pending_share_cap:
+            return v2_error(
+                403,
+                "spam_risk_too_many_pending_share",
+                "The user has too many pending shares in the last 24 hours.",
+            )
+        return None
+
     def _check_post_info(
         self, creator: Creator, post_info: dict[str, Any], *, photo: bool
     ) -> Response | None:
@@ -260,16 +274,9 @@ class ContentPosting:
         if isinstance(token, Response):
             return token
         creator = self._creator(token)
-        if creator.banned_from_posting:
-            return v2_error(
-                403, "spam_risk_user_banned_from_posting", "The user is banned from posting."
-            )
-        if self.state.pending_shares(creator.open_id) >= self.state.settings.pending_share_cap:
-            return v2_error(
-                403,
-                "spam_risk_too_many_pending_share",
-                "The user has too many pending shares in the last 24 hours.",
-            )
+        gate = self._inbox_gate(creator)
+        if gate is not None:
+            return gate
         body = request.json()
         if not isinstance(body, dict):
             return v2_error(400, INVALID, "Body must be JSON.")
@@ -324,11 +331,11 @@ class ContentPosting:
                 return gate
         else:
             # An inbox photo still carries its title and description: the same limits apply.
-            text = self._check_text_lengths(post_info, photo=True)
-            if text is not None:
-                return text
-            if self.state.pending_shares(creator.open_id) >= self.state.settings.pending_share_cap:
-                return v2_error(403, "spam_risk_too_many_pending_share", "Too many pending shares.")
+            gate = self._inbox_gate(creator)
+            if gate is None:
+                gate = self._check_text_lengths(post_info, photo=True)
+            if gate is not None:
+                return gate
         images = self._check_photos(body.get("source_info"), self.state.apps[token.client_key])
         if isinstance(images, Response):
             return images
