@@ -410,6 +410,26 @@ def test_an_inbox_video_pull_needs_a_verified_prefix(http: httpx.Client) -> None
     assert _error(answer) == (403, "url_ownership_unverified")
 
 
+def test_an_inbox_video_over_ten_minutes_fails_the_duration_check(
+    http: httpx.Client, sim: SimulatorApp
+) -> None:
+    # §2.6 video specs: at most 10 min at API level, drafts included (the creator's own
+    # max_video_post_duration_sec is for direct posts, §2.2); duration_check_failed (§2.7).
+    token = _token(http, AVA)
+    source = {"source": "FILE_UPLOAD", "video_size": MB, "chunk_size": MB, "total_chunk_count": 1}
+    ids = []
+    for seconds in (601, 599):
+        data = http.post(
+            f"{P}/inbox/video/init/", json={"source_info": source}, headers=bearer(token)
+        ).json()["data"]
+        assert _upload(http, data["upload_url"], mp4(MB, seconds=seconds), 0, MB).status_code == 201
+        ids.append(data["publish_id"])
+    sim.clock.advance(60)
+    too_long, fits = (_status(http, token, publish_id) for publish_id in ids)
+    assert (too_long["status"], too_long["fail_reason"]) == ("FAILED", "duration_check_failed")
+    assert fits["status"] == "SEND_TO_USER_INBOX"
+
+
 def test_an_upload_that_is_not_a_video_type_is_400(http: httpx.Client) -> None:
     # §2.6: PUT with Content-Type video/mp4|video/quicktime|video/webm; Corrections: 400 for
     # malformed headers.

@@ -162,13 +162,16 @@ class PublishPipeline:
 
     def _media_problem(self, p: Publish) -> str | None:
         """§2.7 checks on what was received: the container (uploads; pulls are checked as they
-        arrive, puller.py) and a direct post's duration against the creator's cap (§2.2)."""
+        arrive, puller.py) and the duration: a direct post's against the creator's cap (§2.2),
+        every video's against the API's 10 min (§2.6)."""
         if p.kind == "photo":
             return None
         if p.source == "FILE_UPLOAD" and p.media_kind not in VIDEO_KINDS:
             return "file_format_check_failed"
-        cap = min(self.creators[p.open_id].max_video_post_duration_sec, API_MAX_VIDEO_SECONDS)
-        if p.direct and p.media_duration is not None and p.media_duration > cap:
+        cap = API_MAX_VIDEO_SECONDS
+        if p.direct:
+            cap = min(self.creators[p.open_id].max_video_post_duration_sec, cap)
+        if p.media_duration is not None and p.media_duration > cap:
             return "duration_check_failed"
         return None
 
