@@ -275,3 +275,29 @@ def test_business_app_rate_limit_is_40100_across_accounts(
     assert codes == [0, 0, 0, 0, 40100]
     sim.clock.advance(61)
     assert cafe.get("/business/get/")["code"] == 0
+
+
+def test_comment_list_takes_at_most_30_comment_ids(http: httpx.Client) -> None:
+    # §4.5: comment_ids (JSON, <= 30); a longer list is a parameter error (40002).
+    biz = Biz(http, CAFE)
+    video_id = biz.get("/business/video/list/", fields=["item_id"])["data"]["videos"][4]["item_id"]
+    ids = [str(n) for n in range(31)]
+    assert biz.get("/business/comment/list/", video_id=video_id, comment_ids=ids[:30])["code"] == 0
+    refused = biz.get("/business/comment/list/", video_id=video_id, comment_ids=ids)
+    assert refused["code"] == 40002
+
+
+def test_smart_sort_order_is_for_replies_only(http: httpx.Client) -> None:
+    # §4.5: sort_order asc/desc on the comment list; the reply list also takes smart.
+    biz = Biz(http, CAFE)
+    video_id = biz.get("/business/video/list/", fields=["item_id"])["data"]["videos"][4]["item_id"]
+    comments = biz.get("/business/comment/list/", video_id=video_id, max_count=30)["data"]
+    assert biz.get("/business/comment/list/", video_id=video_id, sort_order="smart")["code"] == (
+        40002
+    )
+    parent = next(c for c in comments["comments"] if c["replies"])
+    replies = biz.get(
+        "/business/comment/reply/list/", video_id=video_id, comment_id=parent["comment_id"],
+        sort_order="smart",
+    )  # fmt: skip
+    assert replies["code"] == 0 and replies["data"]["comments"]

@@ -86,12 +86,13 @@ class BusinessComments:
             return business_error(40002, "cursor must be >= 0.")
         return cursor, max_count
 
-    def _sorted_comments(self, ids: list[str], request: Request) -> list[str] | Response:
+    def _sorted_comments(
+        self, ids: list[str], request: Request, orders: tuple[str, ...]
+    ) -> list[str] | Response:
+        """§4.5: ``sort_order`` is asc/desc on the comment list; replies also take smart."""
         sort_field = request.query.get("sort_field", "create_time")
         order = request.query.get("sort_order", "desc")
-        if sort_field not in ("create_time", "likes", "replies") or order not in (
-            "asc", "desc", "smart"
-        ):  # fmt: skip
+        if sort_field not in ("create_time", "likes", "replies") or order not in orders:
             return business_error(40002, "Invalid sort_field or sort_order.")
         comments = self.state.comments
 
@@ -127,9 +128,11 @@ class BusinessComments:
             wanted = json_param(request, "comment_ids", None)
         except Invalid as exc:
             return business_error(40002, str(exc))
-        if isinstance(wanted, list):
+        if wanted is not None and (not isinstance(wanted, list) or len(wanted) > 30):
+            return business_error(40002, "comment_ids must be a JSON array of at most 30 ids.")
+        if wanted is not None:
             ids = [cid for cid in ids if cid in {str(w) for w in wanted}]
-        ordered = self._sorted_comments(ids, request)
+        ordered = self._sorted_comments(ids, request, ("asc", "desc"))
         if isinstance(ordered, Response):
             return ordered
         include = request.query.get("include_replies", "false").lower() == "true"
@@ -158,7 +161,7 @@ class BusinessComments:
             return paging
         cursor, max_count = paging
         ids = [r for r in parent.reply_ids if not self.state.comments[r].deleted]
-        ordered = self._sorted_comments(ids, request)
+        ordered = self._sorted_comments(ids, request, ("asc", "desc", "smart"))
         if isinstance(ordered, Response):
             return ordered
         page = ordered[cursor : cursor + max_count]
