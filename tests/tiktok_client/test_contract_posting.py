@@ -489,3 +489,24 @@ def test_video_query_takes_20_own_ids(http: httpx.Client) -> None:
     assert _error(query(ava, own[:20] + foreign[:1])) == (400, "invalid_params")
     found = query(ava, own[:19] + foreign[:1]).json()["data"]["videos"]
     assert [video["id"] for video in found] == own[:19]
+
+
+def test_an_unaudited_client_posts_self_only_to_private_accounts_of_few_users(
+    http: httpx.Client, sim: SimulatorApp
+) -> None:
+    # §2.9, §5.11: unaudited clients post SELF_ONLY only, to private accounts only (403
+    # unaudited_client_can_only_post_to_private_accounts, photos too), for at most 5 distinct
+    # users per 24 h (403 reached_active_user_cap).
+    sim.state.apps["sim-client-key"].audited = False
+    ben, ava = _token(http, BEN), _token(http, AVA)
+    unaudited = (403, "unaudited_client_can_only_post_to_private_accounts")
+    assert _error(_init(http, ava, size=MB)) == unaudited
+    assert _error(_init(http, ben, size=MB, privacy_level="FOLLOWER_OF_CREATOR")) == unaudited
+    assert _error(_photo(http, ava, ["https://media.later.test/a.jpg"])) == unaudited
+    assert _init(http, ben, size=MB).status_code == 200
+    others = [AVA, CAFE, DANCE, QUIET, "sim-tiny-bakery"]
+    for creator in others:
+        sim.state.creators[creator].is_private = True
+    answers = [_init(http, _token(http, creator), size=MB) for creator in others]
+    assert [answer.status_code for answer in answers[:4]] == [200] * 4
+    assert _error(answers[4]) == (403, "reached_active_user_cap")
