@@ -493,3 +493,18 @@ def test_expired_and_revoked_access_tokens_are_refused_on_open_api(
         client_secret=DEFAULT_CLIENT_SECRET, token=revoked,
     )  # fmt: skip
     assert user_info(revoked) == (401, "access_token_invalid")
+
+
+def test_tokens_minted_without_the_consent_page_hold_only_approved_scopes(
+    sim: SimulatorApp,
+) -> None:
+    # Corrections "Two apps": TikTok never grants a scope the app is not approved for; the
+    # simulator's shortcuts that skip the consent page (tests, /_sim/tokens/issue) cannot either,
+    # so a product test cannot hold a Login Kit token with comment scopes or the reverse.
+    with sim.state.lock, pytest.raises(ValueError, match=r"comment\.list"):
+        sim.state.issue_tokens(open_id=AVA, scopes=("user.info.basic", "comment.list"))
+    with sim.state.lock, pytest.raises(ValueError, match=r"video\.upload"):
+        sim.state.issue_business_tokens(creator_id=CAFE, scopes=("video.list", "video.upload"))
+    with sim.state.lock:
+        assert sim.state.issue_tokens(open_id=AVA, scopes=LK_SCOPES)["scope"]
+        assert sim.state.issue_business_tokens(creator_id=CAFE, scopes=BIZ_SCOPES)["scope"]

@@ -216,6 +216,10 @@ class SimState(SimContent, PublishPipeline):
         access_ttl: int,
         refresh_expires_at: float,
     ) -> tuple[AccessToken, RefreshToken]:
+        unapproved = sorted(set(scopes) - self.approved_scopes(self.apps[client_key]))
+        if unapproved:
+            # Corrections "Two apps": no path to a token, consent page or not, grants these.
+            raise ValueError(f"scopes not approved for {client_key}: {','.join(unapproved)}")
         open_id = self.open_id_for(creator_id, client_key)
         access = AccessToken(
             token=f"act.{secrets.token_urlsafe(30)}",
