@@ -132,6 +132,47 @@ def test_a_pull_that_fails_fails_the_publish(
     assert (data["status"], data["fail_reason"]) == ("FAILED", reason)
 
 
+def _jpeg(width: int, height: int) -> bytes:
+    """A JPEG whose SOF0 segment (after an APP0) announces ``width`` x ``height``."""
+    app0 = b"\xff\xe0" + (16).to_bytes(2, "big") + b"JFIF\x00" + bytes(9)
+    sof0 = b"\xff\xc0" + (17).to_bytes(2, "big") + b"\x08"
+    sof0 += height.to_bytes(2, "big") + width.to_bytes(2, "big") + b"\x03" + bytes(9)
+    return b"\xff\xd8" + app0 + sof0 + bytes(2000)
+
+
+def _webp(width: int, height: int) -> bytes:
+    """An extended-format WebP (VP8X) announcing ``width`` x ``height``."""
+    vp8x = b"VP8X" + (10).to_bytes(4, "little") + bytes(4)
+    vp8x += (width - 1).to_bytes(3, "little") + (height - 1).to_bytes(3, "little")
+    return b"RIFF" + bytes(4) + b"WEBP" + vp8x + bytes(1000)
+
+
+@pytest.mark.parametrize(
+    ("image", "reason"),
+    [
+        (_jpeg(1080, 1920), None),  # portrait 1080p
+        (_webp(1920, 1080), None),  # landscape 1080p
+        (_jpeg(1080, 1080), None),
+        (_jpeg(3024, 4032), "picture_size_check_failed"),  # a phone photo
+        (_webp(1440, 1440), "picture_size_check_failed"),
+        (_jpeg(1200, 1900), "picture_size_check_failed"),  # short side over 1080
+    ],
+)
+def test_photos_larger_than_1080p_fail_the_picture_size_check(
+    http: httpx.Client, sim: SimulatorApp, origin: Origin, image: bytes, reason: str | None
+) -> None:
+    # §2.5: photos are at most 1080p (1080 x 1920 either way round); §2.7
+    # picture_size_check_failed. Dimensions the header does not announce are not judged.
+    origin.files = {"/a.jpg": (200, image, {})}
+    token = login_kit_tokens(http, AVA)["access_token"]
+    answer = _photo_post(http, token, [f"{VERIFIED}a.jpg"])
+    data = _settled(lambda: _status(http, token, answer.json()["data"]["publish_id"]))
+    if reason is None:
+        assert data["status"] == "PUBLISH_COMPLETE", data
+    else:
+        assert (data["status"], data["fail_reason"]) == ("FAILED", reason)
+
+
 def test_video_pull_failure_is_video_pull_failed(
     http: httpx.Client, sim: SimulatorApp, origin: Origin
 ) -> None:

@@ -3,8 +3,8 @@
 The simulator really fetches every URL with an HTTP GET (stdlib ``http.client``: the
 simulator imports nothing but the standard library), from a background thread and outside
 the state lock, the way TikTok's servers would: no redirects (3xx fails the pull), the answer
-must be 200 with the whole file, photos must be JPEG or WebP of at most 20 MB (§2.5) and videos
-MP4, MOV or WebM (§2.6). A pull that cannot be fetched ends ``FAILED`` with
+must be 200 with the whole file, photos must be JPEG or WebP of at most 1080p and 20 MB (§2.5)
+and videos MP4, MOV or WebM (§2.6). A pull that cannot be fetched ends ``FAILED`` with
 ``photo_pull_failed`` / ``video_pull_failed`` (§2.7) once the download phase is over.
 
 ``SimSettings.pull_resolve`` maps a verified https prefix to where the simulator reaches it,
@@ -20,7 +20,12 @@ import threading
 import urllib.parse
 from typing import TYPE_CHECKING
 
-from tiktok_client.simulator.rules import PHOTO_MAX_BYTES, VIDEO_KINDS, VIDEO_MAX_BYTES
+from tiktok_client.simulator.rules import (
+    PHOTO_MAX_BYTES,
+    PHOTO_MAX_SIDES,
+    VIDEO_KINDS,
+    VIDEO_MAX_BYTES,
+)
 
 if TYPE_CHECKING:
     from tiktok_client.simulator.state import SimState
@@ -52,6 +57,52 @@ def media_kind_of(head: bytes) -> str | None:
     if head.startswith(b"\x1a\x45\xdf\xa3"):
         return "webm"
     return None
+
+
+# Where a JPEG's frame header (after EXIF and other segments) is looked for.
+IMAGE_HEAD_BYTES = 1 << 18
+# JPEG markers with no length field; SOFn markers that are not frames (DHT, JPG, DAC).
+JPEG_STANDALONE = frozenset({0x01, 0xD8, *range(0xD0, 0xD8)})
+JPEG_NOT_FRAMES = frozenset({0xC4, 0xC8, 0xCC})
+
+
+def image_size(head: bytes) -> tuple[int, int] | None:
+    """Width and height a JPEG's SOFn or a WebP's VP8/VP8L/VP8X header announces, if any."""
+    if head.startswith(b"\xff\xd8"):
+        at = 2
+        while at + 9 <= len(head) and head[at] == 0xFF:
+            marker = head[at + 1]
+            if marker in JPEG_STANDALONE or marker == 0xFF:
+                at += 1 if marker == 0xFF else 2
+                continue
+            if 0xC0 <= marker <= 0xCF and marker not in JPEG_NOT_FRAMES:
+                return int.from_bytes(head[at + 7 : at + 9], "big"), int.from_bytes(
+                    head[at + 5 : at + 7], "big"
+                )
+            at += 2 + int.from_bytes(head[at + 2 : at + 4], "big")
+        return None
+    if head[:4] != b"RIFF" or head[8:12] != b"WEBP" or len(head) < 30:
+        return None
+    chunk = head[12:16]
+    if chunk == b"VP8X":
+        return 1 + int.from_bytes(head[24:27], "little"), 1 + int.from_bytes(head[27:30], "little")
+    if chunk == b"VP8 " and head[23:26] == b"\x9d\x01\x2a":
+        return (
+            int.from_bytes(head[26:28], "little") & 0x3FFF,
+            int.from_bytes(head[28:30], "little") & 0x3FFF,
+        )
+    if chunk == b"VP8L" and head[20] == 0x2F:
+        bits = int.from_bytes(head[21:25], "little")
+        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+    return None
+
+
+def over_1080p(size: tuple[int, int] | None) -> bool:
+    """§2.5: a photo is at most 1080p, either way round; unknown dimensions are not judged."""
+    if size is None:
+        return False
+    short, long = PHOTO_MAX_SIDES
+    return min(size) > short or max(size) > long
 
 
 MVHD = b"mvhd"
@@ -137,9 +188,12 @@ def _fetch(url: str, *, photo: bool, outcome: PullOutcome) -> None:
                 return
             probe = MediaProbe()
             size = 0
+            head = b""
             while chunk := response.read(1 << 16):
                 probe.feed(chunk)
                 size += len(chunk)
+                if photo and len(head) < IMAGE_HEAD_BYTES:
+                    head += chunk[: IMAGE_HEAD_BYTES - len(head)]
                 if size > limit:
                     outcome.fail_reason = "picture_size_check_failed" if photo else pull_failed
                     return
@@ -152,6 +206,9 @@ def _fetch(url: str, *, photo: bool, outcome: PullOutcome) -> None:
     allowed = {"jpeg", "webp"} if photo else VIDEO_KINDS
     if size == 0 or probe.kind not in allowed:
         outcome.fail_reason = "file_format_check_failed"
+        return
+    if photo and over_1080p(image_size(head)):
+        outcome.fail_reason = "picture_size_check_failed"
         return
     outcome.bytes += size
     if not photo:

@@ -12,8 +12,10 @@ from typing import Literal
 
 AppKind = Literal["login_kit", "business"]
 
-# §2.5: photos are JPEG or WebP, at most 20 MB each; §2.6: videos at most 4 GB.
+# §2.5: photos are JPEG or WebP, at most 1080p (1080 x 1920 either way round) and 20 MB each;
+# §2.6: videos at most 4 GB.
 PHOTO_MAX_BYTES = 20 * 1024 * 1024
+PHOTO_MAX_SIDES = (1080, 1920)
 VIDEO_MAX_BYTES = 4 * 1024 * 1024 * 1024
 # §2.6: MP4, WebM or MOV; at most 10 min at API level, the creator's cap below that (§2.2).
 VIDEO_KINDS = frozenset({"mp4", "quicktime", "webm"})
