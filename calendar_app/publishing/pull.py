@@ -17,6 +17,8 @@ from calendar_app.publishing.client import account_call, business_call, tiktok
 from tiktok_client.schemas import PhotoPostInfo, PostInfo, PublishInit
 
 MAX_PHOTOS = 35
+# §2.5: photos are at most 1080p, either way round; TikTok fails bigger ones after the pull.
+MAX_PHOTO_SIDES = (1080, 1920)
 
 
 def is_photo_post(post: Post) -> bool:
@@ -77,6 +79,15 @@ def pull_refusal(post: Post) -> tuple[str, str] | None:
         )
     if post.photo_cover_index >= len(photos):
         return ("photo_cover_index", "The cover image is not one of the post's images.")
+    short, long = MAX_PHOTO_SIDES
+    for number, photo in enumerate(photos, start=1):
+        sides = (photo.width or 0, photo.height or 0)
+        if min(sides) > short or max(sides) > long:
+            return (
+                "photo_too_large",
+                f"Photo {number} is {sides[0]}x{sides[1]} px; TikTok photo posts take images of "
+                f"at most {short}x{long} px, either way round. Resize it, then retry.",
+            )
     return None
 
 

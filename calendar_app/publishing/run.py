@@ -68,8 +68,8 @@ FAIL_REASONS: dict[str, str] = {
     "post again.",
     "frame_rate_check_failed": "TikTok needs 23 to 60 frames per second. Re-export the video "
     "and post again.",
-    "picture_size_check_failed": "TikTok needs 360 to 4096 pixels per side. Re-export the "
-    "video and post again.",
+    "picture_size_check_failed": "TikTok refused the picture size: videos need 360 to 4096 "
+    "pixels per side, photos at most 1080x1920. Re-export and post again.",
     "internal": "TikTok had an internal problem processing the video. Retry the post.",
     "video_pull_failed": "TikTok could not download the video from this site's public link. "
     "Check that MEDIA_PUBLIC_BASE_URL reaches this site and is verified with TikTok, then retry.",

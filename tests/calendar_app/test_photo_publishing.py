@@ -141,6 +141,24 @@ def test_png_content_is_refused_by_tiktok_format_check(
     assert (post.status, post.fail_code) == (PostStatus.FAILED, "file_format_check_failed")
 
 
+def test_a_photo_over_1080p_is_refused_before_tiktok_is_asked(
+    pulls: Sim, workspace: Workspace, make_media: Callable[..., Path]
+) -> None:
+    # Fact sheet §2.5: photos are at most 1080p; TikTok fails bigger ones after the pull with
+    # picture_size_check_failed. A phone photo is refused here, without spending an init.
+    account = connect_account(pulls, workspace, "sim-ava-public")
+    post = make_carousel(account, make_media, count=2, cover=0)
+    image = post.photos.get(position=1).media
+    image.file.save("big.jpg", ContentFile(make_media(size="1440x2560", fmt="jpg").read_bytes()))
+    image.width, image.height = 1440, 2560
+    image.save()
+    post = _publish(post)
+
+    assert (post.status, post.fail_code) == (PostStatus.FAILED, "photo_too_large")
+    assert "1080" in post.fail_message and "1440" in post.fail_message
+    assert pulls.state.counters.requests_to(CONTENT_INIT) == 0
+
+
 def test_video_by_pull_from_url_when_configured(
     pulls: Sim, settings: Any, workspace: Workspace, make_media: Callable[..., Path]
 ) -> None:
