@@ -136,6 +136,8 @@ class Publish:
     media_duration: float | None = None
     # PULL_FROM_URL (puller.py): what the real download found, once it is over.
     pulled_bytes: int = 0
+    # Width and height each pulled photo's header announced (None: not announced), in order.
+    pulled_photo_sizes: list[tuple[int, int] | None] = field(default_factory=list)
     pull_fail_reason: str | None = None
     pull_done_at: float | None = None
     injected_fail_reason: str | None = None

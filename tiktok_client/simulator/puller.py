@@ -156,6 +156,7 @@ class PullOutcome:
 
     def __init__(self) -> None:
         self.bytes = 0
+        self.photo_sizes: list[tuple[int, int] | None] = []
         self.fail_reason: str | None = None
         self.duration: float | None = None
 
@@ -207,9 +208,12 @@ def _fetch(url: str, *, photo: bool, outcome: PullOutcome) -> None:
     if size == 0 or probe.kind not in allowed:
         outcome.fail_reason = "file_format_check_failed"
         return
-    if photo and over_1080p(image_size(head)):
-        outcome.fail_reason = "picture_size_check_failed"
-        return
+    if photo:
+        announced = image_size(head)
+        if over_1080p(announced):
+            outcome.fail_reason = "picture_size_check_failed"
+            return
+        outcome.photo_sizes.append(announced)
     outcome.bytes += size
     if not photo:
         outcome.duration = probe.duration
@@ -229,6 +233,7 @@ def start_pull(state: SimState, publish_id: str, urls: list[str], *, photo: bool
             publish = state.publishes.get(publish_id)
             if publish is not None:
                 publish.pulled_bytes = outcome.bytes
+                publish.pulled_photo_sizes = outcome.photo_sizes
                 publish.pull_fail_reason = outcome.fail_reason
                 publish.media_duration = outcome.duration
                 publish.pull_done_at = state.now()
