@@ -24,6 +24,10 @@ def media_upload_path(instance: MediaAsset, filename: str) -> str:
     return f"media/{instance.workspace_id}/{instance.id}.{suffix}"
 
 
+def rendition_upload_path(instance: MediaAsset, filename: str) -> str:
+    return f"media/{instance.workspace_id}/{instance.id}.tiktok.jpg"
+
+
 class MediaKind(models.TextChoices):
     VIDEO = "video", "Video"
     IMAGE = "image", "Image"
@@ -42,6 +46,12 @@ class MediaAsset(TenantModel):
     width = models.PositiveIntegerField(null=True, blank=True)
     height = models.PositiveIntegerField(null=True, blank=True)
     frame_rate = models.FloatField(null=True, blank=True)
+    # A photo over 1080p gets a TikTok-ready JPEG (calendar_app/renditions.py): TikTok pulls it
+    # instead of the original, which the library keeps and shows.
+    rendition = models.FileField(upload_to=rendition_upload_path, max_length=500, blank=True)
+    rendition_width = models.PositiveIntegerField(null=True, blank=True)
+    rendition_height = models.PositiveIntegerField(null=True, blank=True)
+    rendition_size_bytes = models.BigIntegerField(null=True, blank=True)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )

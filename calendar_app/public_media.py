@@ -4,7 +4,8 @@ TikTok downloads photos (always) and, when configured, videos itself, from an ht
 a prefix or domain the developer verified with TikTok. Each file gets a URL under
 `MEDIA_PUBLIC_BASE_URL` whose token names one asset of one workspace and expires after
 `MEDIA_PUBLIC_URL_TTL_SECONDS`; nothing else can be fetched with it. The route answers the file
-itself, never a redirect (TikTok refuses 3xx).
+itself, never a redirect (TikTok refuses 3xx). A photo over 1080p is served as its TikTok-ready
+rendition (renditions.py), a JPEG, whatever the original's format.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from django.views.decorators.http import require_safe
 
 from accounts.tiktok.url_properties import public_media_base
 from calendar_app.models import MediaAsset
+from calendar_app.renditions import served_file
 
 SALT = "calendar_app.public_media"
 ROUTE_PREFIX = "public-media/"
@@ -25,7 +27,8 @@ ROUTE_PREFIX = "public-media/"
 
 def _file_name(asset: MediaAsset) -> str:
     # TikTok reads the extension (it refuses .png photos); the stored name carries the right one.
-    suffix = str(asset.file.name).rsplit(".", 1)[-1] if "." in str(asset.file.name) else "bin"
+    stored, _ = served_file(asset)
+    suffix = stored.rsplit(".", 1)[-1] if "." in stored else "bin"
     return f"{asset.pk}.{suffix}"
 
 
@@ -57,11 +60,12 @@ def _asset_for(token: str, name: str) -> MediaAsset:
 def public_media(request: HttpRequest, token: str, name: str) -> FileResponse:
     """The file behind a signed link, for TikTok's servers (no session, no redirect)."""
     asset = _asset_for(token, name)
+    stored, content_type = served_file(asset)
     try:
-        handle = asset.file.storage.open(str(asset.file.name), "rb")
+        handle = asset.file.storage.open(stored, "rb")
     except OSError as exc:
         raise Http404("The file is missing from storage.") from exc
-    response = FileResponse(handle, content_type=asset.content_type)
+    response = FileResponse(handle, content_type=content_type)
     response["Cache-Control"] = "private, no-store"
     response["X-Robots-Tag"] = "noindex"
     response["X-Content-Type-Options"] = "nosniff"

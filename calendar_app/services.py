@@ -56,6 +56,14 @@ from calendar_app.preflight import (
     creator_refusals,
     post_preflight,
 )
+from calendar_app.renditions import (
+    RenditionFailed,
+    media_rendition_ensure,
+    over_1080p,
+    photo_too_large_sentence,
+    render,
+    rendition_attach,
+)
 from calendar_app.timezones import (
     InvalidTimeZone,
     ResolvedTime,
@@ -111,6 +119,17 @@ def media_upload(
         path = Path(tmp.name)
         info = inspect_file(path)
         thumb = make_thumbnail(path, info)
+        rendition = None
+        if info.kind == MediaKind.IMAGE and over_1080p(info.width, info.height):
+            try:
+                rendition = render(path)
+            except RenditionFailed as exc:
+                raise MediaRejected(
+                    f"This photo is {info.width}x{info.height} px, over the 1080x1920 TikTok "
+                    "takes, and we couldn't read it to make a TikTok-sized copy: the file may "
+                    "be damaged. Open it, export it again as JPEG and upload that.",
+                    code="photo_unreadable",
+                ) from exc
         asset = MediaAsset(
             workspace=workspace,
             kind=info.kind,
@@ -130,9 +149,13 @@ def media_upload(
     try:
         if thumb:
             asset.thumbnail.save(f"{asset.id}.jpg", ContentFile(thumb), save=False)
+        if rendition:
+            rendition_attach(media=asset, rendition=rendition)
         asset.save()
     except Exception:
-        asset.file.delete(save=False)
+        for stored in (asset.file, asset.thumbnail, asset.rendition):
+            if stored:
+                stored.delete(save=False)
         raise
     return asset
 
@@ -152,7 +175,7 @@ def media_delete(*, workspace: Workspace, media: MediaAsset) -> None:
             "delete or change those posts first.",
             code="media_in_use",
         )
-    names = [str(f.name) for f in (media.file, media.thumbnail) if f]
+    names = [str(f.name) for f in (media.file, media.thumbnail, media.rendition) if f]
     storage = media.file.storage
     media.delete()
 
@@ -526,11 +549,20 @@ def _check_content(
                 ),
                 "cover_timestamp_ms",
             )
+    chosen = tuple(photos) or ((media,) if media and media.kind == MediaKind.IMAGE else ())
+    for number, photo in enumerate(chosen, start=1):
+        # Outside any transaction (see post_create): a photo stored before renditions existed
+        # gets its TikTok-sized copy now, and one that cannot have it is named before saving.
+        if not media_rendition_ensure(media=photo):
+            problems.add(
+                ValidationFailed(photo_too_large_sentence(number, photo), code="photo_too_large"),
+                "photo_ids" if photos else "media_id",
+            )
     return _CheckedContent(
         caption=caption,
         media=media,
         resolved=resolved,
-        photos=tuple(photos) or ((media,) if media and media.kind == MediaKind.IMAGE else ()),
+        photos=chosen,
         title=title,
         first_comment=first_comment,
     )

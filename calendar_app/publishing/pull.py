@@ -14,11 +14,14 @@ from accounts.tiktok.url_properties import url_property
 from calendar_app.models import MediaAsset, MediaKind, Post, PostMode, PrivacyLevel, PublishApi
 from calendar_app.public_media import public_media_url
 from calendar_app.publishing.client import account_call, business_call, tiktok
+from calendar_app.renditions import (
+    media_rendition_ensure,
+    photo_too_large_sentence,
+    served_size,
+)
 from tiktok_client.schemas import PhotoPostInfo, PostInfo, PublishInit
 
 MAX_PHOTOS = 35
-# §2.5: photos are at most 1080p, either way round; TikTok fails bigger ones after the pull.
-MAX_PHOTO_SIDES = (1080, 1920)
 
 
 def is_photo_post(post: Post) -> bool:
@@ -79,21 +82,16 @@ def pull_refusal(post: Post) -> tuple[str, str] | None:
         )
     if post.photo_cover_index >= len(photos):
         return ("photo_cover_index", "The cover image is not one of the post's images.")
-    short, long = MAX_PHOTO_SIDES
     for number, photo in enumerate(photos, start=1):
-        sides = (photo.width or 0, photo.height or 0)
-        if min(sides) > short or max(sides) > long:
-            return (
-                "photo_too_large",
-                f"Photo {number} is {sides[0]}x{sides[1]} px; TikTok photo posts take images of "
-                f"at most {short}x{long} px, either way round. Resize it, then retry.",
-            )
+        # §2.5: TikTok fails a photo over 1080p after the pull; it gets the rendition instead.
+        if not media_rendition_ensure(media=photo):
+            return ("photo_too_large", f"{photo_too_large_sentence(number, photo)} Then retry.")
     return None
 
 
 def total_bytes(post: Post) -> int:
     assets = photo_assets(post) if is_photo_post(post) else [post.media] if post.media else []
-    return sum(a.size_bytes for a in assets)
+    return sum(served_size(a) for a in assets)
 
 
 def _photo_post_info(post: Post) -> PhotoPostInfo:

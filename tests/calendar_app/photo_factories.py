@@ -6,11 +6,13 @@ that prefix on the live server through `pull_resolve`, a TLS-terminating proxy i
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from django.core.files.base import ContentFile
+from PIL import Image
 
 from accounts.models import TikTokAccount, Workspace
 from calendar_app.models import MediaAsset, Post, PostPhoto
@@ -67,3 +69,28 @@ def make_carousel(
             workspace=account.workspace, post=post, media=image, position=position
         )
     return post
+
+
+RED, BLUE = (220, 20, 20), (20, 20, 220)
+ORIENTATION = 0x0112
+
+
+def photo(
+    width: int,
+    height: int,
+    *,
+    fmt: str = "JPEG",
+    orientation: int = 1,
+    mode: str = "RGB",
+    icc: bytes | None = None,
+) -> bytes:
+    """A photo whose top-left quarter is red and the rest blue (as stored, before EXIF)."""
+    img = Image.new(mode, (width, height), BLUE + ((255,) if mode == "RGBA" else ()))
+    img.paste(RED, (0, 0, width // 2, height // 2))
+    exif = Image.Exif()
+    if orientation != 1:
+        exif[ORIENTATION] = orientation
+    out = io.BytesIO()
+    extra: dict[str, Any] = {"icc_profile": icc} if icc else {}
+    img.save(out, fmt, quality=90, exif=exif.tobytes(), **extra)
+    return out.getvalue()

@@ -14,6 +14,8 @@ from django.utils import timezone
 from accounts.models import AccountType
 from calendar_app.models import MediaAsset, Post, PostStatus
 from tests.calendar_app.factories import MediaAssetFactory
+from tests.calendar_app.photo_factories import photo
+from tests.security.test_upload_abuse import tiny_jpeg
 from tests.simulator import account_with_simulator_tokens
 
 pytestmark = pytest.mark.django_db
@@ -210,3 +212,31 @@ def test_hashtag_suggestions_for_business_accounts_only(
     )
     assert refused.status_code == 409
     assert refused.json()["error"]["code"] == "hashtag_suggestions_unavailable"
+
+
+def test_the_composer_names_a_photo_over_1080p_it_cannot_make_tiktok_ready(
+    workspace: Any, editor: Any, api_client_for: Any, business: Any
+) -> None:
+    # Both stored before renditions existed: one a real phone photo, one only a header.
+    fine, broken = _photos(workspace, 2)
+    fine.file.save("fine.jpg", ContentFile(photo(3024, 4032)))
+    broken.file.save("broken.jpg", ContentFile(tiny_jpeg(3024, 4032)))
+    MediaAsset.objects.for_workspace(workspace).update(width=3024, height=4032)
+    body: dict[str, Any] = {
+        "photo_ids": [str(fine.id), str(broken.id)],
+        "scheduled_local": _local_in(workspace, 3),
+        "targets": [{"account_id": str(business.id), "privacy_level": "SELF_ONLY"}],
+    }
+    url = reverse("calendar_app:api_posts", args=[workspace.id])
+    answer = api_client_for(editor).post(url, body, format="json")
+
+    assert answer.status_code == 400
+    error = answer.json()["error"]
+    assert error["code"] == "photo_too_large"
+    assert "Photo 2 is 3024x4032 px" in error["message"]
+    assert "couldn't make a TikTok-sized copy" in error["message"]
+    fine.refresh_from_db()
+    assert (fine.rendition_width, fine.rendition_height) == (1080, 1440)  # made when first needed
+
+    body["photo_ids"] = [str(fine.id)]
+    assert api_client_for(editor).post(url, body, format="json").status_code == 201

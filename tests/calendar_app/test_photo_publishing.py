@@ -4,22 +4,32 @@ simulator, which really downloads the product's signed public links from the liv
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AccountType, Workspace
 from accounts.tiktok import signals
-from calendar_app.models import FirstCommentStatus, Post, PostStatus, PublishApi
+from calendar_app import services
+from calendar_app.models import (
+    FirstCommentStatus,
+    MediaAsset,
+    Post,
+    PostPhoto,
+    PostStatus,
+    PublishApi,
+)
 from calendar_app.public_media import public_media_url
 from calendar_app.publishing import dispatch, first_comment, run
 from later.celery import app as celery_app
-from tests.calendar_app.photo_factories import make_carousel, make_image, point_pulls_at
+from tests.calendar_app.photo_factories import make_carousel, make_image, photo, point_pulls_at
 from tests.calendar_app.publishing_factories import (
     Sim,
     connect_account,
@@ -27,6 +37,7 @@ from tests.calendar_app.publishing_factories import (
     pub_sim,
     run_until_settled,
 )
+from tests.security.test_upload_abuse import tiny_jpeg
 from tests.simulator import account_with_simulator_tokens
 
 __all__ = ["pub_sim"]
@@ -141,11 +152,78 @@ def test_png_content_is_refused_by_tiktok_format_check(
     assert (post.status, post.fail_code) == (PostStatus.FAILED, "file_format_check_failed")
 
 
-def test_a_photo_over_1080p_is_refused_before_tiktok_is_asked(
+def _photo_post(account: Any, photos: list[MediaAsset]) -> Post:
+    post = make_post(account, media=photos[0], title="Phone photos")
+    for position, image in enumerate(photos):
+        PostPhoto.objects.create(
+            workspace=account.workspace, post=post, media=image, position=position
+        )
+    return post
+
+
+def _uploaded(client: Any, workspace: Workspace, data: bytes, name: str) -> MediaAsset:
+    """Through the library page's real upload path, as a browser sends it."""
+    answer = client.post(
+        reverse("calendar_app:media", args=[workspace.id]),
+        {"file": SimpleUploadedFile(name, data)},
+        headers={"accept": "application/json"},
+    )
+    assert answer.status_code == 201, answer.content
+    return MediaAsset.objects.for_workspace(workspace).get(pk=answer.json()["media"]["id"])
+
+
+def test_a_phone_photo_is_published_as_its_1080p_copy(
+    pulls: Sim, workspace: Workspace, editor: Any, client_for: Any
+) -> None:
+    # Fact sheet §2.5: at most 1080p; the simulator fails a bigger pull with
+    # picture_size_check_failed. Phones take 3024x4032, and one held upright may be stored
+    # landscape with an EXIF rotation.
+    client = client_for(editor)
+    upright = _uploaded(client, workspace, photo(3024, 4032), "IMG_0001.jpg")
+    turned = _uploaded(client, workspace, photo(4032, 3024, orientation=6), "IMG_0002.jpg")
+    account = connect_account(pulls, workspace, "sim-ava-public")
+    post = _publish(_photo_post(account, [upright, turned]))
+
+    assert post.status == PostStatus.PUBLISHED, post.fail_message
+    (publish,) = pulls.state.publishes.values()
+    assert publish.kind == "photo"
+    assert publish.pulled_photo_sizes == [(1080, 1440), (1080, 1440)]
+    copies = [upright.rendition_size_bytes, turned.rendition_size_bytes]
+    assert None not in copies and publish.pulled_bytes == sum(c or 0 for c in copies)
+    assert post.bytes_total == publish.pulled_bytes  # the timeline shows what TikTok fetched
+    page = client.get(reverse("calendar_app:media", args=[workspace.id]))
+    assert "3024\u00d74032" in page.content.decode()  # the library shows the original
+
+
+def test_a_landscape_photo_is_published_within_1920x1080(pulls: Sim, workspace: Workspace) -> None:
+    wide = services.media_upload(
+        workspace=workspace, user=None, upload=io.BytesIO(photo(6000, 4000)), original_name="w"
+    )
+    account = connect_account(pulls, workspace, "sim-ava-public")
+    post = _publish(_photo_post(account, [wide]))
+
+    assert post.status == PostStatus.PUBLISHED, post.fail_message
+    (publish,) = pulls.state.publishes.values()
+    assert publish.pulled_photo_sizes == [(1620, 1080)]
+
+
+def test_a_photo_within_1080p_is_pulled_as_it_is(pulls: Sim, workspace: Workspace) -> None:
+    data = photo(1080, 1920)
+    fits = services.media_upload(
+        workspace=workspace, user=None, upload=io.BytesIO(data), original_name="fits.jpg"
+    )
+    account = connect_account(pulls, workspace, "sim-ava-public")
+    post = _publish(_photo_post(account, [fits]))
+
+    assert post.status == PostStatus.PUBLISHED, post.fail_message
+    assert not fits.rendition
+    (publish,) = pulls.state.publishes.values()
+    assert (publish.pulled_photo_sizes, publish.pulled_bytes) == ([(1080, 1920)], len(data))
+
+
+def test_a_photo_stored_before_renditions_gets_one_on_its_way_to_tiktok(
     pulls: Sim, workspace: Workspace, make_media: Callable[..., Path]
 ) -> None:
-    # Fact sheet §2.5: photos are at most 1080p; TikTok fails bigger ones after the pull with
-    # picture_size_check_failed. A phone photo is refused here, without spending an init.
     account = connect_account(pulls, workspace, "sim-ava-public")
     post = make_carousel(account, make_media, count=2, cover=0)
     image = post.photos.get(position=1).media
@@ -154,8 +232,28 @@ def test_a_photo_over_1080p_is_refused_before_tiktok_is_asked(
     image.save()
     post = _publish(post)
 
+    assert post.status == PostStatus.PUBLISHED, post.fail_message
+    (publish,) = pulls.state.publishes.values()
+    assert publish.pulled_photo_sizes == [(360, 640), (1080, 1920)]
+    image.refresh_from_db()
+    assert (image.width, image.rendition_width, image.rendition_height) == (1440, 1080, 1920)
+
+
+def test_an_unreadable_photo_over_1080p_is_refused_before_tiktok_is_asked(
+    pulls: Sim, workspace: Workspace, make_media: Callable[..., Path]
+) -> None:
+    # Stored before renditions existed; its header says 3024x4032 with no image behind it.
+    account = connect_account(pulls, workspace, "sim-ava-public")
+    post = make_carousel(account, make_media, count=2, cover=0)
+    image = post.photos.get(position=1).media
+    image.file.save("broken.jpg", ContentFile(tiny_jpeg(3024, 4032)))
+    image.width, image.height = 3024, 4032
+    image.save()
+    post = _publish(post)
+
     assert (post.status, post.fail_code) == (PostStatus.FAILED, "photo_too_large")
-    assert "1080" in post.fail_message and "1440" in post.fail_message
+    assert "Photo 2 is 3024x4032 px" in post.fail_message
+    assert "couldn't make a TikTok-sized copy" in post.fail_message
     assert pulls.state.counters.requests_to(CONTENT_INIT) == 0
 
 
