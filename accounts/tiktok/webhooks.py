@@ -149,6 +149,10 @@ def webhook_receive(*, app: WebhookApp, header: str, body: bytes) -> TikTokWebho
 
 def _enqueue(event_id: Any) -> None:
     # By name from the registry: accounts.tiktok sits below accounts.tasks (import contract).
+    # Celery discovers task modules lazily, when a worker starts: a web process that has not
+    # imported accounts.tasks yet has no such task until the discovery is run here.
+    if PROCESS_TASK not in celery_app.tasks:
+        celery_app.loader.import_default_modules()
     celery_app.tasks[PROCESS_TASK].delay(event_id=str(event_id))
 
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import subprocess
+import sys
+import textwrap
 import time
 from datetime import timedelta
 from typing import Any
@@ -308,3 +311,27 @@ def test_an_event_that_fails_for_want_of_tiktok_waits_in_postgresql_up_to_the_bo
     row = ParkedRetry.objects.get(task=tasks.WEBHOOK_TASK)
     assert row.gave_up_at is not None and row.next_attempt_at is None
     assert "TikTok is unavailable" in row.last_error
+
+
+WEB_PROCESS_ENQUEUE = textwrap.dedent(
+    """
+    import django
+    django.setup()
+    from celery.app.task import Task
+    from accounts.tiktok import webhooks
+    from later.celery import app
+    assert webhooks.PROCESS_TASK not in app.tasks, "accounts.tasks is already loaded"
+    Task.delay = lambda self, *args, **kwargs: print("queued", self.name, kwargs["event_id"])
+    webhooks._enqueue("event-1")
+    """
+)
+
+
+def test_a_web_process_that_never_loaded_the_tasks_still_queues_an_event() -> None:
+    # The quick start's web server answered TikTok's webhooks with 500 (NotRegistered): only a
+    # worker discovers the task modules by itself. A fresh interpreter is such a web process.
+    done = subprocess.run(
+        [sys.executable, "-c", WEB_PROCESS_ENQUEUE], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["queued", "accounts.tasks.process_tiktok_webhook", "event-1"]
