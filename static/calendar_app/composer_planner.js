@@ -63,7 +63,7 @@
     if (fixed) return { id: fixed.value, name: box.dataset.accountName || "" };
     const ticked = form.querySelector("input[type=checkbox][name=accounts]:checked");
     if (!ticked) return null;
-    return { id: ticked.value, name: ticked.closest("label").textContent.trim() };
+    return { id: ticked.value, name: ticked.dataset.name || "" };
   }
   async function suggest() {
     const account = firstAccount();

@@ -121,6 +121,8 @@ def test_composer_inserts_templates_and_explains_a_long_caption(
         )
         note = page.locator("[data-role=best-times-note]")
         note.filter(has_text="Not enough data yet").wait_for()
+        # The account's name, not its chip's text (which began with the avatar's initial).
+        assert f"a time for {account}: best times" in note.inner_text()
         page.get_by_test_id("caption").fill("Hello")
         page.get_by_test_id("insert-template").select_option(label="Friday")
         page.get_by_test_id("insert-hashtags").select_option(label="Bread")
