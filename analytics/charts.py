@@ -112,7 +112,8 @@ def _y_scale(values: Sequence[float], *, from_zero: bool) -> tuple[float, float,
         high = low + (1 if low == 0 else abs(low) * 0.1 or 1)
         if not from_zero:
             low = max(0.0, low - (high - low))
-    step = _nice_step(high - low)
+    # Every series counts something (views, followers, posts): no tick between whole numbers.
+    step = max(_nice_step(high - low), 1.0)
     low = math.floor(low / step) * step
     high = math.ceil(high / step) * step
     ticks = [low + step * index for index in range(round((high - low) / step) + 1)]
