@@ -90,3 +90,30 @@ def test_composer_is_one_column_with_the_preview_on_demand(
     # Wide screens keep the preview beside the form, without the button.
     page.set_viewport_size({"width": 1440, "height": 900})
     assert preview.is_visible() and not toggle.is_visible()
+
+
+ONE_LINE = """el => {
+    const range = document.createRange();
+    range.selectNodeContents(el);
+    return new Set(Array.from(range.getClientRects(), (r) => Math.round(r.top))).size === 1;
+}"""
+
+
+def test_analytics_fits_its_buttons_and_keeps_numbers_whole(
+    full: FullWorkspace, signed_in: Any, live_server: Any
+) -> None:
+    # At 390 px the three header buttons shrank below their labels (the text ran over the next
+    # button) and the posts table broke figures and words anywhere ("21,73" above "7").
+    page = signed_in(full.owner, 390)
+    page.goto(live_server.url + reverse("analytics:overview", args=[full.workspace.id]))
+    buttons = page.locator(".page-actions > .btn")
+    assert buttons.count() == 3
+    for index in range(3):
+        assert buttons.nth(index).evaluate("e => e.scrollWidth <= e.clientWidth")
+    figures = page.locator("[data-testid=posts-table] td.num")
+    assert figures.count() > 0
+    for index in range(figures.count()):
+        assert figures.nth(index).evaluate(ONE_LINE), figures.nth(index).inner_text()
+    caption = page.locator("[data-testid=posts-table] .an-video-cell a").first
+    assert caption.evaluate("e => e.getClientRects()[0].width") > 100
+    assert not page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
