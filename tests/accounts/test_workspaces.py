@@ -221,3 +221,20 @@ def test_api_invalid_time_zone_is_a_clear_400(owner: User, api_client_for: Calla
     body = response.json()["error"]
     assert body["code"] == "validation_failed"
     assert "IANA" in body["message"]
+
+
+@pytest.mark.parametrize(
+    ("name", "title"),
+    [
+        ("accounts:members", "Members · Acme Client"),
+        ("accounts:workspace_settings", "Settings · Acme Client"),
+        ("accounts:workspace_create", "New workspace · Later for TikTok"),
+    ],
+)
+def test_a_workspace_page_names_itself_in_the_browser_tab(
+    owner: User, workspace: Workspace, client_for: Callable, name: str, title: str
+) -> None:
+    # Members and Settings were both titled "Acme Client · Later for TikTok".
+    args = [] if name == "accounts:workspace_create" else [workspace.id]
+    page = client_for(owner).get(reverse(name, args=args))
+    assert f"<title>{title}</title>".encode() in page.content
