@@ -123,3 +123,15 @@ def test_cover_urls_expire(tiktok: TikTokClient, token_for: TokenFor, sim: Simul
     assert raw.get(video.cover_image_url).status_code == 200
     sim.clock.advance(6 * 3600 + 1)
     assert raw.get(video.cover_image_url).status_code == 403
+
+
+def test_an_avatar_shows_the_creators_initials(
+    tiktok: TikTokClient, token_for: TokenFor, sim: SimulatorApp
+) -> None:
+    import httpx
+
+    user = tiktok.get_user_info(access_token=token_for(AVA), fields=["open_id", "avatar_url"])
+    assert user.avatar_url
+    raw = httpx.Client(transport=httpx.WSGITransport(app=sim))
+    svg = raw.get(user.avatar_url).text
+    assert ">AC</text>" in svg  # Ava Creates; the open_id's last two letters read "IC"
