@@ -52,11 +52,12 @@ POLL_TIERS: tuple[tuple[dt.timedelta, dt.timedelta], ...] = (
 )
 OLD_VIDEO_POLL = dt.timedelta(days=1)
 FULL_PASS_EVERY = dt.timedelta(hours=1)
-# TikTok allows about 40 Business calls a minute per account and endpoint; the client keeps
-# to that for every call (tiktok_client/ratelimit.py). This is the sync's own cap per account
-# across the endpoints it reads (comments and replies), shared by every worker through Redis.
-CALLS_PER_MINUTE = 100
-MAX_CALLS_PER_RUN = 60
+# Below TikTok's ~40 calls a minute per account and endpoint (docs/tiktok-api.md, "Business
+# limits"): one budget for all comment calls of an account, shared by every worker through Redis,
+# so even a run that is all reply/list calls waits for its next run instead of being refused. The
+# client also keeps every Business call within TikTok's limit (tiktok_client/ratelimit.py).
+CALLS_PER_MINUTE = 36
+MAX_CALLS_PER_RUN = CALLS_PER_MINUTE
 # Well inside the Celery soft time limit and the per-account lock, even when calls are slow.
 MAX_SECONDS_PER_RUN = 120.0
 BUDGET_FAMILY = "business_comments"

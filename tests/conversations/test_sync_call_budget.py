@@ -135,3 +135,18 @@ def test_a_run_cut_short_keeps_its_cursor_and_the_next_run_continues(
     assert stored.count() == expected
     finished = state.get(video=video)
     assert finished.pass_cursor is None and finished.last_error == ""
+
+
+def test_the_first_sync_of_an_account_with_many_threads_stays_under_tiktoks_limit(
+    csim: CommentSim, workspace: Workspace, owner: Any, client_for: Any
+) -> None:
+    # TikTok answers 40100 past ~40 calls a minute per account and endpoint; the budget let a run
+    # make 60 reply/list calls, so the quick start's cafe showed "Comment sync failed (40100…)"
+    # on its first minute, every minute, until the threads were done.
+    cafe = connect_business_account(csim, workspace, open_id="sim-cafe-business", username="cafe")
+    seed_videos(cafe, limit=8)
+    assert _run(cafe) is None
+    assert not ParkedRetry.objects.exists()
+    assert not CommentSyncState.objects.unscoped().exclude(last_error="").exists()
+    shown = _accounts_page(client_for, owner, workspace.pk)
+    assert "Comment sync" not in shown and "failed" not in shown
