@@ -11,6 +11,7 @@ urlpatterns = [
     path("manifest.webmanifest", webapp.manifest, name="webmanifest"),
     path("sw.js", webapp.service_worker, name="service_worker"),
     path("offline/", webapp.offline, name="offline"),
+    path("favicon.ico", webapp.favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),

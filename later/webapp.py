@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.templatetags.static import static
 from django.urls import reverse
@@ -86,3 +86,11 @@ def service_worker(request: HttpRequest) -> HttpResponse:
 @cache_control(max_age=3600)
 def offline(request: HttpRequest) -> HttpResponse:
     return render(request, "webapp/offline.html")
+
+
+@require_GET
+@cache_control(max_age=86400)
+def favicon(request: HttpRequest) -> HttpResponseRedirect:
+    """Pages without a <link rel="icon"> (Django admin, API docs) make browsers ask for
+    /favicon.ico; the logo answers instead of a 404 in the console and the logs."""
+    return HttpResponseRedirect(static("img/logo.svg"))

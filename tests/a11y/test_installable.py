@@ -17,6 +17,13 @@ from tests.a11y.conftest import FullWorkspace
 from tests.browser import wait_for_js
 
 
+def test_favicon_ico_answers_with_the_logo(client: Client) -> None:
+    # The admin's pages have no <link rel="icon">: the browser asked for /favicon.ico and got 404.
+    response = client.get("/favicon.ico")
+    assert response.status_code == 302
+    assert response["Location"].endswith("img/logo.svg")
+
+
 def test_manifest_describes_an_installable_app(client: Client) -> None:
     response = client.get("/manifest.webmanifest")
     assert response.status_code == 200
