@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import os
 import random
 import resource
@@ -224,7 +225,8 @@ def _phase(args: argparse.Namespace, *, concurrency: int, posts: int, main: bool
         return _drive(sim, server.get_app(), args, scheduled_at, worker, posts, concurrency, main)
     finally:
         if worker is not None:
-            os.killpg(worker.pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):  # it may have exited by itself
+                os.killpg(worker.pid, signal.SIGKILL)
             worker.wait()
         if stop_sim is not None:
             stop_sim()
