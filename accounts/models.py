@@ -295,6 +295,8 @@ class TikTokAccount(TenantModel):
     business_token_refreshed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = "TikTok account"
+        verbose_name_plural = "TikTok accounts"
         constraints: ClassVar = [
             models.UniqueConstraint(
                 fields=["workspace", "open_id"],
@@ -358,6 +360,8 @@ class TikTokVideo(TenantModel):
     comments_synced_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = "TikTok video"
+        verbose_name_plural = "TikTok videos"
         constraints: ClassVar = [
             models.UniqueConstraint(
                 fields=["workspace", "account", "video_id"], name="tiktok_video_unique"
@@ -391,6 +395,10 @@ class TikTokOAuthState(TenantModel):
     def __str__(self) -> str:
         return f"TikTok connection attempt in {self.workspace_id}"
 
+    class Meta:
+        verbose_name = "TikTok OAuth state"
+        verbose_name_plural = "TikTok OAuth states"
+
 
 class ApiTokenAccess(models.TextChoices):
     READ = "read", "Read only"
@@ -416,6 +424,8 @@ class ApiToken(BaseModel):
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = "API token"
+        verbose_name_plural = "API tokens"
         ordering: ClassVar = ["-created_at"]
 
     def __str__(self) -> str:
@@ -453,6 +463,8 @@ class TikTokWebhookEvent(BaseModel):
     processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = "TikTok webhook event"
+        verbose_name_plural = "TikTok webhook events"
         indexes: ClassVar = [models.Index(fields=["user_openid", "event"])]
 
     def __str__(self) -> str:

@@ -133,6 +133,8 @@ class VideoViews24h(TenantModel):
     views = models.BigIntegerField()
 
     class Meta:
+        verbose_name = "video views in 24 h"
+        verbose_name_plural = "video views in 24 h"
         constraints: ClassVar = [
             models.UniqueConstraint(fields=["workspace", "video"], name="video_views_24h_unique")
         ]
@@ -162,6 +164,10 @@ class ReportSettings(TenantModel):
 
     def __str__(self) -> str:
         return f"Report settings of {self.workspace_id}"
+
+    class Meta:
+        verbose_name = "report settings"
+        verbose_name_plural = "report settings"
 
 
 class ReportFrequency(models.TextChoices):
@@ -220,6 +226,7 @@ class ReportDelivery(TenantModel):
     error = models.CharField(max_length=500, blank=True)
 
     class Meta:
+        verbose_name_plural = "report deliveries"
         constraints: ClassVar = [
             models.UniqueConstraint(
                 fields=["workspace", "schedule", "period_start"], name="report_delivery_once"

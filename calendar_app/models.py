@@ -350,6 +350,7 @@ class ActivityEntry(TenantModel):
     detail = models.CharField(max_length=500, blank=True)
 
     class Meta:
+        verbose_name_plural = "activity entries"
         indexes: ClassVar = [
             models.Index(fields=["workspace", "-created_at", "-id"], name="activity_ws_recent")
         ]

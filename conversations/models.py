@@ -413,6 +413,7 @@ class SavedReply(TenantModel):
     )
 
     class Meta:
+        verbose_name_plural = "saved replies"
         constraints: ClassVar = [
             models.UniqueConstraint("workspace", Lower("title"), name="saved_reply_unique_title")
         ]

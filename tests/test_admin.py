@@ -26,6 +26,19 @@ def test_every_model_is_registered() -> None:
     assert not missing
 
 
+def test_model_names_read_as_english() -> None:
+    # Django derives names from class names: "Tik tok accounts", "Saved replys", "Report settingss".
+    names = {
+        m._meta.verbose_name_plural for m in apps.get_models() if m._meta.app_label in OUR_APPS
+    }
+    assert {"TikTok accounts", "TikTok OAuth states", "API tokens", "saved replies"} <= names
+    assert {"activity entries", "report deliveries", "report settings"} <= names
+    bad = sorted(
+        str(n) for n in names if "tik tok" in str(n).lower() or str(n).endswith(("ys", "ss"))
+    )
+    assert not bad
+
+
 def test_changelists_render_across_workspaces_without_tokens(
     workspace: Workspace, other_workspace: Workspace
 ) -> None:
