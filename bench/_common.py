@@ -102,6 +102,19 @@ class Beat:
             self._entries.append((schedule, call))
         self._last = [never] * len(self._entries)
 
+    @classmethod
+    def publishing(cls) -> Beat:
+        """The publishing pipeline's entries: the dispatcher and the sweeper, as beat runs them."""
+        from calendar_app import tasks
+        from calendar_app.publishing import dispatch
+
+        return cls(
+            {
+                "dispatch-due-posts": tasks.dispatch_due_posts,  # what beat's tasks do
+                "sweep-stale-publishing": dispatch.posts_sweep_stale,
+            }
+        )
+
     def tick(self) -> float:
         """Run what is due; return the seconds until the next entry is due."""
         wait = float("inf")

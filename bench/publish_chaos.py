@@ -178,16 +178,9 @@ def _drive(
     from django.db.utils import DatabaseError
     from django.utils import timezone
 
-    from calendar_app import tasks
     from calendar_app.models import Post, PostStatus
-    from calendar_app.publishing import dispatch
 
-    beat = Beat(
-        {
-            "dispatch-due-posts": tasks.dispatch_due_posts,  # what beat's tasks do
-            "sweep-stale-publishing": dispatch.posts_sweep_stale,
-        }
-    )
+    beat = Beat.publishing()
     settled = {PostStatus.PUBLISHED, PostStatus.FAILED, PostStatus.UNCONFIRMED}
     start = time.monotonic()
     due = start + max(0.0, (scheduled_at - timezone.now()).total_seconds())

@@ -254,17 +254,10 @@ def _drive(args: argparse.Namespace, scheduled_at: Any, *, with_sync: bool) -> d
     from django.utils import timezone
 
     from accounts.models import TikTokVideo
-    from calendar_app import tasks
     from calendar_app.models import Post, PostStatus
-    from calendar_app.publishing import dispatch
     from conversations.tasks import schedule_comment_sync
 
-    beat = Beat(
-        {
-            "dispatch-due-posts": tasks.dispatch_due_posts,  # what beat's tasks do
-            "sweep-stale-publishing": dispatch.posts_sweep_stale,
-        }
-    )
+    beat = Beat.publishing()
     settled = {PostStatus.PUBLISHED, PostStatus.FAILED, PostStatus.UNCONFIRMED}
     started = time.monotonic()
     sync_sent = not with_sync

@@ -323,17 +323,10 @@ def _drive(
 ) -> dict[str, Any]:
     from django.utils import timezone
 
-    from calendar_app import tasks
     from calendar_app.models import Post, PostEvent, PostStatus
-    from calendar_app.publishing import dispatch
 
     settled = {PostStatus.PUBLISHED, PostStatus.FAILED, PostStatus.UNCONFIRMED}
-    beat = Beat(
-        {
-            "dispatch-due-posts": tasks.dispatch_due_posts,  # what beat's tasks do
-            "sweep-stale-publishing": dispatch.posts_sweep_stale,
-        }
-    )
+    beat = Beat.publishing()
     started = time.monotonic()
     cpu_before: dict[str, float] = {}
     while time.monotonic() - started < args.deadline:
