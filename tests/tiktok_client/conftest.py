@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Callable, Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+import redis
 
 from tiktok_client import (
     ChunkPlan,
+    InMemoryRateLimiter,
     NoRateLimiter,
+    RedisRateLimiter,
     TikTokClient,
     TikTokConfig,
     TokenSet,
     pkce_pair,
 )
+from tiktok_client.ratelimit import RateLimiter
 from tiktok_client.simulator import SimulatorApp, create_app
+from tiktok_client.simulator.rules import BUSINESS_SCOPES
 
 SIM_BASE = "http://sim.test"
 REDIRECT_URI = "http://localhost:8000/connect/tiktok/callback/"
@@ -140,3 +147,55 @@ def upload_all(client: TikTokClient, *, upload_url: str, data: bytes, chunk_plan
             total=chunk_plan.video_size,
         )
     return status
+
+
+# Rate budgets shared by workers (test_app_budget.py, test_business_account_budget.py).
+
+
+def redis_url() -> str:
+    url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
+    try:
+        redis.Redis.from_url(url).ping()
+    except redis.RedisError:
+        pytest.skip("Redis is not reachable")
+    return url
+
+
+@pytest.fixture
+def redis_prefix() -> Iterator[str]:
+    """A key prefix of this test's own in Redis, its keys deleted afterwards."""
+    prefix = f"test:budget:{uuid.uuid4().hex}"
+    yield prefix
+    connection = redis.Redis.from_url(redis_url())
+    for key in connection.scan_iter(f"{prefix}:*"):
+        connection.delete(key)
+
+
+def in_memory_workers(_prefix: str) -> tuple[RateLimiter, RateLimiter]:
+    shared = InMemoryRateLimiter()  # one process: its threads share one limiter
+    return shared, shared
+
+
+def redis_workers(prefix: str) -> tuple[RateLimiter, RateLimiter]:
+    url = redis_url()  # two processes, one Redis
+    return RedisRateLimiter(url, key_prefix=prefix), RedisRateLimiter(url, key_prefix=prefix)
+
+
+#: Parametrizes `make_workers` with both kinds of shared limiter.
+BOTH_LIMITERS = pytest.mark.parametrize(
+    "make_workers", [in_memory_workers, redis_workers], ids=["in_memory", "redis"]
+)
+Workers = Callable[[str], tuple[RateLimiter, RateLimiter]]
+
+
+def business_token(sim: SimulatorApp, creator: str) -> tuple[str, str]:
+    """(access token, business_id) of a Business token with every Business scope."""
+    with sim.state.lock:
+        data = sim.state.issue_business_tokens(
+            creator_id=creator, scopes=tuple(sorted(BUSINESS_SCOPES))
+        )
+    return str(data["access_token"]), str(data["open_id"])
+
+
+def business_get_account(client: TikTokClient, token: tuple[str, str]) -> None:
+    client.business_get_account(access_token=token[0], business_id=token[1], fields=["username"])

@@ -5,14 +5,22 @@ every worker; background passes stop at their share of it, so people's actions f
 from __future__ import annotations
 
 import functools
-import os
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
-import redis
 
-from tests.tiktok_client.conftest import AVA, CAFE, DANCE, SIM_BASE, RecordingTransport
+from tests.tiktok_client.conftest import (
+    AVA,
+    BOTH_LIMITERS,
+    CAFE,
+    DANCE,
+    SIM_BASE,
+    RecordingTransport,
+    Workers,
+    business_get_account,
+    business_token,
+    redis_url,
+)
 from tiktok_client import (
     AppBudget,
     InMemoryRateLimiter,
@@ -22,49 +30,13 @@ from tiktok_client import (
     TikTokConfig,
     TikTokRateLimited,
 )
-from tiktok_client.ratelimit import RateLimiter
 from tiktok_client.simulator import SimulatorApp
-from tiktok_client.simulator.rules import BUSINESS_SCOPES
 
 BUSINESS_GET = "/open_api/v1.3/business/get/"
 COMMENT_LIST = "/open_api/v1.3/business/comment/list/"
 # The simulator's app allows 10 a minute; background passes may fill 6 of them.
 APP_LIMIT = 10
 BACKGROUND_CEILING = 6
-
-
-def _redis_url() -> str:
-    url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
-    try:
-        redis.Redis.from_url(url).ping()
-    except redis.RedisError:
-        pytest.skip("Redis is not reachable")
-    return url
-
-
-@pytest.fixture
-def redis_prefix() -> Iterator[str]:
-    prefix = f"test:appbudget:{uuid.uuid4().hex}"
-    yield prefix
-    connection = redis.Redis.from_url(_redis_url())
-    for key in connection.scan_iter(f"{prefix}:*"):
-        connection.delete(key)
-
-
-def _in_memory_workers(_prefix: str) -> tuple[RateLimiter, RateLimiter]:
-    shared = InMemoryRateLimiter()  # one process: its threads share one limiter
-    return shared, shared
-
-
-def _redis_workers(prefix: str) -> tuple[RateLimiter, RateLimiter]:
-    url = _redis_url()
-    return RedisRateLimiter(url, key_prefix=prefix), RedisRateLimiter(url, key_prefix=prefix)
-
-
-WORKERS = pytest.mark.parametrize(
-    "make_workers", [_in_memory_workers, _redis_workers], ids=["in_memory", "redis"]
-)
-Workers = Callable[[str], tuple[RateLimiter, RateLimiter]]
 
 
 @pytest.fixture
@@ -78,18 +50,6 @@ def app_config() -> TikTokConfig:
 def limited_sim(sim: SimulatorApp) -> SimulatorApp:
     sim.settings.business_app_rate_limit = APP_LIMIT
     return sim
-
-
-def _business_token(sim: SimulatorApp, creator: str) -> tuple[str, str]:
-    with sim.state.lock:
-        data = sim.state.issue_business_tokens(
-            creator_id=creator, scopes=tuple(sorted(BUSINESS_SCOPES))
-        )
-    return str(data["access_token"]), str(data["open_id"])
-
-
-def _get_account(client: TikTokClient, token: tuple[str, str]) -> None:
-    client.business_get_account(access_token=token[0], business_id=token[1], fields=["username"])
 
 
 def _business_answers(sim: SimulatorApp) -> tuple[int, int]:
@@ -111,7 +71,7 @@ def test_the_default_budget_is_tiktoks_and_background_gets_most_of_it() -> None:
         TikTokConfig.for_simulator(SIM_BASE, business_background_share=1.5)
 
 
-@WORKERS
+@BOTH_LIMITERS
 def test_two_workers_share_the_app_budget_across_accounts(
     make_workers: Workers,
     redis_prefix: str,
@@ -122,19 +82,19 @@ def test_two_workers_share_the_app_budget_across_accounts(
     limiter_a, limiter_b = make_workers(redis_prefix)
     worker_a = TikTokClient(app_config, transport=transport, rate_limiter=limiter_a)
     worker_b = TikTokClient(app_config, transport=transport, rate_limiter=limiter_b)
-    cafe, dance = _business_token(limited_sim, CAFE), _business_token(limited_sim, DANCE)
+    cafe, dance = business_token(limited_sim, CAFE), business_token(limited_sim, DANCE)
     for i in range(APP_LIMIT):
-        _get_account(worker_a if i % 2 else worker_b, cafe if i % 3 else dance)
+        business_get_account(worker_a if i % 2 else worker_b, cafe if i % 3 else dance)
 
     for worker, token in ((worker_a, dance), (worker_b, cafe)):
         with pytest.raises(TikTokAppBudgetSpent) as spent:
-            _get_account(worker, token)
+            business_get_account(worker, token)
         assert spent.value.local and 0 < spent.value.retry_after <= 60
     # Refused here: TikTok saw only what its budget allows, and answered every one of them.
     assert _business_answers(limited_sim) == (APP_LIMIT, APP_LIMIT)
 
 
-@WORKERS
+@BOTH_LIMITERS
 def test_background_stops_at_its_ceiling_and_people_still_pass(
     make_workers: Workers,
     redis_prefix: str,
@@ -147,19 +107,19 @@ def test_background_stops_at_its_ceiling_and_people_still_pass(
     web_worker = TikTokClient(app_config, transport=transport, rate_limiter=limiter_b)
     background = sync_worker.for_background()
     assert background.for_background() is background and sync_worker.for_background() is background
-    cafe = _business_token(limited_sim, CAFE)
+    cafe = business_token(limited_sim, CAFE)
 
     for _ in range(BACKGROUND_CEILING):
-        _get_account(background, cafe)
+        business_get_account(background, cafe)
     with pytest.raises(TikTokAppBudgetSpent) as deferred:
-        _get_account(background, cafe)
+        business_get_account(background, cafe)
     assert 0 < deferred.value.retry_after <= 60
 
     # People's actions have the rest of the app's minute, on any worker.
     for _ in range(APP_LIMIT - BACKGROUND_CEILING):
-        _get_account(web_worker, cafe)
+        business_get_account(web_worker, cafe)
     with pytest.raises(TikTokRateLimited) as limited:
-        _get_account(sync_worker, cafe)
+        business_get_account(sync_worker, cafe)
     assert isinstance(limited.value, TikTokAppBudgetSpent)
     assert "Try again in a minute" in limited.value.user_message
     assert _business_answers(limited_sim) == (APP_LIMIT, APP_LIMIT)
@@ -176,19 +136,19 @@ def test_the_app_window_slides_and_login_kit_calls_are_not_in_it(
         app_config, transport=transport, rate_limiter=InMemoryRateLimiter(clock=lambda: now[0])
     )
     background = client.for_background()
-    cafe = _business_token(limited_sim, CAFE)
+    cafe = business_token(limited_sim, CAFE)
     ava = token_for(AVA)
     for _ in range(BACKGROUND_CEILING):
         client.get_user_info(access_token=ava, fields=["open_id"])  # Login Kit: another app
-        _get_account(background, cafe)
+        business_get_account(background, cafe)
         now[0] += 1.0
     with pytest.raises(TikTokAppBudgetSpent) as deferred:
-        _get_account(background, cafe)
+        business_get_account(background, cafe)
     # The oldest call of the window leaves it 60 s after it was made.
     assert deferred.value.retry_after == pytest.approx(60.0 - BACKGROUND_CEILING)
     now[0] += deferred.value.retry_after + 0.01
     limited_sim.clock.advance(61)
-    _get_account(background, cafe)
+    business_get_account(background, cafe)
 
 
 def test_a_refusal_takes_no_slot_of_the_other_budget(redis_prefix: str) -> None:
@@ -196,7 +156,7 @@ def test_a_refusal_takes_no_slot_of_the_other_budget(redis_prefix: str) -> None:
     # the other way round), in Redis as in memory.
     limiters: list[InMemoryRateLimiter | RedisRateLimiter] = [
         InMemoryRateLimiter(),
-        RedisRateLimiter(_redis_url(), key_prefix=redis_prefix),
+        RedisRateLimiter(redis_url(), key_prefix=redis_prefix),
     ]
     for limiter in limiters:
         app = AppBudget(app_id="app-1", ceiling=1)
@@ -231,13 +191,13 @@ def test_every_business_endpoint_counts_in_the_one_app_window(
     app_config: TikTokConfig, transport: RecordingTransport, limited_sim: SimulatorApp
 ) -> None:
     client = TikTokClient(app_config, transport=transport, rate_limiter=InMemoryRateLimiter())
-    token, business_id = _business_token(limited_sim, CAFE)
+    token, business_id = business_token(limited_sim, CAFE)
     video_id = next(v.id for v in limited_sim.state.videos.values() if v.open_id == CAFE)
     for _ in range(APP_LIMIT):
         client.business_list_comments(
             access_token=token, business_id=business_id, video_id=video_id
         )
     with pytest.raises(TikTokAppBudgetSpent):
-        _get_account(client, (token, business_id))
+        business_get_account(client, (token, business_id))
     assert limited_sim.counters.requests_to(COMMENT_LIST) == APP_LIMIT
     assert limited_sim.counters.requests_to(BUSINESS_GET) == 0

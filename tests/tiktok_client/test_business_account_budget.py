@@ -5,74 +5,30 @@ keeps it on our side, shared by every worker, keyed on the account (its business
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import Callable, Iterator
-
 import pytest
-import redis
 
-from tests.tiktok_client.conftest import CAFE, DANCE, SIM_BASE, RecordingTransport
+from tests.tiktok_client.conftest import (
+    BOTH_LIMITERS,
+    CAFE,
+    DANCE,
+    SIM_BASE,
+    RecordingTransport,
+    Workers,
+    business_get_account,
+    business_token,
+)
 from tiktok_client import (
     InMemoryRateLimiter,
-    RedisRateLimiter,
     TikTokClient,
     TikTokConfig,
     TikTokRateLimited,
 )
-from tiktok_client.ratelimit import DEFAULT_LIMITS, RateLimiter, business_family, limit_of
+from tiktok_client.ratelimit import DEFAULT_LIMITS, business_family, limit_of
 from tiktok_client.simulator import SimulatorApp
-from tiktok_client.simulator.rules import BUSINESS_SCOPES
 
 BUSINESS_GET = "/open_api/v1.3/business/get/"
 COMMENT_LIST = "/open_api/v1.3/business/comment/list/"
 PER_ACCOUNT = 40
-
-
-def _redis_url() -> str:
-    url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
-    try:
-        redis.Redis.from_url(url).ping()
-    except redis.RedisError:
-        pytest.skip("Redis is not reachable")
-    return url
-
-
-@pytest.fixture
-def redis_prefix() -> Iterator[str]:
-    prefix = f"test:accountbudget:{uuid.uuid4().hex}"
-    yield prefix
-    connection = redis.Redis.from_url(_redis_url())
-    for key in connection.scan_iter(f"{prefix}:*"):
-        connection.delete(key)
-
-
-def _in_memory(_prefix: str) -> tuple[RateLimiter, RateLimiter]:
-    shared = InMemoryRateLimiter()  # one process: its threads share one limiter
-    return shared, shared
-
-
-def _redis(prefix: str) -> tuple[RateLimiter, RateLimiter]:
-    url = _redis_url()  # two processes, one Redis
-    return RedisRateLimiter(url, key_prefix=prefix), RedisRateLimiter(url, key_prefix=prefix)
-
-
-LIMITERS = pytest.mark.parametrize(
-    "make_limiters", [_in_memory, _redis], ids=["in_memory", "redis"]
-)
-MakeLimiters = Callable[[str], tuple[RateLimiter, RateLimiter]]
-
-
-def _business_token(sim: SimulatorApp, creator: str) -> tuple[str, str]:
-    with sim.state.lock:
-        data = sim.state.issue_business_tokens(
-            creator_id=creator, scopes=tuple(sorted(BUSINESS_SCOPES))
-        )
-    return str(data["access_token"]), str(data["open_id"])
-
-
-def _get_account(client: TikTokClient, token: tuple[str, str]) -> None:
-    client.business_get_account(access_token=token[0], business_id=token[1], fields=["username"])
 
 
 def test_the_budget_is_tiktoks_and_each_endpoint_has_its_own() -> None:
@@ -87,20 +43,20 @@ def test_the_budget_is_tiktoks_and_each_endpoint_has_its_own() -> None:
     assert limit_of(DEFAULT_LIMITS, "unknown") is None
 
 
-@LIMITERS
+@BOTH_LIMITERS
 def test_the_41st_call_of_a_minute_is_refused_here_and_tiktok_never_sees_it(
-    make_limiters: MakeLimiters, redis_prefix: str, transport: RecordingTransport, sim: SimulatorApp
+    make_workers: Workers, redis_prefix: str, transport: RecordingTransport, sim: SimulatorApp
 ) -> None:
-    limiter_a, limiter_b = make_limiters(redis_prefix)
+    limiter_a, limiter_b = make_workers(redis_prefix)
     config = TikTokConfig.for_simulator(SIM_BASE)
     worker_a = TikTokClient(config, transport=transport, rate_limiter=limiter_a)
     worker_b = TikTokClient(config, transport=transport, rate_limiter=limiter_b)
-    cafe, dance = _business_token(sim, CAFE), _business_token(sim, DANCE)
+    cafe, dance = business_token(sim, CAFE), business_token(sim, DANCE)
     for i in range(PER_ACCOUNT):
-        _get_account(worker_a if i % 2 else worker_b, cafe)
+        business_get_account(worker_a if i % 2 else worker_b, cafe)
 
     with pytest.raises(TikTokRateLimited) as refused:
-        _get_account(worker_a, cafe)
+        business_get_account(worker_a, cafe)
     assert refused.value.local and 0 < refused.value.retry_after <= 60
     # TikTok answered every call it received: none was over its limit.
     assert sim.counters.requests_to(BUSINESS_GET) == PER_ACCOUNT
@@ -109,27 +65,27 @@ def test_the_41st_call_of_a_minute_is_refused_here_and_tiktok_never_sees_it(
     # Another endpoint of the same account, and the same endpoint of another account, pass.
     video_id = next(v.id for v in sim.state.videos.values() if v.open_id == CAFE)
     worker_b.business_list_comments(access_token=cafe[0], business_id=cafe[1], video_id=video_id)
-    _get_account(worker_b, dance)
+    business_get_account(worker_b, dance)
     assert sim.counters.successes(COMMENT_LIST) == 1
     assert sim.counters.requests_to(BUSINESS_GET) == PER_ACCOUNT + 1
 
 
-@LIMITERS
+@BOTH_LIMITERS
 def test_a_refreshed_token_does_not_start_the_accounts_minute_afresh(
-    make_limiters: MakeLimiters, redis_prefix: str, transport: RecordingTransport, sim: SimulatorApp
+    make_workers: Workers, redis_prefix: str, transport: RecordingTransport, sim: SimulatorApp
 ) -> None:
     client = TikTokClient(
         TikTokConfig.for_simulator(SIM_BASE),
         transport=transport,
-        rate_limiter=make_limiters(redis_prefix)[0],
+        rate_limiter=make_workers(redis_prefix)[0],
     )
-    first = _business_token(sim, CAFE)
+    first = business_token(sim, CAFE)
     for _ in range(PER_ACCOUNT):
-        _get_account(client, first)
-    second = _business_token(sim, CAFE)
+        business_get_account(client, first)
+    second = business_token(sim, CAFE)
     assert second[0] != first[0] and second[1] == first[1]  # a new token, the same account
     with pytest.raises(TikTokRateLimited) as refused:
-        _get_account(client, second)
+        business_get_account(client, second)
     assert refused.value.local
     assert sim.counters.requests_to(BUSINESS_GET) == PER_ACCOUNT
 
@@ -141,15 +97,15 @@ def test_the_accounts_window_slides(transport: RecordingTransport, sim: Simulato
         transport=transport,
         rate_limiter=InMemoryRateLimiter(clock=lambda: now[0]),
     )
-    cafe = _business_token(sim, CAFE)
+    cafe = business_token(sim, CAFE)
     for _ in range(PER_ACCOUNT):
-        _get_account(client, cafe)
+        business_get_account(client, cafe)
         now[0] += 1.0
     with pytest.raises(TikTokRateLimited) as refused:
-        _get_account(client, cafe)
+        business_get_account(client, cafe)
     # The oldest call of the window leaves it 60 s after it was made.
     assert refused.value.retry_after == pytest.approx(60.0 - PER_ACCOUNT)
     now[0] += refused.value.retry_after + 0.01
     sim.clock.advance(61)
-    _get_account(client, cafe)
+    business_get_account(client, cafe)
     assert sim.counters.successes(BUSINESS_GET) == PER_ACCOUNT + 1
