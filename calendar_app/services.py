@@ -57,6 +57,7 @@ from calendar_app.preflight import (
     post_preflight,
 )
 from calendar_app.renditions import (
+    MAX_PHOTO_SIDES,
     RenditionFailed,
     media_rendition_ensure,
     over_1080p,
@@ -124,10 +125,11 @@ def media_upload(
             try:
                 rendition = render(path)
             except RenditionFailed as exc:
+                short, long = MAX_PHOTO_SIDES
                 raise MediaRejected(
-                    f"This photo is {info.width}x{info.height} px, over the 1080x1920 TikTok "
-                    "takes, and we couldn't read it to make a TikTok-sized copy: the file may "
-                    "be damaged. Open it, export it again as JPEG and upload that.",
+                    f"This photo is {info.width}x{info.height} px, over the {short}x{long} "
+                    "TikTok takes, and we couldn't read it to make a TikTok-sized copy: the file "
+                    "may be damaged. Open it, export it again as JPEG and upload that.",
                     code="photo_unreadable",
                 ) from exc
         asset = MediaAsset(
