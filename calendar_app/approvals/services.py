@@ -9,11 +9,16 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Membership, Notification, Role, User, Workspace
-from accounts.services import notification_notify_members
+from accounts.services import (
+    NotificationMessage,
+    notification_notify_members,
+    notification_notify_members_of_each,
+)
 from calendar_app.approvals.activity import activity_record, post_subject
 from calendar_app.approvals.versions import version_latest
 from calendar_app.models import (
@@ -416,23 +421,28 @@ def review_requested_notify(*, workspace: Workspace, posts: list[Post], actor: U
     if not posts:
         return
     who = actor.display_name if actor is not None else "Someone"
-    recipients: dict[int, str] = {}
-    for post in posts:
-        when = (
-            f" for {timezone.localtime(post.scheduled_at, workspace.tz):%a %d %b %H:%M}"
-            if post.scheduled_at
-            else ""
-        )
-        notes = notification_notify_members(
-            workspace=workspace,
-            kind="post_review",
-            title="A post is waiting for your approval",
-            body=f"{who} submitted {post_subject(post)}{when}.",
-            url=post_page(post),
-            min_role=Role.ADMIN,
-            exclude=actor,
-        )
-        recipients.update((n.user_id, n.user.email) for n in notes)
+    prefetch_related_objects(posts, "account")  # post_subject names each post's account
+
+    def when(post: Post) -> str:
+        if not post.scheduled_at:
+            return ""
+        return f" for {timezone.localtime(post.scheduled_at, workspace.tz):%a %d %b %H:%M}"
+
+    notes = notification_notify_members_of_each(
+        workspace=workspace,
+        kind="post_review",
+        messages=[
+            NotificationMessage(
+                title="A post is waiting for your approval",
+                body=f"{who} submitted {post_subject(post)}{when(post)}.",
+                url=post_page(post),
+            )
+            for post in posts
+        ],
+        min_role=Role.ADMIN,
+        exclude=actor,
+    )
+    recipients = {n.user_id: n.user.email for n in notes}
     if not recipients:
         return
     count = len(posts)

@@ -7,7 +7,9 @@ from typing import Any
 
 import pytest
 from django.core import mail
+from django.db import connection
 from django.test import TestCase
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import Membership, Notification
@@ -19,6 +21,7 @@ from calendar_app.approvals.services import (
     post_approve,
     post_comment_add,
     post_request_changes,
+    review_requested_notify,
 )
 from calendar_app.models import ActivityEntry, Post, PostComment, PostStatus
 from calendar_app.publishing.dispatch import posts_dispatch_due
@@ -123,6 +126,32 @@ def test_approvers_hear_of_a_submission_at_once(approvals_on, account, video, ed
     with TestCase.captureOnCommitCallbacks(execute=True):
         edit(approvals_on, post, user=editor, caption="Latte art #1")  # nothing changed
     assert notes.count() == 2 and len(mail.outbox) == 1
+
+
+def test_a_submission_of_many_posts_tells_the_approvers_in_a_fixed_number_of_queries(
+    approvals_on, account, video, editor, owner
+):
+    """A bulk import or a post for several accounts is one submission: every approver gets one
+    note a post, and the notes cost the same queries for 1 post as for 6."""
+    admin = UserFactory.create(email="admin@example.com")
+    MembershipFactory.create(workspace=approvals_on, user=admin, role="admin")
+    posts = [create(approvals_on, account, video, user=owner, caption=f"Cut {i}") for i in range(6)]
+    posts = list(Post.objects.for_workspace(approvals_on).filter(pk__in=[p.pk for p in posts]))
+    Notification.objects.for_workspace(approvals_on).delete()
+    costs = []
+    for batch in (posts[:1], posts):
+        fresh = list(Post.objects.for_workspace(approvals_on).filter(pk__in=[p.pk for p in batch]))
+        with CaptureQueriesContext(connection) as queries:
+            review_requested_notify(workspace=approvals_on, posts=fresh, actor=editor)
+        costs.append(len(queries.captured_queries))
+    assert costs[0] == costs[1]
+    notes = Notification.objects.for_workspace(approvals_on).filter(kind="post_review")
+    assert notes.count() == 2 * (1 + 6)
+    assert {n.body for n in notes.filter(user=admin)} >= {
+        f"{editor.display_name} submitted @ava.creates · Cut {i} for "
+        f"{timezone.localtime(p.scheduled_at, approvals_on.tz):%a %d %b %H:%M}."
+        for i, p in enumerate(sorted(posts, key=lambda p: p.caption))
+    }
 
 
 def test_an_approver_who_submits_for_review_is_not_told_of_it(approvals_on, account, video, owner):
