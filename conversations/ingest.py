@@ -103,7 +103,8 @@ def supported() -> bool:
     return connection.vendor == "postgresql"
 
 
-def _epoch(seconds: int) -> dt.datetime:
+def tiktok_time(seconds: int) -> dt.datetime:
+    """TikTok's `create_time` (Unix seconds) as an aware UTC datetime."""
     return dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
 
 
@@ -116,7 +117,7 @@ def _stage_row(item: schemas.Comment) -> tuple[Any, ...]:
         item.display_name[:256],
         item.profile_image if len(item.profile_image) <= 2000 else "",
         item.text,
-        _epoch(item.create_time),
+        tiktok_time(item.create_time),
         max(item.likes, 0),
         max(item.replies, 0),
         item.status.upper() == "HIDDEN",
@@ -292,7 +293,7 @@ def _write(
     result = UpsertResult(created=[], updated=0)
     for pk, comment_id, parent_id, is_own, inserted, pending, has_rules in rows:
         if inserted:
-            created_at = _epoch(create_times[comment_id])
+            created_at = tiktok_time(create_times[comment_id])
             result.created.append(Written(pk, comment_id, parent_id, is_own, created_at))
         else:
             result.updated += 1

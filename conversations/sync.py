@@ -148,10 +148,6 @@ class SyncStats:
         self.created_ids += other.created_ids
 
 
-def _epoch(seconds: int) -> dt.datetime:
-    return dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
-
-
 def account_can_sync_comments(account: TikTokAccount) -> bool:
     return (
         account.account_type == AccountType.BUSINESS
@@ -201,7 +197,7 @@ def _row(
         author_display_name=item.display_name[:256],
         author_avatar_url=item.profile_image if len(item.profile_image) <= 2000 else "",
         text=item.text,
-        created_at_tiktok=_epoch(item.create_time),
+        created_at_tiktok=ingest.tiktok_time(item.create_time),
         like_count=max(item.likes, 0),
         reply_count=max(item.replies, 0),
         is_hidden=item.status.upper() == "HIDDEN",
@@ -240,13 +236,13 @@ def _claim_pending_replies(
                     comment=row,
                     comment_id=item.comment_id,
                     is_pending=False,
-                    created_at=_epoch(item.create_time),
+                    created_at=ingest.tiktok_time(item.create_time),
                 )
                 if row.parent_id:
                     thread_first_response_record(
                         scoped=Comment.objects.for_workspace(account.workspace_id),
                         root_id=row.parent_id,
-                        at=_epoch(item.create_time),
+                        at=ingest.tiktok_time(item.create_time),
                         by=row.sent_by,
                     )
                 pending.remove(row)
@@ -693,7 +689,7 @@ def _sync_video_pass(
             reached_watermark = False
             try:
                 for item in page.comments:
-                    created_at = _epoch(item.create_time)
+                    created_at = ingest.tiktok_time(item.create_time)
                     if watermark is not None and created_at < watermark:
                         reached_watermark = True
                     if not item.parent_comment_id:
