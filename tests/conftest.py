@@ -49,11 +49,11 @@ def rate_holds_elapse() -> None:
 def spend_business_app_budget(calls: int) -> None:
     """As if other workers had made `calls` TikTok API for Business calls this minute."""
     from accounts.tiktok import get_tiktok_client
-    from tiktok_client.ratelimit import Admits, AppBudget
+    from tiktok_client.ratelimit import AppBudget, RateLimiter
 
     client = get_tiktok_client()
     limiter = client.rate_limiter
-    assert isinstance(limiter, Admits)
+    assert isinstance(limiter, RateLimiter)
     app = AppBudget(
         app_id=client.config.business_app_id, ceiling=client.config.business_app_rate_limit
     )

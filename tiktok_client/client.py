@@ -33,12 +33,9 @@ from tiktok_client.errors import (
 )
 from tiktok_client.pkce import pkce_pair
 from tiktok_client.ratelimit import (
-    Admission,
-    Admits,
     AppBudget,
     InMemoryRateLimiter,
     RateLimiter,
-    RetryAfterHolds,
     business_family,
 )
 from tiktok_client.schemas import (
@@ -290,26 +287,11 @@ class TikTokClient:
     ) -> None:
         """Refuse locally while TikTok's last Retry-After for this token and endpoint runs, or
         while the token's budget for `family` or the app's budget is spent; else take one slot
-        of each. A shared limiter does it all in one round trip (`Admits`); a limiter without
-        `admit` keeps no app budget."""
-        limiter = self.rate_limiter
+        of each, in one round trip to a shared limiter's store."""
         try:
-            if isinstance(limiter, Admits):
-                admission = limiter.admit(
-                    access_token=access_token, endpoint=endpoint, family=family, app=app
-                )
-            else:
-                held = (
-                    limiter.held_for(access_token=access_token, endpoint=endpoint)
-                    if isinstance(limiter, RetryAfterHolds)
-                    else 0.0
-                )
-                wait = (
-                    limiter.acquire(access_token=access_token, family=family)
-                    if family is not None and held <= 0
-                    else 0.0
-                )
-                admission = Admission(held=held, wait=wait)
+            admission = self.rate_limiter.admit(
+                access_token=access_token, endpoint=endpoint, family=family, app=app
+            )
         except Exception as exc:  # the shared budget's store (Redis) failed
             logger.warning("tiktok %s: rate budget unavailable: %r", endpoint, exc)
             raise TikTokRequestNotSent(
@@ -333,11 +315,8 @@ class TikTokClient:
             )
 
     def _hold(self, access_token: str, endpoint: str, seconds: float) -> None:
-        limiter = self.rate_limiter
-        if not isinstance(limiter, RetryAfterHolds):
-            return
         try:
-            limiter.hold(access_token=access_token, endpoint=endpoint, seconds=seconds)
+            self.rate_limiter.hold(access_token=access_token, endpoint=endpoint, seconds=seconds)
         except Exception as exc:  # keep TikTok's 429 as the error the caller sees
             logger.warning("tiktok %s: could not record Retry-After: %r", endpoint, exc)
 

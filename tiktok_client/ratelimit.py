@@ -55,27 +55,6 @@ def token_fingerprint(access_token: str) -> str:
     return hashlib.sha256(access_token.encode("utf-8")).hexdigest()[:32]
 
 
-@runtime_checkable
-class RateLimiter(Protocol):
-    def acquire(self, *, access_token: str, family: str) -> float:
-        """Take one slot. Return 0.0 when granted, else seconds until a slot frees up."""
-        ...
-
-
-@runtime_checkable
-class RetryAfterHolds(Protocol):
-    """TikTok's own ``Retry-After``, kept per access token and endpoint: after a 429 nothing
-    calls that token and endpoint again before it elapses (limiters may implement this)."""
-
-    def hold(self, *, access_token: str, endpoint: str, seconds: float) -> None:
-        """Block `endpoint` for `access_token` for `seconds` (never shortens a longer hold)."""
-        ...
-
-    def held_for(self, *, access_token: str, endpoint: str) -> float:
-        """Seconds until `endpoint` may be called again with `access_token`; 0.0 when free."""
-        ...
-
-
 @dataclass(frozen=True)
 class AppBudget:
     """One developer app's window across all its tokens and endpoints (API for Business:
@@ -88,7 +67,7 @@ class AppBudget:
 
 
 class Admission(NamedTuple):
-    """What `Admits.admit` decided; all zero means admitted (and the slots are taken)."""
+    """What `RateLimiter.admit` decided; all zero means admitted (and the slots are taken)."""
 
     #: Seconds of TikTok's Retry-After still running for this token and endpoint.
     held: float = 0.0
@@ -99,9 +78,14 @@ class Admission(NamedTuple):
 
 
 @runtime_checkable
-class Admits(Protocol):
-    """A limiter that checks TikTok's hold and takes the budget slots in one step (one round
-    trip to a shared store instead of two; the request path's most frequent call)."""
+class RateLimiter(Protocol):
+    """What TikTokClient needs of a limiter: the token's budgets, the app's window and TikTok's
+    own Retry-After, kept per access token and endpoint (after a 429 nothing calls that token
+    and endpoint again before it elapses)."""
+
+    def acquire(self, *, access_token: str, family: str) -> float:
+        """Take one slot. Return 0.0 when granted, else seconds until a slot frees up."""
+        ...
 
     def admit(
         self,
@@ -111,8 +95,17 @@ class Admits(Protocol):
         family: str | None,
         app: AppBudget | None = None,
     ) -> Admission:
-        """Nothing is taken while a hold runs, nor unless both the token's `family` budget and
-        the `app` window have room; then one slot of each is taken."""
+        """The request path's check, in one step (one round trip to a shared store): nothing is
+        taken while a hold runs, nor unless both the token's `family` budget and the `app`
+        window have room; then one slot of each is taken."""
+        ...
+
+    def hold(self, *, access_token: str, endpoint: str, seconds: float) -> None:
+        """Block `endpoint` for `access_token` for `seconds` (never shortens a longer hold)."""
+        ...
+
+    def held_for(self, *, access_token: str, endpoint: str) -> float:
+        """Seconds until `endpoint` may be called again with `access_token`; 0.0 when free."""
         ...
 
 
@@ -121,6 +114,16 @@ class NoRateLimiter:
 
     def acquire(self, *, access_token: str, family: str) -> float:
         return 0.0
+
+    def admit(
+        self,
+        *,
+        access_token: str,
+        endpoint: str,
+        family: str | None,
+        app: AppBudget | None = None,
+    ) -> Admission:
+        return Admission()
 
     def hold(self, *, access_token: str, endpoint: str, seconds: float) -> None:
         return None

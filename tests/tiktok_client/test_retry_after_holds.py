@@ -11,7 +11,6 @@ from collections.abc import Callable
 
 import httpx
 import pytest
-import redis
 
 from tiktok_client import TikTokClient, TikTokConfig, TikTokRateLimited
 from tiktok_client.errors import (
@@ -112,11 +111,6 @@ def test_a_shorter_retry_after_never_shortens_a_hold() -> None:
     assert shared.held_for(access_token="t", endpoint="/e") > 29
 
 
-class BrokenBudget:
-    def acquire(self, *, access_token: str, family: str) -> float:
-        raise redis.ConnectionError("Error 111 connecting to 127.0.0.1:6379.")
-
-
 def test_a_budget_store_that_is_down_means_the_request_was_never_sent() -> None:
     sent: list[httpx.Request] = []
 
@@ -127,7 +121,8 @@ def test_a_budget_store_that_is_down_means_the_request_was_never_sent() -> None:
     client = TikTokClient(
         TikTokConfig.for_simulator("http://mock.test"),
         transport=httpx.MockTransport(respond),
-        rate_limiter=BrokenBudget(),
+        # The shared budget's Redis is down (nothing listens on port 1).
+        rate_limiter=RedisRateLimiter("redis://127.0.0.1:1/0", key_prefix="test-down"),
     )
     with pytest.raises(TikTokRequestNotSent) as excinfo:
         client.query_creator_info(access_token="act.a")
