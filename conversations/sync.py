@@ -24,10 +24,11 @@ from typing import TypeVar
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Case, DateTimeField, ExpressionWrapper, F, Max, Min, Q, Value, When
+from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
-from accounts.models import AccountStatus, AccountType, TikTokAccount, TikTokVideo
+from accounts.models import AccountStatus, AccountType, BusinessStatus, TikTokAccount, TikTokVideo
 from accounts.tiktok import get_tiktok_client
 from accounts.tiktok.access import tiktok_business_call
 from conversations import ingest
@@ -162,6 +163,73 @@ def poll_interval(*, video: TikTokVideo, now: dt.datetime) -> dt.timedelta:
         if age < max_age:
             return interval
     return OLD_VIDEO_POLL
+
+
+# A video never synced, or whose comment.update webhook arrived, is due before any polled one.
+_LONG_AGO = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+_NEVER = dt.datetime(9999, 1, 1, tzinfo=dt.UTC)
+
+
+def _video_comments_due_at(now: dt.datetime) -> Case:
+    """SQL for when a video's comments are next due (`poll_interval` after their last sync),
+    over an account's `videos` relation."""
+    synced = F("videos__comments_synced_at")
+    tiers = [
+        When(
+            videos__posted_at__gt=now - max_age,
+            then=ExpressionWrapper(synced + interval, output_field=DateTimeField()),
+        )
+        for max_age, interval in POLL_TIERS
+    ]
+    return Case(
+        When(videos__comments_synced_at__isnull=True, then=Value(_LONG_AGO)),
+        *tiers,
+        default=ExpressionWrapper(synced + OLD_VIDEO_POLL, output_field=DateTimeField()),
+        output_field=DateTimeField(),
+    )
+
+
+def accounts_due_for_comment_sync(
+    *, now: dt.datetime, limit: int, video_list_every: dt.timedelta, exclude: Iterable[str] = ()
+) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """The (workspace_id, account_id) of at most `limit` Business accounts whose comments are
+    due, the longest waiting first: a video's comments are due `poll_interval` after their last
+    sync, at once when never synced or when TikTok's webhook said they changed, and an account's
+    video list is due `video_list_every` after its last listing. One query for every account of
+    the installation; an account with nothing due is not sent a task, and when more is due
+    than the app's minute allows, those waiting longest go first and the rest keep their place
+    (nobody is starved by the order of the table)."""
+    listed_due = ExpressionWrapper(
+        Max("videos__last_synced_at") + video_list_every, output_field=DateTimeField()
+    )
+    rows = (
+        TikTokAccount.objects.unscoped()
+        .filter(
+            account_type=AccountType.BUSINESS,
+            status=AccountStatus.CONNECTED,
+            business_status=BusinessStatus.CONNECTED,
+        )
+        .exclude(pk__in=[pk for pk in exclude])
+        .annotate(
+            due_at=Least(
+                Coalesce(Min(_video_comments_due_at(now)), Value(_NEVER)),
+                # No video listed yet: the list is due now.
+                Coalesce(listed_due, Value(_LONG_AGO)),
+            )
+        )
+        .filter(due_at__lte=now)
+        .order_by("due_at", "pk")
+        .values_list("workspace_id", "pk", "business_scopes")
+    )
+    due: list[tuple[uuid.UUID, uuid.UUID]] = []
+    # Scopes are checked here rather than in SQL: JSON containment is PostgreSQL-only and the
+    # quick start runs on SQLite. Accounts without the scope are few (they cannot sync at all).
+    for workspace_id, account_id, scopes in rows.iterator(chunk_size=2000):
+        if COMMENT_READ_SCOPE in (scopes or []):
+            due.append((workspace_id, account_id))
+            if len(due) >= limit:
+                break
+    return due
 
 
 def videos_due(*, account: TikTokAccount, now: dt.datetime) -> list[TikTokVideo]:

@@ -7,13 +7,19 @@ import logging
 from typing import Any
 
 from celery import shared_task
+from django.conf import settings
 from django.core.cache import cache
+from django.utils import timezone
 
-from accounts.models import AccountStatus, AccountType, BusinessStatus, TikTokAccount, Workspace
+from accounts.models import TikTokAccount, Workspace
 from accounts.tiktok import AccountNeedsReconnect
 from conversations.ingest import comments_triage, comments_triage_backlog
 from conversations.rules import moderation_rules_apply
-from conversations.sync import COMMENT_READ_SCOPE, CallBudgetSpent, comment_sync_account
+from conversations.sync import (
+    CallBudgetSpent,
+    accounts_due_for_comment_sync,
+    comment_sync_account,
+)
 from later.retries import (
     RetryPolicy,
     retry_defer,
@@ -43,27 +49,28 @@ SYNC_RETRY = RetryPolicy(base=15.0, cap=600.0)
 
 @shared_task(name="conversations.tasks.schedule_comment_sync")
 def schedule_comment_sync() -> int:
-    """Beat, every minute: one sync task per connected business account (ids only), except
-    accounts whose retry is parked (later.retries sends it when due)."""
-    rows = (
-        TikTokAccount.objects.unscoped()
-        .filter(
-            account_type=AccountType.BUSINESS,
-            status=AccountStatus.CONNECTED,
-            business_status=BusinessStatus.CONNECTED,
-        )
-        .values_list("pk", "workspace_id", "business_scopes")
+    """Beat, every minute: one sync task (ids only) for each Business account with comments or
+    a video list due, the longest waiting first, no more than the app's background calls of a
+    minute (each run makes at least one call), and none for accounts whose retry is parked
+    (later.retries sends it when due)."""
+    due = accounts_due_for_comment_sync(
+        now=timezone.now(),
+        limit=background_calls_per_minute(),
+        video_list_every=dt.timedelta(seconds=VIDEO_REFRESH_SECONDS),
+        exclude=retry_pending_subjects(SYNC_TASK),
     )
-    retrying = retry_pending_subjects(SYNC_TASK)
-    count = 0
-    # Scopes are checked here rather than in SQL: JSON containment is PostgreSQL-only and the
-    # quick start runs on SQLite.
-    for account_id, workspace_id, scopes in rows:
-        if COMMENT_READ_SCOPE not in (scopes or []) or str(account_id) in retrying:
-            continue
+    for workspace_id, account_id in due:
         sync_account_comments.delay(workspace_id=str(workspace_id), account_id=str(account_id))
-        count += 1
-    return count
+    return len(due)
+
+
+def background_calls_per_minute() -> int:
+    """The API for Business calls a minute that background passes may make (the app's budget
+    times its background share): more runs than that in one minute could only be deferred."""
+    return max(
+        1,
+        int(settings.TIKTOK_BUSINESS_APP_RATE_LIMIT * settings.TIKTOK_BUSINESS_BACKGROUND_SHARE),
+    )
 
 
 def _refresh_videos(account: TikTokAccount) -> None:

@@ -80,8 +80,11 @@ def test_a_sync_over_many_accounts_never_meets_tiktoks_app_limit_and_defers_quie
     assert not CommentSyncState.objects.unscoped().exclude(last_error="").exists()
     page = reverse("accounts:tiktok_accounts", args=[workspace.pk])
     assert 'data-testid="retry"' not in client_for(owner).get(page).content.decode()
-    # The fan-out runs them all again in a minute.
-    assert tasks.schedule_comment_sync() == len(accounts)
+    # The next fan-out sends the five accounts the budget deferred, not the one it finished.
+    assert not sync.videos_due(account=accounts[0], now=timezone.now())
+    broker_sent.clear()
+    assert tasks.schedule_comment_sync() == len(accounts) - 1
+    assert {kwargs["account_id"] for _, kwargs in broker_sent} == {str(a.pk) for a in accounts[1:]}
 
     # A person's reply still finds room in the app's minute.
     comment = Comment.objects.for_workspace(workspace).filter(is_own=False).first()

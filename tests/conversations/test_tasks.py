@@ -7,6 +7,8 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -17,7 +19,7 @@ from later.models import ParkedRetry
 from later.retries import retries_send_due
 from tests.conftest import rate_holds_elapse
 from tests.conversations.conftest import LIST_PATH, CommentSim
-from tests.conversations.factories import make_account
+from tests.conversations.factories import make_account, make_video
 
 pytestmark = pytest.mark.django_db
 
@@ -34,6 +36,71 @@ def test_fan_out_enqueues_one_task_per_eligible_account(
 
     assert tasks.schedule_comment_sync() == 1
     assert sent == [{"workspace_id": str(workspace.pk), "account_id": str(eligible.pk)}]
+
+
+def _account_with_video(
+    workspace: Workspace, *, age: dt.timedelta, synced_ago: dt.timedelta | None
+) -> TikTokAccount:
+    """A Business account with one video posted `age` ago, its comments synced `synced_ago`
+    (None: never, or TikTok's webhook said they changed) and its video list just refreshed."""
+    now = timezone.now()
+    account = make_account(workspace)
+    make_video(
+        account,
+        posted_at=now - age,
+        comments_synced_at=None if synced_ago is None else now - synced_ago,
+        last_synced_at=now,
+    )
+    return account
+
+
+def test_fan_out_sends_the_longest_waiting_accounts_first_within_the_apps_minute(
+    workspace: Workspace, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """More accounts are due than the app's background calls of a minute allow: those waiting
+    longest go first (never synced or marked by the webhook, then the most overdue), accounts
+    with nothing due get no task, and the rest keep their place for the next minute."""
+    settings.TIKTOK_BUSINESS_APP_RATE_LIMIT = 3
+    settings.TIKTOK_BUSINESS_BACKGROUND_SHARE = 1.0
+    day, minute = dt.timedelta(days=1), dt.timedelta(minutes=1)
+    overdue_9_min = _account_with_video(workspace, age=day, synced_ago=10 * minute)
+    overdue_1_min = _account_with_video(workspace, age=day, synced_ago=2 * minute)
+    never_synced = _account_with_video(workspace, age=day, synced_ago=None)
+    _account_with_video(workspace, age=day, synced_ago=dt.timedelta(seconds=20))  # fresh
+    _account_with_video(workspace, age=20 * day, synced_ago=2 * 60 * minute)  # daily: fresh
+    stale_list = _account_with_video(workspace, age=day, synced_ago=dt.timedelta(seconds=20))
+    TikTokVideo.objects.for_workspace(workspace).filter(account=stale_list).update(
+        last_synced_at=timezone.now() - 20 * minute  # its list was due 10 minutes ago
+    )
+    sent: list[str] = []
+    monkeypatch.setattr(
+        tasks.sync_account_comments, "delay", lambda **kw: sent.append(kw["account_id"])
+    )
+
+    assert tasks.schedule_comment_sync() == 3
+    assert sent == [str(never_synced.pk), str(stale_list.pk), str(overdue_9_min.pk)]
+
+    # Those three synced meanwhile; the next minute serves the one left waiting.
+    TikTokVideo.objects.for_workspace(workspace).filter(
+        account__in=[never_synced, stale_list, overdue_9_min]
+    ).update(comments_synced_at=timezone.now(), last_synced_at=timezone.now())
+    sent.clear()
+    assert tasks.schedule_comment_sync() == 1
+    assert sent == [str(overdue_1_min.pk)]
+
+
+def test_fan_out_costs_the_same_queries_for_two_accounts_as_for_twenty(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tasks.sync_account_comments, "delay", lambda **kw: None)
+    costs = []
+    for count in (2, 18):
+        for _ in range(count):
+            _account_with_video(workspace, age=dt.timedelta(days=1), synced_ago=None)
+        with CaptureQueriesContext(connection) as queries:
+            tasks.schedule_comment_sync()
+        costs.append(len(queries.captured_queries))
+    assert costs[0] == costs[1]
 
 
 def test_a_rate_limited_sync_waits_in_postgresql_then_syncs(
