@@ -228,12 +228,35 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
 @admin.register(TikTokWebhookEvent)
 class TikTokWebhookEventAdmin(admin.ModelAdmin):
-    """TikTok webhook deliveries as received, read-only: when an event arrived and was applied."""
+    """TikTok webhook deliveries as received, read-only: when an event arrived and was applied,
+    or why it was given up."""
 
-    list_display = ("event", "app", "user_openid", "occurred_at", "created_at", "processed_at")
-    list_filter = ("app", "event")
+    list_display = (
+        "event",
+        "app",
+        "user_openid",
+        "occurred_at",
+        "created_at",
+        "processed_at",
+        "attempts",
+        "gave_up_at",
+    )
+    list_filter = ("app", "event", "processed_at", "gave_up_at")
     search_fields = ("user_openid", "event")
-    fields = ("app", "event", "user_openid", "occurred_at", "content", "created_at", "processed_at")
+    fields = (
+        "app",
+        "event",
+        "user_openid",
+        "occurred_at",
+        "content",
+        "created_at",
+        "queued_at",
+        "claimed_at",
+        "processed_at",
+        "attempts",
+        "last_error",
+        "gave_up_at",
+    )
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest) -> bool:

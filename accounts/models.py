@@ -460,12 +460,29 @@ class TikTokWebhookEvent(BaseModel):
     #: When TikTok says the event happened (its `create_time`).
     occurred_at = models.DateTimeField(null=True, blank=True)
     content = models.JSONField(default=dict, blank=True)
+    #: When the event was last handed to the broker: stored and queued on commit, or queued
+    #: again by the sweep (accounts.tiktok.webhooks.webhook_events_requeue).
+    queued_at = models.DateTimeField(default=timezone.now)
+    #: A try in progress holds a lease: one killed half-way is offered again once it lapses.
+    claimed_at = models.DateTimeField(null=True, blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    #: Set when the event failed too often (or for good): no one tries it again.
+    gave_up_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = "TikTok webhook event"
         verbose_name_plural = "TikTok webhook events"
-        indexes: ClassVar = [models.Index(fields=["user_openid", "event"])]
+        indexes: ClassVar = [
+            models.Index(fields=["user_openid", "event"]),
+            # The sweep's scan: only events still waiting are in it.
+            models.Index(
+                fields=["queued_at"],
+                condition=models.Q(processed_at__isnull=True, gave_up_at__isnull=True),
+                name="webhook_event_waiting",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.event} for {self.user_openid}"

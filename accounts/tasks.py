@@ -11,6 +11,7 @@ from django.utils import timezone
 from accounts.models import AccountStatus, BusinessStatus, TikTokAccount, Workspace
 from accounts.tiktok import AccountNeedsReconnect
 from accounts.tiktok.access import tiktok_account_refresh_token, tiktok_business_refresh_token
+from accounts.tiktok.webhooks import MAX_PROCESSING_ATTEMPTS
 from later.errors import ExternalServiceError
 from later.retries import RetryPolicy, retry_done, retry_later, retry_pending_subjects
 from later.tenancy import workspace_task
@@ -22,7 +23,7 @@ REFRESH_TASK = "accounts.tasks.refresh_account_token"
 WEBHOOK_TASK = "accounts.tasks.process_tiktok_webhook"
 # Retries are parked in PostgreSQL (later/retries.py), never a countdown in the broker.
 REFRESH_RETRY = RetryPolicy(base=30.0, cap=1800.0)
-WEBHOOK_RETRY = RetryPolicy(base=30.0, cap=600.0)
+WEBHOOK_RETRY = RetryPolicy(base=30.0, cap=600.0, max_attempts=MAX_PROCESSING_ATTEMPTS - 1)
 
 
 def refresh_subject(account_id: Any, *, business: bool) -> str:
@@ -112,13 +113,14 @@ def _refresh(*, account_id: str, workspace: Workspace, business: bool) -> None:
 @shared_task(name=WEBHOOK_TASK, ignore_result=True)
 def process_tiktok_webhook(*, event_id: str) -> None:
     """Apply one recorded TikTok webhook event; a repeat of the task does nothing."""
-    from accounts.tiktok.webhooks import webhook_event_process
+    from accounts.tiktok.webhooks import webhook_event_give_up, webhook_event_process
 
     try:
         webhook_event_process(event_id=event_id)
     except TikTokError as exc:
         if not _transient(exc):
             retry_done(task=WEBHOOK_TASK, subject=event_id)
+            webhook_event_give_up(event_id=event_id, error=exc)
             raise
         retry_later(
             task=WEBHOOK_TASK,
@@ -131,3 +133,11 @@ def process_tiktok_webhook(*, event_id: str) -> None:
         )
         return
     retry_done(task=WEBHOOK_TASK, subject=event_id)
+
+
+@shared_task(name="accounts.tasks.sweep_unprocessed_webhooks", ignore_result=True)
+def sweep_unprocessed_webhooks() -> dict[str, int]:
+    """Beat, every minute: queue again stored webhook events whose message was lost."""
+    from accounts.tiktok.webhooks import webhook_events_requeue
+
+    return webhook_events_requeue()

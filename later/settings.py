@@ -353,6 +353,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "accounts.tasks.refresh_expiring_tokens",
         "schedule": 600.0,
     },
+    # Webhook events stored but never applied (their message was lost): queued again.
+    "sweep-unprocessed-webhooks": {
+        "task": "accounts.tasks.sweep_unprocessed_webhooks",
+        "schedule": 60.0,
+    },
     "sync-comments": {"task": "conversations.tasks.schedule_comment_sync", "schedule": 60.0},
     "triage-backlog": {"task": "conversations.tasks.triage_backlog", "schedule": 60.0},
     "snapshot-analytics": {"task": "analytics.tasks.schedule_daily_snapshots", "schedule": 3600.0},

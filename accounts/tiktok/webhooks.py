@@ -7,6 +7,8 @@ once and may repeat or arrive out of order: each is stored under a digest of its
 repeat is dropped), and processing never trusts the order. Publish events make the pipeline
 ask TikTok for the post's status now; a revoked authorization only counts when it is newer
 than the tokens we hold; a comment event schedules a sync of that video's comments.
+An event whose message never reached a worker is queued again by a periodic sweep; one that
+keeps failing is given up after MAX_PROCESSING_ATTEMPTS tries, with its error, in the admin.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import AccountStatus, TikTokAccount, TikTokWebhookEvent
@@ -33,6 +37,7 @@ from accounts.tiktok.access import (
     tiktok_account_mark_needs_reconnect,
 )
 from later.celery import app as celery_app
+from later.retries import retry_pending_subjects
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +45,14 @@ PROCESS_TASK = "accounts.tasks.process_tiktok_webhook"
 #: Deliveries whose signature is older (or further in the future) than this are refused.
 SIGNATURE_MAX_AGE_SECONDS = 300
 MAX_BODY_BYTES = 64 * 1024
+#: Tries of one event before it is given up (the first, then the task's parked retries or
+#: the sweep); accounts.tasks.WEBHOOK_RETRY allows one fewer retry, so both end together.
+MAX_PROCESSING_ATTEMPTS = 6
+#: The sweep leaves an event this long after it was queued: the normal path is not raced.
+SWEEP_GRACE = dt.timedelta(minutes=2)
+SWEEP_BATCH = 200
+#: A try outlives no task's hard time limit, so a lapsed lease is never a live try.
+CLAIM_LEASE = dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
 
 #: `authorization.removed` reasons (§2.8), as the user will read them.
 REMOVAL_REASONS = {
@@ -143,7 +156,9 @@ def webhook_receive(*, app: WebhookApp, header: str, body: bytes) -> TikTokWebho
             },
         )
         if created:
-            transaction.on_commit(lambda: _enqueue(event.pk))
+            # Robust: a broker that is down must not turn TikTok's 200 into a 500 (TikTok's
+            # repeat would then be dropped as known); the sweep queues the stored event.
+            transaction.on_commit(lambda: _enqueue(event.pk), robust=True)
     return event if created else None
 
 
@@ -156,25 +171,93 @@ def _enqueue(event_id: Any) -> None:
     celery_app.tasks[PROCESS_TASK].delay(event_id=str(event_id))
 
 
-def _claim(event_id: Any) -> TikTokWebhookEvent | None:
-    claimed = TikTokWebhookEvent.objects.filter(pk=event_id, processed_at__isnull=True).update(
-        processed_at=timezone.now()
+def _claim(event_id: Any, *, now: dt.datetime) -> TikTokWebhookEvent | None:
+    claimed = (
+        TikTokWebhookEvent.objects.filter(
+            pk=event_id,
+            processed_at__isnull=True,
+            gave_up_at__isnull=True,
+            attempts__lt=MAX_PROCESSING_ATTEMPTS,
+        )
+        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_LEASE))
+        .update(claimed_at=now, attempts=F("attempts") + 1)
     )
     return TikTokWebhookEvent.objects.get(pk=event_id) if claimed else None
 
 
 def webhook_event_process(*, event_id: Any) -> bool:
-    """Apply one recorded event exactly once; False when it was already processed."""
-    event = _claim(event_id)
+    """Apply one recorded event exactly once; False when it was already processed, is being
+    processed, or was given up."""
+    now = timezone.now()
+    event = _claim(event_id, now=now)
     if event is None:
         return False
     try:
         _apply(event)
-    except Exception:
-        # Let the task retry it: the claim is released for the next attempt.
-        TikTokWebhookEvent.objects.filter(pk=event.pk).update(processed_at=None)
+    except Exception as exc:
+        # Release the claim for the next try (the task's parked retry, or the sweep), unless
+        # this was the last one allowed.
+        TikTokWebhookEvent.objects.filter(pk=event.pk).update(
+            claimed_at=None,
+            last_error=_error_text(exc),
+            gave_up_at=timezone.now() if event.attempts >= MAX_PROCESSING_ATTEMPTS else None,
+        )
         raise
+    TikTokWebhookEvent.objects.filter(pk=event.pk).update(
+        processed_at=timezone.now(), claimed_at=None, last_error=""
+    )
     return True
+
+
+def webhook_event_give_up(*, event_id: Any, error: object) -> None:
+    """The event failed in a way no retry mends: stop here, visibly (admin lists it)."""
+    TikTokWebhookEvent.objects.filter(pk=event_id, processed_at__isnull=True).update(
+        claimed_at=None, gave_up_at=timezone.now(), last_error=_error_text(error)
+    )
+
+
+def _error_text(error: object) -> str:
+    return (str(error) or type(error).__name__)[:500]
+
+
+def webhook_events_requeue(
+    *, now: dt.datetime | None = None, limit: int = SWEEP_BATCH
+) -> dict[str, int]:
+    """Beat: queue again the events stored but never applied: their message was lost (the
+    broker was down, the web process died after the commit) or their try was killed.
+
+    Leaves alone events queued within SWEEP_GRACE, tries still within their lease and events
+    whose retry is parked (later.retries sends those). Safe beside the normal path and a second
+    sweep: the claim in `webhook_event_process` lets one try apply an event.
+    """
+    at = now or timezone.now()
+    parked = retry_pending_subjects(PROCESS_TASK)
+    with transaction.atomic():
+        rows = list(
+            TikTokWebhookEvent.objects.select_for_update(skip_locked=True)
+            .filter(processed_at__isnull=True, gave_up_at__isnull=True)
+            .filter(queued_at__lte=at - SWEEP_GRACE)
+            .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=at - CLAIM_LEASE))
+            .exclude(pk__in=parked)
+            .order_by("queued_at")
+            .only("pk", "attempts")[:limit]
+        )
+        # Only a try killed on its last allowed attempt gets here spent.
+        spent = [row.pk for row in rows if row.attempts >= MAX_PROCESSING_ATTEMPTS]
+        queued = [row.pk for row in rows if row.attempts < MAX_PROCESSING_ATTEMPTS]
+        TikTokWebhookEvent.objects.filter(pk__in=spent).update(
+            claimed_at=None, gave_up_at=at, last_error="No answer from the last try."
+        )
+        TikTokWebhookEvent.objects.filter(pk__in=queued).update(queued_at=at)
+
+        def send() -> None:
+            for event_id in queued:
+                _enqueue(event_id)
+
+        transaction.on_commit(send)
+    if spent:
+        logger.warning("tiktok webhook: gave up %d events whose last try died", len(spent))
+    return {"queued": len(queued), "gave_up": len(spent)}
 
 
 def _accounts_of(event: TikTokWebhookEvent) -> list[TikTokAccount]:

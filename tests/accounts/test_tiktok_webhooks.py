@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import json
 import subprocess
 import sys
@@ -29,6 +30,7 @@ from accounts.tiktok.webhooks import webhook_event_process
 from later.models import ParkedRetry
 from later.retries import retries_send_due
 from tests.accounts.conftest import Sim
+from tests.accounts.race import race
 from tests.simulator import account_with_simulator_tokens
 from tiktok_client.config import BUSINESS_SCOPES
 from tiktok_client.errors import TikTokUnavailable
@@ -335,3 +337,195 @@ def test_a_web_process_that_never_loaded_the_tasks_still_queues_an_event() -> No
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["queued", "accounts.tasks.process_tiktok_webhook", "event-1"]
+
+
+# The sweep: events stored but never applied are queued again (accounts.tiktok.webhooks).
+
+
+def _stored(**fields: Any) -> TikTokWebhookEvent:
+    fields.setdefault("digest", hashlib.sha256(str(fields).encode()).hexdigest())
+    return TikTokWebhookEvent.objects.create(
+        app="login_kit", event="authorization.removed", user_openid="sim-ava-public", **fields
+    )
+
+
+def test_an_event_whose_enqueue_failed_is_processed_by_the_sweep(
+    sim: Sim,
+    workspace: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from kombu.exceptions import OperationalError
+
+    from accounts import tasks
+    from accounts.tiktok.webhooks import SWEEP_GRACE, webhook_events_requeue
+
+    account = _login_kit(sim, workspace)
+    account.token_refreshed_at = timezone.now() - timedelta(hours=1)
+    account.save(update_fields=["token_refreshed_at"])
+
+    def broker_down(**kwargs: Any) -> None:
+        raise OperationalError("Error 111 connecting to the broker. Connection refused.")
+
+    monkeypatch.setattr(tasks.process_tiktok_webhook, "delay", broker_down)
+    url = reverse("accounts:tiktok_webhook")
+    body = _body(
+        "authorization.removed", "sim-ava-public", {"reason": 1}, client_key="sim-client-key"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        # Stored, so TikTok hears 200 (a 500 would make its repeat look like a known event).
+        assert _post(Client(), url, body, _signature(body, LOGIN_KIT_SECRET)).status_code == 200
+    event = TikTokWebhookEvent.objects.get()
+    assert event.processed_at is None
+
+    queued: list[str] = []
+    monkeypatch.setattr(
+        tasks.process_tiktok_webhook, "delay", lambda **kw: queued.append(kw["event_id"])
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert webhook_events_requeue() == {"queued": 0, "gave_up": 0}  # within the grace
+        later = timezone.now() + SWEEP_GRACE
+        assert webhook_events_requeue(now=later) == {"queued": 1, "gave_up": 0}
+        # A second sweep right after (or beside) the first queues nothing more.
+        assert webhook_events_requeue(now=later) == {"queued": 0, "gave_up": 0}
+    assert queued == [str(event.pk)]
+    tasks.process_tiktok_webhook(event_id=queued[0])
+    account.refresh_from_db()
+    assert account.status == AccountStatus.NEEDS_RECONNECT
+    event.refresh_from_db()
+    assert event.processed_at is not None and event.attempts == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert webhook_events_requeue(now=later + timedelta(days=1))["queued"] == 0
+    assert queued == [str(event.pk)]
+
+
+def test_a_fresh_event_is_left_to_the_normal_path(queued: list[str]) -> None:
+    from accounts.tiktok.webhooks import SWEEP_GRACE, webhook_events_requeue
+
+    event = _stored()
+    almost = event.queued_at + SWEEP_GRACE - timedelta(seconds=1)
+    assert webhook_events_requeue(now=almost) == {"queued": 0, "gave_up": 0}
+    event.refresh_from_db()
+    assert event.queued_at < almost and queued == []
+
+
+def test_an_event_being_processed_is_not_processed_twice(
+    monkeypatch: pytest.MonkeyPatch, queued: list[str], django_capture_on_commit_callbacks: Any
+) -> None:
+    from accounts.tiktok import webhooks
+
+    event = _stored(queued_at=timezone.now() - timedelta(hours=1))
+    applied: list[Any] = []
+
+    def apply_while_the_sweep_runs(current: TikTokWebhookEvent) -> None:
+        applied.append(current.pk)
+        # Meanwhile the sweep runs and a duplicate message arrives: neither touches it.
+        with django_capture_on_commit_callbacks(execute=True):
+            assert webhooks.webhook_events_requeue()["queued"] == 0
+        assert webhooks.webhook_event_process(event_id=current.pk) is False
+
+    monkeypatch.setattr(webhooks, "_apply", apply_while_the_sweep_runs)
+    assert webhooks.webhook_event_process(event_id=event.pk) is True
+    assert applied == [event.pk] and queued == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_racing_workers_and_sweeps_apply_an_event_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from accounts import tasks
+    from accounts.tiktok import webhooks
+
+    event = _stored(queued_at=timezone.now() - timedelta(hours=1))
+    applied: list[Any] = []
+
+    def slow_apply(current: TikTokWebhookEvent) -> None:
+        time.sleep(0.2)
+        applied.append(current.pk)
+
+    monkeypatch.setattr(webhooks, "_apply", slow_apply)
+    # A sweep's message is handled at once, in the sweeping thread, as a free worker would.
+    monkeypatch.setattr(
+        tasks.process_tiktok_webhook, "delay", lambda **kw: tasks.process_tiktok_webhook(**kw)
+    )
+    calls = [
+        lambda: webhooks.webhook_event_process(event_id=event.pk),
+        lambda: webhooks.webhook_events_requeue(),
+    ]
+    turn = itertools.count()
+    _results, errors = race(6, lambda: calls[next(turn) % 2]())
+    assert errors == []
+    assert applied == [event.pk]
+    event.refresh_from_db()
+    assert event.processed_at is not None and event.claimed_at is None
+
+
+def test_a_try_killed_half_way_is_offered_again_once_its_lease_lapses(
+    queued: list[str], django_capture_on_commit_callbacks: Any
+) -> None:
+    from accounts.tiktok.webhooks import CLAIM_LEASE, SWEEP_GRACE, webhook_events_requeue
+
+    now = timezone.now()
+    event = _stored(queued_at=now - timedelta(hours=1), claimed_at=now, attempts=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert webhook_events_requeue(now=now + SWEEP_GRACE)["queued"] == 0  # still its try's
+        lapsed = now + CLAIM_LEASE + timedelta(seconds=1)
+        assert webhook_events_requeue(now=lapsed)["queued"] == 1
+    assert queued == [str(event.pk)]
+
+
+def test_an_event_that_keeps_failing_is_given_up_and_shown_in_admin(
+    monkeypatch: pytest.MonkeyPatch,
+    queued: list[str],
+    django_capture_on_commit_callbacks: Any,
+    client_for: Any,
+) -> None:
+    from accounts import tasks
+    from accounts.models import User
+    from accounts.tiktok import webhooks
+
+    event = _stored()
+
+    def broken(current: TikTokWebhookEvent) -> None:
+        raise ValueError("a bug in the handler")
+
+    monkeypatch.setattr(webhooks, "_apply", broken)
+    at = timezone.now()
+    for _ in range(webhooks.MAX_PROCESSING_ATTEMPTS):
+        at += webhooks.SWEEP_GRACE
+        with django_capture_on_commit_callbacks(execute=True):
+            assert webhooks.webhook_events_requeue(now=at) == {"queued": 1, "gave_up": 0}
+        with pytest.raises(ValueError):
+            tasks.process_tiktok_webhook(event_id=queued[-1])
+    event.refresh_from_db()
+    assert event.attempts == webhooks.MAX_PROCESSING_ATTEMPTS
+    assert event.gave_up_at is not None and event.last_error == "a bug in the handler"
+    with django_capture_on_commit_callbacks(execute=True):
+        assert webhooks.webhook_events_requeue(now=at + timedelta(days=1))["queued"] == 0
+    assert webhooks.webhook_event_process(event_id=event.pk) is False
+    assert len(queued) == webhooks.MAX_PROCESSING_ATTEMPTS
+
+    admin = User.objects.create_superuser(email="ops@example.com", password="x")
+    page = client_for(admin).get(
+        reverse("admin:accounts_tiktokwebhookevent_changelist") + "?gave_up_at__isnull=False"
+    )
+    assert page.status_code == 200
+    assert str(event.pk) in page.content.decode()
+
+
+def test_an_error_no_retry_mends_gives_the_event_up_at_once(
+    monkeypatch: pytest.MonkeyPatch, queued: list[str]
+) -> None:
+    from accounts import tasks
+    from accounts.tiktok import webhooks
+    from tiktok_client.errors import TikTokInvalidRequest
+
+    event = _stored(queued_at=timezone.now() - timedelta(hours=1))
+
+    def refused(current: TikTokWebhookEvent) -> None:
+        raise TikTokInvalidRequest("invalid_publish_id")
+
+    monkeypatch.setattr(webhooks, "_apply", refused)
+    with pytest.raises(TikTokInvalidRequest):
+        tasks.process_tiktok_webhook(event_id=str(event.pk))
+    event.refresh_from_db()
+    assert event.gave_up_at is not None and "invalid_publish_id" in event.last_error
+    assert webhooks.webhook_events_requeue()["queued"] == 0
