@@ -33,7 +33,9 @@ def running_simulator(settings: Any, **app_options: Any) -> Iterator[tuple[Simul
     settings.TIKTOK_AUTH_BASE_URL = base_url
     settings.TIKTOK_OPEN_API_BASE_URL = base_url
     settings.TIKTOK_BUSINESS_API_BASE_URL = base_url + "/open_api/v1.3"
-    settings.TIKTOK_BUSINESS_REDIRECT_URI = "http://testserver/connect/tiktok/business/callback/"
+    settings.TIKTOK_BUSINESS_REDIRECT_URI = (
+        "http://localhost:8000/connect/tiktok/business/callback/"
+    )
     try:
         yield app, base_url
     finally:

@@ -42,6 +42,7 @@ BUSINESS_APP_RATE_LIMIT = 600
 #: The share of that budget background passes (comment sync, analytics) may fill; the rest is
 #: kept for what people do (reply, hide, publish, its status polls).
 BUSINESS_BACKGROUND_SHARE = 0.8
+SIMULATOR_CLIENT_KEY = "sim-client-key"
 SIMULATOR_BUSINESS_APP_ID = "sim-business-app-id"
 
 
@@ -88,7 +89,7 @@ class TikTokConfig:
         cls,
         base_url: str,
         *,
-        client_key: str = "sim-client-key",
+        client_key: str = SIMULATOR_CLIENT_KEY,
         client_secret: str = "sim-client-secret",  # noqa: S107 - simulator fixture
         redirect_uri: str = "http://localhost:8000/connect/tiktok/callback/",
         timeout_seconds: float = 10.0,

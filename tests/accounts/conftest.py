@@ -42,7 +42,7 @@ class Sim:
         return self.app.counters.requests_to("/v2/oauth/revoke/")
 
     def allow_redirect(self, uri: str) -> None:
-        self.state.apps[DEFAULT_CLIENT_KEY].redirect_uris.append(uri)
+        self.state.apps[DEFAULT_CLIENT_KEY].register_redirect_uris([uri])
 
     def issue(self, open_id: str, scopes: tuple[str, ...]) -> dict[str, object]:
         with self.state.lock:
@@ -56,8 +56,8 @@ def sim(settings) -> Iterator[Sim]:
     settings.TIKTOK_AUTH_BASE_URL = base_url
     settings.TIKTOK_OPEN_API_BASE_URL = base_url
     settings.TIKTOK_BUSINESS_API_BASE_URL = base_url + "/open_api/v1.3"
-    settings.TIKTOK_REDIRECT_URI = "http://testserver" + CALLBACK_PATH
-    settings.TIKTOK_BUSINESS_REDIRECT_URI = "http://testserver" + BUSINESS_CALLBACK_PATH
+    settings.TIKTOK_REDIRECT_URI = "http://localhost:8000" + CALLBACK_PATH
+    settings.TIKTOK_BUSINESS_REDIRECT_URI = "http://localhost:8000" + BUSINESS_CALLBACK_PATH
     simulator = Sim(app, base_url)
     simulator.allow_redirect(settings.TIKTOK_REDIRECT_URI)
     try:

@@ -45,8 +45,8 @@ def test_one_button_connects_a_business_and_a_personal_creator(
     settings.TIKTOK_REDIRECT_URI = live_server.url + CALLBACK_PATH
     settings.TIKTOK_BUSINESS_REDIRECT_URI = live_server.url + BUSINESS_CALLBACK_PATH
     sim.allow_redirect(settings.TIKTOK_REDIRECT_URI)
-    sim.state.apps[DEFAULT_BUSINESS_APP_ID].redirect_uris.append(
-        settings.TIKTOK_BUSINESS_REDIRECT_URI
+    sim.state.apps[DEFAULT_BUSINESS_APP_ID].register_redirect_uris(
+        [settings.TIKTOK_BUSINESS_REDIRECT_URI]
     )
     client = Client()
     client.force_login(owner)
@@ -109,8 +109,8 @@ def test_business_app_only_connects_straight_through_the_business_consent(
     settings.TIKTOK_CLIENT_KEY = ""
     settings.TIKTOK_CLIENT_SECRET = ""
     settings.TIKTOK_BUSINESS_REDIRECT_URI = live_server.url + BUSINESS_CALLBACK_PATH
-    sim.state.apps[DEFAULT_BUSINESS_APP_ID].redirect_uris.append(
-        settings.TIKTOK_BUSINESS_REDIRECT_URI
+    sim.state.apps[DEFAULT_BUSINESS_APP_ID].register_redirect_uris(
+        [settings.TIKTOK_BUSINESS_REDIRECT_URI]
     )
     client = Client()
     client.force_login(owner)

@@ -63,6 +63,23 @@ def test_each_app_asks_only_for_its_own_scopes(
     assert set(business["scope"].split(",")) == set(BUSINESS_SCOPES)
 
 
+def test_both_apps_get_the_registered_redirect_url_at_authorize_and_at_token_exchange(
+    sim: Sim, owner: Any, workspace: Any, client_for: Any, connect: Any, settings: Any
+) -> None:
+    # Corrections: a Business app's redirect URL ends with "/", and TikTok compares the string
+    # sent at token exchange with the one at authorize (the simulator refuses any other).
+    business_callback = reverse("accounts:tiktok_business_callback")
+    assert business_callback.endswith("/") and reverse("accounts:tiktok_callback").endswith("/")
+    assert settings.TIKTOK_BUSINESS_REDIRECT_URI.endswith(business_callback)
+    response = connect(client_for(owner), workspace, "sim-cafe-business")
+    assert response.status_code == 302
+    assert _only(workspace).business_status == BusinessStatus.CONNECTED
+    codes = {code.client_key: code for code in sim.state.codes.values()}
+    login_kit, business = codes["sim-client-key"], codes["sim-business-app-id"]
+    assert (login_kit.redirect_uri, login_kit.used) == (settings.TIKTOK_REDIRECT_URI, True)
+    assert (business.redirect_uri, business.used) == (settings.TIKTOK_BUSINESS_REDIRECT_URI, True)
+
+
 def test_business_creator_gets_business_tokens_and_business_id(
     sim: Sim, owner: Any, workspace: Any, client_for: Any, connect: Any
 ) -> None:

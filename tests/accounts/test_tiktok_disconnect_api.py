@@ -149,7 +149,7 @@ def test_api_connect_returns_authorize_url(
     url = response.json()["authorize_url"]
     assert url.startswith(sim.base_url + "/v2/auth/authorize/?")
     assert "code_challenge_method=S256" in url
-    assert "redirect_uri=http%3A%2F%2Ftestserver%2Fconnect%2Ftiktok%2Fcallback%2F" in url
+    assert "redirect_uri=http%3A%2F%2Flocalhost%3A8000%2Fconnect%2Ftiktok%2Fcallback%2F" in url
 
 
 def test_api_delete_disconnects(sim: Sim, owner: Any, workspace: Any, api_client_for: Any) -> None:

@@ -73,9 +73,11 @@ def e2e_sim(settings: Any, live_server: Any) -> Iterator[E2ESim]:
         settings.TIKTOK_REDIRECT_URI = live_server.url + CALLBACK_PATH
         settings.TIKTOK_BUSINESS_REDIRECT_URI = live_server.url + BUSINESS_CALLBACK_PATH
         with app.state.lock:
-            app.state.apps[DEFAULT_CLIENT_KEY].redirect_uris.append(settings.TIKTOK_REDIRECT_URI)
-            app.state.apps[DEFAULT_BUSINESS_APP_ID].redirect_uris.append(
-                settings.TIKTOK_BUSINESS_REDIRECT_URI
+            app.state.apps[DEFAULT_CLIENT_KEY].register_redirect_uris(
+                [settings.TIKTOK_REDIRECT_URI]
+            )
+            app.state.apps[DEFAULT_BUSINESS_APP_ID].register_redirect_uris(
+                [settings.TIKTOK_BUSINESS_REDIRECT_URI]
             )
         yield E2ESim(app=app, base_url=base_url)
 

@@ -327,7 +327,7 @@ def security_sim(settings: Any) -> Iterator[Sim]:
     settings.TIKTOK_AUTH_BASE_URL = base_url
     settings.TIKTOK_OPEN_API_BASE_URL = base_url
     settings.TIKTOK_BUSINESS_API_BASE_URL = base_url + "/open_api/v1.3"
-    settings.TIKTOK_REDIRECT_URI = "http://testserver" + CALLBACK_PATH
+    settings.TIKTOK_REDIRECT_URI = "http://localhost:8000" + CALLBACK_PATH
     settings.TIKTOK_TIMEOUT_SECONDS = 5.0
     sim = Sim(app, base_url)
     sim.allow_redirect(settings.TIKTOK_REDIRECT_URI)

@@ -6,6 +6,7 @@ import argparse
 import os
 
 from tiktok_client.simulator.app import create_app
+from tiktok_client.simulator.models import RedirectUriRefused
 from tiktok_client.simulator.server import build_server
 from tiktok_client.simulator.state import (
     DEFAULT_BUSINESS_APP_ID,
@@ -39,7 +40,8 @@ def main(argv: list[str] | None = None) -> None:
         "--redirect-uri",
         action="append",
         default=[],
-        help="extra redirect URI to register (repeatable)",
+        help="extra redirect URI to register on both apps (repeatable); refused as TikTok's "
+        "portal refuses it, except http and a port on localhost/127.0.0.1",
     )
     parser.add_argument(
         "--webhook-url",
@@ -94,7 +96,10 @@ def main(argv: list[str] | None = None) -> None:
     for sim_app in app.state.apps.values():
         if prefixes:
             sim_app.verified_url_prefixes = tuple(prefixes)
-        sim_app.redirect_uris.extend(extra)
+        try:
+            sim_app.register_redirect_uris(extra)
+        except RedirectUriRefused as exc:
+            parser.error(str(exc))
         business = sim_app.kind == "business" and args.business_webhook_url
         sim_app.webhook_url = (args.business_webhook_url if business else args.webhook_url) or None
     if any(sim_app.webhook_url for sim_app in app.state.apps.values()):

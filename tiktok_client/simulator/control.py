@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from tiktok_client.simulator.faults import FAULT_KINDS
-from tiktok_client.simulator.models import SimApp
+from tiktok_client.simulator.models import RedirectUriRefused, SimApp
 from tiktok_client.simulator.rules import BUSINESS_SCOPES, LOGIN_KIT_SCOPES
 from tiktok_client.simulator.settings import SimSettings
 from tiktok_client.simulator.webhooks import WebhookSettings
@@ -254,23 +254,30 @@ class SimControl:
         approved = frozenset(data.get("approved_scopes", allowed))
         if not approved <= allowed:
             raise ControlError(f"a {kind} app cannot be approved for {sorted(approved - allowed)}")
-        state.apps[key] = SimApp(
-            client_key=key,
-            client_secret=str(
-                data.get("client_secret", existing.client_secret if existing else "")
-            ),
-            redirect_uris=list(
-                data.get("redirect_uris", existing.redirect_uris if existing else [])
-            ),
-            approved_scopes=approved,
-            kind="business" if kind == "business" else "login_kit",
-            webhook_url=data.get("webhook_url", existing.webhook_url if existing else None),
-            audited=bool(data.get("audited", True)),
-            active_user_cap=data.get("active_user_cap"),
-            verified_url_prefixes=tuple(
-                data.get("verified_url_prefixes", ("https://media.later.test/",))
-            ),
-        )
+        redirect_uris = data.get("redirect_uris", existing.redirect_uris if existing else [])
+        if not isinstance(redirect_uris, list) or not all(
+            isinstance(u, str) for u in redirect_uris
+        ):
+            raise ControlError("redirect_uris must be a list of URLs")
+        try:
+            # The simulator's stand-in for the developer portal: its redirect URI rules apply.
+            state.apps[key] = SimApp(
+                client_key=key,
+                client_secret=str(
+                    data.get("client_secret", existing.client_secret if existing else "")
+                ),
+                redirect_uris=list(redirect_uris),
+                approved_scopes=approved,
+                kind="business" if kind == "business" else "login_kit",
+                webhook_url=data.get("webhook_url", existing.webhook_url if existing else None),
+                audited=bool(data.get("audited", True)),
+                active_user_cap=data.get("active_user_cap"),
+                verified_url_prefixes=tuple(
+                    data.get("verified_url_prefixes", ("https://media.later.test/",))
+                ),
+            )
+        except RedirectUriRefused as exc:
+            raise ControlError(str(exc)) from exc
         return ok(client_key=key)
 
     def url_properties(self, data: Body) -> Response:

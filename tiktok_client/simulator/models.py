@@ -5,7 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from tiktok_client.simulator.rules import AppKind
+from tiktok_client.simulator.rules import MAX_REDIRECT_URIS, AppKind, redirect_uri_refusal
+
+
+class RedirectUriRefused(ValueError):
+    """TikTok's developer portal would not register this redirect URI (the message says why)."""
+
 
 PUBLIC = "PUBLIC_TO_EVERYONE"
 MUTUAL = "MUTUAL_FOLLOW_FRIENDS"
@@ -75,6 +80,27 @@ class SimApp:
     audited: bool = True
     active_user_cap: int | None = None
     verified_url_prefixes: tuple[str, ...] = ("https://media.later.test/",)
+
+    def __post_init__(self) -> None:
+        given, self.redirect_uris = self.redirect_uris, []
+        self.register_redirect_uris(given)
+
+    def register_redirect_uris(self, uris: list[str] | tuple[str, ...]) -> None:
+        """Add redirect URIs as the developer portal does: each must pass its rules
+        (rules.redirect_uri_refusal), at most MAX_REDIRECT_URIS in all; nothing is added when
+        one is refused. A URI already registered is kept once."""
+        added = [uri for uri in dict.fromkeys(uris) if uri not in self.redirect_uris]
+        for uri in added:
+            reason = redirect_uri_refusal(uri, self.kind)
+            if reason:
+                raise RedirectUriRefused(
+                    f"redirect URI {uri!r} refused for {self.client_key}: {reason}."
+                )
+        if len(self.redirect_uris) + len(added) > MAX_REDIRECT_URIS:
+            raise RedirectUriRefused(
+                f"{self.client_key} may register at most {MAX_REDIRECT_URIS} redirect URIs."
+            )
+        self.redirect_uris.extend(added)
 
 
 @dataclass

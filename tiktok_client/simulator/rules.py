@@ -9,8 +9,20 @@ would pass every contract test. Section references are to the fact sheet; "Corre
 from __future__ import annotations
 
 from typing import Literal
+from urllib.parse import urlsplit
 
 AppKind = Literal["login_kit", "business"]
+
+# §1.1 "Redirect-URI rules for web" (S-D6): at most 10 URIs per app, each absolute https, under
+# 512 characters, static (no query string), no fragment. Corrections "One button for both
+# apps": an API for Business app's redirect URL also ends with "/" and carries no port.
+MAX_REDIRECT_URIS = 10
+MAX_REDIRECT_URI_CHARS = 511
+# Local-development allowance (the simulator's, not TikTok's): the quick start and the tests
+# serve the product on http://localhost:8000 or a loopback test port, so on these hosts only
+# http and a port are accepted. Path, trailing "/", query string and fragment are checked as
+# TikTok checks them, and the exact match at authorize and token exchange stays.
+LOCAL_DEVELOPMENT_HOSTS = frozenset({"localhost", "127.0.0.1"})
 
 # §2.5: photos are JPEG or WebP, at most 1080p (1080 x 1920 either way round) and 20 MB each;
 # §2.6: videos at most 4 GB.
@@ -223,3 +235,31 @@ def chunk_length(video_size: int, chunk_size: int, total_chunk_count: int, index
     if index == total_chunk_count - 1:
         return video_size - chunk_size * (total_chunk_count - 1)
     return chunk_size
+
+
+def redirect_uri_refusal(uri: str, kind: AppKind) -> str | None:
+    """Why TikTok's developer portal would refuse ``uri`` as a redirect URI of a ``kind`` app
+    (None when it accepts it), with the local-development allowance above."""
+    parts = urlsplit(uri)
+    try:
+        port = parts.port
+    except ValueError:
+        return "the port is not a number"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "it must be an absolute https URL"
+    local = parts.hostname in LOCAL_DEVELOPMENT_HOSTS
+    reasons = []
+    if parts.scheme != "https" and not local:
+        reasons.append("it must be https (http is accepted on localhost/127.0.0.1 only)")
+    if parts.query or "?" in uri:
+        reasons.append("it must be static, without a query string")
+    if parts.fragment or "#" in uri:
+        reasons.append("it must not carry a fragment")
+    if len(uri) > MAX_REDIRECT_URI_CHARS:
+        reasons.append(f"it must be shorter than {MAX_REDIRECT_URI_CHARS + 1} characters")
+    if kind == "business":
+        if port is not None and not local:
+            reasons.append("an API for Business app's redirect URL carries no port")
+        if not parts.path.endswith("/"):
+            reasons.append('an API for Business app\'s redirect URL ends with "/"')
+    return "; ".join(reasons) or None

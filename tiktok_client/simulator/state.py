@@ -40,16 +40,16 @@ DEFAULT_CLIENT_KEY = "sim-client-key"
 DEFAULT_CLIENT_SECRET = "sim-client-secret"
 DEFAULT_BUSINESS_APP_ID = "sim-business-app-id"
 DEFAULT_BUSINESS_APP_SECRET = "sim-business-app-secret"
+# The quick start's callbacks (`make run`); http and the port pass under the simulator's
+# local-development allowance (rules.LOCAL_DEVELOPMENT_HOSTS).
 DEFAULT_REDIRECT_URIS = [
     "http://localhost:8000/connect/tiktok/callback/",
     "http://127.0.0.1:8000/connect/tiktok/callback/",
-    "http://testserver/connect/tiktok/callback/",
 ]
 DEFAULT_BUSINESS_REDIRECT_URIS = [
     *DEFAULT_REDIRECT_URIS,
     "http://localhost:8000/connect/tiktok/business/callback/",
     "http://127.0.0.1:8000/connect/tiktok/business/callback/",
-    "http://testserver/connect/tiktok/business/callback/",
 ]
 # Kept for callers of the old module: what the default Login Kit app may be granted.
 APPROVED_SCOPES = LOGIN_KIT_SCOPES
