@@ -336,6 +336,12 @@ class TikTokAccount(TenantModel):
     def business_connected(self) -> bool:
         return self.business_status == BusinessStatus.CONNECTED and bool(self.business_id)
 
+    @property
+    def account_type_reported(self) -> bool:
+        """TikTok told us the account type: only `/business/get/` does (`is_business_account`,
+        with the Business scope `user.account.type`); Login Kit cannot (fact sheet)."""
+        return self.is_business or "user.account.type" in (self.business_scopes or [])
+
     def has_business_scope(self, scope: str) -> bool:
         """The Business app holds a usable token with `scope` granted."""
         return self.business_connected and scope in (self.business_scopes or [])

@@ -157,7 +157,7 @@ def _store_link(
 def _linked_message(account: TikTokAccount) -> str:
     if account.account_type == AccountType.BUSINESS:
         return f"{account} is connected, with comments and insights."
-    if "user.account.type" not in account.business_scopes:
+    if not account.account_type_reported:
         return (
             f"{account} is connected. TikTok did not say whether it is a Business account "
             "(the account type permission was not granted); reconnect and keep it ticked."

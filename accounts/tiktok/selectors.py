@@ -26,7 +26,7 @@ class Capability:
 
 @dataclass(frozen=True)
 class Health:
-    key: str  # connected | expiring | needs_reconnect | disconnected
+    key: str  # connected | limited | expiring | needs_reconnect | disconnected
     label: str
     detail: str
 
@@ -52,12 +52,24 @@ def _business_unavailable(account: TikTokAccount, *, business_app: bool) -> str:
         return account.business_status_reason or "The Business permissions were not granted."
     if not account.business_connected:
         return "Reconnect the account to grant the Business permissions."
+    if not account.account_type_reported:
+        return (
+            "TikTok did not say whether this is a Business account (the account type permission "
+            "was not granted): reconnect and keep it ticked."
+        )
     if not account.is_business:
         return (
             "Needs a TikTok Business account: switch it in the TikTok app (Settings → Account → "
             "Switch to Business account), then reconnect."
         )
     return ""
+
+
+def tiktok_account_type_label(*, account: TikTokAccount) -> str:
+    """The account type as TikTok reported it; Login Kit alone cannot tell (fact sheet)."""
+    if not account.account_type_reported:
+        return "Account type unknown"
+    return f"{account.get_account_type_display()} account"
 
 
 def _login_kit_unavailable(account: TikTokAccount, *, login_kit_app: bool) -> str:
@@ -144,7 +156,16 @@ def tiktok_account_business_health(*, account: TikTokAccount) -> Health | None:
         )
     if not account.business_connected:
         return None
-    return _expiry_health(account.business_refresh_token_expires_at, "Business: connected")
+    health = _expiry_health(
+        account.business_refresh_token_expires_at, "Business account: comments and insights"
+    )
+    if health.key != "connected" or account.is_business:
+        return health
+    # Linked through the API for Business, but TikTok keeps comments and insights for Business
+    # accounts (`is_business_account` false, or not shared): say what the account can do.
+    if account.account_type_reported:
+        return Health("limited", "Personal account: comments and insights need Business", "")
+    return Health("limited", "Account type unknown: comments and insights may not work", "")
 
 
 def _expiry_health(refresh_expires_at: datetime | None, connected_label: str) -> Health:

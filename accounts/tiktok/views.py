@@ -46,6 +46,7 @@ def _account_rows(
                 "account": account,
                 "health": selectors.tiktok_account_health(account=account),
                 "business_health": selectors.tiktok_account_business_health(account=account),
+                "type_label": selectors.tiktok_account_type_label(account=account),
                 "capabilities": capabilities,
                 "retries": retries.get(str(account.pk), []),
                 # The Business features share one reason when they are all off (one sentence).

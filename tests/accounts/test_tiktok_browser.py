@@ -66,7 +66,7 @@ def test_one_button_connects_a_business_and_a_personal_creator(
     text = business_card.inner_text()
     assert "@dance.studio" in text and "Business" in text
     assert business_card.get_by_test_id("business-health").inner_text().strip() == (
-        "Business: connected"
+        "Business account: comments and insights"
     )
     assert (
         business_card.locator('[data-capability="comments"]').get_attribute("data-available")
@@ -83,6 +83,9 @@ def test_one_button_connects_a_business_and_a_personal_creator(
     assert (
         personal_card.locator('[data-capability="comments"]').get_attribute("data-available")
         == "false"
+    )
+    assert personal_card.get_by_test_id("business-health").inner_text().strip() == (
+        "Personal account: comments and insights need Business"
     )
     note = personal_card.get_by_test_id("business-note").inner_text()
     assert "Needs a TikTok Business account" in note and "comment inbox" in note
@@ -132,7 +135,9 @@ def test_business_app_only_connects_straight_through_the_business_consent(
     card = tab.locator(f'[data-testid="tiktok-account"][data-business-id="{account.business_id}"]')
     card.wait_for()
     assert "@dance.studio" in card.inner_text()
-    assert card.get_by_test_id("business-health").inner_text().strip() == "Business: connected"
+    assert card.get_by_test_id("business-health").inner_text().strip() == (
+        "Business account: comments and insights"
+    )
     assert card.locator('[data-capability="comments"]').get_attribute("data-available") == "true"
     assert card.locator('[data-capability="drafts"]').get_attribute("data-available") == "false"
     assert "Login Kit app" in card.get_by_test_id("login-kit-note").inner_text()

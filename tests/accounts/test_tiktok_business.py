@@ -6,6 +6,7 @@ refused by the Business API, open_ids differ per app (fact sheet, Corrections "T
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -116,6 +117,48 @@ def test_personal_creator_stays_connected_and_is_told_what_business_adds(
     assert 'data-capability="comments" data-available="false"' in html
     assert "Needs a TikTok Business account" in html
     assert "comment inbox" in html  # what a Business account would add
+
+
+def _card_badges(html: str, open_id: str) -> dict[str, str]:
+    """The text of each badge (by data-testid) on one account's card of the accounts page."""
+    card = html.split(f'data-open-id="{open_id}"', 1)[1].split("</article>", 1)[0]
+    return dict(re.findall(r'data-testid="(account-type|business-health)"[^>]*>([^<]*)<', card))
+
+
+def test_the_badges_say_what_each_account_type_can_do(
+    sim: Sim, owner: Any, workspace: Any, client_for: Any, connect: Any
+) -> None:
+    # Fact sheet, "Account types": a Personal account can complete the Business consent, and
+    # /business/get/ then answers is_business_account=false; it is no Business account.
+    client = client_for(owner)
+    connect(client, workspace, "sim-cafe-business")
+    connect(client, workspace, "sim-ava-public")
+    html = client.get(reverse("accounts:tiktok_accounts", args=[workspace.id])).content.decode()
+    assert _card_badges(html, "sim-cafe-business") == {
+        "account-type": "Business account",
+        "business-health": "Business account: comments and insights",
+    }
+    assert _card_badges(html, "sim-ava-public") == {
+        "account-type": "Personal account",
+        "business-health": "Personal account: comments and insights need Business",
+    }
+    assert 'class="badge badge-limited" data-testid="business-health"' in html
+    assert "Business: connected" not in html
+
+
+def test_without_the_account_type_permission_the_type_is_not_guessed(
+    sim: Sim, owner: Any, workspace: Any, client_for: Any, connect: Any
+) -> None:
+    client = client_for(owner)
+    granted = [s for s in BUSINESS_SCOPES if s != "user.account.type"]
+    connect(client, workspace, "sim-ava-public", business_granted=granted)
+    assert _only(workspace).business_status == BusinessStatus.CONNECTED
+    html = client.get(reverse("accounts:tiktok_accounts", args=[workspace.id])).content.decode()
+    assert _card_badges(html, "sim-ava-public") == {
+        "account-type": "Account type unknown",
+        "business-health": "Account type unknown: comments and insights may not work",
+    }
+    assert "the account type permission was not granted" in html
 
 
 def test_declined_business_consent_keeps_the_account_for_posting(
