@@ -19,6 +19,7 @@ import hmac
 import json
 import logging
 import time
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -216,6 +217,14 @@ def webhook_event_give_up(*, event_id: Any, error: object) -> None:
     )
 
 
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _error_text(error: object) -> str:
     return (str(error) or type(error).__name__)[:500]
 
@@ -231,7 +240,7 @@ def webhook_events_requeue(
     sweep: the claim in `webhook_event_process` lets one try apply an event.
     """
     at = now or timezone.now()
-    parked = retry_pending_subjects(PROCESS_TASK)
+    parked = [s for s in retry_pending_subjects(PROCESS_TASK) if _is_uuid(s)]
     with transaction.atomic():
         rows = list(
             TikTokWebhookEvent.objects.select_for_update(skip_locked=True)
