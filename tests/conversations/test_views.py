@@ -151,6 +151,18 @@ def test_untrusted_text_is_escaped_on_every_page(
     assert "Latte art &lt;b&gt;tutorial&lt;/b&gt;" in post
 
 
+def test_the_inbox_shows_a_commenters_avatar_from_tiktok_or_the_local_simulator(
+    workspace: Workspace, video: TikTokVideo, owner: User, client_for: Callable[[User], Client]
+) -> None:
+    cdn = "https://p16-sign.tiktokcdn.com/avatar/fan.jpeg"
+    simulator = "http://127.0.0.1:8765/_sim/media/avatar?open_id=fan-mila-1&name=Mila"
+    make_comment(video, text="from TikTok", author_avatar_url=cdn)
+    make_comment(video, text="from the simulator", author_avatar_url=simulator)
+    body = client_for(owner).get(_inbox(workspace)).content.decode()
+    assert f'<img class="avatar" src="{cdn}"' in body
+    assert f'<img class="avatar" src="{simulator.replace("&", "&amp;")}"' in body
+
+
 def test_post_view_shows_the_video_beside_its_threads(
     workspace: Workspace, video: TikTokVideo, owner: User, client_for: Callable[[User], Client]
 ) -> None:

@@ -155,6 +155,32 @@ def test_comment_list_pagination_and_replies(
         )
 
 
+def test_a_commenters_avatar_resolves_through_the_simulator(
+    tiktok: TikTokClient, biz_for: BizFor, sim: SimulatorApp
+) -> None:
+    """The demo inbox loads every commenter's avatar: no link to a host nobody serves."""
+    import httpx
+
+    token, cafe = biz_for(CAFE)
+    video_id = _video_id(tiktok, token, cafe)
+    fan = tiktok.business_list_comments(
+        access_token=token, business_id=cafe, video_id=video_id, max_count=1
+    ).comments[0]
+    reply = tiktok.business_reply_to_comment(
+        access_token=token, business_id=cafe, video_id=video_id, comment_id=fan.comment_id,
+        text="Thanks!",
+    )  # fmt: skip
+    assert fan.profile_image.startswith("http://sim.test/")
+    raw = httpx.Client(transport=httpx.WSGITransport(app=sim))
+    avatar = raw.get(fan.profile_image)
+    assert avatar.status_code == 200
+    assert avatar.headers["content-type"] == "image/svg+xml"
+    assert f">{fan.display_name[0].upper()}</text>" in avatar.text  # "Mila" shows M
+    assert ">CC</text>" in raw.get(reply.profile_image).text  # the owner, Corner Cafe
+    sim.clock.advance(2 * 3600 + 1)  # expiring like TikTok's CDN links
+    assert raw.get(fan.profile_image).status_code == 403
+
+
 def test_reply_hide_like_delete(tiktok: TikTokClient, biz_for: BizFor) -> None:
     token, cafe = biz_for(CAFE)
     video_id = _video_id(tiktok, token, cafe)

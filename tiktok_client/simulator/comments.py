@@ -11,6 +11,7 @@ from tiktok_client.simulator.business_oauth import BUSINESS_PREFIX
 from tiktok_client.simulator.envelopes import business_error, business_ok
 from tiktok_client.simulator.guards import RouteTable, business_auth, personal_account_refused
 from tiktok_client.simulator.models import AccessToken, Creator, SimVideo
+from tiktok_client.simulator.posting import commenter_avatar_url
 from tiktok_client.simulator.wsgi_io import Request, Response
 
 if TYPE_CHECKING:
@@ -50,7 +51,9 @@ class BusinessComments:
         self.state.materialize_comments(video)
         return video
 
-    def _comment_json(self, comment_id: str, *, with_replies: bool = False) -> dict[str, Any]:
+    def _comment_json(
+        self, request: Request, comment_id: str, *, with_replies: bool = False
+    ) -> dict[str, Any]:
         comment = self.state.comments[comment_id]
         replies = [r for r in comment.reply_ids if not self.state.comments[r].deleted]
         data: dict[str, Any] = {
@@ -60,7 +63,7 @@ class BusinessComments:
             "unique_identifier": comment.unique_identifier,
             "username": comment.username,
             "display_name": comment.display_name,
-            "profile_image": f"https://p16.tiktokcdn.test/avatar/{comment.unique_identifier}.jpeg",
+            "profile_image": commenter_avatar_url(self.state, request, comment),
             "text": comment.text,
             "create_time": str(comment.create_time),
             "likes": comment.likes,
@@ -71,7 +74,7 @@ class BusinessComments:
             "status": comment.status,
         }
         if with_replies:
-            data["reply_list"] = [self._comment_json(r) for r in replies]
+            data["reply_list"] = [self._comment_json(request, r) for r in replies]
         return data
 
     def _page_params(self, request: Request, limit: int) -> tuple[int, int] | Response:
@@ -139,7 +142,7 @@ class BusinessComments:
         page = ordered[cursor : cursor + max_count]
         return business_ok(
             {
-                "comments": [self._comment_json(c, with_replies=include) for c in page],
+                "comments": [self._comment_json(request, c, with_replies=include) for c in page],
                 "cursor": cursor + len(page),
                 "has_more": cursor + len(page) < len(ordered),
             }
@@ -167,7 +170,7 @@ class BusinessComments:
         page = ordered[cursor : cursor + max_count]
         return business_ok(
             {
-                "comments": [self._comment_json(c) for c in page],
+                "comments": [self._comment_json(request, c) for c in page],
                 "cursor": cursor + len(page),
                 "has_more": cursor + len(page) < len(ordered),
             }
@@ -198,7 +201,7 @@ class BusinessComments:
         comment = self.state.add_comment(
             video=video, text=body["text"], parent_id=None, by_owner=True
         )
-        return business_ok(self._comment_json(comment.comment_id))
+        return business_ok(self._comment_json(request, comment.comment_id))
 
     def reply_create(self, request: Request) -> Response:
         body = self._body(request)
@@ -220,7 +223,7 @@ class BusinessComments:
         comment = self.state.add_comment(
             video=video, text=body["text"], parent_id=root, by_owner=True
         )
-        return business_ok(self._comment_json(comment.comment_id))
+        return business_ok(self._comment_json(request, comment.comment_id))
 
     def _action_target(
         self, request: Request, actions: tuple[str, str], *, needs_video: bool

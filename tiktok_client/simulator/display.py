@@ -50,9 +50,10 @@ class DisplayApi:
         label = request.query.get("open_id") or request.query.get("video_id") or "?"
         hue = int(hashlib.sha256(label.encode()).hexdigest()[:2], 16) * 360 // 256
         creator = self.state.creators.get(label)
-        if creator is not None:  # an avatar shows the nickname's initials: "AC" for Ava Creates
-            words = [word for word in creator.nickname.split() if word[0].isalnum()]
-            label = "".join(word[0] for word in words[:2]) or creator.username
+        # An avatar shows the name's initials: "AC" for Ava Creates; a commenter's link names them.
+        name = creator.nickname if creator is not None else request.query.get("name", "")
+        words = [word for word in name.split() if word[0].isalnum()]
+        label = "".join(word[0] for word in words[:2]) or (creator.username if creator else label)
         svg = (
             '<svg xmlns="http://www.w3.org/2000/svg" width="120" height="120">'
             f'<rect width="120" height="120" fill="hsl({hue},60%,55%)"/>'

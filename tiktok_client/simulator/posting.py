@@ -7,7 +7,14 @@ from urllib.parse import urlencode, urlsplit
 
 from tiktok_client.simulator.envelopes import v2_error, v2_ok
 from tiktok_client.simulator.guards import RouteTable, v2_auth
-from tiktok_client.simulator.models import SELF_ONLY, AccessToken, Creator, Publish, SimApp
+from tiktok_client.simulator.models import (
+    SELF_ONLY,
+    AccessToken,
+    Creator,
+    Publish,
+    SimApp,
+    SimComment,
+)
 from tiktok_client.simulator.puller import start_pull
 from tiktok_client.simulator.rules import chunk_plan_problem
 from tiktok_client.simulator.wsgi_io import Request, Response
@@ -435,3 +442,13 @@ def avatar_url(state: SimState, request: Request, creator: Creator) -> str:
     """§2.2: the avatar link expires after 2 h."""
     expires = int(state.now() + 2 * 3600)
     return f"{request.base_url}/_sim/media/avatar?open_id={creator.open_id}&x-expires={expires}"
+
+
+def commenter_avatar_url(state: SimState, request: Request, comment: SimComment) -> str:
+    """A comment author's ``profile_image``: like TikTok's CDN links, absolute and expiring,
+    served by the simulator with the author's initials (fans are not simulated creators)."""
+    expires = int(state.now() + 2 * 3600)
+    query = urlencode(
+        {"open_id": comment.unique_identifier, "name": comment.display_name, "x-expires": expires}
+    )
+    return f"{request.base_url}/_sim/media/avatar?{query}"
