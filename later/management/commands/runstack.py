@@ -36,13 +36,23 @@ from later.management.commands.demo_setup import (
 
 # A line that a person running the stack should see even when it is otherwise quiet.
 NOTEWORTHY = re.compile(r"\b(WARNING|ERROR|CRITICAL)\b|^\w[\w.]*(Error|Exception): ")
-# Chatter that is noisy but harmless in development.
+# Chatter that is noisy but harmless in development. WeasyPrint warns about each CSS property
+# of the report stylesheet it does not lay out (SVG styling, screen media queries); its
+# warnings stay in the log file, its errors still reach the terminal.
 IGNORED = re.compile(
     r"is not recommended|running with superuser privileges|DEBUG mode|No hostname was supplied"
-    r"|This is a development server"
+    r"|This is a development server|\bWARNING weasyprint\b"
 )
 # Routine log lines (Django's and Celery's formats), kept in the log files only.
 ROUTINE = re.compile(r"^\S+ \S+ (DEBUG|INFO) |^\[[^]]*: (DEBUG|INFO)/")
+# What a Celery worker and Celery beat log once they are up.
+WORKER_READY = re.compile(r"\bready\.?\s*$")
+BEAT_READY = re.compile(r"\bbeat: Starting\.\.\.")
+
+
+def noteworthy(line: str) -> bool:
+    """A service's log line that the terminal shows (without --verbose)."""
+    return bool(NOTEWORTHY.search(line)) and not IGNORED.search(line)
 
 
 class Screen:
@@ -147,6 +157,8 @@ class Command(BaseCommand):
         self.log_dir = Path(settings.VAR_DIR) / "log"
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.procs: list[tuple[str, subprocess.Popen[bytes]]] = []
+        # Where each service's log stood when it started: a ready line is this run's only.
+        self.log_starts: dict[str, int] = {}
         self.watchers: list[threading.Thread] = []
         self.stopping = threading.Event()
         started = time.monotonic()
@@ -251,7 +263,9 @@ class Command(BaseCommand):
                 self._start("beat", beat_cmd, env, label="Celery beat")
             self._wait_http("Web server", f"{site}/healthz/", at=site)
             for name, label, _ in pools:
-                self._wait_log(label, name, re.compile(r"\bready\.?\s*$"))
+                self._wait_log(label, name, WORKER_READY)
+            if not beat_waits:
+                self._wait_log("Celery beat", "beat", BEAT_READY)
 
             self.screen.line("")
             self.screen.line(f"  Later for TikTok is ready: {site}/")
@@ -273,6 +287,7 @@ class Command(BaseCommand):
                 if beat_waits and demo is not None and demo.poll() is not None:
                     beat_waits = False
                     self._start("beat", beat_cmd, env, label="Celery beat")
+                    self._wait_log("Celery beat", "beat", BEAT_READY)
                 for name, proc in self.procs:
                     if proc.poll() is not None:
                         self.screen.line(
@@ -333,6 +348,7 @@ class Command(BaseCommand):
 
     def _start(self, name: str, cmd: list[str], env: dict[str, str], *, label: str) -> None:
         log = self._log(name)
+        self.log_starts[name] = log.stat().st_size if log.exists() else 0
         out = log.open("ab")
         proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
         out.close()
@@ -345,17 +361,17 @@ class Command(BaseCommand):
     def _follow(self, name: str, log: Path) -> None:
         """Echo a service's warnings and errors (everything with --verbose) as they appear."""
         seen: set[str] = set()
-        with log.open("r", encoding="utf-8", errors="replace") as fh:
-            fh.seek(0, os.SEEK_END)
+        with log.open("rb") as fh:
+            fh.seek(self.log_starts.get(name, 0))
             while not self.stopping.is_set():
                 line = fh.readline()
                 if not line:
                     time.sleep(0.3)
                     continue
-                text = line.rstrip()
+                text = line.decode("utf-8", "replace").rstrip()
                 if self.verbose:
                     self.screen.line(f"{name:>9} | {text}")
-                elif NOTEWORTHY.search(text) and not IGNORED.search(text):
+                elif noteworthy(text):
                     key = re.sub(r"\d+", "#", text)[-160:]
                     if key in seen:
                         continue
@@ -383,7 +399,10 @@ class Command(BaseCommand):
         t0 = time.monotonic()
         log = self._log(name)
         while not self.stopping.is_set():
-            if any(pattern.search(line) for line in log.read_text(errors="replace").splitlines()):
+            with log.open("rb") as fh:
+                fh.seek(self.log_starts.get(name, 0))
+                lines = fh.read().decode("utf-8", "replace").splitlines()
+            if any(pattern.search(line) for line in lines):
                 self.screen.line(f"  ✓ {label} ready ({time.monotonic() - t0:.0f}s)")
                 return
             self._check_alive()
