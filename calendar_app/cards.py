@@ -24,10 +24,6 @@ CAPTION_CHARS = 48
 PEEK_CHARS = 80
 
 
-def _on(flag: bool) -> str:
-    return ' class="on"' if flag else ""
-
-
 def _truncated(text: str, chars: int) -> str:
     """`Truncator(text).chars(chars)`, without its per-character walk for a text that fits
     (most captions fit the peek; it returns a fitting text NFC-normalised, as here)."""
@@ -59,8 +55,9 @@ def card_html(
     list_row: bool = False,
     client: str = "",
 ) -> SafeString:
-    """One post's card: thumbnail, time, Comment/Duet/Stitch, caption, status badge, account
-    (and the client's name on the cross-client calendar).
+    """One post's card: thumbnail, time, caption, status badge, the account's @handle (and the
+    client's name on the cross-client calendar). The account's full name and whether Comments,
+    Duet and Stitch are on are in the tooltip and the text screen readers read.
 
     Expects `local_dt` (the post's time in its zone), as the calendar selectors set it. Drag
     handles only for members who may edit and posts that can move; the reschedule URL is the
@@ -75,7 +72,22 @@ def card_html(
     caption = post.caption or ""
     href = _url("calendar_app:post_detail", workspace_id, pid)
     media = post.media
-    who = (escape(client) + " · " if client else "") + escape(str(account))
+    handle = str(account)
+    named = (
+        f"{account.display_name} ({handle})" if account.display_name and account.username else ""
+    )
+    interactions = ""
+    if post.post_mode != PostMode.INBOX:
+        interactions = ", ".join(
+            f"{name} {'on' if flag else 'off'}"
+            for name, flag in (
+                ("Comments", post.allow_comment),
+                ("Duet", post.allow_duet),
+                ("Stitch", post.allow_stitch),
+            )
+        )
+    about = [client, named or handle, status_label(key), interactions]
+    title = escape(" · ".join(part for part in about if part))
     parts = [
         f'<a class="cal-post status-{status}{" cal-post-row" if list_row else ""}" href="{href}"'
         f' style="--acct: {escape(account.color)}" data-post-id="{pid}"'
@@ -83,7 +95,7 @@ def card_html(
     ]
     if can_edit and post.status in EDITABLE_STATUSES:
         parts.append(' draggable="true" data-reschedule-url=""')
-    parts.append(f' data-peek="{escape(_truncated(caption, PEEK_CHARS))}" title="{who} · {label}">')
+    parts.append(f' data-peek="{escape(_truncated(caption, PEEK_CHARS))}" title="{title}">')
     if media is not None and media.thumbnail:
         thumb = _url("calendar_app:media_thumbnail", workspace_id, media.pk)
         parts.append(f'<img class="cal-post-thumb" src="{thumb}" alt="" loading="lazy">')
@@ -96,28 +108,24 @@ def card_html(
         '<span class="cal-post-top">'
         f'<span class="cal-post-time" data-role="time">{local:%H:%M}</span>'
     )
-    if post.post_mode != PostMode.INBOX:
-        said = ", ".join(
-            f"{name} {'on' if flag else 'off'}"
-            for name, flag in (
-                ("Comments", post.allow_comment),
-                ("Duet", post.allow_duet),
-                ("Stitch", post.allow_stitch),
-            )
-        )
-        parts.append(
-            f'<span class="cal-ind"><span aria-hidden="true"><i{_on(post.allow_comment)}>C</i>'
-            f"<i{_on(post.allow_duet)}>D</i><i{_on(post.allow_stitch)}>S</i></span>"
-            f'<span class="sr-only">{said}</span></span>'
-        )
     shown = escape(_truncated(caption, CAPTION_CHARS)) if caption else "(no caption)"
     parts.append(f'</span><span class="cal-post-caption">{shown}</span>')
     if client:
         parts.append(
             f'<span class="cal-post-client" data-testid="post-client">{escape(client)}</span>'
         )
+    if named:  # the chip shows the @handle; screen readers hear the name too
+        acct = (
+            f'<span aria-hidden="true">{escape(handle)}</span>'
+            f'<span class="sr-only">{escape(named)}</span>'
+        )
+    else:
+        acct = escape(handle)
     parts.append(
         f'<span class="cal-post-meta"><span class="badge badge-{status}">{label}</span> '
-        f'<span class="cal-post-acct">{escape(account.username or str(account))}</span></span></a>'
+        f'<span class="cal-post-acct">{acct}</span></span>'
     )
+    if interactions:
+        parts.append(f'<span class="sr-only">{interactions}</span>')
+    parts.append("</a>")
     return mark_safe("".join(parts))  # noqa: S308 - every value above is escaped

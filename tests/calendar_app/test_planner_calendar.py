@@ -30,10 +30,19 @@ def card(html: str, post: Post) -> str:
     return match.group(0)
 
 
-def test_cards_show_thumbnail_badge_account_and_interaction_indicators(
+def accessible_text(card_html: str) -> str:
+    """What a screen reader reads of a card: its text without the parts hidden from it."""
+    heard = re.sub(r'<span aria-hidden="true">.*?</span>', " ", card_html, flags=re.S)
+    return " ".join(re.sub(r"<[^>]+>", " ", heard).split())
+
+
+def test_cards_show_thumbnail_badge_handle_and_explain_the_interactions(
     workspace, viewer, client_for
 ):
-    account = TikTokAccountFactory.create(workspace=workspace, username="bakery")
+    account = TikTokAccountFactory.create(
+        workspace=workspace, username="bakery", display_name="Bakery Co"
+    )
+    nameless = TikTokAccountFactory.create(workspace=workspace, username="plain", display_name="")
     media = MediaAssetFactory.create(workspace=workspace)
     media.thumbnail.save("t.jpg", ContentFile(b"\xff\xd8\xff"), save=True)
     when = datetime(2031, 3, 12, 9, 30, tzinfo=UTC)
@@ -48,7 +57,7 @@ def test_cards_show_thumbnail_badge_account_and_interaction_indicators(
         caption="Fresh bread every morning",
     )
     unconfirmed = PostFactory.create(
-        workspace=workspace, account=account, scheduled_at=when, status=PostStatus.UNCONFIRMED
+        workspace=workspace, account=nameless, scheduled_at=when, status=PostStatus.UNCONFIRMED
     )
     client = client_for(viewer)
     for view in ("month", "week", "list"):
@@ -58,10 +67,20 @@ def test_cards_show_thumbnail_badge_account_and_interaction_indicators(
         assert f'<img class="cal-post-thumb" src="{thumb}"' in shown
         assert 'data-peek="Fresh bread every morning"' in shown
         assert '<span class="badge badge-scheduled">Scheduled</span>' in shown
-        assert '<span class="cal-post-acct">bakery</span>' in shown
-        assert "Comments on, Duet off, Stitch on" in shown
+        # The chip shows the @handle (CSS ends it with an ellipsis when the day is narrow).
+        assert '<span class="cal-post-acct"><span aria-hidden="true">@bakery</span>' in shown
+        # No unexplained C/D/S marks: the tooltip and screen readers say it in words.
+        assert "</i>" not in shown
+        assert 'title="Bakery Co (@bakery) · Scheduled · Comments on, Duet off, Stitch on"' in shown
+        heard = accessible_text(shown)
+        assert heard.endswith(
+            "Fresh bread every morning Scheduled Bakery Co (@bakery) "
+            "Comments on, Duet off, Stitch on"
+        ), heard
         other = card(html, unconfirmed)
         assert '<span class="badge badge-unconfirmed">Unconfirmed</span>' in other
+        assert '<span class="cal-post-acct">@plain</span>' in other
+        assert "Unconfirmed @plain Comments" in accessible_text(other)
 
 
 def test_badges_render_any_status_generically():
