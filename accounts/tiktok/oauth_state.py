@@ -15,9 +15,10 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.access import membership_resolve
 from accounts.crypto import decrypt_token, encrypt_token
 from accounts.models import Membership, Role, TikTokAccount, TikTokOAuthState, User, Workspace
-from later.errors import AppError
+from later.errors import AppError, NotFound
 
 OAUTH_STATE_TTL = timedelta(minutes=10)
 LOGIN_KIT_FLOW = "login_kit"
@@ -118,9 +119,11 @@ def oauth_state_consume(*, state: str, user: User, session_key: str, flow: str) 
         record.used_at = timezone.now()
         record.save(update_fields=["used_at", "updated_at"])
     workspace = record.workspace
-    membership = Membership.objects.for_workspace(workspace).filter(user=user).first()
-    if membership is None:
-        raise ConnectFailed("This TikTok connection link is not valid.")
+    try:
+        # Directly or through the agency that owns the workspace, as when the connection began.
+        membership = membership_resolve(user=user, workspace_id=workspace.pk)
+    except NotFound as exc:
+        raise ConnectFailed("This TikTok connection link is not valid.") from exc
     if not membership.has_role(Role.ADMIN):
         raise ConnectFailed(
             "Only owners and admins can connect TikTok accounts.", workspace_id=workspace.pk

@@ -221,6 +221,28 @@ def test_outsider_gets_404(sim: Sim, outsider: Any, workspace: Any, client_for: 
     assert client.post(reverse("accounts:tiktok_connect", args=[workspace.id])).status_code == 404
 
 
+def test_an_agency_owner_connects_an_account_in_a_client_workspace(
+    sim: Sim, client_for: Any, connect: Any
+) -> None:
+    """The agency's owner reaches its clients through the agency, with no membership row."""
+    from accounts import agency_services
+    from accounts.models import AgencyMember, Membership
+    from tests.factories import UserFactory
+
+    boss = UserFactory.create(email="boss@agency.test")
+    agency = agency_services.agency_create(owner=boss, name="Northwind Social")
+    actor = AgencyMember.objects.select_related("agency", "user").get(agency=agency, user=boss)
+    client_workspace = agency_services.agency_client_create(actor=actor, name="Acme Coffee")
+    assert not Membership.objects.for_workspace(client_workspace).filter(user=boss).exists()
+
+    response = connect(client_for(boss), client_workspace, "sim-ava-public")
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("accounts:tiktok_accounts", args=[client_workspace.id])
+    (account,) = _accounts(client_workspace)
+    assert account.open_id == "sim-ava-public" and account.connected_by == boss
+
+
 def test_member_demoted_between_start_and_callback_stores_nothing(
     sim: Sim, owner: Any, workspace: Any, client_for: Any
 ) -> None:
