@@ -23,6 +23,7 @@ from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from accounts.access import membership_resolve
 from accounts.models import Membership, TikTokAccount, User, Workspace
 from later.management.commands.demo_setup import DEMO_EMAIL, DEMO_WORKSPACES
 from tiktok_client.errors import TikTokRateLimited
@@ -32,9 +33,10 @@ DEMO_SESSION = "demo-data-session"
 DEMO_ACCOUNTS: dict[str, list[tuple[str, str]]] = {
     DEMO_WORKSPACES[0][0]: [("sim-cafe-business", "#fe2c55"), ("sim-ava-public", "#25c2d9")],
     DEMO_WORKSPACES[1][0]: [("sim-dance-business", "#7c3aed"), ("sim-quiet-chef", "#f79009")],
+    DEMO_WORKSPACES[2][0]: [("sim-tiny-bakery", "#12b76a")],
 }
 # Each creator's captions fit its persona (the simulator's bios): a café, a recipe and studio
-# vlogger, a dance studio and a one-minute-recipe chef.
+# vlogger, a dance studio, a one-minute-recipe chef and a bakery that just opened.
 DEMO_CAPTIONS: dict[str, list[str]] = {
     "sim-cafe-business": [
         "Monday latte art 🎨 #coffee #latteart",
@@ -57,15 +59,22 @@ DEMO_CAPTIONS: dict[str, list[str]] = {
         "Knife skills: dice an onion in 20 seconds 🔪 #cookingtips",
         "Crispy rice, leftover style #zerowaste #quickrecipe",
     ],
+    "sim-tiny-bakery": [
+        "Saturday sourdough, fresh out of the oven 🍞 #sourdough #bakery",
+        "Shaping 40 loaves before sunrise #bakerlife",
+        "We just opened! Come say hi 👋 #smallbusiness #newbakery",
+    ],
 }
 # The demo videos of each workspace, named for what it posts.
 DEMO_VIDEOS: dict[str, list[str]] = {
     DEMO_WORKSPACES[0][0]: ["latte-art.mp4", "espresso-pour.mp4"],
     DEMO_WORKSPACES[1][0]: ["dance-class.mp4", "one-minute-recipe.mp4"],
+    DEMO_WORKSPACES[2][0]: ["sourdough.mp4", "morning-bake.mp4"],
 }
 DRAFT_IDEAS = {
     DEMO_WORKSPACES[0][0]: "Draft idea: latte art challenge 🤔",
     DEMO_WORKSPACES[1][0]: "Draft idea: chef vs. dancer, who plates faster? 🤔",
+    DEMO_WORKSPACES[2][0]: "Draft idea: guess the weight of the giant loaf 🤔",
 }
 
 
@@ -82,7 +91,8 @@ class Command(BaseCommand):
             workspace = Workspace.objects.filter(name=workspace_name).first()
             if workspace is None:
                 continue
-            membership = Membership.objects.for_workspace(workspace).get(user=user)
+            # The agency's clients are reached through the agency, not a membership row.
+            membership = membership_resolve(user=user, workspace_id=workspace.pk)
             accounts = [
                 self._connect(base, workspace, membership, user, open_id, color)
                 for open_id, color in creators
