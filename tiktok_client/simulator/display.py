@@ -57,7 +57,8 @@ class DisplayApi:
         svg = (
             '<svg xmlns="http://www.w3.org/2000/svg" width="120" height="120">'
             f'<rect width="120" height="120" fill="hsl({hue},60%,55%)"/>'
-            f'<text x="60" y="70" font-size="36" text-anchor="middle" fill="#fff">'
+            '<text x="60" y="60" dy=".35em" font-family="sans-serif" font-size="52"'
+            ' font-weight="600" text-anchor="middle" fill="#fff">'
             f"{html.escape(label[-2:].upper())}</text></svg>"
         )
         return Response(200, svg.encode(), [("Content-Type", "image/svg+xml")])
