@@ -36,6 +36,16 @@ BACKFILL_DAYS = 60
 #: Business metrics lag 1-2 days, so each capture re-reads the last few days.
 METRICS_RELOAD_DAYS = 3
 
+#: API for Business calls one capture makes (`account_snapshot_capture`), which sizes the
+#: hourly fan-out: one /business/get/ (profile, audience and the reloaded daily metrics) and
+#: the /business/video/list/ pages of the last 90 days at 20 videos a page, five for an account
+#: posting a video a day. A weekly poster makes 2, an account at MAX_VIDEOS 11; an hour dearer
+#: than this estimate has its last captures deferred (TikTokAppBudgetSpent), not failed.
+#: Personal accounts read the Display API, outside this budget.
+CAPTURE_BUSINESS_CALLS = 6
+#: A backfill (`account_backfill`) is one /business/get/ carrying 60 days of daily metrics.
+BACKFILL_BUSINESS_CALLS = 1
+
 STATS_SCOPE = "user.info.stats"
 INSIGHTS_SCOPE = "user.insights"
 DISPLAY_STATS_FIELDS = ("follower_count", "following_count", "likes_count", "video_count")

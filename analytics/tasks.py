@@ -1,15 +1,16 @@
-"""Celery: hourly fan-out of snapshot captures, one task per connected account (ids only)."""
+"""Celery: the hourly fan-out of snapshot captures and backfills (ids only), their tasks, and
+client reports."""
 
 from __future__ import annotations
 
 import logging
 
 from celery import shared_task
+from django.utils import timezone
 
 from accounts.models import AccountStatus, TikTokAccount, Workspace
-from accounts.tiktok import AccountNeedsReconnect
-from analytics import reporting, services
-from analytics.models import AccountDailySnapshot
+from accounts.tiktok import AccountNeedsReconnect, background_calls_per_minute
+from analytics import reporting, schedule, services
 from later.retries import (
     RetryPolicy,
     retry_defer,
@@ -41,28 +42,22 @@ SNAPSHOT_RETRY = RetryPolicy(base=60.0, cap=3600.0)
 
 @shared_task(name="analytics.tasks.schedule_daily_snapshots")
 def schedule_daily_snapshots() -> int:
-    """Beat entry point: enqueue a capture per connected account, a backfill for new ones;
-    not for an account whose retry of that task is parked (later.retries sends it when due)."""
-    accounts = list(
-        TikTokAccount.objects.unscoped()
-        .filter(status=AccountStatus.CONNECTED)
-        .values_list("pk", "workspace_id")
+    """Beat, hourly: a backfill to each new Business account and a capture to each account not
+    captured for an hour, the longest waiting first, no more than the background share of the
+    app's Business calls of an hour pays for (analytics.schedule), and none for an account
+    whose retry of that task is parked (later.retries sends it when due). Returns how many
+    accounts were sent a task."""
+    backfills, captures = schedule.accounts_due_this_hour(
+        now=timezone.now(),
+        calls_per_hour=background_calls_per_minute() * 60,
+        backfilling=retry_pending_subjects(BACKFILL_TASK),
+        capturing=retry_pending_subjects(CAPTURE_TASK),
     )
-    with_history = set(
-        AccountDailySnapshot.objects.unscoped()
-        .filter(account_id__in=[pk for pk, _ in accounts])
-        .values_list("account_id", flat=True)
-        .distinct()
-    )
-    backfilling = retry_pending_subjects(BACKFILL_TASK)
-    capturing = retry_pending_subjects(CAPTURE_TASK)
-    for account_id, workspace_id in accounts:
-        ids = {"workspace_id": str(workspace_id), "account_id": str(account_id)}
-        if account_id not in with_history and str(account_id) not in backfilling:
-            backfill_account.delay(**ids)
-        if str(account_id) not in capturing:
-            capture_account_snapshot.delay(**ids)
-    return len(accounts)
+    for workspace_id, account_id in backfills:
+        backfill_account.delay(workspace_id=str(workspace_id), account_id=str(account_id))
+    for workspace_id, account_id in captures:
+        capture_account_snapshot.delay(workspace_id=str(workspace_id), account_id=str(account_id))
+    return len({account_id for _, account_id in backfills + captures})
 
 
 def _retry(task: str, label: str, exc: TikTokRateLimited | TikTokUnavailable, **ids: str) -> None:

@@ -7,12 +7,11 @@ import logging
 from typing import Any
 
 from celery import shared_task
-from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
 from accounts.models import TikTokAccount, Workspace
-from accounts.tiktok import AccountNeedsReconnect
+from accounts.tiktok import AccountNeedsReconnect, background_calls_per_minute
 from conversations.ingest import comments_triage, comments_triage_backlog
 from conversations.rules import moderation_rules_apply
 from conversations.sync import (
@@ -62,15 +61,6 @@ def schedule_comment_sync() -> int:
     for workspace_id, account_id in due:
         sync_account_comments.delay(workspace_id=str(workspace_id), account_id=str(account_id))
     return len(due)
-
-
-def background_calls_per_minute() -> int:
-    """The API for Business calls a minute that background passes may make (the app's budget
-    times its background share): more runs than that in one minute could only be deferred."""
-    return max(
-        1,
-        int(settings.TIKTOK_BUSINESS_APP_RATE_LIMIT * settings.TIKTOK_BUSINESS_BACKGROUND_SHARE),
-    )
 
 
 def _refresh_videos(account: TikTokAccount) -> None:

@@ -11,6 +11,7 @@ Other apps use the access API re-exported here.
 from accounts.tiktok.access import (
     AccountNeedsReconnect,
     LoginKitUnavailable,
+    background_calls_per_minute,
     get_tiktok_client,
     tiktok_account_access_token,
     tiktok_account_call,
@@ -19,6 +20,7 @@ from accounts.tiktok.access import (
 __all__ = [
     "AccountNeedsReconnect",
     "LoginKitUnavailable",
+    "background_calls_per_minute",
     "get_tiktok_client",
     "tiktok_account_access_token",
     "tiktok_account_call",

@@ -102,6 +102,16 @@ def get_tiktok_client(*, background: bool = False) -> TikTokClient:
         return client.for_background() if background else client
 
 
+def background_calls_per_minute() -> int:
+    """The API for Business calls a minute that background passes may make (the app's budget
+    times its background share): a fan-out that sends more runs than that could only see them
+    deferred."""
+    return max(
+        1,
+        int(settings.TIKTOK_BUSINESS_APP_RATE_LIMIT * settings.TIKTOK_BUSINESS_BACKGROUND_SHARE),
+    )
+
+
 def reconnect_message(account: TikTokAccount) -> str:
     return (
         f"The TikTok account {account} needs to be reconnected before it can be used. "

@@ -1,0 +1,102 @@
+"""Which connected accounts the hourly analytics fan-out sends a backfill or a capture to.
+
+Each hour may spend the API for Business calls of an hour's background share
+(`background_calls_per_minute()` times 60: 28,800 at the defaults). Backfills go first, one call
+each, to the accounts that connected longest ago; captures take what is left, at
+`CAPTURE_BUSINESS_CALLS` each, for the accounts whose last capture is oldest (never captured
+first). An account left out this hour is among the longest waiting the next, so past the
+budget every account is served in turn rather than the table's order serving the same ones.
+One query each, whatever the number of accounts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable
+
+from django.db.models import DateTimeField, Exists, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from accounts.models import AccountStatus, AccountType, BusinessStatus, TikTokAccount
+from analytics.models import AccountDailySnapshot
+from analytics.services import BACKFILL_BUSINESS_CALLS, CAPTURE_BUSINESS_CALLS
+
+#: The hourly cadence: a capture runs a little after the beat that sent it, so the next beat
+#: finds it a little under an hour old; 50 minutes still counts it as due.
+CAPTURE_DUE_AFTER = dt.timedelta(minutes=50)
+_NEVER_CAPTURED = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+AccountIds = list[tuple[uuid.UUID, uuid.UUID]]
+
+
+def accounts_due_this_hour(
+    *,
+    now: dt.datetime,
+    calls_per_hour: int,
+    backfilling: Iterable[str] = (),
+    capturing: Iterable[str] = (),
+) -> tuple[AccountIds, AccountIds]:
+    """(backfills, captures) that `calls_per_hour` API for Business calls pay for: backfills
+    first, captures with what is left; accounts in `backfilling` / `capturing` (a retry of
+    that task is parked) are left out. Two queries."""
+    backfills = accounts_due_for_backfill(
+        limit=calls_per_hour // BACKFILL_BUSINESS_CALLS, exclude=backfilling
+    )
+    left = calls_per_hour - len(backfills) * BACKFILL_BUSINESS_CALLS
+    captures = accounts_due_for_capture(
+        now=now, limit=left // CAPTURE_BUSINESS_CALLS, exclude=capturing
+    )
+    return backfills, captures
+
+
+def accounts_due_for_backfill(*, limit: int, exclude: Iterable[str] = ()) -> AccountIds:
+    """The (workspace_id, account_id) of at most `limit` Business accounts with no snapshot
+    at all (nothing backfilled or captured yet), those connected longest ago first. Personal
+    accounts have no Business daily metrics to backfill."""
+    if limit <= 0:
+        return []
+    has_history = AccountDailySnapshot.objects.unscoped().filter(account=OuterRef("pk"))
+    rows = (
+        TikTokAccount.objects.unscoped()
+        .filter(
+            status=AccountStatus.CONNECTED,
+            account_type=AccountType.BUSINESS,
+            business_status=BusinessStatus.CONNECTED,
+        )
+        .exclude(business_id="")
+        .exclude(pk__in=list(exclude))
+        .exclude(Exists(has_history))
+        .order_by("created_at", "pk")
+        .values_list("workspace_id", "pk")
+    )
+    return list(rows[:limit])
+
+
+def accounts_due_for_capture(
+    *, now: dt.datetime, limit: int, exclude: Iterable[str] = ()
+) -> AccountIds:
+    """The (workspace_id, account_id) of at most `limit` connected accounts whose last capture
+    is older than CAPTURE_DUE_AFTER: never captured first (those connected longest ago
+    first), then the longest since their last capture."""
+    if limit <= 0:
+        return []
+    # The latest captured row by date: the (account, date) index answers it for each account
+    # without reading the account's whole history.
+    last_captured_at = Subquery(
+        AccountDailySnapshot.objects.unscoped()
+        .filter(account=OuterRef("pk"), captured_at__isnull=False)
+        .order_by("-date")
+        .values("captured_at")[:1],
+        output_field=DateTimeField(),
+    )
+    rows = (
+        TikTokAccount.objects.unscoped()
+        .filter(status=AccountStatus.CONNECTED)
+        .exclude(pk__in=list(exclude))
+        .annotate(last_captured_at=Coalesce(last_captured_at, Value(_NEVER_CAPTURED)))
+        .filter(last_captured_at__lte=now - CAPTURE_DUE_AFTER)
+        .order_by("last_captured_at", "created_at", "pk")
+        .values_list("workspace_id", "pk")
+    )
+    return list(rows[:limit])
