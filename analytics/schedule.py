@@ -1,12 +1,14 @@
-"""Which connected accounts the hourly analytics fan-out sends a backfill or a capture to.
+"""Which connected accounts the analytics fan-out (beat, every minute) sends a backfill or a
+capture to.
 
-Each hour may spend the API for Business calls of an hour's background share
-(`background_calls_per_minute()` times 60: 28,800 at the defaults). Backfills go first, one call
+Each minute may spend the API for Business calls of a minute's background share
+(`background_calls_per_minute()`: 480 at the defaults), so the captures of an hour are spread
+over its minutes instead of meeting a spent budget in one burst. Backfills go first, one call
 each, to the accounts that connected longest ago; captures take what is left, at
 `CAPTURE_BUSINESS_CALLS` each, for the accounts whose last capture is oldest (never captured
-first). An account left out this hour is among the longest waiting the next, so past the
-budget every account is served in turn rather than the table's order serving the same ones.
-One query each, whatever the number of accounts.
+first) and over an hour old. An account left out this minute is among the longest waiting the
+next, so past the budget every account is served in turn rather than the table's order serving
+the same ones. One query each, whatever the number of accounts.
 """
 
 from __future__ import annotations
@@ -22,28 +24,27 @@ from accounts.models import AccountStatus, AccountType, BusinessStatus, TikTokAc
 from analytics.models import AccountDailySnapshot
 from analytics.services import BACKFILL_BUSINESS_CALLS, CAPTURE_BUSINESS_CALLS
 
-#: The hourly cadence: a capture runs a little after the beat that sent it, so the next beat
-#: finds it a little under an hour old; 50 minutes still counts it as due.
-CAPTURE_DUE_AFTER = dt.timedelta(minutes=50)
+#: Each account's capture cadence (the fan-out runs every minute, so it is due on time).
+CAPTURE_DUE_AFTER = dt.timedelta(hours=1)
 _NEVER_CAPTURED = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 AccountIds = list[tuple[uuid.UUID, uuid.UUID]]
 
 
-def accounts_due_this_hour(
+def accounts_due(
     *,
     now: dt.datetime,
-    calls_per_hour: int,
+    calls: int,
     backfilling: Iterable[str] = (),
     capturing: Iterable[str] = (),
 ) -> tuple[AccountIds, AccountIds]:
-    """(backfills, captures) that `calls_per_hour` API for Business calls pay for: backfills
+    """(backfills, captures) that `calls` API for Business calls pay for: backfills
     first, captures with what is left; accounts in `backfilling` / `capturing` (a retry of
     that task is parked) are left out. Two queries."""
     backfills = accounts_due_for_backfill(
-        limit=calls_per_hour // BACKFILL_BUSINESS_CALLS, exclude=backfilling
+        limit=calls // BACKFILL_BUSINESS_CALLS, exclude=backfilling
     )
-    left = calls_per_hour - len(backfills) * BACKFILL_BUSINESS_CALLS
+    left = calls - len(backfills) * BACKFILL_BUSINESS_CALLS
     captures = accounts_due_for_capture(
         now=now, limit=left // CAPTURE_BUSINESS_CALLS, exclude=capturing
     )

@@ -1,4 +1,4 @@
-"""Celery: the hourly fan-out of snapshot captures and backfills (ids only), their tasks, and
+"""Celery: the per-minute fan-out of snapshot captures and backfills (ids only), their tasks, and
 client reports."""
 
 from __future__ import annotations
@@ -42,14 +42,14 @@ SNAPSHOT_RETRY = RetryPolicy(base=60.0, cap=3600.0)
 
 @shared_task(name="analytics.tasks.schedule_daily_snapshots")
 def schedule_daily_snapshots() -> int:
-    """Beat, hourly: a backfill to each new Business account and a capture to each account not
-    captured for an hour, the longest waiting first, no more than the background share of the
-    app's Business calls of an hour pays for (analytics.schedule), and none for an account
+    """Beat, every minute: a backfill to each new Business account and a capture to each account
+    not captured for an hour, the longest waiting first, no more than the background share of
+    the app's Business calls of a minute pays for (analytics.schedule), and none for an account
     whose retry of that task is parked (later.retries sends it when due). Returns how many
     accounts were sent a task."""
-    backfills, captures = schedule.accounts_due_this_hour(
+    backfills, captures = schedule.accounts_due(
         now=timezone.now(),
-        calls_per_hour=background_calls_per_minute() * 60,
+        calls=background_calls_per_minute(),
         backfilling=retry_pending_subjects(BACKFILL_TASK),
         capturing=retry_pending_subjects(CAPTURE_TASK),
     )
@@ -74,8 +74,9 @@ def _retry(task: str, label: str, exc: TikTokRateLimited | TikTokUnavailable, **
 
 
 def _defer(task: str, exc: TikTokAppBudgetSpent, *, account_id: str) -> None:
-    # Background work's share of the app's budget is spent: no failure; the hourly schedule
-    # runs it again (nothing written yet: a capture writes once it has read everything).
+    # Background work's share of the app's budget is spent: no failure; the fan-out of a
+    # minute later runs it again (nothing written yet: a capture writes once it has read
+    # everything).
     retry_defer(task=task, subject=account_id, wait=exc.retry_after)
     logger.info("%s of %s deferred: %s", task, account_id, exc)
 

@@ -360,7 +360,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     },
     "sync-comments": {"task": "conversations.tasks.schedule_comment_sync", "schedule": 60.0},
     "triage-backlog": {"task": "conversations.tasks.triage_backlog", "schedule": 60.0},
-    "snapshot-analytics": {"task": "analytics.tasks.schedule_daily_snapshots", "schedule": 3600.0},
+    "snapshot-analytics": {"task": "analytics.tasks.schedule_daily_snapshots", "schedule": 60.0},
     # No-op until `manage.py partitions switch` partitioned a table (PARTITIONED_TABLES).
     "partitions-ahead": {
         "task": "later.tasks.create_future_partitions",

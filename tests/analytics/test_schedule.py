@@ -1,5 +1,5 @@
-"""The hourly analytics fan-out: only accounts due, the longest waiting first, within the hour's
-background share of the Business app's calls, in a fixed number of queries."""
+"""The analytics fan-out (every minute): only accounts due, the longest waiting first, within a
+minute's background share of the Business app's calls, in a fixed number of queries."""
 
 from __future__ import annotations
 
@@ -25,9 +25,9 @@ HOUR = dt.timedelta(hours=1)
 
 
 @pytest.fixture
-def sixty_calls_an_hour(settings: Any) -> int:
-    """The smallest background share: one Business call a minute."""
-    settings.TIKTOK_BUSINESS_APP_RATE_LIMIT = 1
+def sixty_calls_a_minute(settings: Any) -> int:
+    """A background share of 60 Business calls a minute."""
+    settings.TIKTOK_BUSINESS_APP_RATE_LIMIT = 60
     settings.TIKTOK_BUSINESS_BACKGROUND_SHARE = 1.0
     return 60
 
@@ -74,18 +74,19 @@ def _ids(accounts: list[TikTokAccount]) -> list[str]:
     return [str(account.pk) for account in accounts]
 
 
-def test_captures_go_to_the_longest_since_capture_first_within_the_hours_calls(
+def test_captures_go_to_the_longest_since_capture_first_within_the_minutes_calls(
     workspace: Workspace,
-    sixty_calls_an_hour: int,
+    sixty_calls_a_minute: int,
     broker_sent: list[tuple[str, dict[str, Any]]],
 ) -> None:
-    """60 calls an hour pay for 10 captures of 6 calls: never captured first (connected longest
+    """60 calls a minute pay for 10 captures of 6 calls: never captured first (connected longest
     ago first; a row without a capture of ours is not a capture), then the longest since the
     last capture; accounts captured within the hour get nothing; the one left out goes next."""
-    assert sixty_calls_an_hour // CAPTURE_BUSINESS_CALLS == 10
+    assert sixty_calls_a_minute // CAPTURE_BUSINESS_CALLS == 10
     day = dt.timedelta(days=1)
     captured_30_min = _captured(_account(workspace, connected_ago=9 * day), 30 * HOUR / 60)
     _captured(_account(workspace, connected_ago=9 * day), dt.timedelta(0))
+    captured_65_min = _captured(_account(workspace, connected_ago=9 * day), 65 * HOUR / 60)
     captured_55_min = _captured(_account(workspace, connected_ago=9 * day), 55 * HOUR / 60)
     captured_2_h = _account(workspace, connected_ago=9 * day)
     _captured(captured_2_h, 26 * HOUR)  # yesterday's row: its latest capture is today's
@@ -105,18 +106,20 @@ def test_captures_go_to_the_longest_since_capture_first_within_the_hours_calls(
     )
     assert _sent(broker_sent, tasks.BACKFILL_TASK) == []  # Personal: nothing to backfill
 
-    # Those ten captured meanwhile; the next hour serves the one left waiting.
+    # Those ten captured meanwhile; the next minute serves the one left waiting.
     for account in [never_old, metrics_only, never_new, *stale, captured_2_h]:
         _captured(account, dt.timedelta(minutes=1))
     broker_sent.clear()
     assert tasks.schedule_daily_snapshots() == 1
-    assert _sent(broker_sent, tasks.CAPTURE_TASK) == _ids([captured_55_min])
-    assert str(captured_30_min.pk) not in _sent(broker_sent, tasks.CAPTURE_TASK)
+    assert _sent(broker_sent, tasks.CAPTURE_TASK) == _ids([captured_65_min])
+    assert {str(captured_30_min.pk), str(captured_55_min.pk)}.isdisjoint(
+        _sent(broker_sent, tasks.CAPTURE_TASK)
+    )
 
 
 def test_backfills_go_first_to_new_business_accounts_and_captures_take_what_is_left(
     workspace: Workspace,
-    sixty_calls_an_hour: int,
+    sixty_calls_a_minute: int,
     broker_sent: list[tuple[str, dict[str, Any]]],
 ) -> None:
     personal = _account(workspace, connected_ago=dt.timedelta(days=30))
@@ -125,7 +128,7 @@ def test_backfills_go_first_to_new_business_accounts_and_captures_take_what_is_l
         for n in range(62)
     ]
 
-    # 62 backfills of one call are due: the 60 connected longest ago take the hour.
+    # 62 backfills of one call are due: the 60 connected longest ago take the minute.
     assert tasks.schedule_daily_snapshots() == 60
     assert _sent(broker_sent, tasks.BACKFILL_TASK) == _ids(new_business[:60])
     assert _sent(broker_sent, tasks.CAPTURE_TASK) == []
