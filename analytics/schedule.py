@@ -6,7 +6,8 @@ Each minute may spend the API for Business calls of a minute's background share
 over its minutes instead of meeting a spent budget in one burst. Backfills go first, one call
 each, to the accounts that connected longest ago; captures take what is left, at
 `CAPTURE_BUSINESS_CALLS` each, for the accounts whose last capture is oldest (never captured
-first) and over an hour old. An account left out this minute is among the longest waiting the
+first) and not yet captured in the current clock hour (a young video's snapshots are hourly
+buckets). An account left out this minute is among the longest waiting the
 next, so past the budget every account is served in turn rather than the table's order serving
 the same ones. One query each, whatever the number of accounts.
 """
@@ -24,8 +25,6 @@ from accounts.models import AccountStatus, AccountType, BusinessStatus, TikTokAc
 from analytics.models import AccountDailySnapshot
 from analytics.services import BACKFILL_BUSINESS_CALLS, CAPTURE_BUSINESS_CALLS
 
-#: Each account's capture cadence (the fan-out runs every minute, so it is due on time).
-CAPTURE_DUE_AFTER = dt.timedelta(hours=1)
 _NEVER_CAPTURED = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 AccountIds = list[tuple[uuid.UUID, uuid.UUID]]
@@ -77,9 +76,10 @@ def accounts_due_for_backfill(*, limit: int, exclude: Iterable[str] = ()) -> Acc
 def accounts_due_for_capture(
     *, now: dt.datetime, limit: int, exclude: Iterable[str] = ()
 ) -> AccountIds:
-    """The (workspace_id, account_id) of at most `limit` connected accounts whose last capture
-    is older than CAPTURE_DUE_AFTER: never captured first (those connected longest ago
-    first), then the longest since their last capture."""
+    """The (workspace_id, account_id) of at most `limit` connected accounts not captured yet in
+    the current clock hour (one capture per hourly bucket, early in the hour when the budget
+    allows, later in it when not): never captured first (those connected longest ago first),
+    then the longest since their last capture."""
     if limit <= 0:
         return []
     # The latest captured row by date: the (account, date) index answers it for each account
@@ -96,7 +96,7 @@ def accounts_due_for_capture(
         .filter(status=AccountStatus.CONNECTED)
         .exclude(pk__in=list(exclude))
         .annotate(last_captured_at=Coalesce(last_captured_at, Value(_NEVER_CAPTURED)))
-        .filter(last_captured_at__lte=now - CAPTURE_DUE_AFTER)
+        .filter(last_captured_at__lt=now.replace(minute=0, second=0, microsecond=0))
         .order_by("last_captured_at", "created_at", "pk")
         .values_list("workspace_id", "pk")
     )

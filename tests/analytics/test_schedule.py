@@ -22,6 +22,13 @@ pytestmark = pytest.mark.django_db
 
 _seq = itertools.count(1)
 HOUR = dt.timedelta(hours=1)
+MINUTE = dt.timedelta(minutes=1)
+
+
+def _into_the_hour() -> dt.timedelta:
+    """How far into the current clock hour (UTC) it is: a capture that long ago was this hour's."""
+    now = timezone.now()
+    return now - now.replace(minute=0, second=0, microsecond=0)
 
 
 @pytest.fixture
@@ -81,13 +88,13 @@ def test_captures_go_to_the_longest_since_capture_first_within_the_minutes_calls
 ) -> None:
     """60 calls a minute pay for 10 captures of 6 calls: never captured first (connected longest
     ago first; a row without a capture of ours is not a capture), then the longest since the
-    last capture; accounts captured within the hour get nothing; the one left out goes next."""
+    last capture; accounts captured in this clock hour get nothing; the one left out goes next."""
     assert sixty_calls_a_minute // CAPTURE_BUSINESS_CALLS == 10
     day = dt.timedelta(days=1)
-    captured_30_min = _captured(_account(workspace, connected_ago=9 * day), 30 * HOUR / 60)
-    _captured(_account(workspace, connected_ago=9 * day), dt.timedelta(0))
-    captured_65_min = _captured(_account(workspace, connected_ago=9 * day), 65 * HOUR / 60)
-    captured_55_min = _captured(_account(workspace, connected_ago=9 * day), 55 * HOUR / 60)
+    into_the_hour = _into_the_hour()
+    captured_at_the_hour = _captured(_account(workspace, connected_ago=9 * day), into_the_hour)
+    captured_now = _captured(_account(workspace, connected_ago=9 * day), dt.timedelta(0))
+    last_hour = _captured(_account(workspace, connected_ago=9 * day), into_the_hour + 5 * MINUTE)
     captured_2_h = _account(workspace, connected_ago=9 * day)
     _captured(captured_2_h, 26 * HOUR)  # yesterday's row: its latest capture is today's
     _captured(captured_2_h, 2 * HOUR)
@@ -108,11 +115,11 @@ def test_captures_go_to_the_longest_since_capture_first_within_the_minutes_calls
 
     # Those ten captured meanwhile; the next minute serves the one left waiting.
     for account in [never_old, metrics_only, never_new, *stale, captured_2_h]:
-        _captured(account, dt.timedelta(minutes=1))
+        _captured(account, dt.timedelta(0))
     broker_sent.clear()
     assert tasks.schedule_daily_snapshots() == 1
-    assert _sent(broker_sent, tasks.CAPTURE_TASK) == _ids([captured_65_min])
-    assert {str(captured_30_min.pk), str(captured_55_min.pk)}.isdisjoint(
+    assert _sent(broker_sent, tasks.CAPTURE_TASK) == _ids([last_hour])
+    assert {str(captured_at_the_hour.pk), str(captured_now.pk)}.isdisjoint(
         _sent(broker_sent, tasks.CAPTURE_TASK)
     )
 
@@ -182,7 +189,7 @@ def test_the_fan_out_costs_the_same_queries_for_three_accounts_as_for_thirty_thr
         for _ in range(count):
             _account(workspace, connected_ago=HOUR, business=True)
             _captured(_account(workspace, connected_ago=HOUR), 2 * HOUR)
-            _captured(_account(workspace, connected_ago=HOUR), HOUR / 60)
+            _captured(_account(workspace, connected_ago=HOUR), dt.timedelta(0))
         new_and_stale += 2 * count
         broker_sent.clear()
         with CaptureQueriesContext(connection) as queries:
