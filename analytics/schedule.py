@@ -34,8 +34,8 @@ def accounts_due(
     *,
     now: dt.datetime,
     calls: int,
-    backfilling: Iterable[str] = (),
-    capturing: Iterable[str] = (),
+    backfilling: Iterable[uuid.UUID] = (),
+    capturing: Iterable[uuid.UUID] = (),
 ) -> tuple[AccountIds, AccountIds]:
     """(backfills, captures) that `calls` API for Business calls pay for: backfills
     first, captures with what is left; accounts in `backfilling` / `capturing` (a retry of
@@ -50,7 +50,7 @@ def accounts_due(
     return backfills, captures
 
 
-def accounts_due_for_backfill(*, limit: int, exclude: Iterable[str] = ()) -> AccountIds:
+def accounts_due_for_backfill(*, limit: int, exclude: Iterable[uuid.UUID] = ()) -> AccountIds:
     """The (workspace_id, account_id) of at most `limit` Business accounts with no snapshot
     at all (nothing backfilled or captured yet), those connected longest ago first. Personal
     accounts have no Business daily metrics to backfill."""
@@ -74,7 +74,7 @@ def accounts_due_for_backfill(*, limit: int, exclude: Iterable[str] = ()) -> Acc
 
 
 def accounts_due_for_capture(
-    *, now: dt.datetime, limit: int, exclude: Iterable[str] = ()
+    *, now: dt.datetime, limit: int, exclude: Iterable[uuid.UUID] = ()
 ) -> AccountIds:
     """The (workspace_id, account_id) of at most `limit` connected accounts not captured yet in
     the current clock hour (one capture per hourly bucket, early in the hour when the budget

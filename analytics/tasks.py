@@ -16,7 +16,7 @@ from later.retries import (
     retry_defer,
     retry_done,
     retry_later,
-    retry_pending_subjects,
+    retry_pending_ids,
 )
 from later.tenancy import workspace_task
 from tiktok_client.errors import TikTokAppBudgetSpent, TikTokRateLimited, TikTokUnavailable
@@ -50,8 +50,8 @@ def schedule_daily_snapshots() -> int:
     backfills, captures = schedule.accounts_due(
         now=timezone.now(),
         calls=background_calls_per_minute(),
-        backfilling=retry_pending_subjects(BACKFILL_TASK),
-        capturing=retry_pending_subjects(CAPTURE_TASK),
+        backfilling=retry_pending_ids(BACKFILL_TASK),
+        capturing=retry_pending_ids(CAPTURE_TASK),
     )
     for workspace_id, account_id in backfills:
         backfill_account.delay(workspace_id=str(workspace_id), account_id=str(account_id))

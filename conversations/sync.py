@@ -190,7 +190,11 @@ def _video_comments_due_at(now: dt.datetime) -> Case:
 
 
 def accounts_due_for_comment_sync(
-    *, now: dt.datetime, limit: int, video_list_every: dt.timedelta, exclude: Iterable[str] = ()
+    *,
+    now: dt.datetime,
+    limit: int,
+    video_list_every: dt.timedelta,
+    exclude: Iterable[uuid.UUID] = (),
 ) -> list[tuple[uuid.UUID, uuid.UUID]]:
     """The (workspace_id, account_id) of at most `limit` Business accounts whose comments are
     due, the longest waiting first: a video's comments are due `poll_interval` after their last
@@ -209,7 +213,7 @@ def accounts_due_for_comment_sync(
             status=AccountStatus.CONNECTED,
             business_status=BusinessStatus.CONNECTED,
         )
-        .exclude(pk__in=[pk for pk in exclude])
+        .exclude(pk__in=list(exclude))
         .annotate(
             due_at=Least(
                 Coalesce(Min(_video_comments_due_at(now)), Value(_NEVER)),

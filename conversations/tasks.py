@@ -24,7 +24,7 @@ from later.retries import (
     retry_defer,
     retry_done,
     retry_later,
-    retry_pending_subjects,
+    retry_pending_ids,
 )
 from later.tenancy import workspace_task
 from tiktok_client.errors import (
@@ -56,7 +56,7 @@ def schedule_comment_sync() -> int:
         now=timezone.now(),
         limit=background_calls_per_minute(),
         video_list_every=dt.timedelta(seconds=VIDEO_REFRESH_SECONDS),
-        exclude=retry_pending_subjects(SYNC_TASK),
+        exclude=retry_pending_ids(SYNC_TASK),
     )
     for workspace_id, account_id in due:
         sync_account_comments.delay(workspace_id=str(workspace_id), account_id=str(account_id))

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import random
+import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -128,6 +129,19 @@ def retry_pending_subjects(task: str) -> set[str]:
             "subject", flat=True
         )
     )
+
+
+def retry_pending_ids(task: str) -> set[uuid.UUID]:
+    """`retry_pending_subjects` of a task whose subjects are primary keys, as UUIDs, for a
+    fan-out's `exclude(pk__in=...)`: a subject that is not one (written by hand, or by an older
+    version) cannot break the fan-out's query."""
+    ids = set()
+    for subject in retry_pending_subjects(task):
+        try:
+            ids.add(uuid.UUID(subject))
+        except ValueError:
+            continue
+    return ids
 
 
 def retries_send_due(*, now: datetime | None = None, limit: int = SEND_BATCH) -> int:

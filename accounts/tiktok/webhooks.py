@@ -19,7 +19,6 @@ import hmac
 import json
 import logging
 import time
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,7 +37,7 @@ from accounts.tiktok.access import (
     tiktok_account_mark_needs_reconnect,
 )
 from later.celery import app as celery_app
-from later.retries import retry_pending_subjects
+from later.retries import retry_pending_ids
 
 logger = logging.getLogger(__name__)
 
@@ -217,14 +216,6 @@ def webhook_event_give_up(*, event_id: Any, error: object) -> None:
     )
 
 
-def _is_uuid(text: str) -> bool:
-    try:
-        uuid.UUID(text)
-    except ValueError:
-        return False
-    return True
-
-
 def _error_text(error: object) -> str:
     return (str(error) or type(error).__name__)[:500]
 
@@ -240,7 +231,7 @@ def webhook_events_requeue(
     sweep: the claim in `webhook_event_process` lets one try apply an event.
     """
     at = now or timezone.now()
-    parked = [s for s in retry_pending_subjects(PROCESS_TASK) if _is_uuid(s)]
+    parked = retry_pending_ids(PROCESS_TASK)
     with transaction.atomic():
         rows = list(
             TikTokWebhookEvent.objects.select_for_update(skip_locked=True)

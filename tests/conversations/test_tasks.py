@@ -16,7 +16,7 @@ from accounts.models import AccountStatus, TikTokAccount, TikTokVideo, Workspace
 from conversations import tasks
 from conversations.models import Comment
 from later.models import ParkedRetry
-from later.retries import retries_send_due
+from later.retries import retries_send_due, retry_later
 from tests.conftest import rate_holds_elapse
 from tests.conversations.conftest import LIST_PATH, CommentSim
 from tests.conversations.factories import make_account, make_video
@@ -87,6 +87,27 @@ def test_fan_out_sends_the_longest_waiting_accounts_first_within_the_apps_minute
     sent.clear()
     assert tasks.schedule_comment_sync() == 1
     assert sent == [str(overdue_1_min.pk)]
+
+
+def test_a_parked_retry_whose_subject_is_not_an_account_id_cannot_break_the_fan_out(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    account = make_account(workspace)
+    retry_later(
+        task=tasks.SYNC_TASK,
+        subject="written-by-an-older-version",
+        kwargs={},
+        label="Comment sync",
+        error="TikTok unavailable",
+        policy=tasks.SYNC_RETRY,
+        workspace_id=workspace.pk,
+    )
+    sent: list[str] = []
+    monkeypatch.setattr(
+        tasks.sync_account_comments, "delay", lambda **kw: sent.append(kw["account_id"])
+    )
+    assert tasks.schedule_comment_sync() == 1
+    assert sent == [str(account.pk)]
 
 
 def test_fan_out_costs_the_same_queries_for_two_accounts_as_for_twenty(
