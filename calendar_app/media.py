@@ -11,7 +11,6 @@ import logging
 import re
 import struct
 import subprocess
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -300,21 +299,9 @@ def inspect_with_ffmpeg(path: Path, content_type: str) -> MediaInfo:
     )
 
 
-def make_thumbnail(path: Path, info: MediaInfo) -> bytes | None:
-    """A small JPEG for the library, or None (the UI shows a placeholder) if it can't be made."""
-    if info.kind == "image":
-        try:
-            from PIL import Image
-
-            with Image.open(path) as img:
-                img.thumbnail((320, 320))
-                with tempfile.SpooledTemporaryFile() as buf:
-                    img.convert("RGB").save(buf, "JPEG", quality=80)
-                    buf.seek(0)
-                    return buf.read()
-        except Exception:
-            logger.warning("image thumbnail failed", exc_info=True)
-            return None
+def video_thumbnail(path: Path, info: MediaInfo) -> bytes | None:
+    """A small JPEG of a frame for the library, or None (the UI shows a placeholder) if it can't
+    be made. Photos get theirs from the decode that makes their rendition (renditions.py)."""
     exe = ffmpeg_exe()
     if exe is None:
         return None

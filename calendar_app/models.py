@@ -46,12 +46,16 @@ class MediaAsset(TenantModel):
     width = models.PositiveIntegerField(null=True, blank=True)
     height = models.PositiveIntegerField(null=True, blank=True)
     frame_rate = models.FloatField(null=True, blank=True)
-    # A photo over 1080p gets a TikTok-ready JPEG (calendar_app/renditions.py): TikTok pulls it
-    # instead of the original, which the library keeps and shows.
+    # A photo over 1080p or with private EXIF (below) gets a TikTok-ready JPEG (renditions.py):
+    # TikTok pulls it instead of the original, which the library keeps and shows.
     rendition = models.FileField(upload_to=rendition_upload_path, max_length=500, blank=True)
     rendition_width = models.PositiveIntegerField(null=True, blank=True)
     rendition_height = models.PositiveIntegerField(null=True, blank=True)
     rendition_size_bytes = models.BigIntegerField(null=True, blank=True)
+    # A photo whose EXIF carries a location or a turn (orientation other than upright) gets a
+    # rendition too, so TikTok never receives the phone's GPS position. Null: not read yet
+    # (stored before this was read; renditions.media_rendition_ensure reads it when needed).
+    private_exif = models.BooleanField(null=True, blank=True)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )

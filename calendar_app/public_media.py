@@ -4,8 +4,9 @@ TikTok downloads photos (always) and, when configured, videos itself, from an ht
 a prefix or domain the developer verified with TikTok. Each file gets a URL under
 `MEDIA_PUBLIC_BASE_URL` whose token names one asset of one workspace and expires after
 `MEDIA_PUBLIC_URL_TTL_SECONDS`; nothing else can be fetched with it. The route answers the file
-itself, never a redirect (TikTok refuses 3xx). A photo over 1080p is served as its TikTok-ready
-rendition (renditions.py), a JPEG, whatever the original's format.
+itself, never a redirect (TikTok refuses 3xx). A photo over 1080p, or whose EXIF carries a
+location or a turn, is served as its TikTok-ready rendition (renditions.py), a JPEG without
+EXIF, whatever the original's format.
 """
 
 from __future__ import annotations

@@ -3,24 +3,29 @@
 TikTok takes photos as JPEG or WebP of at most 1080p and 20 MB each, and fails a bigger one
 after pulling it (fact sheet §2.5); phones take 3024x4032. A photo over 1080p therefore gets a
 high-quality JPEG scaled to fit 1080x1920 in its own orientation, EXIF rotation applied and
-colour profile kept, made at upload. The signed public link serves it instead of the original
-(public_media.py); the library keeps and shows the original.
+colour profile kept. So does a photo whose EXIF carries a location (a phone's GPS position) or a
+turn: the rendition carries no EXIF, so TikTok never learns where the photo was taken. Other
+photos go to TikTok as uploaded. The signed public link serves the rendition instead of the
+original (public_media.py); the library keeps and shows the original.
 
-Photos stored before renditions existed get theirs the first time they are needed: when the
-composer checks a post or the pipeline prepares one for TikTok, both outside any transaction.
-A failure there is reported where it happens, so no migration or command has to be run, and a
-photo that cannot be decoded is named to the user rather than failing a deploy.
+Renditions are made at upload, from the one decode that also makes the thumbnail. Photos stored
+before then get theirs when a post is prepared: the publishing pipeline calls
+`media_rendition_ensure` before it hands TikTok the links, and the composer reads the photo
+(`rendition_examine`, no write) and stores what it made only once its transaction commits, so a
+rolled-back import or queue leaves no file behind. Checks (`tiktok_ready`) only read the row.
 """
 
 from __future__ import annotations
 
 import io
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 from django.core.files.base import ContentFile
+from django.db import transaction
 from PIL import Image, ImageCms, ImageOps
 
 from calendar_app.models import MediaAsset, MediaKind
@@ -33,8 +38,12 @@ MAX_PHOTO_BYTES = 20 * 1024 * 1024
 RENDITION_CONTENT_TYPE = "image/jpeg"
 # Tried in turn until the JPEG fits MAX_PHOTO_BYTES; a 1080x1920 photo fits at the first.
 QUALITIES = (92, 85, 75, 60)
+THUMBNAIL_SIDES = (320, 320)
 _ORIENTATION_TAG = 0x0112
+_GPS_IFD_TAG = 0x8825
 _ROTATED_ORIENTATIONS = frozenset({5, 6, 7, 8})
+# XMP can repeat the EXIF position (Lightroom, Apple Photos exports).
+_XMP_LOCATION_MARKERS = (b"GPSLatitude", b"GPSLongitude")
 
 
 class RenditionFailed(Exception):
@@ -54,8 +63,24 @@ def over_1080p(width: int | None, height: int | None) -> bool:
     return min(sides) > short or max(sides) > long
 
 
-def needs_rendition(media: MediaAsset) -> bool:
-    return media.kind == MediaKind.IMAGE and over_1080p(media.width, media.height)
+def tiktok_ready(media: MediaAsset) -> bool:
+    """Whether what the public link serves for `media` is fit for TikTok, read from the row
+    alone: a video, a photo with its rendition, or a photo within 1080p whose EXIF was read and
+    carries no location or turn."""
+    if media.kind != MediaKind.IMAGE or media.rendition:
+        return True
+    return media.private_exif is False and not over_1080p(media.width, media.height)
+
+
+def private_exif_in(img: Image.Image) -> bool:
+    """Whether the opened image's metadata carries a location, or a turn TikTok may not apply."""
+    exif = img.getexif()
+    if exif.get(_ORIENTATION_TAG, 1) != 1 or exif.get_ifd(_GPS_IFD_TAG):
+        return True
+    xmp = img.info.get("xmp") or b""
+    if isinstance(xmp, str):
+        xmp = xmp.encode()
+    return any(marker in xmp for marker in _XMP_LOCATION_MARKERS)
 
 
 def fitted_size(width: int, height: int) -> tuple[int, int]:
@@ -69,37 +94,110 @@ def fitted_size(width: int, height: int) -> tuple[int, int]:
     )
 
 
+@dataclass(frozen=True)
+class PhotoCopies:
+    """What one decode of a photo gives: the TikTok copy if it needs one, and a thumbnail."""
+
+    private_exif: bool
+    rendition: Rendition | None
+    thumbnail: bytes | None = None
+
+
+def photo_copies(source: Path | BinaryIO, *, thumbnail: bool = False) -> PhotoCopies:
+    """Read the photo in `source` once: whether its EXIF is private, its rendition when it needs
+    one, and (if asked) a library thumbnail, from a single decode. Raises RenditionFailed when
+    a needed rendition cannot be made; a failed thumbnail is only None (the UI shows a
+    placeholder)."""
+    try:
+        with Image.open(source) as img:
+            private = private_exif_in(img)
+            if not (private or over_1080p(*img.size)):
+                return PhotoCopies(
+                    private_exif=False,
+                    rendition=None,
+                    thumbnail=_thumbnail_of(img) if thumbnail else None,
+                )
+            upright = _decoded_upright(img)
+    except Exception as exc:  # Pillow's decoders raise many types for one damaged file
+        logger.info("photo rendition failed", exc_info=True)
+        raise RenditionFailed(str(exc)) from exc
+    rendition, fitted = _encoded(upright)
+    return PhotoCopies(
+        private_exif=private,
+        rendition=rendition,
+        thumbnail=_thumbnail_of(fitted) if thumbnail else None,
+    )
+
+
 def render(source: Path | BinaryIO) -> Rendition:
     """A TikTok-ready JPEG of the image in `source`. Raises RenditionFailed."""
     try:
         with Image.open(source) as img:
-            rotated = img.getexif().get(_ORIENTATION_TAG, 1) in _ROTATED_ORIENTATIONS
-            shown = (img.height, img.width) if rotated else img.size
-            target = fitted_size(*shown)
-            stored_target = (target[1], target[0]) if rotated else target
-            # Lets the JPEG decoder scale by 1/2..1/8 while staying at least twice the target.
-            img.draft(None, (stored_target[0] * 2, stored_target[1] * 2))
-            icc_profile = img.info.get("icc_profile") or None
-            upright = ImageOps.exif_transpose(img)
-            rgb, icc_profile = _without_alpha(upright, icc_profile)
-            if rgb.size != target:
-                rgb = rgb.resize(target, Image.Resampling.LANCZOS, reducing_gap=3.0)
-            for quality in QUALITIES:
-                out = io.BytesIO()
-                rgb.save(
-                    out,
-                    "JPEG",
-                    quality=quality,
-                    subsampling=0 if quality >= 90 else 2,
-                    optimize=True,
-                    icc_profile=icc_profile,
-                )
-                if out.tell() <= MAX_PHOTO_BYTES:
-                    return Rendition(data=out.getvalue(), width=target[0], height=target[1])
-    except Exception as exc:  # Pillow's decoders raise many types for one damaged file
+            upright = _decoded_upright(img)
+    except Exception as exc:
+        logger.info("photo rendition failed", exc_info=True)
+        raise RenditionFailed(str(exc)) from exc
+    return _encoded(upright)[0]
+
+
+@dataclass(frozen=True)
+class _Decoded:
+    image: Image.Image
+    icc_profile: bytes | None
+    target: tuple[int, int]
+
+
+def _decoded_upright(img: Image.Image) -> _Decoded:
+    """The photo decoded once, as shown (EXIF turn applied), at least twice the size it will be
+    fitted to, with the colour profile that describes it and the size to fit it to."""
+    rotated = img.getexif().get(_ORIENTATION_TAG, 1) in _ROTATED_ORIENTATIONS
+    shown = (img.height, img.width) if rotated else img.size
+    target = fitted_size(*shown)
+    stored_target = (target[1], target[0]) if rotated else target
+    # Lets the JPEG decoder scale by 1/2..1/8 while staying at least twice the target.
+    img.draft(None, (stored_target[0] * 2, stored_target[1] * 2))
+    icc_profile = img.info.get("icc_profile") or None
+    upright = ImageOps.exif_transpose(img)
+    rgb, icc_profile = _without_alpha(upright, icc_profile)
+    return _Decoded(image=rgb, icc_profile=icc_profile, target=target)
+
+
+def _encoded(decoded: _Decoded) -> tuple[Rendition, Image.Image]:
+    """The rendition JPEG (no EXIF, no XMP: only the colour profile is written) and the fitted
+    image it was encoded from."""
+    rgb, icc_profile, target = decoded.image, decoded.icc_profile, decoded.target
+    try:
+        if rgb.size != target:
+            rgb = rgb.resize(target, Image.Resampling.LANCZOS, reducing_gap=3.0)
+        for quality in QUALITIES:
+            out = io.BytesIO()
+            rgb.save(
+                out,
+                "JPEG",
+                quality=quality,
+                subsampling=0 if quality >= 90 else 2,
+                optimize=True,
+                icc_profile=icc_profile,
+            )
+            if out.tell() <= MAX_PHOTO_BYTES:
+                rendition = Rendition(data=out.getvalue(), width=target[0], height=target[1])
+                return rendition, rgb
+    except Exception as exc:
         logger.info("photo rendition failed", exc_info=True)
         raise RenditionFailed(str(exc)) from exc
     raise RenditionFailed(f"still over {MAX_PHOTO_BYTES} bytes at quality {QUALITIES[-1]}")
+
+
+def _thumbnail_of(img: Image.Image) -> bytes | None:
+    """A small JPEG for the library; shrinks `img` itself (a not yet decoded JPEG is drafted)."""
+    try:
+        img.thumbnail(THUMBNAIL_SIDES)
+        out = io.BytesIO()
+        img.convert("RGB").save(out, "JPEG", quality=80)
+        return out.getvalue()
+    except Exception:
+        logger.warning("image thumbnail failed", exc_info=True)
+        return None
 
 
 def _without_alpha(img: Image.Image, icc_profile: bytes | None) -> tuple[Image.Image, bytes | None]:
@@ -135,34 +233,36 @@ def rendition_attach(*, media: MediaAsset, rendition: Rendition) -> None:
     media.rendition_size_bytes = len(rendition.data)
 
 
-def media_rendition_ensure(*, media: MediaAsset) -> bool:
-    """Whether TikTok can pull `media` within its limits, making the missing rendition of a
-    photo over 1080p first. Storage is written, so call it outside a transaction."""
-    if not needs_rendition(media) or media.rendition:
-        return True
-    try:
-        # At most MEDIA_MAX_IMAGE_BYTES; read whole because not every storage's files seek.
-        with media.file.storage.open(str(media.file.name), "rb") as fh:
-            rendition = render(io.BytesIO(fh.read()))
-    except (OSError, RenditionFailed):
-        logger.warning("no rendition for media %s", media.pk, exc_info=True)
-        return False
-    rendition_attach(media=media, rendition=rendition)
-    stored = (
-        MediaAsset.objects.for_workspace(media.workspace_id)
-        .filter(pk=media.pk, rendition="")
-        .update(
-            rendition=media.rendition.name,
-            rendition_width=media.rendition_width,
-            rendition_height=media.rendition_height,
-            rendition_size_bytes=media.rendition_size_bytes,
-        )
+def rendition_examine(*, media: MediaAsset) -> PhotoCopies:
+    """Read a stored photo that is not `tiktok_ready` and make what it lacks, writing nothing.
+    Raises OSError (storage) or RenditionFailed (damaged photo)."""
+    # At most MEDIA_MAX_IMAGE_BYTES; read whole because not every storage's files seek.
+    with media.file.storage.open(str(media.file.name), "rb") as fh:
+        return photo_copies(io.BytesIO(fh.read()))
+
+
+def rendition_store(*, media: MediaAsset, copies: PhotoCopies) -> bool:
+    """Store what `rendition_examine` made; whether `media` is TikTok-ready afterwards.
+    Writes storage, so call it outside a transaction (or from `transaction.on_commit`)."""
+    scoped = MediaAsset.objects.for_workspace(media.workspace_id).filter(pk=media.pk)
+    if copies.rendition is None:
+        scoped.filter(rendition="").update(private_exif=copies.private_exif)
+        media.private_exif = copies.private_exif
+        return tiktok_ready(media)
+    rendition_attach(media=media, rendition=copies.rendition)
+    media.private_exif = copies.private_exif
+    stored = scoped.filter(rendition="").update(
+        rendition=media.rendition.name,
+        rendition_width=media.rendition_width,
+        rendition_height=media.rendition_height,
+        rendition_size_bytes=media.rendition_size_bytes,
+        private_exif=copies.private_exif,
     )
     if stored:
         return True
     # Another run stored one meanwhile (or the photo is gone): keep theirs.
     media.rendition.storage.delete(str(media.rendition.name))
-    current = MediaAsset.objects.for_workspace(media.workspace_id).filter(pk=media.pk).first()
+    current = scoped.first()
     if current is None:
         return False
     for name in ("rendition", "rendition_width", "rendition_height", "rendition_size_bytes"):
@@ -170,12 +270,49 @@ def media_rendition_ensure(*, media: MediaAsset) -> bool:
     return bool(media.rendition)
 
 
-def photo_too_large_sentence(number: int, photo: MediaAsset) -> str:
-    short, long = MAX_PHOTO_SIDES
+def media_rendition_ensure(*, media: MediaAsset) -> bool:
+    """Whether TikTok can pull `media` within its limits and without its location, making the
+    missing rendition first. Storage is written, so call it outside a transaction."""
+    if tiktok_ready(media):
+        return True
+    try:
+        copies = rendition_examine(media=media)
+    except (OSError, RenditionFailed):
+        logger.warning("no rendition for media %s", media.pk, exc_info=True)
+        return False
+    return rendition_store(media=media, copies=copies)
+
+
+def renditions_store_after_commit(pending: Sequence[tuple[MediaAsset, PhotoCopies]]) -> None:
+    """Store examined photos' renditions once the surrounding transaction commits: a rollback
+    (an import preview, a refused queue) discards the callback and so writes no file at all."""
+
+    def store() -> None:
+        for media, copies in pending:
+            try:
+                rendition_store(media=media, copies=copies)
+            except OSError:  # the pipeline makes it again before TikTok is asked
+                logger.warning("storing the rendition of media %s failed", media.pk, exc_info=True)
+
+    if pending:
+        transaction.on_commit(store, robust=True)
+
+
+def photo_not_ready_refusal(number: int, photo: MediaAsset) -> tuple[str, str]:
+    """(code, sentence) for a photo that cannot be made TikTok-ready."""
+    if over_1080p(photo.width, photo.height):
+        short, long = MAX_PHOTO_SIDES
+        return (
+            "photo_too_large",
+            f"Photo {number} is {photo.width}x{photo.height} px, over the {short}x{long} px "
+            "TikTok takes, and we couldn't make a TikTok-sized copy of it: the file may be "
+            "damaged. Export it again as JPEG, upload that and use it in the post.",
+        )
     return (
-        f"Photo {number} is {photo.width}x{photo.height} px, over the {short}x{long} px TikTok "
-        "takes, and we couldn't make a TikTok-sized copy of it: the file may be damaged. Export "
-        "it again as JPEG, upload that and use it in the post."
+        "photo_unreadable",
+        f"We couldn't read photo {number} to make a copy for TikTok without its location and "
+        "other camera data: the file may be damaged or missing. Export it again as JPEG, "
+        "upload that and use it in the post.",
     )
 
 

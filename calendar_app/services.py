@@ -32,7 +32,7 @@ from calendar_app.approvals.services import (
 from calendar_app.approvals.versions import post_snapshot, version_record
 from calendar_app.captions import clean_caption
 from calendar_app.creators import creator_info_fetch
-from calendar_app.media import MediaRejected, inspect_file, make_thumbnail
+from calendar_app.media import MediaInfo, MediaRejected, inspect_file, video_thumbnail
 from calendar_app.models import (
     ActivityVerb,
     CalendarNote,
@@ -58,12 +58,15 @@ from calendar_app.preflight import (
 )
 from calendar_app.renditions import (
     MAX_PHOTO_SIDES,
+    PhotoCopies,
     RenditionFailed,
-    media_rendition_ensure,
     over_1080p,
-    photo_too_large_sentence,
-    render,
+    photo_copies,
+    photo_not_ready_refusal,
     rendition_attach,
+    rendition_examine,
+    renditions_store_after_commit,
+    tiktok_ready,
 )
 from calendar_app.timezones import (
     InvalidTimeZone,
@@ -119,19 +122,13 @@ def media_upload(
         tmp.flush()
         path = Path(tmp.name)
         info = inspect_file(path)
-        thumb = make_thumbnail(path, info)
-        rendition = None
-        if info.kind == MediaKind.IMAGE and over_1080p(info.width, info.height):
-            try:
-                rendition = render(path)
-            except RenditionFailed as exc:
-                short, long = MAX_PHOTO_SIDES
-                raise MediaRejected(
-                    f"This photo is {info.width}x{info.height} px, over the {short}x{long} "
-                    "TikTok takes, and we couldn't read it to make a TikTok-sized copy: the file "
-                    "may be damaged. Open it, export it again as JPEG and upload that.",
-                    code="photo_unreadable",
-                ) from exc
+        copies = None
+        if info.kind == MediaKind.IMAGE:
+            copies = _photo_copies_or_rejected(path, info)
+            thumb = copies.thumbnail
+        else:
+            thumb = video_thumbnail(path, info)
+        rendition = copies.rendition if copies else None
         asset = MediaAsset(
             workspace=workspace,
             kind=info.kind,
@@ -143,6 +140,7 @@ def media_upload(
             width=info.width,
             height=info.height,
             frame_rate=info.frame_rate,
+            private_exif=copies.private_exif if copies else None,
             uploaded_by=user,
         )
         tmp.seek(0)
@@ -160,6 +158,28 @@ def media_upload(
                 stored.delete(save=False)
         raise
     return asset
+
+
+def _photo_copies_or_rejected(path: Path, info: MediaInfo) -> PhotoCopies:
+    """The photo's thumbnail and, if it is over 1080p or its EXIF is private, its rendition."""
+    try:
+        return photo_copies(path, thumbnail=True)
+    except RenditionFailed as exc:
+        if over_1080p(info.width, info.height):
+            short, long = MAX_PHOTO_SIDES
+            reason = (
+                f"This photo is {info.width}x{info.height} px, over the {short}x{long} TikTok "
+                "takes, and we couldn't read it to make a TikTok-sized copy"
+            )
+        else:
+            reason = (
+                "We couldn't read this photo to make a copy for TikTok without its location and "
+                "other camera data"
+            )
+        raise MediaRejected(
+            f"{reason}: the file may be damaged. Open it, export it again as JPEG and upload that.",
+            code="photo_unreadable",
+        ) from exc
 
 
 def media_delete(*, workspace: Workspace, media: MediaAsset) -> None:
@@ -436,6 +456,7 @@ def post_create(
             posts=[p for p in posts if p.status == PostStatus.IN_REVIEW],
             actor=user,
         )
+        renditions_store_after_commit(checked.pending_renditions)
     return posts
 
 
@@ -480,6 +501,8 @@ class _CheckedContent:
     photos: tuple[MediaAsset, ...] = ()
     title: str = ""
     first_comment: str = ""
+    # Photos read by the check whose rendition is stored once the post's transaction commits.
+    pending_renditions: tuple[tuple[MediaAsset, PhotoCopies], ...] = ()
 
 
 def _check_content(
@@ -552,13 +575,18 @@ def _check_content(
                 "cover_timestamp_ms",
             )
     chosen = tuple(photos) or ((media,) if media and media.kind == MediaKind.IMAGE else ())
+    pending: list[tuple[MediaAsset, PhotoCopies]] = []
     for number, photo in enumerate(chosen, start=1):
-        # Outside any transaction (see post_create): a photo stored before renditions existed
-        # gets its TikTok-sized copy now, and one that cannot have it is named before saving.
-        if not media_rendition_ensure(media=photo):
+        if tiktok_ready(photo):
+            continue
+        # Stored before renditions (or before its EXIF was read): read it now, so a photo that
+        # cannot be made TikTok-ready is named before saving; the copy is stored on commit.
+        try:
+            pending.append((photo, rendition_examine(media=photo)))
+        except (OSError, RenditionFailed):
+            code, sentence = photo_not_ready_refusal(number, photo)
             problems.add(
-                ValidationFailed(photo_too_large_sentence(number, photo), code="photo_too_large"),
-                "photo_ids" if photos else "media_id",
+                ValidationFailed(sentence, code=code), "photo_ids" if photos else "media_id"
             )
     return _CheckedContent(
         caption=caption,
@@ -567,6 +595,7 @@ def _check_content(
         photos=chosen,
         title=title,
         first_comment=first_comment,
+        pending_renditions=tuple(pending),
     )
 
 
@@ -760,6 +789,7 @@ def post_update(
         for name, value in values.items():
             setattr(locked, name, value)
         photos_attach(post=locked, photos=checked.photos)
+        renditions_store_after_commit(checked.pending_renditions)
         # Anything that goes to TikTok (caption, title, first comment, media and photo order,
         # cover, music, settings) changed: a new version, and an approval to earn again.
         changed = version_record(post=locked, before=before, author=actor)

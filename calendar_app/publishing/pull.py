@@ -16,8 +16,9 @@ from calendar_app.public_media import public_media_url
 from calendar_app.publishing.client import account_call, business_call, tiktok
 from calendar_app.renditions import (
     media_rendition_ensure,
-    photo_too_large_sentence,
+    photo_not_ready_refusal,
     served_size,
+    tiktok_ready,
 )
 from tiktok_client.schemas import PhotoPostInfo, PostInfo, PublishInit
 
@@ -62,7 +63,8 @@ def uses_pull(post: Post) -> bool:
 
 
 def pull_refusal(post: Post) -> tuple[str, str] | None:
-    """What makes a pull impossible before TikTok is asked, as (code, sentence)."""
+    """What makes a pull impossible before TikTok is asked, as (code, sentence). Reads only:
+    `photos_prepare` runs first."""
     problem = url_property().problem
     if problem:
         return ("public_media_not_https", problem)
@@ -83,10 +85,22 @@ def pull_refusal(post: Post) -> tuple[str, str] | None:
     if post.photo_cover_index >= len(photos):
         return ("photo_cover_index", "The cover image is not one of the post's images.")
     for number, photo in enumerate(photos, start=1):
-        # §2.5: TikTok fails a photo over 1080p after the pull; it gets the rendition instead.
-        if not media_rendition_ensure(media=photo):
-            return ("photo_too_large", f"{photo_too_large_sentence(number, photo)} Then retry.")
+        # §2.5: TikTok fails a photo over 1080p after the pull; it gets the rendition instead,
+        # as does a photo whose EXIF carries a location (see photos_prepare).
+        if not tiktok_ready(photo):
+            code, sentence = photo_not_ready_refusal(number, photo)
+            return (code, f"{sentence} Then retry.")
     return None
+
+
+def photos_prepare(post: Post) -> None:
+    """Make the missing renditions of a photo post's images before `pull_refusal` checks them
+    and TikTok is handed their links. Writes storage: call it outside any transaction."""
+    if not is_photo_post(post):
+        return
+    for photo in photo_assets(post):
+        if photo.kind == MediaKind.IMAGE and photo.file:
+            media_rendition_ensure(media=photo)
 
 
 def total_bytes(post: Post) -> int:

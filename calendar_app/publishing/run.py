@@ -240,6 +240,8 @@ def start(post: Post, token: uuid.UUID) -> PublishResult | None:
 
     Returns the run's outcome when it ends here, None once TikTok holds the post.
     """
+    # Outside any transaction: a photo's missing rendition is stored before the checks read it.
+    pull.photos_prepare(post)
     refusal = _media_refusal(post)
     if refusal is not None:
         code, message = refusal

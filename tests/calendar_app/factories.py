@@ -24,6 +24,8 @@ class MediaAssetFactory(factory.django.DjangoModelFactory[MediaAsset]):
     width = 720
     height = 1280
     frame_rate = 30.0
+    # As upload records it: a photo's EXIF was read and carries no location.
+    private_exif = factory.LazyAttribute(lambda asset: False if asset.kind == "image" else None)
 
 
 class PostFactory(factory.django.DjangoModelFactory[Post]):

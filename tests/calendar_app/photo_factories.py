@@ -73,6 +73,9 @@ def make_carousel(
 
 RED, BLUE = (220, 20, 20), (20, 20, 220)
 ORIENTATION = 0x0112
+GPS_IFD = 0x8825
+# Latitude/longitude refs and degrees, minutes, seconds: a spot in Amsterdam.
+GPS_POSITION = {1: "N", 2: (52.0, 22.0, 25.5), 3: "E", 4: (4.0, 53.0, 36.2)}
 
 
 def photo(
@@ -83,13 +86,17 @@ def photo(
     orientation: int = 1,
     mode: str = "RGB",
     icc: bytes | None = None,
+    gps: bool = False,
 ) -> bytes:
-    """A photo whose top-left quarter is red and the rest blue (as stored, before EXIF)."""
+    """A photo whose top-left quarter is red and the rest blue (as stored, before EXIF); with
+    `gps`, its EXIF carries where it was taken (GPS_POSITION), as a phone's camera writes it."""
     img = Image.new(mode, (width, height), BLUE + ((255,) if mode == "RGBA" else ()))
     img.paste(RED, (0, 0, width // 2, height // 2))
     exif = Image.Exif()
     if orientation != 1:
         exif[ORIENTATION] = orientation
+    if gps:
+        exif[GPS_IFD] = GPS_POSITION
     out = io.BytesIO()
     extra: dict[str, Any] = {"icc_profile": icc} if icc else {}
     img.save(out, fmt, quality=90, exif=exif.tobytes(), **extra)
