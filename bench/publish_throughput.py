@@ -252,6 +252,7 @@ def _seed(sim: Any, args: argparse.Namespace, now: Any) -> Any:
     from accounts.crypto import encrypt_token
     from accounts.models import TikTokAccount, Workspace
     from calendar_app.models import MediaAsset, Post, PostStatus
+    from tests.media_samples import mp4
     from tiktok_client.simulator.models import Creator
 
     workspace = Workspace.objects.create(name="Bench agency")
@@ -263,8 +264,8 @@ def _seed(sim: Any, args: argparse.Namespace, now: Any) -> Any:
         size_bytes=256 * 1024,
         duration_seconds=15,
     )
-    head = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"  # passes TikTok's format check
-    media.file.save("clip.mp4", ContentFile(head + os.urandom(256 * 1024 - len(head))), save=False)
+    # Within TikTok's video specs (§2.6), which the simulator checks.
+    media.file.save("clip.mp4", ContentFile(mp4(256 * 1024, seconds=15)), save=False)
     media.save()
     accounts = []
     for n in range(max(1, args.posts // args.posts_per_account)):

@@ -8,6 +8,7 @@ from django.core.files.base import ContentFile
 
 from calendar_app.models import MediaAsset, Post, PostStatus
 from tests.factories import TikTokAccountFactory, WorkspaceFactory
+from tests.media_samples import mp4
 
 
 class MediaAssetFactory(factory.django.DjangoModelFactory[MediaAsset]):
@@ -16,7 +17,7 @@ class MediaAssetFactory(factory.django.DjangoModelFactory[MediaAsset]):
 
     workspace = factory.SubFactory(WorkspaceFactory)
     kind = "video"
-    file = factory.LazyFunction(lambda: ContentFile(b"\x00\x00\x00\x18ftypisom", name="v.mp4"))
+    file = factory.LazyFunction(lambda: ContentFile(mp4(1000, seconds=12.0), name="v.mp4"))
     original_name = "clip.mp4"
     content_type = "video/mp4"
     size_bytes = 1000

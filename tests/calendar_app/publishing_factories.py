@@ -21,6 +21,7 @@ from accounts.crypto import encrypt_token
 from accounts.models import TikTokAccount, Workspace
 from calendar_app.models import MediaAsset, Post, PostStatus
 from calendar_app.publishing import dispatch, run
+from tests.media_samples import mp4
 from tiktok_client.simulator.app import SimulatorApp, create_app
 from tiktok_client.simulator.models import Creator
 from tiktok_client.simulator.server import run_in_thread
@@ -124,9 +125,8 @@ def make_video(
         size_bytes=size,
         duration_seconds=duration,
     )
-    # TikTok's format check reads the container: an ftyp box, then the bytes.
-    head = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"
-    asset.file.save("clip.mp4", ContentFile(head + os.urandom(size - len(head))), save=False)
+    # TikTok's checks read the container's boxes (§2.6 video specs).
+    asset.file.save("clip.mp4", ContentFile(mp4(size, seconds=duration)), save=False)
     asset.save()
     return asset
 

@@ -13,6 +13,7 @@ from calendar_app import services
 from calendar_app.media import MediaRejected, inspect_file, sniff_content_type
 from calendar_app.models import MediaAsset
 from tests.calendar_app.factories import PostFactory
+from tests.media_samples import mp4
 
 
 def upload(workspace, path: Path, name: str | None = None) -> MediaAsset:
@@ -163,3 +164,13 @@ def test_declared_size_is_refused_before_copying(workspace, settings):
     with pytest.raises(MediaRejected) as exc:
         services.media_upload(workspace=workspace, user=None, upload=big, original_name="big.mp4")
     assert exc.value.code == "media_too_large"
+
+
+def test_a_video_in_a_codec_tiktok_does_not_take_is_refused(make_media, tmp_path):
+    # §2.6: H.264/H.265/VP8/VP9; the simulator fails others with file_format_check_failed.
+    assert inspect_file(make_media(size="720x1280")).codec == "avc1"
+    path = tmp_path / "old.mp4"
+    path.write_bytes(mp4(codec=b"mp4v"))
+    with pytest.raises(MediaRejected) as refused:
+        inspect_file(path)
+    assert refused.value.code == "media_bad_codec" and "H.264" in refused.value.message

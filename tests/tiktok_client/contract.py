@@ -129,18 +129,6 @@ def business_tokens(
     return dict(body["data"])
 
 
-def mp4(size: int, *, seconds: float | None = None) -> bytes:
-    """``size`` bytes of an MP4: an ``ftyp`` box and, with ``seconds``, a ``moov/mvhd`` box
-    carrying that duration (timescale 1000), then padding."""
-    head = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"
-    if seconds is not None:
-        mvhd = b"mvhd" + bytes(4) + bytes(8) + (1000).to_bytes(4, "big")
-        mvhd += int(seconds * 1000).to_bytes(4, "big") + bytes(80)
-        mvhd = (len(mvhd) + 4).to_bytes(4, "big") + mvhd
-        head += (len(mvhd) + 8).to_bytes(4, "big") + b"moov" + mvhd
-    return head + b"\x00" * (size - len(head))
-
-
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 

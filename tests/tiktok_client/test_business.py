@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 import pytest
 
+from tests.media_samples import mp4
 from tests.tiktok_client.conftest import AVA, CAFE, RecordingTransport, upload_all
-from tests.tiktok_client.contract import mp4
 from tiktok_client import (
     PostInfo,
     TikTokAuthError,

@@ -10,8 +10,10 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.media_samples import mp4
 from tests.tiktok_client.conftest import AVA, BEN, CAFE, DANCE, PAUSED, QUIET
-from tests.tiktok_client.contract import bearer, login_kit_tokens, mp4, query_of
+from tests.tiktok_client.contract import bearer, login_kit_tokens, query_of
+from tiktok_client import media_probe
 from tiktok_client.simulator import SimulatorApp, rules
 from tiktok_client.simulator.rules import chunk_plan_problem
 
@@ -104,9 +106,16 @@ def test_simulator_imports_only_stdlib_and_itself() -> None:
                 names = [node.module]
             for name in names:
                 top = name.split(".")[0]
+                # media_probe reads files and holds no rule: the product's and the simulator's
+                # limits stay apart, the byte readers are one.
                 assert name.startswith("tiktok_client.simulator") or (
-                    top in sys.stdlib_module_names
+                    name == "tiktok_client.media_probe" or top in sys.stdlib_module_names
                 ), f"{module.name} imports {name}"
+    for node in ast.walk(ast.parse(Path(media_probe.__file__).read_text())):
+        if isinstance(node, ast.ImportFrom | ast.Import):
+            modules = [node.module] if isinstance(node, ast.ImportFrom) else []
+            modules += [] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]
+            assert all(m.split(".")[0] in sys.stdlib_module_names for m in modules if m)
     assert chunk_plan_problem(5 * MIB, 5 * MIB, 1, refuse_multi_chunk=False) is None
 
 
@@ -366,6 +375,35 @@ def test_a_video_longer_than_the_creators_cap_fails_the_duration_check(
     refused = _status(http, token, too_long["publish_id"])
     assert (refused["status"], refused["fail_reason"]) == ("FAILED", "duration_check_failed")
     assert _status(http, token, fits["publish_id"])["status"] == "PUBLISH_COMPLETE"
+
+
+@pytest.mark.parametrize(
+    ("video", "fail_reason"),
+    [
+        ({"fps": 15}, "frame_rate_check_failed"),
+        ({"fps": 61}, "frame_rate_check_failed"),
+        ({"seconds": 0}, "duration_check_failed"),
+        ({"width": 320, "height": 240}, "picture_size_check_failed"),
+        ({"width": 4320, "height": 7680}, "picture_size_check_failed"),
+        ({"codec": b"mp4v"}, "file_format_check_failed"),
+        ({"fps": 23, "width": 360, "height": 640}, None),
+        ({"fps": 60, "width": 4096, "height": 2160, "codec": b"hvc1"}, None),
+    ],
+)
+def test_an_uploaded_video_outside_the_specs_fails_with_tiktoks_reason(
+    http: httpx.Client, sim: SimulatorApp, video: dict[str, Any], fail_reason: str | None
+) -> None:
+    # §2.6 video specs: H.264/H.265/VP8/VP9, 23-60 fps, 360-4096 px per side; a breach fails
+    # the publish with §2.7's fail_reason, an edge of the range is published.
+    token = _token(http, AVA)
+    data = _init(http, token, size=MB).json()["data"]
+    assert _upload(http, data["upload_url"], mp4(MB, **video), 0, MB).status_code == 201
+    sim.clock.advance(60)
+    status = _status(http, token, data["publish_id"])
+    if fail_reason is None:
+        assert status["status"] == "PUBLISH_COMPLETE", status
+    else:
+        assert (status["status"], status["fail_reason"]) == ("FAILED", fail_reason)
 
 
 def _inbox_photo(http: httpx.Client, token: str) -> httpx.Response:

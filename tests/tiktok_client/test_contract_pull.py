@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.media_samples import mp4
 from tests.tiktok_client.conftest import AVA, CAFE
 from tests.tiktok_client.contract import BIZ, BIZ_SCOPES, bearer, business_tokens, login_kit_tokens
 from tiktok_client.simulator import SimulatorApp
@@ -24,7 +25,7 @@ P = "/v2/post/publish"
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 2000
 WEBP = b"RIFF\x00\x00\x00\x00WEBPVP8 " + b"\x00" * 1000
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
-MP4 = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 5000
+MP4 = mp4(5024)
 VERIFIED = "https://media.later.test/"
 
 
@@ -196,6 +197,38 @@ def test_video_pull_failure_is_video_pull_failed(
     assert _settled(lambda: _status(http, token, good))["status"] == "PUBLISH_COMPLETE"
     failed = _settled(lambda: _status(http, token, gone))
     assert (failed["status"], failed["fail_reason"]) == ("FAILED", "video_pull_failed")
+
+
+def test_a_pulled_video_outside_the_specs_fails_with_tiktoks_reason(
+    http: httpx.Client, sim: SimulatorApp, origin: Origin
+) -> None:
+    # §2.6 video specs hold for a pulled video too (§2.7 fail_reason names).
+    token = login_kit_tokens(http, AVA)["access_token"]
+    origin.files = {
+        "/slow.mp4": (200, mp4(5024, fps=12), {}),
+        "/small.mp4": (200, mp4(5024, width=240, height=320), {}),
+        "/empty.mp4": (200, mp4(5024, seconds=0), {}),
+        "/fine.mp4": (200, mp4(5024, fps=24, width=1080, height=1920), {}),
+    }
+    expected = {
+        "slow": ("FAILED", "frame_rate_check_failed"),
+        "small": ("FAILED", "picture_size_check_failed"),
+        "empty": ("FAILED", "duration_check_failed"),
+        "fine": ("PUBLISH_COMPLETE", None),
+    }
+    for name, (state, reason) in expected.items():
+        answer = http.post(
+            f"{P}/video/init/",
+            json={
+                "post_info": {"privacy_level": "SELF_ONLY", "title": name},
+                "source_info": {"source": "PULL_FROM_URL", "video_url": f"{VERIFIED}{name}.mp4"},
+            },
+            headers=bearer(token),
+        )
+        assert answer.status_code == 200, answer.text
+        publish_id = str(answer.json()["data"]["publish_id"])
+        status = _settled(lambda publish_id=publish_id: _status(http, token, publish_id))
+        assert (status["status"], status.get("fail_reason")) == (state, reason), name
 
 
 def test_url_properties_domains_and_prefixes(http: httpx.Client, sim: SimulatorApp) -> None:

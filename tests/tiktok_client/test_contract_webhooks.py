@@ -14,8 +14,9 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.media_samples import mp4
 from tests.tiktok_client.conftest import AVA, CAFE
-from tests.tiktok_client.contract import bearer, business_tokens, login_kit_tokens, mp4
+from tests.tiktok_client.contract import bearer, business_tokens, login_kit_tokens
 from tiktok_client.simulator import (
     DEFAULT_BUSINESS_APP_ID,
     DEFAULT_CLIENT_KEY,

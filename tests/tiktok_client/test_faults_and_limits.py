@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
+from tests.media_samples import mp4
 from tests.tiktok_client.conftest import AVA, CAFE, SIM_BASE, RecordingTransport, upload_all
-from tests.tiktok_client.contract import mp4
 from tiktok_client import (
     InMemoryRateLimiter,
     PostInfo,
@@ -200,7 +200,7 @@ def test_http_inbox_resolution(
     tiktok: TikTokClient, token_for: TokenFor, sim: SimulatorApp, transport: RecordingTransport
 ) -> None:
     token = token_for(CAFE)
-    data = mp4(100)
+    data = mp4(1000)
     plan = plan_chunks(len(data))
     init = tiktok.init_inbox_video(access_token=token, chunk_plan=plan)
     assert init.upload_url

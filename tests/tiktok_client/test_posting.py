@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
+from tests.media_samples import mp4
 from tests.tiktok_client.conftest import (
     AVA,
     BEN,
@@ -32,7 +33,7 @@ from tiktok_client.simulator import SimulatorApp
 
 MB = 1024 * 1024
 PUBLIC = "PUBLIC_TO_EVERYONE"
-VIDEO = b"\x00\x00\x00\x18ftypmp42" + b"v" * 4000
+VIDEO = mp4(4008)
 TokenFor = Callable[..., str]
 
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.media_samples import mp4
 from tests.tiktok_client.conftest import CAFE, LOGIN_KIT_SCOPES, upload_all
-from tests.tiktok_client.contract import mp4
 from tiktok_client import (
     NoRateLimiter,
     PostInfo,

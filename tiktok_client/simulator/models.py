@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tiktok_client.simulator.rules import MAX_REDIRECT_URIS, AppKind, redirect_uri_refusal
 
@@ -11,6 +11,9 @@ from tiktok_client.simulator.rules import MAX_REDIRECT_URIS, AppKind, redirect_u
 class RedirectUriRefused(ValueError):
     """TikTok's developer portal would not register this redirect URI (the message says why)."""
 
+
+if TYPE_CHECKING:
+    from tiktok_client.simulator.media_checks import ReceivedVideo
 
 PUBLIC = "PUBLIC_TO_EVERYONE"
 MUTUAL = "MUTUAL_FOLLOW_FRIENDS"
@@ -157,9 +160,8 @@ class Publish:
     uploaded_bytes: int = 0
     chunks_received: int = 0
     upload_done_at: float | None = None
-    # What TikTok's checks read from the media (puller.MediaProbe): container and duration.
-    media_kind: str | None = None
-    media_duration: float | None = None
+    # What TikTok's checks read from a received video (media_checks.py), uploaded or pulled.
+    received_video: ReceivedVideo | None = None
     # PULL_FROM_URL (puller.py): what the real download found, once it is over.
     pulled_bytes: int = 0
     # Width and height each pulled photo's header announced (None: not announced), in order.

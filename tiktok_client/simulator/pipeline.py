@@ -7,8 +7,9 @@ import random
 import secrets
 from typing import TYPE_CHECKING, Any
 
+from tiktok_client.simulator.media_checks import video_fail_reason
 from tiktok_client.simulator.models import PUBLIC, SELF_ONLY, Creator, Publish, SimVideo
-from tiktok_client.simulator.rules import API_MAX_VIDEO_SECONDS, VIDEO_KINDS
+from tiktok_client.simulator.rules import API_MAX_VIDEO_SECONDS
 from tiktok_client.simulator.settings import SimSettings
 
 DAY = 86400.0
@@ -161,19 +162,15 @@ class PublishPipeline:
         self._create_video_for(p)
 
     def _media_problem(self, p: Publish) -> str | None:
-        """§2.7 checks on what was received: the container (uploads; pulls are checked as they
-        arrive, puller.py) and the duration: a direct post's against the creator's cap (§2.2),
-        every video's against the API's 10 min (§2.6)."""
+        """§2.7 checks on the video received (uploaded, or pulled: puller.py has already failed
+        a pull that was not a video container) against §2.6's specs (media_checks.py); the
+        duration against the API's 10 min and a direct post's against the creator's cap (§2.2)."""
         if p.kind == "photo":
             return None
-        if p.source == "FILE_UPLOAD" and p.media_kind not in VIDEO_KINDS:
-            return "file_format_check_failed"
         cap = API_MAX_VIDEO_SECONDS
         if p.direct:
             cap = min(self.creators[p.open_id].max_video_post_duration_sec, cap)
-        if p.media_duration is not None and p.media_duration > cap:
-            return "duration_check_failed"
-        return None
+        return video_fail_reason(p.received_video, max_seconds=cap)
 
     def _create_video_for(self, p: Publish) -> None:
         rng = random.Random(f"{self.seed}:{p.publish_id}")

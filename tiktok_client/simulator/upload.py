@@ -12,8 +12,8 @@ import re
 from typing import TYPE_CHECKING
 
 from tiktok_client.simulator.guards import RouteTable
+from tiktok_client.simulator.media_checks import ReceivedMedia
 from tiktok_client.simulator.posting import UPLOAD_PATH
-from tiktok_client.simulator.puller import MediaProbe
 from tiktok_client.simulator.rules import chunk_length
 from tiktok_client.simulator.wsgi_io import Request, Response
 
@@ -27,7 +27,7 @@ UPLOAD_CONTENT_TYPES = ("video/mp4", "video/quicktime", "video/webm")
 class UploadHost:
     def __init__(self, state: SimState) -> None:
         self.state = state
-        self.probes: dict[str, MediaProbe] = {}  # publish_id -> what its chunks showed so far
+        self.received: dict[str, ReceivedMedia] = {}  # publish_id -> its chunks so far
 
     def routes(self) -> RouteTable:
         return {("PUT", UPLOAD_PATH): self.upload}
@@ -63,15 +63,14 @@ class UploadHost:
         )
         if len(request.body) != expected:
             return Response(400, b"", ok=False)
-        probe = self.probes.setdefault(publish.publish_id, MediaProbe())
-        probe.feed(request.body)
+        received = self.received.setdefault(publish.publish_id, ReceivedMedia())
+        received.feed(request.body)
         publish.uploaded_bytes += len(request.body)
         publish.chunks_received += 1
         state.counters.record_publish(publish.publish_id, "chunks")
         progress = [("Content-Range", f"bytes 0-{publish.uploaded_bytes - 1}/{total}")]
         if publish.chunks_received == publish.total_chunk_count:
-            publish.media_kind, publish.media_duration = probe.kind, probe.duration
-            del self.probes[publish.publish_id]
+            publish.received_video = self.received.pop(publish.publish_id).finish()
             publish.upload_done_at = state.now()
             return Response(201, b"", progress)
         return Response(206, b"", progress)
