@@ -56,8 +56,11 @@ class Line:
 
 @dataclass
 class Chart:
+    """`color` is the bars' colour; empty means the stylesheet's default bar colour."""
+
     kind: str
     label: str
+    color: str = ""
     width: int = WIDTH
     height: int = HEIGHT
     lines: list[Line] = field(default_factory=list)
@@ -136,8 +139,12 @@ def _date_title(day: dt.date, value: float | None, unit: str) -> str:
     return f"{day:%a %b} {day.day}, {day.year}: {shown}"
 
 
-def line_chart(series: Sequence[tuple[dt.date, int | None]], *, label: str, unit: str) -> Chart:
-    return multi_line_chart([LineSeries(label=label, series=series)], label=label, unit=unit)
+def line_chart(
+    series: Sequence[tuple[dt.date, int | None]], *, label: str, unit: str, color: str = ""
+) -> Chart:
+    return multi_line_chart(
+        [LineSeries(label=label, series=series, color=color)], label=label, unit=unit
+    )
 
 
 @dataclass(frozen=True)
@@ -195,8 +202,10 @@ def multi_line_chart(lines: Sequence[LineSeries], *, label: str, unit: str) -> C
     return chart
 
 
-def bar_chart(series: Sequence[tuple[dt.date, int | None]], *, label: str, unit: str) -> Chart:
-    chart = Chart(kind="bar", label=label)
+def bar_chart(
+    series: Sequence[tuple[dt.date, int | None]], *, label: str, unit: str, color: str = ""
+) -> Chart:
+    chart = Chart(kind="bar", label=label, color=color)
     days = [day for day, _ in series]
     span = chart.right - chart.left
     slot = span / max(len(series), 1)

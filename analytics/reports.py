@@ -30,6 +30,7 @@ logger = logging.getLogger(__name__)
 
 TOP_POSTS = 5
 REPORT_CSS = Path(__file__).resolve().parent.parent / "static" / "analytics" / "report.css"
+REPORT_NARROW_CSS = REPORT_CSS.with_name("report_narrow.css")
 
 
 @dataclass(frozen=True)
@@ -174,12 +175,13 @@ def report_build(
         previous=previous_period(period),
     )
     videos = selectors.videos_for_period(workspace=workspace, period=period, account=account)
+    branding = report_settings_get(workspace=workspace)
     return Report(
         workspace=workspace,
         period=period,
         account=account,
         overview=overview,
-        branding=report_settings_get(workspace=workspace),
+        branding=branding,
         top_by_views=_top(videos, "-views"),
         top_by_engagement=[
             video
@@ -187,9 +189,18 @@ def report_build(
             if getattr(video, "engagement_rate", None) is not None
         ],
         response_times=_response_times(workspace=workspace, period=period, account=account),
-        views_chart=charts.bar_chart(overview.views_series, label="Video views", unit="views"),
+        # The charts carry the agency's colours themselves: the PDF reads no CSS inside an SVG.
+        views_chart=charts.bar_chart(
+            overview.views_series,
+            label="Video views",
+            unit="views",
+            color=branding.primary_color,
+        ),
         followers_chart=charts.line_chart(
-            overview.followers_series, label="Followers", unit="followers"
+            overview.followers_series,
+            label="Followers",
+            unit="followers",
+            color=branding.accent_color,
         ),
     )
 
@@ -202,6 +213,7 @@ def report_html(report: Report, *, standalone: bool) -> str:
             "report": report,
             "standalone": standalone,
             "css": REPORT_CSS.read_text(encoding="utf-8"),
+            "narrow_css": REPORT_NARROW_CSS.read_text(encoding="utf-8"),
         },
     )
 

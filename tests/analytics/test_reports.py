@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
+import logging
+from collections import Counter
+from typing import Any
 
 import pytest
 import time_machine
@@ -12,11 +16,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 from pypdf import PdfReader
+from pypdf.generic import ContentStream
 
 from accounts.models import Workspace
-from analytics import reporting
+from analytics import charts, reporting, reports
 from analytics.models import DeliveryStatus, ReportDelivery, ReportFrequency, ReportSchedule
 from analytics.reports import last_complete_period
+from analytics.selectors import DateRange
 from analytics.tasks import dispatch_due_reports
 from tests.analytics.seed import seed_hand_computed
 
@@ -33,6 +39,45 @@ def _png(color: str = "#123456") -> SimpleUploadedFile:
 
 def _pdf_text(body: bytes) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(body)).pages)
+
+
+FILL_OPERATORS = {b"f", b"F", b"f*", b"B", b"B*", b"b", b"b*"}
+STROKE_OPERATORS = {b"S", b"s", b"B", b"B*", b"b", b"b*"}
+
+
+def _pdf_paints(body: bytes) -> Counter[tuple[str, str]]:
+    """How many shapes the first page fills and strokes in each colour: ("fill", "#0055aa")."""
+    reader = PdfReader(io.BytesIO(body))
+    found: Counter[tuple[str, str]] = Counter()
+
+    def hex_of(operands: list) -> str:
+        values = [float(value) for value in operands]
+        values = values * 3 if len(values) == 1 else values  # gray
+        return "#" + "".join(f"{round(value * 255):02x}" for value in values[:3])
+
+    def walk(stream: Any, resources: Any, fill: str, stroke: str) -> None:
+        saved: list[tuple[str, str]] = []
+        for operands, operator in ContentStream(stream, reader).operations:
+            if operator == b"q":
+                saved.append((fill, stroke))
+            elif operator == b"Q":
+                fill, stroke = saved.pop()
+            elif operator in (b"rg", b"g"):
+                fill = hex_of(operands)
+            elif operator in (b"RG", b"G"):
+                stroke = hex_of(operands)
+            elif operator == b"Do":  # a form XObject inherits the graphics state
+                form = resources["/XObject"][operands[0]].get_object()
+                if form["/Subtype"] == "/Form":
+                    walk(form, form.get("/Resources", resources), fill, stroke)
+            if operator in FILL_OPERATORS:
+                found["fill", fill] += 1
+            if operator in STROKE_OPERATORS:
+                found["stroke", stroke] += 1
+
+    page = reader.pages[0]
+    walk(page.get_contents(), page["/Resources"], "#000000", "#000000")
+    return found
 
 
 def test_pdf_renders_the_same_figures_as_the_web_page(workspace: Workspace, client_for, owner):
@@ -305,3 +350,33 @@ def test_client_reports_carry_the_agency_branding_unless_the_client_overrides_it
 
 def _png_bad() -> SimpleUploadedFile:
     return SimpleUploadedFile("logo.png", b"<svg onload=alert(1)>", "image/png")
+
+
+def test_pdf_draws_the_charts_in_the_branding_colours(workspace: Workspace, caplog) -> None:
+    """WeasyPrint applies no page CSS inside an SVG: the charts carry their own paint."""
+    seed_hand_computed(workspace)
+    reporting.report_settings_update(
+        workspace=workspace, agency_name="", primary_color="#0055aa", accent_color="#ff9900"
+    )
+    period = DateRange(start=dt.date(2026, 3, 14), end=dt.date(2026, 3, 20), key="custom")
+    report = reports.report_build(workspace=workspace, period=period)
+    with caplog.at_level(logging.WARNING, logger="weasyprint"):
+        drawn = _pdf_paints(reports.report_pdf(report))
+    # The stylesheet holds nothing WeasyPrint ignores (SVG paint properties, media features).
+    assert [record.getMessage() for record in caplog.records] == []
+    without_charts = dataclasses.replace(
+        report,
+        views_chart=charts.bar_chart([], label="Video views", unit="views"),
+        followers_chart=charts.line_chart([], label="Followers", unit="followers"),
+    )
+    chart_paints = drawn - _pdf_paints(reports.report_pdf(without_charts))
+
+    # 6 measured days (Mar 17 is a gap): six bars in the agency's primary colour; the followers
+    # line in two segments and its six points stroked in the accent colour, points white inside.
+    assert chart_paints["fill", "#0055aa"] == 6
+    assert chart_paints["stroke", "#ff9900"] == 2 + 6
+    assert chart_paints["fill", "#ffffff"] == 6
+    assert chart_paints["stroke", "#e3e6ef"] >= 5  # the light grid lines
+    # SVG's default paint (black) shows when a style is ignored: bars and points came out black,
+    # the line as a black-filled sliver.
+    assert chart_paints["fill", "#000000"] == 0
