@@ -54,21 +54,10 @@ def test_the_quick_start_simulator_sends_each_apps_webhooks_to_this_site(
         site=site,
         redirect_uri=f"{site}/connect/tiktok/callback/",
         business_redirect_uri=f"{site}/connect/tiktok/business/callback/",
+        state_file=tmp_path / "simulator-state.json",
     )
-    log = (tmp_path / "simulator.log").open("wb")
-    proc = subprocess.Popen(command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+    proc = _start_simulator(command, sim, tmp_path / "simulator.log")
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{sim}/_sim/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None, (tmp_path / "simulator.log").read_text()
-            assert time.monotonic() < deadline, "the simulator did not start"
-            time.sleep(0.2)
-
         apps = {
             a["client_key"]: a["webhook_url"] for a in httpx.get(f"{sim}/_sim/apps").json()["apps"]
         }
@@ -108,9 +97,62 @@ def test_the_quick_start_simulator_sends_each_apps_webhooks_to_this_site(
         assert ("business", "comment.update") in heard
         assert ("login_kit", "authorization.removed") in heard
     finally:
-        proc.terminate()
+        _stop(proc)
+
+
+def test_the_quick_start_simulator_keeps_its_world_across_a_restart(tmp_path: Path) -> None:
+    """Stopped as runstack stops it (SIGTERM) and started again, the simulator still knows
+    the tokens it issued, as TikTok does while the product restarts."""
+    port = _free_port()
+    sim = f"http://127.0.0.1:{port}"
+    site = "http://127.0.0.1:8000"
+    state_file = tmp_path / "var" / "simulator-state.json"
+    command = simulator_command(
+        sys.executable,
+        port=port,
+        site=site,
+        redirect_uri=f"{site}/connect/tiktok/callback/",
+        business_redirect_uri=f"{site}/connect/tiktok/business/callback/",
+        state_file=state_file,
+    )
+    proc = _start_simulator(command, sim, tmp_path / "first.log")
+    try:
+        token = _control(sim, "/_sim/tokens/issue", {"open_id": "sim-ava-public"})["token"]
+    finally:
+        _stop(proc)
+    assert proc.returncode == 0
+    assert state_file.exists()
+
+    proc = _start_simulator(command, sim, tmp_path / "second.log")
+    try:
+        with TikTokClient(TikTokConfig.for_simulator(sim)) as client:
+            user = client.get_user_info(access_token=token["access_token"], fields=["open_id"])
+        assert user.open_id == "sim-ava-public"
+    finally:
+        _stop(proc)
+    assert "Simulator state loaded from" in (tmp_path / "second.log").read_text()
+
+
+def _start_simulator(command: list[str], sim: str, log_path: Path) -> subprocess.Popen[bytes]:
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 30
+    while True:
         try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+            if httpx.get(f"{sim}/_sim/health", timeout=2).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            _stop(proc)
+            pytest.fail(f"the simulator did not start: {log_path.read_text()}")
+        time.sleep(0.2)
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
+import signal
+from pathlib import Path
+from typing import Any
 
 from tiktok_client.simulator.app import create_app
 from tiktok_client.simulator.models import RedirectUriRefused
+from tiktok_client.simulator.persistence import PeriodicSaver, load_state_or_start_fresh
 from tiktok_client.simulator.server import build_server
 from tiktok_client.simulator.state import (
     DEFAULT_BUSINESS_APP_ID,
@@ -71,8 +76,16 @@ def main(argv: list[str] | None = None) -> None:
         help="where pulls of a verified prefix are fetched, 'https://media.later.test/="
         "http://127.0.0.1:8000/public-media/' (a TLS-terminating proxy in front of the product)",
     )
+    parser.add_argument(
+        "--state-file",
+        type=Path,
+        default=os.environ.get("TIKTOK_SIM_STATE_FILE"),
+        help="keep users, tokens, publishes, videos and comments in this file across restarts "
+        "(loaded at start, saved periodically and on stop); without it the state is memory only",
+    )
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args(argv)
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     app = create_app(
         seed=args.seed,
@@ -85,6 +98,11 @@ def main(argv: list[str] | None = None) -> None:
         pull_resolve=args.pull_resolve,
     )
     app.faults.latency_seconds = args.latency
+    saver = None
+    if args.state_file is not None:
+        if load_state_or_start_fresh(app.state, args.state_file):
+            print(f"Simulator state loaded from {args.state_file}", flush=True)
+        saver = PeriodicSaver(app.state, args.state_file)
     extra = [
         *args.redirect_uri,
         *filter(None, os.environ.get("TIKTOK_SIM_REDIRECT_URIS", "").split(",")),
@@ -117,12 +135,27 @@ def main(argv: list[str] | None = None) -> None:
     for creator in app.state.creators.values():
         kind = "business" if creator.is_business else "personal"
         print(f"  @{creator.username:<15} {kind:<8} key={creator.open_id}", flush=True)
+    # A stop asked by the quick start (SIGTERM) is as clean as Ctrl-C: the state is saved.
+    signal.signal(signal.SIGTERM, _interrupt)
+    if saver is not None:
+        saver.start()
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
+        # A second signal (Ctrl-C reaches the whole process group, then the quick start sends
+        # SIGTERM) must not cut the last save short.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         server.server_close()
+        if saver is not None:
+            saver.stop()
+            print(f"Simulator state saved to {args.state_file}", flush=True)
+
+
+def _interrupt(*_: Any) -> None:
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

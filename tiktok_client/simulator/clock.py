@@ -30,6 +30,12 @@ class SimClock:
             self._real_anchor = time.time()
             self._speed = speed
 
+    def restart_at(self, sim_now: float) -> None:
+        """Continue from ``sim_now`` (a simulator loading its saved state)."""
+        with self._lock:
+            self._sim_anchor = sim_now
+            self._real_anchor = time.time()
+
     def advance(self, seconds: float) -> float:
         if seconds < 0:
             raise ValueError("the simulated clock only moves forward")

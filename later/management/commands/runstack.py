@@ -98,16 +98,25 @@ class _Tee(StringIO):
 
 
 SIM_MEDIA_BASE = "https://media.later.test/public-media/"
+SIM_STATE_FILE = "simulator-state.json"
 
 
 def simulator_command(
-    python: str, *, port: int, site: str, redirect_uri: str, business_redirect_uri: str
+    python: str,
+    *,
+    port: int,
+    site: str,
+    redirect_uri: str,
+    business_redirect_uri: str,
+    state_file: Path,
 ) -> list[str]:
     """The simulator as the quick start runs it: this site's two OAuth callbacks (TikTok
     matches redirect URIs exactly, port included), its public media
     for PULL_FROM_URL, and each TikTok app's webhooks sent to this site's endpoint for that app
     (comment.update to the Business one, post.publish.* and authorization.removed to the Login
-    Kit one), as the README asks of a real installation."""
+    Kit one), as the README asks of a real installation. Its users, tokens, publishes, videos
+    and comments are kept in ``state_file`` across restarts, as TikTok keeps them while the
+    product is stopped."""
     return [
         python,
         "-m",
@@ -124,6 +133,8 @@ def simulator_command(
         site + reverse("accounts:tiktok_webhook"),
         "--business-webhook-url",
         site + reverse("accounts:tiktok_business_webhook"),
+        "--state-file",
+        str(state_file),
     ]
 
 
@@ -203,6 +214,7 @@ class Command(BaseCommand):
                         site=site,
                         redirect_uri=env["TIKTOK_REDIRECT_URI"],
                         business_redirect_uri=env["TIKTOK_BUSINESS_REDIRECT_URI"],
+                        state_file=Path(settings.VAR_DIR) / SIM_STATE_FILE,
                     ),
                     env,
                     label="TikTok simulator",
@@ -255,9 +267,10 @@ class Command(BaseCommand):
             beat_schedule = str(Path(settings.VAR_DIR) / "celerybeat-schedule")
             beat_cmd = [python, "-m", "celery", "-A", "later", "beat", "-l", "INFO"]
             beat_cmd += ["-s", beat_schedule]
-            # With the demo, beat starts once the demo is filled: a fresh simulator knows none
-            # of the tokens stored by an earlier run until the demo connects the accounts again,
-            # and beat's first syncs and refreshes would only be refused.
+            # With the demo, beat starts once the demo is filled: a simulator that started fresh
+            # (first run, or its state file was unusable) knows none of the tokens stored by an
+            # earlier run until the demo connects the accounts again, and beat's first syncs and
+            # refreshes would only be refused.
             beat_waits = use_sim and not opts["no_demo_data"]
             if not beat_waits:
                 self._start("beat", beat_cmd, env, label="Celery beat")
