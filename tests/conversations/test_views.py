@@ -163,6 +163,30 @@ def test_the_inbox_shows_a_commenters_avatar_from_tiktok_or_the_local_simulator(
     assert f'<img class="avatar" src="{simulator.replace("&", "&amp;")}"' in body
 
 
+def test_post_covers_show_from_tiktok_or_the_local_simulator_never_other_schemes(
+    workspace: Workspace, video: TikTokVideo, owner: User, client_for: Callable[[User], Client]
+) -> None:
+    """The quick start's simulator serves covers over http://localhost: the inbox shows them."""
+    covers = {
+        "https://p16-sign.tiktokcdn.com/cover/1.jpeg": True,
+        "http://127.0.0.1:8765/_sim/media/cover?video_id=v1&x-expires=9": True,
+        "javascript:alert(4)": False,
+        "data:image/png;base64,AAAA": False,
+        "httpx://127.0.0.1/cover.jpeg": False,
+        "http:///no-host.jpeg": False,
+    }
+    videos = {url: make_video(video.account, cover_image_url=url) for url in covers}
+    for url, item in videos.items():
+        make_comment(item, text=f"on {url}")
+    client = client_for(owner)
+    inbox = client.get(_inbox(workspace)).content.decode()
+    for url, item in videos.items():
+        tag = f'src="{url.replace("&", "&amp;")}"'
+        assert (tag in inbox) is covers[url], url
+        post = client.get(reverse("conversations:post", args=[workspace.pk, item.pk]))
+        assert (tag in post.content.decode()) is covers[url], url
+
+
 def test_post_view_shows_the_video_beside_its_threads(
     workspace: Workspace, video: TikTokVideo, owner: User, client_for: Callable[[User], Client]
 ) -> None:
