@@ -181,6 +181,23 @@ def test_a_commenters_avatar_resolves_through_the_simulator(
     assert raw.get(fan.profile_image).status_code == 403
 
 
+def test_a_videos_cover_resolves_through_the_simulator(
+    tiktok: TikTokClient, biz_for: BizFor, sim: SimulatorApp
+) -> None:
+    """The demo inbox shows each post's cover: the link points at the simulator's own host."""
+    import httpx
+
+    token, cafe = biz_for(CAFE)
+    videos = tiktok.business_list_videos(access_token=token, business_id=cafe, max_count=5).videos
+    assert videos
+    raw = httpx.Client(transport=httpx.WSGITransport(app=sim))
+    for video in videos:
+        assert video.thumbnail_url and video.thumbnail_url.startswith("http://sim.test/")
+        cover = raw.get(video.thumbnail_url)
+        assert cover.status_code == 200
+        assert cover.headers["content-type"].startswith("image/")
+
+
 def test_reply_hide_like_delete(tiktok: TikTokClient, biz_for: BizFor) -> None:
     token, cafe = biz_for(CAFE)
     video_id = _video_id(tiktok, token, cafe)
