@@ -1,6 +1,11 @@
 """Geometry for the server-rendered SVG charts (no JavaScript chart library, works offline).
 
 A day without a measurement is a gap: lines break there and no bar is drawn.
+
+A chart is only ever scaled uniformly (the page and the PDF keep its aspect ratio), so its axis
+labels are sized in view-box units: AXIS_FONT is the size the SVG itself carries (the PDF and
+e-mail read no page CSS inside it) and the largest a stylesheet sets (narrow screens). The
+margins leave room for labels of that size, so no label is cut at the view box's edge.
 """
 
 from __future__ import annotations
@@ -14,11 +19,24 @@ from later.numbers import figure
 
 WIDTH = 640
 HEIGHT = 220
-PAD_LEFT = 56
-PAD_RIGHT = 12
+AXIS_FONT = 18
+# A generous average advance of the label fonts (DejaVu Sans, Liberation Sans), in ems.
+AXIS_CHAR_WIDTH = 0.62
+Y_LABEL_GAP = 8
 PAD_TOP = 12
-PAD_BOTTOM = 28
+PAD_BOTTOM = 36
 MAX_X_LABELS = 7
+
+
+def label_width(text: str) -> float:
+    """An upper estimate of an axis label's width in view-box units, at AXIS_FONT."""
+    return len(text) * AXIS_CHAR_WIDTH * AXIS_FONT
+
+
+# A day label ("Mar 28") is centred under its day, the last one at the right edge of the plot.
+PAD_RIGHT = math.ceil(label_width("Mar 28") / 2) + 2
+# Room for y labels up to five characters ("12.5K"); a chart with longer ones widens it.
+PAD_LEFT = math.ceil(label_width("12.5K")) + Y_LABEL_GAP
 
 
 @dataclass(frozen=True)
@@ -71,6 +89,19 @@ class Chart:
     left: float = PAD_LEFT
     right: float = WIDTH - PAD_RIGHT
     gaps: int = 0
+
+    def fit_y_labels(self, labels: Sequence[str]) -> None:
+        """Move the plot's left edge so that the widest y label ends Y_LABEL_GAP before it."""
+        widest = max((label_width(label) for label in labels), default=0.0)
+        self.left = max(PAD_LEFT, math.ceil(widest) + Y_LABEL_GAP)
+
+    @property
+    def axis_font(self) -> int:
+        return AXIS_FONT
+
+    @property
+    def y_label_x(self) -> float:
+        return self.left - Y_LABEL_GAP
 
     @property
     def points(self) -> list[Point]:
@@ -161,6 +192,8 @@ def multi_line_chart(lines: Sequence[LineSeries], *, label: str, unit: str) -> C
         return chart
     days = [day for day, _ in lines[0].series]
     values = [float(value) for line in lines for _, value in line.series if value is not None]
+    low, high, ticks = _y_scale(values, from_zero=False) if values else (0.0, 1.0, [])
+    chart.fit_y_labels([compact(tick) for tick in ticks])
     span = chart.right - chart.left
     step = span / max(len(days) - 1, 1)
     xs = [chart.left + index * step for index in range(len(days))]
@@ -178,7 +211,6 @@ def multi_line_chart(lines: Sequence[LineSeries], *, label: str, unit: str) -> C
     ]
     if not values:
         return chart
-    low, high, ticks = _y_scale(values, from_zero=False)
     plot_height = chart.baseline - PAD_TOP
 
     def y_of(value: float) -> float:
@@ -207,15 +239,16 @@ def bar_chart(
 ) -> Chart:
     chart = Chart(kind="bar", label=label, color=color)
     days = [day for day, _ in series]
+    values = [float(value) for _, value in series if value is not None]
+    low, high, ticks = _y_scale(values, from_zero=True) if values else (0.0, 1.0, [])
+    chart.fit_y_labels([compact(tick) for tick in ticks])
     span = chart.right - chart.left
     slot = span / max(len(series), 1)
     xs = [chart.left + slot * (index + 0.5) for index in range(len(series))]
     chart.x_ticks = _x_ticks(days, xs)
     chart.gaps = sum(1 for _, value in series if value is None)
-    values = [float(value) for _, value in series if value is not None]
     if not values:
         return chart
-    low, high, ticks = _y_scale(values, from_zero=True)
     plot_height = chart.baseline - PAD_TOP
     chart.y_ticks = [
         Tick(
