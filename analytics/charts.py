@@ -11,8 +11,9 @@ margins leave room for labels of that size, so no label is cut at the view box's
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from later.numbers import figure
@@ -25,6 +26,8 @@ AXIS_CHAR_WIDTH = 0.62
 Y_LABEL_GAP = 8
 PAD_TOP = 12
 PAD_BOTTOM = 36
+# The least room between two x labels, in view-box units, and the most labels an x axis reads.
+X_LABEL_GAP = 12
 MAX_X_LABELS = 7
 
 
@@ -120,23 +123,61 @@ class Chart:
         return [line for line in self.lines if line.gaps]
 
 
-def compact(value: float) -> str:
-    """12 300 -> '12.3K'; axis labels must stay short."""
-    magnitude = abs(value)
-    for threshold, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
-        if magnitude >= threshold:
-            text = f"{value / threshold:.1f}".rstrip("0").rstrip(".")
-            return f"{text}{suffix}"
-    return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
+_SUFFIXES = ((1e9, "B"), (1e6, "M"), (1e3, "K"))
+# A suffixed label needing more decimals than this ("1.20002M") is written in full instead.
+MAX_SUFFIX_DECIMALS = 2
+
+
+def _decimals(value: float) -> int:
+    """How many decimals write `value` exactly (a nice step: 1, 2, 2.5 or 5 times 10^n)."""
+    for places in range(10):
+        scaled = value * 10**places
+        if abs(scaled - round(scaled)) < 1e-6 * max(1.0, abs(scaled)):
+            return places
+    return 10
+
+
+def y_labels(ticks: Sequence[float]) -> list[str]:
+    """The y axis' labels, in the reader's notation, one unit and precision for the whole axis.
+
+    The largest tick picks the unit (12,300 -> "12.3K") and the step the decimals, so two
+    neighbouring ticks never read the same: 15,100 to 15,250 by 50 is "15.10K" ... "15.25K",
+    not "15.1K, 15.1K, 15.2K, 15.2K". Where the unit would need more than two decimals the
+    labels are written in full (998, 1,000, 1,002).
+    """
+    if not ticks:
+        return []
+    step = ticks[1] - ticks[0] if len(ticks) > 1 else 1.0
+    largest = max(abs(tick) for tick in ticks)
+    for threshold, suffix in _SUFFIXES:
+        if largest >= threshold:
+            decimals = _decimals(step / threshold)
+            if decimals > MAX_SUFFIX_DECIMALS:
+                break
+            return [
+                f"{figure(tick / threshold, decimals)}{suffix}" if tick else "0" for tick in ticks
+            ]
+    return [figure(tick, _decimals(step)) for tick in ticks]
+
+
+def nice_steps(least: float, *, whole: bool = False) -> Iterator[float]:
+    """Nice steps (1, 2, 2.5, 5 times 10^n) from the smallest one >= `least`, upwards.
+
+    `whole` leaves out steps between whole numbers (0.5, 2.5): an axis of counts.
+    """
+    exponent = math.floor(math.log10(least)) if least > 0 else 0
+    while True:
+        for multiple in (1, 2, 2.5, 5):
+            step = multiple * 10.0**exponent
+            if step < least or (whole and not float(step).is_integer()):
+                continue
+            yield step
+        exponent += 1
 
 
 def _nice_step(span: float, ticks: int = 4) -> float:
-    raw = span / ticks
-    exponent = 10 ** math.floor(math.log10(raw))
-    for multiple in (1, 2, 2.5, 5, 10):
-        if raw <= multiple * exponent:
-            return multiple * exponent
-    return 10 * exponent
+    """The smallest whole nice step that splits `span` into at most `ticks` intervals."""
+    return next(nice_steps(max(span / ticks, 1.0), whole=True))
 
 
 def _y_scale(values: Sequence[float], *, from_zero: bool) -> tuple[float, float, list[float]]:
@@ -147,22 +188,44 @@ def _y_scale(values: Sequence[float], *, from_zero: bool) -> tuple[float, float,
         if not from_zero:
             low = max(0.0, low - (high - low))
     # Every series counts something (views, followers, posts): no tick between whole numbers.
-    step = max(_nice_step(high - low), 1.0)
+    step = _nice_step(high - low)
     low = math.floor(low / step) * step
     high = math.ceil(high / step) * step
     ticks = [low + step * index for index in range(round((high - low) / step) + 1)]
     return low, high, ticks
 
 
+def x_labels_fit(ticks: Sequence[Tick]) -> bool:
+    """Whether an x axis can read these labels: at most MAX_X_LABELS, none closer than the gap.
+
+    Each label is centred on its tick. Widths are in view-box units at the largest axis font,
+    and a chart is only ever scaled uniformly, so labels apart here are apart at every rendered
+    size (a 390 px phone included).
+    """
+    ordered = sorted(ticks, key=lambda tick: tick.position)
+    return len(ordered) <= MAX_X_LABELS and all(
+        right.position - left.position
+        >= (label_width(left.label) + label_width(right.label)) / 2 + X_LABEL_GAP
+        for left, right in itertools.pairwise(ordered)
+    )
+
+
+def spaced_x_ticks(ticks: Sequence[Tick]) -> list[Tick]:
+    """Every n-th tick counted back from the last one, the smallest n whose labels fit.
+
+    The last tick (the latest day) always keeps its label.
+    """
+    for every in range(1, len(ticks) + 1):
+        chosen = list(ticks[::-1][::every])[::-1]
+        if x_labels_fit(chosen):
+            return chosen
+    return list(ticks[-1:])
+
+
 def _x_ticks(days: Sequence[dt.date], xs: Sequence[float]) -> list[Tick]:
-    if not days:
-        return []
-    every = max(1, math.ceil(len(days) / MAX_X_LABELS))
-    return [
-        Tick(position=x, label=f"{day:%b} {day.day}")
-        for index, (day, x) in enumerate(zip(days, xs, strict=True))
-        if index % every == 0
-    ]
+    return spaced_x_ticks(
+        [Tick(position=x, label=f"{day:%b} {day.day}") for day, x in zip(days, xs, strict=True)]
+    )
 
 
 def _date_title(day: dt.date, value: float | None, unit: str) -> str:
@@ -193,7 +256,8 @@ def multi_line_chart(lines: Sequence[LineSeries], *, label: str, unit: str) -> C
     days = [day for day, _ in lines[0].series]
     values = [float(value) for line in lines for _, value in line.series if value is not None]
     low, high, ticks = _y_scale(values, from_zero=False) if values else (0.0, 1.0, [])
-    chart.fit_y_labels([compact(tick) for tick in ticks])
+    labels = y_labels(ticks)
+    chart.fit_y_labels(labels)
     span = chart.right - chart.left
     step = span / max(len(days) - 1, 1)
     xs = [chart.left + index * step for index in range(len(days))]
@@ -216,7 +280,9 @@ def multi_line_chart(lines: Sequence[LineSeries], *, label: str, unit: str) -> C
     def y_of(value: float) -> float:
         return chart.baseline - (value - low) / (high - low) * plot_height
 
-    chart.y_ticks = [Tick(position=y_of(tick), label=compact(tick)) for tick in ticks]
+    chart.y_ticks = [
+        Tick(position=y_of(tick), label=text) for tick, text in zip(ticks, labels, strict=True)
+    ]
     for source, drawn in zip(lines, chart.lines, strict=True):
         prefix = f"{source.label} · " if len(lines) > 1 else ""
         current: list[str] = []
@@ -241,7 +307,8 @@ def bar_chart(
     days = [day for day, _ in series]
     values = [float(value) for _, value in series if value is not None]
     low, high, ticks = _y_scale(values, from_zero=True) if values else (0.0, 1.0, [])
-    chart.fit_y_labels([compact(tick) for tick in ticks])
+    labels = y_labels(ticks)
+    chart.fit_y_labels(labels)
     span = chart.right - chart.left
     slot = span / max(len(series), 1)
     xs = [chart.left + slot * (index + 0.5) for index in range(len(series))]
@@ -251,10 +318,8 @@ def bar_chart(
         return chart
     plot_height = chart.baseline - PAD_TOP
     chart.y_ticks = [
-        Tick(
-            position=chart.baseline - (tick - low) / (high - low) * plot_height, label=compact(tick)
-        )
-        for tick in ticks
+        Tick(position=chart.baseline - (tick - low) / (high - low) * plot_height, label=text)
+        for tick, text in zip(ticks, labels, strict=True)
     ]
     width = max(slot * 0.7, 1.0)
     for (day, value), x in zip(series, xs, strict=True):

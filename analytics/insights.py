@@ -8,7 +8,8 @@ it was measured. Personal accounts get the list of what a Business account would
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+import math
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from accounts.models import TikTokVideo
@@ -88,6 +89,21 @@ def _has_insights(snapshot: VideoSnapshot) -> bool:
     )
 
 
+def _second_ticks(last: float, *, x_of: Callable[[float], float], span: float) -> list[charts.Tick]:
+    """Ticks at a nice step of seconds (0 s, 5 s, 10 s ...), the finest whose labels fit."""
+    # No step can be finer than the narrowest label ("0 s") and its gap allow.
+    least = last * (charts.label_width("0 s") + charts.X_LABEL_GAP) / span
+    for step in charts.nice_steps(least, whole=last >= 1):
+        count = math.floor(last / step + 1e-9)
+        ticks = [
+            charts.Tick(position=x_of(step * index), label=f"{step * index:g} s")
+            for index in range(count + 1)
+        ]
+        if charts.x_labels_fit(ticks):
+            return ticks
+    return []
+
+
 def retention_chart(points: Sequence[tuple[float, float]]) -> charts.Chart:
     """Share of viewers still watching at each second, as one line on a 0-100 % scale."""
     chart = charts.Chart(kind="line", label="Retention")
@@ -104,12 +120,7 @@ def retention_chart(points: Sequence[tuple[float, float]]) -> charts.Chart:
         return chart.baseline - min(max(percent, 0.0), 100.0) / 100 * plot_height
 
     chart.y_ticks = [charts.Tick(position=y_of(v), label=f"{v}%") for v in (0, 25, 50, 75, 100)]
-    step = max(1, len(points) // 6)
-    chart.x_ticks = [
-        charts.Tick(position=x_of(second), label=f"{second:g} s")
-        for index, (second, _) in enumerate(points)
-        if index % step == 0
-    ]
+    chart.x_ticks = _second_ticks(last, x_of=x_of, span=span)
     line = charts.Line(label="Still watching")
     coords = []
     for second, percent in points:
