@@ -91,6 +91,8 @@ def _has_insights(snapshot: VideoSnapshot) -> bool:
 
 def _second_ticks(last: float, *, x_of: Callable[[float], float], span: float) -> list[charts.Tick]:
     """Ticks at a nice step of seconds (0 s, 5 s, 10 s ...), the finest whose labels fit."""
+    if not math.isfinite(last) or last <= 0:
+        return []
     # No step can be finer than the narrowest label ("0 s") and its gap allow.
     least = last * (charts.label_width("0 s") + charts.X_LABEL_GAP) / span
     for step in charts.nice_steps(least, whole=last >= 1):

@@ -135,3 +135,9 @@ def test_retention_labels_fall_on_round_seconds() -> None:
     points = [(0.0, 100.0), (1.0, 90.0), (3.0, 80.0), (4.0, 75.0), (7.0, 60.0), (60.0, 20.0)]
     labels = [tick.label for tick in retention_chart(points).x_ticks]
     assert labels == ["0 s", "10 s", "20 s", "30 s", "40 s", "50 s", "60 s"]
+
+
+@pytest.mark.parametrize("last", [-5.0, float("inf"), 1e9])
+def test_a_strange_retention_curve_still_draws(last: float) -> None:
+    chart = retention_chart([(0.0, 100.0), (last, 40.0)])
+    assert _labels_overlap(chart.x_ticks) == []
