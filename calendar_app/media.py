@@ -1,15 +1,13 @@
 """Media inspection: what a file really is, read from its bytes, never from its name.
 
-MP4/MOV metadata and photo sizes come from tiktok_client.media_probe, a pure-Python reader
-shared with the TikTok simulator, so validation works on hosts without ffmpeg. WebM needs a
-Matroska parser; there we ask the ffmpeg binary shipped by imageio-ffmpeg and refuse the file if
-it cannot tell.
+MP4/MOV/WebM metadata and photo sizes come from tiktok_client.media_probe, a pure-Python reader
+shared with the TikTok simulator, so validation works on hosts without ffmpeg. The ffmpeg binary
+shipped by imageio-ffmpeg only makes video thumbnails.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,9 +26,10 @@ MIN_SIDE_PX = 360
 MAX_SIDE_PX = 4096
 MIN_FPS = 23.0
 MAX_FPS = 60.0
-# §2.6: H.264, H.265, VP8 or VP9; as MP4/MOV sample entries and as ffmpeg names them (WebM).
+# §2.6: H.264, H.265, VP8 or VP9; as MP4/MOV sample entries and as WebM (Matroska) CodecIDs.
 VIDEO_CODECS = frozenset(
-    {"avc1", "avc3", "hvc1", "hev1", "vp08", "vp09", "h264", "hevc", "vp8", "vp9"}
+    {"avc1", "avc3", "hvc1", "hev1", "vp08", "vp09"}
+    | {"V_MPEG4/ISO/AVC", "V_MPEGH/ISO/HEVC", "V_VP8", "V_VP9"}
 )
 # TikTok's API-level cap; each creator's own max_video_post_duration_sec is checked in the composer.
 DEFAULT_MAX_VIDEO_SECONDS = 600
@@ -103,16 +102,16 @@ def sniff_content_type(head: bytes) -> str:
     )
 
 
-def inspect_mp4(fh: BinaryIO, size: int) -> MediaInfo:
-    """MP4/MOV metadata from the file's boxes (tiktok_client.media_probe): no ffmpeg needed."""
+def inspect_video(fh: BinaryIO, size: int, content_type: str) -> MediaInfo:
+    """MP4/MOV/WebM metadata from the file's boxes or elements (tiktok_client.media_probe)."""
+    read = media_probe.read_webm if content_type == "video/webm" else media_probe.read_mp4
     try:
-        facts = media_probe.read_mp4(fh, size)
+        facts = read(fh, size)
     except media_probe.DamagedMedia as exc:
         raise MediaRejected(str(exc)) from exc
-    fh.seek(0)
     return MediaInfo(
         kind="video",
-        content_type=sniff_content_type(fh.read(64)),
+        content_type=content_type,
         width=facts.width,
         height=facts.height,
         duration_seconds=facts.duration_seconds,
@@ -132,45 +131,6 @@ def ffmpeg_exe() -> str | None:
     except Exception:  # the binary is optional; callers degrade
         logger.warning("ffmpeg binary unavailable", exc_info=True)
         return None
-
-
-_DURATION_RE = re.compile(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)")
-_STREAM_RE = re.compile(r"Video: .*?(\d{2,5})x(\d{2,5})")
-_FPS_RE = re.compile(r"(\d+(?:\.\d+)?) (?:fps|tbr)")
-_CODEC_RE = re.compile(r"Video: (\w+)")
-
-
-def inspect_with_ffmpeg(path: Path, content_type: str) -> MediaInfo:
-    exe = ffmpeg_exe()
-    if exe is None:
-        raise MediaRejected("We can't read WebM files on this server; upload an MP4 instead.")
-    try:
-        result = subprocess.run(
-            [exe, "-hide_banner", "-i", str(path)], capture_output=True, text=True, timeout=30
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise MediaRejected("We couldn't read this video; upload an MP4 instead.") from exc
-    out = result.stderr
-    duration = size = fps = None
-    if m := _DURATION_RE.search(out):
-        duration = int(m.group(1)) * 3600 + int(m.group(2)) * 60 + float(m.group(3))
-    video_line = next((line for line in out.splitlines() if "Video:" in line), "")
-    if m := _STREAM_RE.search(video_line):
-        size = (int(m.group(1)), int(m.group(2)))
-    if m := _FPS_RE.search(video_line):
-        fps = float(m.group(1))
-    codec = m.group(1) if (m := _CODEC_RE.search(video_line)) else ""
-    if size is None:
-        raise MediaRejected("This file has no readable video track.")
-    return MediaInfo(
-        kind="video",
-        content_type=content_type,
-        width=size[0],
-        height=size[1],
-        duration_seconds=duration,
-        frame_rate=fps,
-        codec=codec,
-    )
 
 
 def video_thumbnail(path: Path, info: MediaInfo) -> bytes | None:
@@ -202,10 +162,8 @@ def inspect_file(path: Path) -> MediaInfo:
     with path.open("rb") as fh:
         head = fh.read(64)
         content_type = sniff_content_type(head)
-        if content_type in ("video/mp4", "video/quicktime"):
-            info = inspect_mp4(fh, size)
-        elif content_type == "video/webm":
-            info = inspect_with_ffmpeg(path, content_type)
+        if content_type in VIDEO_TYPES:
+            info = inspect_video(fh, size, content_type)
         else:
             dims = media_probe.image_size(fh)
             if dims is None:

@@ -1,4 +1,5 @@
-"""MP4 files built box by box, for tests and benchmarks that need a video without ffmpeg.
+"""MP4 and WebM files built box by box (element by element), for tests and benchmarks that need
+a video without ffmpeg.
 
 They hold the boxes TikTok's checks read (ftyp; moov with mvhd, and a video trak with tkhd,
 mdhd, hdlr, stsd and stts; fact sheet §2.6) and no real frames; `mdat` pads them to the size
@@ -6,6 +7,8 @@ asked for. The defaults are within TikTok's video specs.
 """
 
 from __future__ import annotations
+
+import struct
 
 FTYP = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"
 
@@ -43,3 +46,53 @@ def mp4(
     if size < len(head) + 8:
         raise ValueError(f"an MP4 with these boxes needs at least {len(head) + 8} bytes")
     return head + _box(b"mdat", bytes(size - len(head) - 8))
+
+
+# --- WebM ---------------------------------------------------------------------------------------
+
+
+def ebml(element_id: int, payload: bytes) -> bytes:
+    """One EBML element: its ID (marker bits included), an 8-byte size, the payload."""
+    id_bytes = element_id.to_bytes((element_id.bit_length() + 7) // 8, "big")
+    return id_bytes + (len(payload) | 1 << 56).to_bytes(8, "big") + payload
+
+
+def _uint(element_id: int, value: int) -> bytes:
+    return ebml(element_id, value.to_bytes(8, "big"))
+
+
+def webm(
+    *,
+    seconds: float | None = 10.0,
+    fps: float = 30.0,
+    width: int = 720,
+    height: int = 1280,
+    codec: str = "V_VP9",
+    default_duration: bool = True,
+    frames: int = 12,
+    doc_type: str = "webm",
+    size: int | None = None,
+) -> bytes:
+    """A WebM announcing `seconds`, `width`x`height` and `codec`, with `frames` empty SimpleBlocks
+    in one Cluster, `fps` apart; the track's DefaultDuration says `fps` too unless turned off.
+    With `size`, a trailing Void element pads the file to that many bytes."""
+    header = ebml(0x1A45DFA3, ebml(0x4282, doc_type.encode()))
+    info = _uint(0x2AD7B1, 1_000_000)  # TimecodeScale: milliseconds
+    if seconds is not None:
+        info += ebml(0x4489, struct.pack(">d", seconds * 1000))
+    video = ebml(0xE0, _uint(0xB0, width) + _uint(0xBA, height))
+    audio_track = ebml(0xAE, _uint(0xD7, 2) + _uint(0x83, 2) + ebml(0x86, b"A_OPUS"))
+    video_track = _uint(0xD7, 1) + _uint(0x83, 1) + ebml(0x86, codec.encode()) + video
+    if default_duration:
+        video_track += _uint(0x23E383, round(1e9 / fps))
+    blocks = b"".join(
+        ebml(0xA3, b"\x81" + struct.pack(">h", round(i * 1000 / fps)) + b"\x80")
+        + ebml(0xA3, b"\x82" + struct.pack(">h", round(i * 1000 / fps)) + b"\x80")  # audio
+        for i in range(frames)
+    )
+    cluster = ebml(0x1F43B675, _uint(0xE7, 0) + blocks)
+    tracks = ebml(0x1654AE6B, audio_track + ebml(0xAE, video_track))
+    data = header + ebml(0x18538067, ebml(0x1549A966, info) + tracks + cluster)
+    if size is not None:
+        data += ebml(0xEC, bytes(size - len(data) - 9))
+    return data

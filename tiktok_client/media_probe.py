@@ -5,12 +5,14 @@ simulator's checks of what TikTok receives (simulator/media_checks.py) read file
 readers, and each applies its own reading of TikTok's limits to what they find.
 
 MP4/MOV metadata comes from a walk of the ISO-BMFF boxes (mvhd, tkhd, mdhd, hdlr, stsd, stts);
-JPEG and WebP sizes from their frame headers. WebM (Matroska) is not read here.
+WebM from its EBML elements (DocType, Info, Tracks, the first Cluster's block timecodes);
+JPEG and WebP sizes from their frame headers. Every read is bounded: nothing loads a whole file.
 """
 
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -29,7 +31,11 @@ class VideoFacts:
     height: int | None
     duration_seconds: float | None
     frame_rate: float | None
-    codec: str  # the video sample entry's four-character code: "avc1", "hvc1", "vp09", ...
+    # MP4/MOV: the video sample entry's four-character code ("avc1", "hvc1", "vp09", ...);
+    # WebM: the track's Matroska CodecID ("V_VP9", "V_AV1", "V_MPEG4/ISO/AVC", ...).
+    codec: str
+    # Where frame_rate came from: "stts" (MP4/MOV), "DefaultDuration" or "block timecodes" (WebM).
+    frame_rate_source: str | None = None
 
 
 def container_kind(head: bytes) -> str | None:
@@ -165,6 +171,263 @@ def read_mp4(fh: BinaryIO, size: int) -> VideoFacts:
         duration_seconds=movie_duration if movie_duration else media_seconds,
         frame_rate=fps,
         codec=video.codec.decode("latin-1"),
+        frame_rate_source="stts" if fps else None,
+    )
+
+
+# --- WebM (Matroska / EBML) -------------------------------------------------------------------
+
+# Element IDs (Matroska specification), with their length-marker bits kept.
+_EBML, _DOC_TYPE = 0x1A45DFA3, 0x4282
+_SEGMENT, _INFO, _TRACKS, _CLUSTER = 0x18538067, 0x1549A966, 0x1654AE6B, 0x1F43B675
+_TIMECODE_SCALE, _DURATION = 0x2AD7B1, 0x4489
+_TRACK_ENTRY, _TRACK_NUMBER, _TRACK_TYPE, _CODEC_ID = 0xAE, 0xD7, 0x83, 0x86
+_DEFAULT_DURATION, _VIDEO, _PIXEL_WIDTH, _PIXEL_HEIGHT = 0x23E383, 0xE0, 0xB0, 0xBA
+_CLUSTER_TIMECODE, _SIMPLE_BLOCK, _BLOCK_GROUP, _BLOCK = 0xE7, 0xA3, 0xA0, 0xA1
+_CLUSTER_CHILDREN = frozenset({_CLUSTER_TIMECODE, _SIMPLE_BLOCK, _BLOCK_GROUP, 0xA7, 0xAB, 0xA4})
+_VIDEO_TRACK_TYPE = 1
+_DEFAULT_TIMECODE_SCALE = 1_000_000  # nanoseconds per timecode tick: milliseconds
+
+# The walk goes no deeper than real WebM nests (Segment > Tracks > TrackEntry > Video > PixelWidth)
+# and skips every element it does not need by its size, so crafted nesting costs nothing.
+# Leaf values read into memory (numbers, DocType, CodecID); anything larger is not a real value.
+MAX_EBML_VALUE_BYTES = 256
+# Elements looked at in one parent, and video blocks timed for the frame rate estimate.
+MAX_EBML_CHILDREN = 20_000
+MAX_TIMED_BLOCKS = 240
+
+
+def _damaged(why: str) -> DamagedMedia:
+    return DamagedMedia(f"This WebM file is damaged ({why}).")
+
+
+def _vint(fh: BinaryIO, max_length: int) -> tuple[int, int, bool] | None:
+    """(value with the length marker stripped, length in bytes, all value bits set) at the current
+    position, or None at the end of the file."""
+    first = fh.read(1)
+    if not first:
+        return None
+    length = 9 - first[0].bit_length() if first[0] else 9
+    if length > max_length:
+        raise _damaged("an element header is malformed")
+    rest = fh.read(length - 1)
+    if len(rest) < length - 1:
+        return None
+    value = int.from_bytes(first + rest, "big")
+    marker = 1 << (7 * length)
+    return value, length, value - marker == marker - 1
+
+
+def _element_id(fh: BinaryIO) -> int | None:
+    read = _vint(fh, 4)
+    return None if read is None else read[0]  # IDs keep their marker bits
+
+
+def _ebml_children(
+    fh: BinaryIO, start: int, end: int, *, stop_unknown: bool = False
+) -> Iterator[tuple[int, int, int | None]]:
+    """(id, payload_start, payload_end) of each element in [start, end), read as the caller goes;
+    payload_end is None for an element of unknown size (a live-recorded Segment or Cluster),
+    which is then the last."""
+    pos, count = start, 0
+    while pos < end:
+        count += 1
+        if count > MAX_EBML_CHILDREN:
+            raise _damaged("an element holds too many children")
+        fh.seek(pos)
+        element_id = _element_id(fh)
+        size = _vint(fh, 8)
+        if element_id is None or size is None:
+            break  # truncated: keep what was whole
+        payload_start = fh.tell()
+        value, _length, unknown = size
+        if unknown:
+            if element_id not in (_SEGMENT, _CLUSTER):
+                raise _damaged("an element has no size")
+            yield element_id, payload_start, None
+            return
+        value -= 1 << (7 * size[1])
+        if payload_start + value > end:
+            if stop_unknown:
+                break  # the unknown-size parent ended before this element: it is not ours
+            raise _damaged("an element runs past the end of the file")
+        yield element_id, payload_start, payload_start + value
+        pos = payload_start + value
+
+
+def _ebml_value(fh: BinaryIO, start: int, end: int) -> bytes:
+    if end - start > MAX_EBML_VALUE_BYTES:
+        raise _damaged("a value is implausibly large")
+    return _read(fh, start, end - start)
+
+
+def _ebml_uint(fh: BinaryIO, start: int, end: int) -> int:
+    if end - start > 8:
+        raise _damaged("a number is longer than 8 bytes")
+    return int.from_bytes(_read(fh, start, end - start), "big")
+
+
+def _ebml_float(fh: BinaryIO, start: int, end: int) -> float:
+    if end - start == 4:
+        return float(struct.unpack(">f", _read(fh, start, 4))[0])
+    if end - start == 8:
+        return float(struct.unpack(">d", _read(fh, start, 8))[0])
+    if end - start == 0:
+        return 0.0
+    raise _damaged("a float is neither 4 nor 8 bytes")
+
+
+def _ebml_text(fh: BinaryIO, start: int, end: int) -> str:
+    return _ebml_value(fh, start, end).rstrip(b"\x00").decode("ascii", "replace")
+
+
+@dataclass
+class _WebmTrack:
+    number: int = 0
+    track_type: int = 0
+    codec: str = ""
+    default_duration_ns: int = 0
+    width: int = 0
+    height: int = 0
+
+
+def _webm_track(fh: BinaryIO, start: int, end: int) -> _WebmTrack:
+    track = _WebmTrack()
+    for element_id, s, e in _ebml_children(fh, start, end):
+        assert e is not None  # only Segment and Cluster may have an unknown size
+        if element_id == _TRACK_NUMBER:
+            track.number = _ebml_uint(fh, s, e)
+        elif element_id == _TRACK_TYPE:
+            track.track_type = _ebml_uint(fh, s, e)
+        elif element_id == _CODEC_ID:
+            track.codec = _ebml_text(fh, s, e)
+        elif element_id == _DEFAULT_DURATION:
+            track.default_duration_ns = _ebml_uint(fh, s, e)
+        elif element_id == _VIDEO:
+            for child_id, cs, ce in _ebml_children(fh, s, e):
+                assert ce is not None
+                if child_id == _PIXEL_WIDTH:
+                    track.width = _ebml_uint(fh, cs, ce)
+                elif child_id == _PIXEL_HEIGHT:
+                    track.height = _ebml_uint(fh, cs, ce)
+    return track
+
+
+def _block_timecodes(fh: BinaryIO, start: int, end: int, track_number: int) -> list[int]:
+    """Timecodes (in TimecodeScale ticks) of the video track's blocks in one Cluster."""
+    cluster_timecode = 0
+    relative: list[int] = []
+    blocks: list[tuple[int, int]] = []
+    for element_id, s, e in _ebml_children(fh, start, end, stop_unknown=True):
+        if element_id not in _CLUSTER_CHILDREN:
+            break  # past the end of an unknown-size Cluster
+        assert e is not None
+        if element_id == _CLUSTER_TIMECODE:
+            cluster_timecode = _ebml_uint(fh, s, e)
+        elif element_id == _SIMPLE_BLOCK:
+            blocks.append((s, e))
+        elif element_id == _BLOCK_GROUP:
+            blocks += [(bs, be or e) for bid, bs, be in _ebml_children(fh, s, e) if bid == _BLOCK]
+        if len(blocks) >= MAX_TIMED_BLOCKS:
+            break
+    for s, e in blocks:
+        fh.seek(s)
+        number = _vint(fh, 8)
+        if number is None or number[0] - (1 << (7 * number[1])) != track_number:
+            continue
+        offset = fh.read(2)
+        if len(offset) == 2 and fh.tell() <= e:
+            relative.append(struct.unpack(">h", offset)[0])
+    return [cluster_timecode + r for r in relative]
+
+
+def _estimated_fps(timecodes: list[int], timecode_scale: int) -> float | None:
+    """Frames per second from presentation timecodes (sorted: B-frames arrive out of order).
+
+    Each timecode is rounded to a tick (a millisecond by default), so the span is known to a tick
+    either way: the simplest rate within that (a whole number, or an NTSC one such as 29.97) is
+    the answer, lest 23 fps muxed in milliseconds read as 22.98."""
+    distinct = sorted(set(timecodes))
+    if len(distinct) < 2:
+        return None
+    intervals, span = len(distinct) - 1, distinct[-1] - distinct[0]
+    tick_seconds = timecode_scale / 1e9
+    estimate = intervals / (span * tick_seconds)
+    lowest = intervals / ((span + 1) * tick_seconds)
+    highest = intervals / ((span - 1) * tick_seconds) if span > 1 else float("inf")
+    for simple in (float(round(estimate)), round(round(estimate * 1.001) / 1.001, 3)):
+        if simple and lowest <= simple <= highest:
+            return simple
+    return round(estimate, 2)
+
+
+def read_webm(fh: BinaryIO, size: int) -> VideoFacts:
+    """The facts of the WebM in `fh` (`size` bytes). Raises DamagedMedia."""
+    top = _ebml_children(fh, 0, size)
+    header = next(top, None)
+    if header is None or header[0] != _EBML or header[2] is None:
+        raise _damaged("it has no EBML header")
+    doc_type = next(
+        (
+            _ebml_text(fh, s, e)
+            for i, s, e in _ebml_children(fh, header[1], header[2])
+            if i == _DOC_TYPE and e is not None
+        ),
+        "",
+    )
+    if doc_type != "webm":
+        raise DamagedMedia(f"This file is Matroska ({doc_type or 'no DocType'}), not WebM.")
+    segment = next(((s, e) for i, s, e in top if i == _SEGMENT), None)
+    if segment is None:
+        raise _damaged("it has no Segment")
+    timecode_scale = _DEFAULT_TIMECODE_SCALE
+    duration_ticks: float | None = None
+    video: _WebmTrack | None = None
+    first_cluster: tuple[int, int] | None = None
+    for element_id, s, e in _ebml_children(
+        fh, segment[0], size if segment[1] is None else segment[1]
+    ):
+        end = e if e is not None else size
+        if element_id == _INFO:
+            for child_id, cs, ce in _ebml_children(fh, s, end):
+                assert ce is not None
+                if child_id == _TIMECODE_SCALE:
+                    timecode_scale = _ebml_uint(fh, cs, ce) or _DEFAULT_TIMECODE_SCALE
+                elif child_id == _DURATION:
+                    duration_ticks = _ebml_float(fh, cs, ce)
+        elif element_id == _TRACKS and video is None:
+            tracks = [
+                _webm_track(fh, ts, te)
+                for tid, ts, te in _ebml_children(fh, s, end)
+                if tid == _TRACK_ENTRY and te is not None
+            ]
+            video = next((t for t in tracks if t.track_type == _VIDEO_TRACK_TYPE), None)
+            if video is None:
+                raise DamagedMedia("This file has no video track.")
+        elif element_id == _CLUSTER and first_cluster is None:
+            first_cluster = (s, end)
+        if video is not None and first_cluster is not None:
+            break
+    if video is None:
+        raise DamagedMedia("This file has no video track.")
+    fps: float | None = None
+    fps_source: str | None = None
+    if video.default_duration_ns:
+        fps, fps_source = round(1e9 / video.default_duration_ns, 3), "DefaultDuration"
+    elif first_cluster is not None:
+        timecodes = _block_timecodes(fh, *first_cluster, video.number)
+        fps = _estimated_fps(timecodes, timecode_scale)
+        fps_source = "block timecodes" if fps else None
+    duration = None
+    if duration_ticks is not None and duration_ticks == duration_ticks:  # NaN is no duration
+        duration = duration_ticks * timecode_scale / 1e9
+    return VideoFacts(
+        width=video.width or None,
+        height=video.height or None,
+        duration_seconds=duration,
+        frame_rate=fps,
+        codec=video.codec,
+        frame_rate_source=fps_source,
     )
 
 

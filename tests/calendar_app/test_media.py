@@ -13,7 +13,7 @@ from calendar_app import services
 from calendar_app.media import MediaRejected, inspect_file, sniff_content_type
 from calendar_app.models import MediaAsset
 from tests.calendar_app.factories import PostFactory
-from tests.media_samples import mp4
+from tests.media_samples import mp4, webm
 
 
 def upload(workspace, path: Path, name: str | None = None) -> MediaAsset:
@@ -174,3 +174,55 @@ def test_a_video_in_a_codec_tiktok_does_not_take_is_refused(make_media, tmp_path
     with pytest.raises(MediaRejected) as refused:
         inspect_file(path)
     assert refused.value.code == "media_bad_codec" and "H.264" in refused.value.message
+
+
+def test_webm_parsing_needs_no_ffmpeg(make_media, monkeypatch):
+    path = make_media(size="720x1280", rate=25, fmt="webm")
+    monkeypatch.setattr("calendar_app.media.ffmpeg_exe", lambda: None)
+    info = inspect_file(path)
+    assert (info.content_type, info.width, info.height, info.frame_rate) == (
+        "video/webm",
+        720,
+        1280,
+        25,
+    )
+    assert info.codec == "V_VP8"
+
+
+@pytest.mark.parametrize(
+    "video,code,message",
+    [
+        ({}, None, None),
+        ({"fps": 23, "width": 360, "height": 640, "codec": "V_VP8"}, None, None),
+        ({"codec": "V_MPEG4/ISO/AVC", "default_duration": False}, None, None),
+        ({"fps": 15}, "media_bad_frame_rate", "This video has 15 fps; TikTok needs between 23"),
+        (
+            {"fps": 12, "default_duration": False},
+            "media_bad_frame_rate",
+            "This video has 12 fps",
+        ),
+        ({"width": 200, "height": 356}, "media_bad_resolution", "This video is 200x356 px;"),
+        ({"codec": "V_AV1"}, "media_bad_codec", "This video is encoded as V_AV1; TikTok accepts"),
+        ({"seconds": 601}, "media_too_long", "This video is 601 s long; TikTok accepts at most"),
+        ({"seconds": None}, "media_rejected", "couldn't read this video's duration"),
+        ({"doc_type": "matroska"}, "media_rejected", "This is a Matroska (.mkv) file"),
+    ],
+)
+def test_webm_uploads_are_checked_against_tiktoks_specs(tmp_path, video, code, message):
+    path = tmp_path / "clip.webm"
+    path.write_bytes(webm(**video))
+    if code is None:
+        assert inspect_file(path).content_type == "video/webm"
+        return
+    with pytest.raises(MediaRejected) as refused:
+        inspect_file(path)
+    assert (refused.value.code, message in refused.value.message) == (code, True)
+
+
+@pytest.mark.parametrize("cut", [60, 120, 200])
+def test_a_damaged_webm_is_refused_with_a_sentence(tmp_path, cut):
+    path = tmp_path / "cut.webm"
+    path.write_bytes(webm()[:cut])
+    with pytest.raises(MediaRejected) as refused:
+        inspect_file(path)
+    assert refused.value.message.startswith("This ")

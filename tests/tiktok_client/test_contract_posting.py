@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.media_samples import mp4
+from tests.media_samples import mp4, webm
 from tests.tiktok_client.conftest import AVA, BEN, CAFE, DANCE, PAUSED, QUIET
 from tests.tiktok_client.contract import bearer, login_kit_tokens, query_of
 from tiktok_client import media_probe
@@ -404,6 +404,47 @@ def test_an_uploaded_video_outside_the_specs_fails_with_tiktoks_reason(
         assert status["status"] == "PUBLISH_COMPLETE", status
     else:
         assert (status["status"], status["fail_reason"]) == ("FAILED", fail_reason)
+
+
+@pytest.mark.parametrize(
+    ("video", "fail_reason"),
+    [
+        ({"fps": 15}, "frame_rate_check_failed"),
+        ({"fps": 15, "default_duration": False}, "frame_rate_check_failed"),
+        ({"fps": 61}, "frame_rate_check_failed"),
+        ({"seconds": 601}, "duration_check_failed"),
+        ({"seconds": None}, "duration_check_failed"),
+        ({"width": 200, "height": 200}, "picture_size_check_failed"),
+        ({"width": 4320, "height": 7680}, "picture_size_check_failed"),
+        ({"codec": "V_AV1"}, "file_format_check_failed"),
+        ({"doc_type": "matroska"}, "file_format_check_failed"),
+        ({"fps": 23, "width": 360, "height": 640, "codec": "V_VP8"}, None),
+        ({"fps": 60, "width": 4096, "height": 2160, "default_duration": False}, None),
+    ],
+)
+def test_an_uploaded_webm_outside_the_specs_fails_with_tiktoks_reason(
+    http: httpx.Client, sim: SimulatorApp, video: dict[str, Any], fail_reason: str | None
+) -> None:
+    # §2.6 holds for WebM as for MP4: VP8/VP9 (or H.264/H.265), 23-60 fps, 360-4096 px, <= 10 min.
+    token = _token(http, AVA)
+    data = _init(http, token, size=MB).json()["data"]
+    assert _upload(http, data["upload_url"], webm(size=MB, **video), 0, MB).status_code == 201
+    sim.clock.advance(60)
+    status = _status(http, token, data["publish_id"])
+    if fail_reason is None:
+        assert status["status"] == "PUBLISH_COMPLETE", status
+    else:
+        assert (status["status"], status["fail_reason"]) == ("FAILED", fail_reason)
+
+
+def test_a_truncated_webm_fails_the_format_check(http: httpx.Client, sim: SimulatorApp) -> None:
+    token = _token(http, AVA)
+    cut = webm()[:150]
+    data = _init(http, token, size=len(cut)).json()["data"]
+    assert _upload(http, data["upload_url"], cut, 0, len(cut)).status_code == 201
+    sim.clock.advance(60)
+    status = _status(http, token, data["publish_id"])
+    assert (status["status"], status["fail_reason"]) == ("FAILED", "file_format_check_failed")
 
 
 def _inbox_photo(http: httpx.Client, token: str) -> httpx.Response:

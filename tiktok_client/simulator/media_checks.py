@@ -10,7 +10,13 @@ from __future__ import annotations
 
 import tempfile
 
-from tiktok_client.media_probe import DamagedMedia, VideoFacts, container_kind, read_mp4
+from tiktok_client.media_probe import (
+    DamagedMedia,
+    VideoFacts,
+    container_kind,
+    read_mp4,
+    read_webm,
+)
 from tiktok_client.simulator.rules import (
     VIDEO_CODECS,
     VIDEO_KINDS,
@@ -46,9 +52,10 @@ class ReceivedMedia:
         """The video's container and facts; the spool is released."""
         try:
             facts = None
-            if self.kind in ("mp4", "quicktime"):
+            read = {"mp4": read_mp4, "quicktime": read_mp4, "webm": read_webm}.get(self.kind or "")
+            if read is not None:
                 try:
-                    facts = read_mp4(self._spool, self.size)  # type: ignore[arg-type]
+                    facts = read(self._spool, self.size)  # type: ignore[arg-type]
                 except DamagedMedia:
                     facts = None
             return ReceivedVideo(kind=self.kind, facts=facts)
@@ -70,12 +77,9 @@ class ReceivedVideo:
 
 
 def video_fail_reason(video: ReceivedVideo | None, *, max_seconds: float) -> str | None:
-    """The §2.7 fail_reason TikTok gives a video outside §2.6's specs, or None when it fits.
-    WebM is checked for its container only: the simulator has no Matroska reader."""
+    """The §2.7 fail_reason TikTok gives a video outside §2.6's specs, or None when it fits."""
     if video is None or video.kind not in VIDEO_KINDS:
         return "file_format_check_failed"
-    if video.kind == "webm":
-        return None
     facts = video.facts
     if facts is None or facts.codec not in VIDEO_CODECS:
         return "file_format_check_failed"

@@ -32,9 +32,12 @@ VIDEO_MAX_BYTES = 4 * 1024 * 1024 * 1024
 # §2.6: MP4, WebM or MOV; at most 10 min at API level, the creator's cap below that (§2.2).
 VIDEO_KINDS = frozenset({"mp4", "quicktime", "webm"})
 API_MAX_VIDEO_SECONDS = 600
-# §2.6 "Video specs": H.264/H.265/VP8/VP9 (as MP4/MOV sample entries), 23-60 fps, 360-4096 px
+# §2.6 "Video specs": H.264/H.265/VP8/VP9, 23-60 fps, 360-4096 px
 # per side. Which fail_reason each breach gets follows §2.7's names.
-VIDEO_CODECS = frozenset({"avc1", "avc3", "hvc1", "hev1", "vp08", "vp09"})
+VIDEO_CODECS = frozenset(
+    {"avc1", "avc3", "hvc1", "hev1", "vp08", "vp09"}  # MP4/MOV sample entries
+    | {"V_MPEG4/ISO/AVC", "V_MPEGH/ISO/HEVC", "V_VP8", "V_VP9"}  # WebM CodecIDs
+)
 VIDEO_MIN_FPS, VIDEO_MAX_FPS = 23.0, 60.0
 VIDEO_MIN_SIDE, VIDEO_MAX_SIDE = 360, 4096
 
