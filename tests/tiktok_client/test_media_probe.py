@@ -158,3 +158,19 @@ def test_a_nan_duration_is_no_duration() -> None:
     data = webm(seconds=10)
     data = data.replace(struct.pack(">d", 10_000.0), struct.pack(">d", float("nan")))
     assert _read(data).duration_seconds is None
+
+
+class _CountingReader(io.BytesIO):
+    bytes_read = 0
+
+    def read(self, size: int | None = -1, /) -> bytes:
+        data = super().read(size)
+        self.bytes_read += len(data)
+        return data
+
+
+def test_a_large_webm_is_read_a_few_bytes_at_a_time() -> None:
+    data = webm(size=32 * 1024 * 1024, default_duration=False)  # a 32 MB trailing Void
+    fh = _CountingReader(data)
+    assert read_webm(fh, len(data)).frame_rate == 30
+    assert fh.bytes_read < 4096
