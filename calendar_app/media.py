@@ -31,11 +31,34 @@ VIDEO_CODECS = frozenset(
     {"avc1", "avc3", "hvc1", "hev1", "vp08", "vp09"}
     | {"V_MPEG4/ISO/AVC", "V_MPEGH/ISO/HEVC", "V_VP8", "V_VP9"}
 )
+# How people know the codecs TikTok refuses, by their MP4/MOV sample entry or Matroska CodecID.
+CODEC_NAMES = {
+    "av01": "AV1",
+    "V_AV1": "AV1",
+    "mp4v": "MPEG-4 Part 2",
+    "V_MPEG4/ISO/ASP": "MPEG-4 Part 2",
+    "V_MPEG4/ISO/SP": "MPEG-4 Part 2",
+    "V_MPEG2": "MPEG-2",
+    "V_THEORA": "Theora",
+    "jpeg": "Motion JPEG",
+    "V_MJPEG": "Motion JPEG",
+    "apcn": "Apple ProRes",
+    "apch": "Apple ProRes",
+    "apcs": "Apple ProRes",
+    "apco": "Apple ProRes",
+    "ap4h": "Apple ProRes",
+}
 # TikTok's API-level cap; each creator's own max_video_post_duration_sec is checked in the composer.
 DEFAULT_MAX_VIDEO_SECONDS = 600
 
 VIDEO_TYPES = ("video/mp4", "video/quicktime", "video/webm")
 IMAGE_TYPES = ("image/jpeg", "image/webp")
+
+
+def _codec_name(codec: str) -> str:
+    if not codec:
+        return "an unknown codec"
+    return CODEC_NAMES.get(codec, f'an unfamiliar codec ("{codec}")')
 
 
 @dataclass(frozen=True)
@@ -200,7 +223,7 @@ def check_limits(info: MediaInfo, size: int) -> None:
                 )
         if info.codec is not None and info.codec not in VIDEO_CODECS:
             raise MediaRejected(
-                f"This video is encoded as {info.codec or 'an unknown codec'}; TikTok accepts "
+                f"This video is encoded as {_codec_name(info.codec)}; TikTok accepts "
                 "H.264, H.265, VP8 or VP9. Export it again as an H.264 MP4.",
                 code="media_bad_codec",
             )

@@ -202,7 +202,7 @@ def test_webm_parsing_needs_no_ffmpeg(make_media, monkeypatch):
             "This video has 12 fps",
         ),
         ({"width": 200, "height": 356}, "media_bad_resolution", "This video is 200x356 px;"),
-        ({"codec": "V_AV1"}, "media_bad_codec", "This video is encoded as V_AV1; TikTok accepts"),
+        ({"codec": "V_AV1"}, "media_bad_codec", "This video is encoded as AV1; TikTok accepts"),
         ({"seconds": 601}, "media_too_long", "This video is 601 s long; TikTok accepts at most"),
         ({"seconds": None}, "media_rejected", "couldn't read this video's duration"),
         ({"doc_type": "matroska"}, "media_rejected", "This is a Matroska (.mkv) file"),
