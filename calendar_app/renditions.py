@@ -129,17 +129,6 @@ def photo_copies(source: Path | BinaryIO, *, thumbnail: bool = False) -> PhotoCo
     )
 
 
-def render(source: Path | BinaryIO) -> Rendition:
-    """A TikTok-ready JPEG of the image in `source`. Raises RenditionFailed."""
-    try:
-        with Image.open(source) as img:
-            upright = _decoded_upright(img)
-    except Exception as exc:
-        logger.info("photo rendition failed", exc_info=True)
-        raise RenditionFailed(str(exc)) from exc
-    return _encoded(upright)[0]
-
-
 @dataclass(frozen=True)
 class _Decoded:
     image: Image.Image

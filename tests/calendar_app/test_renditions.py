@@ -269,13 +269,15 @@ def test_the_rendition_is_kept_under_the_byte_limit(monkeypatch: pytest.MonkeyPa
     noisy = Image.effect_noise((3024, 4032), 120).convert("RGB")
     out = io.BytesIO()
     noisy.save(out, "JPEG", quality=95)
-    first = renditions.render(io.BytesIO(out.getvalue()))
+    first = renditions.photo_copies(io.BytesIO(out.getvalue())).rendition
+    assert first is not None
     monkeypatch.setattr(renditions, "MAX_PHOTO_BYTES", len(first.data) - 1)
-    smaller = renditions.render(io.BytesIO(out.getvalue()))
+    smaller = renditions.photo_copies(io.BytesIO(out.getvalue())).rendition
+    assert smaller is not None
     assert len(smaller.data) < len(first.data) and smaller.width == 1080
     monkeypatch.setattr(renditions, "MAX_PHOTO_BYTES", 1000)
     with pytest.raises(renditions.RenditionFailed):
-        renditions.render(io.BytesIO(out.getvalue()))
+        renditions.photo_copies(io.BytesIO(out.getvalue()))
 
 
 @pytest.mark.django_db
