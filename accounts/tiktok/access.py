@@ -105,11 +105,8 @@ def get_tiktok_client(*, background: bool = False) -> TikTokClient:
 def background_calls_per_minute() -> int:
     """The API for Business calls a minute that background passes may make (the app's budget
     times its background share): a fan-out that sends more runs than that could only see them
-    deferred."""
-    return max(
-        1,
-        int(settings.TIKTOK_BUSINESS_APP_RATE_LIMIT * settings.TIKTOK_BUSINESS_BACKGROUND_SHARE),
-    )
+    deferred. The same ceiling the client enforces for background passes."""
+    return tiktok_config().business_background_ceiling
 
 
 def reconnect_message(account: TikTokAccount) -> str:
