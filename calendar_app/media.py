@@ -127,9 +127,9 @@ def sniff_content_type(head: bytes) -> str:
 
 def inspect_video(fh: BinaryIO, size: int, content_type: str) -> MediaInfo:
     """MP4/MOV/WebM metadata from the file's boxes or elements (tiktok_client.media_probe)."""
-    read = media_probe.read_webm if content_type == "video/webm" else media_probe.read_mp4
     try:
-        facts = read(fh, size)
+        # "video/mp4", "video/quicktime", "video/webm": the container kinds media_probe names.
+        facts = media_probe.read_video(fh, size, kind=content_type.removeprefix("video/"))
     except media_probe.DamagedMedia as exc:
         raise MediaRejected(str(exc)) from exc
     return MediaInfo(

@@ -435,6 +435,18 @@ def read_webm(fh: BinaryIO, size: int) -> VideoFacts:
 
 # JPEG markers with no length field; SOFn markers that are not frames (DHT, JPG, DAC).
 _JPEG_STANDALONE = frozenset({0x01, 0xD8, *range(0xD0, 0xD8)})
+
+
+def read_video(fh: BinaryIO, size: int, *, kind: str) -> VideoFacts:
+    """The facts of a video whose container `container_kind` named: MP4 and QuickTime share
+    their box structure, WebM is Matroska. Raises DamagedMedia, also for another container."""
+    if kind in ("mp4", "quicktime"):
+        return read_mp4(fh, size)
+    if kind == "webm":
+        return read_webm(fh, size)
+    raise DamagedMedia(f"This file is not an MP4, MOV or WebM video ({kind or 'unknown'}).")
+
+
 _JPEG_NOT_FRAMES = frozenset({0xC4, 0xC8, 0xCC})
 
 

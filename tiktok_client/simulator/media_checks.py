@@ -10,13 +10,7 @@ from __future__ import annotations
 
 import tempfile
 
-from tiktok_client.media_probe import (
-    DamagedMedia,
-    VideoFacts,
-    container_kind,
-    read_mp4,
-    read_webm,
-)
+from tiktok_client.media_probe import DamagedMedia, VideoFacts, container_kind, read_video
 from tiktok_client.simulator.rules import (
     VIDEO_CODECS,
     VIDEO_KINDS,
@@ -51,13 +45,10 @@ class ReceivedMedia:
     def finish(self) -> ReceivedVideo:
         """The video's container and facts; the spool is released."""
         try:
-            facts = None
-            read = {"mp4": read_mp4, "quicktime": read_mp4, "webm": read_webm}.get(self.kind or "")
-            if read is not None:
-                try:
-                    facts = read(self._spool, self.size)  # type: ignore[arg-type]
-                except DamagedMedia:
-                    facts = None
+            try:
+                facts = read_video(self._spool, self.size, kind=self.kind or "")  # type: ignore[arg-type]
+            except DamagedMedia:
+                facts = None
             return ReceivedVideo(kind=self.kind, facts=facts)
         finally:
             self._spool.close()
