@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 JsonDict = Mapping[str, Any]
+_INT64 = 2**63
 
 
 def _str(value: Any, default: str = "") -> str:
@@ -18,39 +20,56 @@ def _opt_str(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _int(value: Any, default: int = 0) -> int:
-    # Business API sends some integers (create_time) as strings.
+def _parse_int(value: Any) -> int | None:
+    # Business API sends some integers (create_time) as strings. A value no column can hold
+    # (NaN, infinity, beyond 64 bits) is as good as missing: it must not fail a whole sync.
     if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
         return int(value)
     if isinstance(value, str):
         try:
-            return int(float(value))
+            value = float(value) if any(c in value for c in ".eEnN") else int(value)
         except ValueError:
-            return default
-    return default
+            return None
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return None
+        value = int(value)
+    if isinstance(value, int):
+        return value if -_INT64 <= value < _INT64 else None
+    return None
+
+
+def _int(value: Any, default: int = 0) -> int:
+    number = _parse_int(value)
+    return default if number is None else number
 
 
 def _opt_int(value: Any) -> int | None:
-    return None if value is None else _int(value)
+    return _parse_int(value)
+
+
+def _parse_float(value: Any) -> float | None:
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            number = float(value)
+        except OverflowError:  # an int beyond a float's range
+            return None
+        return number if math.isfinite(number) else None
+    return None
 
 
 def _float(value: Any, default: float = 0.0) -> float:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return default
-    return default
+    number = _parse_float(value)
+    return default if number is None else number
 
 
 def _opt_float(value: Any) -> float | None:
-    return None if value is None else _float(value)
+    return _parse_float(value)
 
 
 def _bool(value: Any, default: bool = False) -> bool:
@@ -507,8 +526,10 @@ class BusinessVideo:
             media_type=_opt_str(data.get("media_type")),
             new_followers=_opt_int(data.get("new_followers")),
             video_view_retention=tuple(
-                (_float(item.get("second")), _float(item.get("percentage")))
+                (second, share)
                 for item in _dict_list(data.get("video_view_retention"))
+                if (second := _opt_float(item.get("second"))) is not None
+                and (share := _opt_float(item.get("percentage"))) is not None
             ),
             audience_types=_breakdown(data.get("audience_types"), "type"),
         )
