@@ -6,12 +6,14 @@ a prefix or domain the developer verified with TikTok. Each file gets a URL unde
 `MEDIA_PUBLIC_URL_TTL_SECONDS`; nothing else can be fetched with it. The route answers the file
 itself, never a redirect (TikTok refuses 3xx). A photo over 1080p, or whose EXIF carries a
 location or a turn, is served as its TikTok-ready rendition (renditions.py), a JPEG without
-EXIF, whatever the original's format.
+EXIF, whatever the original's format; a video is served without the boxes that say where it was
+filmed (video_location.py).
 """
 
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.core import signing
@@ -19,8 +21,9 @@ from django.http import FileResponse, Http404, HttpRequest
 from django.views.decorators.http import require_safe
 
 from accounts.tiktok.url_properties import public_media_base
-from calendar_app.models import MediaAsset
+from calendar_app.models import MediaAsset, MediaKind
 from calendar_app.renditions import served_file
+from calendar_app.video_location import LocationFreeFile, location_offsets
 
 SALT = "calendar_app.public_media"
 ROUTE_PREFIX = "public-media/"
@@ -66,7 +69,12 @@ def public_media(request: HttpRequest, token: str, name: str) -> FileResponse:
         handle = asset.file.storage.open(stored, "rb")
     except OSError as exc:
         raise Http404("The file is missing from storage.") from exc
-    response = FileResponse(handle, content_type=content_type)
+    served: Any = handle
+    if asset.kind == MediaKind.VIDEO:
+        # TikTok gets the video without the place it was filmed (video_location.py).
+        served = LocationFreeFile(handle, location_offsets(handle))
+        handle.seek(0)
+    response = FileResponse(served, content_type=content_type)
     response["Cache-Control"] = "private, no-store"
     response["X-Robots-Tag"] = "noindex"
     response["X-Content-Type-Options"] = "nosniff"

@@ -29,8 +29,10 @@ def mp4(
     width: int = 720,
     height: int = 1280,
     codec: bytes = b"avc1",
+    location: str | None = None,
 ) -> bytes:
-    """`size` bytes of an MP4 announcing `seconds`, `fps`, `width`x`height` and `codec`."""
+    """`size` bytes of an MP4 announcing `seconds`, `fps`, `width`x`height` and `codec`; with
+    `location`, its metadata says where it was filmed as a phone writes it (`LOCATIONS`)."""
     timescale, delta = round(fps * 1000), 1000
     frames = max(1, round(seconds * fps)) if seconds > 0 else 0
     movie_duration = round(seconds * 1000)
@@ -42,10 +44,75 @@ def mp4(
     stts = _box(b"stts", bytes(4) + _u32(1) + _u32(frames) + _u32(delta))
     stbl = _box(b"stbl", stsd + stts)
     trak = _box(b"trak", tkhd + _box(b"mdia", mdhd + hdlr + _box(b"minf", stbl)))
-    head = FTYP + _box(b"moov", mvhd + trak)
+    head = FTYP + _box(b"moov", mvhd + trak + (LOCATIONS[location]() if location else b""))
     if size < len(head) + 8:
         raise ValueError(f"an MP4 with these boxes needs at least {len(head) + 8} bytes")
     return head + _box(b"mdat", bytes(size - len(head) - 8))
+
+
+# --- Where a video was filmed, as phones and editors write it ---------------------------------
+
+PLACE = b"+48.8577+002.2950+035.000/"
+
+
+def _android_xyz() -> bytes:
+    """moov/udta/©xyz: a 16-bit length, a 16-bit language, the ISO 6709 string."""
+    return _box(b"udta", _box(b"\xa9xyz", len(PLACE).to_bytes(2, "big") + b"\x15\xc7" + PLACE))
+
+
+def _apple_keys(*names: bytes) -> bytes:
+    keys = b"".join(_u32(len(name) + 8) + b"mdta" + name for name in names)
+    return _box(b"keys", bytes(4) + _u32(len(names)) + keys)
+
+
+def _apple_item(index: int, value: bytes) -> bytes:
+    return _box(index.to_bytes(4, "big"), _box(b"data", _u32(1) + bytes(4) + value))
+
+
+def _apple_meta(*items: tuple[bytes, bytes]) -> bytes:
+    """moov/meta as an iPhone writes it: QuickTime's meta (no version), hdlr mdta, keys, ilst."""
+    hdlr = _box(b"hdlr", bytes(8) + b"mdta" + bytes(13))
+    ilst = _box(b"ilst", b"".join(_apple_item(i, v) for i, (_, v) in enumerate(items, 1)))
+    return _box(b"meta", hdlr + _apple_keys(*(name for name, _ in items)) + ilst)
+
+
+def _apple() -> bytes:
+    return _apple_meta(
+        (b"com.apple.quicktime.make", b"Apple"),
+        (b"com.apple.quicktime.location.ISO6709", PLACE),
+    )
+
+
+def _apple_without_place() -> bytes:
+    return _apple_meta((b"com.apple.quicktime.make", b"Apple"))
+
+
+def _loci() -> bytes:
+    """3GPP's location information (udta/loci), in a full box."""
+    return _box(b"udta", _box(b"loci", bytes(4) + b"\x15\xc7home\x00" + bytes(13)))
+
+
+def _xmp() -> bytes:
+    packet = b'<x:xmpmeta><rdf:Description exif:GPSLatitude="48,51.46N"/></x:xmpmeta>'
+    return _box(b"uuid", bytes.fromhex("BE7ACFCB97A942E89C71999491E3AFAC") + packet)
+
+
+def _itunes_ilst() -> bytes:
+    """udta/meta (ISO, version and flags) with an iTunes-style ilst holding ©xyz."""
+    hdlr = _box(b"hdlr", bytes(8) + b"mdir" + bytes(13))
+    xyz = _box(b"\xa9xyz", _box(b"data", _u32(1) + bytes(4) + PLACE))
+    return _box(b"udta", _box(b"meta", bytes(4) + hdlr + _box(b"ilst", xyz)))
+
+
+LOCATIONS = {
+    "android": _android_xyz,
+    "apple": _apple,
+    "loci": _loci,
+    "xmp": _xmp,
+    "itunes": _itunes_ilst,
+    # Metadata without a place: nothing to remove.
+    "apple-no-place": _apple_without_place,
+}
 
 
 # --- WebM ---------------------------------------------------------------------------------------

@@ -71,30 +71,33 @@ class _Track:
     sample_delta_total: int = 0
 
 
-def _iter_boxes(fh: BinaryIO, start: int, end: int) -> list[tuple[bytes, int, int]]:
-    """(type, payload_start, payload_end) for each box in [start, end)."""
-    boxes: list[tuple[bytes, int, int]] = []
+def _box_headers(fh: BinaryIO, start: int, end: int) -> Iterator[tuple[bytes, int, int, int]]:
+    """(type, box_start, payload_start, payload_end) for each box in [start, end)."""
     pos = start
     while pos + 8 <= end:
         fh.seek(pos)
         header = fh.read(8)
         if len(header) < 8:
-            break
+            return
         size, box_type = struct.unpack(">I4s", header)
         header_len = 8
         if size == 1:
             large = fh.read(8)
             if len(large) < 8:
-                break
+                return
             size = struct.unpack(">Q", large)[0]
             header_len = 16
         elif size == 0:
             size = end - pos
         if size < header_len or pos + size > end:
             raise DamagedMedia("This video file is damaged (a box runs past the end of the file).")
-        boxes.append((box_type, pos + header_len, pos + size))
+        yield box_type, pos, pos + header_len, pos + size
         pos += size
-    return boxes
+
+
+def _iter_boxes(fh: BinaryIO, start: int, end: int) -> list[tuple[bytes, int, int]]:
+    """(type, payload_start, payload_end) for each box in [start, end)."""
+    return [(t, s, e) for t, _, s, e in _box_headers(fh, start, end)]
 
 
 def _read(fh: BinaryIO, start: int, length: int) -> bytes:
@@ -173,6 +176,84 @@ def read_mp4(fh: BinaryIO, size: int) -> VideoFacts:
         codec=video.codec.decode("latin-1"),
         frame_rate_source="stts" if fps else None,
     )
+
+
+# --- Where an MP4/MOV says where it was filmed ------------------------------------------------
+
+# Boxes whose whole content is a place: QuickTime/Android's ISO 6709 string ("+48.8577+002.2950/")
+# and 3GPP's location information.
+_LOCATION_BOXES = frozenset({b"\xa9xyz", b"loci"})
+# Boxes that only hold other boxes on the way to one (ISO 14496-12 and QuickTime).
+_METADATA_CONTAINERS = frozenset({b"moov", b"trak", b"udta", b"ilst"})
+# XMP: the ISO `uuid` box with XMP's UUID, or QuickTime's `XMP_` in udta.
+_XMP_UUID = bytes.fromhex("BE7ACFCB97A942E89C71999491E3AFAC")
+_XMP_LOCATION_MARKERS = (b"GPSLatitude", b"GPSLongitude", b"exif:GPS")
+MAX_XMP_BYTES = 1024 * 1024
+
+
+def _meta_children_start(fh: BinaryIO, start: int, end: int) -> int:
+    """ISO's `meta` is a full box (4 bytes of version and flags before its children);
+    QuickTime's starts with its first child (`hdlr`) at once."""
+    if end - start >= 8 and _read(fh, start + 4, 4) == b"hdlr":
+        return start
+    return start + 4
+
+
+def _keys_name_a_location(fh: BinaryIO, start: int, end: int) -> bool:
+    """Whether a QuickTime `keys` box names a location (com.apple.quicktime.location.ISO6709,
+    ...): the values in `ilst` refer to keys by their index, so key and value go together."""
+    pos = start + 8  # version and flags, entry count
+    while pos + 8 <= end:
+        key_size = struct.unpack(">I", _read(fh, pos, 4))[0]
+        if key_size < 8 or pos + key_size > end:
+            raise DamagedMedia("This video file is damaged (a metadata key runs past its box).")
+        if b"location" in _read(fh, pos + 8, min(key_size - 8, 256)).lower():
+            return True
+        pos += key_size
+    return False
+
+
+def _holds_xmp(fh: BinaryIO, box_type: bytes, start: int, end: int) -> bool:
+    if box_type == b"XMP_":
+        return True
+    return box_type == b"uuid" and end - start >= 16 and _read(fh, start, 16) == _XMP_UUID
+
+
+def _xmp_names_a_location(fh: BinaryIO, start: int, end: int) -> bool:
+    packet = _read(fh, start, min(end - start, MAX_XMP_BYTES))
+    return any(marker in packet for marker in _XMP_LOCATION_MARKERS)
+
+
+def _location_boxes_in(
+    fh: BinaryIO, start: int, end: int, found: list[int], depth: int = 0
+) -> None:
+    if depth > MAX_BOX_DEPTH:
+        raise DamagedMedia("This video file is damaged (its boxes nest too deeply).")
+    for box_type, box_start, s, e in _box_headers(fh, start, end):
+        if box_type in _LOCATION_BOXES:
+            found.append(box_start + 4)
+        elif box_type in _METADATA_CONTAINERS:
+            _location_boxes_in(fh, s, e, found, depth + 1)
+        elif box_type == b"meta":
+            children = _meta_children_start(fh, s, e)
+            keys = [(cs, ce) for t, _, cs, ce in _box_headers(fh, children, e) if t == b"keys"]
+            if any(_keys_name_a_location(fh, cs, ce) for cs, ce in keys):
+                found.append(box_start + 4)
+            else:
+                _location_boxes_in(fh, children, e, found, depth + 1)
+        elif _holds_xmp(fh, box_type, s, e) and _xmp_names_a_location(fh, s, e):
+            found.append(box_start + 4)
+
+
+def location_boxes(fh: BinaryIO, size: int) -> tuple[int, ...]:
+    """The file offsets of the 4-byte type of every box in an MP4/MOV that tells where it was
+    filmed: a `\xa9xyz` or `loci` box, a QuickTime `meta` whose keys name a location, an XMP
+    packet with GPS fields. Writing `free` over those types makes every reader skip the boxes
+    while each offset in the file (the sample tables point into mdat) stays where it was.
+    Only the boxes' headers are read, never the media data. Raises DamagedMedia."""
+    found: list[int] = []
+    _location_boxes_in(fh, 0, size, found)
+    return tuple(found)
 
 
 # --- WebM (Matroska / EBML) -------------------------------------------------------------------

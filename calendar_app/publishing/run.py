@@ -44,6 +44,7 @@ from calendar_app.publishing.state import (
     select_one,
     starts_afresh,
 )
+from calendar_app.video_location import location_offsets, without_location
 from tiktok_client.chunks import plan_chunks
 from tiktok_client.errors import (
     TikTokError,
@@ -540,11 +541,13 @@ def _post_info(post: Post) -> PostInfo:
 
 
 def _read_range(post: Post, start: int, end_inclusive: int) -> bytes:
+    """The chunk's bytes as TikTok gets them: without the place the video was filmed."""
     assert post.media is not None and post.media.file.name
     with post.media.file.storage.open(post.media.file.name, "rb") as fh:
+        offsets = location_offsets(fh)
         fh.seek(start)
         data: bytes = fh.read(end_inclusive - start + 1)
-    return data
+    return without_location(data, start, offsets)
 
 
 def _upload(post: Post, token: uuid.UUID) -> PublishResult | None:

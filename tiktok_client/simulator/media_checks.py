@@ -10,7 +10,13 @@ from __future__ import annotations
 
 import tempfile
 
-from tiktok_client.media_probe import DamagedMedia, VideoFacts, container_kind, read_video
+from tiktok_client.media_probe import (
+    DamagedMedia,
+    VideoFacts,
+    container_kind,
+    location_boxes,
+    read_video,
+)
 from tiktok_client.simulator.rules import (
     VIDEO_CODECS,
     VIDEO_KINDS,
@@ -49,18 +55,32 @@ class ReceivedMedia:
                 facts = read_video(self._spool, self.size, kind=self.kind or "")  # type: ignore[arg-type]
             except DamagedMedia:
                 facts = None
-            return ReceivedVideo(kind=self.kind, facts=facts)
+            return ReceivedVideo(kind=self.kind, facts=facts, location=self._location())
         finally:
             self._spool.close()
 
     def close(self) -> None:
         self._spool.close()
 
+    def _location(self) -> bool:
+        """Whether the MP4/MOV received still says where it was filmed (what a test of the
+        product asks: TikTok would show it to nobody, but would know it)."""
+        if self.kind not in ("mp4", "quicktime"):
+            return False
+        try:
+            return bool(location_boxes(self._spool, self.size))  # type: ignore[arg-type]
+        except DamagedMedia:
+            return False
+
 
 class ReceivedVideo:
-    def __init__(self, *, kind: str | None, facts: VideoFacts | None) -> None:
+    def __init__(
+        self, *, kind: str | None, facts: VideoFacts | None, location: bool = False
+    ) -> None:
         self.kind = kind
         self.facts = facts
+        # The received file carries the place it was filmed (media_probe.location_boxes).
+        self.location = location
 
     @property
     def duration(self) -> float | None:

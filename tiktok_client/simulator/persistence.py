@@ -58,7 +58,11 @@ def _publish_json(publish: Publish) -> dict[str, Any]:
     data["received_video"] = (
         None
         if video is None
-        else {"kind": video.kind, "facts": asdict(video.facts) if video.facts else None}
+        else {
+            "kind": video.kind,
+            "facts": asdict(video.facts) if video.facts else None,
+            "location": video.location,
+        }
     )
     return data
 
@@ -112,7 +116,9 @@ def _publish(data: dict[str, Any]) -> Publish:
     received = None
     if video is not None:
         facts = VideoFacts(**video["facts"]) if video["facts"] else None
-        received = ReceivedVideo(kind=video["kind"], facts=facts)
+        received = ReceivedVideo(
+            kind=video["kind"], facts=facts, location=bool(video.get("location", False))
+        )
     sizes = [tuple(size) if size else None for size in data["pulled_photo_sizes"]]
     return _record(Publish, data, received_video=received, pulled_photo_sizes=sizes)
 
