@@ -342,6 +342,16 @@ class TikTokAccount(TenantModel):
         with the Business scope `user.account.type`); Login Kit cannot (fact sheet)."""
         return self.is_business or "user.account.type" in (self.business_scopes or [])
 
+    @property
+    def type_note(self) -> str:
+        """What pages put after a non-Business account's handle: "personal" or "creator" when
+        TikTok reported it, "type unknown" when it did not; "" for a Business account."""
+        if self.is_business:
+            return ""
+        if not self.account_type_reported:
+            return "type unknown"
+        return str(self.get_account_type_display()).lower()
+
     def has_business_scope(self, scope: str) -> bool:
         """The Business app holds a usable token with `scope` granted."""
         return self.business_connected and scope in (self.business_scopes or [])

@@ -51,6 +51,8 @@ BUSINESS_ONLY = (
 @dataclass
 class VideoInsights:
     business: bool
+    #: TikTok reported the account's type (only the Business app can).
+    type_reported: bool = True
     measured_at: dt.datetime | None = None
     average_time_watched: float | None = None
     full_video_watched_rate: float | None = None  # percent
@@ -141,7 +143,9 @@ def video_insights(
 ) -> VideoInsights:
     """From the latest snapshot that carried Business insights (snapshots oldest first)."""
     insights = VideoInsights(
-        business=video.account.is_business, within_lag=now - video.posted_at < INSIGHTS_LAG
+        business=video.account.is_business,
+        type_reported=video.account.account_type_reported,
+        within_lag=now - video.posted_at < INSIGHTS_LAG,
     )
     latest = next((s for s in reversed(snapshots) if _has_insights(s)), None)
     if latest is None:

@@ -481,6 +481,9 @@ def overview_build(
         reasons.append("just_connected")
     if accounts and not any_business:
         reasons.append("personal_account")
+        if any(not account.account_type_reported for account in accounts):
+            # Only the Business app's `user.account.type` tells the type (fact sheet).
+            reasons.append("type_unknown")
     if any_business:
         # TikTok's Business metrics lag 1-2 days and reach back at most 60 days (Corrections):
         # say so rather than let the missing days read as zeros.

@@ -147,6 +147,37 @@ def test_empty_states(
 
 
 @pytest.mark.parametrize(
+    ("business_scopes", "note", "notice"),
+    [
+        # Login Kit alone cannot tell the type (fact sheet): not "(personal)".
+        ([], "(type unknown)", "Account type unknown:"),
+        (["user.account.type"], "(personal)", "Personal account:"),
+    ],
+)
+def test_a_non_business_account_is_named_by_what_tiktok_said(
+    workspace: Workspace,
+    owner: User,
+    client_for: Callable[[User], Client],
+    business_scopes: list[str],
+    note: str,
+    notice: str,
+) -> None:
+    from tests.factories import TikTokAccountFactory
+
+    TikTokAccountFactory.create(
+        workspace=workspace, username="some.one", business_scopes=business_scopes
+    )
+    text = (
+        client_for(owner).get(reverse("analytics:overview", args=[workspace.id])).content.decode()
+    )
+
+    assert f"@some.one {note}" in text
+    assert notice in text
+    other = "(personal)" if note == "(type unknown)" else "(type unknown)"
+    assert other not in text
+
+
+@pytest.mark.parametrize(
     ("accept_language", "followers"),
     [
         ("", "1,220"),

@@ -82,7 +82,11 @@ def test_business_post_page_shows_every_insight(workspace: Workspace, client_for
 
 def test_personal_post_page_lists_what_business_would_add(workspace: Workspace, client_for, owner):
     account = TikTokAccount.objects.create(
-        workspace=workspace, open_id="p", username="personal.one", account_type=AccountType.PERSONAL
+        workspace=workspace,
+        open_id="p",
+        username="personal.one",
+        account_type=AccountType.PERSONAL,
+        business_scopes=["user.account.type"],
     )
     item = video(account, "p1", timezone.now() - dt.timedelta(days=5))
     html = (
@@ -267,3 +271,30 @@ def test_the_openapi_schema_names_every_field_the_video_api_returns(
     assert page.endswith("/VideoMetrics")
     assert set(components["VideoMetrics"]["properties"]) == set(body) - {"snapshots"}
     assert "retention_mid_share_percent" in components["VideoMetrics"]["properties"]
+
+
+@pytest.mark.parametrize(
+    ("business_scopes", "says", "never"),
+    [
+        # Login Kit alone cannot tell the type (fact sheet): the page must not call it personal.
+        ([], "TikTok did not tell us this account's type.", "This is a personal account."),
+        (["user.account.type"], "This is a personal account.", "did not tell us"),
+    ],
+)
+def test_post_page_says_personal_only_when_tiktok_said_so(
+    workspace: Workspace, client_for, owner, business_scopes, says, never
+):
+    account = TikTokAccount.objects.create(
+        workspace=workspace,
+        open_id="q",
+        username="some.one",
+        account_type=AccountType.PERSONAL,
+        business_scopes=business_scopes,
+    )
+    item = video(account, "q1", timezone.now() - dt.timedelta(days=5))
+    html = (
+        client_for(owner)
+        .get(reverse("analytics:video", args=[workspace.pk, item.pk]))
+        .content.decode()
+    )
+    assert says in html and never not in html
