@@ -547,6 +547,58 @@ def test_a_video_title_holds_2200_utf16_units(http: httpx.Client) -> None:
     assert _error(_init(http, token, size=MB, title="😀" * 1100 + "x")) == (400, "invalid_param")
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("disable_comment", "no"),
+        ("disable_duet", 0),
+        ("disable_stitch", "false"),
+        ("brand_content_toggle", ""),
+        ("brand_organic_toggle", "true"),
+        ("is_aigc", "1"),
+        ("video_cover_timestamp_ms", True),
+        ("video_cover_timestamp_ms", 1.5),
+    ],
+)
+def test_video_post_info_fields_keep_their_json_types(
+    http: httpx.Client, field: str, value: Any
+) -> None:
+    # §2.3: the interaction and disclosure switches are bool, video_cover_timestamp_ms an int;
+    # another JSON type is a bad parameter, 400 invalid_param (Corrections).
+    token = _token(http, AVA)
+    well_typed = 0 if field == "video_cover_timestamp_ms" else False
+    assert _init(http, token, size=MB, **{field: well_typed}).status_code == 200
+    assert _error(_init(http, token, size=MB, **{field: value})) == (400, "invalid_param")
+
+
+def test_photo_fields_keep_their_json_types(http: httpx.Client) -> None:
+    # §2.5: photo_cover_index is a 0-based int (JSON true is not 1); disable_comment and
+    # auto_add_music are bool, for a direct post and a draft alike.
+    token = _token(http, AVA)
+    two = ["https://media.later.test/a.jpg", "https://media.later.test/b.jpg"]
+
+    def photo(mode: str, cover: Any = 1, **post_info: Any) -> httpx.Response:
+        info = {"privacy_level": "SELF_ONLY", **post_info} if mode == "DIRECT_POST" else post_info
+        return http.post(
+            f"{P}/content/init/",
+            json={
+                "media_type": "PHOTO",
+                "post_mode": mode,
+                "post_info": info,
+                "source_info": {
+                    "source": "PULL_FROM_URL", "photo_images": two, "photo_cover_index": cover,
+                },
+            },
+            headers=bearer(token),
+        )  # fmt: skip
+
+    assert photo("DIRECT_POST", 1, disable_comment=True, auto_add_music=False).status_code == 200
+    assert _error(photo("DIRECT_POST", True)) == (400, "invalid_param")
+    assert _error(photo("DIRECT_POST", disable_comment="yes")) == (400, "invalid_param")
+    assert _error(photo("MEDIA_UPLOAD", auto_add_music=1)) == (400, "invalid_param")
+    assert photo("MEDIA_UPLOAD", 0, auto_add_music=True).status_code == 200
+
+
 def test_video_query_takes_20_own_ids(http: httpx.Client) -> None:
     # §3.3, §5.18: up to 20 ids of the token's user; foreign ids are left out [U].
     ava, ben = _token(http, AVA), _token(http, BEN)

@@ -27,6 +27,18 @@ P = "/v2/post/publish"
 # Corrections: a bad parameter or chunk plan is 400 ``invalid_param`` (singular).
 INVALID = "invalid_param"
 CHUNK_MESSAGE = "The chunk size is invalid"
+# §2.3 and §2.5 type these post_info fields bool; a string or number there is a bad parameter
+# (null reads as absent).
+POST_INFO_BOOLEANS = (
+    "disable_comment", "disable_duet", "disable_stitch", "brand_content_toggle",
+    "brand_organic_toggle", "is_aigc", "auto_add_music",
+)  # fmt: skip
+
+
+def is_json_int(value: object) -> bool:
+    """An int64 field holds a JSON number without a fraction; ``true`` is not 1 (Python's
+    bool is an int)."""
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def url_verified(url: str, app: SimApp) -> bool:
@@ -148,14 +160,27 @@ class ContentPosting:
                 "privacy_level_option_mismatch",
                 "privacy_level is not one of the creator's privacy_level_options.",
             )
-        text = self._check_text_lengths(post_info, photo=photo)
+        text = self._check_switch_types(post_info) or self._check_text_lengths(
+            post_info, photo=photo
+        )
         if text is not None:
             return text
         if post_info.get("brand_content_toggle") and privacy == SELF_ONLY:
             return v2_error(400, INVALID, "Branded content visibility cannot be set to private.")
         cover = post_info.get("video_cover_timestamp_ms")
-        if cover is not None and (not isinstance(cover, int) or cover < 0):
+        if cover is not None and (not is_json_int(cover) or cover < 0):
             return v2_error(400, INVALID, "video_cover_timestamp_ms is invalid.")
+        return None
+
+    @staticmethod
+    def _check_switch_types(post_info: dict[str, Any]) -> Response | None:
+        wrong = [
+            name
+            for name in POST_INFO_BOOLEANS
+            if post_info.get(name) is not None and not isinstance(post_info[name], bool)
+        ]
+        if wrong:
+            return v2_error(400, INVALID, f"{', '.join(wrong)} must be a boolean.")
         return None
 
     @staticmethod
@@ -338,9 +363,11 @@ class ContentPosting:
                 return gate
         else:
             # An inbox photo still carries its title and description: the same limits apply.
-            gate = self._inbox_gate(creator)
-            if gate is None:
-                gate = self._check_text_lengths(post_info, photo=True)
+            gate = (
+                self._inbox_gate(creator)
+                or self._check_switch_types(post_info)
+                or self._check_text_lengths(post_info, photo=True)
+            )
             if gate is not None:
                 return gate
         images = self._check_photos(body.get("source_info"), self.state.apps[token.client_key])
@@ -370,7 +397,7 @@ class ContentPosting:
         if not all(isinstance(url, str) for url in images):
             return v2_error(400, INVALID, "photo_images must be URLs.")
         cover = source_info.get("photo_cover_index", 0)
-        if not isinstance(cover, int) or not 0 <= cover < len(images):
+        if not is_json_int(cover) or not 0 <= cover < len(images):
             return v2_error(400, INVALID, "photo_cover_index is out of range.")
         if not all(url_verified(url, app) for url in images):
             return v2_error(
