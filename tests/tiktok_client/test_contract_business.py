@@ -112,6 +112,21 @@ def test_window_rules(http: httpx.Client, sim: SimulatorApp) -> None:
     assert bad["code"] == 40002
 
 
+@pytest.mark.parametrize("shape", ["%Y%m%d", "%G-W%V-%u", "%Y-%m-%dT00:00:00", "%d-%m-%Y"])
+def test_window_dates_are_yyyy_mm_dd_only(
+    http: httpx.Client, sim: SimulatorApp, shape: str
+) -> None:
+    # §4.2: start_date and end_date are YYYY-MM-DD (UTC); another spelling of the same day is
+    # a parameter error (40002), not the day it names.
+    biz = Biz(http, CAFE)
+    day = _today(sim) - dt.timedelta(days=5)
+    ok = biz.get("/business/get/", fields=["video_views"], start_date=day.strftime("%Y-%m-%d"))
+    assert ok["code"] == 0
+    for name in ("start_date", "end_date"):
+        body = biz.get("/business/get/", fields=["video_views"], **{name: day.strftime(shape)})
+        assert body["code"] == 40002, (name, body)
+
+
 def test_data_lags_one_to_two_days(http: httpx.Client, sim: SimulatorApp) -> None:
     # Corrections: data lags 24-48 h, so the newest days of the window may be missing.
     sim.settings.business_data_lag_hours = 48.0

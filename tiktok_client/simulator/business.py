@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
+import re
 from typing import TYPE_CHECKING, Any
 
 from tiktok_client.simulator.business_oauth import BUSINESS_PREFIX
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
     from tiktok_client.simulator.state import SimState
 
 DAY = dt.timedelta(days=1)
+# §4.2: dates are YYYY-MM-DD; Python's fromisoformat also reads 20261101 and 2026-W44-7.
+DATE_PARAM = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 AUDIENCE_LABELS = {
     "audience_ages": ("age", ["18-24", "25-34", "35-44", "45-54", "55+"]),
     "audience_genders": ("gender", ["Female", "Male", "Other"]),
@@ -94,15 +97,20 @@ class BusinessAccounts:
         began = dt.datetime.combine(day, dt.time(), dt.UTC).timestamp()
         return self.state.now() >= began + lag * 3600
 
-    def _window(self, request: Request) -> tuple[dt.date, dt.date]:
-        today = self._today()
+    @staticmethod
+    def _date_param(request: Request, name: str, default: dt.date) -> dt.date:
+        raw = request.query.get(name) or default.isoformat()
         try:
-            end = dt.date.fromisoformat(request.query.get("end_date") or str(today - DAY))
-            start = dt.date.fromisoformat(
-                request.query.get("start_date") or str(today - METRICS_DEFAULT_DAYS * DAY)
-            )
+            if not DATE_PARAM.fullmatch(raw):
+                raise ValueError(raw)
+            return dt.date.fromisoformat(raw)
         except ValueError as exc:
             raise Invalid("start_date and end_date must be YYYY-MM-DD.") from exc
+
+    def _window(self, request: Request) -> tuple[dt.date, dt.date]:
+        today = self._today()
+        end = self._date_param(request, "end_date", today - DAY)
+        start = self._date_param(request, "start_date", today - METRICS_DEFAULT_DAYS * DAY)
         if end > today - DAY:
             raise Invalid("end_date must be no later than yesterday (UTC).")
         if start > end:
