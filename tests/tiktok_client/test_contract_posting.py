@@ -622,6 +622,20 @@ def test_video_query_takes_20_own_ids(http: httpx.Client) -> None:
     assert [video["id"] for video in found] == own[:19]
 
 
+@pytest.mark.parametrize("body", [{"max_count": True}, {"max_count": 5.0}, {"cursor": True}])
+def test_video_list_numbers_are_json_integers(http: httpx.Client, body: dict[str, Any]) -> None:
+    # §3.2: cursor is an int64 ms timestamp and max_count an int (<= 20); JSON true is not 1.
+    token = _token(http, AVA)
+
+    def video_list(json: dict[str, Any]) -> httpx.Response:
+        return http.post(
+            "/v2/video/list/", params={"fields": "id"}, json=json, headers=bearer(token)
+        )
+
+    assert video_list({"max_count": 1, "cursor": 0}).status_code == 200
+    assert _error(video_list(body)) == (400, "invalid_params")
+
+
 def test_an_unaudited_client_posts_self_only_to_private_accounts_of_few_users(
     http: httpx.Client, sim: SimulatorApp
 ) -> None:

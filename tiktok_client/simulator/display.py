@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from tiktok_client.simulator.envelopes import v2_error, v2_ok
 from tiktok_client.simulator.guards import RouteTable, v2_auth
 from tiktok_client.simulator.models import SimVideo
-from tiktok_client.simulator.posting import avatar_url
+from tiktok_client.simulator.posting import avatar_url, is_json_int
 from tiktok_client.simulator.rules import USER_FIELD_SCOPES, VIDEO_FIELDS
 from tiktok_client.simulator.wsgi_io import Request, Response
 
@@ -147,9 +147,9 @@ class DisplayApi:
             return v2_error(400, INVALID, "Body must be JSON.")
         max_count = body.get("max_count", 10)
         cursor = body.get("cursor")
-        if not isinstance(max_count, int) or not 1 <= max_count <= 20:
+        if not is_json_int(max_count) or not 1 <= max_count <= 20:
             return v2_error(400, INVALID, "max_count must be 1-20.")
-        if cursor is not None and not isinstance(cursor, int):
+        if cursor is not None and not is_json_int(cursor):
             return v2_error(400, INVALID, "cursor must be an int64 ms timestamp.")
         videos = self.state.listed_videos(token.creator_id, public_only=True)
         if cursor:
