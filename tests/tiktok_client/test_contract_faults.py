@@ -76,3 +76,22 @@ def test_v2_error_code_injection(served: tuple[SimulatorApp, httpx.Client]) -> N
     answer = client.post(INIT, json=BODY, headers=bearer(token))
     assert answer.status_code == 403
     assert answer.json()["error"]["code"] == "spam_risk_too_many_posts"
+
+
+def test_an_injected_publish_failure_names_a_tiktok_fail_reason(
+    served: tuple[SimulatorApp, httpx.Client],
+) -> None:
+    # §2.7: a publish fails with one of TikTok's fail_reason names; a misspelt or invented one
+    # ("internal_error" is the API error code, not the fail_reason) is refused by /_sim.
+    app, client = served
+    for wrong in ("internal_error", "spam_risk_too_many_post", "video_too_long"):
+        answer = client.post(
+            "/_sim/faults", json={"endpoint": INIT, "kind": "publish_fail", "fail_reason": wrong}
+        )
+        assert answer.status_code == 400, wrong
+    assert app.faults.active() == []
+    fine = client.post(
+        "/_sim/faults",
+        json={"endpoint": INIT, "kind": "publish_fail", "fail_reason": "spam_risk_text"},
+    )
+    assert fine.status_code == 200

@@ -7,6 +7,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from tiktok_client.simulator.rules import FAIL_REASONS
+
 FAULT_KINDS = frozenset(
     {
         "http_500",  # 500 + internal_error (Business: HTTP 500, code 50000)
@@ -72,6 +74,11 @@ class SimFaults:
             raise ValueError(f"unknown fault kind {kind!r}; expected one of {sorted(FAULT_KINDS)}")
         if kind == "error_code" and code is None:
             raise ValueError("an error_code fault needs a code")
+        if kind == "publish_fail" and fail_reason not in FAIL_REASONS:
+            # A publish may only fail the way TikTok's fail it (§2.7).
+            raise ValueError(
+                f"unknown fail_reason {fail_reason!r}; expected one of {sorted(FAIL_REASONS)}"
+            )
         fault = Fault(endpoint, kind, count, seconds, fail_reason, open_id, code, status)
         with self._lock:
             self._faults.append(fault)

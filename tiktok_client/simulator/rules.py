@@ -194,6 +194,17 @@ BUSINESS_VIDEO_INSIGHT_FIELDS = frozenset(
     }
 )  # fmt: skip
 
+# §2.7: every fail_reason a publish can end with (the API error code is ``internal_error``,
+# the fail_reason ``internal``).
+FAIL_REASONS = frozenset(
+    {
+        "file_format_check_failed", "duration_check_failed", "frame_rate_check_failed",
+        "picture_size_check_failed", "internal", "video_pull_failed", "photo_pull_failed",
+        "publish_cancelled", "auth_removed", "spam_risk_too_many_posts",
+        "spam_risk_user_banned_from_posting", "spam_risk_text", "spam_risk",
+    }
+)  # fmt: skip
+
 # §2.6 (S-D14) and §5.13: FILE_UPLOAD chunk plans. The docs say "MB"; one report (Corrections)
 # says TikTok compares decimal megabytes. The simulator takes the stricter bound of both
 # readings: a plan it accepts passes TikTok under either one.
