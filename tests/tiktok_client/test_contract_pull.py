@@ -316,6 +316,30 @@ def test_business_publish_refusals(http: httpx.Client, sim: SimulatorApp, origin
     assert get("/business/publish/status/", publish_id="v_pub_url~v2.1")["code"] == 40002
 
 
+def test_business_posts_share_the_daily_direct_post_cap(
+    http: httpx.Client, sim: SimulatorApp, origin: Origin
+) -> None:
+    # §2.9 [C2]: the per-creator daily direct-post cap is shared across all API clients; the
+    # Business API names no init error for it, its status reports §2.7's reasons (§4.4).
+    origin.files = {"/v.mp4": (200, MP4, {})}
+    sim.settings.daily_post_cap = 2
+    post, get = _biz(http, CAFE)
+
+    def publish(**post_info: Any) -> dict[str, Any]:
+        body = post("/business/video/publish/", video_url=f"{VERIFIED}v.mp4", post_info=post_info)
+        assert body["code"] == 0, body
+        share_id = body["data"]["share_id"]
+        return _settled(lambda: get("/business/publish/status/", publish_id=share_id)["data"])
+
+    assert [publish()["status"] for _ in range(2)] == ["PUBLISH_COMPLETE"] * 2
+    third = publish()
+    assert (third["status"], third["reason"]) == ("FAILED", "spam_risk_too_many_posts")
+    assert publish(upload_to_draft=True)["status"] == "SEND_TO_USER_INBOX"  # a draft is no post
+    sim.clock.advance(86400)  # a day later (with a new token: the old one lived 24 h)
+    post, get = _biz(http, CAFE)
+    assert publish()["status"] == "PUBLISH_COMPLETE"
+
+
 def test_business_photo_publish_pull_failure(
     http: httpx.Client, sim: SimulatorApp, origin: Origin
 ) -> None:

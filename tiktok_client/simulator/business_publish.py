@@ -87,7 +87,14 @@ class BusinessPublishing:
         draft: bool,
         urls: list[str],
     ) -> Publish:
-        publish = self.state.new_publish(
+        state = self.state
+        # §2.9 [C2]: the per-creator daily direct-post cap is shared across all API clients.
+        # The Business API names no init error for it; its status carries §2.7's reasons
+        # (§4.4), so the post is taken and then fails with spam_risk_too_many_posts.
+        over_cap = not draft and (
+            state.direct_posts_last_day(creator.open_id) >= state.settings.daily_post_cap
+        )
+        publish = state.new_publish(
             prefix="v_pub_url~v2." if kind == "video" else "p_pub_url~v2.",
             open_id=creator.open_id,
             client_key=token.client_key,
@@ -95,8 +102,9 @@ class BusinessPublishing:
             source="PULL_FROM_URL",
             direct=not draft,
             post_info=post_info,
+            refused_reason="spam_risk_too_many_posts" if over_cap else None,
         )
-        start_pull(self.state, publish.publish_id, urls, photo=kind == "photo")
+        start_pull(state, publish.publish_id, urls, photo=kind == "photo")
         return publish
 
     # ------------------------------------------------------------------ video

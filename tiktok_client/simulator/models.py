@@ -169,6 +169,8 @@ class Publish:
     pull_fail_reason: str | None = None
     pull_done_at: float | None = None
     injected_fail_reason: str | None = None
+    # Accepted at init, refused by TikTok's checks afterwards (§2.7): fails with this reason.
+    refused_reason: str | None = None
     stuck: bool = False
     cancelled: bool = False
     inbox_resolution: str | None = None  # "posted" | "discarded"

@@ -71,7 +71,7 @@ class PublishPipeline:
             self.uploads[publish.upload_id] = publish_id
         else:
             publish.status = "PROCESSING_DOWNLOAD"
-        if publish.direct:
+        if publish.direct and publish.refused_reason is None:
             self.direct_posts.append((publish.created_at, publish.open_id, publish.client_key))
         self.publishes[publish_id] = publish
         return publish
@@ -144,8 +144,8 @@ class PublishPipeline:
             ready_at = downloaded_at + self._processing_seconds(p.pulled_bytes)
         if p.stuck or now < ready_at:
             return
-        if p.injected_fail_reason:
-            p.status, p.fail_reason = "FAILED", p.injected_fail_reason
+        if p.refused_reason or p.injected_fail_reason:
+            p.status, p.fail_reason = "FAILED", p.refused_reason or p.injected_fail_reason
             return
         media_problem = self._media_problem(p)
         if media_problem:
