@@ -451,6 +451,44 @@ def test_token_exchange_is_form_encoded(http: httpx.Client) -> None:
     assert body["error"] == "invalid_request" and body["log_id"] and "access_token" not in body
 
 
+@pytest.mark.parametrize(
+    ("client_key", "redirect_uri"),
+    [(DEFAULT_CLIENT_KEY, LK_REDIRECT), (DEFAULT_BUSINESS_APP_ID, BIZ_REDIRECT)],
+)
+def test_the_callbacks_code_must_be_url_decoded(
+    http: httpx.Client, client_key: str, redirect_uri: str
+) -> None:
+    # §1.1 (S-D1): the code on the callback is URL-encoded and must be decoded before the
+    # exchange; the code as it stands in the Location header is not the code.
+    scopes = LK_SCOPES if client_key == DEFAULT_CLIENT_KEY else BIZ_SCOPES
+    form = {**authorize_query(client_key, scopes, redirect_uri), "open_id": CAFE}
+    location = http.post("/v2/auth/authorize/", data=form).headers["location"]
+    raw = location.split("code=", 1)[1].split("&", 1)[0]
+    decoded = query_of(location)["code"]
+    assert raw != decoded
+
+    def exchange(code: str) -> httpx.Response:
+        if client_key == DEFAULT_CLIENT_KEY:
+            return _form_post(
+                http, "/v2/oauth/token/", client_key=client_key,
+                client_secret=DEFAULT_CLIENT_SECRET, code=code,
+                grant_type="authorization_code", redirect_uri=redirect_uri,
+            )  # fmt: skip
+        return http.post(
+            f"{BIZ}/tt_user/oauth2/token/",
+            json={
+                "client_id": client_key, "client_secret": DEFAULT_BUSINESS_APP_SECRET,
+                "grant_type": "authorization_code", "auth_code": code,
+                "redirect_uri": redirect_uri,
+            },
+        )  # fmt: skip
+
+    undecoded = exchange(raw).json()
+    assert undecoded.get("error") == "invalid_grant" or undecoded.get("code") == 40110
+    answer = exchange(decoded).json()
+    assert "access_token" in answer or answer["data"]["access_token"]
+
+
 def test_business_code_expires_and_needs_the_same_redirect_uri(
     http: httpx.Client, sim: SimulatorApp
 ) -> None:

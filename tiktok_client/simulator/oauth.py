@@ -181,7 +181,9 @@ class LoginKit:
         params: dict[str, str],
     ) -> Response:
         """Issue a code for ``creator_id`` and send the browser back, signed in as them."""
-        code = f"sim_code_{self.state.next_sequence()}_{secrets.token_urlsafe(18)}"
+        # §1.1 (S-D1): the callback's code is URL-encoded and must be decoded before the
+        # exchange; "*" and "!" make the encoded form differ, so a client that skips it fails.
+        code = f"sim_code_{self.state.next_sequence()}*!{secrets.token_urlsafe(18)}"
         self.state.codes[code] = AuthCode(
             code=code,
             client_key=app.client_key,
