@@ -14,7 +14,7 @@ from tests.media_samples import mp4, webm
 from tests.tiktok_client.conftest import AVA, BEN, CAFE, DANCE, PAUSED, QUIET
 from tests.tiktok_client.contract import bearer, login_kit_tokens, query_of
 from tiktok_client import media_probe
-from tiktok_client.simulator import SimulatorApp, rules
+from tiktok_client.simulator import DEFAULT_CLIENT_KEY, DEFAULT_CLIENT_SECRET, SimulatorApp, rules
 from tiktok_client.simulator.rules import chunk_plan_problem
 
 P = "/v2/post/publish"
@@ -655,3 +655,39 @@ def test_an_unaudited_client_posts_self_only_to_private_accounts_of_few_users(
     answers = [_init(http, _token(http, creator), size=MB) for creator in others]
     assert [answer.status_code for answer in answers[:4]] == [200] * 4
     assert _error(answers[4]) == (403, "reached_active_user_cap")
+
+
+def test_a_post_still_processing_when_authorization_ends_fails_auth_removed(
+    http: httpx.Client, sim: SimulatorApp
+) -> None:
+    # §2.7 fail_reason auth_removed; §1.5 revoke ends the grant: what was still processing is
+    # not published, and post.publish.failed follows authorization.removed (§2.8). A draft
+    # already in the inbox stays there.
+    token = _token(http, AVA)
+    video = mp4(5024)
+    pending = _init(http, token, size=len(video)).json()["data"]["publish_id"]
+    draft = http.post(
+        f"{P}/inbox/video/init/",
+        json={"source_info": {"source": "FILE_UPLOAD", "video_size": len(video),
+                              "chunk_size": len(video), "total_chunk_count": 1}},
+        headers=bearer(token),
+    ).json()["data"]  # fmt: skip
+    assert _upload(http, draft["upload_url"], video, 0, len(video)).status_code == 201
+    sim.clock.advance(60)
+    assert _status(http, token, draft["publish_id"])["status"] == "SEND_TO_USER_INBOX"
+    revoked = http.post(
+        "/v2/oauth/revoke/",
+        data={"client_key": DEFAULT_CLIENT_KEY, "client_secret": DEFAULT_CLIENT_SECRET,
+              "token": token},
+    )  # fmt: skip
+    assert revoked.json() == {}
+    again = _token(http, AVA)
+    assert _status(http, again, pending) == {
+        "status": "FAILED", "fail_reason": "auth_removed", "publicaly_available_post_id": [],
+        "uploaded_bytes": 0, "downloaded_bytes": 0,
+    }  # fmt: skip
+    assert _status(http, again, draft["publish_id"])["status"] == "SEND_TO_USER_INBOX"
+    events = [
+        d["event"] for d in sim.state.webhooks.log() if d["event"] != "post.publish.inbox_delivered"
+    ]
+    assert events == ["authorization.removed", "post.publish.failed"]

@@ -113,6 +113,17 @@ class PublishPipeline:
             content["post_id"] = p.video_id
         self.publish_event(p, event, content)
 
+    def fail_unfinished_publishes(self, *, creator_id: str, client_key: str) -> None:
+        """§2.7 ``auth_removed``: a post still processing when the user's authorization of the
+        app ends is not published. Drafts already in the inbox are the user's."""
+        self.tick()
+        for p in self.publishes.values():
+            if (p.open_id, p.client_key) != (creator_id, client_key):
+                continue
+            if p.status in ("PROCESSING_UPLOAD", "PROCESSING_DOWNLOAD"):
+                p.status, p.fail_reason = "FAILED", "auth_removed"
+                self._announce_status(p)
+
     def withdraw_public_post(self, video_id: str) -> Publish | None:
         """The post stopped being public (made private or removed in the app)."""
         video = self.videos[video_id]

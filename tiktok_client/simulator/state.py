@@ -270,6 +270,8 @@ class SimState(SimContent, PublishPipeline):
                     user_openid=self.open_id_for(creator_id, key),
                     content={"reason": reason},
                 )
+        for key, creator_id in sorted(apps.items()):
+            self.fail_unfinished_publishes(creator_id=creator_id, client_key=key)
         return revoked
 
     def expire_tokens(self, *, open_id: str, client_key: str | None = None) -> None:

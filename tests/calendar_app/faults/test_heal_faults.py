@@ -99,7 +99,8 @@ def test_token_refused_mid_publish_is_unconfirmed_then_polled_again_after_reconn
 ) -> None:
     """The creator removes the app's access while TikTok holds the posts: they cannot be
     checked, so they say so (TikTok's refusal in the account's reason), and the reconnect
-    brings back status polling, never init."""
+    brings back status polling, never init. TikTok failed the posts it was still processing
+    when the access went (§2.7 auth_removed), which polling then reports in words."""
     account = connect_account(fault_sim, workspace, "sim-ava-public")
     posts = [make_post(account, caption=f"token refused mid-publish {n}") for n in range(2)]
     fault_sim.app.faults.add(UPLOAD, "latency", seconds=1.5, count=2)
@@ -120,8 +121,9 @@ def test_token_refused_mid_publish_is_unconfirmed_then_polled_again_after_reconn
     assert account.status_reason  # TikTok's own refusal, shown on the Accounts page
 
     _reconnect(fault_sim, account)
-    published = _settle(posts)
-    assert {p.status for p in published} == {PostStatus.PUBLISHED}
+    settled = _settle(posts)
+    assert {p.status for p in settled} == {PostStatus.FAILED}
+    assert all("removed this app's access" in p.fail_message for p in settled)
     assert _inits_per_post(fault_sim, posts) == {p.caption: 1 for p in posts}
     assert fault_sim.state.counters.requests_to(INIT) == 2
 
