@@ -293,10 +293,32 @@ class TikTokAccount(TenantModel):
     business_access_token_expires_at = models.DateTimeField(null=True, blank=True)
     business_refresh_token_expires_at = models.DateTimeField(null=True, blank=True)
     business_token_refreshed_at = models.DateTimeField(null=True, blank=True)
+    #: When the video list was last read from TikTok (by comment sync or analytics).
+    videos_listed_at = models.DateTimeField(null=True, blank=True)
+    #: No part of the account's comment sync (a video's comments, the video list) is due before
+    #: this; it may be earlier than the true moment, never later (conversations.sync keeps it).
+    comments_due_at = models.DateTimeField(default=timezone.now)
+
+    # Comment sync's schedule: no page shows it, and it moves every minute.
+    DATA_VERSION_QUIET_FIELDS: ClassVar[frozenset[str]] = frozenset(
+        {"comments_due_at", "videos_listed_at", "updated_at"}
+    )
 
     class Meta:
         verbose_name = "TikTok account"
         verbose_name_plural = "TikTok accounts"
+        indexes: ClassVar = [
+            # The comment sync fan-out's scan: only accounts that can sync are in it.
+            models.Index(
+                fields=["comments_due_at"],
+                condition=models.Q(
+                    account_type=AccountType.BUSINESS,
+                    status=AccountStatus.CONNECTED,
+                    business_status=BusinessStatus.CONNECTED,
+                ),
+                name="tiktok_account_comments_due",
+            )
+        ]
         constraints: ClassVar = [
             models.UniqueConstraint(
                 fields=["workspace", "open_id"],
@@ -374,10 +396,18 @@ class TikTokVideo(TenantModel):
     share_count = models.BigIntegerField(default=0)
     last_synced_at = models.DateTimeField(null=True, blank=True)
     comments_synced_at = models.DateTimeField(null=True, blank=True)
+    #: When the comments are next due: a new video at once, then `poll_interval` after each
+    #: sync, at once again when TikTok's webhook says they changed (conversations.sync).
+    comments_due_at = models.DateTimeField(default=timezone.now)
+
+    DATA_VERSION_QUIET_FIELDS: ClassVar[frozenset[str]] = frozenset({"comments_due_at"})
 
     class Meta:
         verbose_name = "TikTok video"
         verbose_name_plural = "TikTok videos"
+        indexes: ClassVar = [
+            models.Index(fields=["account", "comments_due_at"], name="tiktok_video_comments_due")
+        ]
         constraints: ClassVar = [
             models.UniqueConstraint(
                 fields=["workspace", "account", "video_id"], name="tiktok_video_unique"

@@ -196,10 +196,14 @@ def tiktok_videos_fetch(
 def tiktok_videos_upsert(
     *, account: TikTokAccount, videos: Sequence[FetchedVideo]
 ) -> list[TikTokVideo]:
-    """Insert or update one row per (workspace, account, video_id); returns rows with pks."""
+    """Insert or update one row per (workspace, account, video_id); returns rows with pks.
+    Records when the list was read (an empty one too). New rows' comments are due at once."""
+    now = timezone.now()
+    TikTokAccount.objects.for_workspace(account.workspace_id).filter(pk=account.pk).update(
+        videos_listed_at=now
+    )
     if not videos:
         return []
-    now = timezone.now()
     unique: dict[str, FetchedVideo] = {video.video_id: video for video in videos if video.video_id}
     rows = [
         TikTokVideo(

@@ -24,8 +24,8 @@ from typing import TypeVar
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Case, DateTimeField, ExpressionWrapper, F, Max, Min, Q, Value, When
-from django.db.models.functions import Coalesce, Least
+from django.db.models import Count, DateTimeField, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import AccountStatus, AccountType, BusinessStatus, TikTokAccount, TikTokVideo
@@ -53,6 +53,8 @@ POLL_TIERS: tuple[tuple[dt.timedelta, dt.timedelta], ...] = (
 )
 OLD_VIDEO_POLL = dt.timedelta(days=1)
 FULL_PASS_EVERY = dt.timedelta(hours=1)
+# The comment sync reads the account's video list (new videos) at most this often.
+VIDEO_LIST_EVERY = dt.timedelta(minutes=10)
 # Below TikTok's ~40 calls a minute per account and endpoint (docs/tiktok-api.md, "Business
 # limits"): one budget for all comment calls of an account, shared by every worker through Redis,
 # so even a run that is all reply/list calls waits for its next run instead of being refused. The
@@ -165,85 +167,184 @@ def poll_interval(*, video: TikTokVideo, now: dt.datetime) -> dt.timedelta:
     return OLD_VIDEO_POLL
 
 
-# A video never synced, or whose comment.update webhook arrived, is due before any polled one.
-_LONG_AGO = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+def comments_next_due(*, posted_at: dt.datetime, synced_at: dt.datetime) -> dt.datetime:
+    """The first moment at which `poll_interval` (of the video's age at that moment) has passed
+    since the sync at `synced_at`. Intervals only grow with age, so the time computed at the
+    sync stays right as the video ages: nothing has to revisit it at an age step."""
+    younger_than = posted_at
+    for max_age, interval in POLL_TIERS:
+        due = max(synced_at + interval, younger_than)
+        if due < posted_at + max_age:
+            return due
+        younger_than = posted_at + max_age
+    return max(synced_at + OLD_VIDEO_POLL, younger_than)
+
+
+@dataclass(frozen=True)
+class SyncAllotment:
+    """One account's share of the minute: `calls` TikTok calls (its video list when due, then
+    a first page for each due video, the longest waiting first)."""
+
+    workspace_id: uuid.UUID
+    account_id: uuid.UUID
+    calls: int
+
+
+@dataclass
+class _DueAccount:
+    workspace_id: uuid.UUID
+    account_id: uuid.UUID
+    list_due: bool
+    due_videos: int
+    next_due: dt.datetime
+    calls: int = 0
+
+    @property
+    def wants(self) -> int:
+        return int(self.list_due) + self.due_videos
+
+
 _NEVER = dt.datetime(9999, 1, 1, tzinfo=dt.UTC)
-
-
-def _video_comments_due_at(now: dt.datetime) -> Case:
-    """SQL for when a video's comments are next due (`poll_interval` after their last sync),
-    over an account's `videos` relation."""
-    synced = F("videos__comments_synced_at")
-    tiers = [
-        When(
-            videos__posted_at__gt=now - max_age,
-            then=ExpressionWrapper(synced + interval, output_field=DateTimeField()),
-        )
-        for max_age, interval in POLL_TIERS
-    ]
-    return Case(
-        When(videos__comments_synced_at__isnull=True, then=Value(_LONG_AGO)),
-        *tiers,
-        default=ExpressionWrapper(synced + OLD_VIDEO_POLL, output_field=DateTimeField()),
-        output_field=DateTimeField(),
-    )
+# How many due accounts one fan-out reads per call of its budget (accounts found with nothing
+# due after all are put back at their true due time, so this only bounds one minute's reading).
+SCAN_ACCOUNTS_PER_CALL = 2
 
 
 def accounts_due_for_comment_sync(
     *,
     now: dt.datetime,
-    limit: int,
+    calls: int,
+    per_account: int,
     video_list_every: dt.timedelta,
     exclude: Iterable[uuid.UUID] = (),
-) -> list[tuple[uuid.UUID, uuid.UUID]]:
-    """The (workspace_id, account_id) of at most `limit` Business accounts whose comments are
-    due, the longest waiting first: a video's comments are due `poll_interval` after their last
-    sync, at once when never synced or when TikTok's webhook said they changed, and an account's
-    video list is due `video_list_every` after its last listing. One query for every account of
-    the installation; an account with nothing due is not sent a task, and when more is due
-    than the app's minute allows, those waiting longest go first and the rest keep their place
-    (nobody is starved by the order of the table)."""
-    listed_due = ExpressionWrapper(
-        Max("videos__last_synced_at") + video_list_every, output_field=DateTimeField()
-    )
+) -> list[SyncAllotment]:
+    """The minute's comment sync, counted in TikTok calls: at most `calls` in all, shared out
+    among the Business accounts whose video list or videos are due (one call for the list,
+    one for each due video), the accounts waiting longest first.
+
+    Two rounds, so that one busy account cannot starve the others: first each account gets
+    at most `per_account` calls, then what is left of the minute tops up the accounts that
+    still have due work, up to CALLS_PER_MINUTE (its own comment budget). What an account is
+    not allotted stays due and keeps its place: next minute it is among the longest waiting.
+
+    One query reads the due accounts through the partial index on `comments_due_at` (only
+    accounts that can sync are in it) and counts each one's due videos through the index on
+    (account, comments_due_at): only due rows are read, whatever the number of videos. An
+    account whose stored due time was early (its due video was synced meanwhile) is put back
+    at its true one in a second statement."""
+    if calls <= 0:
+        return []
+    videos = TikTokVideo.objects.unscoped().filter(account=OuterRef("pk")).order_by()
     rows = (
         TikTokAccount.objects.unscoped()
         .filter(
             account_type=AccountType.BUSINESS,
             status=AccountStatus.CONNECTED,
             business_status=BusinessStatus.CONNECTED,
+            comments_due_at__lte=now,
         )
         .exclude(pk__in=list(exclude))
         .annotate(
-            due_at=Least(
-                Coalesce(Min(_video_comments_due_at(now)), Value(_NEVER)),
-                # No video listed yet: the list is due now.
-                Coalesce(listed_due, Value(_LONG_AGO)),
-            )
+            due_videos=Coalesce(
+                Subquery(
+                    videos.filter(comments_due_at__lte=now)
+                    .values("account")
+                    .annotate(n=Count("pk"))
+                    .values("n")[:1],
+                    output_field=IntegerField(),
+                ),
+                Value(0),
+            ),
+            next_video_due=Subquery(
+                videos.order_by("comments_due_at").values("comments_due_at")[:1],
+                output_field=DateTimeField(),
+            ),
         )
-        .filter(due_at__lte=now)
-        .order_by("due_at", "pk")
-        .values_list("workspace_id", "pk", "business_scopes")
+        .order_by("comments_due_at", "pk")
+        .values_list(
+            "workspace_id",
+            "pk",
+            "business_scopes",
+            "videos_listed_at",
+            "due_videos",
+            "next_video_due",
+        )
     )
-    due: list[tuple[uuid.UUID, uuid.UUID]] = []
-    # Scopes are checked here rather than in SQL: JSON containment is PostgreSQL-only and the
-    # quick start runs on SQLite. Accounts without the scope are few (they cannot sync at all).
-    for workspace_id, account_id, scopes in rows.iterator(chunk_size=2000):
-        if COMMENT_READ_SCOPE in (scopes or []):
-            due.append((workspace_id, account_id))
-            if len(due) >= limit:
-                break
-    return due
-
-
-def videos_due(*, account: TikTokAccount, now: dt.datetime) -> list[TikTokVideo]:
-    videos = TikTokVideo.objects.for_workspace(account.workspace_id).filter(account=account)
+    due: list[_DueAccount] = []
+    put_back: dict[uuid.UUID, dt.datetime] = {}
+    for workspace_id, account_id, scopes, listed_at, due_videos, next_video_due in rows[
+        : calls * SCAN_ACCOUNTS_PER_CALL
+    ]:
+        list_due_at = listed_at + video_list_every if listed_at else now
+        if COMMENT_READ_SCOPE not in (scopes or []):
+            # Scopes are checked here, not in SQL: JSON containment is PostgreSQL-only and the
+            # quick start runs on SQLite. Such an account cannot sync: it is looked at daily.
+            put_back[account_id] = now + OLD_VIDEO_POLL
+            continue
+        account = _DueAccount(
+            workspace_id=workspace_id,
+            account_id=account_id,
+            list_due=list_due_at <= now,
+            due_videos=due_videos,
+            next_due=min(list_due_at, next_video_due or _NEVER),
+        )
+        if account.wants:
+            due.append(account)
+        else:
+            put_back[account_id] = account.next_due
+    left = calls
+    for cap in (per_account, CALLS_PER_MINUTE):
+        for account in due:
+            take = min(account.wants, cap) - account.calls
+            take = max(0, min(take, left))
+            account.calls += take
+            left -= take
+    if put_back:
+        TikTokAccount.objects.unscoped().bulk_update(
+            [TikTokAccount(pk=pk, comments_due_at=at) for pk, at in put_back.items()],
+            ["comments_due_at"],
+        )
     return [
-        video
-        for video in videos.order_by("-posted_at")
-        if video.comments_synced_at is None
-        or video.comments_synced_at <= now - poll_interval(video=video, now=now)
+        SyncAllotment(workspace_id=a.workspace_id, account_id=a.account_id, calls=a.calls)
+        for a in due
+        if a.calls
     ]
+
+
+def account_comments_due_refresh(
+    *,
+    account: TikTokAccount,
+    now: dt.datetime,
+    video_list_every: dt.timedelta = VIDEO_LIST_EVERY,
+) -> dt.datetime:
+    """Store the account's exact next due time (its earliest video, or its video list), after
+    a sync moved its videos' due times."""
+    videos = TikTokVideo.objects.for_workspace(account.workspace_id).filter(account=account)
+    first_video = videos.order_by("comments_due_at").values_list("comments_due_at", flat=True)
+    listed_at = (
+        TikTokAccount.objects.for_workspace(account.workspace_id)
+        .filter(pk=account.pk)
+        .values_list("videos_listed_at", flat=True)
+        .first()
+    )
+    due_at = min(first_video.first() or _NEVER, listed_at + video_list_every if listed_at else now)
+    TikTokAccount.objects.for_workspace(account.workspace_id).filter(pk=account.pk).update(
+        comments_due_at=due_at
+    )
+    account.comments_due_at = due_at
+    return due_at
+
+
+def videos_due(
+    *, account: TikTokAccount, now: dt.datetime, limit: int | None = None
+) -> list[TikTokVideo]:
+    """The account's videos whose comments are due, the longest waiting first."""
+    videos = (
+        TikTokVideo.objects.for_workspace(account.workspace_id)
+        .filter(account=account, comments_due_at__lte=now)
+        .order_by("comments_due_at", "pk")
+    )
+    return list(videos if limit is None else videos[:limit])
 
 
 # --------------------------------------------------------------------------- upsert
@@ -803,9 +904,7 @@ def _sync_video_pass(
     state.pass_is_full = False
     state.last_error = ""
     state.save()
-    TikTokVideo.objects.for_workspace(account.workspace_id).filter(pk=video.pk).update(
-        comments_synced_at=now
-    )
+    _video_synced(account=account, video=video, now=now)
     stats.videos = 1
     return stats
 
@@ -836,8 +935,13 @@ def _video_failed(
         pass_newest_at=None,
         pass_is_full=False,
     )
+    _video_synced(account=account, video=video, now=now)
+
+
+def _video_synced(*, account: TikTokAccount, video: TikTokVideo, now: dt.datetime) -> None:
+    due_at = comments_next_due(posted_at=video.posted_at, synced_at=now)
     TikTokVideo.objects.for_workspace(account.workspace_id).filter(pk=video.pk).update(
-        comments_synced_at=now
+        comments_synced_at=now, comments_due_at=due_at
     )
 
 
@@ -848,9 +952,11 @@ def comment_sync_account(
     budget: CallBudget | None = None,
     now: dt.datetime | None = None,
 ) -> SyncStats:
-    """Sync every due video of the account, newest first, as background work (the Business
-    app's background share). TikTokRateLimited propagates (after progress is saved) so the task
-    can back off, or, as CallBudgetSpent or TikTokAppBudgetSpent, wait for its next run."""
+    """Sync the account's due videos, the longest waiting first, as background work (the
+    Business app's background share), within `budget` (the fan-out's allotment sets its
+    `max_calls`: what is not reached stays due). TikTokRateLimited propagates (after progress
+    is saved) so the task can back off, or, as CallBudgetSpent or TikTokAppBudgetSpent, wait
+    for its next run. The account's due time is brought up to date either way."""
     now = now or timezone.now()
     client = client or get_tiktok_client(background=True)
     budget = budget or CallBudget(account=account)
@@ -858,7 +964,8 @@ def comment_sync_account(
     if not account_can_sync_comments(account):
         return stats
     try:
-        for video in videos_due(account=account, now=now):
+        # A video pass takes at least one call: no more videos are read than calls are left.
+        for video in videos_due(account=account, now=now, limit=budget.max_calls - budget.calls):
             try:
                 stats.add(
                     comment_sync_video(
@@ -870,6 +977,7 @@ def comment_sync_account(
                 # it is tried again at its normal cadence.
                 _video_failed(account=account, video=video, error=exc, now=now)
     finally:
+        account_comments_due_refresh(account=account, now=now)
         stats.calls = budget.calls
         logger.info(
             "comment sync account=%s videos=%s created=%s updated=%s calls=%s",

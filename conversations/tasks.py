@@ -15,6 +15,9 @@ from accounts.tiktok import AccountNeedsReconnect, background_calls_per_minute
 from conversations.ingest import comments_triage, comments_triage_backlog
 from conversations.rules import moderation_rules_apply
 from conversations.sync import (
+    CALLS_PER_MINUTE,
+    VIDEO_LIST_EVERY,
+    CallBudget,
     CallBudgetSpent,
     accounts_due_for_comment_sync,
     comment_sync_account,
@@ -37,7 +40,7 @@ from tiktok_client.errors import (
 logger = logging.getLogger(__name__)
 
 LOCK_SECONDS = 300
-VIDEO_REFRESH_SECONDS = 600
+VIDEO_REFRESH_SECONDS = int(VIDEO_LIST_EVERY.total_seconds())
 
 
 SYNC_TASK = "conversations.tasks.sync_account_comments"
@@ -46,59 +49,85 @@ SYNC_TASK = "conversations.tasks.sync_account_comments"
 SYNC_RETRY = RetryPolicy(base=15.0, cap=600.0)
 
 
+# One account's share of a minute when others are waiting too (a quarter of the minute at
+# most, so a busy account never takes all of a small installation's minute); what the others
+# leave tops it up to its own comment budget (sync.CALLS_PER_MINUTE).
+ACCOUNT_SHARE_OF_MINUTE = 0.25
+
+
+def account_calls_per_minute(calls: int) -> int:
+    return max(1, min(CALLS_PER_MINUTE, int(calls * ACCOUNT_SHARE_OF_MINUTE)))
+
+
 @shared_task(name="conversations.tasks.schedule_comment_sync")
 def schedule_comment_sync() -> int:
-    """Beat, every minute: one sync task (ids only) for each Business account with comments or
-    a video list due, the longest waiting first, no more than the app's background calls of a
-    minute (each run makes at least one call), and none for accounts whose retry is parked
-    (later.retries sends it when due)."""
+    """Beat, every minute: the app's background calls of a minute shared out, in calls, among
+    the Business accounts with comments or a video list due, the longest waiting first, each
+    capped (sync.accounts_due_for_comment_sync); one task (ids and its calls) per account,
+    none for accounts whose retry is parked (later.retries sends it when due). Returns how
+    many tasks were sent."""
+    calls = background_calls_per_minute()
     due = accounts_due_for_comment_sync(
         now=timezone.now(),
-        limit=background_calls_per_minute(),
-        video_list_every=dt.timedelta(seconds=VIDEO_REFRESH_SECONDS),
+        calls=calls,
+        per_account=account_calls_per_minute(calls),
+        video_list_every=VIDEO_LIST_EVERY,
         exclude=retry_pending_ids(SYNC_TASK),
     )
-    for workspace_id, account_id in due:
-        sync_account_comments.delay(workspace_id=str(workspace_id), account_id=str(account_id))
+    for allotted in due:
+        sync_account_comments.delay(
+            workspace_id=str(allotted.workspace_id),
+            account_id=str(allotted.account_id),
+            calls=allotted.calls,
+        )
     return len(due)
 
 
-def _refresh_videos(account: TikTokAccount) -> None:
-    """Keep the account's video list current, at most every ten minutes."""
+def _refresh_videos(account: TikTokAccount) -> bool:
+    """Keep the account's video list current, at most every ten minutes. True when it asked
+    TikTok."""
     try:
         from accounts.video_sync import tiktok_videos_sync
     except ImportError:  # pragma: no cover - the analytics side ships it
-        return
+        return False
     key = f"comment-sync:videos:{account.pk}"
-    if cache.add(key, 1, timeout=VIDEO_REFRESH_SECONDS):
-        try:
-            tiktok_videos_sync(account=account)
-        except TikTokRateLimited:
-            cache.delete(key)  # not refreshed: the next run tries again
-            raise
-        except TikTokError as exc:
-            # Comments of the videos we already know can still be synced.
-            logger.warning("video refresh for comment sync of %s failed: %s", account.pk, exc)
+    if not cache.add(key, 1, timeout=VIDEO_REFRESH_SECONDS):
+        return False
+    try:
+        tiktok_videos_sync(account=account)
+    except TikTokRateLimited:
+        cache.delete(key)  # not refreshed: the next run tries again
+        raise
+    except TikTokError as exc:
+        # Comments of the videos we already know can still be synced.
+        logger.warning("video refresh for comment sync of %s failed: %s", account.pk, exc)
+    return True
 
 
 @workspace_task
-def _sync(*, workspace: Workspace, account_id: str) -> dict[str, int] | None:
+def _sync(*, workspace: Workspace, account_id: str, calls: int | None) -> dict[str, int] | None:
     account = TikTokAccount.objects.for_workspace(workspace).filter(pk=account_id).first()
     if account is None:
         return None
-    _refresh_videos(account)
-    stats = comment_sync_account(account=account)
+    listed = _refresh_videos(account)
+    budget = CallBudget(account=account)
+    if calls is not None:
+        # The fan-out's allotment, the list counted as one call.
+        budget.max_calls = max(0, min(budget.max_calls, calls - (1 if listed else 0)))
+    stats = comment_sync_account(account=account, budget=budget)
     return {"videos": stats.videos, "created": stats.created, "updated": stats.updated}
 
 
 @shared_task(name=SYNC_TASK)
-def sync_account_comments(*, workspace_id: str, account_id: str) -> Any:
+def sync_account_comments(*, workspace_id: str, account_id: str, calls: int | None = None) -> Any:
+    """One account's comment sync: at most `calls` TikTok calls when the fan-out allotted it
+    that many (None: sent by a webhook or a parked retry, the account's own budget bounds it)."""
     lock = f"comment-sync:lock:{account_id}"
     # Beat fires every minute; a long sync must not run twice for one account.
     if not cache.add(lock, 1, timeout=LOCK_SECONDS):
         return None
     try:
-        result = _sync(workspace_id=workspace_id, account_id=account_id)
+        result = _sync(workspace_id=workspace_id, account_id=account_id, calls=calls)
     except (TikTokAppBudgetSpent, CallBudgetSpent) as exc:
         # Our own budget refused the call (the app's background share, or the account's comment
         # calls): nothing failed and TikTok was not asked; the next beat resumes at the saved

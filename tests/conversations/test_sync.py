@@ -8,10 +8,12 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import TikTokAccount, TikTokVideo
+from conversations import sync
 from conversations.models import Comment, CommentSyncState
 from conversations.sync import (
     CallBudgetSpent,
     comment_sync_account,
+    comments_next_due,
     comments_upsert,
     poll_interval,
     videos_due,
@@ -112,8 +114,66 @@ def test_videos_are_polled_by_age(business_account: TikTokAccount) -> None:
         video.account = business_account
         video.video_id = f"v-{synced_ago}"
         video.comments_synced_at = now - dt.timedelta(seconds=synced_ago)
+        video.comments_due_at = comments_next_due(
+            posted_at=video.posted_at, synced_at=video.comments_synced_at
+        )
         video.save()
     assert [v.video_id for v in videos_due(account=business_account, now=now)] == ["v-120"]
+
+
+def test_a_videos_next_due_time_follows_the_poll_interval_across_its_age_steps() -> None:
+    """Stored at the sync, the due time is when `poll_interval` of the video's age *then* has
+    passed: intervals grow with age, so a video near a step is due at the longer interval's
+    end, never sooner, and nothing needs to revisit it as it ages."""
+    posted = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+    day, hour, second = dt.timedelta(days=1), dt.timedelta(hours=1), dt.timedelta(seconds=1)
+    cases = [
+        (posted + hour, posted + hour + 55 * second),  # young: 55 s
+        (posted + 2 * day - 56 * second, posted + 2 * day - second),  # still young when due
+        # 55 s later it is two days old: hourly from then, so due an hour after the sync.
+        (posted + 2 * day - 30 * second, posted + 2 * day - 30 * second + hour),
+        (posted + 7 * day, posted + 7 * day + hour),
+        (posted + 14 * day - 30 * second, posted + 15 * day - 30 * second),  # daily from 14 d
+        (posted + 40 * day, posted + 41 * day),
+    ]
+    for synced_at, due_at in cases:
+        assert comments_next_due(posted_at=posted, synced_at=synced_at) == due_at
+        # The old fan-out's test, at that moment and a second before it.
+        video = TikTokVideo(posted_at=posted)
+        assert synced_at <= due_at - poll_interval(video=video, now=due_at)
+        before = due_at - second
+        assert synced_at > before - poll_interval(video=video, now=before)
+
+
+def test_a_sync_and_a_webhook_move_the_videos_and_the_accounts_due_times(
+    csim: CommentSim, business_account: TikTokAccount, videos: list[TikTokVideo]
+) -> None:
+    from conversations.receivers import sync_video_comments_now
+
+    now = timezone.now()
+    _sync(business_account, now=now)
+    for video in videos:
+        video.refresh_from_db()
+        assert video.comments_due_at == comments_next_due(posted_at=video.posted_at, synced_at=now)
+        assert video.comments_due_at > now
+    business_account.refresh_from_db()
+    # Never listed here: its video list is what is due first.
+    assert business_account.comments_due_at == now
+    TikTokAccount.objects.for_workspace(business_account.workspace).filter(
+        pk=business_account.pk
+    ).update(videos_listed_at=now)
+    sync.account_comments_due_refresh(account=business_account, now=now)
+    assert business_account.comments_due_at == min(
+        now + sync.VIDEO_LIST_EVERY, *(v.comments_due_at for v in videos)
+    )
+    assert not videos_due(account=business_account, now=now)
+
+    sync_video_comments_now(account=business_account, video_id=videos[1].video_id)
+    business_account.refresh_from_db()
+    marked = TikTokVideo.objects.for_workspace(business_account.workspace).get(pk=videos[1].pk)
+    assert marked.comments_due_at <= timezone.now()
+    assert business_account.comments_due_at == marked.comments_due_at
+    assert videos_due(account=business_account, now=timezone.now()) == [marked]
 
 
 def test_videos_not_due_cost_no_calls(

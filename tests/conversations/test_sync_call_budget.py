@@ -75,6 +75,7 @@ def test_a_spent_minute_defers_the_sync_without_a_failure(
     ids = {
         "workspace_id": str(business_account.workspace_id),
         "account_id": str(business_account.pk),
+        "calls": 1 + len(videos),  # its video list (never read here) and each due video
     }
     assert tasks.schedule_comment_sync() == 1
     assert broker_sent[-1] == (tasks.SYNC_TASK, ids)
@@ -95,7 +96,7 @@ def test_a_run_cut_short_keeps_its_cursor_and_the_next_run_continues(
     expected = csim.visible_comments(video.video_id)
     stored = Comment.objects.for_workspace(workspace).filter(video=video)
     state = CommentSyncState.objects.for_workspace(workspace)
-    monkeypatch.setattr(sync, "CallBudget", functools.partial(sync.CallBudget, max_calls=3))
+    monkeypatch.setattr(tasks, "CallBudget", functools.partial(sync.CallBudget, max_calls=3))
     listed_at: list[int | None] = []
     list_comments = sync._list_comments
 
@@ -104,7 +105,8 @@ def test_a_run_cut_short_keeps_its_cursor_and_the_next_run_continues(
         return list_comments(token, **kwargs)
 
     monkeypatch.setattr(sync, "_list_comments", recorded)
-    ids = {"workspace_id": str(workspace.pk), "account_id": str(cafe.pk)}
+    # Its video list (never read here) and its one due video.
+    ids = {"workspace_id": str(workspace.pk), "account_id": str(cafe.pk), "calls": 2}
 
     _run(cafe)
     assert 0 < stored.count() < expected
@@ -150,3 +152,33 @@ def test_the_first_sync_of_an_account_with_many_threads_stays_under_tiktoks_limi
     assert not CommentSyncState.objects.unscoped().exclude(last_error="").exists()
     shown = _accounts_page(client_for, owner, workspace.pk)
     assert "Comment sync" not in shown and "failed" not in shown
+
+
+def test_a_run_makes_no_more_calls_than_the_fan_out_allotted_it(
+    csim: CommentSim,
+    business_account: TikTokAccount,
+    videos: list[TikTokVideo],
+    broker_sent: list[tuple[str, dict[str, Any]]],
+) -> None:
+    """The fan-out counted 3 calls for this account: the run stops at 3, not at its own
+    per-minute budget, and what it did not reach stays due for the next minute."""
+    from tests.conversations.conftest import LIST_PATH, REPLIES_PATH
+
+    def comment_calls() -> int:
+        return csim.calls(LIST_PATH) + csim.calls(REPLIES_PATH)
+
+    tasks.sync_account_comments(
+        workspace_id=str(business_account.workspace_id),
+        account_id=str(business_account.pk),
+        calls=3,
+    )
+    assert comment_calls() == 3
+    assert not ParkedRetry.objects.exists()
+    assert sync.videos_due(account=business_account, now=timezone.now())  # left for later
+    business_account.refresh_from_db()
+    assert business_account.comments_due_at <= timezone.now()
+
+    broker_sent.clear()
+    assert tasks.schedule_comment_sync() == 1
+    tasks.sync_account_comments(**broker_sent[-1][1])
+    assert comment_calls() > 3  # the next minute carries on
