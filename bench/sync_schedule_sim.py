@@ -14,8 +14,10 @@ Two schedules are compared:
   from the same constants and set beside the app budget;
 - webhook-led sync inside the budget: every comment's `comment.update` webhook marks its video
   (99% delivered, 1-10 s late); each minute the app budget left after analytics is spent on the
-  videos waiting longest, one call reading up to 30 comments (one page); the per-account budget
-  caps each account; a sweep reads every video younger than 2 days every 6 h with a fixed share
+  videos waiting longest, one call reading up to 30 comments (one page), shared out like the
+  built fan-out (`conversations.sync.accounts_due_for_comment_sync`): each account at most a
+  quarter of the minute in round one, topped up to its own budget (36) with what is left;
+  a sweep reads every video younger than 2 days every 6 h with a fixed share
   of the budget, which finds what lost webhooks hid.
 
 Comment rates are realistic for small and mid-size business accounts: a log-normal rate per
@@ -50,6 +52,7 @@ PAGE = 30  # TikTok's comment page size (conversations.sync.PAGE_SIZE)
 WEBHOOK_LOSS = 0.01
 SWEEP_EVERY_MINUTES = 6 * 60
 SWEEP_SHARE = 0.15  # of the app budget
+VIDEOS_KEPT = 30  # one video a day (current_policy_calls_per_hour)
 ANALYTICS_CALLS_PER_ACCOUNT_DAY = 3  # account insights, video list with insights, profile
 
 
@@ -64,7 +67,7 @@ def current_policy_calls_per_hour(accounts: int) -> float:
     from conversations import sync
 
     per_account = 0.0
-    ages_days = range(30)  # one video a day, the last 30 kept
+    ages_days = range(VIDEOS_KEPT)
     for age in ages_days:
         age_td = __import__("datetime").timedelta(days=age + 0.5)
         interval = next(
@@ -75,6 +78,8 @@ def current_policy_calls_per_hour(accounts: int) -> float:
 
 
 def simulate(accounts: int, seed: int = 18) -> dict[str, float]:
+    from conversations.sync import CALLS_PER_MINUTE
+    from conversations.tasks import account_calls_per_minute
     from tiktok_client.simulator.clock import SimClock
     from tiktok_client.simulator.rules import BUSINESS_RATE_LIMIT_PER_MINUTE
 
@@ -87,6 +92,11 @@ def simulate(accounts: int, seed: int = 18) -> dict[str, float]:
     analytics_per_minute = accounts * ANALYTICS_CALLS_PER_ACCOUNT_DAY / MINUTES
     sweep_per_minute = APP_CALLS_PER_MINUTE * SWEEP_SHARE
     sync_budget = APP_CALLS_PER_MINUTE - analytics_per_minute - sweep_per_minute
+    account_cap = account_calls_per_minute(int(sync_budget))
+    # Our own per-account comment budget, below TikTok's per-account limit.
+    account_limit = min(CALLS_PER_MINUTE, BUSINESS_RATE_LIMIT_PER_MINUTE)
+    busiest_account_calls = 0
+    due_read = 0
 
     # video key = (account, day index relative to the start: -14..1)
     pending: dict[tuple[int, int], list[float]] = {}  # comments waiting, by creation time
@@ -142,21 +152,34 @@ def simulate(accounts: int, seed: int = 18) -> dict[str, float]:
             if video not in queued and arrives <= now + 60:
                 heapq.heappush(queue, (created, video))
                 queued.add(video)
-        # Webhook-led reads, oldest waiting first, within both budgets.
+        # Webhook-led reads, oldest waiting first, within both budgets, shared out as
+        # conversations.sync.accounts_due_for_comment_sync does: round one caps each account
+        # at `account_cap` calls, round two tops the capped ones up to CALLS_PER_MINUTE.
         end_of_minute = now + 60
         spent = 0
         per_account: dict[int, int] = {}
+        capped: list[tuple[int, int]] = []
         while queue and spent < sync_budget:
             _, video = heapq.heappop(queue)
             queued.discard(video)
             if video not in pending:
                 continue
+            due_read += 1
             used = per_account.get(video[0], 0)
-            if used >= BUSINESS_RATE_LIMIT_PER_MINUTE:
-                continue  # that account's budget is spent; it waits for the next minute
-            calls = read(video, end_of_minute, BUSINESS_RATE_LIMIT_PER_MINUTE - used)
+            if used >= account_cap:
+                capped.append(video)  # waits for round two, or for the next minute
+                continue
+            calls = read(video, end_of_minute, min(account_cap - used, int(sync_budget) - spent))
             per_account[video[0]] = used + calls
             spent += calls
+        for video in capped:
+            used = per_account.get(video[0], 0)
+            if spent >= sync_budget or video not in pending or used >= account_limit:
+                continue
+            calls = read(video, end_of_minute, min(account_limit - used, int(sync_budget) - spent))
+            per_account[video[0]] = used + calls
+            spent += calls
+        busiest_account_calls = max(busiest_account_calls, max(per_account.values(), default=0))
         # Put back the videos skipped for the per-account cap.
         for video, waiting in pending.items():
             if video not in queued and waiting:
@@ -191,6 +214,9 @@ def simulate(accounts: int, seed: int = 18) -> dict[str, float]:
         "comments_per_day": measured_comments,
         "rows_per_day": rows_per_day,
         "video_snapshots": video_snapshots,
+        "account_cap": account_cap,
+        "busiest_account_calls": busiest_account_calls,
+        "due_videos_read_per_minute": due_read / total_minutes,
     }
 
 
@@ -214,6 +240,12 @@ def main() -> None:
         f"{result['comments_per_day']:,.0f} comments/day stored; database rows/day "
         f"{result['rows_per_day']:,.0f} (comments + {ACCOUNTS:,} account snapshots + "
         f"{result['video_snapshots']:,.0f} video snapshots)"
+    )
+    print(
+        f"per-account cap {result['account_cap']} calls in round one; the busiest account "
+        f"took {result['busiest_account_calls']} calls in one minute; the fan-out read "
+        f"{result['due_videos_read_per_minute']:,.0f} due videos a minute on average (the old "
+        f"aggregate read every video kept: {ACCOUNTS * VIDEOS_KEPT:,})"
     )
     print(f"simulated in {time.perf_counter() - started:.0f}s")
     report(
