@@ -24,8 +24,18 @@ from typing import TypeVar
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, DateTimeField, IntegerField, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    Count,
+    DateTimeField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
 from accounts.models import AccountStatus, AccountType, BusinessStatus, TikTokAccount, TikTokVideo
@@ -316,23 +326,23 @@ def account_comments_due_refresh(
     account: TikTokAccount,
     now: dt.datetime,
     video_list_every: dt.timedelta = VIDEO_LIST_EVERY,
-) -> dt.datetime:
+) -> None:
     """Store the account's exact next due time (its earliest video, or its video list), after
-    a sync moved its videos' due times."""
-    videos = TikTokVideo.objects.for_workspace(account.workspace_id).filter(account=account)
-    first_video = videos.order_by("comments_due_at").values_list("comments_due_at", flat=True)
-    listed_at = (
-        TikTokAccount.objects.for_workspace(account.workspace_id)
-        .filter(pk=account.pk)
-        .values_list("videos_listed_at", flat=True)
-        .first()
+    a sync moved its videos' due times. One statement, so a webhook's mark committed before it
+    is never overwritten with a later time."""
+    first_video = (
+        TikTokVideo.objects.for_workspace(account.workspace_id)
+        .filter(account=OuterRef("pk"))
+        .order_by("comments_due_at")
+        .values("comments_due_at")[:1]
     )
-    due_at = min(first_video.first() or _NEVER, listed_at + video_list_every if listed_at else now)
+    list_due = ExpressionWrapper(F("videos_listed_at") + video_list_every, DateTimeField())
     TikTokAccount.objects.for_workspace(account.workspace_id).filter(pk=account.pk).update(
-        comments_due_at=due_at
+        comments_due_at=Least(
+            Coalesce(Subquery(first_video, output_field=DateTimeField()), Value(_NEVER)),
+            Coalesce(list_due, Value(now)),  # never listed: the list is due now
+        )
     )
-    account.comments_due_at = due_at
-    return due_at
 
 
 def videos_due(

@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.colors import color_far_from
 from accounts.models import (
@@ -107,6 +108,8 @@ def _apply_business_link(
     account.business_id = tokens.open_id
     account.business_status = BusinessStatus.CONNECTED
     account.business_status_reason = ""
+    # New or re-granted permissions (comments among them): the comment sync is due at once.
+    account.comments_due_at = timezone.now()
     if profile.is_business_account is not None:
         account.account_type = (
             AccountType.BUSINESS if profile.is_business_account else AccountType.PERSONAL

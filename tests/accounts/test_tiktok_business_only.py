@@ -153,6 +153,8 @@ def test_reconnect_updates_the_same_account(
     (first,) = _accounts(workspace)
     first.status = AccountStatus.NEEDS_RECONNECT
     first.business_status = BusinessStatus.NEEDS_RECONNECT
+    # Put off while it could not sync (conversations.sync's fan-out looks at it daily).
+    first.comments_due_at = timezone.now() + timedelta(days=1)
     first.save()
     old_token = decrypt_token(first.business_access_token_encrypted)
 
@@ -160,6 +162,7 @@ def test_reconnect_updates_the_same_account(
     assert response.status_code == 302
     (again,) = _accounts(workspace)
     assert again.pk == first.pk
+    assert again.comments_due_at <= timezone.now()  # its comment sync is due at once
     assert again.status == AccountStatus.CONNECTED
     assert again.business_status == BusinessStatus.CONNECTED
     assert decrypt_token(again.business_access_token_encrypted) != old_token

@@ -163,6 +163,7 @@ def test_a_sync_and_a_webhook_move_the_videos_and_the_accounts_due_times(
         pk=business_account.pk
     ).update(videos_listed_at=now)
     sync.account_comments_due_refresh(account=business_account, now=now)
+    business_account.refresh_from_db()
     assert business_account.comments_due_at == min(
         now + sync.VIDEO_LIST_EVERY, *(v.comments_due_at for v in videos)
     )

@@ -39,6 +39,21 @@ def test_fan_out_enqueues_one_task_per_eligible_account(
     assert sent == [{"workspace_id": str(workspace.pk), "account_id": str(eligible.pk), "calls": 1}]
 
 
+def test_an_account_without_the_comment_scope_is_looked_at_daily_not_every_minute(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its due time cannot be met (it may not read comments): the fan-out puts it back a day
+    instead of reading it at the head of the order every minute."""
+    account = make_account(workspace, scopes=["user.info.basic"])
+    make_video(account)
+    sent = _capture(monkeypatch)
+
+    assert tasks.schedule_comment_sync() == 0
+    account.refresh_from_db()
+    assert account.comments_due_at > timezone.now() + dt.timedelta(hours=23)
+    assert sent == []
+
+
 def _synced(video: TikTokVideo, at: dt.datetime) -> None:
     """What a finished pass over the video's comments writes (conversations.sync)."""
     video.comments_synced_at = at
