@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -208,6 +209,22 @@ def _lookup(workspace: Workspace) -> _Lookup:
     return _Lookup(accounts=accounts, media=media)
 
 
+# Spreadsheets write times as their cells show them: "9:00" (one-digit hour) or "2:30 PM".
+_CLOCK = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?")
+
+
+def _clock_time(raw: str) -> time:
+    match = _CLOCK.fullmatch(raw.strip())
+    if not match:
+        raise ValueError(raw)
+    hour, minute, second = int(match[1]), int(match[2]), int(match[3] or 0)
+    if match[4]:
+        if not 1 <= hour <= 12:
+            raise ValueError(raw)
+        hour = hour % 12 + (12 if match[4].lower() == "pm" else 0)
+    return time(hour, minute, second)
+
+
 def _fail(message: str, code: str) -> ValidationFailed:
     return ValidationFailed(message, code=code)
 
@@ -258,7 +275,7 @@ def _row_request(
         )
     elif raw_day:
         try:
-            local = datetime.combine(date.fromisoformat(raw_day), time.fromisoformat(raw_time))
+            local = datetime.combine(date.fromisoformat(raw_day), _clock_time(raw_time))
         except ValueError:
             problems.add(
                 _fail(

@@ -166,3 +166,32 @@ def test_unreadable_csv_is_refused_clearly(workspace, editor, content, code):
     with pytest.raises(AppError) as exc:
         bulk.import_preview(workspace=workspace, user=editor, file_name="x.csv", content=content)
     assert exc.value.code == code
+
+
+def test_csv_takes_times_as_spreadsheets_write_them(workspace, editor, tiktok_sim, library):
+    # Excel and Google Sheets export "9:00" and, in US locales, "2:30 PM"; both are unambiguous.
+    account = tiktok_sim.connect(workspace, "sim-ava-public")
+    day = (timezone.now() + timedelta(days=10)).astimezone(workspace.tz).date()
+    times = ["9:00", "2:30 PM", "12:15 am", "7:05:00", "13:00 PM", "9:60"]
+    content = csv_text(
+        [f"{account.username},{day},{t},At {t},everyone,,launch.mp4," for t in times]
+    )
+    preview = bulk.import_preview(
+        workspace=workspace, user=editor, file_name="sheet.csv", content=content
+    )
+    assert [(r["status"], r.get("code", "")) for r in preview.result] == [
+        ("ok", ""),
+        ("ok", ""),
+        ("ok", ""),
+        ("ok", ""),
+        ("error", "invalid_datetime"),
+        ("error", "invalid_datetime"),
+    ]
+    bulk.import_confirm(workspace=workspace, user=editor, post_import=preview)
+    posts = Post.objects.for_workspace(workspace).order_by("scheduled_at")
+    assert [p.scheduled_local for p in posts] == [
+        f"{day}T00:15",
+        f"{day}T07:05",
+        f"{day}T09:00",
+        f"{day}T14:30",
+    ]
