@@ -89,7 +89,8 @@
     const more = item && item.querySelector("[data-more]");
     if (!more) return;
     more.open = true;
-    const target = focusSelector ? more.querySelector(focusSelector) : more.querySelector("button, select, input");
+    // Not the forms' hidden CSRF inputs, which come first and cannot take the focus.
+    const target = more.querySelector(focusSelector || "button, select, input:not([type=hidden]), textarea");
     if (target) target.focus();
   }
   function updateSelection() {

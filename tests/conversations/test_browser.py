@@ -93,6 +93,26 @@ def test_reply_and_hide_from_the_inbox(
     page.screenshot(path=str(shots / "conversations-post.png"))
 
 
+def test_more_menu_by_keyboard_takes_the_focus_and_gives_it_back(
+    workspace: Workspace, live_server, browser_page
+) -> None:
+    """m opens a comment's More menu with the focus on its first action, as t and n do for
+    theirs; Escape closes it and puts the focus back on the comment."""
+    comment = make_comment(make_video(make_account(workspace)), text="Where is this?")
+    page = browser_page
+    page.goto(live_server.url + reverse("conversations:inbox", args=[workspace.pk]))
+    page.keyboard.press("j")
+    page.keyboard.press("m")
+    more = page.locator(f"#c-{comment.pk} [data-more]")
+    assert more.get_attribute("open") is not None
+    focused = "document.activeElement.closest('[data-more]') !== null"
+    assert page.evaluate(focused), page.evaluate("document.activeElement.outerHTML.slice(0, 80)")
+    assert page.evaluate("document.activeElement.textContent.trim()") == "Like"
+    page.keyboard.press("Escape")
+    assert more.get_attribute("open") is None
+    assert page.evaluate("document.activeElement.id") == f"c-{comment.pk}"
+
+
 def _response_time_fixture(workspace: Workspace, owner: User, editor: User) -> TikTokAccount:
     """An account whose first replies came after 10, 20, 30 and 40 minutes, with one question
     unanswered for 30 h: median 25 min, p90 30 + 0.7 * 10 = 37 min, 1 overdue question (account
