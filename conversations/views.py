@@ -131,7 +131,7 @@ def inbox_new(request: WorkspaceRequest) -> HttpResponse:
     filters = _filters(request)
     try:
         since = dt.datetime.fromtimestamp(int(request.GET.get("since", "")) / 1_000_000, tz=dt.UTC)
-    except (ValueError, OverflowError):
+    except (ValueError, OverflowError, OSError):  # OSError: past the platform's time_t
         since = timezone.now()
     now = timezone.now()
     comments = selectors.inbox_new_since(

@@ -234,6 +234,22 @@ def test_new_since_fragment_returns_only_new_comments(
     assert 'id="cv-poller"' in body
 
 
+@pytest.mark.parametrize("since", ["abc", "99999999999999999999999", "-99999999999999999999999"])
+def test_new_since_fragment_takes_any_since_without_an_error(
+    workspace: Workspace,
+    video: TikTokVideo,
+    owner: User,
+    client_for: Callable[[User], Client],
+    since: str,
+) -> None:
+    # A value the clock cannot hold (the platform's time_t overflows) counts as "from now".
+    make_comment(video, text="old news")
+    url = reverse("conversations:inbox_new", args=[workspace.pk]) + f"?since={since}"
+    response = client_for(owner).get(url, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert "old news" not in response.content.decode()
+
+
 def test_viewer_reads_but_cannot_moderate(
     workspace: Workspace, video: TikTokVideo, viewer: User, client_for: Callable[[User], Client]
 ) -> None:
