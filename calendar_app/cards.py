@@ -94,7 +94,8 @@ def card_html(
         f' data-utc="{local.isoformat()}" data-testid="post-{pid}"'
     ]
     if can_edit and post.status in EDITABLE_STATUSES:
-        parts.append(' draggable="true" data-reschedule-url=""')
+        # data-minutes: dropped on another hour of the week, the post keeps its minutes.
+        parts.append(f' draggable="true" data-reschedule-url="" data-minutes="{local:%M}"')
     parts.append(f' data-peek="{escape(_truncated(caption, PEEK_CHARS))}" title="{title}">')
     if media is not None and media.thumbnail:
         thumb = _url("calendar_app:media_thumbnail", workspace_id, media.pk)

@@ -102,3 +102,31 @@ def test_week_view_opens_at_the_working_day_and_previews_cards(
             page.locator(".cal-month .cal-post").first.hover()
             peek.wait_for(state="visible")
             shot(page, f"month-peek-{width}")
+
+
+def test_dragging_a_post_to_another_day_of_the_week_keeps_its_minutes(
+    live_server, workspace, editor
+):
+    """Monday 10:30 dragged onto Wednesday's 10:00 row is Wednesday 10:30, not 10:00."""
+    account = TikTokAccountFactory.create(workspace=workspace, username="bakery")
+    post = Post.objects.create(
+        workspace=workspace,
+        account=account,
+        media=MediaAssetFactory.create(workspace=workspace),
+        caption="Half past ten",
+        status=PostStatus.SCHEDULED,
+        privacy_level="PUBLIC_TO_EVERYONE",
+        scheduled_at=datetime(2031, 3, 10, 9, 30, tzinfo=UTC),  # Monday 10:30 in Paris
+        scheduled_tz="Europe/Paris",
+    )
+    url = reverse("calendar_app:calendar", args=[workspace.id]) + "?view=week&date=2031-03-12"
+    with signed_in_page(
+        user=editor, base_url=live_server.url, viewport={"width": 1440, "height": 900}
+    ) as page:
+        page.goto(live_server.url + url)
+        card = page.get_by_test_id(f"post-{post.id}")
+        card.drag_to(page.locator('.cal-slot[data-date="2031-03-12"][data-time^="10"]').first)
+        page.locator(".cal-toast.ok").wait_for()
+        assert "at 10:30" in page.locator(".cal-toast").inner_text()
+    post.refresh_from_db()
+    assert post.scheduled_at == datetime(2031, 3, 12, 9, 30, tzinfo=UTC)
