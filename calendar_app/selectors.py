@@ -38,11 +38,10 @@ STATUS_FILTERS: dict[str, tuple[str, Q]] = {
 }
 
 
-_MERGED_STATUSES = {
-    PostStatus.QUEUED.value: "publishing",
-    PostStatus.SENT_TO_INBOX.value: "published",
-}
-_STATUS_LABELS = {"needs_attention": "Needs attention"}
+# An inbox draft is not "Published": it waits in the creator's TikTok inbox until they post it
+# (the "published" filter still lists it, see STATUS_FILTERS).
+_MERGED_STATUSES = {PostStatus.QUEUED.value: "publishing"}
+_STATUS_LABELS = {"needs_attention": "Needs attention", "sent_to_inbox": "Sent to inbox"}
 
 
 def display_status(post: Post) -> str:

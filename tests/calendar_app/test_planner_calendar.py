@@ -266,3 +266,31 @@ def test_the_in_review_filter_lists_posts_waiting_for_approval(workspace, viewer
     ).content.decode()
     assert 'data-testid="list-empty-filtered"' in empty
     assert "Plan your first post" not in empty
+
+
+def test_an_inbox_draft_is_not_shown_as_published(workspace, viewer, client_for):
+    """Sent to the creator's TikTok inbox, a video is not on TikTok until they post it: its card
+    must not say "Published"; the Published filter still lists it with the published posts."""
+    account = TikTokAccountFactory.create(workspace=workspace, username="bakery")
+    when = datetime(2031, 3, 12, 9, 30, tzinfo=UTC)
+    inbox = PostFactory.create(
+        workspace=workspace,
+        account=account,
+        scheduled_at=when,
+        post_mode="inbox",
+        status=PostStatus.SENT_TO_INBOX,
+    )
+    live = PostFactory.create(
+        workspace=workspace, account=account, scheduled_at=when, status=PostStatus.PUBLISHED
+    )
+    client = client_for(viewer)
+    for view in ("month", "week", "list"):
+        html = client.get(cal_url(workspace, view=view, date="2031-03-12")).content.decode()
+        shown = card(html, inbox)
+        assert '<span class="badge badge-sent_to_inbox">Sent to inbox</span>' in shown, view
+        assert "Published" not in shown
+        assert '<span class="badge badge-published">Published</span>' in card(html, live)
+    published = client.get(
+        cal_url(workspace, view="list", date="2031-03-12", status="published")
+    ).content.decode()
+    assert card(published, inbox) and card(published, live)
