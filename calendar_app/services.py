@@ -549,6 +549,17 @@ def _check_content(
         title = check_title(content.title)
     with problems.field("first_comment"):
         first_comment = check_first_comment(content.first_comment)
+    if first_comment and content.post_mode == PostMode.INBOX:
+        # It would never be sent: the first comment waits for the post's public link, and an
+        # inbox draft only gets one if the creator posts it from the TikTok app.
+        problems.add(
+            ValidationFailed(
+                "An inbox draft gets no first comment: the creator posts it from the TikTok "
+                "app. Leave the first comment empty, or publish directly.",
+                code="first_comment_inbox",
+            ),
+            "first_comment",
+        )
     if schedule and media is None and not content.media_id and not content.photo_ids:
         problems.add(
             ValidationFailed("Add a video or photo before scheduling.", code="media_required"),

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from django.utils import timezone
 
-from accounts.models import AccountStatus
+from accounts.models import AccountStatus, BusinessStatus
 from calendar_app import services
 from calendar_app.models import Post, PostStatus
 from calendar_app.services import PostContent, PostTarget
@@ -217,6 +217,33 @@ def test_inbox_mode_ignores_post_info(workspace, account, video):
         is_aigc=True,
     )
     assert post.post_mode == "inbox" and post.privacy_level == "" and not post.is_aigc
+
+
+@pytest.mark.parametrize("schedule", [True, False])
+def test_inbox_draft_refuses_a_first_comment_that_would_never_be_sent(
+    workspace, account, video, schedule
+):
+    # The first comment waits for the post's public link, which an inbox draft never gets from
+    # us: keeping it would lose the text without a word.
+    account.business_status, account.business_id = BusinessStatus.CONNECTED, "biz-ava"
+    account.business_scopes = ["comment.list.manage"]
+    account.save()
+    assert account.has_business_scope("comment.list.manage")
+    with pytest.raises(AppError) as exc:
+        create(
+            workspace,
+            account,
+            video,
+            schedule=schedule,
+            post_mode="inbox",
+            privacy_level="",
+            first_comment="Recipe in bio!",
+        )
+    assert exc.value.code == "first_comment_inbox"
+    assert exc.value.as_dict()["error"]["fields"]["first_comment"][0]["code"] == (
+        "first_comment_inbox"
+    )
+    assert not Post.objects.for_workspace(workspace).exists()
 
 
 def test_daily_direct_post_cap_needs_confirmation(workspace, account, video):
