@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -25,6 +24,7 @@ from accounts.models import TikTokAccount, User, Workspace
 from calendar_app import services
 from calendar_app.creators import creator_info_fetch
 from calendar_app.models import MediaAsset, Post, PostImport, PostMode, PrivacyLevel
+from calendar_app.timezones import clock_time
 from later.errors import AppError, Conflict, NotFound, Problems, ValidationFailed
 from tiktok_client.schemas import CreatorInfo
 
@@ -209,22 +209,6 @@ def _lookup(workspace: Workspace) -> _Lookup:
     return _Lookup(accounts=accounts, media=media)
 
 
-# Spreadsheets write times as their cells show them: "9:00" (one-digit hour) or "2:30 PM".
-_CLOCK = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?")
-
-
-def _clock_time(raw: str) -> time:
-    match = _CLOCK.fullmatch(raw.strip())
-    if not match:
-        raise ValueError(raw)
-    hour, minute, second = int(match[1]), int(match[2]), int(match[3] or 0)
-    if match[4]:
-        if not 1 <= hour <= 12:
-            raise ValueError(raw)
-        hour = hour % 12 + (12 if match[4].lower() == "pm" else 0)
-    return time(hour, minute, second)
-
-
 def _fail(message: str, code: str) -> ValidationFailed:
     return ValidationFailed(message, code=code)
 
@@ -275,7 +259,7 @@ def _row_request(
         )
     elif raw_day:
         try:
-            local = datetime.combine(date.fromisoformat(raw_day), _clock_time(raw_time))
+            local = datetime.combine(date.fromisoformat(raw_day), clock_time(raw_time))
         except ValueError:
             problems.add(
                 _fail(

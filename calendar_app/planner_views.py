@@ -3,7 +3,7 @@ service, render."""
 
 from __future__ import annotations
 
-from datetime import time
+import re
 
 from django.contrib import messages
 from django.http import HttpResponse
@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from calendar_app import bulk, library, queue, selectors
 from calendar_app.models import CaptionTemplate, HashtagGroup, Post, PostImport
+from calendar_app.timezones import clock_time
 from later.errors import AppError, ValidationFailed
 from later.idempotency import once_per_form
 from later.tenancy import WorkspaceRequest, workspace_view
@@ -46,9 +47,10 @@ def post_queue(request: WorkspaceRequest, post: Post) -> HttpResponse:
 def parse_day_times(raw: str, weekday: int) -> list[queue.SlotTime]:
     """“09:00 12:30, 18:00” -> slots of one weekday; a bad time is an error naming it."""
     slots = []
-    for token in raw.replace(",", " ").split():
+    # "2:30 PM" is one time, not two tokens.
+    for token in re.sub(r"\s+([AaPp][Mm])\b", r"\1", raw.replace(",", " ")).split():
         try:
-            at = time.fromisoformat(token if len(token) > 2 else f"{token}:00")
+            at = clock_time(token)
         except ValueError:
             raise ValidationFailed(
                 f"“{token}” on {queue.WEEKDAYS[weekday]} is not a time like 09:00.",

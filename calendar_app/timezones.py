@@ -7,9 +7,10 @@ a gap, and ask which occurrence of a repeated time they mean.
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from later.errors import ValidationFailed
 
@@ -123,3 +124,20 @@ def parse_local(value: str) -> datetime:
         raise ValidationFailed(
             f"“{value}” is not a date and time like 2026-03-29T14:30.", code="invalid_datetime"
         ) from exc
+
+
+# People and spreadsheets write a time of day as "9:00", "09:00:00", "9" or "2:30 PM".
+_CLOCK = re.compile(r"(\d{1,2})(?::(\d{2})(?::(\d{2}))?)?\s*([AaPp][Mm])?")
+
+
+def clock_time(raw: str) -> time:
+    """A wall-clock time typed by a person; ValueError for anything else (25:00, 9:60, 13 PM)."""
+    match = _CLOCK.fullmatch(raw.strip())
+    if not match:
+        raise ValueError(raw)
+    hour, minute, second = int(match[1]), int(match[2] or 0), int(match[3] or 0)
+    if match[4]:
+        if not 1 <= hour <= 12:
+            raise ValueError(raw)
+        hour = hour % 12 + (12 if match[4].lower() == "pm" else 0)
+    return time(hour, minute, second)

@@ -104,6 +104,23 @@ def test_slots_page_saves_and_keeps_bad_input(workspace, editor, viewer, client_
     assert client_for(viewer).post(url, form).status_code == 403
 
 
+def test_slots_page_takes_times_as_people_type_them(workspace, editor, client_for):
+    account = TikTokAccountFactory.create(workspace=workspace)
+    url = reverse("calendar_app:posting_slots", args=[workspace.id])
+    form = {"account": str(account.id), "day0": "9:00, 12:30", "day1": "9am 2:30 PM", "day4": "7"}
+    response = client_for(editor).post(url, form, follow=True)
+    assert "5 weekly slots saved" in response.content.decode()
+    assert queue.slot_list(workspace=workspace, account=account) == [
+        SlotTime(0, time(9)),
+        SlotTime(0, time(12, 30)),
+        SlotTime(1, time(9)),
+        SlotTime(1, time(14, 30)),
+        SlotTime(4, time(7)),
+    ]
+    bad = client_for(editor).post(url, {**form, "day2": "13 PM"})
+    assert "“13PM” on Wednesday is not a time like 09:00." in bad.content.decode()
+
+
 def test_week_view_shows_free_slots_as_drop_targets(workspace, editor, viewer, client_for):
     account = TikTokAccountFactory.create(workspace=workspace, username="bakery")
     queue.slots_replace(workspace=workspace, account=account, slots=every_day("09:00"))
