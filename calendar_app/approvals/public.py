@@ -64,8 +64,10 @@ def page(request: HttpRequest, token: str) -> HttpResponse:
     ):
         threads[comment.post_id].append(comment)
     now = timezone.now()
-    return _private(
-        render(
+    # No member's session activates the workspace's zone here: without it the template would
+    # turn every time (the posts', the comments', the link's expiry) back into UTC.
+    with timezone.override(link.workspace.tz):
+        response = render(
             request,
             "calendar_app/approvals/review_page.html",
             {
@@ -84,7 +86,7 @@ def page(request: HttpRequest, token: str) -> HttpResponse:
                 ],
             },
         )
-    )
+    return _private(response)
 
 
 @never_cache

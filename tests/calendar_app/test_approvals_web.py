@@ -3,7 +3,7 @@ what it refuses: another workspace, an expired, revoked or tampered link)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -65,6 +65,21 @@ def test_review_page_shows_only_posts_in_review_of_its_workspace(
     # The preview's video is served through the link.
     media = client.get(review_url(link, "media", waiting))
     assert media.status_code == 200
+
+
+def test_review_page_gives_times_in_the_workspaces_zone(client: Any, workspace: Any) -> None:
+    """The client has no session to set a zone: 22 Dec 10:00 UTC is 11:00 in Paris, not 10:00."""
+    assert workspace.time_zone == "Europe/Paris"
+    in_review(workspace, scheduled_at=datetime(2031, 12, 22, 10, 0, tzinfo=UTC))
+    link = ReviewLink.objects.create(
+        workspace=workspace,
+        name="Maria at Acme",
+        expires_at=datetime(2031, 12, 31, 23, 30, tzinfo=UTC),  # 1 January 00:30 in Paris
+    )
+    body = client.get(review_url(link)).content.decode()
+    assert "Monday 22 December 2031, 11:00 (Europe/Paris)" in body
+    assert "10:00 (Europe/Paris)" not in body
+    assert "until 1 January 2032" in body
 
 
 def test_client_approves_through_the_link(client: Any, workspace: Any) -> None:
