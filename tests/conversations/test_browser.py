@@ -113,6 +113,27 @@ def test_more_menu_by_keyboard_takes_the_focus_and_gives_it_back(
     assert page.evaluate("document.activeElement.id") == f"c-{comment.pk}"
 
 
+def test_more_menu_on_a_phone_shows_whom_a_comment_is_assigned_to(
+    workspace: Workspace, editor: User, live_server
+) -> None:
+    """At 390 px the menu's assignee picker keeps room for a name (it was squeezed to "N")."""
+    comment = make_comment(make_video(make_account(workspace)), text="Where is this?")
+    with signed_in_page(
+        user=editor, base_url=live_server.url, viewport={"width": 390, "height": 844}
+    ) as page:
+        page.goto(live_server.url + reverse("conversations:inbox", args=[workspace.pk]))
+        page.get_by_text("Where is this?").click()  # a tap shows the comment's actions
+        page.locator(f"#c-{comment.pk} [data-more] > summary").click()
+        picker = page.locator(f"#as-{comment.pk}")
+        picker.wait_for(state="visible")
+        shown = picker.evaluate("s => s.options[s.selectedIndex].text")
+        assert shown == "Nobody"
+        box = picker.bounding_box()
+        assert box is not None and box["width"] >= 100, box
+        menu = page.locator(f"#c-{comment.pk} .cv-menu").bounding_box()
+        assert menu is not None and menu["x"] >= 0 and menu["x"] + menu["width"] <= 390
+
+
 def _response_time_fixture(workspace: Workspace, owner: User, editor: User) -> TikTokAccount:
     """An account whose first replies came after 10, 20, 30 and 40 minutes, with one question
     unanswered for 30 h: median 25 min, p90 30 + 0.7 * 10 = 37 min, 1 overdue question (account
