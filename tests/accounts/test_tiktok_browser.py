@@ -97,6 +97,13 @@ def test_one_button_connects_a_business_and_a_personal_creator(
     tab.screenshot(path=str(SHOTS / "tiktok-accounts-two-apps-390.png"), full_page=True)
     overflow = tab.evaluate("document.documentElement.scrollWidth > window.innerWidth + 1")
     assert overflow is False
+    tab.set_viewport_size({"width": 360, "height": 780})  # the narrowest common Android width
+    overflow = tab.evaluate("document.documentElement.scrollWidth > window.innerWidth + 1")
+    assert overflow is False
+    badge = personal_card.get_by_test_id("business-health").bounding_box()
+    card = personal_card.bounding_box()
+    assert badge is not None and card is not None
+    assert badge["x"] + badge["width"] <= card["x"] + card["width"], (badge, card)
 
     accounts = {a.open_id: a for a in TikTokAccount.objects.for_workspace(workspace)}
     assert accounts["sim-dance-business"].account_type == AccountType.BUSINESS
