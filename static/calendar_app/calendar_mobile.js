@@ -68,7 +68,8 @@
     const caption = post.querySelector(".cal-post-caption");
     dialog.querySelector("[data-role=caption]").textContent = caption ? caption.textContent.trim() : "";
     const when = post.closest("[data-date]");
-    const day = post.dataset.day || (when && when.dataset.date) || todayIso;
+    // The list view has no day cell around its rows: the card's own local time names the day.
+    const day = post.dataset.day || (when && when.dataset.date) || (post.dataset.utc || "").slice(0, 10) || todayIso;
     const time = post.querySelector("[data-role=time]");
     dialog.querySelector("#move-date").value = day;
     dialog.querySelector("#move-time").value = time && /^\d\d:\d\d$/.test(time.textContent.trim()) ? time.textContent.trim() : "";

@@ -130,3 +130,35 @@ def test_dragging_a_post_to_another_day_of_the_week_keeps_its_minutes(
         assert "at 10:30" in page.locator(".cal-toast").inner_text()
     post.refresh_from_db()
     assert post.scheduled_at == datetime(2031, 3, 12, 9, 30, tzinfo=UTC)
+
+
+def test_moving_a_list_row_by_keyboard_starts_from_its_own_day(live_server, workspace, editor):
+    """In the list view, M opens the move dialog on the post's day (not today's): changing only
+    the time keeps the post on its day."""
+    account = TikTokAccountFactory.create(workspace=workspace, username="bakery")
+    post = Post.objects.create(
+        workspace=workspace,
+        account=account,
+        media=MediaAssetFactory.create(workspace=workspace),
+        caption="Wednesday special",
+        status=PostStatus.SCHEDULED,
+        privacy_level="PUBLIC_TO_EVERYONE",
+        scheduled_at=datetime(2031, 3, 12, 9, 30, tzinfo=UTC),  # Wednesday 10:30 in Paris
+        scheduled_tz="Europe/Paris",
+    )
+    url = reverse("calendar_app:calendar", args=[workspace.id]) + "?view=list&date=2031-03-10"
+    with signed_in_page(
+        user=editor, base_url=live_server.url, viewport={"width": 1440, "height": 900}
+    ) as page:
+        page.goto(live_server.url + url)
+        page.get_by_test_id(f"post-{post.id}").focus()
+        page.keyboard.press("m")
+        dialog = page.get_by_test_id("move-dialog")
+        dialog.wait_for()
+        assert page.locator("#move-date").input_value() == "2031-03-12"
+        assert page.locator("#move-time").input_value() == "10:30"
+        page.locator("#move-time").fill("16:45")
+        page.get_by_test_id("move-submit").click()
+        page.locator(".cal-toast.ok").wait_for()
+    post.refresh_from_db()
+    assert post.scheduled_at == datetime(2031, 3, 12, 15, 45, tzinfo=UTC)
