@@ -25,6 +25,15 @@
         }
         form.querySelectorAll("input[type='date']").forEach((input) => { input.disabled = true; });
         form.requestSubmit();
+      } else if (field.type === "date") {
+        // Typing a date means a custom range: a preset left checked would make Apply ignore it.
+        const custom = form.querySelector("input[name='range'][value='custom']");
+        if (custom && !custom.checked) {
+          custom.checked = true;
+          form.querySelectorAll("input[name='range']").forEach((radio) => {
+            radio.closest("label")?.classList.toggle("active", radio.checked);
+          });
+        }
       } else if (field.name === "account" || field.hasAttribute("data-autosubmit")) {
         if (form.querySelector("input[name='range'][value='custom']:checked")) return;
         form.requestSubmit();

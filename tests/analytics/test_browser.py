@@ -111,3 +111,26 @@ def test_two_accounts_and_audience_read_cleanly_at_1400px(
             assert left["x"] + left["width"] < right["x"] or left["y"] + left["height"] < right["y"]
         if os.environ.get("ANALYTICS_SCREENSHOT"):
             tab.screenshot(path=os.environ["ANALYTICS_SCREENSHOT"], full_page=True)
+
+
+def test_dates_typed_under_a_preset_range_are_applied(
+    page, live_server, owner: User, workspace: Workspace
+) -> None:
+    """With "30 days" selected, typing From/To and pressing Apply shows those dates (the preset
+    used to win and the typed dates were silently ignored)."""
+    business_account(workspace)
+    client = Client()
+    client.force_login(owner)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+    page.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}]
+    )
+    tab = page.new_page()
+    tab.goto(live_server.url + reverse("analytics:overview", args=[workspace.id]) + "?range=30")
+    assert tab.locator("input[name=range][value='30']").is_checked()
+    tab.locator("input[name=start]").fill("2026-03-10")
+    tab.locator("input[name=end]").fill("2026-03-20")
+    assert tab.locator("input[name=range][value=custom]").is_checked()
+    tab.get_by_role("button", name="Apply").click()
+    tab.wait_for_url("**range=custom**")
+    assert "Mar 10, 2026 \u2013 Mar 20, 2026" in tab.locator(".an-subtitle").inner_text()
