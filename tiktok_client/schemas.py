@@ -12,6 +12,31 @@ JsonDict = Mapping[str, Any]
 _INT64 = 2**63
 
 
+def storable_text(value: str) -> str:
+    """`value` as PostgreSQL can store it: JSON may carry NUL characters and lone surrogates
+    (`"\\u0000"`, `"\\ud800"`), which no text or jsonb column takes."""
+    if "\x00" in value:
+        value = value.replace("\x00", "")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "replace").decode("utf-8")
+    return value
+
+
+def storable_json(value: Any) -> Any:
+    """A decoded JSON value with every string (keys too) made storable (see storable_text)."""
+    if isinstance(value, str):
+        return storable_text(value)
+    if isinstance(value, Mapping):
+        return {storable_text(str(k)): storable_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [storable_json(item) for item in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
 def _str(value: Any, default: str = "") -> str:
     return value if isinstance(value, str) else default
 

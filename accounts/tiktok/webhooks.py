@@ -18,6 +18,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +39,7 @@ from accounts.tiktok.access import (
 )
 from later.celery import app as celery_app
 from later.retries import retry_pending_ids
+from tiktok_client.schemas import storable_json
 
 logger = logging.getLogger(__name__)
 
@@ -87,12 +89,18 @@ def webhook_app(name: str) -> WebhookApp | None:
     return WebhookApp(LOGIN_KIT, config.client_key, config.client_secret, False)
 
 
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+_HEX_DIGEST = re.compile(r"[0-9a-f]{64}")
+
+
 def _signature_parts(header: str) -> tuple[int, str]:
     parts = dict(item.strip().split("=", 1) for item in header.split(",") if "=" in item.strip())
-    try:
-        return int(parts["t"]), parts["s"]
-    except (KeyError, ValueError) as exc:
-        raise WebhookRefused("malformed TikTok-Signature header") from exc
+    # Shapes checked first: a 400-digit timestamp overflows the age check's float, and
+    # compare_digest raises on non-ASCII text.
+    timestamp, signature = parts.get("t", ""), parts.get("s", "")
+    if not _TIMESTAMP.fullmatch(timestamp) or not _HEX_DIGEST.fullmatch(signature):
+        raise WebhookRefused("malformed TikTok-Signature header")
+    return int(timestamp), signature
 
 
 def verify_signature(
@@ -117,8 +125,8 @@ def _content(raw: Any) -> dict[str, Any]:
     # `content` is a JSON string inside the JSON body (§2.8); tolerate an object too.
     if isinstance(raw, str):
         try:
-            raw = json.loads(raw)
-        except ValueError:
+            raw = storable_json(json.loads(raw))
+        except (ValueError, RecursionError):
             return {}
     return raw if isinstance(raw, dict) else {}
 
@@ -133,16 +141,14 @@ def webhook_receive(*, app: WebhookApp, header: str, body: bytes) -> TikTokWebho
     verify_signature(app=app, header=header, body=body)
     try:
         payload = json.loads(body)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise WebhookRefused("body is not JSON") from exc
     if not isinstance(payload, dict) or str(payload.get("client_key", "")) != app.client_key:
         raise WebhookRefused("event for another app")
-    created_at = payload.get("create_time")
-    occurred_at = (
-        dt.datetime.fromtimestamp(created_at, tz=dt.UTC)
-        if isinstance(created_at, int | float)
-        else None
-    )
+    # Signed by TikTok yet still odd: NUL characters and lone surrogates no column takes are
+    # dropped, a create_time no datetime holds is unknown; the event itself is kept.
+    payload = storable_json(payload)
+    occurred_at = _occurred_at(payload.get("create_time"))
     digest = hashlib.sha256(app.slot.name.encode() + b"\0" + body).hexdigest()
     with transaction.atomic():
         event, created = TikTokWebhookEvent.objects.get_or_create(
@@ -160,6 +166,15 @@ def webhook_receive(*, app: WebhookApp, header: str, body: bytes) -> TikTokWebho
             # repeat would then be dropped as known); the sweep queues the stored event.
             transaction.on_commit(lambda: _enqueue(event.pk), robust=True)
     return event if created else None
+
+
+def _occurred_at(create_time: Any) -> dt.datetime | None:
+    if not isinstance(create_time, int | float) or isinstance(create_time, bool):
+        return None
+    try:
+        return dt.datetime.fromtimestamp(create_time, tz=dt.UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 def _enqueue(event_id: Any) -> None:

@@ -529,3 +529,41 @@ def test_an_error_no_retry_mends_gives_the_event_up_at_once(
     event.refresh_from_db()
     assert event.gave_up_at is not None and "invalid_publish_id" in event.last_error
     assert webhooks.webhook_events_requeue()["queued"] == 0
+
+
+def test_malformed_signature_headers_are_refused_not_a_server_error() -> None:
+    body = _body("authorization.removed", "sim-ava-public", {}, client_key="sim-client-key")
+    now = int(time.time())
+    client = Client(raise_request_exception=False)
+    url = reverse("accounts:tiktok_webhook")
+    for header in (f"t={'9' * 400},s={'a' * 64}", f"t={now},s=\u00e9\u00e9", f"t=+{now},s=x"):
+        assert _post(client, url, body, header).status_code == 400, header
+    deep = b"[" * 30_000 + b"]" * 30_000
+    assert _post(client, url, deep, _signature(deep, LOGIN_KIT_SECRET)).status_code == 400
+
+
+def test_a_signed_event_with_values_no_column_takes_is_kept_without_them(
+    queued: list[str], django_capture_on_commit_callbacks: Any
+) -> None:
+    body = json.dumps(
+        {
+            "client_key": "sim-client-key",
+            "event": "post.publish.\x00complete",
+            "create_time": 10**20,
+            "user_openid": "open\x00id",
+            "content": json.dumps({"publish_id": "p\x00-1", "note": "\ud800", "n": float("nan")}),
+        }
+    ).encode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _post(
+            Client(), reverse("accounts:tiktok_webhook"), body, _signature(body, LOGIN_KIT_SECRET)
+        )
+    assert response.status_code == 200
+    event = TikTokWebhookEvent.objects.get()
+    assert (event.event, event.user_openid, event.occurred_at) == (
+        "post.publish.complete",
+        "openid",
+        None,
+    )
+    assert event.content == {"publish_id": "p-1", "note": "?", "n": None}
+    assert queued == [str(event.pk)]
