@@ -9,7 +9,7 @@ from typing import Any
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -22,6 +22,7 @@ from calendar_app.models import MediaAsset, Post, PostMode, PrivacyLevel
 from calendar_app.timezones import parse_local
 from later.api import CursorPagination, WorkspaceAPIView, WorkspaceObjectAPIView, validated
 from later.errors import ValidationFailed
+from later.parsers import JSONParser
 from later.schema import PAGE_PARAMETERS, cursor_page
 
 # --- serializers ------------------------------------------------------------------------------

@@ -171,3 +171,14 @@ def test_bulk_requests_are_capped(
     )
     assert html.status_code == 200
     assert f"at most {BULK_MAX_IDS}".encode() in html.content
+
+
+def test_json_nested_past_the_recursion_limit_is_a_400(
+    workspace: Workspace, owner: User, api_client_for: Callable[[User], APIClient]
+) -> None:
+    client = api_client_for(owner)
+    url = reverse("calendar_app:api_notes", args=[workspace.pk])
+    for body in ("[" * 50_000 + "]" * 50_000, '{"a":' * 5_000 + "1" + "}" * 5_000):
+        response = client.post(url, body, content_type="application/json")
+        assert response.status_code == 400
+        assert response.json()["error"]["code"] == "parse_error"
