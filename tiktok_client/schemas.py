@@ -38,11 +38,16 @@ def storable_json(value: Any) -> Any:
 
 
 def _str(value: Any, default: str = "") -> str:
-    return value if isinstance(value, str) else default
+    return storable_text(value) if isinstance(value, str) else default
 
 
 def _opt_str(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
+    return storable_text(value) if isinstance(value, str) else None
+
+
+def _id(value: Any) -> str:
+    # Identifiers come as numbers or strings; either way they end up in text columns.
+    return storable_text(str(value))
 
 
 def _parse_int(value: Any) -> int | None:
@@ -115,7 +120,7 @@ def _str_tuple(value: Any) -> tuple[str, ...]:
     if isinstance(value, str):
         return tuple(part for part in value.split(",") if part)
     if isinstance(value, list | tuple):
-        return tuple(str(item) for item in value)
+        return tuple(_id(item) for item in value)
     return ()
 
 
@@ -324,7 +329,7 @@ class PublishStatus:
         return cls(
             status=_str(data.get("status")),
             fail_reason=_opt_str(data.get("fail_reason")) or None,
-            publicly_available_post_ids=tuple(str(item) for item in ids),
+            publicly_available_post_ids=tuple(_id(item) for item in ids),
             uploaded_bytes=_int(data.get("uploaded_bytes")),
             downloaded_bytes=_int(data.get("downloaded_bytes")),
         )
@@ -383,7 +388,7 @@ class Video:
     @classmethod
     def from_json(cls, data: JsonDict) -> Video:
         return cls(
-            id=str(data.get("id", data.get("item_id", ""))),
+            id=_id(data.get("id", data.get("item_id", ""))),
             create_time=_int(data.get("create_time")),
             title=_opt_str(data.get("title")),
             video_description=_opt_str(data.get("video_description")),
@@ -468,7 +473,7 @@ def _hourly(value: Any) -> tuple[tuple[int, int], ...]:
 
 def _breakdown(value: Any, key: str) -> tuple[tuple[str, float], ...]:
     return tuple(
-        (str(item.get(key, "")), _float(item.get("percentage"))) for item in _dict_list(value)
+        (_id(item.get(key, "")), _float(item.get("percentage"))) for item in _dict_list(value)
     )
 
 
@@ -534,7 +539,7 @@ class BusinessVideo:
     @classmethod
     def from_json(cls, data: JsonDict) -> BusinessVideo:
         return cls(
-            item_id=str(data.get("item_id", "")),
+            item_id=_id(data.get("item_id", "")),
             create_time=_opt_int(data.get("create_time")),
             caption=_opt_str(data.get("caption")),
             thumbnail_url=_opt_str(data.get("thumbnail_url")),
@@ -597,12 +602,12 @@ class Comment:
     @classmethod
     def from_json(cls, data: JsonDict) -> Comment:
         parent = data.get("parent_comment_id")
-        comment_id = str(data.get("comment_id", ""))
+        comment_id = _id(data.get("comment_id", ""))
         return cls(
             comment_id=comment_id,
-            video_id=str(data.get("video_id", "")),
+            video_id=_id(data.get("video_id", "")),
             # Top-level comments carry their own id (or nothing) as parent on some API versions.
-            parent_comment_id=str(parent) if parent and str(parent) != comment_id else None,
+            parent_comment_id=_id(parent) if parent and _id(parent) != comment_id else None,
             unique_identifier=_str(data.get("unique_identifier", data.get("user_id"))),
             username=_str(data.get("username")),
             display_name=_str(data.get("display_name")),

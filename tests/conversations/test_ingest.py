@@ -312,3 +312,45 @@ def test_rules_and_triage_cover_the_same_fresh_rows(
     tasks.triage_comments(**queued["triage"][0])
     assert not _scoped(workspace).get(comment_id=own.comment_id).is_question
     assert not RuleRun.objects.for_workspace(workspace).exists()  # queued, not run here
+
+
+def test_a_page_with_nul_characters_and_lone_surrogates_is_stored_without_them(
+    path: str,
+    workspace: Workspace,
+    account: TikTokAccount,
+    video: TikTokVideo,
+    queued: dict[str, list[dict[str, Any]]],
+) -> None:
+    # TikTok's JSON may escape characters no PostgreSQL text column takes ("\u0000", "\ud800").
+    page = schemas.CommentPage.from_json(
+        {
+            "comments": [
+                {
+                    "comment_id": "75000000000000\x0000991",
+                    "video_id": video.video_id,
+                    "unique_identifier": "fan\x00-key",
+                    "username": "fan\ud800",
+                    "display_name": "F\x00an",
+                    "text": "hello\x00 there \udfff",
+                    "create_time": int(timezone.now().timestamp()) - 60,
+                },
+                {
+                    "comment_id": "7500000000000000992",
+                    "video_id": video.video_id,
+                    "text": "an ordinary comment on the same page",
+                    "create_time": int(timezone.now().timestamp()) - 30,
+                },
+            ],
+            "cursor": 0,
+            "has_more": False,
+        }
+    )
+    stats = comments_upsert(account=account, video=video, items=page.comments)
+    assert stats.created == 2
+    odd = _scoped(workspace).get(comment_id="7500000000000000991")
+    assert (odd.text, odd.author_key, odd.author_username, odd.author_display_name) == (
+        "hello there ?",
+        "fan-key",
+        "fan?",
+        "Fan",
+    )
