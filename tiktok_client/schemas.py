@@ -78,6 +78,20 @@ def _opt_int(value: Any) -> int | None:
     return _parse_int(value)
 
 
+#: Unix seconds TikTok can mean: 1970 up to 2100 (a datetime near year 9999 still breaks
+#: when shown in a time zone east of UTC).
+_FIRST_SECOND, _LAST_SECOND = 0, 4_102_444_800
+
+
+def _unix_time(value: Any) -> int | None:
+    # A time outside that (milliseconds sent as seconds, junk) is as good as missing: the
+    # ValueError of fromtimestamp would fail the whole page it came in.
+    seconds = _parse_int(value)
+    if seconds is None or not _FIRST_SECOND <= seconds <= _LAST_SECOND:
+        return None
+    return seconds
+
+
 def _parse_float(value: Any) -> float | None:
     if isinstance(value, str):
         try:
@@ -389,7 +403,7 @@ class Video:
     def from_json(cls, data: JsonDict) -> Video:
         return cls(
             id=_id(data.get("id", data.get("item_id", ""))),
-            create_time=_int(data.get("create_time")),
+            create_time=_unix_time(data.get("create_time")) or 0,
             title=_opt_str(data.get("title")),
             video_description=_opt_str(data.get("video_description")),
             duration=_opt_int(data.get("duration")),
@@ -540,7 +554,7 @@ class BusinessVideo:
     def from_json(cls, data: JsonDict) -> BusinessVideo:
         return cls(
             item_id=_id(data.get("item_id", "")),
-            create_time=_opt_int(data.get("create_time")),
+            create_time=_unix_time(data.get("create_time")),
             caption=_opt_str(data.get("caption")),
             thumbnail_url=_opt_str(data.get("thumbnail_url")),
             share_url=_opt_str(data.get("share_url")),
@@ -613,7 +627,7 @@ class Comment:
             display_name=_str(data.get("display_name")),
             profile_image=_str(data.get("profile_image")),
             text=_str(data.get("text")),
-            create_time=_int(data.get("create_time")),
+            create_time=_unix_time(data.get("create_time")) or 0,
             likes=_int(data.get("likes")),
             replies=_int(data.get("replies")),
             owner=_bool(data.get("owner")),

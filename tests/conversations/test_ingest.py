@@ -354,3 +354,34 @@ def test_a_page_with_nul_characters_and_lone_surrogates_is_stored_without_them(
         "fan?",
         "Fan",
     )
+
+
+def test_a_comment_whose_create_time_no_date_holds_does_not_lose_its_page(
+    path: str,
+    workspace: Workspace,
+    account: TikTokAccount,
+    video: TikTokVideo,
+    queued: dict[str, list[dict[str, Any]]],
+) -> None:
+    now = int(timezone.now().timestamp())
+    page = schemas.CommentPage.from_json(
+        {
+            "comments": [
+                {"comment_id": "7500000000000000981", "text": "ms", "create_time": now * 1000},
+                {"comment_id": "7500000000000000982", "text": "huge", "create_time": "9" * 18},
+                {"comment_id": "7500000000000000983", "text": "negative", "create_time": -(10**12)},
+                {"comment_id": "7500000000000000984", "text": "fine", "create_time": now},
+            ],
+        }
+    )
+    stats = comments_upsert(account=account, video=video, items=page.comments)
+    assert stats.created == 4
+    stored = dict(_scoped(workspace).values_list("text", "created_at_tiktok"))
+    # An unknown time reads as TikTok's own "missing" (0, the epoch), as it always did.
+    epoch = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+    assert stored == {
+        "ms": epoch,
+        "huge": epoch,
+        "negative": epoch,
+        "fine": ingest.tiktok_time(now),
+    }
