@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from drf_spectacular.generators import SchemaGenerator
 
@@ -97,19 +98,29 @@ class Sweep:
         )
 
 
-def _page_fields(sweep: Sweep, url: str) -> list[str]:
-    page = sweep.check(sweep.client.get(url), f"GET {url}")
-    if page.status_code != 200 or getattr(page, "streaming", False):
-        return []
-    return _form_fields(page.content.decode(errors="replace"))
+#: The form fields each route's page shows, by route name: the same for every test's seed,
+#: so the pages are read once per run.
+_FIELDS: dict[str, list[str]] = {}
+
+
+def _page_fields(sweep: Sweep, route: Route, url: str) -> list[str]:
+    if route.name not in _FIELDS:
+        page = sweep.check(sweep.client.get(url), f"GET {url}")
+        readable = page.status_code == 200 and not getattr(page, "streaming", False)
+        html = page.content.decode(errors="replace") if readable else ""
+        _FIELDS[route.name] = _form_fields(html)
+    return _FIELDS[route.name]
 
 
 @pytest.fixture
 def html_forms(seeded: Seeded, owner: User) -> Iterator[tuple[Sweep, list[tuple[str, list[str]]]]]:
     sweep = Sweep(owner)
     values = _values(seeded)
-    urls = [route.url(values) for route in _routes(api=False)]
-    yield sweep, [(url, _page_fields(sweep, url)) for url in urls]
+    pages = []
+    for route in _routes(api=False):
+        url = route.url(values)
+        pages.append((url, _page_fields(sweep, route, url)))
+    yield sweep, pages
 
 
 def _rotated(names: list[str], shift: int) -> dict[str, str]:
@@ -414,3 +425,84 @@ def test_webhooks_answer_malformed_deliveries_without_a_server_error(
     assert events.filter(content={"x": "a"}).count() == 2
     assert events.filter(content={"x": "?"}).count() == 2
     assert events.filter(occurred_at__isnull=True).count() == 2 * 5
+
+
+def test_odd_methods_broken_multipart_and_too_many_fields_never_answer_500(
+    seeded: Seeded, owner: User
+) -> None:
+    sweep = Sweep(owner)
+    client = sweep.client
+    values = _values(seeded)
+    urls = [route.url(values) for route in _routes(api=False)]
+    urls += [
+        re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
+        for path, method, _params, _fields in _operations()
+        if method == "post"
+    ]
+    many = "&".join(f"f{i}=1" for i in range(1_200))
+    broken = '--nope\r\nContent-Disposition: form-data; name="file"; filename="a\r\n\r\nxx'
+    for url in urls:
+        for method in ("put", "delete", "options"):
+            sweep.check(getattr(client, method)(url), f"{method} {url}")
+        sweep.check(
+            client.post(url, many, content_type="application/x-www-form-urlencoded"),
+            f"POST {url} 1200 fields",
+        )
+        sweep.check(
+            client.post(url, broken, content_type="multipart/form-data; boundary=b"),
+            f"POST {url} broken multipart",
+        )
+        sweep.check(
+            client.post(url, broken, content_type="multipart/form-data"),
+            f"POST {url} multipart without boundary",
+        )
+    sweep.assert_clean()
+
+
+HOSTILE_CSVS = {
+    "lone surrogate bytes": b"account,date,time,caption\n\xed\xa0\x80,2031-01-01,10:00,x\n",
+    "UTF-16 with BOM": "account,date\nava,2031-01-01\n".encode("utf-16"),
+    "UTF-8 BOM": b"\xef\xbb\xbfaccount,date,time,caption,privacy,toggles,media\nava,,,x,,,\n",
+    "NUL": b"account,date,time,caption\nava\x00,2031-01-01,10:00,x\n",
+    "100k cell": b"account,date,time,caption\nava,2031-01-01,10:00," + b"x" * 100_000 + b"\n",
+    "odd values": (
+        "account,date,time,caption,privacy,toggles,media,dst,mode\n"
+        "@,0000-00-00,24:60,\u202e\u0301,EVERYONE\u0301,;;;,../../etc/passwd,third,both\n"
+        f"{'9' * 30},9999-12-31,23:59,x,{2**63},comment;comment,{'m' * 5000}.mp4,first,inbox\n"
+        "ava,2031-02-30,1e309,x,,,,,\n"
+        "ava,-1,NaN,x,,,,,\n"
+    ).encode(),
+    "ragged rows": b"account,date,time,caption\nava\nava,2031-01-01,10:00,x,extra,extra,extra\n",
+    "quotes": b'account,date,time,caption\n"ava,2031-01-01,10:00,"unterminated\n',
+    "only CR": b"account,date,time,caption\rava,2031-01-01,10:00,x\r",
+    "duplicate headers": b"account,account,date,date\nava,bob,2031-01-01,2031-01-02\n",
+}
+
+
+def test_csv_imports_of_hostile_files_never_answer_500(seeded: Seeded, owner: User) -> None:
+    sweep = Sweep(owner)
+    ws = seeded.workspace.pk
+    for label, content in HOSTILE_CSVS.items():
+        for url in (f"/w/{ws}/calendar/import/", f"/api/v1/w/{ws}/post-imports/"):
+            upload = SimpleUploadedFile("posts.csv", content, content_type="text/csv")
+            sweep.check(sweep.client.post(url, {"file": upload}), f"POST {url} {label}")
+    sweep.assert_clean()
+
+
+def test_signed_out_visitors_sending_hostile_values_never_get_a_500(
+    seeded: Seeded, fresh_rate_limits: None
+) -> None:
+    sweep = Sweep(None)
+    client = sweep.client
+    values = _values(seeded)
+    fields = ["login", "email", "password", "password1", "password2", "remember", "code", "key"]
+    # Workspace and agency pages send a signed-out visitor to the sign-in page before reading
+    # anything; the others (sign-in, sign-up, invitations, review links, media links) read.
+    public = [r for r in _routes(api=False) if not r.route.startswith(("w/", "agencies/"))]
+    for route in public:
+        url = route.url(values)
+        for shift in range(ROTATIONS):
+            hostile = _rotated(sorted({*PARAMS, *fields}), shift * 5)
+            sweep.check(client.get(url, hostile), f"GET {url} rotation {shift}")
+            sweep.check(client.post(url, hostile), f"POST {url} rotation {shift}")
+    sweep.assert_clean()
