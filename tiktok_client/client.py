@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import math
 from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any, Literal
@@ -129,9 +130,12 @@ def _retry_after(response: httpx.Response) -> float:
     raw = response.headers.get("Retry-After")
     if raw:
         try:
-            return max(float(raw), 0.0)
+            seconds = float(raw)
         except ValueError:
-            pass
+            seconds = math.nan
+        # "inf" and "nan" parse as floats, but no wait can be scheduled from them.
+        if math.isfinite(seconds):
+            return max(seconds, 0.0)
     return DEFAULT_RETRY_AFTER_SECONDS
 
 
@@ -145,7 +149,7 @@ def _business_budget_key(fields: Mapping[str, Any]) -> str | None:
 def _json_body(response: httpx.Response) -> Any:
     try:
         return response.json()
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None
 
 

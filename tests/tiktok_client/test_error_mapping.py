@@ -95,6 +95,15 @@ def test_rate_limit_retry_after_header_and_default() -> None:
     assert excinfo.value.retry_after == 60.0
 
 
+@pytest.mark.parametrize("header", ["inf", "1e309", "nan", "-5", "Wed, 21 Oct 2015 07:28:00 GMT"])
+def test_a_retry_after_no_wait_can_be_made_of_is_the_default(header: str) -> None:
+    with pytest.raises(TikTokRateLimited) as excinfo:
+        _client(_v2(429, "rate_limit_exceeded", {"Retry-After": header})).query_creator_info(
+            access_token="act.x"
+        )
+    assert excinfo.value.retry_after == (0.0 if header == "-5" else 60.0)
+
+
 def test_ok_code_with_error_status_is_still_an_error() -> None:
     with pytest.raises(TikTokUnavailable):
         _client(_v2(502, "ok")).query_creator_info(access_token="act.x")
@@ -110,6 +119,8 @@ def test_ok_code_with_error_status_is_still_an_error() -> None:
         (429, b"", TikTokRateLimited),
         (401, b"nope", TikTokAuthError),
         (404, b"not found", TikTokInvalidRequest),
+        (200, b"[" * 50_000 + b"]" * 50_000, TikTokUnavailable),
+        (200, b'{"data":' * 5_000 + b"1" + b"}" * 5_000, TikTokUnavailable),
     ],
 )
 def test_unparsable_bodies(status: int, body: bytes, exc_type: type[TikTokError]) -> None:
