@@ -4,6 +4,7 @@ this run's log (the log files are appended to across runs), and no WeasyPrint CS
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import threading
 from io import StringIO
@@ -73,3 +74,33 @@ def test_a_service_that_never_gets_ready_stops_the_stack(tmp_path: Path) -> None
         for _, proc in command.procs:
             proc.kill()
             proc.wait()
+
+
+@pytest.mark.parametrize(
+    ("database_url", "advice"),
+    [
+        (
+            "postgres://postgres@127.0.0.1:5432/later_runstack_absent",
+            "createdb later_runstack_absent",
+        ),
+        ("postgres://postgres@127.0.0.1:1/later", "127.0.0.1:1 (DATABASE_URL) cannot be reached"),
+    ],
+)
+def test_a_database_that_cannot_be_reached_is_one_line_saying_what_to_do(
+    database_url: str, advice: str
+) -> None:
+    env = {**os.environ, "DATABASE_URL": database_url}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    run = subprocess.run(
+        [sys.executable, "manage.py", "runstack", "--no-simulator", "--no-demo-data"],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    shown = run.stdout + run.stderr
+    assert run.returncode == 1, shown
+    assert "Traceback" not in shown
+    assert advice in shown
+    assert "unset DATABASE_URL for the SQLite quick start" in shown

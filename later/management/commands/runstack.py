@@ -176,6 +176,7 @@ class Command(BaseCommand):
         self.screen.line(f"Later for TikTok is starting. Full logs: {self._rel(self.log_dir)}/")
 
         if not opts["no_migrate"]:
+            self._check_database()
             self._migrate()
             self._demo_user()
 
@@ -330,6 +331,32 @@ class Command(BaseCommand):
             self.screen.line("Stopped.")
 
     # --- steps ------------------------------------------------------------------------------
+
+    def _check_database(self) -> None:
+        """One line saying what to do, not a traceback, when DATABASE_URL's database cannot be
+        reached: the quick start's most common first stumble."""
+        from django.db import OperationalError, connection
+
+        try:
+            connection.ensure_connection()
+        except OperationalError as exc:
+            db = settings.DATABASES["default"]
+            if db["ENGINE"].endswith("sqlite3"):
+                advice = f"SQLite database {db['NAME']} cannot be opened: {exc}"
+            elif "does not exist" in str(exc):
+                advice = (
+                    f"PostgreSQL database {db['NAME']!r} (DATABASE_URL) does not exist: create "
+                    f"it with `createdb {db['NAME']}`, or unset DATABASE_URL for the SQLite "
+                    "quick start."
+                )
+            else:
+                where = f"{db.get('HOST') or 'localhost'}:{db.get('PORT') or 5432}"
+                advice = (
+                    f"PostgreSQL at {where} (DATABASE_URL) cannot be reached; start it, or "
+                    "unset DATABASE_URL for the SQLite quick start."
+                )
+            self.screen.line(f"  ✗ {advice}")
+            raise SystemExit(1) from None
 
     def _migrate(self) -> None:
         from django.db import connection
