@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from typing import Any
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import TikTokAccount, Workspace
 from calendar_app.models import Post, PostStatus
@@ -240,3 +243,23 @@ def test_wrong_verb_on_an_own_post_is_405(
     assert client.post(_url("post_timeline", post)).status_code == 405
     post.refresh_from_db()
     assert post.status == PostStatus.FAILED
+
+
+def test_a_post_in_review_waits_for_approval_instead_of_starting_at_its_time(
+    workspace: Workspace, editor: Any, client_for: Any
+) -> None:
+    when = timezone.now() + dt.timedelta(days=2)
+    waiting = make_post(_account(workspace), status=PostStatus.IN_REVIEW, scheduled_at=when)
+    due = make_post(_account(workspace), status=PostStatus.SCHEDULED, scheduled_at=when)
+    ids = {"workspace_id": workspace.pk, "post_id": waiting.pk}
+    for url in (
+        reverse("calendar_app:post_detail", kwargs=ids),
+        _url("post_publishing", waiting),
+        _url("post_timeline", waiting),
+    ):
+        html = client_for(editor).get(url).content.decode()
+        assert "publishing starts" not in html, url
+        waits = r"it waits for approval and will publish at \w{3} \d+, \d\d:\d\d once approved\."
+        assert re.search(waits, html), url
+    html = client_for(editor).get(_url("post_timeline", due)).content.decode()
+    assert re.search(r"publishing starts at \w{3} \d+, \d\d:\d\d\.", html)
