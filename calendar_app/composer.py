@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time
 from typing import Any
 
+from django.urls import reverse
+
 from accounts.models import TikTokAccount, Workspace
 from calendar_app import selectors
 from calendar_app.captions import MAX_CAPTION_UTF16, MAX_PHOTO_CAPTION_UTF16
@@ -27,6 +29,7 @@ from calendar_app.models import (
     PrivacyLevel,
 )
 from calendar_app.preflight import Preflight, post_preflight
+from calendar_app.queue import NoPostingSlots
 from calendar_app.services import (
     ConfirmationRequired,
     PostContent,
@@ -314,7 +317,7 @@ def composer_context(
 ) -> dict[str, Any]:
     accounts = list(selectors.account_list(workspace=workspace))
     media_items = list(selectors.media_list(workspace=workspace))
-    shown = composer_errors(problem=problem, form=form)
+    shown = composer_errors(workspace=workspace, problem=problem, form=form)
     panels = [
         {
             **panel_context(
@@ -446,7 +449,19 @@ def _among(problem: AppError | None, kind: type[ValidationFailed]) -> Validation
     return None
 
 
-def composer_errors(*, problem: AppError | None, form: ComposerForm) -> ShownErrors:
+def _fix_link(workspace: Workspace, problem: ValidationFailed, code: str) -> dict[str, str]:
+    """Where the person can fix a problem the composer itself cannot, as a summary link."""
+    if code != NoPostingSlots.code:
+        return {}
+    refused = next(e for e in problem.errors if e.code == code)
+    account_id = (refused.details or {}).get("account_id", "")
+    url = reverse("calendar_app:posting_slots", kwargs={"workspace_id": workspace.id})
+    return {"fix_url": f"{url}#slots-{account_id}", "fix_label": "Set posting slots"}
+
+
+def composer_errors(
+    *, workspace: Workspace, problem: AppError | None, form: ComposerForm
+) -> ShownErrors:
     """The form's own errors and the service's problems, each placed beside its field."""
     shown = ShownErrors()
     for name, messages in form.errors.items():
@@ -475,7 +490,13 @@ def composer_errors(*, problem: AppError | None, form: ComposerForm) -> ShownErr
                     anchor = "time-choice"
                 else:
                     shown.fields.setdefault(slot, []).append(item.message)
-            shown.summary.append({"anchor": anchor, "message": item.message})
+            shown.summary.append(
+                {
+                    "anchor": anchor,
+                    "message": item.message,
+                    **_fix_link(workspace, problem, item.code),
+                }
+            )
     for name in form.fields:
         slot = _SLOTS.get(name, name)
         if slot in shown.fields and name in _ANCHORS and _ANCHORS[name].startswith("id_"):

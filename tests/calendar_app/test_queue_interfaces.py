@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import TikTokAccount
 from calendar_app import queue
 from calendar_app.models import Post, PostStatus
 from calendar_app.queue import SlotTime
@@ -179,3 +180,36 @@ def test_composer_add_to_queue_and_post_page_button(workspace, editor, client_fo
     assert draft.status == PostStatus.SCHEDULED
     assert draft.scheduled_at is not None and post.scheduled_at is not None
     assert draft.scheduled_at - post.scheduled_at == timedelta(days=1)
+
+
+def test_composer_queue_without_slots_links_to_the_posting_slots_page(
+    workspace, editor, client_for, tiktok_sim
+):
+    account = tiktok_sim.connect(workspace, "sim-ava-public")
+    TikTokAccount.objects.for_workspace(workspace).filter(pk=account.pk).update(
+        username='ava"><img src=x onerror=alert(1)>'
+    )
+    media = MediaAssetFactory.create(workspace=workspace, duration_seconds=10.0)
+    refused = client_for(editor).post(
+        reverse("calendar_app:post_create", args=[workspace.id]),
+        {
+            "accounts": [str(account.id)],
+            f"privacy_level__{account.id}": "PUBLIC_TO_EVERYONE",
+            "media_id": str(media.id),
+            "caption": "no slots yet",
+            "post_mode": "direct",
+            "action": "queue",
+        },
+    )
+    assert refused.status_code == 400
+    html = refused.content.decode()
+    slots_url = reverse("calendar_app:posting_slots", args=[workspace.id])
+    fix = re.search(r'<a href="([^"]+)" data-testid="summary-fix">Set posting slots</a>', html)
+    assert fix is not None, html
+    assert fix.group(1) == f"{slots_url}#slots-{account.id}"
+    # The handle is text in the sentence, never markup.
+    assert "has no posting slots yet" in html
+    assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert not Post.objects.for_workspace(workspace).exists()
+    slots_page = client_for(editor).get(slots_url).content.decode()
+    assert f'id="slots-{account.id}"' in slots_page
