@@ -206,6 +206,8 @@ def _render_item(
     next_url = request.POST.get("next", "")
     # Re-rendered in place: keep the Post view's thread layout when the action came from there.
     in_post = "/conversations/videos/" in next_url
+    inbox_url = reverse("conversations:inbox", kwargs={"workspace_id": request.workspace.pk})
+    on_inbox = next_url.split("?", 1)[0] == inbox_url
     return render(
         request,
         "conversations/_comment.html",
@@ -222,6 +224,8 @@ def _render_item(
             "membership": request.membership,
             "workspace": request.workspace,
             "team": selectors.team_context(workspace=request.workspace),
+            # The inbox header's unread / open / questions counts follow the change in place.
+            "counts_oob": selectors.inbox_counts(workspace=request.workspace) if on_inbox else None,
         },
         status=status,
     )

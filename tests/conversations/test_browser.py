@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accounts.models import TikTokAccount, User, Workspace
 from conversations.models import Comment, ModerationRule, RuleRun, RuleRunStatus
+from conversations.selectors import inbox_counts
 from conversations.sync import comment_sync_account
 from tests.browser import signed_in_page
 from tests.conversations.conftest import (
@@ -389,3 +390,40 @@ def test_rule_dry_run_then_hide_and_undo_in_the_thread_and_a_kept_sentiment(
         assert chip.get_attribute("title") == "Set by a person"
         calm.refresh_from_db()
         assert calm.sentiment_override == "negative" and calm.sentiment_override_by == owner
+
+
+def test_inbox_header_counts_follow_a_reply_without_a_reload(
+    csim: CommentSim, workspace: Workspace, live_server, browser_page
+) -> None:
+    account = connect_business_account(csim, workspace)
+    seed_videos(account, limit=1, skip=3)
+    comment_sync_account(account=account, budget=roomy_budget(account))
+    newest = (
+        Comment.objects.for_workspace(workspace)
+        .filter(is_own=False, read_at__isnull=True, handled_at__isnull=True)
+        .order_by("-created_at_tiktok", "-id")
+        .first()
+    )
+    assert newest is not None
+    before = inbox_counts(workspace=workspace)
+    page = browser_page
+    page.goto(live_server.url + reverse("conversations:inbox", args=[workspace.pk]))
+
+    def shown(key: str) -> list[str]:
+        return page.locator(f"[data-inbox-count={key}]").all_inner_texts()
+
+    # Each count is shown twice, in the subtitle and on its filter chip.
+    assert shown("unread") == [before["unread"]] * 2
+    assert shown("open") == [before["open"]] * 2
+    item = page.locator(f"#c-{newest.pk}")
+    item.locator("button[data-action=reply]").click()
+    item.locator("textarea[name=text]").fill("Thank you!")
+    item.locator("[data-reply-submit]").click()
+    page.locator(f"#c-{newest.pk} [data-testid=sent-reply]").wait_for()
+
+    after = inbox_counts(workspace=workspace)
+    assert int(after["unread"]) == int(before["unread"]) - 1
+    assert int(after["open"]) == int(before["open"]) - 1
+    assert shown("unread") == [after["unread"]] * 2
+    assert shown("open") == [after["open"]] * 2
+    assert shown("questions") == [after["questions"]]

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import TikTokAccount, TikTokVideo, User, Workspace
+from conversations import selectors
 from conversations.models import Comment, person_ref
 from conversations.sync import comment_sync_account
 from tests.conversations.conftest import HIDE_PATH, CommentSim, roomy_budget
@@ -462,3 +463,26 @@ def test_action_from_the_post_view_keeps_the_thread_layout(
         ).content.decode()
         assert 'class="cv-post' not in body
     assert "is-compact" in body and "Reply to" not in body
+
+
+def test_an_action_from_the_inbox_sends_the_new_header_counts_and_elsewhere_none(
+    csim: CommentSim,
+    workspace: Workspace,
+    synced_account: TikTokAccount,
+    editor: User,
+    client_for: Callable[[User], Client],
+) -> None:
+    comment = _first_fan_comment(workspace)
+    client = client_for(editor)
+    read = reverse("conversations:comment_read", args=[workspace.pk, comment.pk])
+    unread = reverse("conversations:comment_unread", args=[workspace.pk, comment.pk])
+    html = client.post(read, {"next": _inbox(workspace)}, HTTP_HX_REQUEST="true").content.decode()
+    counts = selectors.inbox_counts(workspace=workspace)
+    assert (
+        f'<span hx-swap-oob="innerHTML:[data-inbox-count=unread]">{counts["unread"]}</span>' in html
+    )
+    assert f'<span hx-swap-oob="innerHTML:[data-inbox-count=open]">{counts["open"]}</span>' in html
+    # The Post view shows no inbox counts: nothing for htmx to look for there.
+    video = reverse("conversations:post", args=[workspace.pk, comment.video_id])
+    html = client.post(unread, {"next": video}, HTTP_HX_REQUEST="true").content.decode()
+    assert "hx-swap-oob" not in html
