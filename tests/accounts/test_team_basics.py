@@ -3,6 +3,8 @@ account colours are far apart and changeable, the demo's staff user is developme
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -61,6 +63,20 @@ def test_invitee_without_an_account_signs_up_and_lands_in_the_workspace(
     from allauth.account.models import EmailAddress
 
     assert EmailAddress.objects.get(user=user).verified
+
+
+def test_sign_up_from_an_invitation_starts_with_the_invited_address(
+    owner: User, workspace: Workspace
+) -> None:
+    # Signing up under another address joins nothing, so the form starts with the right one.
+    invitation = _invite(workspace, owner, "new.hire+later@example.com")
+    client = Client()
+    welcome = client.get(reverse("accounts:invitation_accept", args=[invitation.token]))
+    link = re.search(r'href="([^"]+)" data-testid="invite-sign-up"', welcome.content.decode())
+    assert link is not None
+    signup = client.get(html.unescape(link.group(1)))
+    assert signup.status_code == 200
+    assert signup.context["form"]["email"].value() == "new.hire+later@example.com"
 
 
 def test_invitee_with_an_account_signs_in_and_joins(owner: User, workspace: Workspace) -> None:
