@@ -95,7 +95,12 @@ def agency_client_create(*, actor: AgencyMember, name: str, time_zone: str = "UT
     gets the new one added to their choice, so they can open what they just created."""
     _require_manager(actor)
     name, time_zone = _validate_workspace_fields(name=name, time_zone=time_zone)
-    workspace = Workspace.objects.create(name=name, time_zone=time_zone, agency=actor.agency)
+    # Two clients under one name are told apart nowhere (switcher, filters, reports); the
+    # agency row is locked so that two people adding the same client at once get one.
+    agency = Agency.objects.select_for_update().get(pk=actor.agency_id)
+    if Workspace.objects.filter(agency=agency, name__iexact=name).exists():
+        raise Conflict(f"{agency.name} already has a client named “{name}”.")
+    workspace = Workspace.objects.create(name=name, time_zone=time_zone, agency=agency)
     if not actor.all_clients:
         actor.clients.add(workspace)
     return workspace

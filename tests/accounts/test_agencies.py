@@ -72,6 +72,24 @@ def test_client_created_in_the_agency_is_reached_by_its_owner(boss: User, agency
     assert (membership.role, membership.via_agency) == (Role.OWNER, agency)
 
 
+def test_a_second_client_under_the_same_name_is_refused(
+    boss: User, agency: Agency, client_for: Callable[[User], Client]
+) -> None:
+    _clients(agency, "Acme Coffee")
+    with pytest.raises(Conflict):
+        _clients(agency, "  acme coffee ")
+    # Another agency may have its own Acme Coffee.
+    other = services.agency_create(owner=boss, name="Other Agency")
+    assert _clients(other, "Acme Coffee")[0].agency == other
+    page = client_for(boss).post(
+        reverse("accounts:agency_client_create", args=[agency.pk]),
+        {"name": "ACME Coffee", "time_zone": "UTC", "form_token": "dup-1"},
+    )
+    assert page.status_code == 409
+    assert "already has a client named" in page.content.decode()
+    assert Workspace.objects.filter(agency=agency).count() == 1
+
+
 def test_attach_needs_a_workspace_the_actor_owns_and_not_another_agencys(
     boss: User, agency: Agency, outsider: User
 ) -> None:
