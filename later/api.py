@@ -27,7 +27,7 @@ _Obj = TypeVar("_Obj")
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """One JSON shape for every error: {"error": {"code", "message", "details"?}}."""
+    """One JSON shape for every error: {"error": {"code", "message", "details"?, "fields"?}}."""
     if isinstance(exc, AppError):
         return Response(exc.as_dict(), status=exc.status)
     if isinstance(exc, DjangoValidationError):
@@ -41,8 +41,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, Http404):
         code, message = "not_found", "Not found."
     elif isinstance(exc, exceptions.ValidationError):
-        code, message = "validation_failed", "Some fields are invalid."
-        response.data = {"error": {"code": code, "message": message, "details": response.data}}
+        # The same body as `validated()`, so every endpoint's 400 names its fields in `fields`.
+        error = ValidationFailed("Some fields are invalid.", details=response.data)
+        error.problems = list(_field_problems(exc.detail, "")) or error.problems
+        response.data = error.as_dict()
         return response
     elif isinstance(exc, exceptions.APIException):
         codes = exc.get_codes()
