@@ -125,11 +125,18 @@ def workspace_settings(request: WorkspaceRequest) -> HttpResponse:
 @workspace_view()
 @require_safe
 def members(request: WorkspaceRequest) -> HttpResponse:
+    return _members_page(request)
+
+
+def _members_page(
+    request: WorkspaceRequest, *, invite: dict[str, str] | None = None, status: int = 200
+) -> HttpResponse:
     workspace = request.workspace
     return render(
         request,
         "accounts/members.html",
         {
+            "invite": invite or {"email": "", "role": Role.EDITOR},
             "members": selectors.workspace_members(workspace=workspace),
             "agency_access": [
                 m for m in workspace_memberships(workspace=workspace) if m.via_agency is not None
@@ -140,6 +147,7 @@ def members(request: WorkspaceRequest) -> HttpResponse:
             "email_console": settings.EMAIL_PRINTS_TO_CONSOLE,
             "site_url": settings.SITE_URL.rstrip("/"),
         },
+        status=status,
     )
 
 
@@ -157,14 +165,21 @@ def _run(request: HttpRequest, action: Callable[[], object], success: str) -> No
 @once_per_form
 def member_invite(request: WorkspaceRequest) -> HttpResponse:
     ws, actor = request.workspace, request.membership
-    email = request.POST.get("email", "")
-    _run(
-        request,
-        lambda: services.invitation_create(
-            workspace=ws, actor=actor, email=email, role=request.POST.get("role", Role.EDITOR)
-        ),
-        f"Invitation sent to {email}.",
-    )
+    invite = {
+        "email": request.POST.get("email", ""),
+        "role": request.POST.get("role", Role.EDITOR),
+    }
+    try:
+        invitation = services.invitation_create(
+            workspace=ws, actor=actor, email=invite["email"], role=invite["role"]
+        )
+    except AppError as exc:
+        # The page again with what was typed, so a typo costs one character, not the form.
+        messages.error(request, exc.message)
+        if invite["role"] not in Role.values:
+            invite["role"] = Role.EDITOR
+        return _members_page(request, invite=invite, status=exc.status)
+    messages.success(request, f"Invitation sent to {invitation.email}.")
     return redirect("accounts:members", workspace_id=ws.id)
 
 

@@ -142,6 +142,29 @@ def test_invitation_flow_by_email(
     assert client.post(accept_url).status_code == 404
 
 
+def test_a_refused_invitation_keeps_what_was_typed(
+    owner: User, workspace: Workspace, client_for: Callable[[User], Client]
+) -> None:
+    # The form has no browser validation (novalidate): the server is the one to refuse.
+    response = client_for(owner).post(
+        reverse("accounts:member_invite", args=[workspace.id]),
+        {"email": "maria@acme", "role": "admin"},
+    )
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "Enter a valid e-mail address." in body
+    assert 'value="maria@acme"' in body
+    assert '<option value="admin" selected>' in body
+    assert not Invitation.objects.for_workspace(workspace).exists()
+    # A forged role is not echoed back as a choice: the form falls back to Editor.
+    forged = client_for(owner).post(
+        reverse("accounts:member_invite", args=[workspace.id]),
+        {"email": "maria@acme", "role": "superuser"},
+    )
+    assert forged.status_code == 400
+    assert '<option value="editor" selected>' in forged.content.decode()
+
+
 def test_invitation_for_another_address_cannot_be_used(owner: User, workspace: Workspace) -> None:
     inv = services.invitation_create(
         workspace=workspace, actor=_membership(workspace, owner), email="a@example.com"
