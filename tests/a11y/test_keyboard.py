@@ -245,3 +245,26 @@ def test_change_the_analytics_period_with_the_keyboard(
     page.keyboard.press("Enter")
     numbers = page.locator("figure.an-chart details.an-chart-data[open] li").first
     assert numbers.is_visible() and ":" in numbers.inner_text()
+
+
+def test_an_arrow_key_on_a_members_role_changes_nothing_until_save(
+    full: FullWorkspace, signed_in: Any, live_server: Any
+) -> None:
+    from accounts.models import Membership, Role
+
+    viewer = Membership.objects.for_workspace(full.workspace).get(role=Role.VIEWER)
+    page = signed_in(full.owner, 1440)
+    page.goto(live_server.url + reverse("accounts:members", args=[full.workspace.id]))
+    role = f'select[aria-label="Role of {viewer.user.email}"]'
+    tab_to(page, role)
+    # Moving through the options (or a stray arrow press) must not grant a role.
+    page.keyboard.press("ArrowUp")
+    page.wait_for_timeout(500)
+    viewer.refresh_from_db()
+    assert viewer.role == Role.VIEWER
+    assert page.locator(role).input_value() == Role.EDITOR
+    tab_to(page, role + " ~ button[type=submit]")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    viewer.refresh_from_db()
+    assert viewer.role == Role.EDITOR
