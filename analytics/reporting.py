@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -88,6 +89,16 @@ def report_settings_update(
 def report_settings_reset(*, workspace: Workspace) -> None:
     """Drop the workspace's own branding: its reports carry its agency's again."""
     ReportSettings.objects.for_workspace(workspace).delete()
+
+
+def recipients_from_text(text: str) -> list[str]:
+    """The addresses in what a person typed or pasted: separated by commas, semicolons, line
+    breaks or spaces, each bare or as a mail client copies it (`Maria Lopez <maria@acme.com>`)."""
+    found: list[str] = []
+    for part in re.split(r"[,;\n]+", text):
+        bracketed = re.search(r"<([^<>]*)>", part)
+        found.extend([bracketed.group(1)] if bracketed else part.split())
+    return found
 
 
 def _recipients(raw: Iterable[str]) -> list[str]:

@@ -372,7 +372,7 @@ def report_settings(request: WorkspaceRequest) -> HttpResponse:
             reporting.report_schedule_create(
                 workspace=workspace,
                 frequency=request.POST.get("frequency", ""),
-                recipients=re.split(r"[\s,;]+", request.POST.get("recipients", "")),
+                recipients=reporting.recipients_from_text(request.POST.get("recipients", "")),
                 account=selectors.account_resolve(
                     accounts=accounts, account_id=request.POST.get("account")
                 ),

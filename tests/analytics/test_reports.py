@@ -272,6 +272,27 @@ def test_settings_page_validates_and_needs_an_admin(
     assert not ReportSchedule.objects.for_workspace(workspace).exists()
 
 
+def test_addresses_pasted_from_a_mail_client_are_understood(
+    workspace: Workspace, client_for, owner
+):
+    url = reverse("analytics:report_settings", args=[workspace.pk])
+    pasted = (
+        "Maria Lopez <Maria@Acme.com>, boss@acme.com; Li Wei <li@acme.com>\nops@acme.com x@acme.com"
+    )
+    response = client_for(owner).post(
+        url, {"action": "schedule", "frequency": "weekly", "recipients": pasted}
+    )
+    assert response.status_code == 302
+    schedule = ReportSchedule.objects.for_workspace(workspace).get()
+    assert sorted(schedule.recipients) == [
+        "boss@acme.com",
+        "li@acme.com",
+        "maria@acme.com",
+        "ops@acme.com",
+        "x@acme.com",
+    ]
+
+
 def test_a_resent_schedule_form_makes_one_schedule(workspace: Workspace, client_for, owner):
     """A double click (or a resend with the addresses edited in between) acts once."""
     url = reverse("analytics:report_settings", args=[workspace.pk])
