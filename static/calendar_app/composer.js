@@ -131,6 +131,11 @@
     form.querySelectorAll("[data-inbox-hidden]").forEach((el) => { el.hidden = inbox; });
     form.querySelector("[data-role=inbox-note]").hidden = !inbox;
     form.querySelector("[data-role=inbox-caption-note]").hidden = !inbox;
+    // An inbox draft gets no first comment (the server refuses one): greyed out, not sent, and
+    // kept in the field for a switch back to a direct post.
+    const firstComment = form.querySelector("[name=first_comment]");
+    if (firstComment) firstComment.disabled = inbox;
+    form.querySelector("[data-role=inbox-first-comment-note]").hidden = !inbox;
 
     const on = commercial && commercial.checked && !inbox;
     form.querySelector("[data-role=disclosure]").hidden = !on;

@@ -3,11 +3,14 @@ with every error beside its field, a summary linking to them, and everything typ
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from calendar_app.models import Post
 from tests.browser import signed_in_page
@@ -78,3 +81,36 @@ def test_a_bad_composer_shows_each_error_by_its_field_and_keeps_the_input(
     # The summary's links take the keyboard to the field.
     summary.locator('a[href="#id_first_comment"]').click()
     assert page.evaluate("document.activeElement.id") == "id_first_comment"
+
+
+def test_an_inbox_draft_greys_out_the_first_comment_and_keeps_it_for_a_direct_post(
+    browser_page: Any, live_server: Any, workspace: Any, tiktok_sim: Any
+) -> None:
+    """TikTok's inbox drafts get no first comment (the server refuses one): the field greys
+    out, is not sent, and what was typed is back for a direct post."""
+    page = browser_page
+    account = tiktok_sim.connect(workspace, "sim-ava-public")
+    video = MediaAssetFactory.create(workspace=workspace, duration_seconds=20)
+    page.goto(live_server.url + reverse("calendar_app:post_create", args=[workspace.id]))
+    page.get_by_test_id(f"account-{account.id}").check()
+    page.get_by_test_id("creator-nickname").wait_for()
+    page.locator(f'label:has([data-testid="pick-{video.id}"])').click()
+    first_comment = page.get_by_test_id("first-comment")
+    first_comment.fill("Recipe in bio!")
+
+    page.get_by_test_id("mode-inbox").check()
+    assert first_comment.is_disabled()
+    assert page.get_by_test_id("inbox-first-comment-note").is_visible()
+    page.get_by_test_id("mode-direct").check()
+    assert first_comment.is_enabled() and first_comment.input_value() == "Recipe in bio!"
+    assert not page.get_by_test_id("inbox-first-comment-note").is_visible()
+
+    page.get_by_test_id("mode-inbox").check()
+    day = (timezone.now() + timedelta(days=3)).astimezone(workspace.tz).date()
+    page.get_by_test_id("date").fill(day.isoformat())
+    page.get_by_test_id("time").fill("10:15")
+    page.get_by_test_id("schedule").click()
+
+    page.wait_for_url(re.compile(r"/calendar/"))
+    post = Post.objects.for_workspace(workspace).get()
+    assert (post.post_mode, post.first_comment) == ("inbox", "")
