@@ -104,21 +104,26 @@ def test_week_view_opens_at_the_working_day_and_previews_cards(
             shot(page, f"month-peek-{width}")
 
 
+def _paris_post(workspace: Any, caption: str, at: datetime) -> Post:
+    """A scheduled post of @bakery at `at`, planned in Europe/Paris."""
+    return Post.objects.create(
+        workspace=workspace,
+        account=TikTokAccountFactory.create(workspace=workspace, username="bakery"),
+        media=MediaAssetFactory.create(workspace=workspace),
+        caption=caption,
+        status=PostStatus.SCHEDULED,
+        privacy_level="PUBLIC_TO_EVERYONE",
+        scheduled_at=at,
+        scheduled_tz="Europe/Paris",
+    )
+
+
 def test_dragging_a_post_to_another_day_of_the_week_keeps_its_minutes(
     live_server, workspace, editor
 ):
     """Monday 10:30 dragged onto Wednesday's 10:00 row is Wednesday 10:30, not 10:00."""
-    account = TikTokAccountFactory.create(workspace=workspace, username="bakery")
-    post = Post.objects.create(
-        workspace=workspace,
-        account=account,
-        media=MediaAssetFactory.create(workspace=workspace),
-        caption="Half past ten",
-        status=PostStatus.SCHEDULED,
-        privacy_level="PUBLIC_TO_EVERYONE",
-        scheduled_at=datetime(2031, 3, 10, 9, 30, tzinfo=UTC),  # Monday 10:30 in Paris
-        scheduled_tz="Europe/Paris",
-    )
+    # Monday 10:30 in Paris
+    post = _paris_post(workspace, "Half past ten", datetime(2031, 3, 10, 9, 30, tzinfo=UTC))
     url = reverse("calendar_app:calendar", args=[workspace.id]) + "?view=week&date=2031-03-12"
     with signed_in_page(
         user=editor, base_url=live_server.url, viewport={"width": 1440, "height": 900}
@@ -135,17 +140,8 @@ def test_dragging_a_post_to_another_day_of_the_week_keeps_its_minutes(
 def test_moving_a_list_row_by_keyboard_starts_from_its_own_day(live_server, workspace, editor):
     """In the list view, M opens the move dialog on the post's day (not today's): changing only
     the time keeps the post on its day."""
-    account = TikTokAccountFactory.create(workspace=workspace, username="bakery")
-    post = Post.objects.create(
-        workspace=workspace,
-        account=account,
-        media=MediaAssetFactory.create(workspace=workspace),
-        caption="Wednesday special",
-        status=PostStatus.SCHEDULED,
-        privacy_level="PUBLIC_TO_EVERYONE",
-        scheduled_at=datetime(2031, 3, 12, 9, 30, tzinfo=UTC),  # Wednesday 10:30 in Paris
-        scheduled_tz="Europe/Paris",
-    )
+    # Wednesday 10:30 in Paris
+    post = _paris_post(workspace, "Wednesday special", datetime(2031, 3, 12, 9, 30, tzinfo=UTC))
     url = reverse("calendar_app:calendar", args=[workspace.id]) + "?view=list&date=2031-03-10"
     with signed_in_page(
         user=editor, base_url=live_server.url, viewport={"width": 1440, "height": 900}
