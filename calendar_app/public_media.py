@@ -13,7 +13,6 @@ filmed (video_location.py).
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from django.conf import settings
 from django.core import signing
@@ -23,7 +22,7 @@ from django.views.decorators.http import require_safe
 from accounts.tiktok.url_properties import public_media_base
 from calendar_app.models import MediaAsset, MediaKind
 from calendar_app.renditions import served_file
-from calendar_app.video_location import LocationFreeFile, location_offsets
+from calendar_app.video_location import LocationFreeFile
 
 SALT = "calendar_app.public_media"
 ROUTE_PREFIX = "public-media/"
@@ -69,11 +68,8 @@ def public_media(request: HttpRequest, token: str, name: str) -> FileResponse:
         handle = asset.file.storage.open(stored, "rb")
     except OSError as exc:
         raise Http404("The file is missing from storage.") from exc
-    served: Any = handle
-    if asset.kind == MediaKind.VIDEO:
-        # TikTok gets the video without the place it was filmed (video_location.py).
-        served = LocationFreeFile(handle, location_offsets(handle))
-        handle.seek(0)
+    # TikTok gets a video without the place it was filmed (video_location.py).
+    served = LocationFreeFile(handle) if asset.kind == MediaKind.VIDEO else handle
     response = FileResponse(served, content_type=content_type)
     response["Cache-Control"] = "private, no-store"
     response["X-Robots-Tag"] = "noindex"

@@ -29,20 +29,22 @@ logger = logging.getLogger(__name__)
 FREE = b"free"
 
 
-def location_offsets(fh: BinaryIO | File) -> tuple[int, ...]:
+def location_offsets(fh: IO[bytes] | File) -> tuple[int, ...]:
     """Where `free` goes in the open video `fh`: the type field of each box that names a place;
     () for a WebM or a file whose boxes cannot be read (the upload checks refused a damaged one;
-    TikTok's own checks judge what is left)."""
+    TikTok's own checks judge what is left). Leaves `fh` at its start."""
     fh.seek(0, io.SEEK_END)
     size = fh.tell()
     fh.seek(0)
-    if container_kind(fh.read(64)) not in ("mp4", "quicktime"):
-        return ()
     try:
+        if container_kind(fh.read(64)) not in ("mp4", "quicktime"):
+            return ()
         return location_boxes(cast(BinaryIO, fh), size)
     except (DamagedMedia, OSError, ValueError):
         logger.warning("could not look for location boxes", exc_info=True)
         return ()
+    finally:
+        fh.seek(0)
 
 
 def without_location(data: bytes, start: int, offsets: Sequence[int]) -> bytes:
@@ -66,9 +68,9 @@ class LocationFreeFile:
     For a streamed response: it reads and seeks like the file and has no `fileno`, so a server's
     `sendfile` cannot send the file's own bytes past it."""
 
-    def __init__(self, raw: IO[bytes], offsets: Sequence[int]) -> None:
+    def __init__(self, raw: IO[bytes] | File) -> None:
         self._raw = raw
-        self._offsets = tuple(offsets)
+        self._offsets = location_offsets(raw)
         self.name = getattr(raw, "name", "")
 
     def seekable(self) -> bool:

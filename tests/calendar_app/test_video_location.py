@@ -136,5 +136,5 @@ def test_the_public_link_serves_a_video_without_its_place(
 
 def test_the_served_file_cannot_be_sent_past_the_patch() -> None:
     """Servers send a file with a descriptor by sendfile(2), the bytes on disk as they are."""
-    served = LocationFreeFile(io.BytesIO(mp4(location="android")), [1])
+    served = LocationFreeFile(io.BytesIO(mp4(location="android")))
     assert not hasattr(served, "fileno")
