@@ -396,8 +396,9 @@ class TikTokVideo(TenantModel):
     share_count = models.BigIntegerField(default=0)
     last_synced_at = models.DateTimeField(null=True, blank=True)
     comments_synced_at = models.DateTimeField(null=True, blank=True)
-    #: When the comments are next due: a new video at once, then `poll_interval` after each
-    #: sync, at once again when TikTok's webhook says they changed (conversations.sync).
+    #: When the comments are next due: a new video at once, then the poll interval of its age
+    #: after each sync, at once again when TikTok's webhook says they changed
+    #: (conversations.sync).
     comments_due_at = models.DateTimeField(default=timezone.now)
 
     DATA_VERSION_QUIET_FIELDS: ClassVar[frozenset[str]] = frozenset({"comments_due_at"})

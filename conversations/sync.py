@@ -169,18 +169,11 @@ def account_can_sync_comments(account: TikTokAccount) -> bool:
     )
 
 
-def poll_interval(*, video: TikTokVideo, now: dt.datetime) -> dt.timedelta:
-    age = now - video.posted_at
-    for max_age, interval in POLL_TIERS:
-        if age < max_age:
-            return interval
-    return OLD_VIDEO_POLL
-
-
 def comments_next_due(*, posted_at: dt.datetime, synced_at: dt.datetime) -> dt.datetime:
-    """The first moment at which `poll_interval` (of the video's age at that moment) has passed
-    since the sync at `synced_at`. Intervals only grow with age, so the time computed at the
-    sync stays right as the video ages: nothing has to revisit it at an age step."""
+    """The first moment at which the poll interval of the video's age at that moment (POLL_TIERS,
+    then OLD_VIDEO_POLL) has passed since the sync at `synced_at`. Intervals only grow with
+    age, so the time computed at the sync stays right as the video ages: nothing has to
+    revisit it at an age step."""
     younger_than = posted_at
     for max_age, interval in POLL_TIERS:
         due = max(synced_at + interval, younger_than)

@@ -15,7 +15,6 @@ from conversations.sync import (
     comment_sync_account,
     comments_next_due,
     comments_upsert,
-    poll_interval,
     videos_due,
 )
 from tests.conftest import rate_holds_elapse
@@ -98,6 +97,16 @@ def test_incremental_run_fetches_only_news(
     scoped = Comment.objects.for_workspace(business_account.workspace)
     assert scoped.get(comment_id=new_top).parent_id is None
     assert scoped.get(comment_id=new_reply).parent_id == thread.pk
+
+
+def poll_interval(*, video: TikTokVideo, now: dt.datetime) -> dt.timedelta:
+    """The poll tiers read directly: the interval for the video's age at `now` (the oracle the
+    stored due times are checked against)."""
+    age = now - video.posted_at
+    for max_age, interval in sync.POLL_TIERS:
+        if age < max_age:
+            return interval
+    return sync.OLD_VIDEO_POLL
 
 
 def test_videos_are_polled_by_age(business_account: TikTokAccount) -> None:
